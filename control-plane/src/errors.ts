@@ -1,0 +1,63 @@
+// The control plane's one error type: a stable code, an HTTP status, and the field errors behind it.
+import type { FieldError } from './model/field-error.js';
+
+/** Stable codes; the README's error table lists each one. Never rename a code. */
+export const ErrorCode = {
+  /** The request body is not a valid resource; `errors` lists every problem with its field path. */
+  Validation: 'SLUICE_VALIDATION',
+  /** The body is not JSON or YAML, or a document has no usable kind. */
+  BadRequest: 'SLUICE_BAD_REQUEST',
+  NotFound: 'SLUICE_NOT_FOUND',
+  /** If-Match named a revision that is no longer current. */
+  Conflict: 'SLUICE_CONFLICT',
+  /** Another write changed the resources while this one was validated; retried, then reported. */
+  ConcurrentWrite: 'SLUICE_CONCURRENT_WRITE',
+  /** A delete would leave other resources pointing at nothing; `errors` names the referrers. */
+  Referenced: 'SLUICE_REFERENCED',
+  Unauthenticated: 'SLUICE_UNAUTHENTICATED',
+  PayloadTooLarge: 'SLUICE_PAYLOAD_TOO_LARGE',
+  MethodNotAllowed: 'SLUICE_METHOD_NOT_ALLOWED',
+  /** etcd cannot be reached; reads still answer from the last watched state. */
+  StoreUnavailable: 'SLUICE_STORE_UNAVAILABLE',
+  Internal: 'SLUICE_INTERNAL',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+const HTTP_STATUS: Record<ErrorCode, number> = {
+  SLUICE_VALIDATION: 400,
+  SLUICE_BAD_REQUEST: 400,
+  SLUICE_NOT_FOUND: 404,
+  SLUICE_CONFLICT: 409,
+  SLUICE_CONCURRENT_WRITE: 409,
+  SLUICE_REFERENCED: 409,
+  SLUICE_UNAUTHENTICATED: 401,
+  SLUICE_PAYLOAD_TOO_LARGE: 413,
+  SLUICE_METHOD_NOT_ALLOWED: 405,
+  SLUICE_STORE_UNAVAILABLE: 503,
+  SLUICE_INTERNAL: 500,
+};
+
+export class ControlPlaneError extends Error {
+  readonly code: ErrorCode;
+  readonly errors: readonly FieldError[];
+
+  constructor(code: ErrorCode, message: string, options: { errors?: readonly FieldError[]; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ControlPlaneError';
+    this.code = code;
+    this.errors = options.errors ?? [];
+  }
+
+  get httpStatus(): number {
+    return HTTP_STATUS[this.code];
+  }
+
+  /** The JSON body the API answers with. */
+  toJSON(): { code: ErrorCode; message: string; errors: readonly FieldError[] } {
+    return { code: this.code, message: this.message, errors: this.errors };
+  }
+}
+
+export function httpStatusOf(code: ErrorCode): number {
+  return HTTP_STATUS[code];
+}

@@ -1,0 +1,35 @@
+// Reads user input (one JSON object, a JSON list or `{resources: [...]}`, or multi-document YAML)
+// into raw documents.
+import { parseAllDocuments } from 'yaml';
+import type { FieldError } from './field-error.js';
+
+export type DocumentsResult = { ok: true; documents: unknown[] } | { ok: false; errors: FieldError[] };
+
+export function parseDocuments(text: string, format: 'json' | 'yaml'): DocumentsResult {
+  if (format === 'json') {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      return { ok: false, errors: [{ path: 'body', message: `is not valid JSON: ${(err as Error).message}` }] };
+    }
+    return { ok: true, documents: unwrap(value) };
+  }
+  const docs = parseAllDocuments(text);
+  const errors: FieldError[] = [];
+  const documents: unknown[] = [];
+  docs.forEach((doc, i) => {
+    for (const e of doc.errors) errors.push({ path: `documents[${i}]`, message: `is not valid YAML: ${e.message}` });
+    const value: unknown = doc.toJS();
+    if (value !== null && value !== undefined) documents.push(...unwrap(value));
+  });
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, documents };
+}
+
+function unwrap(value: unknown): unknown[] {
+  if (Array.isArray(value)) return value;
+  if (typeof value === 'object' && value !== null && Array.isArray((value as { resources?: unknown }).resources)) {
+    return (value as { resources: unknown[] }).resources;
+  }
+  return [value];
+}

@@ -1,0 +1,58 @@
+// The five resource kinds, their protobuf schemas and the names users spell them with.
+import type { DescMessage } from '@bufbuild/protobuf';
+import { CertificateSchema, type Certificate } from '../../../proto/gen/sluice/v1/certificate_pb.js';
+import { ClusterSchema, type Cluster } from '../../../proto/gen/sluice/v1/cluster_pb.js';
+import { EndpointsSchema, type Endpoints } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
+import { ListenerSchema, type Listener } from '../../../proto/gen/sluice/v1/listener_pb.js';
+import { RouteSchema, type Route } from '../../../proto/gen/sluice/v1/route_pb.js';
+
+/** In make-before-break order: a kind is only referenced by kinds after it. */
+export const KINDS = ['Certificate', 'Cluster', 'Endpoints', 'Listener', 'Route'] as const;
+export type Kind = (typeof KINDS)[number];
+
+export interface SpecOf {
+  Certificate: Certificate;
+  Cluster: Cluster;
+  Endpoints: Endpoints;
+  Route: Route;
+  Listener: Listener;
+}
+export type AnySpec = SpecOf[Kind];
+
+/** A resource as the control plane handles it: its kind, its name and its decoded message. */
+export type Resource<K extends Kind = Kind> = K extends Kind ? { readonly kind: K; readonly spec: SpecOf[K] } : never;
+
+interface KindInfo {
+  readonly kind: Kind;
+  /** URL segment and path prefix: `/v1/routes`, `routes[web]`. */
+  readonly plural: string;
+  readonly schema: DescMessage;
+}
+
+export const KIND_INFO: Readonly<Record<Kind, KindInfo>> = {
+  Certificate: { kind: 'Certificate', plural: 'certificates', schema: CertificateSchema },
+  Cluster: { kind: 'Cluster', plural: 'clusters', schema: ClusterSchema },
+  Endpoints: { kind: 'Endpoints', plural: 'endpoints', schema: EndpointsSchema },
+  Route: { kind: 'Route', plural: 'routes', schema: RouteSchema },
+  Listener: { kind: 'Listener', plural: 'listeners', schema: ListenerSchema },
+};
+
+const BY_SPELLING = new Map<string, Kind>();
+for (const kind of KINDS) {
+  const { plural } = KIND_INFO[kind];
+  for (const spelling of [kind, plural, kind.replace(/s$/, '')]) BY_SPELLING.set(spelling.toLowerCase(), kind);
+}
+
+/** `Route`, `route`, `routes` → `Route`; undefined for anything else. */
+export function parseKind(spelling: string): Kind | undefined {
+  return BY_SPELLING.get(spelling.toLowerCase());
+}
+
+/** The path of a resource in error messages: `routes[web]`. */
+export function resourcePath(kind: Kind, name: string): string {
+  return `${KIND_INFO[kind].plural}[${name}]`;
+}
+
+export function kindOrder(kind: Kind): number {
+  return KINDS.indexOf(kind);
+}

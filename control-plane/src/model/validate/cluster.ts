@@ -1,0 +1,47 @@
+// Semantic checks of one Cluster.
+import { LoadBalancing, type Cluster } from '../../../../proto/gen/sluice/v1/cluster_pb.js';
+import { fieldPath, type FieldErrors } from '../field-error.js';
+import { validateEndpointList } from './endpoint.js';
+import { checkHeaderName, checkPath, checkPercent } from './syntax.js';
+
+export function validateCluster(cluster: Cluster, path: string, errors: FieldErrors): void {
+  validateEndpointList(cluster.endpoints, fieldPath(path, 'endpoints'), errors);
+
+  const hc = cluster.healthCheck;
+  if (hc !== undefined) {
+    const at = fieldPath(path, 'healthCheck');
+    if (hc.check.case === undefined) errors.add(at, 'one of http, tcp is required');
+    if (hc.check.case === 'http') {
+      checkPath(hc.check.value.path, fieldPath(at, 'http.path'), errors);
+      hc.check.value.expectedStatuses.forEach((s, i) => {
+        if (s < 100 || s > 599) errors.add(`${fieldPath(at, 'http.expectedStatuses')}[${i}]`, `must be between 100 and 599, got ${s}`);
+      });
+    }
+    if (hc.timeoutMs > 0 && hc.intervalMs > 0 && hc.timeoutMs > hc.intervalMs) {
+      errors.add(fieldPath(at, 'timeoutMs'), `must not exceed intervalMs (${hc.intervalMs}), got ${hc.timeoutMs}`);
+    }
+  }
+
+  const od = cluster.outlierDetection;
+  if (od !== undefined) {
+    const at = fieldPath(path, 'outlierDetection');
+    checkPercent(od.maxEjectionPercent, fieldPath(at, 'maxEjectionPercent'), errors);
+    checkPercent(od.panicThresholdPercent, fieldPath(at, 'panicThresholdPercent'), errors);
+    if (od.maxEjectionTimeMs > 0 && od.maxEjectionTimeMs < od.baseEjectionTimeMs) {
+      errors.add(fieldPath(at, 'maxEjectionTimeMs'), `must be at least baseEjectionTimeMs (${od.baseEjectionTimeMs})`);
+    }
+  }
+  if (cluster.circuitBreakers !== undefined) {
+    checkPercent(cluster.circuitBreakers.retryBudgetPercent, fieldPath(path, 'circuitBreakers.retryBudgetPercent'), errors);
+  }
+
+  const hashed = cluster.loadBalancing === LoadBalancing.RING_HASH || cluster.loadBalancing === LoadBalancing.MAGLEV;
+  const key = cluster.hashPolicy?.key;
+  if (key !== undefined && !hashed && key.case !== undefined) {
+    errors.add(fieldPath(path, 'hashPolicy'), 'applies only to RING_HASH and MAGLEV load balancing');
+  }
+  if (key?.case === 'header') checkHeaderName(key.value, fieldPath(path, 'hashPolicy.header'), errors);
+  if ((key?.case === 'cookie' || key?.case === 'queryParameter') && key.value === '') {
+    errors.add(fieldPath(path, `hashPolicy.${key.case}`), 'must not be empty');
+  }
+}

@@ -1,0 +1,17 @@
+// Semantic checks of endpoint lists, shared by Cluster (static endpoints) and Endpoints.
+import type { Endpoint } from '../../../../proto/gen/sluice/v1/endpoints_pb.js';
+import { fieldPath, type FieldErrors } from '../field-error.js';
+import { checkAddress, checkPort } from './syntax.js';
+
+export function validateEndpointList(endpoints: readonly Endpoint[], path: string, errors: FieldErrors): void {
+  const seen = new Map<string, number>();
+  endpoints.forEach((e, i) => {
+    const at = `${path}[${i}]`;
+    checkAddress(e.address, fieldPath(at, 'address'), errors);
+    checkPort(e.port, fieldPath(at, 'port'), errors);
+    const key = `${e.address}:${e.port}`;
+    const first = seen.get(key);
+    if (first !== undefined) errors.add(at, `duplicates ${path}[${first}] (${key})`);
+    else seen.set(key, i);
+  });
+}
