@@ -2,7 +2,7 @@
 import { ListenerProtocol } from '../../../proto/gen/sluice/v1/listener_pb.js';
 import { fieldPath, FieldErrors } from './field-error.js';
 import { resourcePath, type Kind, type Resource } from './kinds.js';
-import type { ResourceSet } from './resource-set.js';
+import type { ResourceView } from './resource-set.js';
 
 export interface Reference {
   readonly kind: Kind;
@@ -51,7 +51,7 @@ export function referencesOf(resource: Resource): Reference[] {
 }
 
 /** Checks that everything `resource` references exists in `set`, and set-wide rules (unique ports). */
-export function checkReferences(resource: Resource, set: ResourceSet, errors: FieldErrors): void {
+export function checkReferences(resource: Resource, set: ResourceView, errors: FieldErrors): void {
   for (const ref of referencesOf(resource)) {
     if (!set.has(ref.kind, ref.name)) errors.add(ref.path, `unknown ${ref.kind.toLowerCase()} "${ref.name}"`);
   }
@@ -71,7 +71,7 @@ export function checkReferences(resource: Resource, set: ResourceSet, errors: Fi
 }
 
 /** Paths of the references in `set` that point at kind/name: what a delete would break. */
-export function referrersOf(kind: Kind, name: string, set: ResourceSet): Reference[] {
+export function referrersOf(kind: Kind, name: string, set: ResourceView): Reference[] {
   const found: Reference[] = [];
   for (const r of set.all()) {
     for (const ref of referencesOf(r)) {

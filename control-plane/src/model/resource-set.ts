@@ -1,7 +1,16 @@
 // A set of resources by kind and name: what validation of cross-references runs against.
 import { KINDS, type AnySpec, type Kind, type Resource, type SpecOf } from './kinds.js';
 
-export class ResourceSet {
+/** Read access to resources by kind and name. */
+export interface ResourceView {
+  get<K extends Kind>(kind: K, name: string): SpecOf[K] | undefined;
+  has(kind: Kind, name: string): boolean;
+  list<K extends Kind>(kind: K): SpecOf[K][];
+  /** Every resource, in make-before-break kind order. */
+  all(): Iterable<Resource>;
+}
+
+export class ResourceSet implements ResourceView {
   private readonly byKind = new Map<Kind, Map<string, AnySpec>>(KINDS.map((k) => [k, new Map()]));
 
   static of(resources: Iterable<Resource>): ResourceSet {

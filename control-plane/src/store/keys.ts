@@ -1,0 +1,25 @@
+// The etcd key layout: one prefix per kind, `/sluice/v1/<plural>/<name>`, values in protobuf JSON form.
+import { KIND_INFO, KINDS, type Kind } from '../model/kinds.js';
+
+export const RESOURCE_PREFIX = '/sluice/v1/';
+/**
+ * Bumped by every configuration transaction. A write validated at revision R commits only if this
+ * key's mod_revision is still <= R, so cross-reference checks always see the state they commit on.
+ */
+export const GENERATION_KEY = '/sluice/meta/generation';
+
+export function resourceKey(kind: Kind, name: string): string {
+  return `${RESOURCE_PREFIX}${KIND_INFO[kind].plural}/${name}`;
+}
+
+const BY_PLURAL = new Map<string, Kind>(KINDS.map((k) => [KIND_INFO[k].plural, k]));
+
+/** `/sluice/v1/routes/web` → {kind: 'Route', name: 'web'}; undefined for keys outside the layout. */
+export function parseResourceKey(key: string): { kind: Kind; name: string } | undefined {
+  if (!key.startsWith(RESOURCE_PREFIX)) return undefined;
+  const rest = key.slice(RESOURCE_PREFIX.length);
+  const slash = rest.indexOf('/');
+  if (slash < 0) return undefined;
+  const kind = BY_PLURAL.get(rest.slice(0, slash));
+  return kind === undefined ? undefined : { kind, name: rest.slice(slash + 1) };
+}

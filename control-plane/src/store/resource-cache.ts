@@ -1,0 +1,180 @@
+// The control plane's view of the store: list at revision R, watch from R + 1, list again when the
+// watch is compacted away or the store's revision goes backwards (a restore). Reads are served from
+// here, so they keep working, from the last watched state, while etcd is down.
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import type { ResourceKey } from '../model/change-set.js';
+import type { Kind, Resource } from '../model/kinds.js';
+import { ResourceSet, type ResourceView } from '../model/resource-set.js';
+import type { ResourceStore, StoredResource, WatchEvent, WatchHandle } from './store.js';
+
+export interface CacheUpdate {
+  /** The store revision the cache now reflects. */
+  readonly revision: number;
+  /** Resources that were added, changed or removed. */
+  readonly changed: readonly ResourceKey[];
+}
+
+const RETRY_MIN_MS = 100;
+const RETRY_MAX_MS = 2000;
+
+export class ResourceCache {
+  private readonly entries = new Map<string, StoredResource>();
+  private readonly set = new ResourceSet();
+  private currentRevision = 0;
+  private watchHandle: WatchHandle | undefined;
+  private watching = false;
+  private closed = false;
+  private retryMs = RETRY_MIN_MS;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly emitter = new EventEmitter();
+
+  constructor(private readonly store: ResourceStore, private readonly log?: Logger) {
+    this.emitter.setMaxListeners(0);
+  }
+
+  /** Lists once (retrying until the store answers) and starts watching. */
+  async start(): Promise<void> {
+    await this.resync();
+  }
+
+  /** The revision of the last change seen. */
+  get revision(): number {
+    return this.currentRevision;
+  }
+
+  /** True while the watch is live; false while the store is unreachable (reads are then stale). */
+  get live(): boolean {
+    return this.watching;
+  }
+
+  /** The current resources, live: they change with the next update (copy with `snapshot()`). */
+  get resources(): ResourceView {
+    return this.set;
+  }
+
+  /** A copy of the current resources that later updates leave alone. */
+  snapshot(): ResourceSet {
+    return this.set.clone();
+  }
+
+  get(kind: Kind, name: string): StoredResource | undefined {
+    return this.entries.get(keyOf(kind, name));
+  }
+
+  list(kind: Kind): StoredResource[] {
+    return [...this.entries.values()].filter((e) => e.resource.kind === kind).sort((a, b) => (a.resource.spec.name < b.resource.spec.name ? -1 : 1));
+  }
+
+  /** Calls `listener` after every update; returns the unsubscribe function. */
+  onUpdate(listener: (update: CacheUpdate) => void): () => void {
+    this.emitter.on('update', listener);
+    return () => this.emitter.off('update', listener);
+  }
+
+  /** Resolves true once the cache reflects `revision` (read-your-writes), false on timeout. */
+  async waitForRevision(revision: number, timeoutMs = 5000): Promise<boolean> {
+    if (this.currentRevision >= revision) return true;
+    return await new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        off();
+        resolve(false);
+      }, timeoutMs);
+      const off = this.onUpdate((u) => {
+        if (u.revision >= revision) {
+          clearTimeout(timer);
+          off();
+          resolve(true);
+        }
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    await this.watchHandle?.close();
+  }
+
+  private async resync(): Promise<void> {
+    for (;;) {
+      if (this.closed) return;
+      try {
+        await this.listAndWatch();
+        this.retryMs = RETRY_MIN_MS;
+        return;
+      } catch (err) {
+        this.log?.warn({ err }, 'store list failed; serving the last known state and retrying');
+        await new Promise((r) => (this.retryTimer = setTimeout(r, this.retryMs)));
+        this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
+      }
+    }
+  }
+
+  private async listAndWatch(): Promise<void> {
+    await this.watchHandle?.close();
+    this.watchHandle = undefined;
+    this.watching = false;
+    const { resources, revision } = await this.store.list();
+    const next = new Map<string, StoredResource>();
+    for (const r of resources) next.set(keyOf(r.resource.kind, r.resource.spec.name), r);
+    const changed: ResourceKey[] = [];
+    for (const [key, entry] of next) {
+      if (this.entries.get(key)?.revision !== entry.revision) changed.push(keyParts(entry.resource));
+    }
+    for (const [key, entry] of this.entries) if (!next.has(key)) changed.push(keyParts(entry.resource));
+    this.entries.clear();
+    for (const key of [...this.set.all()].map((r) => ({ kind: r.kind, name: r.spec.name }))) this.set.delete(key.kind, key.name);
+    for (const [k, v] of next) {
+      this.entries.set(k, v);
+      this.set.put(v.resource);
+    }
+    // A list is the truth, even when its revision is below ours (the store was restored).
+    this.currentRevision = revision;
+    this.publish(revision, changed);
+    this.watchHandle = this.store.watch(revision, {
+      onEvents: (events, rev) => this.apply(events, rev),
+      onEnd: (reason, err) => {
+        this.watching = false;
+        this.log?.warn({ reason, err }, 'store watch ended; listing again');
+        void this.resync();
+      },
+      onResumed: (rev) => {
+        if (rev < this.currentRevision) {
+          this.log?.warn({ storeRevision: rev, cacheRevision: this.currentRevision }, 'store revision went backwards (restore?); listing again');
+          void this.resync();
+        }
+      },
+    });
+    this.watching = true;
+  }
+
+  private apply(events: readonly WatchEvent[], revision: number): void {
+    const changed: ResourceKey[] = [];
+    for (const e of events) {
+      if (e.type === 'put') {
+        this.entries.set(keyOf(e.resource.kind, e.resource.spec.name), { resource: e.resource, revision: e.revision });
+        this.set.put(e.resource);
+        changed.push(keyParts(e.resource));
+      } else {
+        this.entries.delete(keyOf(e.kind, e.name));
+        this.set.delete(e.kind, e.name);
+        changed.push({ kind: e.kind, name: e.name });
+      }
+    }
+    this.publish(revision, changed);
+  }
+
+  private publish(revision: number, changed: ResourceKey[]): void {
+    this.currentRevision = Math.max(this.currentRevision, revision);
+    this.emitter.emit('update', { revision: this.currentRevision, changed } satisfies CacheUpdate);
+  }
+}
+
+function keyOf(kind: Kind, name: string): string {
+  return `${kind}/${name}`;
+}
+
+function keyParts(resource: Resource): ResourceKey {
+  return { kind: resource.kind, name: resource.spec.name };
+}

@@ -1,0 +1,117 @@
+// Throwaway etcd members for tests: free loopback ports, data on tmpfs, killed with the test process.
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { freePort } from './free-port.js';
+import { spawnGuarded, stopChild } from './process-guard.js';
+
+export function etcdBinary(): string {
+  return process.env['SLUICE_ETCD_BIN'] ?? 'etcd';
+}
+
+/** etcd reads every ETCD_* variable as a flag: never pass ours through. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('ETCD_')) env[k] = v;
+  return env;
+}
+
+interface Member {
+  name: string;
+  clientPort: number;
+  peerPort: number;
+  dataDir: string;
+  process?: ChildProcess;
+  log: string[];
+}
+
+export class EtcdCluster {
+  private constructor(private readonly members: Member[], private readonly root: string) {}
+
+  /** Starts `size` members (1 or 3) and waits until the cluster answers. */
+  static async start(size = 1): Promise<EtcdCluster> {
+    const base = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+    const root = mkdtempSync(join(base, 'sluice-etcd-'));
+    const members: Member[] = [];
+    for (let i = 0; i < size; i++) {
+      members.push({ name: `m${i}`, clientPort: await freePort(), peerPort: await freePort(), dataDir: join(root, `m${i}`), log: [] });
+    }
+    const cluster = new EtcdCluster(members, root);
+    for (const m of members) cluster.spawn(m);
+    await cluster.waitHealthy();
+    return cluster;
+  }
+
+  /** Client URLs, for `etcd3`'s `hosts`. */
+  get endpoints(): string[] {
+    return this.members.map((m) => `http://127.0.0.1:${m.clientPort}`);
+  }
+
+  /** Kills every member (SIGKILL: an outage, not a shutdown). Data stays for `restart`. */
+  async kill(): Promise<void> {
+    await Promise.all(this.members.map((m) => (m.process ? stopChild(m.process, 0, 'SIGKILL') : undefined)));
+  }
+
+  /** Starts the members again on the same ports and data. */
+  async restart(): Promise<void> {
+    await this.kill();
+    for (const m of this.members) this.spawn(m);
+    await this.waitHealthy();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.members.map((m) => (m.process ? stopChild(m.process, 2000) : undefined)));
+    rmSync(this.root, { recursive: true, force: true });
+  }
+
+  private spawn(m: Member): void {
+    const initialCluster = this.members.map((x) => `${x.name}=http://127.0.0.1:${x.peerPort}`).join(',');
+    const args = [
+      '--name', m.name,
+      '--data-dir', m.dataDir,
+      '--listen-client-urls', `http://127.0.0.1:${m.clientPort}`,
+      '--advertise-client-urls', `http://127.0.0.1:${m.clientPort}`,
+      '--listen-peer-urls', `http://127.0.0.1:${m.peerPort}`,
+      '--initial-advertise-peer-urls', `http://127.0.0.1:${m.peerPort}`,
+      '--initial-cluster', initialCluster,
+      '--initial-cluster-state', 'new',
+      '--initial-cluster-token', `sluice-test-${process.pid}`,
+      '--heartbeat-interval', '50',
+      '--election-timeout', '500',
+      '--log-level', 'error',
+    ];
+    const child = spawnGuarded(etcdBinary(), args, { env: cleanEnv() });
+    m.log.length = 0;
+    const keep = (chunk: Buffer): void => {
+      m.log.push(chunk.toString());
+      if (m.log.length > 50) m.log.shift();
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    m.process = child;
+  }
+
+  private async waitHealthy(timeoutMs = 20000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const ok = await Promise.all(this.members.map((m) => probe(m.clientPort)));
+      if (ok.every(Boolean)) return;
+      const dead = this.members.find((m) => m.process?.exitCode !== null && m.process?.exitCode !== undefined);
+      if (dead !== undefined || Date.now() > deadline) {
+        throw new Error(`etcd did not become healthy${dead ? ` (${dead.name} exited)` : ''}:\n${this.members.map((m) => m.log.join('')).join('\n')}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+async function probe(port: number): Promise<boolean> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1000) });
+    const body = (await res.json()) as { health?: string };
+    return body.health === 'true';
+  } catch {
+    return false;
+  }
+}
