@@ -1,0 +1,48 @@
+// The contract between the admin API server and the modules that add routes to it (resources,
+// health, discovery's /v1/proxies and /v1/rollout): a method, a path pattern and a handler.
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Logger } from 'pino';
+
+export type HttpMethod = 'GET' | 'PUT' | 'POST' | 'DELETE';
+
+/** What a handler sees of one request. */
+export interface ApiContext {
+  readonly method: HttpMethod;
+  readonly url: URL;
+  /** Values of the pattern's `:name` segments, URL-decoded. */
+  readonly params: Readonly<Record<string, string>>;
+  readonly headers: IncomingHttpHeaders;
+  /**
+   * Reads the whole request body, at most the server's body limit; over it, throws
+   * ControlPlaneError SLUICE_PAYLOAD_TOO_LARGE. Call it at most once.
+   */
+  body(): Promise<Buffer>;
+  /** Aborted when the client goes away: long waits (rollout --wait) should stop then. */
+  readonly signal: AbortSignal;
+  /** The request's logger (carries a request id). Never log resources: they may hold private keys. */
+  readonly log: Logger;
+}
+
+/** A handler's answer; the server sends `body` as JSON and adds the Sluice-Revision header. */
+export interface ApiResult {
+  readonly status: number;
+  readonly body: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export interface ApiRoute {
+  readonly method: HttpMethod;
+  /**
+   * `/v1/rollout`, `/v1/:kind/:name`. A `:name` segment matches one non-empty path segment.
+   * When several patterns match, the one with more literal segments wins (`/v1/proxies` over
+   * `/v1/:kind`), so modules can add routes beside the resource routes.
+   */
+  readonly path: string;
+  /** False for probes (`/healthz`); every other route needs the bearer token. Default true. */
+  readonly auth?: boolean;
+  /**
+   * Called once per matching request. Throw ControlPlaneError for an error answer (its code picks the
+   * status); any other throw becomes 500 SLUICE_INTERNAL.
+   */
+  handler(ctx: ApiContext): Promise<ApiResult> | ApiResult;
+}
