@@ -1,0 +1,150 @@
+// The admin API's HTTP server: routes each request, checks the bearer token, turns errors into their
+// JSON bodies, and puts the store revision on every response.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { ControlPlaneError, ErrorCode } from '../errors.js';
+import type { ResourceCache } from '../store/resource-cache.js';
+import type { ResourceStore } from '../store/store.js';
+import type { ApiContext, ApiRoute, HttpMethod } from './api-route.js';
+import { ApiJson } from './api-json.js';
+import { BearerAuth } from './bearer-auth.js';
+import { healthRoutes } from './health-routes.js';
+import { readRequestBody } from './request-body.js';
+import { resourceRoutes } from './resource-routes.js';
+import { ResourceWriter, type ResourceWriterOptions } from './resource-writer.js';
+import { Router } from './router.js';
+
+export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+export interface ApiServerOptions {
+  readonly store: ResourceStore;
+  readonly cache: ResourceCache;
+  /** The bearer token every route but the probes requires. */
+  readonly token: string;
+  readonly log: Logger;
+  /** Request bodies above this answer 413. Default 4 MiB. */
+  readonly maxBodyBytes?: number;
+  /** Routes other modules add (discovery's /v1/proxies and /v1/rollout). */
+  readonly extraRoutes?: readonly ApiRoute[];
+  readonly writer?: ResourceWriterOptions;
+}
+
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+const METHODS = new Set<string>(['GET', 'PUT', 'POST', 'DELETE']);
+
+export class ApiServer {
+  private readonly router: Router;
+  private readonly auth: BearerAuth;
+  private readonly maxBodyBytes: number;
+  private readonly server: Server;
+  private nextRequestId = 1;
+
+  constructor(private readonly options: ApiServerOptions) {
+    const writer = new ResourceWriter(options.store, options.cache, options.writer);
+    this.router = new Router([
+      ...healthRoutes(options.cache),
+      ...resourceRoutes({ cache: options.cache, writer, json: new ApiJson() }),
+      ...(options.extraRoutes ?? []),
+    ]);
+    this.auth = new BearerAuth(options.token);
+    this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    this.server = createServer((req, res) => void this.handle(req, res));
+  }
+
+  /** Starts listening; port 0 picks a free port. Resolves with the bound address. */
+  async listen(address: ListenAddress): Promise<ListenAddress> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(address.port, address.host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    return this.address!;
+  }
+
+  /** The bound address once listening. */
+  get address(): ListenAddress | undefined {
+    const a = this.server.address() as AddressInfo | null;
+    return a === null ? undefined : { host: a.address, port: a.port };
+  }
+
+  async close(): Promise<void> {
+    if (!this.server.listening) return;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    await closed;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const url = new URL(req.url ?? '/', 'http://sluice.invalid');
+    const log = this.options.log.child({ req: this.nextRequestId++ });
+    const abort = new AbortController();
+    res.once('close', () => abort.abort());
+    let bodyRead = false;
+    let status: number;
+    let body: unknown;
+    let headers: Readonly<Record<string, string>> = {};
+    let code: string | undefined;
+    try {
+      const method = req.method ?? 'GET';
+      let match: ReturnType<Router['match']> | undefined;
+      let notRouted: unknown;
+      try {
+        match = this.router.match(method, url.pathname);
+      } catch (err) {
+        notRouted = err;
+      }
+      // Unauthenticated callers learn nothing, not even which paths exist.
+      if (match?.route.auth !== false) this.auth.check(req.headers.authorization);
+      if (match === undefined) throw notRouted;
+      if (!METHODS.has(method)) throw new ControlPlaneError(ErrorCode.MethodNotAllowed, `${method} is not allowed`);
+      const ctx: ApiContext = {
+        method: method as HttpMethod,
+        url,
+        params: match.params,
+        headers: req.headers,
+        body: () => {
+          if (bodyRead) throw new Error('the request body was already read');
+          bodyRead = true;
+          return readRequestBody(req, this.maxBodyBytes);
+        },
+        signal: abort.signal,
+        log,
+      };
+      const result = await match.route.handler(ctx);
+      ({ status, body } = result);
+      headers = result.headers ?? {};
+    } catch (err) {
+      const e = err instanceof ControlPlaneError ? err : new ControlPlaneError(ErrorCode.Internal, 'internal error', { cause: err });
+      if (e.code === ErrorCode.Internal) log.error({ err }, 'request failed');
+      status = e.httpStatus;
+      body = e.toJSON();
+      code = e.code;
+    }
+    // A body left unread (an early 401 or 413) is discarded and the connection closed, so a client
+    // still sending does not stall the next request on this connection.
+    const unread = !req.complete;
+    const text = JSON.stringify(body);
+    res.writeHead(status, {
+      ...headers,
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(text),
+      'sluice-revision': String(this.options.cache.revision),
+      ...(unread ? { connection: 'close' } : {}),
+    });
+    res.end(text);
+    if (unread) req.resume();
+    const ms = Math.round((performance.now() - started) * 10) / 10;
+    const entry = { method: req.method, path: url.pathname, status, ms, ...(code ? { code } : {}) };
+    if (status >= 500) log.warn(entry, 'request failed');
+    else if (req.method === 'GET') log.debug(entry, 'request');
+    else log.info(entry, 'request');
+  }
+}

@@ -1,0 +1,104 @@
+// The resource routes of the admin API: list, get, put, delete one kind, and apply many at once.
+// Reads answer from the ResourceCache (so they work from the last watched state while etcd is down);
+// writes go through the ResourceWriter.
+import { ControlPlaneError, ErrorCode } from '../errors.js';
+import { KIND_INFO, KINDS, parseKind, resourcePath, type Kind } from '../model/kinds.js';
+import type { ResourceCache } from '../store/resource-cache.js';
+import type { ApiContext, ApiRoute } from './api-route.js';
+import { parseIfMatch } from './if-match.js';
+import { parseApplyBody, parsePutBody, type StoredKeyLookup } from './resource-input.js';
+import type { ResourceWriter } from './resource-writer.js';
+import type { ApiJson } from './api-json.js';
+
+export interface ResourceRoutesDeps {
+  readonly cache: ResourceCache;
+  readonly writer: ResourceWriter;
+  readonly json: ApiJson;
+}
+
+export function resourceRoutes({ cache, writer, json }: ResourceRoutesDeps): ApiRoute[] {
+  const storedKey: StoredKeyLookup = (name) => {
+    const stored = cache.get('Certificate', name)?.resource;
+    return stored?.kind === 'Certificate' ? stored.spec.privateKey : undefined;
+  };
+  const requireSynced = (): void => {
+    if (cache.revision === 0) throw new ControlPlaneError(ErrorCode.StoreUnavailable, 'the control plane has not read the store yet; try again shortly');
+  };
+
+  return [
+    {
+      method: 'GET',
+      path: '/v1/:kind',
+      handler: (ctx) => {
+        const kind = kindParam(ctx);
+        requireSynced();
+        return { status: 200, body: json.list(kind, cache.list(kind), cache.revision) };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/:kind/:name',
+      handler: (ctx) => {
+        const kind = kindParam(ctx);
+        requireSynced();
+        const name = ctx.params['name']!;
+        const stored = cache.get(kind, name);
+        if (stored === undefined) throw notFound(kind, name);
+        return { status: 200, body: json.one(stored) };
+      },
+    },
+    {
+      method: 'PUT',
+      path: '/v1/:kind/:name',
+      handler: async (ctx) => {
+        const kind = kindParam(ctx);
+        const name = ctx.params['name']!;
+        const ifRevision = parseIfMatch(ctx.headers['if-match']);
+        const resource = parsePutBody(await ctx.body(), ctx.headers['content-type'], kind, name, storedKey);
+        const outcome = await writer.write([{ resource, ifRevision }], []);
+        const change = outcome.changes[0]!;
+        return { status: change.action === 'created' ? 201 : 200, body: json.written(resource, change.revision) };
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/v1/:kind/:name',
+      handler: async (ctx) => {
+        const kind = kindParam(ctx);
+        const name = ctx.params['name']!;
+        const ifRevision = parseIfMatch(ctx.headers['if-match']);
+        const outcome = await writer.write([], [{ kind, name, ifRevision }]);
+        return { status: 200, body: { kind, name, deleted: true, revision: outcome.revision } };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/apply',
+      handler: async (ctx) => {
+        const resources = parseApplyBody(await ctx.body(), ctx.headers['content-type'], storedKey, cache.resources);
+        const outcome = await writer.write(resources.map((resource) => ({ resource })), []);
+        return {
+          status: 200,
+          body: {
+            revision: outcome.revision,
+            resources: resources.map((r, i) => json.written(r, outcome.changes[i]!.revision)),
+            changes: outcome.changes.map(({ kind, name, action }) => ({ kind, name, action })),
+          },
+        };
+      },
+    },
+  ];
+}
+
+function kindParam(ctx: ApiContext): Kind {
+  const spelling = ctx.params['kind']!;
+  const kind = parseKind(spelling);
+  if (kind === undefined) {
+    throw new ControlPlaneError(ErrorCode.NotFound, `unknown kind "${spelling}" (one of ${KINDS.map((k) => KIND_INFO[k].plural).join(', ')})`);
+  }
+  return kind;
+}
+
+function notFound(kind: Kind, name: string): ControlPlaneError {
+  return new ControlPlaneError(ErrorCode.NotFound, `${resourcePath(kind, name)} does not exist`);
+}

@@ -1,0 +1,142 @@
+// The one write path of the admin API: check a change set against the cache, commit it to the store
+// in one transaction (all or nothing), retry when another write got in between, and answer only once
+// the cache has seen the commit (read-your-writes).
+import { ControlPlaneError, ErrorCode } from '../errors.js';
+import { checkChangeSet } from '../model/change-set.js';
+import type { Kind, Resource } from '../model/kinds.js';
+import { resourcePath } from '../model/kinds.js';
+import { specToJson } from '../model/resource-json.js';
+import type { ResourceCache } from '../store/resource-cache.js';
+import type { ResourceStore, WriteOp } from '../store/store.js';
+
+export interface PutRequest {
+  readonly resource: Resource;
+  /** If-Match: 0 = create only, n = the current revision must be n. */
+  readonly ifRevision?: number;
+}
+
+export interface DeleteRequest {
+  readonly kind: Kind;
+  readonly name: string;
+  readonly ifRevision?: number;
+}
+
+export type ChangeAction = 'created' | 'updated' | 'unchanged' | 'deleted';
+
+export interface WriteOutcome {
+  /** The store revision after the write (the current one when nothing had to change). */
+  readonly revision: number;
+  /** One entry per request, in request order: the resource's revision after the write. */
+  readonly changes: ReadonlyArray<{ readonly kind: Kind; readonly name: string; readonly action: ChangeAction; readonly revision: number }>;
+}
+
+export interface ResourceWriterOptions {
+  /** Attempts when another write commits between our check and our commit. */
+  readonly maxAttempts?: number;
+  /** A commit that takes longer answers 503 (the store is probably unreachable). */
+  readonly commitTimeoutMs?: number;
+  /** How long to wait for the cache to show a commit before answering anyway. */
+  readonly catchUpTimeoutMs?: number;
+}
+
+export class ResourceWriter {
+  private readonly maxAttempts: number;
+  private readonly commitTimeoutMs: number;
+  private readonly catchUpTimeoutMs: number;
+
+  constructor(private readonly store: ResourceStore, private readonly cache: ResourceCache, options: ResourceWriterOptions = {}) {
+    this.maxAttempts = options.maxAttempts ?? 5;
+    this.commitTimeoutMs = options.commitTimeoutMs ?? 5000;
+    this.catchUpTimeoutMs = options.catchUpTimeoutMs ?? 5000;
+  }
+
+  /**
+   * Writes `puts` and `deletes` in one transaction. Throws SLUICE_VALIDATION (a put references
+   * something missing), SLUICE_REFERENCED (a delete would leave a dangling reference),
+   * SLUICE_CONFLICT (an If-Match revision is stale), SLUICE_STORE_UNAVAILABLE, or
+   * SLUICE_CONCURRENT_WRITE when other writes kept winning for every attempt.
+   */
+  async write(puts: readonly PutRequest[], deletes: readonly DeleteRequest[]): Promise<WriteOutcome> {
+    for (let attempt = 1; ; attempt++) {
+      this.ensureWritable();
+      const validatedAt = this.cache.revision;
+      const plan = this.plan(puts, deletes);
+      if (plan.ops.length === 0) return { revision: validatedAt, changes: plan.changes.map((c) => ({ ...c, revision: c.revision ?? validatedAt })) };
+      let revision: number;
+      try {
+        revision = await this.commit(plan.ops, validatedAt);
+      } catch (err) {
+        if (err instanceof ControlPlaneError && err.code === ErrorCode.ConcurrentWrite && attempt < this.maxAttempts) {
+          // Another write landed after validatedAt: wait until the cache shows it, then check again.
+          await this.cache.waitForRevision(validatedAt + 1, this.catchUpTimeoutMs);
+          continue;
+        }
+        throw err;
+      }
+      await this.cache.waitForRevision(revision, this.catchUpTimeoutMs);
+      return { revision, changes: plan.changes.map((c) => ({ ...c, revision: c.revision ?? revision })) };
+    }
+  }
+
+  private ensureWritable(): void {
+    if (this.cache.revision === 0) throw new ControlPlaneError(ErrorCode.StoreUnavailable, 'the control plane has not read the store yet; try again shortly');
+    if (!this.cache.live) {
+      throw new ControlPlaneError(ErrorCode.StoreUnavailable, `the store is unreachable: writes are refused, reads answer from revision ${this.cache.revision}`);
+    }
+  }
+
+  /** The ops to commit, checked against the cache; puts equal to the stored resource are left out. */
+  private plan(puts: readonly PutRequest[], deletes: readonly DeleteRequest[]): {
+    ops: WriteOp[];
+    changes: Array<{ kind: Kind; name: string; action: ChangeAction; revision?: number }>;
+  } {
+    const check = checkChangeSet(this.cache.resources, { puts: puts.map((p) => p.resource), deletes });
+    if (check.invalid.length > 0) {
+      throw new ControlPlaneError(ErrorCode.Validation, `${check.invalid.length} reference error${check.invalid.length === 1 ? '' : 's'}`, { errors: check.invalid });
+    }
+    if (check.referenced.length > 0) {
+      const targets = [...new Set(check.referenced.map((e) => e.path))].join(', ');
+      throw new ControlPlaneError(ErrorCode.Referenced, `${targets} ${targets.includes(',') ? 'are' : 'is'} still referenced`, { errors: check.referenced });
+    }
+    const ops: WriteOp[] = [];
+    const changes: Array<{ kind: Kind; name: string; action: ChangeAction; revision?: number }> = [];
+    for (const p of puts) {
+      const { kind, spec } = p.resource;
+      const current = this.cache.get(kind, spec.name);
+      if (p.ifRevision === undefined && current !== undefined && sameSpec(current.resource, p.resource)) {
+        changes.push({ kind, name: spec.name, action: 'unchanged', revision: current.revision });
+        continue;
+      }
+      ops.push(p.ifRevision === undefined ? { op: 'put', resource: p.resource } : { op: 'put', resource: p.resource, ifRevision: p.ifRevision });
+      changes.push({ kind, name: spec.name, action: current === undefined ? 'created' : 'updated' });
+    }
+    for (const d of deletes) {
+      if (d.ifRevision === undefined && this.cache.get(d.kind, d.name) === undefined) {
+        throw new ControlPlaneError(ErrorCode.NotFound, `${resourcePath(d.kind, d.name)} does not exist`);
+      }
+      ops.push(d.ifRevision === undefined ? { op: 'delete', kind: d.kind, name: d.name } : { op: 'delete', kind: d.kind, name: d.name, ifRevision: d.ifRevision });
+      changes.push({ kind: d.kind, name: d.name, action: 'deleted' });
+    }
+    return { ops, changes };
+  }
+
+  private async commit(ops: WriteOp[], validatedAt: number): Promise<number> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ControlPlaneError(ErrorCode.StoreUnavailable,
+        `the store did not answer within ${this.commitTimeoutMs} ms; the write may or may not have been applied`)), this.commitTimeoutMs);
+    });
+    try {
+      return await Promise.race([this.store.commit(ops, validatedAt), timeout]);
+    } catch (err) {
+      if (err instanceof ControlPlaneError) throw err;
+      throw new ControlPlaneError(ErrorCode.StoreUnavailable, `the store refused the write: ${(err as Error).message}`, { cause: err });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function sameSpec(a: Resource, b: Resource): boolean {
+  return JSON.stringify(specToJson(a)) === JSON.stringify(specToJson(b));
+}

@@ -1,0 +1,133 @@
+// Assembles one control plane from its options: the store (etcd or embedded), the resource cache that
+// watches it, the admin API, and the modules that serve proxies (discovery), and starts and stops them
+// in dependency order.
+import type { Logger } from 'pino';
+import { ApiServer, DEFAULT_MAX_BODY_BYTES, type ListenAddress } from './api/api-server.js';
+import type { ApiRoute } from './api/api-route.js';
+import { createLogger } from './logger.js';
+import { EmbeddedStore } from './store/embedded-store.js';
+import { ResourceCache } from './store/resource-cache.js';
+import type { ResourceStore } from './store/store.js';
+
+export const DEFAULT_API_LISTEN: ListenAddress = Object.freeze({ host: '127.0.0.1', port: 15080 });
+export const DEFAULT_DISCOVERY_LISTEN: ListenAddress = Object.freeze({ host: '127.0.0.1', port: 15010 });
+
+export interface ControlPlaneOptions {
+  /** etcd client URLs; empty or absent runs on the embedded store (one process, nothing persisted). */
+  readonly etcdEndpoints?: readonly string[];
+  /** A store built by the caller (tests); wins over etcdEndpoints. The control plane closes it on stop. */
+  readonly store?: ResourceStore;
+  readonly apiListen?: ListenAddress;
+  readonly discoveryListen?: ListenAddress;
+  /** The admin API's bearer token (proxies use it on the discovery stream too). */
+  readonly token: string;
+  readonly maxBodyBytes?: number;
+  readonly log?: Logger;
+  /** More admin API routes. */
+  readonly extraRoutes?: readonly ApiRoute[];
+  /** Parts that serve proxies from the cache; see ControlPlaneModule. */
+  readonly modules?: readonly ControlPlaneModuleFactory[];
+}
+
+/**
+ * A part of the control plane that lives on the cache: the discovery gRPC server is one. Created
+ * before the admin API (so its `routes` are registered), started once the cache has read the store,
+ * stopped before the cache closes.
+ */
+export interface ControlPlaneModule {
+  readonly routes?: readonly ApiRoute[];
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface ControlPlaneDeps {
+  readonly store: ResourceStore;
+  readonly cache: ResourceCache;
+  readonly log: Logger;
+  readonly options: ControlPlaneOptions;
+}
+
+export type ControlPlaneModuleFactory = (deps: ControlPlaneDeps) => ControlPlaneModule;
+
+export class ControlPlane {
+  readonly log: Logger;
+  private store: ResourceStore | undefined;
+  private cache: ResourceCache | undefined;
+  private api: ApiServer | undefined;
+  private modules: ControlPlaneModule[] = [];
+  private apiAddress: ListenAddress | undefined;
+
+  constructor(readonly options: ControlPlaneOptions) {
+    this.log = options.log ?? createLogger();
+  }
+
+  /** Which store backs this control plane, for the start-up message. */
+  get storeKind(): 'etcd' | 'embedded' | 'custom' {
+    if (this.options.store !== undefined) return 'custom';
+    return (this.options.etcdEndpoints?.length ?? 0) > 0 ? 'etcd' : 'embedded';
+  }
+
+  /**
+   * Opens the store, serves the admin API, and resolves once the cache has read the store (reads
+   * answer 503 until then; with etcd down at start-up that waits until it is back).
+   */
+  async start(): Promise<void> {
+    const store = (this.store = await this.openStore());
+    const cache = (this.cache = new ResourceCache(store, this.log.child({ part: 'cache' })));
+    const deps: ControlPlaneDeps = { store, cache, log: this.log, options: this.options };
+    this.modules = (this.options.modules ?? []).map((create) => create(deps));
+    this.api = new ApiServer({
+      store,
+      cache,
+      token: this.options.token,
+      log: this.log.child({ part: 'api' }),
+      maxBodyBytes: this.options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+      extraRoutes: [...(this.options.extraRoutes ?? []), ...this.modules.flatMap((m) => m.routes ?? [])],
+    });
+    this.apiAddress = await this.api.listen(this.options.apiListen ?? DEFAULT_API_LISTEN);
+    this.log.info({ api: this.apiUrl, store: this.storeKind }, 'admin API listening');
+    await cache.start();
+    this.log.info({ revision: cache.revision }, 'resource cache synced with the store');
+    // Discovery: the gRPC server (--discovery-listen) is a module; it starts here, on a synced cache.
+    for (const m of this.modules) await m.start();
+  }
+
+  /** The admin API's bound address (port 0 resolved), once started. */
+  get apiListenAddress(): ListenAddress {
+    if (this.apiAddress === undefined) throw new Error('the control plane is not started');
+    return this.apiAddress;
+  }
+
+  /** `http://127.0.0.1:15080` */
+  get apiUrl(): string {
+    const { host, port } = this.apiListenAddress;
+    return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  }
+
+  get resourceCache(): ResourceCache {
+    if (this.cache === undefined) throw new Error('the control plane is not started');
+    return this.cache;
+  }
+
+  async stop(): Promise<void> {
+    await this.api?.close();
+    for (const m of [...this.modules].reverse()) await m.stop();
+    await this.cache?.close();
+    await this.store?.close();
+    this.api = undefined;
+    this.cache = undefined;
+    this.store = undefined;
+  }
+
+  private async openStore(): Promise<ResourceStore> {
+    if (this.options.store !== undefined) return this.options.store;
+    const endpoints = this.options.etcdEndpoints ?? [];
+    if (endpoints.length === 0) return new EmbeddedStore();
+    // Loaded by path until the etcd store lands in the tree (issue 2, item 5).
+    const modulePath = './store/etcd-store.js';
+    const { EtcdStore } = (await import(modulePath)) as {
+      EtcdStore: new (o: { endpoints: string[]; log?: Logger }) => ResourceStore;
+    };
+    return new EtcdStore({ endpoints: [...endpoints], log: this.log.child({ part: 'etcd' }) });
+  }
+}

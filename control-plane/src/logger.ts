@@ -1,0 +1,20 @@
+// The control plane's pino logger. Private keys and tokens are redacted wherever a caller puts them;
+// the API also never logs request bodies or resources in the first place.
+import { pino, type DestinationStream, type Logger } from 'pino';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** Paths pino replaces with `[redacted]`, at the top level and up to three levels down. */
+export const REDACT_PATHS: readonly string[] = ['privateKey', 'token', 'authorization']
+  .flatMap((key) => [key, `*.${key}`, `*.*.${key}`, `*.*.*.${key}`]);
+
+export function createLogger(options: { level?: LogLevel; destination?: DestinationStream; name?: string } = {}): Logger {
+  return pino(
+    {
+      name: options.name ?? 'sluice-control-plane',
+      level: options.level ?? 'info',
+      redact: { paths: [...REDACT_PATHS], censor: '[redacted]' },
+    },
+    options.destination ?? pino.destination(1),
+  );
+}
