@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { ApiServer, DEFAULT_MAX_BODY_BYTES, type ListenAddress } from './api/api-server.js';
 import type { ApiRoute } from './api/api-route.js';
 import { createLogger } from './logger.js';
+import { discoveryModule } from './discovery/discovery-module.js';
 import { EmbeddedStore } from './store/embedded-store.js';
 import { ResourceCache } from './store/resource-cache.js';
 import type { ResourceStore } from './store/store.js';
@@ -75,7 +76,9 @@ export class ControlPlane {
     const store = (this.store = await this.openStore());
     const cache = (this.cache = new ResourceCache(store, this.log.child({ part: 'cache' })));
     const deps: ControlPlaneDeps = { store, cache, log: this.log, options: this.options };
-    this.modules = (this.options.modules ?? []).map((create) => create(deps));
+    // Discovery serves proxies on discoveryListen (the CLI's --discovery-listen) with the same token.
+    const discovery = this.options.discoveryListen === undefined ? [] : [discoveryModule({ listen: this.options.discoveryListen })];
+    this.modules = [...discovery, ...(this.options.modules ?? [])].map((create) => create(deps));
     this.api = new ApiServer({
       store,
       cache,

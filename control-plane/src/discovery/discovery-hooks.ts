@@ -1,0 +1,15 @@
+// Callbacks for what arrives on discovery streams besides ACKs: each says when it runs.
+
+import type { HealthReport, Node } from '../../../proto/gen/sluice/v1/discovery_pb.js';
+
+export interface DiscoveryHooks {
+  /** A proxy connected and named itself (first request of a stream). */
+  onStreamOpen?(node: Node, peer: string): void;
+  /** The stream ended, for any reason. */
+  onStreamClose?(node: Node, peer: string): void;
+  /**
+   * A request carried health transitions seen by the proxy's checks (DiscoveryRequest.health).
+   * Issue 7 writes them to the store; until then the server only logs them.
+   */
+  onHealthReports?(node: Node, reports: readonly HealthReport[]): void;
+}

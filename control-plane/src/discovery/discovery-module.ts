@@ -1,0 +1,62 @@
+// Discovery as a part of the control plane: snapshots built from the cache, the gRPC server on
+// --discovery-listen with the admin token, and the rollout routes of the admin API.
+import type { ApiRoute } from '../api/api-route.js';
+import type { ControlPlaneDeps, ControlPlaneModule, ControlPlaneModuleFactory } from '../control-plane.js';
+import { SnapshotBuilder } from '../snapshot/snapshot-builder.js';
+import { DiscoveryServer, type DiscoveryServerOptions } from './discovery-server.js';
+import type { DiscoveryHooks } from './discovery-hooks.js';
+import { ProxyRegistry } from './proxy-registry.js';
+import { rolloutRoutes } from './rollout-api.js';
+
+export interface DiscoveryModuleOptions {
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly debounceMs?: number;
+  readonly hooks?: DiscoveryHooks;
+  readonly server?: Pick<DiscoveryServerOptions, 'credentials' | 'keepaliveTimeMs' | 'keepaliveTimeoutMs' | 'maxConnectionAgeMs' | 'maxConnectionAgeGraceMs'>;
+}
+
+export class DiscoveryModule implements ControlPlaneModule {
+  readonly registry = new ProxyRegistry();
+  readonly snapshots: SnapshotBuilder;
+  readonly server: DiscoveryServer;
+  readonly routes: readonly ApiRoute[];
+  private boundPort: number | undefined;
+
+  constructor(private readonly deps: ControlPlaneDeps, private readonly options: DiscoveryModuleOptions) {
+    const log = deps.log.child({ part: 'discovery' });
+    this.snapshots = new SnapshotBuilder(deps.cache, { log, ...(options.debounceMs === undefined ? {} : { debounceMs: options.debounceMs }) });
+    this.server = new DiscoveryServer({ ...options.server, snapshots: this.snapshots, token: deps.options.token, registry: this.registry, log, ...(options.hooks ? { hooks: options.hooks } : {}) });
+    this.routes = rolloutRoutes(this.registry, () => deps.cache.revision);
+  }
+
+  /** The bound gRPC port (port 0 resolved), once started. */
+  get port(): number {
+    if (this.boundPort === undefined) throw new Error('discovery is not started');
+    return this.boundPort;
+  }
+
+  get address(): string {
+    const host = this.options.listen.host;
+    return `${host.includes(':') ? `[${host}]` : host}:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    this.snapshots.start();
+    this.boundPort = await this.server.listen(`${this.options.listen.host.includes(':') ? `[${this.options.listen.host}]` : this.options.listen.host}:${this.options.listen.port}`);
+    this.deps.log.info({ discovery: this.address }, 'discovery gRPC listening');
+  }
+
+  async stop(): Promise<void> {
+    await this.server.close();
+    this.snapshots.close();
+  }
+}
+
+/** A module factory; `created` receives the module (tests read its port and registry). */
+export function discoveryModule(options: DiscoveryModuleOptions, created?: (m: DiscoveryModule) => void): ControlPlaneModuleFactory {
+  return (deps) => {
+    const m = new DiscoveryModule(deps, options);
+    created?.(m);
+    return m;
+  };
+}

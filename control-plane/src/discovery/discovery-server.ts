@@ -1,0 +1,181 @@
+// The discovery gRPC server: authenticates each stream, keeps one StreamState per proxy, and writes
+// what the state says to send when a request or a new snapshot arrives. It knows nothing of storage.
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import type { DiscoveryRequest } from '../../../proto/gen/sluice/v1/discovery_pb.js';
+import type { Snapshot } from '../snapshot/snapshot.js';
+import { BearerAuth } from '../api/bearer-auth.js';
+import type { DiscoveryHooks } from './discovery-hooks.js';
+import { ProxyRegistry } from './proxy-registry.js';
+import { discoveryServiceDefinition } from './service-definition.js';
+import { StreamState } from './stream-state.js';
+
+/** Where snapshots come from (SnapshotBuilder). */
+export interface SnapshotSource {
+  readonly current: Snapshot;
+  onSnapshot(listener: (snapshot: Snapshot) => void): () => void;
+}
+
+export interface DiscoveryServerOptions {
+  readonly snapshots: SnapshotSource;
+  /** Streams must send `authorization: Bearer <token>`. */
+  readonly token: string;
+  readonly registry?: ProxyRegistry;
+  readonly hooks?: DiscoveryHooks;
+  readonly log?: Logger;
+  /** TLS when set; plaintext otherwise. */
+  readonly credentials?: grpc.ServerCredentials;
+  /** Server pings an idle connection this often, and drops it when no answer comes in the timeout. */
+  readonly keepaliveTimeMs?: number;
+  readonly keepaliveTimeoutMs?: number;
+  /**
+   * Connections are closed after this age (grpc-js adds ±10% jitter) so that proxies reconnect and
+   * spread over replicas, including new ones; streams get the grace time to finish.
+   */
+  readonly maxConnectionAgeMs?: number;
+  readonly maxConnectionAgeGraceMs?: number;
+}
+
+export const DISCOVERY_DEFAULTS = Object.freeze({
+  keepaliveTimeMs: 30_000,
+  keepaliveTimeoutMs: 10_000,
+  maxConnectionAgeMs: 30 * 60_000,
+  maxConnectionAgeGraceMs: 30_000,
+});
+
+type Call = grpc.ServerDuplexStream<DiscoveryRequest, Buffer>;
+
+interface Live {
+  readonly state: StreamState;
+  readonly call: Call;
+  scheduled: boolean;
+}
+
+export class DiscoveryServer {
+  readonly registry: ProxyRegistry;
+  private readonly server: grpc.Server;
+  private readonly auth: BearerAuth;
+  private readonly live = new Set<Live>();
+  private unsubscribe: (() => void) | undefined;
+  private streamSeq = 0;
+
+  constructor(private readonly options: DiscoveryServerOptions) {
+    this.registry = options.registry ?? new ProxyRegistry();
+    this.auth = new BearerAuth(options.token);
+    const o = { ...DISCOVERY_DEFAULTS, ...definedOnly(options) };
+    this.server = new grpc.Server({
+      'grpc.keepalive_time_ms': o.keepaliveTimeMs,
+      'grpc.keepalive_timeout_ms': o.keepaliveTimeoutMs,
+      'grpc.keepalive_permit_without_calls': 1,
+      'grpc.http2.min_ping_interval_without_data_ms': 5_000,
+      'grpc.max_connection_age_ms': o.maxConnectionAgeMs,
+      'grpc.max_connection_age_grace_ms': o.maxConnectionAgeGraceMs,
+      'grpc.max_receive_message_length': 4 << 20,
+    });
+    this.server.addService(discoveryServiceDefinition, { Stream: (call: Call) => this.onCall(call) });
+  }
+
+  /** Binds `host:port` (port 0 picks one) and starts serving; resolves to the bound port. */
+  async listen(address: string): Promise<number> {
+    const port = await new Promise<number>((resolve, reject) => {
+      this.server.bindAsync(address, this.options.credentials ?? grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+    });
+    this.unsubscribe ??= this.options.snapshots.onSnapshot((s) => this.onSnapshot(s));
+    return port;
+  }
+
+  /** Stops accepting, ends every stream (proxies reconnect elsewhere) and waits up to `graceMs`. */
+  async close(graceMs = 2000): Promise<void> {
+    this.unsubscribe?.();
+    for (const l of this.live) l.call.end();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, graceMs);
+      this.server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private onCall(call: Call): void {
+    const peer = call.getPeer();
+    call.on('error', (err) => this.options.log?.debug({ err, peer }, 'discovery stream error'));
+    const header = call.metadata.get('authorization')[0];
+    try {
+      this.auth.check(header === undefined ? undefined : header.toString());
+    } catch (err) {
+      this.options.log?.warn({ peer }, 'discovery stream refused: missing or wrong bearer token');
+      call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: (err as Error).message });
+      return;
+    }
+    let live: Live | undefined;
+    const closeStream = (): void => {
+      if (live === undefined || !this.live.delete(live)) return;
+      this.registry.remove(live.state);
+      this.options.hooks?.onStreamClose?.(live.state.node, peer);
+      this.options.log?.info({ node: live.state.node.id, peer }, 'proxy disconnected');
+    };
+    call.on('data', (request: DiscoveryRequest) => {
+      if (live === undefined) {
+        const node = request.node;
+        if (node === undefined || node.id === '') {
+          call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: 'the first request of a stream must carry node.id' });
+          return;
+        }
+        const state = new StreamState(`${++this.streamSeq}`, node, peer, this.options.snapshots.current);
+        live = { state, call, scheduled: false };
+        this.live.add(live);
+        this.registry.add(state);
+        this.options.hooks?.onStreamOpen?.(node, peer);
+        this.options.log?.info({ node: node.id, service: node.service, peer }, 'proxy connected');
+      }
+      this.onRequest(live, request);
+    });
+    call.on('end', () => {
+      closeStream();
+      call.end();
+    });
+    call.on('cancelled', closeStream);
+    call.on('close', closeStream);
+  }
+
+  private onRequest(live: Live, request: DiscoveryRequest): void {
+    const outcome = live.state.onRequest(request);
+    const log = this.options.log;
+    if (outcome === 'nack') log?.warn({ node: live.state.node.id, type: request.type, error: live.state.lastError?.message }, 'proxy rejected an update');
+    else if (outcome === 'ignored') log?.warn({ node: live.state.node.id, type: request.type }, 'request for an unknown resource type ignored');
+    if (request.health.length > 0) {
+      const hook = this.options.hooks?.onHealthReports;
+      if (hook !== undefined) hook(live.state.node, request.health);
+      else log?.info({ node: live.state.node.id, reports: request.health.length }, 'health reports received (not acted on before issue 7)');
+    }
+    // Requests that arrive together (a proxy's subscriptions to every type) are answered together.
+    if (!live.scheduled) {
+      live.scheduled = true;
+      setImmediate(() => {
+        live.scheduled = false;
+        this.flush(live);
+      });
+    }
+  }
+
+  private onSnapshot(snapshot: Snapshot): void {
+    for (const live of this.live) {
+      live.state.onSnapshot(snapshot);
+      if (!live.scheduled) this.flush(live);
+    }
+  }
+
+  private flush(live: Live): void {
+    if (!this.live.has(live)) return;
+    const out = live.state.next();
+    if (out !== undefined) live.call.write(out.bytes);
+  }
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
