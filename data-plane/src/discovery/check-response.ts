@@ -1,0 +1,63 @@
+// Turns one DiscoveryResponse into the next configuration, or into the reasons to reject it, with the
+// control plane's own model code: the same validation, the same reference checks, the same paths.
+import type { DiscoveryResponse } from '../../../proto/gen/sluice/v1/discovery_pb.js';
+import { BODY_CASE } from '../../../control-plane/src/snapshot/encoded-resource.js';
+import { FieldErrors, type FieldError } from '../../../control-plane/src/model/field-error.js';
+import { KINDS, resourcePath, type Kind, type Resource } from '../../../control-plane/src/model/kinds.js';
+import { checkReferences, referrersOf } from '../../../control-plane/src/model/references.js';
+import type { ResourceSet } from '../../../control-plane/src/model/resource-set.js';
+import { validateSpec } from '../../../control-plane/src/model/validate-resource.js';
+import { NackCode } from './nack-codes.js';
+
+export type CheckResult =
+  | { readonly ok: true; readonly kind: Kind; readonly next: ResourceSet; readonly versions: ReadonlyMap<string, string> }
+  | { readonly ok: false; readonly code: NackCode; readonly message: string; readonly errors: FieldError[]; readonly rejected: string[] };
+
+/**
+ * Checks every resource of `response` on a copy of `current` and the references of the result.
+ * All or nothing: one bad resource rejects the response, and `rejected` names the culprits so the
+ * control plane can send the good ones again alone.
+ */
+export function checkResponse(current: ResourceSet, response: DiscoveryResponse): CheckResult {
+  const kind = KINDS.find((k) => k === response.type);
+  if (kind === undefined) {
+    return { ok: false, code: NackCode.UnknownType, message: `unknown resource type "${response.type}"`, errors: [], rejected: [] };
+  }
+  const next = current.clone();
+  const errors: FieldError[] = [];
+  const rejected = new Set<string>();
+  const fail = (name: string, list: readonly FieldError[]): void => {
+    if (list.length === 0) return;
+    errors.push(...list);
+    rejected.add(name);
+  };
+  const versions = new Map<string, string>();
+  const puts: Resource[] = [];
+  for (const wire of response.resources) {
+    const path = resourcePath(kind, wire.name);
+    if (wire.body.case !== BODY_CASE[kind] || wire.body.value.name !== wire.name) {
+      fail(wire.name, [{ path, message: `expected a ${kind} named "${wire.name}"` }]);
+      continue;
+    }
+    const resource = { kind, spec: wire.body.value } as Resource;
+    const invalid = validateSpec(resource, path);
+    fail(wire.name, invalid);
+    if (invalid.length > 0) continue;
+    next.put(resource);
+    puts.push(resource);
+    versions.set(wire.name, wire.version);
+  }
+  for (const name of response.removedResources) next.delete(kind, name);
+  for (const resource of puts) {
+    const found = new FieldErrors();
+    checkReferences(resource, next, found);
+    fail(resource.spec.name, found.list);
+  }
+  for (const name of response.removedResources) {
+    fail(name, referrersOf(kind, name, next).map((ref) => ({ path: resourcePath(kind, name), message: `cannot be removed: still referenced by ${ref.path}` })));
+  }
+  if (errors.length > 0) {
+    return { ok: false, code: NackCode.InvalidResource, message: `${rejected.size} of the ${kind} updates rejected`, errors, rejected: [...rejected] };
+  }
+  return { ok: true, kind, next, versions };
+}

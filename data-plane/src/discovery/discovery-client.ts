@@ -1,0 +1,250 @@
+// The proxy side of the discovery protocol: one stream to one of the control-plane replicas,
+// wildcard subscriptions to every type, every response checked with the model code and applied
+// through a callback, then ACKed or NACKed. The last good configuration stays while disconnected,
+// and can live in a file for a restart during an outage.
+import { EventEmitter } from 'node:events';
+import { create } from '@bufbuild/protobuf';
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import {
+  DiscoveryRequestSchema,
+  type DiscoveryRequest,
+  type DiscoveryResponse,
+  type NodeSchema,
+} from '../../../proto/gen/sluice/v1/discovery_pb.js';
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import { DISCOVERY_STREAM_PATH, deserializeResponse, serializeRequest } from '../../../control-plane/src/discovery/service-definition.js';
+import { KINDS, type Kind } from '../../../control-plane/src/model/kinds.js';
+import { ResourceSet } from '../../../control-plane/src/model/resource-set.js';
+import { Backoff, type BackoffOptions } from './backoff.js';
+import { checkResponse } from './check-response.js';
+import { loadLastGood, saveLastGood } from './last-good-file.js';
+import { NackCode } from './nack-codes.js';
+
+export interface DiscoveryClientOptions {
+  /** Control-plane replicas, `host:port`; the client uses one at a time and moves on when it fails. */
+  readonly addresses: readonly string[];
+  /** Identity sent on the first request; `id` is required. */
+  readonly node: MessageInitShape<typeof NodeSchema> & { id: string };
+  readonly token: string;
+  /**
+   * Called with the whole new configuration after each accepted response, one call at a time.
+   * Resolve when it serves traffic; throw to reject it (the control plane gets a NACK with the
+   * message, and the previous configuration stays).
+   */
+  apply(set: ResourceSet, revision: number): Promise<void>;
+  /** Keep the last applied configuration in this file and start from it. */
+  readonly persistPath?: string;
+  readonly credentials?: grpc.ChannelCredentials;
+  readonly backoff?: BackoffOptions;
+  /** A stream that stayed up this long resets the backoff. Default 5000. */
+  readonly stableAfterMs?: number;
+  readonly keepaliveTimeMs?: number;
+  readonly kinds?: readonly Kind[];
+  readonly log?: Logger;
+}
+
+export interface DiscoveryClientEvents {
+  connected: [address: string];
+  disconnected: [address: string, error: grpc.StatusObject | Error | undefined];
+  applied: [revision: number, kind: Kind];
+  rejected: [revision: number, kind: Kind, message: string];
+  response: [response: DiscoveryResponse];
+}
+
+interface Connection {
+  readonly address: string;
+  readonly client: grpc.Client;
+  readonly call: grpc.ClientDuplexStream<DiscoveryRequest, DiscoveryResponse>;
+  ended: boolean;
+}
+
+export class DiscoveryClient extends EventEmitter<DiscoveryClientEvents> {
+  private config = new ResourceSet();
+  private configRevision = 0;
+  private readonly versions = new Map<Kind, Map<string, string>>();
+  private connection: Connection | undefined;
+  private queue: Promise<void> = Promise.resolve();
+  private readonly backoff: Backoff;
+  private addressIndex: number;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private stableTimer: NodeJS.Timeout | undefined;
+  private persisting: Promise<void> | undefined;
+  private persistAgain = false;
+  private stopped = false;
+
+  constructor(private readonly options: DiscoveryClientOptions) {
+    super();
+    if (options.addresses.length === 0) throw new Error('DiscoveryClient needs at least one control-plane address');
+    if (options.node.id === '') throw new Error('DiscoveryClient needs node.id');
+    this.backoff = new Backoff(options.backoff);
+    // Start at a random replica so a fleet spreads over them.
+    this.addressIndex = Math.floor(Math.random() * options.addresses.length);
+  }
+
+  /** The configuration in use (the last one applied). */
+  get current(): ResourceSet {
+    return this.config;
+  }
+
+  /** The control-plane revision of the last applied response. */
+  get revision(): number {
+    return this.configRevision;
+  }
+
+  get connectedTo(): string | undefined {
+    return this.connection?.ended === false ? this.connection.address : undefined;
+  }
+
+  /** Applies the persisted configuration, when there is one, then connects. */
+  async start(): Promise<void> {
+    if (this.options.persistPath !== undefined) {
+      try {
+        const saved = await loadLastGood(this.options.persistPath);
+        if (saved !== undefined) {
+          await this.options.apply(saved.set, saved.revision);
+          this.config = saved.set;
+          this.configRevision = saved.revision;
+          for (const [kind, m] of saved.versions) if (m.size > 0) this.versions.set(kind, new Map(m));
+          this.options.log?.info({ revision: saved.revision, resources: saved.set.size }, 'started from the last good configuration on disk');
+        }
+      } catch (err) {
+        this.options.log?.error({ err, path: this.options.persistPath }, 'cannot use the persisted configuration; waiting for the control plane');
+      }
+    }
+    this.connect();
+  }
+
+  /** Ends the stream and stops reconnecting; waits for a pending write of the persisted file. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    clearTimeout(this.stableTimer);
+    this.disconnect();
+    await this.queue;
+    await this.persisting;
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const address = this.options.addresses[this.addressIndex % this.options.addresses.length]!;
+    const client = new grpc.Client(address, this.options.credentials ?? grpc.credentials.createInsecure(), {
+      // One connection per client, even with many in a process (the fleet benchmark).
+      'grpc.use_local_subchannel_pool': 1,
+      'grpc.keepalive_time_ms': this.options.keepaliveTimeMs ?? 30_000,
+      'grpc.keepalive_timeout_ms': 10_000,
+      'grpc.max_receive_message_length': 64 << 20,
+    });
+    const metadata = new grpc.Metadata();
+    metadata.set('authorization', `Bearer ${this.options.token}`);
+    const call = client.makeBidiStreamRequest(DISCOVERY_STREAM_PATH, serializeRequest, deserializeResponse, metadata, {});
+    const conn: Connection = { address, client, call, ended: false };
+    this.connection = conn;
+    call.on('data', (response: DiscoveryResponse) => {
+      this.backoff.reset();
+      this.queue = this.queue.then(() => this.onResponse(conn, response));
+    });
+    call.on('error', (err: grpc.ServiceError) => this.onEnd(conn, err));
+    call.on('end', () => this.onEnd(conn, undefined));
+    this.stableTimer = setTimeout(() => this.backoff.reset(), this.options.stableAfterMs ?? 5000);
+    this.stableTimer.unref();
+
+    const kinds = this.options.kinds ?? KINDS;
+    kinds.forEach((type, i) => {
+      call.write(
+        create(DiscoveryRequestSchema, {
+          ...(i === 0 ? { node: this.options.node } : {}),
+          type,
+          subscribe: ['*'],
+          initialResourceVersions: Object.fromEntries(this.versions.get(type) ?? []),
+        }),
+      );
+    });
+    this.emit('connected', address);
+    this.options.log?.info({ address }, 'discovery stream opened');
+  }
+
+  private onEnd(conn: Connection, err: grpc.ServiceError | undefined): void {
+    if (conn.ended) return;
+    conn.ended = true;
+    clearTimeout(this.stableTimer);
+    conn.call.cancel();
+    conn.client.close();
+    this.emit('disconnected', conn.address, err);
+    if (this.stopped) return;
+    // Try the next replica; keep serving the last good configuration meanwhile.
+    this.addressIndex++;
+    const delay = this.backoff.next();
+    this.options.log?.warn({ address: conn.address, code: err?.code, details: err?.details, retryInMs: delay }, 'discovery stream ended; reconnecting');
+    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  private disconnect(): void {
+    const conn = this.connection;
+    if (conn === undefined || conn.ended) return;
+    conn.ended = true;
+    conn.call.cancel();
+    conn.client.close();
+  }
+
+  private async onResponse(conn: Connection, response: DiscoveryResponse): Promise<void> {
+    if (conn.ended) return; // a response of a stream that is gone: the next stream gets it again
+    this.emit('response', response);
+    const checked = checkResponse(this.config, response);
+    if (!checked.ok) {
+      this.nack(conn, response, checked.code, checked.message, checked.errors, checked.rejected);
+      return;
+    }
+    try {
+      await this.options.apply(checked.next, response.revision > 0n ? Number(response.revision) : this.configRevision);
+    } catch (err) {
+      this.nack(conn, response, NackCode.ApplyFailed, (err as Error).message ?? String(err), [], []);
+      return;
+    }
+    this.config = checked.next;
+    this.configRevision = Number(response.revision);
+    let versions = this.versions.get(checked.kind);
+    if (versions === undefined) this.versions.set(checked.kind, (versions = new Map()));
+    for (const [name, version] of checked.versions) versions.set(name, version);
+    for (const name of response.removedResources) versions.delete(name);
+    this.persist();
+    if (!conn.ended) conn.call.write(create(DiscoveryRequestSchema, { type: response.type, responseNonce: response.nonce }));
+    this.emit('applied', this.configRevision, checked.kind);
+  }
+
+  private nack(conn: Connection, response: DiscoveryResponse, code: string, message: string, errors: Array<{ path: string; message: string }>, rejected: string[]): void {
+    const text = [message, ...errors.map((e) => `${e.path}: ${e.message}`)].join('\n');
+    this.options.log?.warn({ type: response.type, revision: Number(response.revision), error: text }, 'rejected a configuration update; keeping the last good one');
+    if (!conn.ended) {
+      conn.call.write(
+        create(DiscoveryRequestSchema, {
+          type: response.type,
+          responseNonce: response.nonce,
+          errorDetail: { code, message, errors, rejectedResources: rejected },
+        }),
+      );
+    }
+    this.emit('rejected', Number(response.revision), response.type as Kind, text);
+  }
+
+  /** Writes the file after each apply; writes that pile up collapse into one. */
+  private persist(): void {
+    const path = this.options.persistPath;
+    if (path === undefined) return;
+    if (this.persisting !== undefined) {
+      this.persistAgain = true;
+      return;
+    }
+    this.persisting = (async () => {
+      do {
+        this.persistAgain = false;
+        try {
+          await saveLastGood(path, { revision: this.configRevision, set: this.config, versions: this.versions });
+        } catch (err) {
+          this.options.log?.error({ err, path }, 'cannot write the last good configuration');
+        }
+      } while (this.persistAgain);
+      this.persisting = undefined;
+    })();
+  }
+}
