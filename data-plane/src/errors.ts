@@ -1,0 +1,104 @@
+// The data plane's one error type: a stable code, where the failure came from, whether a retry may
+// help, and the cause. After Pingora's pingora-error (kind, source, retry flag, cause chain).
+
+/** Stable codes; the README's error table lists each one. Never rename a code. */
+export const ProxyErrorCode = {
+  /** No route matched the request's host, path, method, headers and query (404). */
+  NoRoute: 'SLUICE_PROXY_NO_ROUTE',
+  /** The route's cluster has no endpoint that may take traffic (503). */
+  NoHealthyUpstream: 'SLUICE_PROXY_NO_HEALTHY_UPSTREAM',
+  /** The route forwards to a cluster the snapshot does not hold (503). */
+  UnknownCluster: 'SLUICE_PROXY_UNKNOWN_CLUSTER',
+  /** TCP connect to the endpoint failed: refused, unreachable (503). */
+  ConnectFailure: 'SLUICE_PROXY_CONNECT_FAILURE',
+  /** TCP connect did not finish within the cluster's connectTimeoutMs (504). */
+  ConnectTimeout: 'SLUICE_PROXY_CONNECT_TIMEOUT',
+  /** The upstream closed or reset the connection before the response was complete (502). */
+  UpstreamReset: 'SLUICE_PROXY_UPSTREAM_RESET',
+  /** The upstream answered with something that is not valid HTTP/1.1 or framing that is ambiguous (502). */
+  UpstreamProtocol: 'SLUICE_PROXY_UPSTREAM_PROTOCOL',
+  /** The upstream did not answer within the route's timeoutMs or retry.perTryTimeoutMs (504). */
+  UpstreamTimeout: 'SLUICE_PROXY_UPSTREAM_TIMEOUT',
+  /** The client sent a request that is malformed or framed ambiguously (400, connection closed). */
+  BadRequest: 'SLUICE_PROXY_BAD_REQUEST',
+  /** The request's headers exceed the listener's maxHeaderBytes (431). */
+  HeadersTooLarge: 'SLUICE_PROXY_HEADERS_TOO_LARGE',
+  /** The request body exceeds the route's or listener's maxRequestBodyBytes (413). */
+  BodyTooLarge: 'SLUICE_PROXY_BODY_TOO_LARGE',
+  /** The client did not send its headers, or its whole request, in time (408). */
+  RequestTimeout: 'SLUICE_PROXY_REQUEST_TIMEOUT',
+  /** The client went away before the response was complete (nothing is answered). */
+  DownstreamReset: 'SLUICE_PROXY_DOWNSTREAM_RESET',
+  /** A local rate limit refused the request (429). */
+  RateLimited: 'SLUICE_PROXY_RATE_LIMITED',
+  /** The fault-injection filter aborted the request on purpose (the configured status). */
+  FaultInjected: 'SLUICE_PROXY_FAULT_INJECTED',
+  /** A hook or filter threw (500). */
+  Internal: 'SLUICE_PROXY_INTERNAL',
+} as const;
+export type ProxyErrorCode = (typeof ProxyErrorCode)[keyof typeof ProxyErrorCode];
+
+/** Where a failure came from: the server we forward to, the client, or the proxy itself. */
+export type ErrorSource = 'upstream' | 'downstream' | 'internal';
+
+interface CodeInfo {
+  readonly status: number;
+  readonly source: ErrorSource;
+  readonly retryable: boolean;
+  /** Value of the `x-sluice-error` response header. */
+  readonly cause: string;
+}
+
+const CODE_INFO: Readonly<Record<ProxyErrorCode, CodeInfo>> = {
+  SLUICE_PROXY_NO_ROUTE: { status: 404, source: 'downstream', retryable: false, cause: 'no-route' },
+  SLUICE_PROXY_NO_HEALTHY_UPSTREAM: { status: 503, source: 'upstream', retryable: false, cause: 'no-healthy-upstream' },
+  SLUICE_PROXY_UNKNOWN_CLUSTER: { status: 503, source: 'internal', retryable: false, cause: 'unknown-cluster' },
+  SLUICE_PROXY_CONNECT_FAILURE: { status: 503, source: 'upstream', retryable: true, cause: 'connect-failure' },
+  SLUICE_PROXY_CONNECT_TIMEOUT: { status: 504, source: 'upstream', retryable: true, cause: 'connect-timeout' },
+  SLUICE_PROXY_UPSTREAM_RESET: { status: 502, source: 'upstream', retryable: true, cause: 'upstream-reset' },
+  SLUICE_PROXY_UPSTREAM_PROTOCOL: { status: 502, source: 'upstream', retryable: false, cause: 'upstream-protocol-error' },
+  SLUICE_PROXY_UPSTREAM_TIMEOUT: { status: 504, source: 'upstream', retryable: true, cause: 'upstream-timeout' },
+  SLUICE_PROXY_BAD_REQUEST: { status: 400, source: 'downstream', retryable: false, cause: 'bad-request' },
+  SLUICE_PROXY_HEADERS_TOO_LARGE: { status: 431, source: 'downstream', retryable: false, cause: 'headers-too-large' },
+  SLUICE_PROXY_BODY_TOO_LARGE: { status: 413, source: 'downstream', retryable: false, cause: 'body-too-large' },
+  SLUICE_PROXY_REQUEST_TIMEOUT: { status: 408, source: 'downstream', retryable: false, cause: 'request-timeout' },
+  SLUICE_PROXY_DOWNSTREAM_RESET: { status: 499, source: 'downstream', retryable: false, cause: 'downstream-reset' },
+  SLUICE_PROXY_RATE_LIMITED: { status: 429, source: 'downstream', retryable: false, cause: 'rate-limited' },
+  SLUICE_PROXY_FAULT_INJECTED: { status: 503, source: 'internal', retryable: false, cause: 'fault-injected' },
+  SLUICE_PROXY_INTERNAL: { status: 500, source: 'internal', retryable: false, cause: 'internal' },
+};
+
+export class ProxyError extends Error {
+  readonly code: ProxyErrorCode;
+  readonly source: ErrorSource;
+  /** Whether trying again (on another connection or endpoint) may succeed. Retry policy still decides. */
+  retryable: boolean;
+  /** The HTTP status answered downstream when this error ends the request. */
+  status: number;
+
+  constructor(code: ProxyErrorCode, message: string, options: { cause?: unknown; retryable?: boolean; status?: number } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ProxyError';
+    const info = CODE_INFO[code];
+    this.code = code;
+    this.source = info.source;
+    this.retryable = options.retryable ?? info.retryable;
+    this.status = options.status ?? info.status;
+  }
+
+  /** The short cause named in the `x-sluice-error` header (`connect-timeout`). */
+  get causeName(): string {
+    return CODE_INFO[this.code].cause;
+  }
+}
+
+/** Every code with its default status, source and header value: the README's table comes from here. */
+export function errorCodeTable(): Array<{ code: ProxyErrorCode } & CodeInfo> {
+  return (Object.keys(CODE_INFO) as ProxyErrorCode[]).map((code) => ({ code, ...CODE_INFO[code] }));
+}
+
+/** Wraps anything thrown by user code into a ProxyError (kept as is when it already is one). */
+export function toProxyError(err: unknown, code: ProxyErrorCode = ProxyErrorCode.Internal): ProxyError {
+  if (err instanceof ProxyError) return err;
+  return new ProxyError(code, err instanceof Error ? err.message : String(err), { cause: err });
+}

@@ -1,0 +1,189 @@
+// The proxy engine: runs an application's phase hooks for each request, tries upstreams with retries
+// when the route's policy allows it and it is safe, and turns failures into answers. Pingora's
+// HttpProxy<SV>. Hooks that return plain values are not awaited, so a synchronous application
+// costs no promise per phase.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { ProxyError, ProxyErrorCode, toProxyError } from '../errors.js';
+import { HeaderList } from '../protocols/header-list.js';
+import type { Http1Connection } from '../upstream/http1-connection.js';
+import type { Peer } from '../upstream/peer.js';
+import type { UpstreamRequest } from '../upstream/upstream-client.js';
+import type { ListenerContext } from './listener-context.js';
+import type { ProxyHttp } from './proxy-http.js';
+import { Session } from './session.js';
+import { UpstreamTry } from './upstream-try.js';
+
+/** Methods whose requests may be sent twice (RFC 9110 §9.2.2). */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | undefined)?.then === 'function';
+}
+
+export class HttpProxy<CTX = unknown> {
+  constructor(readonly app: ProxyHttp<CTX>) {}
+
+  /** Serves one request from a node:http server (see createProxyServer). */
+  handle(req: IncomingMessage, res: ServerResponse, listener: ListenerContext, expectContinue = false): void {
+    void this.serve(new Session(req, res, listener, expectContinue));
+  }
+
+  private async serve(session: Session): Promise<void> {
+    const app = this.app;
+    let ctx: CTX | undefined;
+    let error: ProxyError | undefined;
+    try {
+      ctx = app.newCtx();
+      if (session.badRequest !== undefined) throw new ProxyError(ProxyErrorCode.BadRequest, session.badRequest);
+      let answered = false;
+      if (app.requestFilter !== undefined) {
+        let r = app.requestFilter(session, ctx);
+        if (isPromise(r)) r = await r;
+        answered = r === true || session.responseStarted;
+      }
+      if (!answered) {
+        if (session.bodyLength > session.maxRequestBodyBytes) {
+          throw new ProxyError(ProxyErrorCode.BodyTooLarge, `request body of ${session.bodyLength} bytes is over the limit of ${session.maxRequestBodyBytes}`);
+        }
+        error = await this.proxy(session, ctx);
+      }
+    } catch (err) {
+      error = toProxyError(err);
+    }
+    if (error !== undefined) {
+      session.error = error;
+      await this.fail(session, error, ctx as CTX);
+    }
+    if (app.logging !== undefined) {
+      try {
+        app.logging(session, error, ctx as CTX);
+      } catch {
+        // A logging hook must not take the proxy down.
+      }
+    }
+  }
+
+  /** Tries upstreams until one answers; returns the error that ended the request, if any. */
+  private async proxy(session: Session, ctx: CTX): Promise<ProxyError | undefined> {
+    const app = this.app;
+    const policy = session.retryPolicy;
+    const deadline = session.timeoutMs > 0 ? session.startMs + session.timeoutMs : Infinity;
+    let staleRetryUsed = false;
+    let current: UpstreamTry<CTX> | undefined;
+    const onClose = (): void => {
+      if (!session.res.writableFinished) current?.abort(new ProxyError(ProxyErrorCode.DownstreamReset, 'client closed the connection'));
+    };
+    session.res.once('close', onClose);
+    for (;;) {
+      let p = app.upstreamPeer(session, ctx);
+      const peer: Peer = isPromise(p) ? await p : p;
+      session.triedPeers.push(peer);
+      let error: ProxyError;
+      let conn: Http1Connection | undefined;
+      const got = peer.pool.acquire();
+      if (isPromise(got)) {
+        try {
+          conn = await got;
+        } catch (err) {
+          error = toProxyError(err);
+          if (app.failToConnect !== undefined) error = app.failToConnect(session, peer, error, ctx);
+        }
+      } else {
+        conn = got;
+      }
+      if (conn !== undefined) {
+        if (session.res.destroyed) {
+          conn.abort();
+          return new ProxyError(ProxyErrorCode.DownstreamReset, 'client closed the connection');
+        }
+        const request = this.upstreamRequest(session);
+        if (app.upstreamRequestFilter !== undefined) app.upstreamRequestFilter(session, request, ctx);
+        const mayRetry = policy !== undefined && session.attempt < policy.attempts && IDEMPOTENT.has(session.method) && !session.bodyStarted;
+        const perTry = policy !== undefined && policy.perTryTimeoutMs > 0 ? policy.perTryTimeoutMs : Infinity;
+        current = new UpstreamTry(app, session, ctx, conn, mayRetry);
+        peer.inflight++;
+        const outcome = await current.run(request, Math.min(perTry, deadline - performance.now()));
+        peer.inflight--;
+        if (outcome === undefined) return undefined;
+        if (outcome !== 'retry') {
+          error = outcome;
+          if (error.code === ProxyErrorCode.DownstreamReset || session.responseStarted || error.source !== 'upstream') return error;
+          if (app.errorWhileProxy !== undefined) error = app.errorWhileProxy(session, peer, error, ctx);
+          // A pooled connection the upstream closed while idle fails at once: one free retry.
+          if (!staleRetryUsed && conn.reuseCount > 0 && !current.gotResponse && error.code === ProxyErrorCode.UpstreamReset && this.safeToRetry(session, error)) {
+            staleRetryUsed = true;
+            continue;
+          }
+          if (!this.shouldRetry(session, error, deadline)) return error;
+        }
+      } else if (!this.shouldRetry(session, error!, deadline)) {
+        return error!;
+      }
+      session.attempt++;
+      const delay = policy?.backoffMs(session.attempt) ?? 0;
+      if (delay > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(delay, Math.max(0, deadline - performance.now()))));
+    }
+  }
+
+  private shouldRetry(session: Session, error: ProxyError, deadline: number): boolean {
+    const policy = session.retryPolicy;
+    if (policy === undefined || session.attempt >= policy.attempts || performance.now() >= deadline) return false;
+    if (!error.retryable || !policy.coversError(error)) return false;
+    return this.safeToRetry(session, error);
+  }
+
+  /**
+   * Safe: nothing reached the upstream (connect failure), or the method is idempotent; and no body
+   * byte was read from the client, since bodies are streamed, not kept for a replay.
+   */
+  private safeToRetry(session: Session, error: ProxyError): boolean {
+    if (session.bodyStarted || session.res.destroyed) return false;
+    return error.code === ProxyErrorCode.ConnectFailure || error.code === ProxyErrorCode.ConnectTimeout || IDEMPOTENT.has(session.method);
+  }
+
+  /** The request as it goes upstream: the client's end-to-end headers plus the proxy's own. */
+  private upstreamRequest(session: Session): UpstreamRequest {
+    const from = session.headers.raw;
+    const raw = new Array<string>(from.length + 10);
+    raw[0] = 'host';
+    raw[1] = session.upstreamHost;
+    let n = 2;
+    for (let i = 0; i < from.length; i++) raw[n++] = from[i]!;
+    raw[n++] = 'x-forwarded-for';
+    raw[n++] = session.forwardedFor === undefined ? session.remoteAddress : `${session.forwardedFor}, ${session.remoteAddress}`;
+    raw[n++] = 'x-forwarded-proto';
+    raw[n++] = session.listener.scheme;
+    raw[n++] = 'x-forwarded-host';
+    raw[n++] = session.authority;
+    raw[n++] = 'x-request-id';
+    raw[n++] = session.requestId;
+    raw.length = n;
+    const bodyLength = session.bodyLength !== 0 && this.app.requestBodyFilter !== undefined ? -1 : session.bodyLength;
+    return { method: session.method, target: session.target, headers: new HeaderList(raw), bodyLength };
+  }
+
+  private async fail(session: Session, error: ProxyError, ctx: CTX): Promise<void> {
+    if (error.code === ProxyErrorCode.DownstreamReset || session.res.destroyed) return;
+    if (session.responseStarted) {
+      session.res.destroy();
+      return;
+    }
+    if (error.code === ProxyErrorCode.BadRequest) session.res.shouldKeepAlive = false;
+    if (this.app.failToProxy !== undefined) {
+      try {
+        const r = this.app.failToProxy(session, error, ctx);
+        if (isPromise(r)) await r;
+      } catch {
+        // Fall through to the default answer.
+      }
+    }
+    if (!session.responseStarted) session.respond(error.status, errorBody(error), ['x-sluice-error', error.causeName]);
+  }
+}
+
+/** One line: the client's own mistakes are explained; upstream and internal details stay in logs. */
+function errorBody(error: ProxyError): string {
+  if (error.code === ProxyErrorCode.NoRoute) return 'no route matched this request\n';
+  return error.source === 'downstream' ? `${error.causeName}: ${error.message}\n` : `${error.causeName}\n`;
+}

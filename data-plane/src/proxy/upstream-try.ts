@@ -1,0 +1,164 @@
+// One try of a request against one upstream connection: sends the head, pumps the request body up
+// and the response body down with backpressure both ways, and settles with an outcome the engine
+// uses to decide on retries. It is the ExchangeHandler of its connection.
+import { ProxyError, ProxyErrorCode } from '../errors.js';
+import type { ResponseHead } from '../protocols/http1/response-head.js';
+import type { UpstreamConnection, ExchangeHandler, UpstreamRequest } from '../upstream/upstream-client.js';
+import type { ProxyHttp } from './proxy-http.js';
+import type { Session } from './session.js';
+
+/** undefined: the response was sent; 'retry': a status the policy retries (nothing was sent). */
+export type TryOutcome = undefined | 'retry' | ProxyError;
+
+export class UpstreamTry<CTX> implements ExchangeHandler {
+  /** A response byte (or head) came from the upstream: a reused connection was not stale. */
+  gotResponse = false;
+  private settled = false;
+  private resolve!: (outcome: TryOutcome) => void;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly onResDrain = (): void => this.conn.resumeResponse();
+  private readonly onReqData = (chunk: Buffer): void => this.requestData(chunk);
+  private readonly onReqEnd = (): void => this.requestEnd();
+
+  constructor(
+    private readonly app: ProxyHttp<CTX>,
+    private readonly session: Session,
+    private readonly ctx: CTX,
+    private readonly conn: UpstreamConnection,
+    /** True when a covered status will be retried instead of passed on. */
+    private readonly retryStatus: boolean,
+  ) {}
+
+  run(request: UpstreamRequest, timeoutMs: number): Promise<TryOutcome> {
+    const promise = new Promise<TryOutcome>((resolve) => (this.resolve = resolve));
+    if (timeoutMs < Infinity) {
+      this.timer = setTimeout(() => this.fail(new ProxyError(ProxyErrorCode.UpstreamTimeout, `no response from upstream within ${Math.round(timeoutMs)} ms`)), timeoutMs);
+    }
+    this.conn.send(request, this);
+    const session = this.session;
+    if (session.bodyLength !== 0 && !session.bodyStarted && !this.settled) {
+      session.bodyStarted = true;
+      if (session.expectContinue) session.res.writeContinue();
+      session.req.on('data', this.onReqData);
+      session.req.on('end', this.onReqEnd);
+    }
+    return promise;
+  }
+
+  /** The client went away: stop everything, quietly. */
+  abort(error: ProxyError): void {
+    if (this.settled) return;
+    this.conn.abort();
+    this.settle(error);
+  }
+
+  onResponseHead(head: ResponseHead): void {
+    this.gotResponse = true;
+    this.clearTimer();
+    if (this.retryStatus && this.session.retryPolicy?.coversStatus(head.status)) {
+      this.conn.abort();
+      this.settle('retry');
+      return;
+    }
+    const { app, session } = this;
+    try {
+      app.responseFilter?.(session, head, this.ctx);
+      if (app.responseBodyFilter !== undefined) head.headers.remove('content-length');
+      session.status = head.status;
+      session.res.writeHead(head.status, head.headers.raw);
+    } catch (err) {
+      this.fail(err instanceof ProxyError ? err : new ProxyError(ProxyErrorCode.UpstreamProtocol, `response head could not be passed on: ${(err as Error).message}`, { cause: err }));
+    }
+  }
+
+  onResponseData(chunk: Buffer): boolean {
+    const session = this.session;
+    let data: Buffer | undefined = chunk;
+    if (this.app.responseBodyFilter !== undefined) {
+      data = this.app.responseBodyFilter(session, chunk, false, this.ctx);
+      if (data === undefined) return true;
+    }
+    session.bytesSent += data.length;
+    if (session.res.write(data)) return true;
+    session.res.once('drain', this.onResDrain);
+    return false;
+  }
+
+  onResponseEnd(): void {
+    const session = this.session;
+    if (this.app.responseBodyFilter !== undefined) {
+      const tail = this.app.responseBodyFilter(session, undefined, true, this.ctx);
+      if (tail !== undefined) session.res.write(tail);
+    }
+    session.res.end();
+    if (!session.bodyEnded && session.bodyStarted) {
+      // The upstream answered before reading the whole body: stop sending it, and read the rest from
+      // the client into nothing so the connection stays in sync for its next request.
+      this.stopPump();
+      this.conn.abort();
+      session.req.resume();
+    }
+    this.settle(undefined);
+  }
+
+  onError(error: ProxyError): void {
+    this.fail(error);
+  }
+
+  onRequestDrain(): void {
+    this.session.req.resume();
+  }
+
+  private requestData(chunk: Buffer): void {
+    const session = this.session;
+    session.bytesReceived += chunk.length;
+    if (session.bytesReceived > session.maxRequestBodyBytes) {
+      this.fail(new ProxyError(ProxyErrorCode.BodyTooLarge, `request body over ${session.maxRequestBodyBytes} bytes`));
+      return;
+    }
+    let data: Buffer | undefined = chunk;
+    if (this.app.requestBodyFilter !== undefined) {
+      data = this.app.requestBodyFilter(session, chunk, false, this.ctx);
+      if (data === undefined) return;
+    }
+    if (!this.conn.writeBody(data)) session.req.pause();
+  }
+
+  private requestEnd(): void {
+    const session = this.session;
+    session.bodyEnded = true;
+    this.stopPump();
+    if (this.app.requestBodyFilter !== undefined) {
+      const tail = this.app.requestBodyFilter(session, undefined, true, this.ctx);
+      if (tail !== undefined) this.conn.writeBody(tail);
+    }
+    this.conn.endBody();
+  }
+
+  private stopPump(): void {
+    this.session.req.removeListener('data', this.onReqData);
+    this.session.req.removeListener('end', this.onReqEnd);
+  }
+
+  private fail(error: ProxyError): void {
+    if (this.settled) return;
+    this.conn.abort();
+    if (this.session.bodyStarted && !this.session.bodyEnded) this.stopPump();
+    if (this.session.responseStarted) this.session.res.destroy();
+    this.settle(error);
+  }
+
+  private settle(outcome: TryOutcome): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.clearTimer();
+    this.resolve(outcome);
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+  }
+}

@@ -1,0 +1,132 @@
+// Keep-alive connections to one endpoint (address:port): a LIFO stack of idle connections, so the
+// warmest socket is reused first and the coldest ones age out by the idle timeout.
+import { connect } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { ProxyError, ProxyErrorCode } from '../errors.js';
+import { Http1Connection, type ConnectionOwner } from './http1-connection.js';
+
+export interface PoolOptions {
+  /** Idle connections kept; more are closed when released. */
+  readonly maxIdle: number;
+  /** An idle connection older than this is closed. */
+  readonly idleTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  /** After this many requests a connection is closed instead of reused (0: no limit). */
+  readonly maxRequestsPerConnection: number;
+}
+
+export const DEFAULT_POOL_OPTIONS: PoolOptions = Object.freeze({
+  maxIdle: 128,
+  idleTimeoutMs: 60_000,
+  connectTimeoutMs: 5_000,
+  maxRequestsPerConnection: 0,
+});
+
+export interface PoolStats {
+  /** Connections opened. */
+  created: number;
+  /** Requests that reused an idle connection. */
+  reused: number;
+  /** Connect attempts that failed or timed out. */
+  connectFailures: number;
+  idle: number;
+  active: number;
+}
+
+export class ConnectionPool implements ConnectionOwner {
+  private readonly idle: Http1Connection[] = [];
+  private readonly active = new Set<Http1Connection>();
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  readonly stats: PoolStats = { created: 0, reused: 0, connectFailures: 0, idle: 0, active: 0 };
+
+  constructor(readonly host: string, readonly port: number, readonly options: PoolOptions = DEFAULT_POOL_OPTIONS) {}
+
+  /** An idle connection right away, or a promise of a new one. Rejects with a ProxyError. */
+  acquire(): Http1Connection | Promise<Http1Connection> {
+    const now = performance.now();
+    for (;;) {
+      const conn = this.idle.pop();
+      if (conn === undefined) break;
+      if (conn.closed) continue;
+      if (now - conn.idleSinceMs > this.options.idleTimeoutMs) {
+        conn.destroy();
+        continue;
+      }
+      this.active.add(conn);
+      this.stats.reused++;
+      return conn;
+    }
+    return this.connect();
+  }
+
+  /** Called by a connection whose exchange finished cleanly. */
+  release(conn: Http1Connection): void {
+    this.active.delete(conn);
+    const max = this.options.maxRequestsPerConnection;
+    if (this.closed || this.idle.length >= this.options.maxIdle || (max > 0 && conn.reuseCount + 1 >= max)) {
+      conn.destroy();
+      return;
+    }
+    conn.idleSinceMs = performance.now();
+    this.idle.push(conn);
+    if (this.sweepTimer === undefined) this.scheduleSweep();
+  }
+
+  /** Called by a connection that closed. */
+  forget(conn: Http1Connection): void {
+    this.active.delete(conn);
+    const i = this.idle.indexOf(conn);
+    if (i >= 0) this.idle.splice(i, 1);
+  }
+
+  getStats(): PoolStats {
+    return { ...this.stats, idle: this.idle.length, active: this.active.size };
+  }
+
+  /** Closes idle connections now and active ones when their exchange ends (a removed endpoint). */
+  close(): void {
+    this.closed = true;
+    for (const conn of this.idle.splice(0)) conn.destroy();
+    if (this.sweepTimer !== undefined) clearTimeout(this.sweepTimer);
+  }
+
+  private connect(): Promise<Http1Connection> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host: this.host, port: this.port });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        this.stats.connectFailures++;
+        reject(new ProxyError(ProxyErrorCode.ConnectTimeout, `connect to ${this.host}:${this.port} timed out after ${this.options.connectTimeoutMs} ms`));
+      }, this.options.connectTimeoutMs);
+      const onError = (err: NodeJS.ErrnoException): void => {
+        clearTimeout(timer);
+        this.stats.connectFailures++;
+        reject(new ProxyError(ProxyErrorCode.ConnectFailure, `connect to ${this.host}:${this.port} failed: ${err.code ?? err.message}`, { cause: err }));
+      };
+      socket.once('error', onError);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.removeListener('error', onError);
+        this.stats.created++;
+        const conn = new Http1Connection(socket, this);
+        this.active.add(conn);
+        resolve(conn);
+      });
+    });
+  }
+
+  private scheduleSweep(): void {
+    this.sweepTimer = setTimeout(() => {
+      this.sweepTimer = undefined;
+      const now = performance.now();
+      // Take them all out first: destroy() calls forget(), which edits this.idle.
+      for (const conn of this.idle.splice(0)) {
+        if (now - conn.idleSinceMs > this.options.idleTimeoutMs) conn.destroy();
+        else this.idle.push(conn);
+      }
+      if (this.idle.length > 0) this.scheduleSweep();
+    }, Math.max(50, this.options.idleTimeoutMs / 2));
+    this.sweepTimer.unref();
+  }
+}

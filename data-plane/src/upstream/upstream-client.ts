@@ -1,0 +1,48 @@
+// The seam between the proxy engine and a wire protocol to upstreams. HTTP/1.1 implements it today
+// (http1-connection.ts); HTTP/2 can implement the same two interfaces later without the engine changing.
+import type { ProxyError } from '../errors.js';
+import type { HeaderList } from '../protocols/header-list.js';
+import type { ResponseHead } from '../protocols/http1/response-head.js';
+
+export interface UpstreamRequest {
+  method: string;
+  /** Origin-form target: path and query. */
+  target: string;
+  /** End-to-end headers, `host` included; framing headers are added by the connection. */
+  headers: HeaderList;
+  /** Body length: 0 for none, -1 for unknown (sent chunked). */
+  bodyLength: number;
+}
+
+/**
+ * Callbacks of one exchange, as an object (undici's dispatcher-handler style) so a request costs no
+ * event-listener registration. Each is called at most once except onResponseData and onRequestDrain.
+ */
+export interface ExchangeHandler {
+  /** The final (non-1xx) response head arrived. */
+  onResponseHead(head: ResponseHead): void;
+  /** A piece of response body; return false to pause until `resumeResponse()`. */
+  onResponseData(chunk: Buffer): boolean;
+  /** The response body is complete. */
+  onResponseEnd(): void;
+  /** The exchange failed; no other callback follows. */
+  onError(error: ProxyError): void;
+  /** The request body may be written again after `writeBody` returned false. */
+  onRequestDrain(): void;
+}
+
+/** One connection (or, for HTTP/2 later, one stream) able to carry a request. */
+export interface UpstreamConnection {
+  /** Requests this connection carried before this one: > 0 means it came from the pool. */
+  readonly reuseCount: number;
+  /** Sends the head (and starts the exchange). `handler` gets everything that follows. */
+  send(request: UpstreamRequest, handler: ExchangeHandler): void;
+  /** Writes request body; false means wait for `onRequestDrain`. */
+  writeBody(chunk: Buffer): boolean;
+  /** Ends the request body. */
+  endBody(): void;
+  /** Resumes response data after `onResponseData` returned false. */
+  resumeResponse(): void;
+  /** Ends the exchange early: the connection is destroyed, no callback follows. */
+  abort(): void;
+}
