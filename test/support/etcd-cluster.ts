@@ -53,11 +53,21 @@ export class EtcdCluster {
     await Promise.all(this.members.map((m) => (m.process ? stopChild(m.process, 0, 'SIGKILL') : undefined)));
   }
 
-  /** Starts the members again on the same ports and data. */
-  async restart(): Promise<void> {
+  /**
+   * Starts the members again on the same ports. With `wipeData` their data is gone first: a new
+   * etcd at the same address, back at revision 1, as after a restore from an old backup.
+   */
+  async restart(options: { wipeData?: boolean } = {}): Promise<void> {
     await this.kill();
+    if (options.wipeData === true) for (const m of this.members) rmSync(m.dataDir, { recursive: true, force: true });
     for (const m of this.members) this.spawn(m);
     await this.waitHealthy();
+  }
+
+  /** Kills one member (SIGKILL); the others go on. */
+  async killMember(index: number): Promise<void> {
+    const m = this.members[index];
+    if (m?.process !== undefined) await stopChild(m.process, 0, 'SIGKILL');
   }
 
   async stop(): Promise<void> {

@@ -1,12 +1,24 @@
 // The embedded store: the ResourceStore contract in one process, for `npm start`, demos and API tests.
-// It keeps etcd's semantics (one revision counter, mod revisions, transactions, watch history that
-// can be compacted) so the same contract tests pass against both implementations.
+// It keeps etcd's semantics (one revision counter, mod revisions, transactions and their limits, watch
+// history that can be compacted) so the same contract tests pass against both implementations.
 import { ControlPlaneError, ErrorCode } from '../errors.js';
-import type { Kind, Resource } from '../model/kinds.js';
-import { resourcePath } from '../model/kinds.js';
-import { specFromJson, specToJson } from '../model/resource-json.js';
-import { parseResourceKey, resourceKey } from './keys.js';
+import type { Kind } from '../model/kinds.js';
+import { resourceKey } from './keys.js';
+import { decodeResource, encodeResource } from './resource-codec.js';
 import type { ListResult, ResourceStore, StoredResource, WatchEvent, WatchHandle, WatchHandlers, WriteOp } from './store.js';
+import {
+  checkDistinctTargets, concurrentWriteError, conflictError, ETCD_MAX_REQUEST_BYTES, ETCD_MAX_TXN_OPS, opTarget,
+  requestTooLargeError, tooManyOpsError,
+} from './write-checks.js';
+
+export interface EmbeddedStoreOptions {
+  /** etcd's `--max-txn-ops`: a commit may hold this many ops minus one (the generation key). */
+  readonly maxTxnOps?: number;
+  /** etcd's `--max-request-bytes`, measured as the keys and values a commit writes. */
+  readonly maxRequestBytes?: number;
+  /** Watch history kept, in revisions; older revisions are compacted as etcd's auto-compaction does. */
+  readonly historyRevisions?: number;
+}
 
 interface Entry {
   readonly json: string;
@@ -18,20 +30,33 @@ interface HistoryItem {
   readonly events: WatchEvent[];
 }
 
+interface Watch {
+  readonly handlers: WatchHandlers;
+  closed: boolean;
+}
+
 export class EmbeddedStore implements ResourceStore {
   private readonly entries = new Map<string, Entry>();
   private readonly history: HistoryItem[] = [];
-  private readonly watchers = new Set<WatchHandlers>();
+  private readonly watches = new Set<Watch>();
+  private readonly maxTxnOps: number;
+  private readonly maxRequestBytes: number;
+  private readonly historyRevisions: number;
   private currentRevision = 1;
   private generationRevision = 0;
   private compactedRevision = 0;
   private closed = false;
 
+  constructor(options: EmbeddedStoreOptions = {}) {
+    this.maxTxnOps = options.maxTxnOps ?? ETCD_MAX_TXN_OPS;
+    this.maxRequestBytes = options.maxRequestBytes ?? ETCD_MAX_REQUEST_BYTES;
+    this.historyRevisions = options.historyRevisions ?? 10_000;
+  }
+
   async list(): Promise<ListResult> {
     this.ensureOpen();
-    const resources: StoredResource[] = [];
-    for (const [key, entry] of this.entries) resources.push(this.decode(key, entry));
-    return { resources, revision: this.currentRevision };
+    const keys = [...this.entries.keys()].sort();
+    return { resources: keys.map((key) => this.decode(key, this.entries.get(key)!)), revision: this.currentRevision };
   }
 
   async get(kind: Kind, name: string): Promise<StoredResource | undefined> {
@@ -48,73 +73,99 @@ export class EmbeddedStore implements ResourceStore {
 
   async commit(ops: readonly WriteOp[], validatedAt: number): Promise<number> {
     this.ensureOpen();
-    if (this.generationRevision > validatedAt) {
-      throw new ControlPlaneError(ErrorCode.ConcurrentWrite, `resources changed after revision ${validatedAt}; validate again`);
-    }
+    checkDistinctTargets(ops);
+    if (ops.length + 1 > this.maxTxnOps) throw tooManyOpsError(ops.length, this.maxTxnOps);
+    const values = ops.map((op) => (op.op === 'put' ? encodeResource(op.resource) : undefined));
+    const bytes = ops.reduce((sum, op, i) => sum + opTarget(op).key.length + Buffer.byteLength(values[i] ?? ''), 0);
+    if (bytes > this.maxRequestBytes) throw requestTooLargeError(`${bytes} bytes of keys and values`);
     for (const op of ops) {
       if (op.ifRevision === undefined) continue;
-      const kind = op.op === 'put' ? op.resource.kind : op.kind;
-      const name = op.op === 'put' ? op.resource.spec.name : op.name;
-      const current = this.entries.get(resourceKey(kind, name))?.modRevision ?? 0;
-      if (current !== op.ifRevision) {
-        throw new ControlPlaneError(ErrorCode.Conflict, `${resourcePath(kind, name)} is at revision ${current}, not ${op.ifRevision}`, {
-          errors: [{ path: resourcePath(kind, name), message: `revision is ${current}, If-Match said ${op.ifRevision}` }],
-        });
-      }
+      const target = opTarget(op);
+      const current = this.entries.get(target.key)?.modRevision ?? 0;
+      if (current !== op.ifRevision) throw conflictError(target, current, op.ifRevision);
     }
+    if (this.generationRevision > validatedAt) throw concurrentWriteError(validatedAt, this.generationRevision);
+
     const revision = this.currentRevision + 1;
     const events: WatchEvent[] = [];
-    for (const op of ops) {
+    ops.forEach((op, i) => {
+      const { key, kind, name } = opTarget(op);
       if (op.op === 'put') {
-        this.entries.set(resourceKey(op.resource.kind, op.resource.spec.name), { json: JSON.stringify(specToJson(op.resource)), modRevision: revision });
-        events.push({ type: 'put', resource: op.resource, revision });
-      } else if (this.entries.delete(resourceKey(op.kind, op.name))) {
-        events.push({ type: 'delete', kind: op.kind, name: op.name, revision });
+        const entry = { json: values[i]!, modRevision: revision };
+        this.entries.set(key, entry);
+        events.push({ type: 'put', resource: this.decode(key, entry).resource, revision });
+      } else if (this.entries.delete(key)) {
+        events.push({ type: 'delete', kind, name, revision });
       }
-    }
+    });
     this.currentRevision = revision;
     this.generationRevision = revision;
-    this.history.push({ revision, events });
-    for (const w of this.watchers) queueMicrotask(() => w.onEvents(events, revision));
+    if (events.length > 0) {
+      this.history.push({ revision, events });
+      for (const w of this.watches) queueMicrotask(() => this.deliver(w, events, revision));
+    }
+    if (revision - this.compactedRevision > this.historyRevisions) this.compact(revision - this.historyRevisions);
     return revision;
   }
 
   watch(fromRevision: number, handlers: WatchHandlers): WatchHandle {
     this.ensureOpen();
-    const replay = this.history.filter((h) => h.revision > fromRevision);
-    const compacted = fromRevision < this.compactedRevision;
+    const watch: Watch = { handlers, closed: false };
+    // Replay and registration happen in one step, later: a commit made before it is in the history,
+    // one made after it is delivered live; none falls between the two.
     queueMicrotask(() => {
-      if (compacted) {
+      if (watch.closed) return;
+      if (this.closed) {
+        watch.closed = true;
+        handlers.onEnd('unavailable');
+        return;
+      }
+      // etcd: a watch starting at revision S fails when S < the compacted revision.
+      if (fromRevision + 1 < this.compactedRevision) {
+        watch.closed = true;
         handlers.onEnd('compacted');
         return;
       }
-      for (const h of replay) handlers.onEvents(h.events, h.revision);
-      this.watchers.add(handlers);
+      for (const h of this.history) if (h.revision > fromRevision) this.deliver(watch, h.events, h.revision);
+      if (!watch.closed) this.watches.add(watch);
     });
     return {
       close: async () => {
-        this.watchers.delete(handlers);
+        watch.closed = true;
+        this.watches.delete(watch);
       },
     };
   }
 
-  /** Drops watch history up to `revision`, as etcd's compaction does: older watches must list again. */
+  /**
+   * Drops watch history before `revision`, as etcd's compaction does: a watch that would start
+   * before it must list again; live watches go on.
+   */
   compact(revision = this.currentRevision): void {
-    this.compactedRevision = revision;
-    // As with etcd, live watches go on; only a watch that starts before this revision fails.
-    while (this.history.length > 0 && this.history[0]!.revision <= revision) this.history.shift();
+    if (revision > this.currentRevision) throw new ControlPlaneError(ErrorCode.Internal, `cannot compact revision ${revision}: the store is at ${this.currentRevision}`);
+    this.compactedRevision = Math.max(this.compactedRevision, revision);
+    while (this.history.length > 0 && this.history[0]!.revision < this.compactedRevision) this.history.shift();
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
-    for (const w of this.watchers) w.onEnd('unavailable');
-    this.watchers.clear();
+    const watches = [...this.watches];
+    this.watches.clear();
+    for (const w of watches) {
+      w.closed = true;
+      queueMicrotask(() => w.handlers.onEnd('unavailable'));
+    }
+  }
+
+  private deliver(watch: Watch, events: WatchEvent[], revision: number): void {
+    if (!watch.closed) watch.handlers.onEvents(events, revision);
   }
 
   private decode(key: string, entry: Entry): StoredResource {
-    const parsed = parseResourceKey(key)!;
-    const resource: Resource = specFromJson(parsed.kind, JSON.parse(entry.json));
-    return { resource, revision: entry.modRevision };
+    const decoded = decodeResource(key, entry.json);
+    if (!decoded.ok) throw new ControlPlaneError(ErrorCode.Internal, `embedded store holds a bad value at ${key}: ${decoded.reason}`);
+    return { resource: decoded.resource, revision: entry.modRevision };
   }
 
   private ensureOpen(): void {

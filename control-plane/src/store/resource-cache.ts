@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { ResourceKey } from '../model/change-set.js';
 import type { Kind, Resource } from '../model/kinds.js';
 import { ResourceSet, type ResourceView } from '../model/resource-set.js';
+import { encodeResource } from './resource-codec.js';
 import type { ResourceStore, StoredResource, WatchEvent, WatchHandle } from './store.js';
 
 export interface CacheUpdate {
@@ -23,27 +24,34 @@ export class ResourceCache {
   private readonly set = new ResourceSet();
   private currentRevision = 0;
   private watchHandle: WatchHandle | undefined;
+  /** Bumped for every watch, so callbacks of a replaced watch are recognized and dropped. */
+  private watchId = 0;
   private watching = false;
   private closed = false;
+  private resyncing: Promise<void> | undefined;
+  private resyncAgain = false;
   private retryMs = RETRY_MIN_MS;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private wakeRetry: (() => void) | undefined;
   private readonly emitter = new EventEmitter();
 
   constructor(private readonly store: ResourceStore, private readonly log?: Logger) {
     this.emitter.setMaxListeners(0);
   }
 
-  /** Lists once (retrying until the store answers) and starts watching. */
+  /** Lists once (retrying until the store answers, or until `close()`) and starts watching. */
   async start(): Promise<void> {
     await this.resync();
   }
 
-  /** The revision of the last change seen. */
+  /** The revision of the last change seen; 0 before the first list. */
   get revision(): number {
     return this.currentRevision;
   }
 
-  /** True while the watch is live; false while the store is unreachable (reads are then stale). */
+  /**
+   * True while the watch is live; false before the first list, while the store is unreachable and
+   * while listing again (reads are then served from the last state seen).
+   */
   get live(): boolean {
     return this.watching;
   }
@@ -92,11 +100,34 @@ export class ResourceCache {
 
   async close(): Promise<void> {
     this.closed = true;
-    clearTimeout(this.retryTimer);
-    await this.watchHandle?.close();
+    this.watching = false;
+    this.wakeRetry?.();
+    const handle = this.watchHandle;
+    this.watchHandle = undefined;
+    await handle?.close();
+    await this.resyncing;
   }
 
-  private async resync(): Promise<void> {
+  /** Lists and watches again; one resync runs at a time, and a request during one runs it again after. */
+  private resync(): Promise<void> {
+    if (this.resyncing !== undefined) {
+      this.resyncAgain = true;
+      return this.resyncing;
+    }
+    this.resyncing = (async () => {
+      try {
+        do {
+          this.resyncAgain = false;
+          await this.listAndWatchUntilDone();
+        } while (this.resyncAgain && !this.closed);
+      } finally {
+        this.resyncing = undefined;
+      }
+    })();
+    return this.resyncing;
+  }
+
+  private async listAndWatchUntilDone(): Promise<void> {
     for (;;) {
       if (this.closed) return;
       try {
@@ -105,51 +136,79 @@ export class ResourceCache {
         return;
       } catch (err) {
         this.log?.warn({ err }, 'store list failed; serving the last known state and retrying');
-        await new Promise((r) => (this.retryTimer = setTimeout(r, this.retryMs)));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.retryMs);
+          this.wakeRetry = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wakeRetry = undefined;
         this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
       }
     }
   }
 
   private async listAndWatch(): Promise<void> {
-    await this.watchHandle?.close();
+    const old = this.watchHandle;
     this.watchHandle = undefined;
     this.watching = false;
+    const id = ++this.watchId;
+    await old?.close();
     const { resources, revision } = await this.store.list();
-    const next = new Map<string, StoredResource>();
-    for (const r of resources) next.set(keyOf(r.resource.kind, r.resource.spec.name), r);
-    const changed: ResourceKey[] = [];
-    for (const [key, entry] of next) {
-      if (this.entries.get(key)?.revision !== entry.revision) changed.push(keyParts(entry.resource));
-    }
-    for (const [key, entry] of this.entries) if (!next.has(key)) changed.push(keyParts(entry.resource));
-    this.entries.clear();
-    for (const key of [...this.set.all()].map((r) => ({ kind: r.kind, name: r.spec.name }))) this.set.delete(key.kind, key.name);
-    for (const [k, v] of next) {
-      this.entries.set(k, v);
-      this.set.put(v.resource);
-    }
-    // A list is the truth, even when its revision is below ours (the store was restored).
-    this.currentRevision = revision;
-    this.publish(revision, changed);
+    if (this.closed || id !== this.watchId) return;
+    this.replaceAll(resources, revision);
     this.watchHandle = this.store.watch(revision, {
-      onEvents: (events, rev) => this.apply(events, rev),
+      onEvents: (events, rev) => {
+        if (id === this.watchId) this.apply(events, rev);
+      },
       onEnd: (reason, err) => {
+        if (id !== this.watchId) return;
         this.watching = false;
         this.log?.warn({ reason, err }, 'store watch ended; listing again');
         void this.resync();
       },
+      onInterrupted: () => {
+        if (id === this.watchId) this.watching = false;
+      },
       onResumed: (rev) => {
+        if (id !== this.watchId) return;
         if (rev < this.currentRevision) {
           this.log?.warn({ storeRevision: rev, cacheRevision: this.currentRevision }, 'store revision went backwards (restore?); listing again');
           void this.resync();
+        } else {
+          this.watching = true;
         }
       },
     });
     this.watching = true;
   }
 
+  /** A list is the truth, even when its revision is below ours (the store was restored). */
+  private replaceAll(resources: readonly StoredResource[], revision: number): void {
+    const next = new Map<string, StoredResource>();
+    for (const r of resources) next.set(keyOf(r.resource.kind, r.resource.spec.name), r);
+    const changed: ResourceKey[] = [];
+    for (const [key, entry] of next) {
+      const before = this.entries.get(key);
+      // After a restore the same revision number can hold other content: compare both.
+      if (before === undefined || before.revision !== entry.revision || encodeResource(before.resource) !== encodeResource(entry.resource)) {
+        changed.push(keyParts(entry.resource));
+      }
+    }
+    for (const [key, entry] of this.entries) if (!next.has(key)) changed.push(keyParts(entry.resource));
+    for (const entry of this.entries.values()) this.set.delete(entry.resource.kind, entry.resource.spec.name);
+    this.entries.clear();
+    for (const [k, v] of next) {
+      this.entries.set(k, v);
+      this.set.put(v.resource);
+    }
+    this.currentRevision = revision;
+    this.publish(changed);
+  }
+
   private apply(events: readonly WatchEvent[], revision: number): void {
+    if (revision <= this.currentRevision) return; // already in the list this watch started from
     const changed: ResourceKey[] = [];
     for (const e of events) {
       if (e.type === 'put') {
@@ -162,11 +221,11 @@ export class ResourceCache {
         changed.push({ kind: e.kind, name: e.name });
       }
     }
-    this.publish(revision, changed);
+    this.currentRevision = revision;
+    this.publish(changed);
   }
 
-  private publish(revision: number, changed: ResourceKey[]): void {
-    this.currentRevision = Math.max(this.currentRevision, revision);
+  private publish(changed: ResourceKey[]): void {
     this.emitter.emit('update', { revision: this.currentRevision, changed } satisfies CacheUpdate);
   }
 }

@@ -1,5 +1,6 @@
 // The store interface: the only way the control plane reads and writes resources.
-// Two implementations: etcd (production, `etcd-store.ts`) and embedded (one process, `embedded-store.ts`).
+// Two implementations: etcd (production, `etcd-store.ts`) and embedded (one process, `embedded-store.ts`);
+// one contract suite (test/store/store-contract.ts) holds both to the same semantics.
 import type { Kind, Resource } from '../model/kinds.js';
 
 /** A resource with the store revision at which it was last modified (etcd's mod_revision). */
@@ -9,6 +10,7 @@ export interface StoredResource {
 }
 
 export interface ListResult {
+  /** Sorted by key (kind plural, then name), as etcd returns a range. */
   readonly resources: StoredResource[];
   /** The store revision the list reflects; watch from revision + 1 to miss nothing. */
   readonly revision: number;
@@ -26,15 +28,29 @@ export type WatchEvent =
   | { readonly type: 'put'; readonly resource: Resource; readonly revision: number }
   | { readonly type: 'delete'; readonly kind: Kind; readonly name: string; readonly revision: number };
 
+/**
+ * Callbacks of one watch. None of them is called after `WatchHandle.close()` was called, and none
+ * is called synchronously from `watch()` itself.
+ */
 export interface WatchHandlers {
-  /** Events of one store revision (a transaction), in order. */
+  /** Events of one store revision (a transaction), in order; revisions arrive in increasing order. */
   onEvents(events: WatchEvent[], revision: number): void;
   /**
-   * The watch ended and will not resume by itself: `compacted` (the start revision is gone; list again),
-   * `unavailable` (the store is unreachable; list again when it is back).
+   * The watch ended and will not resume by itself: `compacted` (the history it needs is gone: the
+   * start revision was compacted, or the store came back at a lower revision; list again),
+   * `unavailable` (the store was closed).
    */
   onEnd(reason: 'compacted' | 'unavailable', err?: unknown): void;
-  /** The store answered again after being unreachable, at this revision (it may have gone backwards). */
+  /**
+   * The store became unreachable. The watch goes on by itself once the store answers again
+   * (then `onResumed`); until then nothing is delivered. Optional (added after the first version).
+   */
+  onInterrupted?(err: unknown): void;
+  /**
+   * The store answered again after being unreachable, at this revision. When it is lower than the
+   * last revision delivered the store was restored: this watch then ends with `compacted`, unless the
+   * handler closes it first.
+   */
   onResumed?(revision: number): void;
 }
 
@@ -42,20 +58,31 @@ export interface WatchHandle {
   close(): Promise<void>;
 }
 
+/**
+ * Every method throws ControlPlaneError SLUICE_STORE_UNAVAILABLE when the store cannot be reached
+ * (within a few seconds, never hanging) or after `close()`, and works again by itself once the
+ * store is back.
+ */
 export interface ResourceStore {
-  /** Every resource at one revision. Throws ControlPlaneError SLUICE_STORE_UNAVAILABLE when unreachable. */
+  /** Every resource at one revision (one range read). */
   list(): Promise<ListResult>;
   get(kind: Kind, name: string): Promise<StoredResource | undefined>;
   /**
-   * Applies every op in one transaction, all or nothing, and returns the new revision.
-   * `validatedAt` is the revision the caller checked references against: the commit fails with
-   * SLUICE_CONCURRENT_WRITE when any resource changed after it (the caller validates again).
-   * A failed `ifRevision` fails with SLUICE_CONFLICT naming the resource.
+   * Applies every op in one transaction, all or nothing, and returns the new revision (also the
+   * revision of every resource it wrote). Checks, in this order:
+   * - the same resource twice in `ops` → SLUICE_VALIDATION;
+   * - more ops than etcd takes in one transaction (127 with etcd's default `--max-txn-ops` of 128,
+   *   one is the generation key) or a request over `--max-request-bytes` (1.5 MiB) → SLUICE_PAYLOAD_TOO_LARGE;
+   * - a failed `ifRevision` → SLUICE_CONFLICT naming the resource (it can never succeed as asked);
+   * - `validatedAt` is the revision the caller checked references against: when any transaction
+   *   committed after it → SLUICE_CONCURRENT_WRITE (the caller validates again and retries).
+   * A delete of a missing resource (without ifRevision) is no error and produces no watch event.
    */
   commit(ops: readonly WriteOp[], validatedAt: number): Promise<number>;
-  /** Streams every change after `fromRevision` (exclusive). */
+  /** Streams every change after `fromRevision` (exclusive); see WatchHandlers. */
   watch(fromRevision: number, handlers: WatchHandlers): WatchHandle;
   /** The current store revision. */
   revision(): Promise<number>;
+  /** Ends every open watch with `onEnd('unavailable')` and releases the connection. */
   close(): Promise<void>;
 }

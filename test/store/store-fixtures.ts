@@ -1,0 +1,108 @@
+// Small resources, a watch recorder and polling helpers shared by the store tests.
+import assert from 'node:assert/strict';
+import type { Kind, Resource } from '../../control-plane/src/model/kinds.js';
+import { specFromJson, specToJson } from '../../control-plane/src/model/resource-json.js';
+import { ControlPlaneError } from '../../control-plane/src/errors.js';
+import type { ResourceStore, StoredResource, WatchEvent, WatchHandle } from '../../control-plane/src/store/store.js';
+
+export function route(name: string, host = `${name}.example`): Resource {
+  return specFromJson('Route', { name, hosts: [host], priority: 3, timeoutMs: 1500, match: { pathPrefix: '/' }, forward: { cluster: 'backend' } });
+}
+
+export function cluster(name: string): Resource {
+  return specFromJson('Cluster', { name, connectTimeoutMs: 250 });
+}
+
+export function certificate(name: string, chainBytes: number): Resource {
+  return specFromJson('Certificate', { name, certChain: 'A'.repeat(chainBytes) });
+}
+
+/** `put Route/web@12` or `delete Route/web@13`: events in a form assertions can compare. */
+export function describeEvent(e: WatchEvent): string {
+  return e.type === 'put' ? `put ${e.resource.kind}/${e.resource.spec.name}@${e.revision}` : `delete ${e.kind}/${e.name}@${e.revision}`;
+}
+
+export function json(resource: Resource): unknown {
+  return { kind: resource.kind, ...specToJson(resource) };
+}
+
+/** Resources as `Kind/name@revision`, for comparing a cache or a list with the store's truth. */
+export function describeStored(resources: Iterable<StoredResource>): string[] {
+  return [...resources].map((r) => `${r.resource.kind}/${r.resource.spec.name}@${r.revision}`).sort();
+}
+
+export interface WatchRecord {
+  readonly handle: WatchHandle;
+  /** One entry per onEvents call: `12: put Route/a@12, put Route/b@12`. */
+  readonly batches: string[];
+  readonly ends: string[];
+  readonly log: string[];
+  /** Resolves once a batch at `revision` or later has arrived. */
+  until(revision: number, timeoutMs?: number): Promise<void>;
+  untilEnded(timeoutMs?: number): Promise<void>;
+}
+
+export function record(store: ResourceStore, fromRevision: number): WatchRecord {
+  const batches: string[] = [];
+  const ends: string[] = [];
+  const log: string[] = [];
+  let last = fromRevision;
+  const handle = store.watch(fromRevision, {
+    onEvents(events, revision) {
+      assert.ok(events.every((e) => e.revision === revision), 'every event of a batch carries the batch revision');
+      assert.ok(revision > last, `revisions arrive in increasing order (${revision} after ${last})`);
+      last = revision;
+      batches.push(`${revision}: ${events.map(describeEvent).join(', ')}`);
+      log.push(`events ${revision}`);
+    },
+    onEnd(reason) {
+      ends.push(reason);
+      log.push(`end ${reason}`);
+    },
+    onInterrupted() {
+      log.push('interrupted');
+    },
+    onResumed(revision) {
+      log.push(`resumed ${revision}`);
+    },
+  });
+  return {
+    handle,
+    batches,
+    ends,
+    log,
+    until: (revision, timeoutMs = 5000) => eventually(() => last >= revision, timeoutMs, () => `watch reached revision ${last}, not ${revision}: ${JSON.stringify(batches)}`),
+    untilEnded: (timeoutMs = 5000) => eventually(() => ends.length > 0, timeoutMs, () => `watch did not end: ${JSON.stringify(log)}`),
+  };
+}
+
+/** Polls `condition` every 20 ms; fails with `describe()` after `timeoutMs`. */
+export async function eventually(condition: () => boolean | Promise<boolean>, timeoutMs: number, describe: () => string = () => 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await condition()) return;
+    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms: ${describe()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export async function rejectsWithCode(promise: Promise<unknown>, code: string, message?: RegExp): Promise<ControlPlaneError> {
+  try {
+    await promise;
+  } catch (err) {
+    assert.ok(err instanceof ControlPlaneError, `expected a ControlPlaneError, got ${String(err)}`);
+    assert.equal(err.code, code, err.message);
+    if (message !== undefined) assert.match(err.message, message);
+    return err;
+  }
+  assert.fail(`expected ${code}, but the call succeeded`);
+}
+
+/** Deletes every resource through the store itself (tests on a shared etcd start from nothing). */
+export async function deleteEverything(store: ResourceStore): Promise<void> {
+  const { resources } = await store.list();
+  for (let i = 0; i < resources.length; i += 100) {
+    const ops = resources.slice(i, i + 100).map((r) => ({ op: 'delete' as const, kind: r.resource.kind as Kind, name: r.resource.spec.name }));
+    await store.commit(ops, await store.revision());
+  }
+}
