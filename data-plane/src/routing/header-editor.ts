@@ -1,6 +1,12 @@
 // A route's header edits (set, add, remove) compiled once per snapshot into one pass over a header list.
-import type { HeaderEdits } from '../../../proto/gen/sluice/v1/route_pb.js';
 import type { HeaderList } from '../protocols/header-list.js';
+
+/** The shape of a Route's HeaderEdits, also accepted from a filter's plain JSON config. */
+export interface HeaderEditsSpec {
+  readonly set?: Readonly<Record<string, string>>;
+  readonly add?: Readonly<Record<string, string>>;
+  readonly remove?: readonly string[];
+}
 
 export class HeaderEditor {
   /** Names whose existing values go: every removed name and every set one. */
@@ -14,16 +20,16 @@ export class HeaderEditor {
   }
 
   /** undefined when there is nothing to edit, so routes without edits cost nothing per request. */
-  static compile(edits: HeaderEdits | undefined): HeaderEditor | undefined {
+  static compile(edits: HeaderEditsSpec | undefined): HeaderEditor | undefined {
     if (edits === undefined) return undefined;
     const drop = new Set<string>();
     const append: string[] = [];
-    for (const name of edits.remove) drop.add(name.toLowerCase());
-    for (const [name, value] of Object.entries(edits.set)) {
+    for (const name of edits.remove ?? []) drop.add(name.toLowerCase());
+    for (const [name, value] of Object.entries(edits.set ?? {})) {
       drop.add(name.toLowerCase());
       append.push(name.toLowerCase(), value);
     }
-    for (const [name, value] of Object.entries(edits.add)) append.push(name.toLowerCase(), value);
+    for (const [name, value] of Object.entries(edits.add ?? {})) append.push(name.toLowerCase(), value);
     if (drop.size === 0 && append.length === 0) return undefined;
     return new HeaderEditor(drop, append);
   }

@@ -1,0 +1,38 @@
+// The proxy's admin endpoints on --admin-listen (default 127.0.0.1:15000): /ready, /metrics and
+// /config_dump. Private keys of certificates never appear in a dump.
+import { createServer, type Server } from 'node:http';
+import type { JsonObject } from '@bufbuild/protobuf';
+
+export interface AdminSource {
+  /** True once a configuration serves traffic (in every worker). */
+  ready(): boolean;
+  /** Prometheus text. */
+  metrics(): Promise<string>;
+  configDump(): JsonObject;
+}
+
+export async function startAdminServer(source: AdminSource, host: string, port: number): Promise<Server> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const send = (status: number, type: string, body: string): void => {
+      res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    };
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'method not allowed\n');
+    if (path === '/ready') return source.ready() ? send(200, 'text/plain', 'ready\n') : send(503, 'text/plain', 'no configuration applied yet\n');
+    if (path === '/config_dump') return send(200, 'application/json', `${JSON.stringify(source.configDump(), null, 2)}\n`);
+    if (path === '/metrics') {
+      source.metrics().then(
+        (text) => send(200, 'text/plain; version=0.0.4', text),
+        (err: Error) => send(500, 'text/plain', `${err.message}\n`),
+      );
+      return;
+    }
+    send(404, 'text/plain', 'not found: try /ready, /metrics or /config_dump\n');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return server;
+}

@@ -1,0 +1,33 @@
+// One proxy process's runtime: a MeshProxy with the bootstrap's user filters loaded. Used directly
+// with --workers 1, and by each worker process otherwise.
+import type { FieldError } from '../../../control-plane/src/model/field-error.js';
+import type { ResourceSet } from '../../../control-plane/src/model/resource-set.js';
+import { FilterRegistry } from '../filters/filter-registry.js';
+import { MeshProxy, type ApplyResult } from '../mesh/mesh-proxy.js';
+import type { UserFilterModule } from './load-proxy-config.js';
+
+export class ProxyRuntime {
+  readonly mesh: MeshProxy;
+  private readonly registry = new FilterRegistry();
+  private readonly loaded = new Set<string>();
+
+  constructor(warn: (message: string) => void = (m) => console.error(`sluice proxy: ${m}`)) {
+    this.mesh = new MeshProxy({ filters: this.registry, warn });
+  }
+
+  async apply(set: ResourceSet, userFilters: readonly UserFilterModule[], baseDir: string): Promise<ApplyResult> {
+    const errors: FieldError[] = [];
+    for (const f of userFilters) {
+      const key = `${f.name}=${f.module}`;
+      if (this.loaded.has(key)) continue;
+      try {
+        await this.registry.load(f.name, f.module, baseDir);
+        this.loaded.add(key);
+      } catch (err) {
+        errors.push({ path: `bootstrap.filters[${f.name}].module`, message: `cannot load ${f.module}: ${(err as Error).message}` });
+      }
+    }
+    if (errors.length > 0) return { ok: false, errors };
+    return this.mesh.applyResources(set);
+  }
+}

@@ -1,0 +1,174 @@
+// The `sluice proxy` application: a ProxyHttp built from the library that routes by Route resources,
+// runs each route's filters, and forwards to Cluster endpoints. Configuration arrives as a whole
+// ResourceSet (from a config file or the discovery client) and becomes a new Snapshot.
+import { FieldErrors, type FieldError } from '../../../control-plane/src/model/field-error.js';
+import { checkReferences } from '../../../control-plane/src/model/references.js';
+import type { ResourceSet } from '../../../control-plane/src/model/resource-set.js';
+import { validateSpec } from '../../../control-plane/src/model/validate-resource.js';
+import { ProxyError, ProxyErrorCode } from '../errors.js';
+import { FilterRegistry } from '../filters/filter-registry.js';
+import { HttpProxy } from '../proxy/http-proxy.js';
+import type { MaybePromise, ProxyHttp } from '../proxy/proxy-http.js';
+import type { ProxyServerOptions } from '../proxy/proxy-server.js';
+import type { Session } from '../proxy/session.js';
+import type { ResponseHead } from '../protocols/http1/response-head.js';
+import type { CompiledRoute } from '../routing/compiled-route.js';
+import { buildSnapshot, type Snapshot } from '../snapshot/snapshot.js';
+import type { ClusterState } from '../snapshot/cluster-state.js';
+import type { Peer } from '../upstream/peer.js';
+import type { UpstreamRequest } from '../upstream/upstream-client.js';
+import { ListenerManager } from './listener-manager.js';
+import { MeshStats } from './mesh-stats.js';
+
+/** Per-request state of the mesh application. */
+export interface MeshCtx {
+  /** The snapshot the request started on; it finishes on it whatever updates arrive meanwhile. */
+  readonly snapshot: Snapshot;
+  route: CompiledRoute | undefined;
+  cluster: ClusterState | undefined;
+}
+
+export type ApplyResult = { readonly ok: true; readonly version: number } | { readonly ok: false; readonly errors: FieldError[] };
+
+export interface MeshProxyOptions {
+  readonly filters?: FilterRegistry;
+  /** Options for every listener's server (limits come from each Listener resource). */
+  readonly server?: ProxyServerOptions;
+  readonly warn?: (message: string) => void;
+  /** Called once per request after it ends (access logs). */
+  readonly onRequest?: (session: Session, error: ProxyError | undefined) => void;
+}
+
+export class MeshProxy implements ProxyHttp<MeshCtx> {
+  readonly engine: HttpProxy<MeshCtx>;
+  readonly listeners: ListenerManager;
+  readonly stats = new MeshStats();
+  private current: Snapshot | undefined;
+  private readonly filters: FilterRegistry;
+  private applying: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly options: MeshProxyOptions = {}) {
+    this.filters = options.filters ?? new FilterRegistry();
+    this.engine = new HttpProxy(this);
+    this.listeners = new ListenerManager(this.engine, options.server, options.warn);
+  }
+
+  get snapshot(): Snapshot | undefined {
+    return this.current;
+  }
+
+  /**
+   * Validates `set`, builds a snapshot and swaps it in, then opens and drains listeners to match.
+   * On errors nothing changes and the previous snapshot keeps serving (NACK these errors).
+   * Updates are applied one at a time, in call order.
+   */
+  applyResources(set: ResourceSet): Promise<ApplyResult> {
+    const run = this.applying.then(() => this.applyNow(set));
+    this.applying = run.catch(() => undefined);
+    return run;
+  }
+
+  private async applyNow(set: ResourceSet): Promise<ApplyResult> {
+    const invalid = new FieldErrors();
+    for (const resource of set.all()) {
+      for (const e of validateSpec(resource)) invalid.add(e.path, e.message);
+      checkReferences(resource, set, invalid);
+    }
+    if (!invalid.empty) return { ok: false, errors: invalid.list };
+    const built = buildSnapshot(set, this.current, this.filters);
+    if (!built.ok) return built;
+    this.current = built.snapshot;
+    // Requests that started on the old snapshot may still use these: closing a pool closes idle
+    // connections now and busy ones when their request ends.
+    for (const cluster of built.retiredClusters) cluster.close();
+    for (const peer of built.retiredPeers) peer.close();
+    const bindErrors = await this.listeners.apply(built.snapshot.listeners);
+    if (bindErrors.length > 0) return { ok: false, errors: bindErrors };
+    return { ok: true, version: built.snapshot.version };
+  }
+
+  /** Stops every listener (draining) and closes upstream pools. */
+  async close(): Promise<void> {
+    await this.listeners.close();
+    for (const cluster of this.current?.clusters.values() ?? []) cluster.close();
+  }
+
+  // ---- ProxyHttp -------------------------------------------------------------------------------
+
+  newCtx(): MeshCtx {
+    const snapshot = this.current;
+    if (snapshot === undefined) throw new ProxyError(ProxyErrorCode.NoRoute, 'no configuration yet');
+    return { snapshot, route: undefined, cluster: undefined };
+  }
+
+  requestFilter(session: Session, ctx: MeshCtx): MaybePromise<boolean> {
+    const route = ctx.snapshot.matcher(session.listener.name).match(session);
+    if (route === undefined) throw new ProxyError(ProxyErrorCode.NoRoute, `no route for ${session.host}${session.path}`);
+    ctx.route = route;
+    if (route.maxRequestBodyBytes > 0) session.maxRequestBodyBytes = route.maxRequestBodyBytes;
+    if (route.timeoutMs > 0) session.timeoutMs = route.timeoutMs;
+    session.retryPolicy = route.retryPolicy;
+    return route.filters.length === 0 ? this.act(session, ctx, route) : this.runFilters(session, ctx, route, 0);
+  }
+
+  /** Runs the route's request filters in order; the first that answers ends the request. */
+  private runFilters(session: Session, ctx: MeshCtx, route: CompiledRoute, from: number): MaybePromise<boolean> {
+    const filters = route.filters;
+    for (let i = from; i < filters.length; i++) {
+      const hook = filters[i]!.requestFilter;
+      if (hook === undefined) continue;
+      const r = hook.call(filters[i], session, ctx);
+      if (r instanceof Promise) return r.then((done) => (done === true || session.responseStarted ? true : this.runFilters(session, ctx, route, i + 1)));
+      if (r === true || session.responseStarted) return true;
+    }
+    return this.act(session, ctx, route);
+  }
+
+  private act(session: Session, ctx: MeshCtx, route: CompiledRoute): boolean {
+    const action = route.action;
+    switch (action.kind) {
+      case 'respond':
+        session.respond(action.status, action.body, action.headers);
+        return true;
+      case 'redirect':
+        session.respond(action.redirect.status, '', ['location', action.redirect.location(session)]);
+        return true;
+      default: {
+        const name = route.pickCluster()!;
+        const cluster = ctx.snapshot.clusters.get(name);
+        if (cluster === undefined) throw new ProxyError(ProxyErrorCode.UnknownCluster, `cluster "${name}" is not in the configuration`);
+        ctx.cluster = cluster;
+        if (route.rewritePathPrefix !== undefined) session.target = route.rewriteTarget(session);
+        if (route.rewriteHost !== undefined) session.upstreamHost = route.rewriteHost;
+        return false;
+      }
+    }
+  }
+
+  upstreamPeer(session: Session, ctx: MeshCtx): Peer {
+    const peer = ctx.cluster!.pick(session, session.triedPeers);
+    if (peer === undefined) throw new ProxyError(ProxyErrorCode.NoHealthyUpstream, `cluster "${ctx.cluster!.name}" has no endpoint that can take traffic`);
+    return peer;
+  }
+
+  upstreamRequestFilter(session: Session, request: UpstreamRequest, ctx: MeshCtx): void {
+    const route = ctx.route!;
+    route.requestHeaders?.apply(request.headers);
+    const filters = route.filters;
+    for (let i = 0; i < filters.length; i++) filters[i]!.upstreamRequestFilter?.(session, request, ctx);
+  }
+
+  responseFilter(session: Session, response: ResponseHead, ctx: MeshCtx): void {
+    const route = ctx.route!;
+    route.responseHeaders?.apply(response.headers);
+    const filters = route.filters;
+    for (let i = 0; i < filters.length; i++) filters[i]!.responseFilter?.(session, response, ctx);
+  }
+
+  logging(session: Session, error: ProxyError | undefined, ctx: MeshCtx): void {
+    this.stats.record(session, error);
+    const filters = ctx?.route?.filters;
+    if (filters !== undefined) for (let i = 0; i < filters.length; i++) filters[i]!.logging?.(session, error, ctx);
+    this.options.onRequest?.(session, error);
+  }
+}
