@@ -1,0 +1,119 @@
+// Issue 8, "Must show", the meaning half: the `sluice` command lines of the manifests run, here, as
+// written, with only addresses, the token file and etcd swapped for local ones (support/local-run.ts).
+// Then every probe and scrape path answers 200 on the port the manifest sends it to, the API port is
+// the admin API and takes the token from --token-file, the discovery port speaks gRPC's HTTP/2, a
+// sidecar's inbound listener reaches the application on --app-port, its outbound listener accepts.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EtcdCluster } from '../support/etcd-cluster.js';
+import { render } from './support/kustomize.js';
+import { flagValue, httpUses, podTemplates, resolvePort, sluiceUses, splitHostPort, type SluiceUse } from './support/manifest-uses.js';
+import { accepts, httpGet, localCommandLine, LocalProcess, speaksHttp2, waitForAnswer, type LocalCommandLine } from './support/local-run.js';
+
+const FIRST_ANSWER_MS = 15_000;
+const LATER_ANSWER_MS = 5_000;
+
+const usesIn = (dir: string): SluiceUse[] => sluiceUses(podTemplates(dir, render(dir).objects));
+const controlPlaneUse = (): SluiceUse | undefined => usesIn('deploy/base').find((u) => u.command === 'control-plane');
+const proxyUses = (): SluiceUse[] => [...usesIn('deploy/examples/sidecar-app'), ...usesIn('deploy/examples/gateway')].filter((u) => u.command === 'proxy');
+
+let etcd: EtcdCluster | undefined;
+let dir = '';
+let tokenFile = '';
+let token = '';
+let discoveryPort: number | undefined;
+const running: LocalProcess[] = [];
+const servers: Server[] = [];
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'sluice-deploy-'));
+  token = randomBytes(24).toString('hex');
+  tokenFile = join(dir, 'token');
+  writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+  etcd = await EtcdCluster.start(1);
+});
+
+after(async () => {
+  await Promise.all(running.map((p) => p.stop()));
+  for (const s of servers) s.close();
+  await etcd?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Checks every probe and scrape path of `use` answers 200 on the local port of its manifest port. */
+async function checkHttpUses(use: SluiceUse, line: LocalCommandLine, proc: LocalProcess, problems: string[]): Promise<void> {
+  let first = true;
+  for (const h of httpUses(use)) {
+    const port = h.port === undefined ? undefined : line.localPorts.get(h.port);
+    if (port === undefined) {
+      problems.push(`${h.what} ${h.path}: port ${h.port} is bound by no listen flag`);
+      continue;
+    }
+    const answer = await waitForAnswer(proc, port, h.path, first ? FIRST_ANSWER_MS : LATER_ANSWER_MS);
+    first = false;
+    if (answer?.status !== 200) {
+      problems.push(`${h.what}: GET ${h.path} on port ${h.port} answered ${answer === undefined ? 'nothing' : `${answer.status} ${answer.body.trim().slice(0, 80)}`}`);
+    }
+  }
+}
+
+test('the control plane runs with deploy/base\'s command line, serving what each of its ports promises', async () => {
+  const use = controlPlaneUse();
+  assert.ok(use, 'deploy/base runs `sluice control-plane`');
+  assert.ok(etcd);
+  const line = await localCommandLine(use, { tokenFile, etcdEndpoints: etcd.endpoints });
+  const proc = new LocalProcess(line.args);
+  running.push(proc);
+  const problems: string[] = [];
+  await checkHttpUses(use, line, proc, problems);
+
+  const apiPort = line.localPorts.get(resolvePort(use.container, 'api') ?? -1);
+  if (apiPort === undefined) {
+    problems.push('the `api` port is bound by no listen flag');
+  } else {
+    const withToken = await httpGet(apiPort, '/v1/clusters', { authorization: `Bearer ${token}` });
+    const without = await httpGet(apiPort, '/v1/clusters');
+    if (withToken?.status !== 200) problems.push(`GET /v1/clusters with the --token-file token answered ${withToken?.status ?? 'nothing'} on the api port`);
+    if (without?.status !== 401) problems.push(`GET /v1/clusters without a token answered ${without?.status ?? 'nothing'} on the api port, not 401`);
+  }
+  const localDiscovery = line.localPorts.get(resolvePort(use.container, 'discovery') ?? -1);
+  if (localDiscovery === undefined) problems.push('the `discovery` port is bound by no listen flag');
+  else if (!(await speaksHttp2(localDiscovery))) problems.push('the `discovery` port does not speak HTTP/2 (gRPC)');
+  else discoveryPort = localDiscovery;
+
+  assert.deepEqual(problems, [], proc.describe());
+});
+
+for (const use of proxyUses()) {
+  test(`${use.where} runs with its manifest's command line against that control plane`, async () => {
+    assert.ok(discoveryPort, 'needs the control plane of the test above, which did not start');
+    const app = createServer((_req, res) => res.end(`app behind ${use.pod.owner.metadata.name}`));
+    servers.push(app);
+    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+    const appPort = (app.address() as { port: number }).port;
+    const line = await localCommandLine(use, { tokenFile, discoveryPort, appPort });
+    const proc = new LocalProcess(line.args);
+    running.push(proc);
+    const problems: string[] = [];
+    await checkHttpUses(use, line, proc, problems);
+
+    const inbound = splitHostPort(flagValue(use, '--inbound-listen') ?? '');
+    if (inbound !== undefined) {
+      const answer = await httpGet(line.localPorts.get(inbound.port) ?? -1, '/', { host: 'hello' });
+      if (answer?.status !== 200 || !answer.body.startsWith('app behind')) {
+        problems.push(`--inbound-listen: GET / answered ${answer === undefined ? 'nothing' : `${answer.status} ${answer.body.trim().slice(0, 80)}`}, not the application on --app-port`);
+      }
+    }
+    const outbound = splitHostPort(flagValue(use, '--outbound-listen') ?? '');
+    if (outbound !== undefined && !(await accepts(line.localPorts.get(outbound.port) ?? -1))) {
+      problems.push('--outbound-listen: nothing accepts connections');
+    }
+    await proc.stop();
+    assert.deepEqual(problems, [], proc.describe());
+  });
+}
