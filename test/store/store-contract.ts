@@ -131,14 +131,25 @@ export function storeContract(name: string, open: () => Promise<StoreUnderTest>)
       await rejectsWithCode(store.commit([put(route('web', 'c.example'), r1)], r1), ErrorCode.Conflict, /routes\[web\]/);
     });
 
-    test('a delete of a missing resource commits without a watch event', async () => {
+    test('a delete of a missing resource commits: watches get its revision with no event', async () => {
       const from = await commit(put(route('keep')));
       const w = record(store, from);
       const rDelete = await commit(del('ghost'));
       assert.ok(rDelete > from);
+      await w.until(rDelete);
       const rPut = await commit(put(route('next')));
       await w.until(rPut);
-      assert.deepEqual(w.batches, [`${rPut}: put Route/next@${rPut}`]);
+      assert.deepEqual(w.batches, [`${rDelete}: `, `${rPut}: put Route/next@${rPut}`]);
+      await w.handle.close();
+    });
+
+    test('every commit reaches a watch at the revision it returned', async () => {
+      const from = await store.revision();
+      const w = record(store, from);
+      const revisions: number[] = [];
+      for (let i = 0; i < 6; i++) revisions.push(await commit(i % 2 === 0 ? put(route(`r${i}`)) : del(`missing-${i}`)));
+      await w.until(revisions[revisions.length - 1]!);
+      assert.deepEqual(w.batches.map((b) => Number(b.split(':')[0])), revisions);
       await w.handle.close();
     });
 

@@ -1,9 +1,9 @@
 // Small resources, a watch recorder and polling helpers shared by the store tests.
 import assert from 'node:assert/strict';
-import type { Kind, Resource } from '../../control-plane/src/model/kinds.js';
+import { KINDS, type Kind, type Resource } from '../../control-plane/src/model/kinds.js';
 import { specFromJson, specToJson } from '../../control-plane/src/model/resource-json.js';
 import { ControlPlaneError } from '../../control-plane/src/errors.js';
-import type { ResourceStore, StoredResource, WatchEvent, WatchHandle } from '../../control-plane/src/store/store.js';
+import type { ResourceStore, StoredResource, WatchEvent, WatchHandle, WriteOp } from '../../control-plane/src/store/store.js';
 
 export function route(name: string, host = `${name}.example`): Resource {
   return specFromJson('Route', { name, hosts: [host], priority: 3, timeoutMs: 1500, match: { pathPrefix: '/' }, forward: { cluster: 'backend' } });
@@ -105,4 +105,41 @@ export async function deleteEverything(store: ResourceStore): Promise<void> {
     const ops = resources.slice(i, i + 100).map((r) => ({ op: 'delete' as const, kind: r.resource.kind as Kind, name: r.resource.spec.name }));
     await store.commit(ops, await store.revision());
   }
+}
+
+/** Everything a cache holds, as `Kind/name@revision`. */
+export function cacheContents(cache: { list(kind: Kind): StoredResource[] }): string[] {
+  return describeStored(KINDS.flatMap((k) => cache.list(k)));
+}
+
+export interface Writer {
+  /** Revisions of every commit so far. */
+  readonly revisions: number[];
+  /** Stops after the commit in flight; resolves with the last revision committed. */
+  stop(): Promise<number>;
+}
+
+/**
+ * Commits in a loop (puts of 12 rotating routes, every fifth commit a delete) until stopped, as
+ * operators keep applying while the control plane is busy with something else.
+ */
+export function startWriter(store: ResourceStore, tag: string, pauseMs = 5): Writer {
+  const revisions: number[] = [];
+  let stopping = false;
+  const loop = (async () => {
+    for (let i = 0; !stopping; i++) {
+      const name = `${tag}-${i % 12}`;
+      const op: WriteOp = i % 5 === 4 ? { op: 'delete', kind: 'Route', name } : { op: 'put', resource: route(name, `v${i}.example`) };
+      revisions.push(await store.commit([op], await store.revision()));
+      await new Promise((r) => setTimeout(r, pauseMs));
+    }
+  })();
+  return {
+    revisions,
+    stop: async () => {
+      stopping = true;
+      await loop;
+      return revisions[revisions.length - 1] ?? 0;
+    },
+  };
 }

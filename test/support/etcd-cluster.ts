@@ -70,6 +70,22 @@ export class EtcdCluster {
     if (m?.process !== undefined) await stopChild(m.process, 0, 'SIGKILL');
   }
 
+  /** Starts a killed member again on its data; it rejoins and catches up with the others. */
+  async restartMember(index: number): Promise<void> {
+    const m = this.members[index];
+    if (m === undefined) throw new Error(`no member ${index}`);
+    await this.killMember(index);
+    this.spawn(m);
+    await this.waitHealthy();
+  }
+
+  /** One member's client URL. */
+  endpoint(index: number): string {
+    const m = this.members[index];
+    if (m === undefined) throw new Error(`no member ${index}`);
+    return `http://127.0.0.1:${m.clientPort}`;
+  }
+
   async stop(): Promise<void> {
     await Promise.all(this.members.map((m) => (m.process ? stopChild(m.process, 2000) : undefined)));
     rmSync(this.root, { recursive: true, force: true });

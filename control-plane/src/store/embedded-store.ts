@@ -100,10 +100,10 @@ export class EmbeddedStore implements ResourceStore {
     });
     this.currentRevision = revision;
     this.generationRevision = revision;
-    if (events.length > 0) {
-      this.history.push({ revision, events });
-      for (const w of this.watches) queueMicrotask(() => this.deliver(w, events, revision));
-    }
+    // Like etcd, where the generation key's put is an event in the watched range: every commit
+    // reaches watches at its revision, even one that changed no resource.
+    this.history.push({ revision, events });
+    for (const w of this.watches) queueMicrotask(() => this.deliver(w, events, revision));
     if (revision - this.compactedRevision > this.historyRevisions) this.compact(revision - this.historyRevisions);
     return revision;
   }

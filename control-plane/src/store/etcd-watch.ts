@@ -1,4 +1,4 @@
-// One watch of the resource prefix on etcd, delivering each revision's events together and in order,
+// One watch of Sluice's keys on etcd, delivering each revision's events together and in order,
 // resuming by itself after an outage from the last revision it delivered.
 //
 // Why not etcd3's own reconnection: on reconnect its Watcher starts again from the last response
@@ -9,7 +9,7 @@
 // attaches a new Watcher from the last revision it delivered + 1.
 import type { Etcd3, IEvent, IWatchResponse, Watcher } from 'etcd3';
 import type { Logger } from 'pino';
-import { parseResourceKey, RESOURCE_PREFIX } from './keys.js';
+import { parseResourceKey, SLUICE_PREFIX } from './keys.js';
 import { decodeResource } from './resource-codec.js';
 import type { WatchEvent, WatchHandle, WatchHandlers } from './store.js';
 
@@ -59,7 +59,7 @@ export class EtcdWatch implements WatchHandle {
   private attach(): void {
     // `watcher()` rather than `create()`: listeners are on before any response can arrive, where
     // create()'s promise would resolve a tick after 'connected' and could miss the first events.
-    const watcher = this.ctx.client.watch().prefix(RESOURCE_PREFIX).startRevision(String(this.lastRevision + 1)).watcher();
+    const watcher = this.ctx.client.watch().prefix(SLUICE_PREFIX).startRevision(String(this.lastRevision + 1)).watcher();
     this.watcher = watcher;
     watcher.on('connected', () => {
       if (this.watcher === watcher) this.retryMs = RETRY_MIN_MS;
@@ -97,10 +97,10 @@ export class EtcdWatch implements WatchHandle {
     const flush = (): void => {
       if (batchRevision === 0 || this.closed) return;
       this.lastRevision = batchRevision;
-      if (batch.length > 0) {
-        const events = batch;
-        this.safely(() => this.handlers.onEvents(events, batchRevision));
-      }
+      // Delivered even when empty (a commit that changed no resource still wrote the generation key):
+      // a caller waiting for the revision its commit returned must see it.
+      const events = batch;
+      this.safely(() => this.handlers.onEvents(events, batchRevision));
       batch = [];
     };
     for (const ev of res.events) {

@@ -3,6 +3,11 @@ import { KIND_INFO, KINDS, type Kind } from '../model/kinds.js';
 
 export const RESOURCE_PREFIX = '/sluice/v1/';
 /**
+ * Everything Sluice writes. Watches cover all of it, not only RESOURCE_PREFIX, so that every commit
+ * (which always writes GENERATION_KEY) reaches them at its revision, even one that changed no resource.
+ */
+export const SLUICE_PREFIX = '/sluice/';
+/**
  * Bumped by every configuration transaction. A write validated at revision R commits only if this
  * key's mod_revision is still <= R, so cross-reference checks always see the state they commit on.
  */

@@ -33,7 +33,11 @@ export type WatchEvent =
  * is called synchronously from `watch()` itself.
  */
 export interface WatchHandlers {
-  /** Events of one store revision (a transaction), in order; revisions arrive in increasing order. */
+  /**
+   * Events of one store revision (a transaction), in order; revisions arrive in increasing order.
+   * Every commit arrives, at the revision commit() returned, even one that changed no resource
+   * (`events` is then empty), so a caller can wait for the revision of its own commit.
+   */
   onEvents(events: WatchEvent[], revision: number): void;
   /**
    * The watch ended and will not resume by itself: `compacted` (the history it needs is gone: the
@@ -76,7 +80,8 @@ export interface ResourceStore {
    * - a failed `ifRevision` → SLUICE_CONFLICT naming the resource (it can never succeed as asked);
    * - `validatedAt` is the revision the caller checked references against: when any transaction
    *   committed after it → SLUICE_CONCURRENT_WRITE (the caller validates again and retries).
-   * A delete of a missing resource (without ifRevision) is no error and produces no watch event.
+   * A delete of a missing resource (without ifRevision) is no error and produces no watch event
+   * (its revision still reaches watches, with no events).
    */
   commit(ops: readonly WriteOp[], validatedAt: number): Promise<number>;
   /** Streams every change after `fromRevision` (exclusive); see WatchHandlers. */
