@@ -6,6 +6,7 @@ import { KINDS, kindOrder, type Kind } from '../model/kinds.js';
 import { referencesOf } from '../model/references.js';
 import type { EncodedResource } from '../snapshot/encoded-resource.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
+import { KnownVersions } from './known-versions.js';
 import { encodeResponse } from './response-encoder.js';
 
 export const WILDCARD = '*';
@@ -43,7 +44,7 @@ export class StreamState {
   lastError: { readonly revision: number; readonly message: string; readonly at: Date } | undefined;
   private snapshot: Snapshot;
   private readonly subscriptions = new Map<Kind, Subscription>();
-  private readonly known = new Map<Kind, Map<string, string>>();
+  private readonly known = new Map<Kind, KnownVersions>();
   private readonly dirty = new Map<Kind, Set<string>>();
   private readonly rejected = new Map<Kind, Map<string, Rejection>>();
   private inFlight: Outgoing | undefined;
@@ -64,9 +65,9 @@ export class StreamState {
     return out;
   }
 
-  /** The versions the proxy holds of one kind (what it ACKed or declared on reconnect). */
-  versions(kind: Kind): ReadonlyMap<string, string> {
-    return this.known.get(kind) ?? new Map();
+  /** The version of one resource the proxy holds (ACKed, or declared on reconnect). */
+  versionOf(kind: Kind, name: string): string | undefined {
+    return this.known.get(kind)?.get(name);
   }
 
   /**
@@ -124,6 +125,12 @@ export class StreamState {
       if (removed.length > 0) return this.send(kind, [], removed);
     }
     if (this.subscriptions.size > 0) this.syncedRevision = this.snapshot.revision;
+    // In sync: what the proxy holds of a wildcard kind is the snapshot's own map.
+    for (const [kind, r] of this.rejected) if (r.size === 0) this.rejected.delete(kind);
+    for (const [kind, sub] of this.subscriptions) {
+      if (sub.wildcard && !this.rejected.has(kind)) this.knownMap(kind).rebase(this.snapshot.kind(kind));
+    }
+    this.dirty.clear();
     return undefined;
   }
 
@@ -152,6 +159,7 @@ export class StreamState {
       bytes += entry.field.length;
     }
     for (const p of puts) dirty.delete(p.name);
+    if (dirty.size === 0) this.dirty.delete(kind);
     return puts;
   }
 
@@ -166,6 +174,7 @@ export class StreamState {
       if (rejected?.get(name)?.version === '') continue;
       if (this.known.get(kind)?.has(name) === true) removed.push(name);
     }
+    this.dirty.delete(kind);
     return removed;
   }
 
@@ -188,7 +197,6 @@ export class StreamState {
       known.delete(name);
       rejected?.delete(name);
     }
-    if (known.size === 0) this.known.delete(out.type);
     this.retryDependents(out);
   }
 
@@ -259,7 +267,7 @@ export class StreamState {
     }
     // The proxy drops what it unsubscribed from by itself (Envoy's delta semantics).
     const known = this.known.get(kind);
-    if (known !== undefined) for (const name of [...known.keys()]) if (!this.subscribed(kind, name)) known.delete(name);
+    if (known !== undefined) for (const name of [...known.names()]) if (!this.subscribed(kind, name)) known.delete(name);
     if (!sub.wildcard && sub.names.size === 0) this.subscriptions.delete(kind);
     this.markAll(kind, this.snapshot);
   }
@@ -267,7 +275,7 @@ export class StreamState {
   private markAll(kind: Kind, snapshot: Snapshot): void {
     const d = this.dirtySet(kind);
     for (const name of snapshot.kind(kind).keys()) d.add(name);
-    for (const name of this.known.get(kind)?.keys() ?? []) d.add(name);
+    for (const name of this.known.get(kind)?.names() ?? []) d.add(name);
   }
 
   private subscribed(kind: Kind, name: string): boolean {
@@ -281,9 +289,9 @@ export class StreamState {
     return d;
   }
 
-  private knownMap(kind: Kind): Map<string, string> {
+  private knownMap(kind: Kind): KnownVersions {
     let k = this.known.get(kind);
-    if (k === undefined) this.known.set(kind, (k = new Map()));
+    if (k === undefined) this.known.set(kind, (k = new KnownVersions()));
     return k;
   }
 }

@@ -1,0 +1,46 @@
+// The versions one proxy holds of one kind. Once a proxy is in sync, they are exactly a snapshot's,
+// so they are kept as a reference to the snapshot's shared, immutable map plus the few differences:
+// a thousand connected proxies then cost one map, not a thousand (issue 3: < 100 KB per proxy).
+import type { KindMap } from '../snapshot/snapshot.js';
+
+export class KnownVersions {
+  private base: KindMap | undefined;
+  /** Differences from `base`: a version, or null for "the proxy does not have it". */
+  private readonly overlay = new Map<string, string | null>();
+
+  get(name: string): string | undefined {
+    const o = this.overlay.get(name);
+    if (o !== undefined) return o ?? undefined;
+    return this.base?.get(name)?.version;
+  }
+
+  has(name: string): boolean {
+    return this.get(name) !== undefined;
+  }
+
+  set(name: string, version: string): void {
+    if (this.base?.get(name)?.version === version) this.overlay.delete(name);
+    else this.overlay.set(name, version);
+  }
+
+  delete(name: string): void {
+    if (this.base?.has(name) === true) this.overlay.set(name, null);
+    else this.overlay.delete(name);
+  }
+
+  *names(): Iterable<string> {
+    if (this.base !== undefined) for (const n of this.base.keys()) if (!this.overlay.has(n)) yield n;
+    for (const [n, v] of this.overlay) if (v !== null) yield n;
+  }
+
+  get empty(): boolean {
+    for (const _ of this.names()) return false;
+    return true;
+  }
+
+  /** The proxy now holds exactly `base` (a snapshot's map of this kind). */
+  rebase(base: KindMap): void {
+    this.base = base;
+    this.overlay.clear();
+  }
+}
