@@ -7,6 +7,7 @@ import type { ApiRoute } from './api/api-route.js';
 import { createLogger } from './logger.js';
 import { discoveryModule } from './discovery/discovery-module.js';
 import { EmbeddedStore } from './store/embedded-store.js';
+import { EtcdStore } from './store/etcd-store.js';
 import { ResourceCache } from './store/resource-cache.js';
 import type { ResourceStore } from './store/store.js';
 
@@ -73,6 +74,15 @@ export class ControlPlane {
    * answer 503 until then; with etcd down at start-up that waits until it is back).
    */
   async start(): Promise<void> {
+    try {
+      await this.startParts();
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+  }
+
+  private async startParts(): Promise<void> {
     const store = (this.store = await this.openStore());
     const cache = (this.cache = new ResourceCache(store, this.log.child({ part: 'cache' })));
     const deps: ControlPlaneDeps = { store, cache, log: this.log, options: this.options };
@@ -126,11 +136,6 @@ export class ControlPlane {
     if (this.options.store !== undefined) return this.options.store;
     const endpoints = this.options.etcdEndpoints ?? [];
     if (endpoints.length === 0) return new EmbeddedStore();
-    // Loaded by path until the etcd store lands in the tree (issue 2, item 5).
-    const modulePath = './store/etcd-store.js';
-    const { EtcdStore } = (await import(modulePath)) as {
-      EtcdStore: new (o: { endpoints: string[]; log?: Logger }) => ResourceStore;
-    };
     return new EtcdStore({ endpoints: [...endpoints], log: this.log.child({ part: 'etcd' }) });
   }
 }

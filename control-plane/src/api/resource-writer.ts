@@ -43,6 +43,7 @@ export class ResourceWriter {
   private readonly maxAttempts: number;
   private readonly commitTimeoutMs: number;
   private readonly catchUpTimeoutMs: number;
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(private readonly store: ResourceStore, private readonly cache: ResourceCache, options: ResourceWriterOptions = {}) {
     this.maxAttempts = options.maxAttempts ?? 5;
@@ -57,6 +58,21 @@ export class ResourceWriter {
    * SLUICE_CONCURRENT_WRITE when other writes kept winning for every attempt.
    */
   async write(puts: readonly PutRequest[], deletes: readonly DeleteRequest[]): Promise<WriteOutcome> {
+    // Writes of this process go one at a time: concurrent ones would all validate at the same revision
+    // and all but one fail the store's check, so N parallel clients would cost O(N²) attempts. Only
+    // writes from other replicas can still race; those are retried below.
+    const previous = this.queue;
+    let release!: () => void;
+    this.queue = new Promise((resolve) => (release = resolve));
+    await previous;
+    try {
+      return await this.writeNow(puts, deletes);
+    } finally {
+      release();
+    }
+  }
+
+  private async writeNow(puts: readonly PutRequest[], deletes: readonly DeleteRequest[]): Promise<WriteOutcome> {
     for (let attempt = 1; ; attempt++) {
       this.ensureWritable();
       const validatedAt = this.cache.revision;
