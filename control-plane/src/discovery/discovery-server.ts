@@ -34,6 +34,12 @@ export interface DiscoveryServerOptions {
    */
   readonly maxConnectionAgeMs?: number;
   readonly maxConnectionAgeGraceMs?: number;
+  /**
+   * Response bytes written and not yet ACKed, across streams, above which further responses wait
+   * for ACKs. Bounds the memory peak when a whole fleet connects at once and each proxy needs the
+   * full configuration.
+   */
+  readonly sendBudgetBytes?: number;
 }
 
 export const DISCOVERY_DEFAULTS = Object.freeze({
@@ -41,6 +47,7 @@ export const DISCOVERY_DEFAULTS = Object.freeze({
   keepaliveTimeoutMs: 10_000,
   maxConnectionAgeMs: 30 * 60_000,
   maxConnectionAgeGraceMs: 30_000,
+  sendBudgetBytes: 16 << 20,
 });
 
 type Call = grpc.ServerDuplexStream<DiscoveryRequest, Buffer>;
@@ -49,6 +56,10 @@ interface Live {
   readonly state: StreamState;
   readonly call: Call;
   scheduled: boolean;
+  /** Bytes of the response in flight, counted against the send budget. */
+  inFlightBytes: number;
+  /** A response waiting for room in the send budget. */
+  waiting: Buffer | undefined;
 }
 
 export class DiscoveryServer {
@@ -58,11 +69,15 @@ export class DiscoveryServer {
   private readonly live = new Set<Live>();
   private unsubscribe: (() => void) | undefined;
   private streamSeq = 0;
+  private readonly sendBudgetBytes: number;
+  private budgetUsed = 0;
+  private readonly budgetQueue = new Set<Live>();
 
   constructor(private readonly options: DiscoveryServerOptions) {
     this.registry = options.registry ?? new ProxyRegistry();
     this.auth = new BearerAuth(options.token);
     const o = { ...DISCOVERY_DEFAULTS, ...definedOnly(options) };
+    this.sendBudgetBytes = o.sendBudgetBytes;
     this.server = new grpc.Server({
       'grpc.keepalive_time_ms': o.keepaliveTimeMs,
       'grpc.keepalive_timeout_ms': o.keepaliveTimeoutMs,
@@ -114,6 +129,7 @@ export class DiscoveryServer {
     let live: Live | undefined;
     const closeStream = (): void => {
       if (live === undefined || !this.live.delete(live)) return;
+      this.release(live);
       this.registry.remove(live.state);
       this.options.hooks?.onStreamClose?.(live.state.node, peer);
       this.options.log?.info({ node: live.state.node.id, peer }, 'proxy disconnected');
@@ -126,7 +142,7 @@ export class DiscoveryServer {
           return;
         }
         const state = new StreamState(`${++this.streamSeq}`, node, peer, this.options.snapshots.current);
-        live = { state, call, scheduled: false };
+        live = { state, call, scheduled: false, inFlightBytes: 0, waiting: undefined };
         this.live.add(live);
         this.registry.add(state);
         this.options.hooks?.onStreamOpen?.(node, peer);
@@ -144,6 +160,7 @@ export class DiscoveryServer {
 
   private onRequest(live: Live, request: DiscoveryRequest): void {
     const outcome = live.state.onRequest(request);
+    if (live.state.pending === undefined) this.release(live);
     const log = this.options.log;
     if (outcome === 'nack') log?.warn({ node: live.state.node.id, type: request.type, error: live.state.lastError?.message }, 'proxy rejected an update');
     else if (outcome === 'ignored') log?.warn({ node: live.state.node.id, type: request.type }, 'request for an unknown resource type ignored');
@@ -172,7 +189,34 @@ export class DiscoveryServer {
   private flush(live: Live): void {
     if (!this.live.has(live)) return;
     const out = live.state.next();
-    if (out !== undefined) live.call.write(out.bytes);
+    if (out === undefined) return;
+    if (this.budgetUsed > 0 && this.budgetUsed + out.bytes.length > this.sendBudgetBytes) {
+      live.waiting = out.bytes;
+      this.budgetQueue.add(live);
+      return;
+    }
+    this.write(live, out.bytes);
+  }
+
+  private write(live: Live, bytes: Buffer): void {
+    live.inFlightBytes = bytes.length;
+    this.budgetUsed += bytes.length;
+    live.call.write(bytes);
+  }
+
+  /** The stream's response was answered (or the stream is gone): its bytes leave the budget. */
+  private release(live: Live): void {
+    this.budgetQueue.delete(live);
+    live.waiting = undefined;
+    this.budgetUsed -= live.inFlightBytes;
+    live.inFlightBytes = 0;
+    for (const next of this.budgetQueue) {
+      const bytes = next.waiting!;
+      if (this.budgetUsed > 0 && this.budgetUsed + bytes.length > this.sendBudgetBytes) break;
+      this.budgetQueue.delete(next);
+      next.waiting = undefined;
+      this.write(next, bytes);
+    }
   }
 }
 

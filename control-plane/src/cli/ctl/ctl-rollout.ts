@@ -1,0 +1,68 @@
+// `sluice ctl rollout [--wait] [--timeout MS] [--revision R]`: how many connected proxies run a
+// revision (GET /v1/rollout); with --wait, waits until every one has ACKed it and fails as soon as
+// one rejects it.
+import { UsageError } from '../usage-error.js';
+import { CtlError, type ApiClient } from './api-client.js';
+
+export const ROLLOUT_USAGE = `  rollout [--wait] [--timeout MS] [--revision R]
+                                 proxies at, behind and rejecting a revision (default: the latest
+                                 the control plane has seen, i.e. your last apply); --wait waits
+                                 until every connected proxy ACKed it (exit 1 when one NACKs it or
+                                 on timeout, default 60000 ms)`;
+
+export interface RolloutFlags {
+  readonly wait: boolean;
+  readonly timeoutMs: number;
+  readonly revision?: number;
+  readonly pollMs?: number;
+}
+
+interface Rollout {
+  revision: number;
+  proxies: number;
+  at: number;
+  behind: number;
+  rejecting: number;
+  errors: Array<{ nodeId: string; address: string; revision: number; error: string }>;
+}
+
+export async function runCtlRollout(client: ApiClient, flags: RolloutFlags): Promise<string> {
+  const query = (r: number | undefined): string => `/v1/rollout${r === undefined ? '' : `?revision=${r}`}`;
+  let status = (await client.call('GET', query(flags.revision))) as Rollout;
+  if (!flags.wait) return formatRollout(status);
+  // Pin the revision: proxies must reach what was current when we started waiting.
+  const revision = status.revision;
+  const deadline = Date.now() + flags.timeoutMs;
+  for (;;) {
+    if (status.rejecting > 0) {
+      throw new CtlError(`${status.rejecting} of ${status.proxies} proxies rejected revision ${revision}`, status.errors.map(toFieldError));
+    }
+    if (status.behind === 0) return formatRollout(status);
+    if (Date.now() >= deadline) {
+      throw new CtlError(`timed out after ${flags.timeoutMs} ms: ${status.at} of ${status.proxies} proxies at revision ${revision}, ${status.behind} behind`);
+    }
+    await new Promise((r) => setTimeout(r, flags.pollMs ?? 250));
+    status = (await client.call('GET', query(revision))) as Rollout;
+  }
+}
+
+export function formatRollout(s: Rollout): string {
+  const lines = [`revision ${s.revision}: ${s.proxies} proxies connected, ${s.at} at, ${s.behind} behind, ${s.rejecting} rejecting`];
+  for (const e of s.errors) lines.push(`  ${e.nodeId} (${e.address}) rejected revision ${e.revision}: ${e.error.replace(/\n/g, '\n    ')}`);
+  return lines.join('\n');
+}
+
+function toFieldError(e: Rollout['errors'][number]): { path: string; message: string } {
+  return { path: `${e.nodeId} (${e.address})`, message: `revision ${e.revision}: ${e.error.replace(/\n/g, '; ')}` };
+}
+
+/** Reads --timeout and --revision as the CLI passes them (strings). */
+export function rolloutFlags(values: { wait?: boolean; timeout?: string; revision?: string }): RolloutFlags {
+  const int = (name: string, raw: string | undefined): number | undefined => {
+    if (raw === undefined) return undefined;
+    if (!/^\d+$/.test(raw)) throw new UsageError(`--${name} must be a non-negative integer, got "${raw}"`);
+    return Number(raw);
+  };
+  const revision = int('revision', values.revision);
+  return { wait: values.wait === true, timeoutMs: int('timeout', values.timeout) ?? 60_000, ...(revision === undefined ? {} : { revision }) };
+}

@@ -1,0 +1,107 @@
+// A process of simulated proxies for the fleet benchmark, each with its own gRPC connection,
+// reporting every applied revision to the parent over IPC. `full`: the real DiscoveryClient (decode,
+// validate, build the whole configuration, apply nothing). `light`: decode and ACK only, keeping the
+// versions, so that a 2-core machine measures the control plane rather than the fleet's own work.
+// Run by fleet-bench.ts: node fake-fleet.js <addresses,comma> <count> <id-prefix> <token> <full|light>
+import { create } from '@bufbuild/protobuf';
+import * as grpc from '@grpc/grpc-js';
+import { DiscoveryRequestSchema, type DiscoveryRequest, type DiscoveryResponse } from '../../proto/gen/sluice/v1/discovery_pb.js';
+import { DISCOVERY_STREAM_PATH, deserializeResponse, serializeRequest } from '../../control-plane/src/discovery/service-definition.js';
+import { KINDS } from '../../control-plane/src/model/kinds.js';
+import { DiscoveryClient } from '../../data-plane/src/discovery/discovery-client.js';
+
+export type FleetMessage =
+  | { readonly type: 'applied'; readonly items: ReadonlyArray<readonly [id: string, revision: number, atMs: number]> }
+  | { readonly type: 'memory'; readonly rss: number }
+  | { readonly type: 'started'; readonly count: number };
+
+const [addressList, countText, prefix, token, mode] = process.argv.slice(2);
+const addresses = addressList!.split(',');
+const count = Number(countText);
+const send = (m: FleetMessage): void => void process.send?.(m);
+
+let batch: Array<readonly [string, number, number]> = [];
+setInterval(() => {
+  if (batch.length === 0) return;
+  send({ type: 'applied', items: batch });
+  batch = [];
+}, 5).unref();
+
+interface Stoppable {
+  stop(): Promise<void>;
+}
+
+/** The protocol and nothing else: subscribe to everything, keep versions, ACK each response. */
+class LightProxy implements Stoppable {
+  private client: grpc.Client | undefined;
+  private call: grpc.ClientDuplexStream<DiscoveryRequest, DiscoveryResponse> | undefined;
+  private readonly versions = new Map<string, Map<string, string>>();
+  private stopped = false;
+
+  constructor(private readonly address: string, private readonly id: string, private readonly onApplied: (revision: number) => void) {
+    this.connect();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.call?.cancel();
+    this.client?.close();
+  }
+
+  private connect(): void {
+    const client = (this.client = new grpc.Client(this.address, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1, 'grpc.max_receive_message_length': 64 << 20 }));
+    const metadata = new grpc.Metadata();
+    metadata.set('authorization', `Bearer ${token}`);
+    const call = (this.call = client.makeBidiStreamRequest(DISCOVERY_STREAM_PATH, serializeRequest, deserializeResponse, metadata, {}));
+    call.on('data', (r: DiscoveryResponse) => {
+      let v = this.versions.get(r.type);
+      if (v === undefined) this.versions.set(r.type, (v = new Map()));
+      for (const res of r.resources) v.set(res.name, res.version);
+      for (const name of r.removedResources) v.delete(name);
+      call.write(create(DiscoveryRequestSchema, { type: r.type, responseNonce: r.nonce }));
+      this.onApplied(Number(r.revision));
+    });
+    call.on('error', () => {
+      client.close();
+      // Like a real proxy: come back after a jittered pause, declaring what it holds.
+      if (!this.stopped) setTimeout(() => this.connect(), 200 + Math.random() * 800);
+    });
+    KINDS.forEach((type, i) =>
+      call.write(create(DiscoveryRequestSchema, {
+        ...(i === 0 ? { node: { id: this.id, service: 'bench' } } : {}),
+        type,
+        subscribe: ['*'],
+        initialResourceVersions: Object.fromEntries(this.versions.get(type) ?? []),
+      })),
+    );
+  }
+}
+
+const clients: Stoppable[] = [];
+const CONNECT_WAVE = 10;
+for (let i = 0; i < count; i++) {
+  const id = `${prefix}-${i}`;
+  const report = (revision: number): number => batch.push([id, revision, performance.timeOrigin + performance.now()]);
+  if (mode === 'light') {
+    clients.push(new LightProxy(addresses[i % addresses.length]!, id, report));
+    if (i % CONNECT_WAVE === CONNECT_WAVE - 1) await new Promise((r) => setTimeout(r, 20));
+    continue;
+  }
+  const client = new DiscoveryClient({
+    addresses,
+    node: { id, service: 'bench' },
+    token: token!,
+    backoff: { initialMs: 200, maxMs: 5000 },
+    apply: async () => undefined,
+  });
+  client.on('applied', report);
+  clients.push(client);
+  await client.start();
+  // Connect in waves so the control plane is not hit by every handshake in the same tick.
+  if (i % CONNECT_WAVE === CONNECT_WAVE - 1) await new Promise((r) => setTimeout(r, 20));
+}
+send({ type: 'started', count });
+process.on('message', (m: { type: string }) => {
+  if (m.type === 'memory') send({ type: 'memory', rss: process.memoryUsage().rss });
+  if (m.type === 'stop') void Promise.all(clients.map((c) => c.stop())).then(() => process.exit(0));
+});
