@@ -62,6 +62,12 @@ async function checkHttpUses(use: SluiceUse, line: LocalCommandLine, proc: Local
   }
 }
 
+/** A process that exited is the one problem worth reading; else every problem found, with its output. */
+function assertRan(proc: LocalProcess, problems: readonly string[]): void {
+  assert.ok(!proc.exited, proc.describe());
+  assert.deepEqual(problems, [], proc.describe());
+}
+
 test('the control plane runs with deploy/base\'s command line, serving what each of its ports promises', async () => {
   const use = controlPlaneUse();
   assert.ok(use, 'deploy/base runs `sluice control-plane`');
@@ -86,7 +92,7 @@ test('the control plane runs with deploy/base\'s command line, serving what each
   else if (!(await speaksHttp2(localDiscovery))) problems.push('the `discovery` port does not speak HTTP/2 (gRPC)');
   else discoveryPort = localDiscovery;
 
-  assert.deepEqual(problems, [], proc.describe());
+  assertRan(proc, problems);
 });
 
 for (const use of proxyUses()) {
@@ -113,7 +119,7 @@ for (const use of proxyUses()) {
     if (outbound !== undefined && !(await accepts(line.localPorts.get(outbound.port) ?? -1))) {
       problems.push('--outbound-listen: nothing accepts connections');
     }
+    assertRan(proc, problems);
     await proc.stop();
-    assert.deepEqual(problems, [], proc.describe());
   });
 }
