@@ -1,5 +1,6 @@
 // The store contract against a real etcd member, plus what only etcd can show.
 import assert from 'node:assert/strict';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { ErrorCode } from '../../control-plane/src/errors.js';
 import { EtcdStore } from '../../control-plane/src/store/etcd-store.js';
@@ -69,6 +70,27 @@ describe('etcd store on a real member', () => {
         const started = Date.now();
         await rejectsWithCode(call(), ErrorCode.StoreUnavailable, /etcd is unavailable/);
         assert.ok(Date.now() - started < 1000, `failed after ${Date.now() - started} ms`);
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('calls to a member that accepts connections but never answers fail after dialTimeoutMs', async (t) => {
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => sockets.add(socket)); // a hung etcd: TCP up, no HTTP/2
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    t.after(() => {
+      for (const s of sockets) s.destroy();
+      silent.close();
+    });
+    const store = new EtcdStore({ endpoints: [`http://127.0.0.1:${(silent.address() as AddressInfo).port}`], dialTimeoutMs: 400 });
+    try {
+      for (const call of [() => store.revision(), () => store.commit([{ op: 'put', resource: route('a') }], 1)]) {
+        const started = Date.now();
+        await rejectsWithCode(call(), ErrorCode.StoreUnavailable);
+        const ms = Date.now() - started;
+        assert.ok(ms >= 350 && ms < 1500, `failed after ${ms} ms`);
       }
     } finally {
       await store.close();
