@@ -30,7 +30,8 @@ export interface DiscoveryClientOptions {
   /**
    * Called with the whole new configuration after each accepted response, one call at a time.
    * Resolve when it serves traffic; throw to reject it (the control plane gets a NACK with the
-   * message, and the previous configuration stays).
+   * message and, when the error has `errors: [{path, message}]`, those field errors; the previous
+   * configuration stays).
    */
   apply(set: ResourceSet, revision: number): Promise<void>;
   /** Keep the last applied configuration in this file and start from it. */
@@ -198,7 +199,11 @@ export class DiscoveryClient extends EventEmitter<DiscoveryClientEvents> {
     try {
       await this.options.apply(checked.next, response.revision > 0n ? Number(response.revision) : this.configRevision);
     } catch (err) {
-      this.nack(conn, response, NackCode.ApplyFailed, (err as Error).message ?? String(err), [], []);
+      // An error carrying field errors (`errors: [{path, message}]`, as the proxy runtime reports
+      // them) passes them on to the NACK.
+      const fieldErrors = (err as { errors?: unknown }).errors;
+      const errors = Array.isArray(fieldErrors) ? fieldErrors.filter((e): e is { path: string; message: string } => typeof e?.path === 'string' && typeof e?.message === 'string') : [];
+      this.nack(conn, response, NackCode.ApplyFailed, (err as Error).message ?? String(err), errors, []);
       return;
     }
     this.config = checked.next;

@@ -3,7 +3,8 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FieldError } from '../../../control-plane/src/model/field-error.js';
-import { ListenerProtocol, type Listener } from '../../../proto/gen/sluice/v1/listener_pb.js';
+import { toJsonString } from '@bufbuild/protobuf';
+import { ListenerProtocol, ListenerSchema, type Listener } from '../../../proto/gen/sluice/v1/listener_pb.js';
 import type { HttpProxy } from '../proxy/http-proxy.js';
 import { createProxyServer, type ProxyServerOptions } from '../proxy/proxy-server.js';
 import type { ListenerContext } from '../proxy/listener-context.js';
@@ -91,7 +92,9 @@ export class ListenerManager {
 }
 
 function keyOf(spec: Listener): string {
-  return JSON.stringify([spec.address, spec.port, spec.protocol, spec.limits ?? null]);
+  // Everything but the name: TLS settings apply to new handshakes elsewhere, but a listener is
+  // rebound only when what it binds or its limits change.
+  return toJsonString(ListenerSchema, { ...spec, name: '' });
 }
 
 /** Stop accepting, close idle keep-alive connections now, and the rest after the drain time. */

@@ -3,6 +3,7 @@
 // the herd that "always the least loaded" causes when many proxies see the same counts.
 import type { Peer } from '../peer.js';
 import { EXCLUDE_DRAWS, type Balancer } from './balancer.js';
+import { firstNotIn } from './random-balancer.js';
 
 export class LeastRequest implements Balancer {
   constructor(private readonly peers: readonly Peer[]) {}
@@ -11,7 +12,7 @@ export class LeastRequest implements Balancer {
     const peers = this.peers;
     const n = peers.length;
     if (n <= 1) return peers[0];
-    let a = this.draw(exclude);
+    const a = this.draw(exclude);
     let b = this.draw(exclude);
     for (let i = 0; i < EXCLUDE_DRAWS && b === a; i++) b = this.draw(exclude);
     return a.inflight / a.weight <= b.inflight / b.weight ? a : b;
@@ -20,6 +21,6 @@ export class LeastRequest implements Balancer {
   private draw(exclude: readonly Peer[]): Peer {
     let peer = this.peers[Math.floor(Math.random() * this.peers.length)]!;
     for (let i = 0; i < EXCLUDE_DRAWS && exclude.includes(peer); i++) peer = this.peers[Math.floor(Math.random() * this.peers.length)]!;
-    return peer;
+    return exclude.includes(peer) ? firstNotIn(this.peers, exclude) ?? peer : peer;
   }
 }

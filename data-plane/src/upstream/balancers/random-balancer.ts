@@ -17,7 +17,7 @@ export class RandomBalancer implements Balancer {
     if (this.peers.length <= 1) return this.peers[0];
     let peer = this.draw();
     for (let i = 0; i < EXCLUDE_DRAWS && exclude.includes(peer); i++) peer = this.draw();
-    return peer;
+    return exclude.includes(peer) ? firstNotIn(this.peers, exclude) ?? peer : peer;
   }
 
   private draw(): Peer {
@@ -31,4 +31,10 @@ export class RandomBalancer implements Balancer {
     }
     return this.peers[lo]!;
   }
+}
+
+/** The first peer not in `exclude`, when random draws kept landing on tried ones. */
+export function firstNotIn(peers: readonly Peer[], exclude: readonly Peer[]): Peer | undefined {
+  for (const p of peers) if (!exclude.includes(p)) return p;
+  return undefined;
 }
