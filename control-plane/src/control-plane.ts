@@ -2,6 +2,7 @@
 // watches it, the admin API, and the modules that serve proxies (discovery), and starts and stops them
 // in dependency order.
 import type { Logger } from 'pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ApiServer, DEFAULT_MAX_BODY_BYTES, type ListenAddress } from './api/api-server.js';
 import type { ApiRoute } from './api/api-route.js';
 import { createLogger } from './logger.js';
@@ -46,6 +47,8 @@ export interface ControlPlaneDeps {
   readonly store: ResourceStore;
   readonly cache: ResourceCache;
   readonly log: Logger;
+  /** The Prometheus registry GET /metrics serves: modules register their metrics here. */
+  readonly metrics: Registry;
   readonly options: ControlPlaneOptions;
 }
 
@@ -85,7 +88,9 @@ export class ControlPlane {
   private async startParts(): Promise<void> {
     const store = (this.store = await this.openStore());
     const cache = (this.cache = new ResourceCache(store, this.log.child({ part: 'cache' })));
-    const deps: ControlPlaneDeps = { store, cache, log: this.log, options: this.options };
+    const metrics = new Registry();
+    collectDefaultMetrics({ register: metrics });
+    const deps: ControlPlaneDeps = { store, cache, log: this.log, metrics, options: this.options };
     // Discovery serves proxies on discoveryListen (the CLI's --discovery-listen) with the same token.
     const discovery = this.options.discoveryListen === undefined ? [] : [discoveryModule({ listen: this.options.discoveryListen })];
     this.modules = [...discovery, ...(this.options.modules ?? [])].map((create) => create(deps));
@@ -95,6 +100,7 @@ export class ControlPlane {
       token: this.options.token,
       log: this.log.child({ part: 'api' }),
       maxBodyBytes: this.options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+      metrics,
       extraRoutes: [...(this.options.extraRoutes ?? []), ...this.modules.flatMap((m) => m.routes ?? [])],
     });
     this.apiAddress = await this.api.listen(this.options.apiListen ?? DEFAULT_API_LISTEN);

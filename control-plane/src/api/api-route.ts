@@ -23,7 +23,10 @@ export interface ApiContext {
   readonly log: Logger;
 }
 
-/** A handler's answer; the server sends `body` as JSON and adds the Sluice-Revision header. */
+/**
+ * A handler's answer; the server adds the Sluice-Revision header and sends `body` as JSON, or as it
+ * is when `body` is a string and `headers` set a content-type (`/metrics`).
+ */
 export interface ApiResult {
   readonly status: number;
   readonly body: unknown;

@@ -14,6 +14,8 @@ import { readRequestBody } from './request-body.js';
 import { resourceRoutes } from './resource-routes.js';
 import { ResourceWriter, type ResourceWriterOptions } from './resource-writer.js';
 import { Router } from './router.js';
+import { ApiMetrics } from './api-metrics.js';
+import { Registry } from 'prom-client';
 
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 
@@ -28,6 +30,8 @@ export interface ApiServerOptions {
   /** Routes other modules add (discovery's /v1/proxies and /v1/rollout). */
   readonly extraRoutes?: readonly ApiRoute[];
   readonly writer?: ResourceWriterOptions;
+  /** The registry GET /metrics serves; the API adds its request metrics to it. Default: a new one. */
+  readonly metrics?: Registry;
 }
 
 export interface ListenAddress {
@@ -42,12 +46,15 @@ export class ApiServer {
   private readonly auth: BearerAuth;
   private readonly maxBodyBytes: number;
   private readonly server: Server;
+  private readonly metrics: ApiMetrics;
   private nextRequestId = 1;
 
   constructor(private readonly options: ApiServerOptions) {
     const writer = new ResourceWriter(options.store, options.cache, options.writer);
+    this.metrics = new ApiMetrics(options.metrics ?? new Registry(), options.cache);
     this.router = new Router([
       ...healthRoutes(options.cache),
+      this.metrics.route(),
       ...resourceRoutes({ cache: options.cache, writer, json: new ApiJson() }),
       ...(options.extraRoutes ?? []),
     ]);
@@ -92,6 +99,7 @@ export class ApiServer {
     let body: unknown;
     let headers: Readonly<Record<string, string>> = {};
     let code: string | undefined;
+    let routePattern = 'unmatched';
     try {
       const method = req.method ?? 'GET';
       let match: ReturnType<Router['match']> | undefined;
@@ -104,6 +112,7 @@ export class ApiServer {
       // Unauthenticated callers learn nothing, not even which paths exist.
       if (match?.route.auth !== false) this.auth.check(req.headers.authorization);
       if (match === undefined) throw notRouted;
+      routePattern = match.route.path;
       if (!METHODS.has(method)) throw new ControlPlaneError(ErrorCode.MethodNotAllowed, `${method} is not allowed`);
       const ctx: ApiContext = {
         method: method as HttpMethod,
@@ -131,17 +140,20 @@ export class ApiServer {
     // A body left unread (an early 401 or 413) is discarded and the connection closed, so a client
     // still sending does not stall the next request on this connection.
     const unread = !req.complete;
-    const text = JSON.stringify(body);
+    const raw = typeof body === 'string' && headers['content-type'] !== undefined;
+    const text = raw ? (body as string) : JSON.stringify(body);
     res.writeHead(status, {
-      ...headers,
       'content-type': 'application/json; charset=utf-8',
+      ...headers,
       'content-length': Buffer.byteLength(text),
       'sluice-revision': String(this.options.cache.revision),
       ...(unread ? { connection: 'close' } : {}),
     });
     res.end(text);
     if (unread) req.resume();
-    const ms = Math.round((performance.now() - started) * 10) / 10;
+    const seconds = (performance.now() - started) / 1000;
+    this.metrics.observe(req.method ?? '', routePattern, status, seconds);
+    const ms = Math.round(seconds * 10000) / 10;
     const entry = { method: req.method, path: url.pathname, status, ms, ...(code ? { code } : {}) };
     if (status >= 500) log.warn(entry, 'request failed');
     else if (req.method === 'GET') log.debug(entry, 'request');
