@@ -1,0 +1,30 @@
+// `sluice control-plane`: runs one control plane until SIGINT or SIGTERM.
+import { ControlPlane } from '../control-plane.js';
+import { createLogger } from '../logger.js';
+import { CONTROL_PLANE_USAGE, parseControlPlaneArgs } from './control-plane-options.js';
+import { UsageError } from './usage-error.js';
+import { stopOnSignals } from './stop-on-signals.js';
+
+export async function runControlPlaneCommand(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const options = parseControlPlaneArgs(argv, env);
+  if (options === 'help') {
+    console.log(CONTROL_PLANE_USAGE);
+    return;
+  }
+  if (options.token === undefined) throw new UsageError('the admin API needs a token: pass --token-file FILE or set SLUICE_TOKEN');
+  const log = createLogger({ level: options.logLevel });
+  const embedded = options.etcdEndpoints.length === 0;
+  if (embedded) log.warn('no --etcd given: running on the embedded store (one process, nothing is kept after exit); use --etcd for production');
+  else log.info({ etcd: options.etcdEndpoints }, 'using etcd');
+  const controlPlane = new ControlPlane({
+    etcdEndpoints: options.etcdEndpoints,
+    apiListen: options.apiListen,
+    discoveryListen: options.discoveryListen,
+    token: options.token,
+    maxBodyBytes: options.maxBodyBytes,
+    log,
+  });
+  stopOnSignals(() => controlPlane.stop(), log);
+  await controlPlane.start();
+  log.info({ api: controlPlane.apiUrl, store: embedded ? 'embedded' : 'etcd' }, 'control plane ready');
+}

@@ -1,0 +1,100 @@
+// The bootstrap options of `sluice control-plane` and `sluice start`: defaults in one object, parsed
+// and validated once, then frozen.
+import { parseArgs } from 'node:util';
+import type { ListenAddress } from '../api/api-server.js';
+import type { LogLevel } from '../logger.js';
+import { parseListenAddress } from './listen-address.js';
+import { configuredToken } from './token-source.js';
+import { UsageError } from './usage-error.js';
+
+export const CONTROL_PLANE_DEFAULTS = Object.freeze({
+  apiListen: '127.0.0.1:15080',
+  discoveryListen: '127.0.0.1:15010',
+  maxBodyBytes: 4 * 1024 * 1024,
+  logLevel: 'info' as LogLevel,
+});
+
+export const CONTROL_PLANE_USAGE = `usage: sluice control-plane [--etcd URL[,URL...]] [--api-listen HOST:PORT] [--discovery-listen HOST:PORT]
+                            [--token-file FILE] [--max-body-bytes N] [--log-level LEVEL]
+
+Runs the control plane: the admin REST API (and /metrics) and the discovery gRPC server for proxies.
+
+  --etcd URL[,URL...]         etcd client URLs (http://127.0.0.1:2379). Without it the control plane
+                              runs on the embedded store: one process, nothing kept after exit.
+  --api-listen HOST:PORT      admin REST API (default ${CONTROL_PLANE_DEFAULTS.apiListen})
+  --discovery-listen HOST:PORT  discovery gRPC for proxies (default ${CONTROL_PLANE_DEFAULTS.discoveryListen})
+  --token-file FILE           the bearer token for the API and discovery (else SLUICE_TOKEN)
+  --max-body-bytes N          larger request bodies answer 413 (default ${CONTROL_PLANE_DEFAULTS.maxBodyBytes})
+  --log-level LEVEL           fatal, error, warn, info, debug, trace or silent (default ${CONTROL_PLANE_DEFAULTS.logLevel})
+  -h, --help                  this text`;
+
+export interface ControlPlaneCliOptions {
+  /** Empty: the embedded store. */
+  readonly etcdEndpoints: readonly string[];
+  readonly apiListen: ListenAddress;
+  readonly discoveryListen: ListenAddress;
+  /** From --token-file or SLUICE_TOKEN; undefined when neither is set. */
+  readonly token: string | undefined;
+  readonly maxBodyBytes: number;
+  readonly logLevel: LogLevel;
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Parses the flags; `help` when -h/--help was given. Throws UsageError on anything invalid. */
+export function parseControlPlaneArgs(argv: readonly string[], env: NodeJS.ProcessEnv, allowEtcd = true): Readonly<ControlPlaneCliOptions> | 'help' {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        etcd: { type: 'string' },
+        'api-listen': { type: 'string', default: CONTROL_PLANE_DEFAULTS.apiListen },
+        'discovery-listen': { type: 'string', default: CONTROL_PLANE_DEFAULTS.discoveryListen },
+        'token-file': { type: 'string' },
+        'max-body-bytes': { type: 'string' },
+        'log-level': { type: 'string', default: CONTROL_PLANE_DEFAULTS.logLevel },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (values.help === true) return 'help';
+  if (!allowEtcd && values.etcd !== undefined) throw new UsageError('--etcd is not an option here: this command runs on the embedded store');
+  const logLevel = values['log-level'] as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
+  return Object.freeze({
+    etcdEndpoints: Object.freeze(values.etcd === undefined ? [] : parseEtcdEndpoints(values.etcd)),
+    apiListen: parseListenAddress(values['api-listen'], '--api-listen'),
+    discoveryListen: parseListenAddress(values['discovery-listen'], '--discovery-listen'),
+    token: configuredToken(values['token-file'], env),
+    maxBodyBytes: values['max-body-bytes'] === undefined ? CONTROL_PLANE_DEFAULTS.maxBodyBytes : positiveInteger(values['max-body-bytes'], '--max-body-bytes'),
+    logLevel,
+  });
+}
+
+function parseEtcdEndpoints(value: string): string[] {
+  const endpoints = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (endpoints.length === 0) throw new UsageError('--etcd needs at least one URL');
+  for (const e of endpoints) {
+    let url: URL | undefined;
+    try {
+      url = new URL(e);
+    } catch {
+      url = undefined;
+    }
+    if (url === undefined || !['http:', 'https:'].includes(url.protocol) || url.port === '' && !/:\d+$/.test(url.host)) {
+      throw new UsageError(`--etcd: ${JSON.stringify(e)} is not an etcd client URL like http://127.0.0.1:2379`);
+    }
+  }
+  return endpoints;
+}
+
+function positiveInteger(value: string, flag: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n <= 0) throw new UsageError(`${flag} must be a positive integer, got ${JSON.stringify(value)}`);
+  return n;
+}

@@ -1,0 +1,52 @@
+// The HTTP client of `sluice ctl`: one call to the admin API, its JSON answer, or an error that
+// carries the API's code, message and every field error.
+import type { FieldError } from '../../model/field-error.js';
+
+export class CtlError extends Error {
+  constructor(message: string, readonly details: readonly FieldError[] = []) {
+    super(message);
+    this.name = 'CtlError';
+  }
+
+  /** The text `sluice ctl` prints: the message, then every field error on its own line. */
+  format(): string {
+    return [`error: ${this.message}`, ...this.details.map((e) => `  ${e.path}: ${e.message}`)].join('\n');
+  }
+}
+
+export interface CallOptions {
+  readonly body?: string;
+  readonly contentType?: string;
+}
+
+export class ApiClient {
+  constructor(private readonly server: string, private readonly token: string | undefined, private readonly timeoutMs = 60_000) {}
+
+  async call(method: string, path: string, options: CallOptions = {}): Promise<any> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.token !== undefined) headers['authorization'] = `Bearer ${this.token}`;
+    if (options.contentType !== undefined) headers['content-type'] = options.contentType;
+    const url = new URL(path, this.server.endsWith('/') ? this.server : `${this.server}/`);
+    let res: Response;
+    try {
+      res = await fetch(url, { method, headers, body: options.body, signal: AbortSignal.timeout(this.timeoutMs) });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      const why = cause?.code ?? cause?.message ?? (err as Error).message;
+      throw new CtlError(`cannot reach the control plane at ${this.server}: ${why} (set --server or SLUICE_SERVER)`);
+    }
+    const text = await res.text();
+    let body: any;
+    try {
+      body = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    if (res.ok) return body;
+    if (body !== undefined && typeof body.code === 'string') {
+      const hint = res.status === 401 && this.token === undefined ? ' (pass --token or set SLUICE_TOKEN)' : '';
+      throw new CtlError(`${res.status} ${body.code}: ${body.message}${hint}`, Array.isArray(body.errors) ? body.errors : []);
+    }
+    throw new CtlError(`${res.status} ${res.statusText}: ${text.slice(0, 200)}`);
+  }
+}

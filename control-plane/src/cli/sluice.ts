@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+// The `sluice` command: dispatches to control-plane, ctl, proxy and start.
+// Each command is loaded on demand: `ctl` stays quick to start (it never loads etcd, gRPC or the proxy).
+import { CtlError } from './ctl/api-client.js';
+import { UsageError } from './usage-error.js';
+
+const USAGE = `usage: sluice COMMAND [FLAGS]
+
+  control-plane   run the control plane (admin API, discovery) on etcd or the embedded store
+  proxy           run a proxy (static --config, or fed by a control plane)
+  ctl             manage resources through the admin API: apply, get, delete
+  start           a whole mesh on one machine (what npm start runs)
+
+Run \`sluice COMMAND --help\` for a command's flags.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'control-plane': {
+      const { runControlPlaneCommand } = await import('./control-plane-command.js');
+      await runControlPlaneCommand(rest);
+      return 0;
+    }
+    case 'ctl': {
+      const { runCtlCommand } = await import('./ctl/ctl-command.js');
+      const out = await runCtlCommand(rest);
+      if (out !== '') console.log(out);
+      return 0;
+    }
+    case 'proxy': {
+      const { runProxyCommand } = (await import('../../../data-plane/src/cli/proxy-command.js')) as { runProxyCommand(argv: string[]): Promise<void> };
+      await runProxyCommand(rest);
+      return 0;
+    }
+    case 'start': {
+      const { runStartCommand } = await import('./start-command.js');
+      await runStartCommand(rest);
+      return 0;
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    // Long-running commands keep the process alive through their servers; the others end here.
+    if (code !== 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof CtlError) {
+      console.error(err.format());
+      process.exitCode = 1;
+    } else if (err instanceof UsageError || (err as Error)?.constructor?.name === 'UsageError') {
+      console.error(`sluice: ${(err as Error).message}`);
+      process.exitCode = 2;
+    } else {
+      console.error(`sluice: ${err instanceof Error ? err.message : String(err)}`);
+      process.exitCode = 1;
+    }
+  },
+);
