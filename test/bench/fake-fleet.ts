@@ -1,5 +1,5 @@
-// A process of simulated proxies for the fleet benchmark, each with its own gRPC connection,
-// reporting every applied revision to the parent over IPC. `full`: the real DiscoveryClient (decode,
+// A process of simulated proxies for the fleet benchmark, each with its own gRPC connection (the
+// benchmark measures on the control plane's side, where the ACKs arrive). `full`: the real DiscoveryClient (decode,
 // validate, build the whole configuration, apply nothing). `light`: decode and ACK only, keeping the
 // versions, so that a 2-core machine measures the control plane rather than the fleet's own work.
 // Run by fleet-bench.ts: node fake-fleet.js <addresses,comma> <count> <id-prefix> <token> <full|light>
@@ -11,7 +11,6 @@ import { KINDS } from '../../control-plane/src/model/kinds.js';
 import { DiscoveryClient } from '../../data-plane/src/discovery/discovery-client.js';
 
 export type FleetMessage =
-  | { readonly type: 'applied'; readonly items: ReadonlyArray<readonly [id: string, revision: number, atMs: number]> }
   | { readonly type: 'memory'; readonly rss: number }
   | { readonly type: 'started'; readonly count: number };
 
@@ -19,13 +18,6 @@ const [addressList, countText, prefix, token, mode] = process.argv.slice(2);
 const addresses = addressList!.split(',');
 const count = Number(countText);
 const send = (m: FleetMessage): void => void process.send?.(m);
-
-let batch: Array<readonly [string, number, number]> = [];
-setInterval(() => {
-  if (batch.length === 0) return;
-  send({ type: 'applied', items: batch });
-  batch = [];
-}, 5).unref();
 
 interface Stoppable {
   stop(): Promise<void>;
@@ -38,7 +30,7 @@ class LightProxy implements Stoppable {
   private readonly versions = new Map<string, Map<string, string>>();
   private stopped = false;
 
-  constructor(private readonly address: string, private readonly id: string, private readonly onApplied: (revision: number) => void) {
+  constructor(private readonly address: string, private readonly id: string) {
     this.connect();
   }
 
@@ -59,7 +51,6 @@ class LightProxy implements Stoppable {
       for (const res of r.resources) v.set(res.name, res.version);
       for (const name of r.removedResources) v.delete(name);
       call.write(create(DiscoveryRequestSchema, { type: r.type, responseNonce: r.nonce }));
-      this.onApplied(Number(r.revision));
     });
     call.on('error', () => {
       client.close();
@@ -81,9 +72,8 @@ const clients: Stoppable[] = [];
 const CONNECT_WAVE = 10;
 for (let i = 0; i < count; i++) {
   const id = `${prefix}-${i}`;
-  const report = (revision: number): number => batch.push([id, revision, performance.timeOrigin + performance.now()]);
   if (mode === 'light') {
-    clients.push(new LightProxy(addresses[i % addresses.length]!, id, report));
+    clients.push(new LightProxy(addresses[i % addresses.length]!, id));
     if (i % CONNECT_WAVE === CONNECT_WAVE - 1) await new Promise((r) => setTimeout(r, 20));
     continue;
   }
@@ -94,13 +84,14 @@ for (let i = 0; i < count; i++) {
     backoff: { initialMs: 200, maxMs: 5000 },
     apply: async () => undefined,
   });
-  client.on('applied', report);
   clients.push(client);
   await client.start();
   // Connect in waves so the control plane is not hit by every handshake in the same tick.
   if (i % CONNECT_WAVE === CONNECT_WAVE - 1) await new Promise((r) => setTimeout(r, 20));
 }
 send({ type: 'started', count });
+// Never outlive the benchmark.
+process.on('disconnect', () => process.exit(0));
 process.on('message', (m: { type: string }) => {
   if (m.type === 'memory') send({ type: 'memory', rss: process.memoryUsage().rss });
   if (m.type === 'stop') void Promise.all(clients.map((c) => c.stop())).then(() => process.exit(0));

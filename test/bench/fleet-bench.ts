@@ -4,6 +4,7 @@
 // per connected proxy.
 //
 //   npm run build && node --expose-gc dist/test/bench/fleet-bench.js [--store etcd|embedded]
+// (In a tree where others rebuild dist/ meanwhile, copy it first: forked fleets load it late.)
 //     [--routes 1000] [--writes 10] [--processes 4] [--client light|full] N [N...]
 import { fork, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -93,10 +94,7 @@ async function seed(cp: ControlPlane): Promise<void> {
 }
 
 class Fleet {
-  readonly latest = new Map<string, number>();
-  readonly appliedAt = new Map<string, Map<number, number>>();
   private readonly children: ChildProcess[] = [];
-  private waiters: Array<() => void> = [];
 
   async start(address: string, n: number): Promise<void> {
     const per = Math.ceil(n / PROCESSES);
@@ -108,30 +106,9 @@ class Fleet {
         execArgv: ['--max-old-space-size=6144'],
       });
       this.children.push(child);
-      started.push(new Promise((resolve) => child.on('message', (m: FleetMessage) => {
-        if (m.type === 'started') resolve();
-        else if (m.type === 'applied') this.onApplied(m.items);
-      })));
+      started.push(new Promise((resolve) => child.on('message', (m: FleetMessage) => m.type === 'started' && resolve())));
     }
     await Promise.all(started);
-  }
-
-  /** Resolves when every one of `n` proxies has applied `revision` or later. */
-  async allAt(n: number, revision: number, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.countAt(revision) < n) {
-      if (Date.now() > deadline) throw new Error(`only ${this.countAt(revision)} of ${n} proxies reached revision ${revision}`);
-      await new Promise<void>((resolve) => {
-        this.waiters.push(resolve);
-        setTimeout(resolve, 100);
-      });
-    }
-  }
-
-  countAt(revision: number): number {
-    let c = 0;
-    for (const r of this.latest.values()) if (r >= revision) c++;
-    return c;
   }
 
   async rssMb(): Promise<number> {
@@ -158,29 +135,38 @@ class Fleet {
       c.send({ type: 'stop' });
     })));
   }
+}
 
-  private onApplied(items: ReadonlyArray<readonly [string, number, number]>): void {
-    for (const [id, revision, at] of items) {
-      if (revision > (this.latest.get(id) ?? 0)) this.latest.set(id, revision);
-      let m = this.appliedAt.get(id);
-      if (m === undefined) this.appliedAt.set(id, (m = new Map()));
-      if (!m.has(revision)) m.set(revision, at);
-    }
-    const w = this.waiters;
-    this.waiters = [];
-    for (const resolve of w) resolve();
+/** When the control plane saw each proxy reach each revision (its ACK completing it). */
+class SyncedLog {
+  readonly at = new Map<string, Map<number, number>>();
+
+  record(id: string, revision: number): void {
+    let m = this.at.get(id);
+    if (m === undefined) this.at.set(id, (m = new Map()));
+    if (!m.has(revision)) m.set(revision, performance.timeOrigin + performance.now());
+  }
+
+  /** The first time each proxy reached `revision` or later; undefined entries for those that did not. */
+  reached(revision: number): Array<number | undefined> {
+    return [...this.at.values()].map((m) => {
+      let first: number | undefined;
+      for (const [rev, t] of m) if (rev >= revision && (first === undefined || t < first)) first = t;
+      return first;
+    });
   }
 }
 
 async function runOnce(n: number, store: () => Promise<ResourceStore | undefined>): Promise<Row> {
   let discovery: DiscoveryModule | undefined;
+  const synced = new SyncedLog();
   const s = await store();
   const cp = new ControlPlane({
     token: TOKEN,
     apiListen: { host: '127.0.0.1', port: 0 },
     ...(s === undefined ? {} : { store: s }),
     log: createLogger({ level: 'warn' }),
-    modules: [discoveryModule({ listen: { host: '127.0.0.1', port: 0 } }, (m) => (discovery = m))],
+    modules: [discoveryModule({ listen: { host: '127.0.0.1', port: 0 }, hooks: { onProxySynced: (node, revision) => synced.record(node.id, revision) } }, (m) => (discovery = m))],
   });
   await cp.start();
   await seed(cp);
@@ -208,11 +194,16 @@ async function runOnce(n: number, store: () => Promise<ResourceStore | undefined
     const start = performance.timeOrigin + performance.now();
     const { revision } = await api(cp, 'POST', '/v1/apply', { resources: [routeDoc((w * 37) % ROUTES, w + 1)] });
     const written = performance.timeOrigin + performance.now();
-    await fleet.allAt(n, revision, 60_000);
+    // Measured where the ACKs arrive: the control plane's record of each proxy reaching the revision.
+    const deadline = Date.now() + 60_000;
+    let reached = synced.reached(revision);
+    while (reached.length < n || reached.some((t) => t === undefined)) {
+      if (Date.now() > deadline) throw new Error(`only ${reached.filter((t) => t !== undefined).length} of ${n} proxies reached revision ${revision}`);
+      await sleep(10);
+      reached = synced.reached(revision);
+    }
     let slowest = 0;
-    for (const m of fleet.appliedAt.values()) {
-      let at: number | undefined;
-      for (const [rev, t] of m) if (rev >= revision && (at === undefined || t < at)) at = t;
+    for (const at of reached) {
       samples.push(at! - start);
       slowest = Math.max(slowest, at! - start);
     }

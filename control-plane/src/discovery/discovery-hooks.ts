@@ -5,6 +5,11 @@ import type { HealthReport, Node } from '../../../proto/gen/sluice/v1/discovery_
 export interface DiscoveryHooks {
   /** A proxy connected and named itself (first request of a stream). */
   onStreamOpen?(node: Node, peer: string): void;
+  /**
+   * The proxy has ACKed everything of `revision` (apart from versions it rejected): what /v1/rollout
+   * counts as "at". Called once per revision reached, right after the ACK that completed it.
+   */
+  onProxySynced?(node: Node, revision: number): void;
   /** The stream ended, for any reason. */
   onStreamClose?(node: Node, peer: string): void;
   /**

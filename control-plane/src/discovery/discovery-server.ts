@@ -188,8 +188,12 @@ export class DiscoveryServer {
 
   private flush(live: Live): void {
     if (!this.live.has(live)) return;
+    const synced = live.state.syncedRevision;
     const out = live.state.next();
-    if (out === undefined) return;
+    if (out === undefined) {
+      if (live.state.syncedRevision !== synced) this.options.hooks?.onProxySynced?.(live.state.node, live.state.syncedRevision);
+      return;
+    }
     if (this.budgetUsed > 0 && this.budgetUsed + out.bytes.length > this.sendBudgetBytes) {
       live.waiting = out.bytes;
       this.budgetQueue.add(live);

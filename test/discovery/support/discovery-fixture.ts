@@ -5,7 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import { Writable } from 'node:stream';
 import { DiscoveryRequestSchema, type DiscoveryRequest, type DiscoveryResponse } from '../../../proto/gen/sluice/v1/discovery_pb.js';
 import { DISCOVERY_STREAM_PATH, deserializeResponse, serializeRequest } from '../../../control-plane/src/discovery/service-definition.js';
-import { discoveryModule, type DiscoveryModule } from '../../../control-plane/src/discovery/discovery-module.js';
+import { discoveryModule, type DiscoveryModule, type DiscoveryModuleOptions } from '../../../control-plane/src/discovery/discovery-module.js';
 import { createLogger } from '../../../control-plane/src/logger.js';
 import type { ResourceSet } from '../../../control-plane/src/model/resource-set.js';
 import type { ResourceStore } from '../../../control-plane/src/store/store.js';
@@ -47,7 +47,7 @@ export interface Replica {
  * One control plane with discovery on an ephemeral port, on its own connection to `etcd` (or on a
  * store the test made).
  */
-export async function startReplica(source: EtcdCluster | ResourceStore, options: { debounceMs?: number; port?: number } = {}): Promise<Replica> {
+export async function startReplica(source: EtcdCluster | ResourceStore, options: { debounceMs?: number; port?: number; server?: DiscoveryModuleOptions['server'] } = {}): Promise<Replica> {
   let discovery: DiscoveryModule | undefined;
   const store = source instanceof EtcdCluster ? await openEtcdStore(source.endpoints) : source;
   const logs: string[] = [];
@@ -60,7 +60,7 @@ export async function startReplica(source: EtcdCluster | ResourceStore, options:
   const api = await TestApi.start({ kind: 'embedded' }, {
     store,
     log: createLogger({ level: 'debug', destination }),
-    modules: [discoveryModule({ listen: { host: '127.0.0.1', port: options.port ?? 0 }, debounceMs: options.debounceMs ?? 20 }, (m) => (discovery = m))],
+    modules: [discoveryModule({ listen: { host: '127.0.0.1', port: options.port ?? 0 }, debounceMs: options.debounceMs ?? 20, ...(options.server ? { server: options.server } : {}) }, (m) => (discovery = m))],
   });
   const d = discovery!;
   return { api, discovery: d, address: d.address, store, logs, stop: () => api.stop() };
