@@ -1,0 +1,41 @@
+// `sluice start` (what `npm start` runs): prints the API address, a fresh token and an apply example
+// that works when pasted into a shell.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { SluiceProcess } from '../support/run-sluice.js';
+
+test('sluice start prints the API address, a token and a working `sluice ctl apply` example', async () => {
+  const proc = new SluiceProcess(['start', '--api-listen', '127.0.0.1:0', '--discovery-listen', '127.0.0.1:0']);
+  try {
+    await proc.waitFor(/Stop with Ctrl-C/);
+    const url = proc.stdout.match(/admin API {2}(http:\/\/127\.0\.0\.1:\d+)/)?.[1];
+    const token = proc.stdout.match(/token {6}(\S+)/)?.[1];
+    assert.ok(url, proc.stdout);
+    assert.ok(token !== undefined && token.length >= 32, 'a long random token');
+    assert.match(proc.stdout, /embedded store/);
+
+    assert.equal((await fetch(`${url}/v1/routes`)).status, 401);
+    assert.equal((await fetch(`${url}/v1/routes`, { headers: { authorization: `Bearer ${token}` } })).status, 200);
+
+    // The example, exactly as printed, from `export` to the `get routes` line.
+    const example = proc.stdout.slice(proc.stdout.indexOf('export SLUICE_SERVER'), proc.stdout.indexOf('\n', proc.stdout.indexOf('ctl get routes')));
+    const env = { ...process.env };
+    delete env['SLUICE_SERVER'];
+    delete env['SLUICE_TOKEN'];
+    const shell = spawnSync('/bin/sh', ['-e', '-c', example], { encoding: 'utf8', env, timeout: 15000 });
+    assert.equal(shell.status, 0, `${example}\n---\n${shell.stdout}\n${shell.stderr}`);
+    assert.match(shell.stdout, /^cluster\/hello created$/m);
+    assert.match(shell.stdout, /^route\/hello created$/m);
+    assert.match(shell.stdout, /^Route\s+hello\s+\d+\s+hello\.local\/ -> hello$/m);
+  } finally {
+    assert.equal(await proc.stop(), 0);
+  }
+});
+
+test('sluice start refuses --etcd: it always runs on the embedded store', async () => {
+  const proc = new SluiceProcess(['start', '--etcd', 'http://127.0.0.1:2379']);
+  const code = await new Promise<number | null>((resolve) => proc.child.once('exit', (c) => resolve(c)));
+  assert.equal(code, 2);
+  assert.match(proc.stderr, /--etcd is not an option here/);
+});
