@@ -33,13 +33,18 @@ export class SluiceProcess {
   readonly child: ChildProcess;
   private out = '';
   private err = '';
+  private keep = true;
 
   constructor(args: readonly string[], env: NodeJS.ProcessEnv = {}) {
     const merged = { ...process.env, SLUICE_TOKEN: undefined, ...env } as NodeJS.ProcessEnv;
     for (const k of Object.keys(merged)) if (merged[k] === undefined) delete merged[k];
     this.child = spawnGuarded(process.execPath, [SLUICE_BIN, ...args], { env: merged });
-    this.child.stdout?.on('data', (c: Buffer) => (this.out += c.toString()));
-    this.child.stderr?.on('data', (c: Buffer) => (this.err += c.toString()));
+    this.child.stdout?.on('data', (c: Buffer) => {
+      if (this.keep) this.out += c.toString();
+    });
+    this.child.stderr?.on('data', (c: Buffer) => {
+      if (this.keep) this.err += c.toString();
+    });
   }
 
   get stdout(): string {
@@ -60,6 +65,13 @@ export class SluiceProcess {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}:\n${this.out}\n${this.err}`);
       await new Promise((r) => setTimeout(r, 50));
     }
+  }
+
+  /** Stops keeping output (a benchmark's control plane logs every write). */
+  discardOutput(): void {
+    this.keep = false;
+    this.out = '';
+    this.err = '';
   }
 
   /** SIGTERM; resolves with the exit code. */

@@ -32,7 +32,7 @@ export function resourceRoutes({ cache, writer, json }: ResourceRoutesDeps): Api
       handler: (ctx) => {
         const kind = kindParam(ctx);
         requireSynced();
-        return { status: 200, body: json.list(kind, cache.list(kind), cache.revision) };
+        return json.list(kind, cache.list(kind), cache.revision);
       },
     },
     {
@@ -44,7 +44,7 @@ export function resourceRoutes({ cache, writer, json }: ResourceRoutesDeps): Api
         const name = ctx.params['name']!;
         const stored = cache.get(kind, name);
         if (stored === undefined) throw notFound(kind, name);
-        return { status: 200, body: json.one(stored) };
+        return json.one(stored);
       },
     },
     {
