@@ -5,7 +5,7 @@
 //
 //   npm run build && node --expose-gc dist/test/bench/fleet-bench.js [--store etcd|embedded]
 // (In a tree where others rebuild dist/ meanwhile, copy it first: forked fleets load it late.)
-//     [--routes 1000] [--writes 10] [--processes 4] [--client light|full] N [N...]
+//     [--routes 1000] [--writes 10] [--processes 4] [--client light|full] [--send-budget-mb M] N [N...]
 import { fork, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +28,7 @@ const { values, positionals } = parseArgs({
     writes: { type: 'string', default: '10' },
     processes: { type: 'string', default: '4' },
     client: { type: 'string', default: 'light' },
+    'send-budget-mb': { type: 'string' },
   },
 });
 const ROUTES = Number(values.routes);
@@ -55,7 +56,7 @@ if (gc === undefined) {
 function memory(): { heap: number; rss: number } {
   for (let i = 0; i < 3; i++) gc!();
   const m = process.memoryUsage();
-  if (process.env['BENCH_DEBUG']) console.error(JSON.stringify({ heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, rss: m.rss }));
+  if (process.env['BENCH_DEBUG']) console.error(JSON.stringify({ heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, rss: m.rss }));
   return { heap: m.heapUsed + m.external, rss: m.rss };
 }
 
@@ -166,7 +167,10 @@ async function runOnce(n: number, store: () => Promise<ResourceStore | undefined
     apiListen: { host: '127.0.0.1', port: 0 },
     ...(s === undefined ? {} : { store: s }),
     log: createLogger({ level: 'warn' }),
-    modules: [discoveryModule({ listen: { host: '127.0.0.1', port: 0 }, hooks: { onProxySynced: (node, revision) => synced.record(node.id, revision) } }, (m) => (discovery = m))],
+    modules: [discoveryModule({
+      listen: { host: '127.0.0.1', port: 0 },
+      ...(values['send-budget-mb'] === undefined ? {} : { server: { sendBudgetBytes: Number(values['send-budget-mb']) * 2 ** 20 } }),
+      hooks: { onProxySynced: (node, revision) => synced.record(node.id, revision) } }, (m) => (discovery = m))],
   });
   await cp.start();
   await seed(cp);

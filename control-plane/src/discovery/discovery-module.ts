@@ -12,7 +12,7 @@ export interface DiscoveryModuleOptions {
   readonly listen: { readonly host: string; readonly port: number };
   readonly debounceMs?: number;
   readonly hooks?: DiscoveryHooks;
-  readonly server?: Pick<DiscoveryServerOptions, 'credentials' | 'keepaliveTimeMs' | 'keepaliveTimeoutMs' | 'maxConnectionAgeMs' | 'maxConnectionAgeGraceMs'>;
+  readonly server?: Pick<DiscoveryServerOptions, 'credentials' | 'keepaliveTimeMs' | 'keepaliveTimeoutMs' | 'maxConnectionAgeMs' | 'maxConnectionAgeGraceMs' | 'sendBudgetBytes'>;
 }
 
 export class DiscoveryModule implements ControlPlaneModule {
