@@ -39,8 +39,6 @@ export interface ListenAddress {
   readonly port: number;
 }
 
-const METHODS = new Set<string>(['GET', 'PUT', 'POST', 'DELETE']);
-
 export class ApiServer {
   private readonly router: Router;
   private readonly auth: BearerAuth;
@@ -113,7 +111,6 @@ export class ApiServer {
       if (match?.route.auth !== false) this.auth.check(req.headers.authorization);
       if (match === undefined) throw notRouted;
       routePattern = match.route.path;
-      if (!METHODS.has(method)) throw new ControlPlaneError(ErrorCode.MethodNotAllowed, `${method} is not allowed`);
       const ctx: ApiContext = {
         method: method as HttpMethod,
         url,

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { ControlPlane } from '../control-plane.js';
 import { createLogger } from '../logger.js';
 import { CONTROL_PLANE_DEFAULTS, parseControlPlaneArgs } from './control-plane-options.js';
+import { formatListenAddress } from './listen-address.js';
 import { stopOnSignals } from './stop-on-signals.js';
 import { generateToken } from './token-source.js';
 
@@ -51,14 +52,16 @@ export async function runStartCommand(argv: readonly string[], env: NodeJS.Proce
   // The local proxy starts here once `sluice proxy --control-plane` (the discovery client) is wired:
   // it connects to the discovery address with the same token, and the banner then says where to send
   // traffic.
-  console.log(banner(controlPlane.apiUrl, token));
+  // With port 0 the OS picked the discovery port; only the configured address is known here.
+  const discovery = options.discoveryListen.port === 0 ? undefined : formatListenAddress(options.discoveryListen);
+  console.log(banner(controlPlane.apiUrl, discovery, token));
 }
 
-function banner(apiUrl: string, token: string): string {
+function banner(apiUrl: string, discovery: string | undefined, token: string): string {
   const ctl = `node ${fileURLToPath(new URL('./sluice.js', import.meta.url))} ctl`;
   return `Sluice is running on this machine, on the embedded store (nothing is kept after exit).
 
-  admin API  ${apiUrl}
+  admin API  ${apiUrl}${discovery === undefined ? '' : `\n  discovery  ${discovery} (gRPC, for proxies; same token)`}
   token      ${token}
 
 Add a cluster and a route (paste into another shell):
