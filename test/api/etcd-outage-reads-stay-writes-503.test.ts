@@ -30,7 +30,7 @@ async function eventually<T>(what: string, attempt: () => Promise<T | undefined>
   }
 }
 
-test('outage: reads 200 from the cache, writes 503 within seconds; after restart both work again', async () => {
+test('outage: reads 200 from the cache, writes 503 within seconds; after restart both work again', async (t) => {
   const applied = await api.apply([cluster('outage-a'), { kind: 'Route', name: 'outage-r', hosts: ['outage.local'], match: { pathPrefix: '/' }, forward: { cluster: 'outage-a' } }]);
   assert.equal(applied.status, 200, JSON.stringify(applied.body));
   const revisionBefore = applied.headers.get('sluice-revision');
@@ -44,6 +44,7 @@ test('outage: reads 200 from the cache, writes 503 within seconds; after restart
   assert.equal(write.status, 503, JSON.stringify(write.body));
   assert.equal(write.body.code, 'SLUICE_STORE_UNAVAILABLE');
   assert.ok(writeMs < 4000, `the write answered in ${writeMs} ms`);
+  t.diagnostic(`a write during the outage answered 503 in ${writeMs} ms`);
   assert.equal((await api.apply([cluster('outage-c')])).status, 503);
   assert.equal((await api.delete('/v1/routes/outage-r')).status, 503);
 
@@ -60,11 +61,13 @@ test('outage: reads 200 from the cache, writes 503 within seconds; after restart
   await etcd.restart();
 
   // Writes recover by themselves once the watch is back.
+  const restartedAt = Date.now();
   const recovered = await eventually('a write to succeed after the restart', async () => {
     const res = await api.put('/v1/clusters/outage-b', cluster('outage-b'));
     return res.status === 201 ? res : undefined;
   });
   assert.ok(Number(recovered.body.revision) > Number(revisionBefore));
+  t.diagnostic(`writes worked again ${Date.now() - restartedAt} ms after etcd answered`);
   const after = await api.get('/v1/clusters/outage-b');
   assert.equal(after.status, 200, 'read-your-writes after the outage');
   assert.equal((await api.get('/readyz', { token: null })).body.store, 'reachable');
