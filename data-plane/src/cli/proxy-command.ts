@@ -86,6 +86,7 @@ export async function runProxyCommand(argv: string[]): Promise<void> {
   const admin = values['admin-listen'];
   const adminServer = admin === '' || admin === 'off' ? undefined : await startAdminServer(source, ...hostPortTuple(admin, '--admin-listen'));
   if (adminServer !== undefined) console.log(`sluice proxy: admin on http://${admin} (/ready, /metrics, /config_dump)`);
+  console.log('sluice proxy: ready');
 
   await new Promise<void>((resolve) => {
     const onSignal = (): void => {

@@ -3,7 +3,9 @@
 // uses to decide on retries. It is the ExchangeHandler of its connection.
 import { ProxyError, ProxyErrorCode } from '../errors.js';
 import type { ResponseHead } from '../protocols/http1/response-head.js';
+import type { BufferLease } from '../upstream/read-buffer-pool.js';
 import type { UpstreamConnection, ExchangeHandler, UpstreamRequest } from '../upstream/upstream-client.js';
+import { noteBodyBytes } from './body-gc-pacer.js';
 import type { ProxyHttp } from './proxy-http.js';
 import type { Session } from './session.js';
 
@@ -71,15 +73,22 @@ export class UpstreamTry<CTX> implements ExchangeHandler {
     }
   }
 
-  onResponseData(chunk: Buffer): boolean {
+  onResponseData(chunk: Buffer, lease: BufferLease): boolean {
     const session = this.session;
-    let data: Buffer | undefined = chunk;
+    let ok: boolean;
     if (this.app.responseBodyFilter !== undefined) {
-      data = this.app.responseBodyFilter(session, chunk, false, this.ctx);
+      // Filters may keep what they are given: they get a copy, not a view of a reused buffer.
+      const data = this.app.responseBodyFilter(session, Buffer.from(chunk), false, this.ctx);
       if (data === undefined) return true;
+      session.bytesSent += data.length;
+      ok = session.res.write(data);
+    } else {
+      session.bytesSent += chunk.length;
+      // The read buffer goes back to its pool once this write has reached the socket.
+      lease.retain();
+      ok = session.res.write(chunk, lease.release);
     }
-    session.bytesSent += data.length;
-    if (session.res.write(data)) return true;
+    if (ok) return true;
     session.res.once('drain', this.onResDrain);
     return false;
   }
@@ -112,6 +121,7 @@ export class UpstreamTry<CTX> implements ExchangeHandler {
   private requestData(chunk: Buffer): void {
     const session = this.session;
     session.bytesReceived += chunk.length;
+    noteBodyBytes(chunk.length);
     if (session.bytesReceived > session.maxRequestBodyBytes) {
       this.fail(new ProxyError(ProxyErrorCode.BodyTooLarge, `request body over ${session.maxRequestBodyBytes} bytes`));
       return;

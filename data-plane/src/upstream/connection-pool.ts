@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { ProxyError, ProxyErrorCode } from '../errors.js';
 import { Http1Connection, type ConnectionOwner } from './http1-connection.js';
+import { takeReadBuffer, type ReadBuffer } from './read-buffer-pool.js';
 
 export interface PoolOptions {
   /** Idle connections kept; more are closed when released. */
@@ -93,7 +94,17 @@ export class ConnectionPool implements ConnectionOwner {
 
   private connect(): Promise<Http1Connection> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: this.host, port: this.port });
+      let conn: Http1Connection | undefined;
+      let current: ReadBuffer;
+      const socket = connect({
+        host: this.host,
+        port: this.port,
+        // Reads land in pooled buffers; net calls `buffer` for the first read and after each callback.
+        onread: {
+          buffer: () => (current = takeReadBuffer()).buf,
+          callback: (n: number) => conn?.onRead(current, n) ?? false,
+        },
+      });
       const timer = setTimeout(() => {
         socket.destroy();
         this.stats.connectFailures++;
@@ -109,7 +120,7 @@ export class ConnectionPool implements ConnectionOwner {
         clearTimeout(timer);
         socket.removeListener('error', onError);
         this.stats.created++;
-        const conn = new Http1Connection(socket, this);
+        conn = new Http1Connection(socket, this);
         this.active.add(conn);
         resolve(conn);
       });

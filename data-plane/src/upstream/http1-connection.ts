@@ -7,6 +7,7 @@ import { ProxyError, ProxyErrorCode } from '../errors.js';
 import { ChunkedDecoder } from '../protocols/http1/chunked-decoder.js';
 import { parseResponseHead, type BodyFraming } from '../protocols/http1/response-head.js';
 import { serializeRequestHead } from '../protocols/http1/request-head.js';
+import type { ReadBuffer } from './read-buffer-pool.js';
 import type { ExchangeHandler, UpstreamConnection, UpstreamRequest } from './upstream-client.js';
 
 /** Response heads larger than this are refused (nginx's default large buffer is 8k; be generous). */
@@ -41,13 +42,16 @@ export class Http1Connection implements UpstreamConnection {
   private remaining = 0;
   private decoder: ChunkedDecoder | undefined;
   private keepAlive = true;
+  /** The read buffer of the read being processed (slices handed out are leased from it). */
+  private lease!: ReadBuffer;
+  private paused = false;
   private readonly onChunk = (data: Buffer): void => {
-    if (!this.handler!.onResponseData(data)) this.socket.pause();
+    if (!this.handler!.onResponseData(data, this.lease)) this.pause();
   };
 
+  /** `socket` must have been opened with `onread` calling `onRead` (see connection-pool.ts). */
   constructor(readonly socket: Socket, private readonly owner: ConnectionOwner) {
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.handler?.onRequestDrain());
     socket.on('end', () => this.onEnd());
     socket.on('error', (err) => this.onClose(err));
@@ -90,7 +94,23 @@ export class Http1Connection implements UpstreamConnection {
   }
 
   resumeResponse(): void {
-    if (this.phase !== Phase.Closed) this.socket.resume();
+    if (this.phase !== Phase.Closed && this.paused) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+
+  /** net's onread callback: `rb` holds `n` new bytes. Returns false to stop reading (backpressure). */
+  onRead(rb: ReadBuffer, n: number): boolean {
+    this.lease = rb;
+    rb.hold();
+    this.onData(rb.buf.subarray(0, n));
+    rb.release();
+    return !this.paused;
+  }
+
+  private pause(): void {
+    this.paused = true;
   }
 
   abort(): void {
@@ -133,7 +153,8 @@ export class Http1Connection implements UpstreamConnection {
       const end = buf.indexOf(CRLFCRLF, searchFrom);
       if (end < 0) {
         if (buf.length > MAX_RESPONSE_HEAD_BYTES) return this.fail(ProxyErrorCode.UpstreamProtocol, 'response head too large');
-        this.headBuf = buf;
+        // A copy: `buf` may be a view of a read buffer that is reused for the next read.
+        this.headBuf = this.headBuf === undefined ? Buffer.from(buf) : buf;
         return;
       }
       this.headBuf = undefined;
@@ -173,7 +194,7 @@ export class Http1Connection implements UpstreamConnection {
       case 'length': {
         if (chunk.length > this.remaining) return this.fail(ProxyErrorCode.UpstreamProtocol, 'upstream sent more than its content-length');
         this.remaining -= chunk.length;
-        if (!handler.onResponseData(chunk)) this.socket.pause();
+        if (!handler.onResponseData(chunk, this.lease)) this.pause();
         if (this.remaining === 0 && this.handler === handler) this.complete();
         return;
       }
@@ -189,7 +210,7 @@ export class Http1Connection implements UpstreamConnection {
         return;
       }
       case 'close':
-        if (!handler.onResponseData(chunk)) this.socket.pause();
+        if (!handler.onResponseData(chunk, this.lease)) this.pause();
         return;
       default:
         this.fail(ProxyErrorCode.UpstreamProtocol, 'upstream sent a body where none may be');
@@ -208,7 +229,7 @@ export class Http1Connection implements UpstreamConnection {
     this.handler = undefined;
     if (!this.keepAlive || this.socket.destroyed) return this.destroy();
     this.phase = Phase.Idle;
-    this.socket.resume();
+    this.resumeResponse();
     this.owner.release(this);
   }
 

@@ -3,6 +3,7 @@
 import type { ProxyError } from '../errors.js';
 import type { HeaderList } from '../protocols/header-list.js';
 import type { ResponseHead } from '../protocols/http1/response-head.js';
+import type { BufferLease } from './read-buffer-pool.js';
 
 export interface UpstreamRequest {
   method: string;
@@ -21,8 +22,11 @@ export interface UpstreamRequest {
 export interface ExchangeHandler {
   /** The final (non-1xx) response head arrived. */
   onResponseHead(head: ResponseHead): void;
-  /** A piece of response body; return false to pause until `resumeResponse()`. */
-  onResponseData(chunk: Buffer): boolean;
+  /**
+   * A piece of response body; return false to pause until `resumeResponse()`. `chunk` is a view of
+   * a reused read buffer: to keep it past this call, `lease.retain()` and later `lease.release()`.
+   */
+  onResponseData(chunk: Buffer, lease: BufferLease): boolean;
   /** The response body is complete. */
   onResponseEnd(): void;
   /** The exchange failed; no other callback follows. */

@@ -1,0 +1,37 @@
+// Reusable read buffers for upstream sockets (net's `onread` option): Node otherwise allocates a
+// fresh 64 KiB buffer per read, and at bulk rates that garbage lets RSS grow by V8's external-memory
+// slack (~64 MB) before a GC frees it. A buffer goes back to the pool when every slice handed out
+// of it was released (for a response body: when the downstream write of it completed).
+
+const BUFFER_BYTES = 64 * 1024;
+/** Free buffers kept: 8 MiB at most; more are left to the GC. */
+const MAX_FREE = 128;
+const free: ReadBuffer[] = [];
+
+/** A lease on the bytes of one read: whoever keeps a slice past the call retains, then releases. */
+export interface BufferLease {
+  retain(): void;
+  readonly release: () => void;
+}
+
+export class ReadBuffer implements BufferLease {
+  readonly buf = Buffer.allocUnsafeSlow(BUFFER_BYTES);
+  private refs = 0;
+
+  /** Taken by the reader for the length of one read callback. */
+  hold(): void {
+    this.refs = 1;
+  }
+
+  retain(): void {
+    this.refs++;
+  }
+
+  readonly release = (): void => {
+    if (--this.refs === 0 && free.length < MAX_FREE) free.push(this);
+  };
+}
+
+export function takeReadBuffer(): ReadBuffer {
+  return free.pop() ?? new ReadBuffer();
+}
