@@ -8,6 +8,8 @@ import type { UserFilterModule } from './load-proxy-config.js';
 import { resourcesToJson } from './resources-json.js';
 import { isFromWorker, type FromWorker, type ToWorker } from './worker-messages.js';
 
+const RESTART_SPACING_MS = 1000;
+
 type Pending = { readonly waiting: Set<Worker>; readonly errors: FieldError[]; readonly done: (errors: FieldError[]) => void; readonly replies: string[] };
 
 export class WorkerPool {
@@ -18,15 +20,24 @@ export class WorkerPool {
   private stopping = false;
   private readonly greeted = new Set<Worker>();
   private onAllHello: (() => void) | undefined;
+  private onEarlyExit: ((code: number | null) => void) | undefined;
+  /** Replacement forks are spaced by this much, so a worker that keeps crashing cannot spin. */
+  private lastForkMs = 0;
   /** Every worker has applied the current configuration. */
   ready = false;
 
   constructor(private readonly size: number) {}
 
-  /** Forks the workers; resolves when each is listening for messages. */
+  /** Forks the workers; resolves when each is listening for messages, rejects if one dies first. */
   start(): Promise<void> {
-    for (let i = 0; i < this.size; i++) this.fork();
-    return new Promise((resolve) => (this.onAllHello = resolve));
+    return new Promise((resolve, reject) => {
+      this.onAllHello = resolve;
+      this.onEarlyExit = (code) => {
+        this.stopping = true;
+        reject(new Error(`a proxy worker exited with ${code} before it started`));
+      };
+      for (let i = 0; i < this.size; i++) this.fork();
+    });
   }
 
   /** Sends the configuration to every worker; resolves with the union of their errors. */
@@ -70,6 +81,7 @@ export class WorkerPool {
   }
 
   private fork(): void {
+    this.lastForkMs = Date.now();
     const worker = cluster.fork({ SLUICE_PROXY_WORKER: '1' });
     this.workers.add(worker);
     worker.on('message', (m: unknown) => {
@@ -88,7 +100,8 @@ export class WorkerPool {
         pending.done(pending.errors);
       }
     });
-    worker.once('exit', () => {
+    worker.once('exit', (code: number | null) => {
+      if (!this.greeted.has(worker) && this.current === undefined) this.onEarlyExit?.(code);
       this.workers.delete(worker);
       this.greeted.delete(worker);
       for (const [id, p] of this.pending) {
@@ -97,7 +110,11 @@ export class WorkerPool {
           p.done(p.errors);
         }
       }
-      if (!this.stopping) this.fork();
+      if (this.stopping) return;
+      const wait = Math.max(0, this.lastForkMs + RESTART_SPACING_MS - Date.now());
+      setTimeout(() => {
+        if (!this.stopping) this.fork();
+      }, wait).unref();
     });
   }
 

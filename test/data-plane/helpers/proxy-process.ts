@@ -22,8 +22,10 @@ export async function startProxyProcess(yaml: string, args: string[] = []): Prom
   const dir = mkdtempSync(join(tmpdir(), 'sluice-proxy-'));
   const config = join(dir, 'config.yaml');
   writeFileSync(config, yaml);
-  const script = `import(${JSON.stringify(COMMAND)}).then((m) => m.runProxyCommand(process.argv.slice(1))).catch((e) => { console.error(e.message); process.exit(1); });`;
-  const child = spawnGuarded(process.execPath, ['--input-type=module', '-e', script, '--', '--config', config, ...args]);
+  // A script file, not `node -e`: cluster workers re-run the primary's script with its arguments.
+  const script = join(dir, 'run.mjs');
+  writeFileSync(script, `import(${JSON.stringify(COMMAND)}).then((m) => m.runProxyCommand(process.argv.slice(2))).catch((e) => { console.error(e.message); process.exit(1); });\n`);
+  const child = spawnGuarded(process.execPath, [script, '--config', config, ...args]);
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
