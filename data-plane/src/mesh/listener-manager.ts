@@ -2,10 +2,14 @@
 // listener opens, a removed one stops accepting and drains, an unchanged one is not touched.
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { SecureContext, TlsOptions } from 'node:tls';
 import type { FieldError } from '../../../control-plane/src/model/field-error.js';
 import { toJsonString } from '@bufbuild/protobuf';
 import { ListenerProtocol, ListenerSchema, type Listener } from '../../../proto/gen/sluice/v1/listener_pb.js';
+import type { Certificate } from '../../../proto/gen/sluice/v1/certificate_pb.js';
+import { h2Of } from '../protocols/http2/h2-downstream.js';
 import type { HttpProxy } from '../proxy/http-proxy.js';
+import { ALPN_PROTOCOLS, listenerTlsOptions, SniContexts } from '../tls/sni-contexts.js';
 import { createProxyServer, type ProxyServerOptions } from '../proxy/proxy-server.js';
 import type { ListenerContext } from '../proxy/listener-context.js';
 
@@ -15,6 +19,8 @@ interface Open {
   readonly key: string;
   readonly server: Server;
   readonly drainMs: number;
+  /** HTTPS only: the contexts its SNICallback chooses from, swapped on certificate updates. */
+  readonly sni?: SniContexts;
 }
 
 export class ListenerManager {
@@ -22,17 +28,14 @@ export class ListenerManager {
 
   constructor(private readonly engine: HttpProxy<any>, private readonly serverOptions: ProxyServerOptions = {}, private readonly warn: (message: string) => void = () => {}) {}
 
-  /** Makes the open listeners those of `listeners`; returns bind errors with their field path. */
-  async apply(listeners: ReadonlyMap<string, Listener>): Promise<FieldError[]> {
+  /**
+   * Makes the open listeners those of `listeners`; returns bind errors with their field path.
+   * `certificates` resolves the Certificate resources HTTPS listeners name; a changed certificate or
+   * TLS setting applies to new handshakes, and open connections are not touched.
+   */
+  async apply(listeners: ReadonlyMap<string, Listener>, certificates: (name: string) => Certificate | undefined = () => undefined): Promise<FieldError[]> {
     const errors: FieldError[] = [];
-    const wanted = new Map<string, Listener>();
-    for (const [name, spec] of listeners) {
-      if (spec.protocol === ListenerProtocol.HTTPS) {
-        this.warn(`listener ${name}: HTTPS termination is not part of this proxy build yet; listener skipped`);
-        continue;
-      }
-      wanted.set(name, spec);
-    }
+    const wanted = new Map<string, Listener>(listeners);
     for (const [name, open] of this.open) {
       const spec = wanted.get(name);
       if (spec === undefined || keyOf(spec) !== open.key) {
@@ -41,10 +44,19 @@ export class ListenerManager {
       }
     }
     for (const [name, spec] of wanted) {
-      if (this.open.has(name)) continue;
+      const current = this.open.get(name);
+      if (current !== undefined) {
+        if (current.sni !== undefined && spec.tls !== undefined) this.updateTls(current, spec, certificates);
+        continue;
+      }
       try {
-        const server = await this.listen(spec);
-        this.open.set(name, { key: keyOf(spec), server, drainMs: spec.limits?.drainTimeoutMs || DEFAULT_DRAIN_MS });
+        let sni: SniContexts | undefined;
+        if (spec.protocol === ListenerProtocol.HTTPS) {
+          sni = new SniContexts();
+          sni.update(spec.tls!, certificates);
+        }
+        const server = await this.listen(spec, sni, certificates);
+        this.open.set(name, { key: keyOf(spec), server, drainMs: spec.limits?.drainTimeoutMs || DEFAULT_DRAIN_MS, ...(sni ? { sni } : {}) });
       } catch (err) {
         errors.push({ path: `listeners[${name}].port`, message: `cannot listen on ${spec.address}:${spec.port}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
       }
@@ -68,18 +80,36 @@ export class ListenerManager {
     await Promise.all(all.map(drain));
   }
 
-  private listen(spec: Listener): Promise<Server> {
+  private updateTls(open: Open, spec: Listener, certificates: (name: string) => Certificate | undefined): void {
+    try {
+      if (!open.sni!.update(spec.tls!, certificates)) return;
+      // The default context (no SNI) and the client-certificate policy live on the server itself.
+      (open.server as unknown as { setSecureContext(o: object): void }).setSecureContext(serverTlsOptions(spec, certificates));
+    } catch (err) {
+      this.warn(`listener ${spec.name}: TLS update not applied: ${(err as Error).message}`);
+    }
+  }
+
+  private listen(spec: Listener, sni?: SniContexts, certificates?: (name: string) => Certificate | undefined): Promise<Server> {
     const l = spec.limits;
     const ctx: Partial<ListenerContext> = {
       name: spec.name,
-      scheme: 'http',
+      scheme: sni !== undefined ? 'https' : 'http',
       maxHeaderBytes: l?.maxHeaderBytes || undefined,
       maxRequestBodyBytes: Number(l?.maxRequestBodyBytes ?? 0) || undefined,
       headerTimeoutMs: l?.headerTimeoutMs || undefined,
       idleTimeoutMs: l?.idleTimeoutMs || undefined,
       requestTimeoutMs: l?.requestTimeoutMs || undefined,
     };
-    const server = createProxyServer(this.engine, { ...this.serverOptions, ...ctx });
+    const tls =
+      sni === undefined
+        ? undefined
+        : {
+            ...serverTlsOptions(spec, certificates!),
+            ALPNProtocols: ALPN_PROTOCOLS,
+            SNICallback: (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void) => cb(null, sni.select(servername)),
+          };
+    const server = createProxyServer(this.engine, { ...this.serverOptions, ...ctx, ...(tls ? { tls } : {}) });
     if (l?.maxConnections) server.maxConnections = l.maxConnections;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -92,16 +122,29 @@ export class ListenerManager {
 }
 
 function keyOf(spec: Listener): string {
-  // Everything but the name: TLS settings apply to new handshakes elsewhere, but a listener is
-  // rebound only when what it binds or its limits change.
-  return toJsonString(ListenerSchema, { ...spec, name: '' });
+  // Everything but the name and TLS settings: those apply to new handshakes (updateTls); a listener
+  // is rebound only when what it binds, its protocol or its limits change.
+  return toJsonString(ListenerSchema, { ...spec, name: '', tls: undefined });
+}
+
+/** Server-wide TLS options: the default certificate (for clients without SNI) and the policy. */
+function serverTlsOptions(spec: Listener, certificates: (name: string) => Certificate | undefined): TlsOptions {
+  const tls = spec.tls!;
+  const def = certificates(tls.defaultCertificate || tls.certificates[0]!);
+  return { ...listenerTlsOptions(tls, certificates), ...(def ? { cert: def.certChain, key: def.privateKey } : {}) };
 }
 
 /** Stop accepting, close idle keep-alive connections now, and the rest after the drain time. */
 async function drain(open: Open): Promise<void> {
   const closed = new Promise<void>((resolve) => open.server.close(() => resolve()));
   open.server.closeIdleConnections();
-  const timer = setTimeout(() => open.server.closeAllConnections(), open.drainMs);
+  // HTTP/2 clients get a GOAWAY: no new streams, open ones finish.
+  const h2 = h2Of(open.server);
+  h2?.goAway();
+  const timer = setTimeout(() => {
+    open.server.closeAllConnections();
+    h2?.destroyAll();
+  }, open.drainMs);
   timer.unref();
   await closed;
   clearTimeout(timer);

@@ -82,7 +82,7 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
     // connections now and busy ones when their request ends.
     for (const cluster of built.retiredClusters) cluster.close();
     for (const peer of built.retiredPeers) peer.close();
-    const bindErrors = await this.listeners.apply(built.snapshot.listeners);
+    const bindErrors = await this.listeners.apply(built.snapshot.listeners, (name) => set.get('Certificate', name));
     if (bindErrors.length > 0) return { ok: false, errors: bindErrors };
     return { ok: true, version: built.snapshot.version };
   }

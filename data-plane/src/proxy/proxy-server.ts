@@ -2,7 +2,10 @@
 // llhttp parser is strict (CL+TE, differing CLs, bad chunk sizes, obs-fold are refused); its refusals
 // and the timeouts arrive here as 'clientError' and are answered 400 / 408 / 431 and closed.
 import { createServer, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { Socket } from 'node:net';
+import type { SecureContextOptions, TlsOptions } from 'node:tls';
+import { attachHttp2 } from '../protocols/http2/h2-downstream.js';
 import { ProxyError, ProxyErrorCode } from '../errors.js';
 import type { HttpProxy } from './http-proxy.js';
 import { DEFAULT_LISTENER_LIMITS, type ListenerContext } from './listener-context.js';
@@ -10,6 +13,10 @@ import { DEFAULT_LISTENER_LIMITS, type ListenerContext } from './listener-contex
 export interface ProxyServerOptions extends Partial<ListenerContext> {
   /** Called for requests refused before they had a session (bad framing, timeouts). */
   onClientError?: (error: ProxyError, socket: Socket) => void;
+  /** TLS termination (HTTPS listeners): node:tls server options, SNICallback and ALPN included. */
+  tls?: TlsOptions & SecureContextOptions;
+  /** Serve HTTP/2 too (ALPN h2 over TLS, prior-knowledge h2c in cleartext). Default true. */
+  http2?: boolean;
 }
 
 export function listenerContext(options: Partial<ListenerContext> = {}): ListenerContext {
@@ -19,7 +26,7 @@ export function listenerContext(options: Partial<ListenerContext> = {}): Listene
 export function createProxyServer(proxy: HttpProxy<any>, options: ProxyServerOptions = {}): Server {
   const listener = listenerContext(options);
   const requestTimeout = listener.requestTimeoutMs;
-  const server = createServer({
+  const serverOptions = {
     maxHeaderSize: listener.maxHeaderBytes,
     headersTimeout: listener.headerTimeoutMs,
     // node:http wants requestTimeout ≥ headersTimeout when it is set.
@@ -29,12 +36,20 @@ export function createProxyServer(proxy: HttpProxy<any>, options: ProxyServerOpt
     keepAliveTimeout: listener.idleTimeoutMs,
     noDelay: true,
     requireHostHeader: true,
-  });
+  };
+  const server: Server = options.tls !== undefined ? (createTlsServer({ ...options.tls, ...serverOptions }) as unknown as Server) : createServer(serverOptions);
   server.keepAliveTimeout = listener.idleTimeoutMs;
   server.on('request', (req, res) => proxy.handle(req, res, listener));
   // Registering this stops node:http from answering 100 Continue itself: the proxy answers it when it
   // first reads the body, so a request refused by its head (404, 413) never makes the client send it.
   server.on('checkContinue', (req, res) => proxy.handle(req, res, listener, true));
+  if (options.http2 !== false) {
+    attachHttp2(server, {
+      maxHeaderBytes: listener.maxHeaderBytes,
+      idleTimeoutMs: listener.idleTimeoutMs,
+      onRequest: (req, res, expectContinue) => proxy.handle(req, res, listener, expectContinue),
+    });
+  }
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     const error = clientErrorOf(err);
     options.onClientError?.(error, socket);
@@ -70,6 +85,6 @@ function clientErrorOf(err: NodeJS.ErrnoException): ProxyError {
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   const out: Partial<T> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined && k !== 'onClientError') (out as Record<string, unknown>)[k] = v;
+  for (const [k, v] of Object.entries(o)) if (v !== undefined && k !== 'onClientError' && k !== 'tls' && k !== 'http2') (out as Record<string, unknown>)[k] = v;
   return out;
 }

@@ -77,9 +77,15 @@ export class Session {
     let forwardedFor: string | undefined;
     let connection: string | undefined;
     let bad: string | undefined;
+    let pseudoAuthority: string | undefined;
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]!.toLowerCase();
       const value = raw[i + 1]!;
+      if (name.charCodeAt(0) === 58 /* : */) {
+        // HTTP/2 pseudo-headers: :method and :path arrive as req.method and req.url.
+        if (name === ':authority') pseudoAuthority = value;
+        continue;
+      }
       if (HOP_BY_HOP.has(name)) {
         if (name === 'transfer-encoding') chunked = true;
         else if (name === 'connection') connection = connection === undefined ? value : `${connection},${value}`;
@@ -104,7 +110,15 @@ export class Session {
     }
     this.headers = new HeaderList(out);
     this.forwardedFor = forwardedFor;
-    this.bodyLength = chunked ? -1 : contentLength > 0 ? contentLength : 0;
+    // RFC 9113 §8.3.1: :authority stands for Host (and wins when both are sent).
+    if (pseudoAuthority !== undefined) {
+      host = pseudoAuthority;
+      hosts = 1;
+    }
+    // An HTTP/2 request has a body unless its HEADERS frame ended the stream; its length is known
+    // only when content-length is sent.
+    const h2Body = req.httpVersionMajor === 2 && !(req as IncomingMessage & { stream?: { endAfterHeaders?: boolean } }).stream?.endAfterHeaders;
+    this.bodyLength = chunked ? -1 : contentLength > 0 ? contentLength : h2Body ? -1 : 0;
     this.requestId = requestId !== undefined && requestId !== '' ? requestId : randomUUID();
 
     let url = req.url ?? '/';

@@ -1,0 +1,132 @@
+// HTTP/2 from clients on the same listening socket as HTTP/1.1: over TLS the ALPN result picks the
+// protocol; in cleartext the first bytes do (the h2c prior-knowledge preface, RFC 9113 §3.3). HTTP/2
+// requests reach the engine through node:http2's compatibility request/response, which mirror
+// node:http's, so the phase hooks run unchanged. Draining sends GOAWAY and lets open streams finish.
+import { createServer as createH2Server, Http2ServerRequest, Http2ServerResponse, type Http2Server, type ServerHttp2Session } from 'node:http2';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+
+/** The client connection preface: `PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`. */
+const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+
+/** The compatibility response with the members the engine reads on node:http's. */
+export class H2Response extends Http2ServerResponse {
+  constructor(...args: ConstructorParameters<typeof Http2ServerResponse>) {
+    super(...args);
+    // Typed as a field of Http2ServerResponse but missing at run time (Node 20).
+    Object.defineProperty(this, 'destroyed', { get: () => this.stream.destroyed });
+  }
+  /** HTTP/2 streams have no connection-level keep-alive to turn off. */
+  set shouldKeepAlive(_v: boolean) {}
+  get shouldKeepAlive(): boolean {
+    return true;
+  }
+}
+
+export interface H2Options {
+  readonly maxHeaderBytes: number;
+  readonly idleTimeoutMs: number;
+  /** Serves one request; the same handler node:http's 'request' event gets. */
+  readonly onRequest: (req: IncomingMessage, res: ServerResponse, expectContinue: boolean) => void;
+}
+
+export interface H2Attachment {
+  readonly server: Http2Server;
+  readonly sessions: Set<ServerHttp2Session>;
+  /** GOAWAY to every session: no new streams, open ones finish. */
+  goAway(): void;
+  /** Closes every session now. */
+  destroyAll(): void;
+}
+
+const attachments = new WeakMap<object, H2Attachment>();
+
+/** The HTTP/2 side of a server made by createProxyServer, if it has one. */
+export function h2Of(server: object): H2Attachment | undefined {
+  return attachments.get(server);
+}
+
+/**
+ * Routes HTTP/2 connections of `server` (node:http or node:https) to a node:http2 server that feeds
+ * the same handler. HTTP/1.1 connections keep going to node:http's own connection handling.
+ */
+export function attachHttp2(server: Server | HttpsServer, options: H2Options): H2Attachment {
+  const h2 = createH2Server({
+    Http2ServerResponse: H2Response as typeof Http2ServerResponse,
+    Http2ServerRequest,
+    maxSessionMemory: 64,
+    settings: { maxHeaderListSize: options.maxHeaderBytes, enablePush: false },
+  });
+  const sessions = new Set<ServerHttp2Session>();
+  h2.on('session', (session: ServerHttp2Session) => {
+    sessions.add(session);
+    session.on('close', () => sessions.delete(session));
+    session.on('error', () => {});
+    if (options.idleTimeoutMs > 0) session.setTimeout(options.idleTimeoutMs, () => session.close());
+  });
+  h2.on('request', (req, res) => options.onRequest(req as unknown as IncomingMessage, res as unknown as ServerResponse, false));
+  h2.on('checkContinue', (req, res) => options.onRequest(req as unknown as IncomingMessage, res as unknown as ServerResponse, true));
+  // Errors on a stream are the client's; the engine sees them as a closed response.
+  h2.on('sessionError', () => {});
+
+  const tls = 'setSecureContext' in server;
+  const event = tls ? 'secureConnection' : 'connection';
+  const http1 = server.listeners(event) as ((socket: Socket) => void)[];
+  server.removeAllListeners(event);
+  if (tls) {
+    server.on(event, (socket: TLSSocket) => {
+      if (socket.alpnProtocol === 'h2') h2.emit('connection', socket);
+      else for (const l of http1) l.call(server, socket);
+    });
+  } else {
+    server.on(event, (socket: Socket) => sniff(socket, (isH2) => {
+      if (isH2) {
+        h2.emit('connection', socket);
+        return;
+      }
+      for (const l of http1) l.call(server, socket);
+      socket.resume();
+    }));
+  }
+  const attachment: H2Attachment = {
+    server: h2,
+    sessions,
+    goAway: () => {
+      for (const s of sessions) s.close();
+    },
+    destroyAll: () => {
+      for (const s of sessions) s.destroy();
+    },
+  };
+  attachments.set(server, attachment);
+  return attachment;
+}
+
+/** Reads until the bytes can or cannot be the preface, puts them back, then says which. */
+function sniff(socket: Socket, then: (isH2: boolean) => void): void {
+  let seen: Buffer = Buffer.alloc(0);
+  const onData = (chunk: Buffer): void => {
+    seen = seen.length === 0 ? chunk : Buffer.concat([seen, chunk]);
+    const n = Math.min(seen.length, PREFACE.length);
+    const prefix = seen.subarray(0, n).equals(PREFACE.subarray(0, n));
+    if (prefix && n < PREFACE.length) return;
+    done();
+    then(prefix);
+  };
+  const onEnd = (): void => {
+    done();
+    socket.destroy();
+  };
+  const done = (): void => {
+    socket.removeListener('data', onData);
+    socket.removeListener('end', onEnd);
+    socket.removeListener('error', onEnd);
+    socket.pause();
+    socket.unshift(seen);
+  };
+  socket.on('data', onData);
+  socket.on('end', onEnd);
+  socket.on('error', onEnd);
+}

@@ -1,0 +1,95 @@
+// Secure contexts of one HTTPS listener, chosen per handshake by SNI (exact name, then the nearest
+// wildcard, then the default certificate). Replacing them affects new handshakes only: open TLS
+// connections keep the context they were made with (DESIGN.md "Listeners").
+import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
+import { dnsNamesOf, parseCertificates } from '../../../control-plane/src/model/validate/certificate.js';
+import type { Certificate } from '../../../proto/gen/sluice/v1/certificate_pb.js';
+import { ClientCertificatePolicy, TlsVersion, type ListenerTls } from '../../../proto/gen/sluice/v1/listener_pb.js';
+
+/**
+ * TLS 1.2 suites with forward secrecy and AEAD only (Mozilla "intermediate"); TLS 1.3 suites are
+ * all modern and left to OpenSSL's defaults.
+ */
+export const MODERN_CIPHERS = [
+  'TLS_AES_128_GCM_SHA256',
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
+export const ALPN_PROTOCOLS = ['h2', 'http/1.1'];
+
+/** Handshake-wide settings derived from a ListenerTls: the same for every certificate. */
+export function listenerTlsOptions(tls: ListenerTls | undefined, lookup: (name: string) => Certificate | undefined): SecureContextOptions & { requestCert: boolean; rejectUnauthorized: boolean } {
+  const policy = tls?.clientCertificate ?? ClientCertificatePolicy.NONE;
+  const ca = tls?.clientCa ? lookup(tls.clientCa)?.caBundle : undefined;
+  return {
+    minVersion: tls?.minVersion === TlsVersion.TLS1_3 ? 'TLSv1.3' : 'TLSv1.2',
+    ciphers: MODERN_CIPHERS,
+    honorCipherOrder: true,
+    ecdhCurve: 'X25519:P-256:P-384',
+    ...(ca ? { ca } : {}),
+    requestCert: policy !== ClientCertificatePolicy.NONE,
+    rejectUnauthorized: policy === ClientCertificatePolicy.REQUIRE,
+  };
+}
+
+export class SniContexts {
+  private exact = new Map<string, SecureContext>();
+  /** `*.example.com` is stored under `example.com`. */
+  private wildcard = new Map<string, SecureContext>();
+  private fallback: SecureContext | undefined;
+  /** Certificate fingerprints (chain, key, names, listener settings): unchanged ones are not rebuilt. */
+  private key = '';
+
+  /** The context for `servername` ('' or unknown: the default). */
+  select(servername: string | undefined): SecureContext | undefined {
+    if (servername) {
+      const name = servername.toLowerCase();
+      const hit = this.exact.get(name);
+      if (hit !== undefined) return hit;
+      // Only one label: `*.web.local` serves `a.web.local`, not `a.b.web.local` (RFC 6125 §6.4.3).
+      const dot = name.indexOf('.');
+      if (dot > 0) {
+        const w = this.wildcard.get(name.slice(dot + 1));
+        if (w !== undefined) return w;
+      }
+    }
+    return this.fallback;
+  }
+
+  /** Rebuilds the contexts from the listener's TLS settings; returns false when nothing changed. */
+  update(tls: ListenerTls, lookup: (name: string) => Certificate | undefined): boolean {
+    const settings = listenerTlsOptions(tls, lookup);
+    const certs = tls.certificates.map((n) => lookup(n)).filter((c): c is Certificate => c !== undefined);
+    const key = JSON.stringify([tls.defaultCertificate, settings, certs.map((c) => [c.name, c.certChain, c.privateKey, c.sniNames])]);
+    if (key === this.key) return false;
+    const exact = new Map<string, SecureContext>();
+    const wildcard = new Map<string, SecureContext>();
+    let fallback: SecureContext | undefined;
+    const defaultName = tls.defaultCertificate || tls.certificates[0];
+    for (const cert of certs) {
+      const { requestCert: _r, rejectUnauthorized: _u, ...common } = settings;
+      const context = createSecureContext({ ...common, cert: cert.certChain, key: cert.privateKey });
+      const names = cert.sniNames.length > 0 ? cert.sniNames : dnsNamesOf(parseCertificates(cert.certChain)[0]!);
+      for (const raw of names) {
+        const name = raw.toLowerCase();
+        // The first certificate listed wins a name claimed twice.
+        if (name.startsWith('*.')) {
+          if (!wildcard.has(name.slice(2))) wildcard.set(name.slice(2), context);
+        } else if (!exact.has(name)) exact.set(name, context);
+      }
+      if (cert.name === defaultName) fallback = context;
+    }
+    this.exact = exact;
+    this.wildcard = wildcard;
+    this.fallback = fallback;
+    this.key = key;
+    return true;
+  }
+}
