@@ -1,5 +1,5 @@
-// The proxy's admin endpoints on --admin-listen (default 127.0.0.1:15000): /ready, /metrics and
-// /config_dump. Private keys of certificates never appear in a dump.
+// The proxy's admin endpoints on --admin-listen (default 127.0.0.1:15000): /live (200 while the
+// process runs), /ready, /metrics and /config_dump. Private keys of certificates never appear in a dump.
 import { createServer, type Server } from 'node:http';
 import type { JsonObject } from '@bufbuild/protobuf';
 
@@ -19,6 +19,7 @@ export async function startAdminServer(source: AdminSource, host: string, port: 
       res.end(body);
     };
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'method not allowed\n');
+    if (path === '/live') return send(200, 'text/plain', 'live\n');
     if (path === '/ready') return source.ready() ? send(200, 'text/plain', 'ready\n') : send(503, 'text/plain', 'no configuration applied yet\n');
     if (path === '/config_dump') return send(200, 'application/json', `${JSON.stringify(source.configDump(), null, 2)}\n`);
     if (path === '/metrics') {
@@ -28,7 +29,7 @@ export async function startAdminServer(source: AdminSource, host: string, port: 
       );
       return;
     }
-    send(404, 'text/plain', 'not found: try /ready, /metrics or /config_dump\n');
+    send(404, 'text/plain', 'not found: try /live, /ready, /metrics or /config_dump\n');
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,0 +1,80 @@
+// `sluice proxy --control-plane`: the primary's one DiscoveryClient. Each configuration it accepts is
+// applied through `apply` (every worker); field errors from there become the NACK's, and the last
+// good configuration keeps serving. The last good one is kept in --state-dir for a restart during an
+// outage. When the control plane sends nothing for --initial-fetch-timeout-ms (it may hold nothing for
+// this proxy, or be unreachable) the proxy applies the empty configuration, so the sidecar listeners
+// open and /ready answers, as Envoy does after its initial_fetch_timeout.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { formatFieldErrors, type FieldError } from '../../../control-plane/src/model/field-error.js';
+import { ResourceSet } from '../../../control-plane/src/model/resource-set.js';
+import { DiscoveryClient } from '../discovery/discovery-client.js';
+import { UsageError, type ProxyOptions } from './proxy-options.js';
+
+export const LAST_GOOD_FILE = 'last-good.json';
+
+/** A refused configuration: the message for the log, `errors` for the NACK's field errors. */
+class ConfigurationRefused extends Error {
+  constructor(readonly errors: FieldError[]) {
+    super(`configuration refused:\n${formatFieldErrors(errors)}`);
+    this.name = 'ConfigurationRefused';
+  }
+}
+
+export interface FollowedControlPlane {
+  readonly client: DiscoveryClient;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts following the control plane. `apply` is called one configuration at a time and resolves with
+ * the errors of every worker (none: applied everywhere). `applied()` says whether anything is applied.
+ */
+export async function followControlPlane(
+  options: ProxyOptions,
+  apply: (set: ResourceSet) => Promise<FieldError[]>,
+  applied: () => boolean,
+): Promise<FollowedControlPlane> {
+  let queue: Promise<unknown> = Promise.resolve();
+  const serialized = (work: () => Promise<FieldError[]>): Promise<FieldError[]> => {
+    const next = queue.then(work);
+    queue = next.catch(() => undefined);
+    return next;
+  };
+  const client = new DiscoveryClient({
+    addresses: options.controlPlane ?? [],
+    node: { id: options.nodeId, service: options.service, zone: options.zone },
+    token: await readToken(options.tokenFile),
+    persistPath: join(options.stateDir, LAST_GOOD_FILE),
+    apply: async (set) => {
+      const errors = await serialized(() => apply(set));
+      if (errors.length > 0) throw new ConfigurationRefused(errors);
+    },
+  });
+  client.on('rejected', (revision, kind, message) => console.error(`sluice proxy: rejected ${kind} at revision ${revision}; keeping the last good configuration:\n${message}`));
+  const timer = setTimeout(() => {
+    // Queued behind an update in progress; nothing to do if that one applied.
+    void serialized(async () => (applied() ? [] : apply(new ResourceSet()))).then((errors) => {
+      if (errors.length > 0) console.error(`sluice proxy: the sidecar listeners alone were refused:\n${formatFieldErrors(errors)}`);
+    });
+  }, options.initialFetchTimeoutMs);
+  timer.unref();
+  client.once('applied', () => clearTimeout(timer));
+  await client.start();
+  if (applied()) clearTimeout(timer); // started from the configuration on disk
+  return {
+    client,
+    stop: async () => {
+      clearTimeout(timer);
+      await client.stop();
+    },
+  };
+}
+
+/** The discovery token: --token-file, else SLUICE_TOKEN. */
+async function readToken(file: string | undefined): Promise<string> {
+  if (file !== undefined) return (await readFile(file, 'utf8')).trim();
+  const token = process.env['SLUICE_TOKEN'];
+  if (token === undefined || token === '') throw new UsageError('--control-plane needs --token-file FILE or SLUICE_TOKEN');
+  return token;
+}

@@ -1,0 +1,123 @@
+// The command line of `sluice proxy`: every flag, its default and its check, in one place (DESIGN.md,
+// "Commands and flags"). Parsed once into a frozen ProxyOptions; mistakes are UsageErrors (exit 2).
+import { availableParallelism, hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export const PROXY_USAGE = `usage: sluice proxy --config FILE.yaml [options]
+       sluice proxy --control-plane HOST:PORT[,HOST:PORT...] --node-id ID --service NAME --token-file FILE [options]
+
+Configuration (one of):
+  --config FILE.yaml            static configuration, no control plane
+  --control-plane HOST:PORT,... discovery (gRPC) addresses of the control-plane replicas; the proxy
+                                uses one at a time and moves to the next with backoff when it fails
+With --control-plane:
+  --node-id ID                  this proxy's name in GET /v1/rollout (default: hostname-pid)
+  --service NAME                the service this proxy runs beside (default: empty)
+  --zone ZONE                   this proxy's zone (default: empty)
+  --token-file FILE             the control plane's token (else SLUICE_TOKEN)
+  --state-dir DIR               keeps the last good configuration in DIR/last-good.json, so a restart
+                                while the control plane is unreachable starts with it
+                                (default: ${join(tmpdir(), 'sluice-proxy-<node-id>')})
+  --initial-fetch-timeout-ms N  ready with what it has (maybe nothing) when the control plane sent
+                                nothing for N ms, as Envoy's initial_fetch_timeout (default 5000)
+Serving:
+  --admin-listen HOST:PORT      /live, /ready, /metrics, /config_dump (default 127.0.0.1:15000; off: none)
+  --workers N                   worker processes serving traffic (default: the number of cores)
+Sidecar listeners (added to whatever the configuration holds):
+  --outbound-listen HOST:PORT   the application's outbound traffic, routed by the configuration
+  --inbound-listen HOST:PORT    inbound traffic, forwarded to the application on --app-port
+  --app-port PORT               the application's port on 127.0.0.1 (goes with --inbound-listen)
+  -h, --help                    this text`;
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface ProxyOptions {
+  readonly config?: string;
+  readonly controlPlane?: readonly string[];
+  readonly nodeId: string;
+  readonly service: string;
+  readonly zone: string;
+  readonly tokenFile?: string;
+  readonly stateDir: string;
+  readonly initialFetchTimeoutMs: number;
+  readonly admin?: HostPort;
+  readonly workers: number;
+  readonly outboundListen?: HostPort;
+  readonly inboundListen?: HostPort;
+  readonly appPort?: number;
+}
+
+export function parseProxyArgs(argv: readonly string[]): ProxyOptions | 'help' {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        config: { type: 'string' },
+        'control-plane': { type: 'string' },
+        'node-id': { type: 'string' },
+        service: { type: 'string' },
+        zone: { type: 'string' },
+        'token-file': { type: 'string' },
+        'state-dir': { type: 'string' },
+        'initial-fetch-timeout-ms': { type: 'string' },
+        'admin-listen': { type: 'string', default: '127.0.0.1:15000' },
+        workers: { type: 'string' },
+        'outbound-listen': { type: 'string' },
+        'inbound-listen': { type: 'string' },
+        'app-port': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\n${PROXY_USAGE}`);
+  }
+  if (values.help) return 'help';
+  if (values.config === undefined && values['control-plane'] === undefined) throw new UsageError(`--config or --control-plane is required\n${PROXY_USAGE}`);
+  if (values.config !== undefined && values['control-plane'] !== undefined) throw new UsageError('--config and --control-plane exclude each other');
+  const nodeId = values['node-id'] ?? `${hostname()}-${process.pid}`;
+  const admin = values['admin-listen'];
+  const options: ProxyOptions = {
+    config: values.config,
+    controlPlane: values['control-plane']?.split(',').map((a) => a.trim()).filter(Boolean),
+    nodeId,
+    service: values.service ?? '',
+    zone: values.zone ?? '',
+    tokenFile: values['token-file'],
+    stateDir: values['state-dir'] ?? join(tmpdir(), `sluice-proxy-${nodeId.replace(/[^A-Za-z0-9._-]/g, '_')}`),
+    initialFetchTimeoutMs: values['initial-fetch-timeout-ms'] === undefined ? 5000 : positiveInt(values['initial-fetch-timeout-ms'], '--initial-fetch-timeout-ms'),
+    admin: admin === '' || admin === 'off' ? undefined : hostPort(admin, '--admin-listen'),
+    workers: values.workers === undefined ? availableParallelism() : positiveInt(values.workers, '--workers'),
+    outboundListen: values['outbound-listen'] === undefined ? undefined : hostPort(values['outbound-listen'], '--outbound-listen'),
+    inboundListen: values['inbound-listen'] === undefined ? undefined : hostPort(values['inbound-listen'], '--inbound-listen'),
+    appPort: values['app-port'] === undefined ? undefined : positiveInt(values['app-port'], '--app-port'),
+  };
+  if (options.controlPlane?.length === 0) throw new UsageError('--control-plane needs at least one HOST:PORT');
+  if ((options.inboundListen === undefined) !== (options.appPort === undefined)) throw new UsageError('--inbound-listen and --app-port go together');
+  return Object.freeze(options);
+}
+
+function positiveInt(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer, got "${value}"`);
+  return n;
+}
+
+function hostPort(value: string, flag: string): HostPort {
+  const colon = value.lastIndexOf(':');
+  const port = Number(value.slice(colon + 1));
+  if (colon <= 0 || value.slice(colon + 1) === '' || !Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`${flag} must be HOST:PORT, got "${value}"`);
+  return { host: value.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port };
+}
