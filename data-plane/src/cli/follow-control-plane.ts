@@ -29,11 +29,13 @@ export interface FollowedControlPlane {
 /**
  * Starts following the control plane. `apply` is called one configuration at a time and resolves with
  * the errors of every worker (none: applied everywhere). `applied()` says whether anything is applied.
+ * `token`: given by an embedding process; else --token-file, else SLUICE_TOKEN.
  */
 export async function followControlPlane(
   options: ProxyOptions,
   apply: (set: ResourceSet) => Promise<FieldError[]>,
   applied: () => boolean,
+  token?: string,
 ): Promise<FollowedControlPlane> {
   let queue: Promise<unknown> = Promise.resolve();
   const serialized = (work: () => Promise<FieldError[]>): Promise<FieldError[]> => {
@@ -44,7 +46,7 @@ export async function followControlPlane(
   const client = new DiscoveryClient({
     addresses: options.controlPlane ?? [],
     node: { id: options.nodeId, service: options.service, zone: options.zone },
-    token: await readToken(options.tokenFile),
+    token: token ?? (await readToken(options.tokenFile)),
     persistPath: join(options.stateDir, LAST_GOOD_FILE),
     apply: async (set) => {
       const errors = await serialized(() => apply(set));
