@@ -1,5 +1,6 @@
 // The proxy's admin endpoints on --admin-listen (default 127.0.0.1:15000): /live (200 while the
-// process runs), /ready, /metrics and /config_dump. Private keys of certificates never appear in a dump.
+// process runs), /ready, /metrics, /clusters and /config_dump. Private keys of certificates never
+// appear in a dump.
 import { createServer, type Server } from 'node:http';
 import type { JsonObject } from '@bufbuild/protobuf';
 
@@ -9,6 +10,8 @@ export interface AdminSource {
   /** Prometheus text. */
   metrics(): Promise<string>;
   configDump(): JsonObject;
+  /** Clusters with their endpoints' health and traffic (metrics/cluster-report.ts), summed over workers. */
+  clusters?(): Promise<JsonObject>;
 }
 
 export async function startAdminServer(source: AdminSource, host: string, port: number): Promise<Server> {
@@ -22,6 +25,13 @@ export async function startAdminServer(source: AdminSource, host: string, port: 
     if (path === '/live') return send(200, 'text/plain', 'live\n');
     if (path === '/ready') return source.ready() ? send(200, 'text/plain', 'ready\n') : send(503, 'text/plain', 'no configuration applied yet\n');
     if (path === '/config_dump') return send(200, 'application/json', `${JSON.stringify(source.configDump(), null, 2)}\n`);
+    if (path === '/clusters' && source.clusters !== undefined) {
+      source.clusters().then(
+        (report) => send(200, 'application/json', `${JSON.stringify(report, null, 2)}\n`),
+        (err: Error) => send(500, 'text/plain', `${err.message}\n`),
+      );
+      return;
+    }
     if (path === '/metrics') {
       source.metrics().then(
         (text) => send(200, 'text/plain; version=0.0.4', text),

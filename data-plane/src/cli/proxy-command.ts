@@ -13,7 +13,9 @@ export { UsageError };
 
 export async function runProxyCommand(argv: string[]): Promise<void> {
   if (cluster.isWorker && process.env['SLUICE_PROXY_WORKER'] === '1') {
-    runWorker(new ProxyRuntime());
+    // The primary passes the access-log flags in the environment (start-proxy.ts, WorkerPool `env`).
+    const destination = process.env['SLUICE_ACCESS_LOG'];
+    runWorker(new ProxyRuntime(undefined, destination === undefined ? undefined : { destination, sampleRate: Number(process.env['SLUICE_ACCESS_LOG_SAMPLE_RATE'] ?? '1') }));
     return;
   }
   const options = parseProxyArgs(argv);

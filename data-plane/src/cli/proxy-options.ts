@@ -31,6 +31,9 @@ With --control-plane:
 Serving:
   --admin-listen HOST:PORT      /live, /ready, /metrics, /config_dump (default 127.0.0.1:15000; off: none)
   --workers N                   worker processes serving traffic (default: the number of cores)
+  --access-log FILE|stdout|off  one JSON line per request, appended to FILE or written to stdout
+                                (default: off)
+  --access-log-sample-rate R    the share of requests logged, 0..1 (default 1: every request)
 Sidecar listeners (added to whatever the configuration holds):
   --outbound-listen HOST:PORT   the application's outbound traffic, routed by the configuration
   --inbound-listen HOST:PORT    inbound traffic, forwarded to the application on --app-port
@@ -56,6 +59,9 @@ export interface ProxyOptions {
   readonly outboundListen?: HostPort;
   readonly inboundListen?: HostPort;
   readonly appPort?: number;
+  /** A file path or 'stdout'; undefined: no access log. */
+  readonly accessLog?: string;
+  readonly accessLogSampleRate: number;
 }
 
 export function parseProxyArgs(argv: readonly string[]): ProxyOptions | 'help' {
@@ -77,6 +83,8 @@ export function parseProxyArgs(argv: readonly string[]): ProxyOptions | 'help' {
         'outbound-listen': { type: 'string' },
         'inbound-listen': { type: 'string' },
         'app-port': { type: 'string' },
+        'access-log': { type: 'string', default: 'off' },
+        'access-log-sample-rate': { type: 'string', default: '1' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -103,6 +111,8 @@ export function parseProxyArgs(argv: readonly string[]): ProxyOptions | 'help' {
     outboundListen: values['outbound-listen'] === undefined ? undefined : hostPort(values['outbound-listen'], '--outbound-listen'),
     inboundListen: values['inbound-listen'] === undefined ? undefined : hostPort(values['inbound-listen'], '--inbound-listen'),
     appPort: values['app-port'] === undefined ? undefined : positiveInt(values['app-port'], '--app-port'),
+    accessLog: values['access-log'] === 'off' || values['access-log'] === '' ? undefined : values['access-log'],
+    accessLogSampleRate: fraction(values['access-log-sample-rate'], '--access-log-sample-rate'),
   };
   if (options.controlPlane?.length === 0) throw new UsageError('--control-plane needs at least one HOST:PORT');
   if ((options.inboundListen === undefined) !== (options.appPort === undefined)) throw new UsageError('--inbound-listen and --app-port go together');
@@ -112,6 +122,12 @@ export function parseProxyArgs(argv: readonly string[]): ProxyOptions | 'help' {
 function positiveInt(value: string, flag: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer, got "${value}"`);
+  return n;
+}
+
+function fraction(value: string, flag: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !(n >= 0 && n <= 1)) throw new UsageError(`${flag} must be a number from 0 to 1, got "${value}"`);
   return n;
 }
 

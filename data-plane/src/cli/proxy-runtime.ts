@@ -3,6 +3,7 @@
 import type { FieldError } from '../../../control-plane/src/model/field-error.js';
 import type { ResourceSet } from '../../../control-plane/src/model/resource-set.js';
 import { FilterRegistry } from '../filters/filter-registry.js';
+import { AccessLog, type AccessLogOptions } from '../logging/access-log.js';
 import { MeshProxy, type ApplyResult } from '../mesh/mesh-proxy.js';
 import type { UserFilterModule } from './load-proxy-config.js';
 
@@ -10,9 +11,16 @@ export class ProxyRuntime {
   readonly mesh: MeshProxy;
   private readonly registry = new FilterRegistry();
   private readonly loaded = new Set<string>();
+  /** The access log (--access-log), written from the mesh's `logging` phase. */
+  readonly accessLog: AccessLog | undefined;
 
-  constructor(warn: (message: string) => void = (m) => console.error(`sluice proxy: ${m}`)) {
-    this.mesh = new MeshProxy({ filters: this.registry, warn });
+  constructor(warn: (message: string) => void = (m) => console.error(`sluice proxy: ${m}`), accessLog?: AccessLogOptions) {
+    const log = (this.accessLog = accessLog === undefined ? undefined : new AccessLog(accessLog));
+    this.mesh = new MeshProxy({
+      filters: this.registry,
+      warn,
+      ...(log === undefined ? {} : { onRequest: (session, error, ctx) => log.write(session, error, { route: ctx?.route?.name, cluster: ctx?.cluster?.name, upstreamMs: ctx?.upstreamMs ?? -1 }) }),
+    });
   }
 
   async apply(set: ResourceSet, userFilters: readonly UserFilterModule[], baseDir: string): Promise<ApplyResult> {

@@ -1,4 +1,6 @@
-// The worker side of `sluice proxy --workers N`: applies what the primary sends and answers for metrics.
+// The worker side of `sluice proxy --workers N`: applies what the primary sends and answers for
+// metrics and /clusters.
+import { clusterReports } from '../metrics/cluster-report.js';
 import type { ProxyRuntime } from './proxy-runtime.js';
 import { resourcesFromJson } from './resources-json.js';
 import type { FromWorker, ToWorker } from './worker-messages.js';
@@ -17,12 +19,20 @@ export function runWorker(runtime: ProxyRuntime): void {
         (err: Error) => send({ sluice: 'applied', id: m.id, ok: false, errors: [{ path: 'worker', message: err.message }] }),
       );
     } else if (m?.sluice === 'metrics') {
-      send({ sluice: 'metrics', id: m.id, text: runtime.mesh.stats.toPrometheus() });
+      runtime.mesh.metrics.json().then(
+        (metrics) => send({ sluice: 'metrics', id: m.id, metrics }),
+        () => send({ sluice: 'metrics', id: m.id, metrics: [] }),
+      );
+    } else if (m?.sluice === 'clusters') {
+      send({ sluice: 'clusters', id: m.id, clusters: clusterReports(runtime.mesh.snapshot?.clusters.values() ?? [], runtime.mesh.metrics) });
     }
   });
   // Messages sent before this listener existed would be lost: the primary waits for this hello.
   send({ sluice: 'hello', id: 0 });
   process.on('SIGTERM', () => {
-    void runtime.mesh.close().finally(() => process.exit(0));
+    void runtime.mesh.close().finally(() => {
+      runtime.accessLog?.flush();
+      process.exit(0);
+    });
   });
 }

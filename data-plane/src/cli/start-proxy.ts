@@ -4,7 +4,12 @@
 import type { AddressInfo } from 'node:net';
 import { formatFieldErrors, type FieldError } from '../../../control-plane/src/model/field-error.js';
 import type { ResourceSet } from '../../../control-plane/src/model/resource-set.js';
+import type { JsonObject } from '@bufbuild/protobuf';
 import { startAdminServer, type AdminSource } from '../admin/admin-server.js';
+import type { AccessLogOptions } from '../logging/access-log.js';
+import { clusterReports, mergeClusterReports, type ClusterReport } from '../metrics/cluster-report.js';
+import { ConfigMetrics } from '../metrics/config-metrics.js';
+import { metricsText, type MetricsJson } from '../metrics/metrics-text.js';
 import { followControlPlane, type FollowedControlPlane } from './follow-control-plane.js';
 import { loadProxyConfig, type ProxyConfig } from './load-proxy-config.js';
 import type { ProxyOptions } from './proxy-options.js';
@@ -46,23 +51,30 @@ export async function startProxy(options: ProxyOptions, extras: StartProxyExtras
 
   // One way to apply a configuration, whichever its source: in-process, or to every worker.
   let applyTo: (set: ResourceSet) => Promise<FieldError[]>;
-  let metrics: () => Promise<string>;
+  const accessLog: AccessLogOptions | undefined = options.accessLog === undefined ? undefined : { destination: options.accessLog, sampleRate: options.accessLogSampleRate };
+  const configMetrics = new ConfigMetrics();
+  let workerMetrics: () => Promise<MetricsJson[]>;
+  let clusters: () => Promise<ClusterReport[][]>;
   let stopServing: () => Promise<void>;
   let runtime: ProxyRuntime | undefined;
   let pool: WorkerPool | undefined;
   if (workers === 1) {
-    const rt = (runtime = new ProxyRuntime());
+    const rt = (runtime = new ProxyRuntime(undefined, accessLog));
     applyTo = async (set) => {
       const r = await rt.apply(set, userFilters, baseDir);
       return r.ok ? [] : r.errors;
     };
-    metrics = async () => rt.mesh.stats.toPrometheus();
-    stopServing = () => rt.mesh.close();
+    workerMetrics = async () => [await rt.mesh.metrics.json()];
+    clusters = async () => [clusterReports(rt.mesh.snapshot?.clusters.values() ?? [], rt.mesh.metrics)];
+    stopServing = () => rt.mesh.close().finally(() => rt.accessLog?.flush());
   } else {
-    const wp = (pool = new WorkerPool(workers));
+    // Workers read the access-log settings from their environment (proxy-command.ts).
+    const env: Record<string, string> = accessLog === undefined ? {} : { SLUICE_ACCESS_LOG: accessLog.destination, SLUICE_ACCESS_LOG_SAMPLE_RATE: String(accessLog.sampleRate) };
+    const wp = (pool = new WorkerPool(workers, env));
     await wp.start();
     applyTo = (set) => wp.apply(set, userFilters, baseDir);
-    metrics = () => wp.metrics();
+    workerMetrics = () => wp.metrics();
+    clusters = () => wp.clusters();
     stopServing = () => wp.stop();
   }
   let applied: ResourceSet | undefined;
@@ -70,6 +82,7 @@ export async function startProxy(options: ProxyOptions, extras: StartProxyExtras
     const full = withSidecar(set, sidecar);
     const errors = await applyTo(full);
     if (errors.length === 0) applied = full;
+    configMetrics.updated(errors.length === 0, options.controlPlane === undefined);
     return errors;
   };
 
@@ -82,6 +95,10 @@ export async function startProxy(options: ProxyOptions, extras: StartProxyExtras
     }
   } else {
     discovery = await followControlPlane(options, apply, () => applied !== undefined, extras.token);
+    // Attached before any response can arrive: start() only connected.
+    if (discovery.client.revision > 0) configMetrics.setRevision(discovery.client.revision);
+    discovery.client.on('applied', (revision) => configMetrics.setRevision(revision));
+    discovery.client.on('rejected', () => configMetrics.nacked());
     print(`sluice proxy: following the control plane at ${options.controlPlane!.join(',')} as ${options.nodeId}`);
   }
   if (runtime !== undefined) {
@@ -94,7 +111,9 @@ export async function startProxy(options: ProxyOptions, extras: StartProxyExtras
   }
   const source: AdminSource = {
     ready: () => applied !== undefined && (pool?.ready ?? true),
-    metrics,
+    // One page for the whole proxy: the workers' series summed, plus the primary's configuration metrics.
+    metrics: async () => metricsText([...(await workerMetrics()), await configMetrics.registry.getMetricsAsJSON()]),
+    clusters: async () => ({ clusters: mergeClusterReports(await clusters()) as unknown as JsonObject[] }),
     configDump: () => ({ resources: applied === undefined ? [] : resourcesToJson(applied, true) }),
   };
   const stop = async (): Promise<void> => {
@@ -103,8 +122,7 @@ export async function startProxy(options: ProxyOptions, extras: StartProxyExtras
   };
   const admin = options.admin;
   const adminServer = admin === undefined ? undefined : await startAdminServer(source, admin.host, admin.port);
-  if (adminServer !== undefined) print(`sluice proxy: admin on http://${admin!.host}:${admin!.port} (/live, /ready, /metrics, /config_dump)`);
-
+  if (adminServer !== undefined) print(`sluice proxy: admin on http://${admin!.host}:${admin!.port} (/live, /ready, /metrics, /clusters, /config_dump)`);
   print('sluice proxy: ready');
   return {
     adminAddress: (adminServer?.address() as AddressInfo | null) ?? undefined,

@@ -4,13 +4,15 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { FieldError } from '../../../control-plane/src/model/field-error.js';
 import type { ResourceSet } from '../../../control-plane/src/model/resource-set.js';
+import type { ClusterReport } from '../metrics/cluster-report.js';
+import type { MetricsJson } from '../metrics/metrics-text.js';
 import type { UserFilterModule } from './load-proxy-config.js';
 import { resourcesToJson } from './resources-json.js';
 import { isFromWorker, type FromWorker, type ToWorker } from './worker-messages.js';
 
 const RESTART_SPACING_MS = 1000;
 
-type Pending = { readonly waiting: Set<Worker>; readonly errors: FieldError[]; readonly done: (errors: FieldError[]) => void; readonly replies: string[] };
+type Pending = { readonly waiting: Set<Worker>; readonly errors: FieldError[]; readonly done: (errors: FieldError[]) => void; readonly replies: FromWorker[] };
 
 export class WorkerPool {
   private readonly workers = new Set<Worker>();
@@ -26,7 +28,8 @@ export class WorkerPool {
   /** Every worker has applied the current configuration. */
   ready = false;
 
-  constructor(private readonly size: number) {}
+  /** `env`: extra environment of every worker (the access-log settings). */
+  constructor(private readonly size: number, private readonly env: Readonly<Record<string, string>> = {}) {}
 
   /** Forks the workers; resolves when each is listening for messages, rejects if one dies first. */
   start(): Promise<void> {
@@ -52,10 +55,16 @@ export class WorkerPool {
     });
   }
 
-  /** Every worker's Prometheus text, concatenated with a worker label. */
-  async metrics(): Promise<string> {
+  /** Every worker's metrics registry as JSON, for the primary to sum (metrics-text.ts). */
+  async metrics(): Promise<MetricsJson[]> {
     const p = await this.broadcast({ sluice: 'metrics', id: this.nextId++ });
-    return p.replies.join('');
+    return p.replies.flatMap((m) => (m.sluice === 'metrics' ? [m.metrics] : []));
+  }
+
+  /** Every worker's /clusters report, for the primary to sum (cluster-report.ts). */
+  async clusters(): Promise<ClusterReport[][]> {
+    const p = await this.broadcast({ sluice: 'clusters', id: this.nextId++ });
+    return p.replies.flatMap((m) => (m.sluice === 'clusters' ? [m.clusters] : []));
   }
 
   async stop(): Promise<void> {
@@ -82,7 +91,7 @@ export class WorkerPool {
 
   private fork(): void {
     this.lastForkMs = Date.now();
-    const worker = cluster.fork({ SLUICE_PROXY_WORKER: '1' });
+    const worker = cluster.fork({ ...this.env, SLUICE_PROXY_WORKER: '1' });
     this.workers.add(worker);
     worker.on('message', (m: unknown) => {
       if (!isFromWorker(m)) return;
@@ -121,6 +130,6 @@ export class WorkerPool {
   private reply(pending: Pending, worker: Worker, m: FromWorker): void {
     pending.waiting.delete(worker);
     if (m.sluice === 'applied' && !m.ok) pending.errors.push(...m.errors.map((e) => ({ path: e.path, message: `${e.message} (worker ${worker.id})` })));
-    if (m.sluice === 'metrics') pending.replies.push(m.text.replace(/^(sluice_[a-z_]+)(\{([^}]*)\})?/gm, (_all, name: string, _b, labels?: string) => `${name}{worker="${worker.id}"${labels ? `,${labels}` : ''}}`));
+    if (m.sluice === 'metrics' || m.sluice === 'clusters') pending.replies.push(m);
   }
 }

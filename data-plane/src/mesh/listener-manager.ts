@@ -73,6 +73,12 @@ export class ListenerManager {
     return [...this.open.keys()];
   }
 
+  /** Open client connections over every listener (the active-connections gauge reads it). */
+  async connectionCount(): Promise<number> {
+    const counts = await Promise.all([...this.open.values()].map((o) => new Promise<number>((resolve) => o.server.getConnections((err, n) => resolve(err ? 0 : n)))));
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
   /** Stops accepting everywhere and drains. */
   async close(): Promise<void> {
     const all = [...this.open.values()];

@@ -17,8 +17,9 @@ import { buildSnapshot, type Snapshot } from '../snapshot/snapshot.js';
 import type { ClusterState } from '../snapshot/cluster-state.js';
 import type { Peer } from '../upstream/peer.js';
 import type { UpstreamRequest } from '../upstream/upstream-client.js';
+import { performance } from 'node:perf_hooks';
+import { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import { ListenerManager } from './listener-manager.js';
-import { MeshStats } from './mesh-stats.js';
 
 /** Per-request state of the mesh application. */
 export interface MeshCtx {
@@ -26,6 +27,10 @@ export interface MeshCtx {
   readonly snapshot: Snapshot;
   route: CompiledRoute | undefined;
   cluster: ClusterState | undefined;
+  /** When the current try's endpoint was picked (performance.now()). */
+  upstreamStartMs: number;
+  /** From picking the answering endpoint to its response head; -1 until a response head arrives. */
+  upstreamMs: number;
 }
 
 export type ApplyResult = { readonly ok: true; readonly version: number } | { readonly ok: false; readonly errors: FieldError[] };
@@ -35,14 +40,14 @@ export interface MeshProxyOptions {
   /** Options for every listener's server (limits come from each Listener resource). */
   readonly server?: ProxyServerOptions;
   readonly warn?: (message: string) => void;
-  /** Called once per request after it ends (access logs). */
-  readonly onRequest?: (session: Session, error: ProxyError | undefined) => void;
+  /** Called once per request after it ends (access logs); `ctx` is undefined when no configuration was loaded yet. */
+  readonly onRequest?: (session: Session, error: ProxyError | undefined, ctx: MeshCtx | undefined) => void;
 }
 
 export class MeshProxy implements ProxyHttp<MeshCtx> {
   readonly engine: HttpProxy<MeshCtx>;
   readonly listeners: ListenerManager;
-  readonly stats = new MeshStats();
+  readonly metrics: ProxyMetrics;
   private current: Snapshot | undefined;
   private readonly filters: FilterRegistry;
   private applying: Promise<unknown> = Promise.resolve();
@@ -51,6 +56,7 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
     this.filters = options.filters ?? new FilterRegistry();
     this.engine = new HttpProxy(this);
     this.listeners = new ListenerManager(this.engine, options.server, options.warn);
+    this.metrics = new ProxyMetrics({ clusters: () => this.current?.clusters.values() ?? [], downstreamConnections: () => this.listeners.connectionCount() });
   }
 
   get snapshot(): Snapshot | undefined {
@@ -77,7 +83,11 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
     if (!invalid.empty) return { ok: false, errors: invalid.list };
     const built = buildSnapshot(set, this.current, this.filters);
     if (!built.ok) return built;
+    const previous = this.current;
     this.current = built.snapshot;
+    // Pool counters of endpoints leaving the configuration stay in their cluster's metrics.
+    for (const cluster of built.retiredClusters) this.metrics.retire(cluster.name, cluster.peers);
+    for (const cluster of built.snapshot.clusters.values()) if (previous?.clusters.get(cluster.name) !== cluster) this.metrics.retire(cluster.name, cluster.retiredPeers);
     // Requests that started on the old snapshot may still use these: closing a pool closes idle
     // connections now and busy ones when their request ends.
     for (const cluster of built.retiredClusters) cluster.close();
@@ -98,7 +108,7 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
   newCtx(): MeshCtx {
     const snapshot = this.current;
     if (snapshot === undefined) throw new ProxyError(ProxyErrorCode.NoRoute, 'no configuration yet');
-    return { snapshot, route: undefined, cluster: undefined };
+    return { snapshot, route: undefined, cluster: undefined, upstreamStartMs: 0, upstreamMs: -1 };
   }
 
   requestFilter(session: Session, ctx: MeshCtx): MaybePromise<boolean> {
@@ -148,6 +158,7 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
   upstreamPeer(session: Session, ctx: MeshCtx): Peer {
     const peer = ctx.cluster!.pick(session, session.triedPeers);
     if (peer === undefined) throw new ProxyError(ProxyErrorCode.NoHealthyUpstream, `cluster "${ctx.cluster!.name}" has no endpoint that can take traffic`);
+    ctx.upstreamStartMs = performance.now();
     return peer;
   }
 
@@ -159,6 +170,7 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
   }
 
   responseFilter(session: Session, response: ResponseHead, ctx: MeshCtx): void {
+    ctx.upstreamMs = performance.now() - ctx.upstreamStartMs;
     const route = ctx.route!;
     route.responseHeaders?.apply(response.headers);
     const filters = route.filters;
@@ -166,9 +178,9 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
   }
 
   logging(session: Session, error: ProxyError | undefined, ctx: MeshCtx): void {
-    this.stats.record(session, error);
+    this.metrics.record(session, error, ctx?.route, ctx?.cluster, ctx === undefined || ctx.upstreamMs < 0 ? -1 : ctx.upstreamMs / 1000);
     const filters = ctx?.route?.filters;
     if (filters !== undefined) for (let i = 0; i < filters.length; i++) filters[i]!.logging?.(session, error, ctx);
-    this.options.onRequest?.(session, error);
+    this.options.onRequest?.(session, error, ctx);
   }
 }

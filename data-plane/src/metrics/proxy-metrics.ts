@@ -1,0 +1,142 @@
+// The Prometheus metrics of one proxy process (a worker, or the only process with --workers 1):
+// requests by route, cluster and status class, latency histograms, retries, errors, downstream
+// connections and upstream connections new vs reused. The request path touches plain numbers
+// (RequestSeries); the registry reads them when scraped. The primary merges the workers' registries
+// (metrics-text.ts), so counters here are per process and the sum is the proxy's.
+import { Registry, type MetricObjectWithValues, type MetricValue as PromValue } from 'prom-client';
+import type { ProxyError } from '../errors.js';
+import type { Session } from '../proxy/session.js';
+import type { CompiledRoute } from '../routing/compiled-route.js';
+import type { ClusterState } from '../snapshot/cluster-state.js';
+import type { Peer } from '../upstream/peer.js';
+import { CollectedMetric, type MetricValue } from './collected-metric.js';
+import { RequestSeries, RouteSeries, STATUS_CLASSES } from './request-series.js';
+
+/** What the metrics read at scrape time from the proxy they belong to. */
+export interface MetricsSource {
+  /** The clusters of the current configuration. */
+  clusters(): Iterable<ClusterState>;
+  /** Open downstream connections over every listener. */
+  downstreamConnections(): Promise<number>;
+}
+
+/** Per-endpoint request counts, for /clusters. */
+interface EndpointCounts {
+  requests: number;
+}
+
+type PoolTotals = { created: number; reused: number; failures: number };
+
+export class ProxyMetrics {
+  readonly registry = new Registry();
+  private readonly series = new Map<string, RequestSeries>();
+  /** Series by route object: a route object lives as long as its snapshot, then is dropped. */
+  private readonly byRoute = new WeakMap<CompiledRoute, RouteSeries>();
+  /** Requests that matched no route (or found no configuration). */
+  private readonly unrouted: RequestSeries;
+  private readonly errors = new Map<string, number>();
+  private readonly endpoints = new WeakMap<Peer, EndpointCounts>();
+  /** Pool counts of endpoints removed from the configuration, by cluster: counters never go down. */
+  private readonly retiredPools = new Map<string, PoolTotals>();
+  private readonly retired = new WeakSet<Peer>();
+
+  constructor(private readonly source: MetricsSource) {
+    this.unrouted = this.lookup('', '');
+    const r = this.registry;
+    const all = (): RequestSeries[] => [...this.series.values()];
+    new CollectedMetric('sluice_proxy_requests_total', 'Requests by route, cluster and status class (none: no response was sent).', 'counter', () =>
+      all().flatMap((s) => s.byClass.map((n, i) => ({ labels: { route: s.route, cluster: s.cluster, status_class: STATUS_CLASSES[i]! }, value: n })).filter((v) => v.value > 0)), r);
+    new CollectedMetric('sluice_proxy_request_duration_seconds', 'Downstream latency: from the request head to the end of the response.', 'histogram', () =>
+      all().flatMap((s) => s.downstream.values('sluice_proxy_request_duration_seconds', { route: s.route, cluster: s.cluster })), r);
+    new CollectedMetric('sluice_proxy_upstream_duration_seconds', 'Upstream latency: from picking the endpoint of the answering try to its response head.', 'histogram', () =>
+      all().filter((s) => s.cluster !== '').flatMap((s) => s.upstream.values('sluice_proxy_upstream_duration_seconds', { route: s.route, cluster: s.cluster })), r);
+    new CollectedMetric('sluice_proxy_retries_total', 'Upstream tries after the first, by route and cluster.', 'counter', () =>
+      all().filter((s) => s.retries > 0).map((s) => ({ labels: { route: s.route, cluster: s.cluster }, value: s.retries })), r);
+    new CollectedMetric('sluice_proxy_errors_total', 'Requests that ended in a proxy error, by error code.', 'counter', () =>
+      [...this.errors].map(([code, n]) => ({ labels: { code }, value: n })), r);
+    new CollectedMetric('sluice_proxy_downstream_connections_active', 'Open client connections over every listener.', 'gauge', async () => [{ labels: {}, value: await this.source.downstreamConnections() }], r);
+    new CollectedMetric('sluice_proxy_upstream_connections_total', 'Upstream connections by cluster: new (opened) and reused (taken from the pool).', 'counter', () => this.poolValues(), r);
+    new CollectedMetric('sluice_proxy_upstream_connect_failures_total', 'Upstream connect attempts that failed or timed out, by cluster.', 'counter', () => this.connectFailureValues(), r);
+  }
+
+  /** Records one finished request (from the `logging` phase). `upstreamSeconds` < 0: no upstream answered. */
+  record(session: Session, error: ProxyError | undefined, route: CompiledRoute | undefined, cluster: ClusterState | undefined, upstreamSeconds: number): void {
+    const s = route === undefined ? this.unrouted : this.routeSeries(route).forCluster(cluster === undefined ? '' : cluster.name);
+    const status = session.status;
+    s.byClass[status >= 500 ? 5 : status < 100 ? 0 : (status / 100) | 0]!++;
+    s.retries += session.attempt;
+    s.downstream.observe(session.elapsedMs() / 1000);
+    if (upstreamSeconds >= 0) s.upstream.observe(upstreamSeconds);
+    if (error !== undefined) this.errors.set(error.code, (this.errors.get(error.code) ?? 0) + 1);
+    const tried = session.triedPeers;
+    if (tried.length > 0) {
+      const peer = tried[tried.length - 1]!;
+      const e = this.endpoints.get(peer);
+      if (e === undefined) this.endpoints.set(peer, { requests: 1 });
+      else e.requests++;
+    }
+  }
+
+  /** Requests answered by an endpoint (its last try), for /clusters. */
+  endpointRequests(peer: Peer): number {
+    return this.endpoints.get(peer)?.requests ?? 0;
+  }
+
+  /** Endpoints leaving the configuration: their pool counts stay in the cluster's totals. */
+  retire(cluster: string, peers: Iterable<Peer>): void {
+    for (const p of peers) {
+      if (this.retired.has(p)) continue;
+      this.retired.add(p);
+      const t = this.retiredPools.get(cluster) ?? { created: 0, reused: 0, failures: 0 };
+      t.created += p.pool.stats.created;
+      t.reused += p.pool.stats.reused;
+      t.failures += p.pool.stats.connectFailures;
+      this.retiredPools.set(cluster, t);
+    }
+  }
+
+  /** This process's metrics, for the primary to merge with the other workers'. */
+  json(): Promise<MetricObjectWithValues<PromValue<string>>[]> {
+    return this.registry.getMetricsAsJSON();
+  }
+
+  private routeSeries(route: CompiledRoute): RouteSeries {
+    let r = this.byRoute.get(route);
+    if (r === undefined) this.byRoute.set(route, (r = new RouteSeries(route.name, (name, cluster) => this.lookup(name, cluster))));
+    return r;
+  }
+
+  private lookup(route: string, cluster: string): RequestSeries {
+    const key = `${route}\u0000${cluster}`;
+    let s = this.series.get(key);
+    if (s === undefined) this.series.set(key, (s = new RequestSeries(route, cluster)));
+    return s;
+  }
+
+  private poolTotals(): Map<string, PoolTotals> {
+    const totals = new Map<string, PoolTotals>();
+    for (const [name, t] of this.retiredPools) totals.set(name, { ...t });
+    for (const c of this.source.clusters()) {
+      const t = totals.get(c.name) ?? { created: 0, reused: 0, failures: 0 };
+      for (const p of c.peers) {
+        if (this.retired.has(p)) continue;
+        t.created += p.pool.stats.created;
+        t.reused += p.pool.stats.reused;
+        t.failures += p.pool.stats.connectFailures;
+      }
+      totals.set(c.name, t);
+    }
+    return totals;
+  }
+
+  private poolValues(): MetricValue[] {
+    return [...this.poolTotals()].flatMap(([cluster, t]) => [
+      { labels: { cluster, kind: 'new' }, value: t.created },
+      { labels: { cluster, kind: 'reused' }, value: t.reused },
+    ]);
+  }
+
+  private connectFailureValues(): MetricValue[] {
+    return [...this.poolTotals()].map(([cluster, t]) => ({ labels: { cluster }, value: t.failures }));
+  }
+}
