@@ -6,9 +6,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { ProxyError, ProxyErrorCode, toProxyError } from '../errors.js';
 import { HeaderList } from '../protocols/header-list.js';
-import type { Http1Connection } from '../upstream/http1-connection.js';
+import { grpcTimeoutMs, isGrpc, respondGrpcError } from '../protocols/grpc.js';
 import type { Peer } from '../upstream/peer.js';
-import type { UpstreamRequest } from '../upstream/upstream-client.js';
+import type { UpstreamConnection, UpstreamRequest } from '../upstream/upstream-client.js';
 import type { ListenerContext } from './listener-context.js';
 import type { ProxyHttp } from './proxy-http.js';
 import { Session } from './session.js';
@@ -68,7 +68,10 @@ export class HttpProxy<CTX = unknown> {
   private async proxy(session: Session, ctx: CTX): Promise<ProxyError | undefined> {
     const app = this.app;
     const policy = session.retryPolicy;
-    const deadline = session.timeoutMs > 0 ? session.startMs + session.timeoutMs : Infinity;
+    let deadline = session.timeoutMs > 0 ? session.startMs + session.timeoutMs : Infinity;
+    // A gRPC client's deadline bounds the wait too (the header also goes on to the upstream).
+    const grpcMs = grpcTimeoutMs(session.headers.get('grpc-timeout'));
+    if (grpcMs !== undefined) deadline = Math.min(deadline, session.startMs + grpcMs);
     let staleRetryUsed = false;
     let current: UpstreamTry<CTX> | undefined;
     const onClose = (): void => {
@@ -80,7 +83,7 @@ export class HttpProxy<CTX = unknown> {
       const peer: Peer = isPromise(p) ? await p : p;
       session.triedPeers.push(peer);
       let error: ProxyError;
-      let conn: Http1Connection | undefined;
+      let conn: UpstreamConnection | undefined;
       const got = peer.pool.acquire();
       if (isPromise(got)) {
         try {
@@ -178,7 +181,10 @@ export class HttpProxy<CTX = unknown> {
         // Fall through to the default answer.
       }
     }
-    if (!session.responseStarted) session.respond(error.status, errorBody(error), ['x-sluice-error', error.causeName]);
+    if (session.responseStarted) return;
+    // gRPC clients read grpc-status, not the HTTP status: answer 200 with the status in trailers.
+    if (isGrpc(session)) respondGrpcError(session, error);
+    else session.respond(error.status, errorBody(error), ['x-sluice-error', error.causeName]);
   }
 }
 

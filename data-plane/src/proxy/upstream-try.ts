@@ -2,6 +2,7 @@
 // and the response body down with backpressure both ways, and settles with an outcome the engine
 // uses to decide on retries. It is the ExchangeHandler of its connection.
 import { ProxyError, ProxyErrorCode } from '../errors.js';
+import type { HeaderList } from '../protocols/header-list.js';
 import type { ResponseHead } from '../protocols/http1/response-head.js';
 import type { BufferLease } from '../upstream/read-buffer-pool.js';
 import type { UpstreamConnection, ExchangeHandler, UpstreamRequest } from '../upstream/upstream-client.js';
@@ -91,6 +92,13 @@ export class UpstreamTry<CTX> implements ExchangeHandler {
     if (ok) return true;
     session.res.once('drain', this.onResDrain);
     return false;
+  }
+
+  onResponseTrailers(trailers: HeaderList): void {
+    const raw = trailers.raw;
+    const out: Record<string, string> = {};
+    for (let i = 0; i < raw.length; i += 2) out[raw[i]!] = out[raw[i]!] === undefined ? raw[i + 1]! : `${out[raw[i]!]}, ${raw[i + 1]}`;
+    this.session.res.addTrailers(out);
   }
 
   onResponseEnd(): void {

@@ -2,7 +2,7 @@
 // while the cluster's definition (and its Endpoints) is unchanged, so pools stay warm and round-robin
 // state goes on; when it changes, peers whose address and pool settings are unchanged are carried over.
 import { toJsonString } from '@bufbuild/protobuf';
-import { ClusterSchema, type Cluster } from '../../../proto/gen/sluice/v1/cluster_pb.js';
+import { ClusterSchema, UpstreamProtocol, type Cluster } from '../../../proto/gen/sluice/v1/cluster_pb.js';
 import { EndpointsSchema, Health, type Endpoint, type Endpoints } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
 import type { Session } from '../proxy/session.js';
 import type { Balancer } from '../upstream/balancers/balancer.js';
@@ -26,7 +26,8 @@ export class ClusterState {
     this.name = cluster.name;
     this.fingerprint = fingerprintOf(cluster, endpoints);
     const pool = poolOptionsOf(cluster);
-    const poolKey = JSON.stringify(pool);
+    const wire = wireOf(cluster);
+    const poolKey = JSON.stringify([pool, wire]);
     const old = new Map<string, Peer>();
     for (const p of previous?.peers ?? []) old.set(`${p.key}|${p.weight}|${p.zone}|${previous!.poolKey}`, p);
     this.poolKey = poolKey;
@@ -40,7 +41,7 @@ export class ClusterState {
         old.delete(`${e.address}:${e.port}|${weight}|${e.zone}|${poolKey}`);
         peers.push(reuse);
       } else {
-        peers.push(new Peer(e.address, e.port, { weight, zone: e.zone, available, pool }));
+        peers.push(new Peer(e.address, e.port, { weight, zone: e.zone, available, pool, ...wire }));
       }
     }
     this.retiredPeers = [...old.values()];
@@ -69,6 +70,21 @@ function poolOptionsOf(cluster: Cluster): PoolOptions {
     connectTimeoutMs: cluster.connectTimeoutMs || DEFAULT_POOL_OPTIONS.connectTimeoutMs,
     maxRequestsPerConnection: p?.maxRequestsPerConnection || 0,
   };
+}
+
+/** The wire protocol to the cluster's endpoints. AUTO (ALPN) is not negotiated yet: it means HTTP/1.1. */
+function wireOf(cluster: Cluster): { protocol: 'http1' | 'h2c' | 'h2'; maxConcurrentStreams: number; tls?: { servername?: string; rejectUnauthorized: boolean } } {
+  const maxConcurrentStreams = cluster.pool?.maxConcurrentStreams || 0;
+  switch (cluster.protocol) {
+    case UpstreamProtocol.H2C:
+      return { protocol: 'h2c', maxConcurrentStreams };
+    case UpstreamProtocol.H2: {
+      const tls = cluster.tls;
+      return { protocol: 'h2', maxConcurrentStreams, tls: { ...(tls?.sni ? { servername: tls.sni } : {}), rejectUnauthorized: !(tls?.insecureSkipVerify ?? false) } };
+    }
+    default:
+      return { protocol: 'http1', maxConcurrentStreams };
+  }
 }
 
 /** Inline endpoints plus the Endpoints resource's; for the same address and port the latter wins. */

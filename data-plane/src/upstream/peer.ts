@@ -1,6 +1,9 @@
 // A place to send requests: one endpoint with its connection pool, weight, health and in-flight count.
 // Applications keep Peers for the life of a configuration so their pools stay warm.
+import type { ConnectionOptions } from 'node:tls';
 import { ConnectionPool, DEFAULT_POOL_OPTIONS, type PoolOptions } from './connection-pool.js';
+import { DEFAULT_MAX_CONCURRENT_STREAMS, Http2SessionPool } from './http2-session-pool.js';
+import type { UpstreamPool } from './upstream-client.js';
 
 export interface PeerOptions {
   /** Relative weight for weighted balancers (default 1). */
@@ -9,12 +12,18 @@ export interface PeerOptions {
   available?: boolean;
   zone?: string;
   pool?: Partial<PoolOptions>;
+  /** Wire protocol to the endpoint: HTTP/1.1 (default), or HTTP/2 in cleartext or over TLS. */
+  protocol?: 'http1' | 'h2c' | 'h2';
+  /** HTTP/2: streams per session before another opens. */
+  maxConcurrentStreams?: number;
+  /** TLS to the endpoint (protocol h2): SNI, CA, client certificate. */
+  tls?: ConnectionOptions;
 }
 
 export class Peer {
   /** `address:port`: identity of the endpoint (pools are shared by it across snapshot updates). */
   readonly key: string;
-  readonly pool: ConnectionPool;
+  readonly pool: UpstreamPool;
   readonly weight: number;
   readonly zone: string;
   available: boolean;
@@ -26,7 +35,11 @@ export class Peer {
     this.weight = options.weight !== undefined && options.weight > 0 ? options.weight : 1;
     this.zone = options.zone ?? '';
     this.available = options.available ?? true;
-    this.pool = new ConnectionPool(host, port, { ...DEFAULT_POOL_OPTIONS, ...options.pool });
+    const pool = { ...DEFAULT_POOL_OPTIONS, ...options.pool };
+    this.pool =
+      options.protocol === 'h2c' || options.protocol === 'h2'
+        ? new Http2SessionPool(host, port, { ...pool, maxConcurrentStreams: options.maxConcurrentStreams || DEFAULT_MAX_CONCURRENT_STREAMS, ...(options.protocol === 'h2' ? { tls: options.tls ?? {} } : {}) })
+        : new ConnectionPool(host, port, pool);
   }
 
   /** Closes idle connections now and busy ones when their request ends. */

@@ -1,8 +1,9 @@
-// The seam between the proxy engine and a wire protocol to upstreams. HTTP/1.1 implements it today
-// (http1-connection.ts); HTTP/2 can implement the same two interfaces later without the engine changing.
+// The seam between the proxy engine and a wire protocol to upstreams: HTTP/1.1 (http1-connection.ts,
+// connection-pool.ts) and HTTP/2 (http2-stream.ts, http2-session-pool.ts) implement it.
 import type { ProxyError } from '../errors.js';
 import type { HeaderList } from '../protocols/header-list.js';
 import type { ResponseHead } from '../protocols/http1/response-head.js';
+import type { PoolStats } from './connection-pool.js';
 import type { BufferLease } from './read-buffer-pool.js';
 
 export interface UpstreamRequest {
@@ -29,13 +30,15 @@ export interface ExchangeHandler {
   onResponseData(chunk: Buffer, lease: BufferLease): boolean;
   /** The response body is complete. */
   onResponseEnd(): void;
+  /** Response trailers (HTTP/2, e.g. grpc-status); called just before onResponseEnd. */
+  onResponseTrailers?(trailers: HeaderList): void;
   /** The exchange failed; no other callback follows. */
   onError(error: ProxyError): void;
   /** The request body may be written again after `writeBody` returned false. */
   onRequestDrain(): void;
 }
 
-/** One connection (or, for HTTP/2 later, one stream) able to carry a request. */
+/** One connection (HTTP/1.1) or one stream (HTTP/2) able to carry a request. */
 export interface UpstreamConnection {
   /** Requests this connection carried before this one: > 0 means it came from the pool. */
   readonly reuseCount: number;
@@ -49,4 +52,14 @@ export interface UpstreamConnection {
   resumeResponse(): void;
   /** Ends the exchange early: the connection is destroyed, no callback follows. */
   abort(): void;
+}
+
+/** Connections (HTTP/1.1) or streams (HTTP/2) to one endpoint; a Peer owns one. */
+export interface UpstreamPool {
+  readonly stats: PoolStats;
+  /** A ready connection or stream right away, or a promise of one. Rejects with a ProxyError. */
+  acquire(): UpstreamConnection | Promise<UpstreamConnection>;
+  getStats(): PoolStats;
+  /** Closes idle connections now and busy ones when their exchanges end. */
+  close(): void;
 }
