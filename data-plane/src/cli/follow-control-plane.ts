@@ -13,10 +13,10 @@ import { UsageError, type ProxyOptions } from './proxy-options.js';
 
 export const LAST_GOOD_FILE = 'last-good.json';
 
-/** A refused configuration: the message for the log, `errors` for the NACK's field errors. */
+/** A refused configuration: `errors` become the NACK's field errors (the client adds them to the text). */
 class ConfigurationRefused extends Error {
   constructor(readonly errors: FieldError[]) {
-    super(`configuration refused:\n${formatFieldErrors(errors)}`);
+    super('configuration refused');
     this.name = 'ConfigurationRefused';
   }
 }
