@@ -1,19 +1,19 @@
 // Issue 8, "Must show", the meaning half: the `sluice` command lines of the manifests run, here, as
-// written, with only addresses, the token file and etcd swapped for local ones (support/local-run.ts).
-// Then every probe and scrape path answers 200 on the port the manifest sends it to, the API port is
+// written, with only addresses, the token file, the state directory and etcd swapped for local ones
+// (support/local-run.ts), and the sidecar example's mesh.yaml applied through the real API. Then every probe and scrape path answers 200 on the port the manifest sends it to, the API port is
 // the admin API and takes the token from --token-file, the discovery port speaks gRPC's HTTP/2, a
 // sidecar's inbound listener reaches the application on --app-port, its outbound listener accepts.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EtcdCluster } from '../support/etcd-cluster.js';
-import { render } from './support/kustomize.js';
+import { REPO_ROOT, render } from './support/kustomize.js';
 import { flagValue, httpUses, podTemplates, resolvePort, sluiceUses, splitHostPort, type SluiceUse } from './support/manifest-uses.js';
-import { accepts, httpGet, localCommandLine, LocalProcess, speaksHttp2, waitForAnswer, type LocalCommandLine } from './support/local-run.js';
+import { accepts, httpGet, httpPost, localCommandLine, LocalProcess, speaksHttp2, waitForAnswer, type LocalCommandLine } from './support/local-run.js';
 
 const FIRST_ANSWER_MS = 15_000;
 const LATER_ANSWER_MS = 5_000;
@@ -72,7 +72,7 @@ test('the control plane runs with deploy/base\'s command line, serving what each
   const use = controlPlaneUse();
   assert.ok(use, 'deploy/base runs `sluice control-plane`');
   assert.ok(etcd);
-  const line = await localCommandLine(use, { tokenFile, etcdEndpoints: etcd.endpoints });
+  const line = await localCommandLine(use, { tokenFile, scratchDir: dir, etcdEndpoints: etcd.endpoints });
   const proc = new LocalProcess(line.args);
   running.push(proc);
   const problems: string[] = [];
@@ -92,6 +92,15 @@ test('the control plane runs with deploy/base\'s command line, serving what each
   else if (!(await speaksHttp2(localDiscovery))) problems.push('the `discovery` port does not speak HTTP/2 (gRPC)');
   else discoveryPort = localDiscovery;
 
+  // The sidecar example's resources, as its README applies them; proxies then get a configuration
+  // at once. (The gateway's mesh.yaml stays out: its Listener would bind 0.0.0.0:8080 here.)
+  if (apiPort !== undefined) {
+    const applied = await httpPost(apiPort, '/v1/apply', readFileSync(join(REPO_ROOT, 'deploy/examples/sidecar-app/mesh.yaml'), 'utf8'), {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/yaml',
+    });
+    if (applied?.status !== 200) problems.push(`POST /v1/apply of deploy/examples/sidecar-app/mesh.yaml answered ${applied === undefined ? 'nothing' : `${applied.status} ${applied.body.slice(0, 200)}`}`);
+  }
   assertRan(proc, problems);
 });
 
@@ -102,7 +111,7 @@ for (const use of proxyUses()) {
     servers.push(app);
     await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
     const appPort = (app.address() as { port: number }).port;
-    const line = await localCommandLine(use, { tokenFile, discoveryPort, appPort });
+    const line = await localCommandLine(use, { tokenFile, scratchDir: dir, discoveryPort, appPort });
     const proc = new LocalProcess(line.args);
     running.push(proc);
     const problems: string[] = [];
@@ -120,6 +129,5 @@ for (const use of proxyUses()) {
       problems.push('--outbound-listen: nothing accepts connections');
     }
     assertRan(proc, problems);
-    await proc.stop();
   });
 }

@@ -144,6 +144,19 @@ test('the Sluice token file is a Secret key mounted into every container that re
   assert.deepEqual(problems, []);
 });
 
+test('the directories Sluice writes (--state-dir) are emptyDir mounts: the root file system is read-only', () => {
+  const problems: string[] = [];
+  for (const use of allSluice()) {
+    const dir = flagValue(use, '--state-dir');
+    if (use.command === 'proxy' && dir === undefined) problems.push(`${use.where}: no --state-dir (the default lies under /tmp)`);
+    if (dir === undefined) continue;
+    const mount = use.container.volumeMounts?.find((m) => dir === m.mountPath || dir.startsWith(`${m.mountPath}/`));
+    const volume = use.pod.spec.volumes?.find((v) => v.name === mount?.name);
+    if (volume?.emptyDir === undefined) problems.push(`${use.where}: --state-dir ${dir} is not on an emptyDir volume`);
+  }
+  assert.deepEqual(problems, []);
+});
+
 test('every proxy reaches the discovery Service, and the control plane\'s NetworkPolicy admits it', () => {
   const baseObjects = render('deploy/base').objects;
   const controlPlane = sluiceUses(pods('deploy/base')).find((u) => u.command === 'control-plane');

@@ -1,9 +1,11 @@
 // Runs a manifest's `sluice` command line on this machine: the same command and flags, with every
-// address moved to 127.0.0.1 (a free port for each listen flag), the token file, etcd, the control
-// plane and the application replaced by local ones. What a probe or a Service reaches by port in the
+// address moved to 127.0.0.1 (a free port for each listen flag), the token file, the state directory,
+// etcd, the control plane and the application replaced by local ones. What a probe or a Service reaches by port in the
 // cluster is then reached here through `localPorts`.
+import { mkdtempSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { freePort } from '../../support/free-port.js';
 import { spawnGuarded, stopChild } from '../../support/process-guard.js';
@@ -13,6 +15,8 @@ import { sluiceBinPath } from './sluice-code.js';
 
 export interface LocalStand {
   tokenFile: string;
+  /** A directory of this test's own, for directories the command line names (--state-dir). */
+  scratchDir: string;
   etcdEndpoints?: readonly string[];
   /** 127.0.0.1 port of the local control plane's discovery listener. */
   discoveryPort?: number;
@@ -53,6 +57,8 @@ export async function localCommandLine(use: SluiceUse, stand: LocalStand): Promi
       }
     } else if (flag.name === '--etcd' && stand.etcdEndpoints !== undefined) {
       value = stand.etcdEndpoints.join(',');
+    } else if (flag.name === '--state-dir') {
+      value = mkdtempSync(join(stand.scratchDir, 'state-'));
     } else if (flag.name === '--token-file') {
       value = stand.tokenFile;
     } else if (flag.name === '--control-plane' && stand.discoveryPort !== undefined) {
@@ -103,8 +109,17 @@ export interface HttpAnswer {
 
 /** GET http://127.0.0.1:port/path; undefined when nothing answers. */
 export function httpGet(port: number, path: string, headers: Record<string, string> = {}): Promise<HttpAnswer | undefined> {
+  return send('GET', port, path, headers);
+}
+
+/** POST `body` to http://127.0.0.1:port/path; undefined when nothing answers. */
+export function httpPost(port: number, path: string, body: string, headers: Record<string, string> = {}): Promise<HttpAnswer | undefined> {
+  return send('POST', port, path, headers, body);
+}
+
+function send(method: string, port: number, path: string, headers: Record<string, string>, body?: string): Promise<HttpAnswer | undefined> {
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path, headers, timeout: 3000 }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, method, headers, timeout: 3000 }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
@@ -113,7 +128,7 @@ export function httpGet(port: number, path: string, headers: Record<string, stri
     });
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve(undefined));
-    req.end();
+    req.end(body);
   });
 }
 

@@ -43,6 +43,7 @@ export interface Container {
 export interface Volume {
   name: string;
   secret?: { secretName: string; items?: { key: string; path: string }[] };
+  emptyDir?: Record<string, unknown>;
 }
 
 export interface PodSpec {
