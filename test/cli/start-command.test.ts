@@ -1,12 +1,14 @@
-// `sluice start` (what `npm start` runs): prints the API address, a fresh token and an apply example
-// that works when pasted into a shell.
+// `sluice start` (what `npm start` runs): prints the API address, a fresh token, a curl command that
+// answers `pong` through the proxy it runs, and an apply example that works when pasted into a shell.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { freePort } from '../support/free-port.js';
 import { SluiceProcess } from '../support/run-sluice.js';
 
-test('sluice start prints the API address, a token and a working `sluice ctl apply` example', async () => {
-  const proc = new SluiceProcess(['start', '--api-listen', '127.0.0.1:0', '--discovery-listen', '127.0.0.1:0']);
+test('sluice start prints the API address, a token, a curl that answers pong through its proxy and a working `sluice ctl apply` example', async () => {
+  const proxyPort = await freePort();
+  const proc = new SluiceProcess(['start', '--api-listen', '127.0.0.1:0', '--discovery-listen', '127.0.0.1:0', '--proxy-listen', `127.0.0.1:${proxyPort}`, '--proxy-admin-listen', '127.0.0.1:0']);
   try {
     await proc.waitFor(/Stop with Ctrl-C/);
     const url = proc.stdout.match(/admin API {2}(http:\/\/127\.0\.0\.1:\d+)/)?.[1];
@@ -14,6 +16,15 @@ test('sluice start prints the API address, a token and a working `sluice ctl app
     assert.ok(url, proc.stdout);
     assert.ok(token !== undefined && token.length >= 32, 'a long random token');
     assert.match(proc.stdout, /embedded store/);
+
+    // The curl line, exactly as printed, answers through the proxy.
+    const curl = proc.stdout.match(/^curl \S+\/ping$/m)?.[0];
+    assert.ok(curl?.includes(`:${proxyPort}/`), proc.stdout);
+    const ping = spawnSync('/bin/sh', ['-e', '-c', `${curl} --silent --show-error --max-time 5`], { encoding: 'utf8', timeout: 10000 });
+    assert.equal(ping.status, 0, ping.stderr);
+    assert.equal(ping.stdout, 'pong');
+    const proxies = (await (await fetch(`${url}/v1/proxies`, { headers: { authorization: `Bearer ${token}` } })).json()) as { proxies: Array<{ nodeId: string }> };
+    assert.deepEqual(proxies.proxies.map((p) => p.nodeId), ['sluice-start'], 'the proxy follows this control plane');
 
     assert.equal((await fetch(`${url}/v1/routes`)).status, 401);
     assert.equal((await fetch(`${url}/v1/routes`, { headers: { authorization: `Bearer ${token}` } })).status, 200);
