@@ -146,7 +146,7 @@ export class HttpProxy<CTX = unknown> {
   }
 
   /** The request as it goes upstream: the client's end-to-end headers plus the proxy's own. */
-  private upstreamRequest(session: Session): UpstreamRequest {
+  upstreamRequest(session: Session): UpstreamRequest {
     const from = session.headers.raw;
     const raw = new Array<string>(from.length + 10);
     raw[0] = 'host';

@@ -1,11 +1,13 @@
 // A node:http server that feeds an HttpProxy, configured from a listener's limits. node:http's
 // llhttp parser is strict (CL+TE, differing CLs, bad chunk sizes, obs-fold are refused); its refusals
 // and the timeouts arrive here as 'clientError' and are answered 400 / 408 / 431 and closed.
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { SecureContextOptions, TlsOptions } from 'node:tls';
+import type { Duplex } from 'node:stream';
 import { attachHttp2 } from '../protocols/http2/h2-downstream.js';
+import { proxyUpgrade } from './upgrade-proxy.js';
 import { ProxyError, ProxyErrorCode } from '../errors.js';
 import type { HttpProxy } from './http-proxy.js';
 import { DEFAULT_LISTENER_LIMITS, type ListenerContext } from './listener-context.js';
@@ -50,6 +52,8 @@ export function createProxyServer(proxy: HttpProxy<any>, options: ProxyServerOpt
       onRequest: (req, res, expectContinue) => proxy.handle(req, res, listener, expectContinue),
     });
   }
+  // WebSocket handshakes (and other HTTP/1.1 upgrades) leave node:http's request cycle here.
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => proxyUpgrade(proxy, req, socket, head, listener));
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     const error = clientErrorOf(err);
     options.onClientError?.(error, socket);

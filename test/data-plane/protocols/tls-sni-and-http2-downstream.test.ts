@@ -87,6 +87,9 @@ test('HTTPS listener: certificate by SNI, TLS 1.2+, ALPN h2 and http/1.1; h2c on
   assert.equal((JSON.parse(body!) as { bytes: number; method: string }).bytes, 100_000);
   const plain11 = await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_version}', `http://127.0.0.1:${plainPort}/`]);
   assert.equal(plain11.stdout, '1.1');
+  // curl --http2 in cleartext asks for Upgrade: h2c: served over HTTP/1.1 (the upgrade is not taken).
+  const upgradeAsked = await run('curl', ['-s', '--http2', '-o', '/dev/null', '-w', '%{http_version} %{http_code}', `http://127.0.0.1:${plainPort}/u`]);
+  assert.equal(upgradeAsked.stdout, '1.1 200');
   const nghttp = await run('nghttp', ['-v', `http://127.0.0.1:${plainPort}/n`]);
   assert.match(nghttp.stdout, /:status: 200/);
 
