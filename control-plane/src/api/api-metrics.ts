@@ -7,6 +7,8 @@ import type { ApiRoute } from './api-route.js';
 export class ApiMetrics {
   private readonly requests: Counter<'method' | 'route' | 'status'>;
   private readonly duration: Histogram<'method' | 'route'>;
+  private readonly watchLag: Histogram;
+  private readonly watchLagTimeouts: Counter;
 
   constructor(readonly registry: Registry, cache: ResourceCache) {
     this.requests = new Counter({
@@ -20,6 +22,17 @@ export class ApiMetrics {
       help: 'Admin API request durations by method and route pattern.',
       labelNames: ['method', 'route'],
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      registers: [registry],
+    });
+    this.watchLag = new Histogram({
+      name: 'sluice_store_watch_lag_seconds',
+      help: 'From the store committing an API write to the watch delivering it to the cache.',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    });
+    this.watchLagTimeouts = new Counter({
+      name: 'sluice_store_watch_lag_timeouts_total',
+      help: 'API writes answered before the watch delivered them (the catch-up wait timed out).',
       registers: [registry],
     });
     new Gauge({
@@ -44,6 +57,12 @@ export class ApiMetrics {
   observe(method: string, route: string, status: number, seconds: number): void {
     this.requests.inc({ method, route, status: String(status) });
     this.duration.observe({ method, route }, seconds);
+  }
+
+  /** A commit reached the cache after `seconds` (`seen`), or the wait for it timed out. */
+  commitSeen(seconds: number, seen: boolean): void {
+    if (seen) this.watchLag.observe(seconds);
+    else this.watchLagTimeouts.inc();
   }
 
   route(): ApiRoute {

@@ -48,8 +48,8 @@ export class ApiServer {
   private nextRequestId = 1;
 
   constructor(private readonly options: ApiServerOptions) {
-    const writer = new ResourceWriter(options.store, options.cache, options.writer);
     this.metrics = new ApiMetrics(options.metrics ?? new Registry(), options.cache);
+    const writer = new ResourceWriter(options.store, options.cache, { ...options.writer, onCommitSeen: (seconds, seen) => this.metrics.commitSeen(seconds, seen) });
     this.router = new Router([
       ...healthRoutes(options.cache),
       this.metrics.route(),

@@ -1,6 +1,7 @@
 // The one write path of the admin API: check a change set against the cache, commit it to the store
 // in one transaction (all or nothing), retry when another write got in between, and answer only once
 // the cache has seen the commit (read-your-writes).
+import { performance } from 'node:perf_hooks';
 import { ControlPlaneError, ErrorCode } from '../errors.js';
 import { checkChangeSet } from '../model/change-set.js';
 import type { Kind, Resource } from '../model/kinds.js';
@@ -37,18 +38,25 @@ export interface ResourceWriterOptions {
   readonly commitTimeoutMs?: number;
   /** How long to wait for the cache to show a commit before answering anyway. */
   readonly catchUpTimeoutMs?: number;
+  /**
+   * Called after each commit once the cache shows it (`seen`), or when the wait timed out: the time
+   * from the store's answer to the watch delivering the change (the watch-lag metric).
+   */
+  readonly onCommitSeen?: (seconds: number, seen: boolean) => void;
 }
 
 export class ResourceWriter {
   private readonly maxAttempts: number;
   private readonly commitTimeoutMs: number;
   private readonly catchUpTimeoutMs: number;
+  private readonly onCommitSeen: ((seconds: number, seen: boolean) => void) | undefined;
   private queue: Promise<void> = Promise.resolve();
 
   constructor(private readonly store: ResourceStore, private readonly cache: ResourceCache, options: ResourceWriterOptions = {}) {
     this.maxAttempts = options.maxAttempts ?? 5;
     this.commitTimeoutMs = options.commitTimeoutMs ?? 5000;
     this.catchUpTimeoutMs = options.catchUpTimeoutMs ?? 5000;
+    this.onCommitSeen = options.onCommitSeen;
   }
 
   /**
@@ -89,7 +97,9 @@ export class ResourceWriter {
         }
         throw err;
       }
-      await this.cache.waitForRevision(revision, this.catchUpTimeoutMs);
+      const committedAt = performance.now();
+      const seen = await this.cache.waitForRevision(revision, this.catchUpTimeoutMs);
+      this.onCommitSeen?.((performance.now() - committedAt) / 1000, seen);
       return { revision, changes: plan.changes.map((c) => ({ ...c, revision: c.revision ?? revision })) };
     }
   }

@@ -2,9 +2,11 @@
 // --discovery-listen with the admin token, and the rollout routes of the admin API.
 import type { ApiRoute } from '../api/api-route.js';
 import type { ControlPlaneDeps, ControlPlaneModule, ControlPlaneModuleFactory } from '../control-plane.js';
+import { KINDS } from '../model/kinds.js';
 import { SnapshotBuilder } from '../snapshot/snapshot-builder.js';
 import { DiscoveryServer, type DiscoveryServerOptions } from './discovery-server.js';
 import type { DiscoveryHooks } from './discovery-hooks.js';
+import { DiscoveryMetrics } from './discovery-metrics.js';
 import { ProxyRegistry } from './proxy-registry.js';
 import { rolloutRoutes } from './rollout-api.js';
 
@@ -25,7 +27,13 @@ export class DiscoveryModule implements ControlPlaneModule {
   constructor(private readonly deps: ControlPlaneDeps, private readonly options: DiscoveryModuleOptions) {
     const log = deps.log.child({ part: 'discovery' });
     this.snapshots = new SnapshotBuilder(deps.cache, { log, ...(options.debounceMs === undefined ? {} : { debounceMs: options.debounceMs }) });
-    this.server = new DiscoveryServer({ ...options.server, snapshots: this.snapshots, token: deps.options.token, registry: this.registry, log, ...(options.hooks ? { hooks: options.hooks } : {}) });
+    const metrics = new DiscoveryMetrics(deps.metrics, {
+      connected: () => this.registry.size,
+      snapshotRevision: () => this.snapshots.current.revision,
+      cacheRevision: () => deps.cache.revision,
+    });
+    metrics.declareTypes(KINDS);
+    this.server = new DiscoveryServer({ ...options.server, snapshots: this.snapshots, token: deps.options.token, registry: this.registry, metrics, log, ...(options.hooks ? { hooks: options.hooks } : {}) });
     this.routes = rolloutRoutes(this.registry, () => deps.cache.revision);
   }
 

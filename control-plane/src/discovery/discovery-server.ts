@@ -6,6 +6,7 @@ import type { DiscoveryRequest } from '../../../proto/gen/sluice/v1/discovery_pb
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { BearerAuth } from '../api/bearer-auth.js';
 import type { DiscoveryHooks } from './discovery-hooks.js';
+import type { DiscoveryMetrics } from './discovery-metrics.js';
 import { ProxyRegistry } from './proxy-registry.js';
 import { discoveryServiceDefinition } from './service-definition.js';
 import { StreamState } from './stream-state.js';
@@ -22,6 +23,7 @@ export interface DiscoveryServerOptions {
   readonly token: string;
   readonly registry?: ProxyRegistry;
   readonly hooks?: DiscoveryHooks;
+  readonly metrics?: DiscoveryMetrics;
   readonly log?: Logger;
   /** TLS when set; plaintext otherwise. */
   readonly credentials?: grpc.ServerCredentials;
@@ -60,6 +62,8 @@ interface Live {
   inFlightBytes: number;
   /** A response waiting for room in the send budget. */
   waiting: Buffer | undefined;
+  /** The response in flight: its type and when it was ready (push latency). */
+  pushed: { readonly type: string; readonly atMs: number } | undefined;
 }
 
 export class DiscoveryServer {
@@ -142,10 +146,11 @@ export class DiscoveryServer {
           return;
         }
         const state = new StreamState(`${++this.streamSeq}`, node, peer, this.options.snapshots.current);
-        live = { state, call, scheduled: false, inFlightBytes: 0, waiting: undefined };
+        live = { state, call, scheduled: false, inFlightBytes: 0, waiting: undefined, pushed: undefined };
         this.live.add(live);
         this.registry.add(state);
         this.options.hooks?.onStreamOpen?.(node, peer);
+        this.options.metrics?.streamOpened();
         this.options.log?.info({ node: node.id, service: node.service, peer }, 'proxy connected');
       }
       this.onRequest(live, request);
@@ -160,6 +165,10 @@ export class DiscoveryServer {
 
   private onRequest(live: Live, request: DiscoveryRequest): void {
     const outcome = live.state.onRequest(request);
+    if ((outcome === 'ack' || outcome === 'nack') && live.pushed !== undefined) {
+      this.options.metrics?.answeredPush(live.pushed.type, outcome === 'ack', live.pushed.atMs);
+      live.pushed = undefined;
+    }
     if (live.state.pending === undefined) this.release(live);
     const log = this.options.log;
     if (outcome === 'nack') log?.warn({ node: live.state.node.id, type: request.type, error: live.state.lastError?.message }, 'proxy rejected an update');
@@ -194,6 +203,7 @@ export class DiscoveryServer {
       if (live.state.syncedRevision !== synced) this.options.hooks?.onProxySynced?.(live.state.node, live.state.syncedRevision);
       return;
     }
+    if (this.options.metrics !== undefined) live.pushed = { type: out.type, atMs: this.options.metrics.pushed(out.type) };
     if (this.budgetUsed > 0 && this.budgetUsed + out.bytes.length > this.sendBudgetBytes) {
       live.waiting = out.bytes;
       this.budgetQueue.add(live);
