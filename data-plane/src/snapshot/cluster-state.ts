@@ -2,6 +2,8 @@
 // while the cluster's definition (and its Endpoints) is unchanged, so pools stay warm and round-robin
 // state goes on; when it changes, peers whose address and pool settings are unchanged are carried over.
 import { toJsonString } from '@bufbuild/protobuf';
+import type { ConnectionOptions } from 'node:tls';
+import type { Certificate } from '../../../proto/gen/sluice/v1/certificate_pb.js';
 import { ClusterSchema, UpstreamProtocol, type Cluster } from '../../../proto/gen/sluice/v1/cluster_pb.js';
 import { EndpointsSchema, Health, type Endpoint, type Endpoints } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
 import type { Session } from '../proxy/session.js';
@@ -22,11 +24,11 @@ export class ClusterState {
   /** Pool settings as JSON: peers are carried over only when these are equal. */
   private readonly poolKey: string;
 
-  constructor(readonly cluster: Cluster, endpoints: Endpoints | undefined, previous: ClusterState | undefined) {
+  constructor(readonly cluster: Cluster, endpoints: Endpoints | undefined, previous: ClusterState | undefined, certificates: CertificateLookup = () => undefined) {
     this.name = cluster.name;
-    this.fingerprint = fingerprintOf(cluster, endpoints);
+    this.fingerprint = fingerprintOf(cluster, endpoints, certificates);
     const pool = poolOptionsOf(cluster);
-    const wire = wireOf(cluster);
+    const wire = wireOf(cluster, certificates);
     const poolKey = JSON.stringify([pool, wire]);
     const old = new Map<string, Peer>();
     for (const p of previous?.peers ?? []) old.set(`${p.key}|${p.weight}|${p.zone}|${previous!.poolKey}`, p);
@@ -58,8 +60,13 @@ export class ClusterState {
   }
 }
 
-export function fingerprintOf(cluster: Cluster, endpoints: Endpoints | undefined): string {
-  return toJsonString(ClusterSchema, cluster) + (endpoints === undefined ? '' : toJsonString(EndpointsSchema, endpoints));
+export type CertificateLookup = (name: string) => Certificate | undefined;
+
+export function fingerprintOf(cluster: Cluster, endpoints: Endpoints | undefined, certificates: CertificateLookup = () => undefined): string {
+  // The certificates upstream TLS uses count too: a rotated CA or client certificate makes new pools.
+  const tls = cluster.tls;
+  const certs = tls === undefined ? '' : JSON.stringify([tls.caCertificate, tls.clientCertificate].map((n) => (n ? certificates(n) : undefined)).map((c) => (c ? [c.certChain, c.privateKey, c.caBundle] : null)));
+  return toJsonString(ClusterSchema, cluster) + (endpoints === undefined ? '' : toJsonString(EndpointsSchema, endpoints)) + certs;
 }
 
 function poolOptionsOf(cluster: Cluster): PoolOptions {
@@ -72,18 +79,32 @@ function poolOptionsOf(cluster: Cluster): PoolOptions {
   };
 }
 
-/** The wire protocol to the cluster's endpoints. AUTO (ALPN) is not negotiated yet: it means HTTP/1.1. */
-function wireOf(cluster: Cluster): { protocol: 'http1' | 'h2c' | 'h2'; maxConcurrentStreams: number; tls?: { servername?: string; rejectUnauthorized: boolean } } {
+/**
+ * The wire protocol to the cluster's endpoints and its TLS. H2 is always over TLS; HTTP1 (and AUTO,
+ * whose ALPN choice is not negotiated yet: it means HTTP/1.1) is over TLS when `tls` is set.
+ */
+function wireOf(cluster: Cluster, certificates: CertificateLookup): { protocol: 'http1' | 'h2c' | 'h2'; maxConcurrentStreams: number; tls?: ConnectionOptions } {
   const maxConcurrentStreams = cluster.pool?.maxConcurrentStreams || 0;
+  const t = cluster.tls;
+  let tls: ConnectionOptions | undefined;
+  if (t !== undefined || cluster.protocol === UpstreamProtocol.H2) {
+    const ca = t?.caCertificate ? certificates(t.caCertificate)?.caBundle : undefined;
+    const client = t?.clientCertificate ? certificates(t.clientCertificate) : undefined;
+    tls = {
+      ...(t?.sni ? { servername: t.sni } : {}),
+      ...(ca ? { ca } : {}),
+      ...(client ? { cert: client.certChain, key: client.privateKey } : {}),
+      rejectUnauthorized: !(t?.insecureSkipVerify ?? false),
+      minVersion: 'TLSv1.2',
+    };
+  }
   switch (cluster.protocol) {
     case UpstreamProtocol.H2C:
       return { protocol: 'h2c', maxConcurrentStreams };
-    case UpstreamProtocol.H2: {
-      const tls = cluster.tls;
-      return { protocol: 'h2', maxConcurrentStreams, tls: { ...(tls?.sni ? { servername: tls.sni } : {}), rejectUnauthorized: !(tls?.insecureSkipVerify ?? false) } };
-    }
+    case UpstreamProtocol.H2:
+      return { protocol: 'h2', maxConcurrentStreams, tls: tls! };
     default:
-      return { protocol: 'http1', maxConcurrentStreams };
+      return { protocol: 'http1', maxConcurrentStreams, ...(tls ? { tls } : {}) };
   }
 }
 

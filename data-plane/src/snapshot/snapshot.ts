@@ -47,11 +47,12 @@ export function buildSnapshot(set: ResourceSet, previous: Snapshot | undefined, 
   for (const cluster of set.list('Cluster')) {
     const endpoints = set.get('Endpoints', cluster.name);
     const old = previous?.clusters.get(cluster.name);
-    if (old !== undefined && old.fingerprint === fingerprintOf(cluster, endpoints)) {
+    const certificates = (name: string) => set.get('Certificate', name);
+    if (old !== undefined && old.fingerprint === fingerprintOf(cluster, endpoints, certificates)) {
       clusters.set(cluster.name, old);
       continue;
     }
-    const state = new ClusterState(cluster, endpoints, old);
+    const state = new ClusterState(cluster, endpoints, old, certificates);
     retiredPeers.push(...state.retiredPeers);
     clusters.set(cluster.name, state);
   }

@@ -1,6 +1,8 @@
 // Keep-alive connections to one endpoint (address:port): a LIFO stack of idle connections, so the
 // warmest socket is reused first and the coldest ones age out by the idle timeout.
 import { connect } from 'node:net';
+import { isIP } from 'node:net';
+import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { ProxyError, ProxyErrorCode } from '../errors.js';
 import { Http1Connection, type ConnectionOwner } from './http1-connection.js';
@@ -41,7 +43,8 @@ export class ConnectionPool implements ConnectionOwner {
   private closed = false;
   readonly stats: PoolStats = { created: 0, reused: 0, connectFailures: 0, idle: 0, active: 0 };
 
-  constructor(readonly host: string, readonly port: number, readonly options: PoolOptions = DEFAULT_POOL_OPTIONS) {}
+  /** `tls`: connect over TLS (SNI defaults to the host when it is a name, not an address). */
+  constructor(readonly host: string, readonly port: number, readonly options: PoolOptions = DEFAULT_POOL_OPTIONS, private readonly tls?: ConnectionOptions) {}
 
   /** An idle connection right away, or a promise of a new one. Rejects with a ProxyError. */
   acquire(): Http1Connection | Promise<Http1Connection> {
@@ -96,7 +99,7 @@ export class ConnectionPool implements ConnectionOwner {
     return new Promise((resolve, reject) => {
       let conn: Http1Connection | undefined;
       let current: ReadBuffer;
-      const socket = connect({
+      const target = {
         host: this.host,
         port: this.port,
         // Reads land in pooled buffers; net calls `buffer` for the first read and after each callback.
@@ -104,7 +107,12 @@ export class ConnectionPool implements ConnectionOwner {
           buffer: () => (current = takeReadBuffer()).buf,
           callback: (n: number) => conn?.onRead(current, n) ?? false,
         },
-      });
+      };
+      const tls = this.tls;
+      const socket =
+        tls === undefined
+          ? connect(target)
+          : connectTls({ ...tls, ...target, ALPNProtocols: ['http/1.1'], ...(tls.servername === undefined && isIP(this.host) === 0 ? { servername: this.host } : {}) });
       const timer = setTimeout(() => {
         socket.destroy();
         this.stats.connectFailures++;
@@ -116,7 +124,7 @@ export class ConnectionPool implements ConnectionOwner {
         reject(new ProxyError(ProxyErrorCode.ConnectFailure, `connect to ${this.host}:${this.port} failed: ${err.code ?? err.message}`, { cause: err }));
       };
       socket.once('error', onError);
-      socket.once('connect', () => {
+      socket.once(tls === undefined ? 'connect' : 'secureConnect', () => {
         clearTimeout(timer);
         socket.removeListener('error', onError);
         this.stats.created++;

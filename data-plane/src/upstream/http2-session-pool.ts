@@ -3,6 +3,7 @@
 // server's SETTINGS); another session opens when all are full. A session that receives GOAWAY takes
 // no new streams and closes when its last one ends.
 import { connect, type ClientHttp2Session } from 'node:http2';
+import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { ProxyError, ProxyErrorCode } from '../errors.js';
 import type { PoolOptions, PoolStats } from './connection-pool.js';
@@ -89,7 +90,8 @@ export class Http2SessionPool implements UpstreamPool {
     const tls = this.options.tls;
     const authority = `${tls ? 'https' : 'http'}://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}`;
     return new Promise((resolve, reject) => {
-      const session = connect(authority, tls ? { ...tls, ALPNProtocols: ['h2'] } : {});
+      const sni = tls !== undefined && tls.servername === undefined && isIP(this.host) === 0 ? { servername: this.host } : {};
+      const session = connect(authority, tls ? { ...tls, ...sni, ALPNProtocols: ['h2'] } : {});
       const timer = setTimeout(() => {
         session.destroy();
         this.stats.connectFailures++;

@@ -16,7 +16,7 @@ export interface PeerOptions {
   protocol?: 'http1' | 'h2c' | 'h2';
   /** HTTP/2: streams per session before another opens. */
   maxConcurrentStreams?: number;
-  /** TLS to the endpoint (protocol h2): SNI, CA, client certificate. */
+  /** TLS to the endpoint (always for h2; for http1 when set): SNI, CA, client certificate. */
   tls?: ConnectionOptions;
 }
 
@@ -39,7 +39,7 @@ export class Peer {
     this.pool =
       options.protocol === 'h2c' || options.protocol === 'h2'
         ? new Http2SessionPool(host, port, { ...pool, maxConcurrentStreams: options.maxConcurrentStreams || DEFAULT_MAX_CONCURRENT_STREAMS, ...(options.protocol === 'h2' ? { tls: options.tls ?? {} } : {}) })
-        : new ConnectionPool(host, port, pool);
+        : new ConnectionPool(host, port, pool, options.tls);
   }
 
   /** Closes idle connections now and busy ones when their request ends. */
