@@ -9,12 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { request } from 'undici';
+import { readExample } from '../../support/examples.js';
 import { freePort } from '../../support/free-port.js';
 import { startUpstream } from '../helpers/fake-upstream.js';
 import { startProxyProcess } from '../helpers/proxy-process.js';
 
-function config(upstreamPort: number, listenPort: number): string {
-  return `
+function config(upstreamPort: number, listenPort: number, extra = ''): string {
+  return `${extra}
 kind: Cluster
 name: backend
 endpoints: [{address: 127.0.0.1, port: ${upstreamPort}}]
@@ -85,7 +86,10 @@ test('two workers: /metrics counters add up to the requests sent; one access-log
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const logFile = join(dir, 'access.log');
   const [listenPort, adminPort] = [await freePort(), await freePort()];
-  const proxy = await startProxyProcess(config(upstream.port, listenPort), ['--workers', '2', '--admin-listen', `127.0.0.1:${adminPort}`, '--access-log', logFile]);
+  // A certificate rides along, for /config_dump's redaction.
+  const certificate = readExample('protocols.yaml').split(/^---$/m).find((doc) => /^kind: Certificate$/m.test(doc) && /privateKey/.test(doc))!;
+  const privateKeyLine = /-----BEGIN PRIVATE KEY-----\n\s*(\S+)/.exec(certificate)![1]!;
+  const proxy = await startProxyProcess(config(upstream.port, listenPort, `${certificate.trim()}\n---`), ['--workers', '2', '--admin-listen', `127.0.0.1:${adminPort}`, '--access-log', logFile]);
   t.after(() => proxy.stop());
 
   let sent = 0;
@@ -145,6 +149,10 @@ test('two workers: /metrics counters add up to the requests sent; one access-log
   assert.equal(endpoint!.healthy, true);
   assert.equal(endpoint!.requests, 48);
   assert.equal(endpoint!.pool.created + endpoint!.pool.reused, 48);
+
+  const dump = await (await request(`http://127.0.0.1:${adminPort}/config_dump`)).body.text();
+  assert.match(dump, /"kind": "Certificate"/);
+  assert.ok(!dump.includes(privateKeyLine) && !dump.includes('BEGIN PRIVATE KEY'), 'no private key in /config_dump');
 
   const lines = (await waitForLines(logFile, sent)).map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.equal(lines.length, sent);
