@@ -77,6 +77,14 @@ describeEachStore('POST /v1/apply', (fixture) => {
     assert.deepEqual(res.body.resources.map((r: { name: string }) => r.name), ['atomic-e', 'atomic-r8']);
   });
 
+  test('YAML with an unresolved alias answers 400 naming the document, not 500', async () => {
+    const { api } = fixture();
+    const res = await api.apply(['kind: Cluster', 'name: atomic-g', '---', 'kind: Cluster', 'name: *nope', ''].join('\n'));
+    assert.equal(res.status, 400, JSON.stringify(res.body));
+    assert.ok(res.body.errors.some((e: { path: string; message: string }) => e.path === 'documents[1]' && /not valid YAML/.test(e.message)), JSON.stringify(res.body));
+    assert.equal((await api.get('/v1/clusters/atomic-g')).status, 404);
+  });
+
   test('the same resource twice in one request answers 400', async () => {
     const { api } = fixture();
     const res = await api.apply([cluster('atomic-f'), cluster('atomic-f')]);

@@ -51,6 +51,17 @@ describeEachStore('If-Match', (fixture) => {
     assert.equal((await api.get('/v1/clusters/im-c')).status, 404);
   });
 
+  test('DELETE of a missing resource answers 404 whatever If-Match says, and commits nothing', async () => {
+    const { api } = fixture();
+    const before = (await api.get('/v1/clusters')).headers.get('sluice-revision');
+    for (const ifMatch of ['0', '7']) {
+      const res = await api.delete('/v1/clusters/im-missing', { headers: { 'if-match': ifMatch } });
+      assert.equal(res.status, 404, `If-Match: ${ifMatch}`);
+      assert.equal(res.body.code, 'SLUICE_NOT_FOUND');
+    }
+    assert.equal((await api.get('/v1/clusters')).headers.get('sluice-revision'), before, 'no revision was spent');
+  });
+
   test('an If-Match that is not a revision answers 400 SLUICE_BAD_REQUEST', async () => {
     const { api } = fixture();
     const res = await api.put('/v1/clusters/im-d', cluster('im-d', 19081), { headers: { 'if-match': 'yesterday' } });

@@ -137,7 +137,9 @@ export class ResourceWriter {
       changes.push({ kind, name: spec.name, action: current === undefined ? 'created' : 'updated' });
     }
     for (const d of deletes) {
-      if (d.ifRevision === undefined && this.cache.get(d.kind, d.name) === undefined) {
+      // Missing is 404 whatever If-Match says: `If-Match: 0` would otherwise "delete" nothing and
+      // push an empty revision to the whole fleet.
+      if (this.cache.get(d.kind, d.name) === undefined) {
         throw new ControlPlaneError(ErrorCode.NotFound, `${resourcePath(d.kind, d.name)} does not exist`);
       }
       ops.push(d.ifRevision === undefined ? { op: 'delete', kind: d.kind, name: d.name } : { op: 'delete', kind: d.kind, name: d.name, ifRevision: d.ifRevision });

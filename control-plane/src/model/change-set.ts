@@ -2,7 +2,7 @@
 // references something missing, and nothing is deleted while something still references it.
 import { FieldErrors, type FieldError } from './field-error.js';
 import { resourcePath, type Kind, type Resource } from './kinds.js';
-import { checkReferences, referrersOf } from './references.js';
+import { checkReferences, referrersOf, referringResources } from './references.js';
 import type { Kind as K, SpecOf } from './kinds.js';
 import type { ResourceView } from './resource-set.js';
 
@@ -30,6 +30,16 @@ export function checkChangeSet(current: ResourceView, change: ChangeSet): Change
 
   const invalid = new FieldErrors();
   for (const p of change.puts) checkReferences(p, after, invalid);
+  // What a certificate must hold depends on how others use it (serving needs a chain, verifying a
+  // CA bundle), so a changed certificate re-checks its users. Other kinds carry no such demands,
+  // which keeps this scan off the path of route writes.
+  const putKeys = new Set(change.puts.map((p) => `${p.kind}/${p.spec.name}`));
+  for (const p of change.puts) {
+    if (p.kind !== 'Certificate') continue;
+    for (const user of referringResources(p.kind, p.spec.name, after)) {
+      if (!putKeys.has(`${user.kind}/${user.spec.name}`)) checkReferences(user, after, invalid);
+    }
+  }
 
   const referenced = new FieldErrors();
   for (const d of change.deletes) {

@@ -20,7 +20,15 @@ export function parseDocuments(text: string, format: 'json' | 'yaml'): Documents
   const documents: unknown[] = [];
   docs.forEach((doc, i) => {
     for (const e of doc.errors) errors.push({ path: `documents[${i}]`, message: `is not valid YAML: ${e.message}` });
-    const value: unknown = doc.toJS();
+    if (doc.errors.length > 0) return;
+    let value: unknown;
+    try {
+      // toJS throws on an unresolved alias (`name: *nope`) or an alias bomb: the input's fault, not ours.
+      value = doc.toJS();
+    } catch (err) {
+      errors.push({ path: `documents[${i}]`, message: `is not valid YAML: ${(err as Error).message}` });
+      return;
+    }
     if (value !== null && value !== undefined) documents.push(...unwrap(value));
   });
   return errors.length > 0 ? { ok: false, errors } : { ok: true, documents };

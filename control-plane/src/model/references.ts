@@ -1,5 +1,4 @@
 // Cross-references between resources: what each resource points at, checked against a whole set.
-import { ListenerProtocol } from '../../../proto/gen/sluice/v1/listener_pb.js';
 import { fieldPath, FieldErrors } from './field-error.js';
 import { resourcePath, type Kind, type Resource } from './kinds.js';
 import type { ResourceView } from './resource-set.js';
@@ -9,6 +8,8 @@ export interface Reference {
   readonly name: string;
   /** Field path of the reference inside the referring resource. */
   readonly path: string;
+  /** A certificate field the target must have for this use (a CA bundle cannot serve, a chain cannot verify). */
+  readonly needs?: 'certChain' | 'caBundle';
 }
 
 /** Everything `resource` points at, with the path of each pointer. */
@@ -30,15 +31,15 @@ export function referencesOf(resource: Resource): Reference[] {
     case 'Listener': {
       const tls = resource.spec.tls;
       if (tls !== undefined) {
-        tls.certificates.forEach((c, i) => refs.push({ kind: 'Certificate', name: c, path: `${base}.tls.certificates[${i}]` }));
-        if (tls.clientCa !== '') refs.push({ kind: 'Certificate', name: tls.clientCa, path: `${base}.tls.clientCa` });
+        tls.certificates.forEach((c, i) => refs.push({ kind: 'Certificate', name: c, path: `${base}.tls.certificates[${i}]`, needs: 'certChain' }));
+        if (tls.clientCa !== '') refs.push({ kind: 'Certificate', name: tls.clientCa, path: `${base}.tls.clientCa`, needs: 'caBundle' });
       }
       break;
     }
     case 'Cluster': {
       const tls = resource.spec.tls;
-      if (tls?.caCertificate) refs.push({ kind: 'Certificate', name: tls.caCertificate, path: `${base}.tls.caCertificate` });
-      if (tls?.clientCertificate) refs.push({ kind: 'Certificate', name: tls.clientCertificate, path: `${base}.tls.clientCertificate` });
+      if (tls?.caCertificate) refs.push({ kind: 'Certificate', name: tls.caCertificate, path: `${base}.tls.caCertificate`, needs: 'caBundle' });
+      if (tls?.clientCertificate) refs.push({ kind: 'Certificate', name: tls.clientCertificate, path: `${base}.tls.clientCertificate`, needs: 'certChain' });
       break;
     }
     case 'Endpoints':
@@ -53,7 +54,11 @@ export function referencesOf(resource: Resource): Reference[] {
 /** Checks that everything `resource` references exists in `set`, and set-wide rules (unique ports). */
 export function checkReferences(resource: Resource, set: ResourceView, errors: FieldErrors): void {
   for (const ref of referencesOf(resource)) {
-    if (!set.has(ref.kind, ref.name)) errors.add(ref.path, `unknown ${ref.kind.toLowerCase()} "${ref.name}"`);
+    const target = set.get(ref.kind, ref.name);
+    if (target === undefined) errors.add(ref.path, `unknown ${ref.kind.toLowerCase()} "${ref.name}"`);
+    else if (ref.needs !== undefined && ref.kind === 'Certificate' && (target as { [k in 'certChain' | 'caBundle']: string })[ref.needs] === '') {
+      errors.add(ref.path, `certificate "${ref.name}" has no ${ref.needs}, which this use needs`);
+    }
   }
   if (resource.kind === 'Listener' && resource.spec.port !== 0) {
     const mine = resource.spec;
@@ -62,12 +67,16 @@ export function checkReferences(resource: Resource, set: ResourceView, errors: F
         errors.add(fieldPath(resourcePath('Listener', mine.name), 'port'), `${mine.address}:${mine.port} is already used by listener "${other.name}"`);
       }
     }
-    const client = mine.tls?.clientCa;
-    if (mine.protocol === ListenerProtocol.HTTPS && client) {
-      const ca = set.get('Certificate', client);
-      if (ca !== undefined && ca.caBundle === '') errors.add(fieldPath(resourcePath('Listener', mine.name), 'tls.clientCa'), `certificate "${client}" has no caBundle`);
-    }
   }
+}
+
+/** The resources in `set` that reference kind/name: what must be checked again when it changes. */
+export function referringResources(kind: Kind, name: string, set: ResourceView): Resource[] {
+  const found: Resource[] = [];
+  for (const r of set.all()) {
+    if (referencesOf(r).some((ref) => ref.kind === kind && ref.name === name)) found.push(r);
+  }
+  return found;
 }
 
 /** Paths of the references in `set` that point at kind/name: what a delete would break. */
