@@ -31,7 +31,7 @@ export function parseApplyBody(body: Buffer, contentType: string | undefined, st
   const errorsOf: FieldError[][] = docs.map(() => []);
   const seen = new Map<string, number>();
   docs.forEach((doc, i) => {
-    const result = parseResource(keepStoredKey(doc, storedKey), `documents[${i}]`);
+    const result = parseResource(keepStoredKey(doc, storedKey), `documents[${i}]`, undefined, { refuseExpiredAt: new Date() });
     if (!result.ok) {
       errorsOf[i]!.push(...result.errors);
       return;
@@ -81,7 +81,7 @@ export function parsePutBody(body: Buffer, contentType: string | undefined, kind
       throw invalid([{ path: `${path}.name`, message: `must be "${name}" as in the URL, got ${JSON.stringify(given)}` }], 1);
     }
   }
-  const result = parseResource(keepStoredKey(doc, storedKey, kind), path, kind);
+  const result = parseResource(keepStoredKey(doc, storedKey, kind), path, kind, { refuseExpiredAt: new Date() });
   if (!result.ok) throw invalid(result.errors, 1);
   return fillOutputOnly(result.resource);
 }

@@ -11,6 +11,11 @@ import { checkName } from './validate/syntax.js';
 
 export type ParseResult = { ok: true; resource: Resource } | { ok: false; errors: FieldError[] };
 
+export interface SpecCheckOptions {
+  /** Refuse certificates expired by this time (new writes through the API). */
+  readonly refuseExpiredAt?: Date;
+}
+
 /** Envelope keys a document may carry besides the message's own fields. */
 const ENVELOPE = ['kind', 'revision'];
 
@@ -19,7 +24,7 @@ const ENVELOPE = ['kind', 'revision'];
  * `where` names the document when it has no usable name yet (`documents[3]`).
  * `expectKind` is the kind from the URL, when there is one.
  */
-export function parseResource(doc: unknown, where: string, expectKind?: Kind): ParseResult {
+export function parseResource(doc: unknown, where: string, expectKind?: Kind, options: SpecCheckOptions = {}): ParseResult {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
     return { ok: false, errors: [{ path: where, message: 'must be an object with kind and name' }] };
   }
@@ -38,12 +43,12 @@ export function parseResource(doc: unknown, where: string, expectKind?: Kind): P
   const decoded = decodeJson<AnySpec>(KIND_INFO[kind].schema, obj, path, ENVELOPE);
   if (!decoded.ok) return { ok: false, errors: decoded.errors.list };
   const resource = { kind, spec: decoded.message } as Resource;
-  const errors = validateSpec(resource, path);
+  const errors = validateSpec(resource, path, options);
   return errors.length > 0 ? { ok: false, errors } : { ok: true, resource };
 }
 
 /** Semantic checks of one decoded resource (not its references). */
-export function validateSpec(resource: Resource, path = resourcePath(resource.kind, resource.spec.name)): FieldError[] {
+export function validateSpec(resource: Resource, path = resourcePath(resource.kind, resource.spec.name), options: SpecCheckOptions = {}): FieldError[] {
   const errors = new FieldErrors();
   checkName(resource.spec.name, `${path}.name`, errors);
   switch (resource.kind) {
@@ -60,7 +65,7 @@ export function validateSpec(resource: Resource, path = resourcePath(resource.ki
       validateListener(resource.spec, path, errors);
       break;
     case 'Certificate':
-      validateCertificate(resource.spec, path, errors);
+      validateCertificate(resource.spec, path, errors, options.refuseExpiredAt);
       break;
   }
   return errors.list;

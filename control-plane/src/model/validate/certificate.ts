@@ -21,7 +21,11 @@ export function dnsNamesOf(leaf: X509Certificate): string[] {
   return cn?.[1] !== undefined ? [cn[1]] : [];
 }
 
-export function validateCertificate(cert: Certificate, path: string, errors: FieldErrors, now = new Date()): void {
+/**
+ * `refuseExpiredAt`: refuse a leaf that has expired by then. Only new writes pass it: a certificate
+ * that expires after it was stored must not make proxies NACK, or discard, a whole configuration.
+ */
+export function validateCertificate(cert: Certificate, path: string, errors: FieldErrors, refuseExpiredAt?: Date): void {
   const chainPath = fieldPath(path, 'certChain');
   const keyPath = fieldPath(path, 'privateKey');
   if (cert.certChain === '' && cert.privateKey === '' && cert.caBundle === '') {
@@ -54,7 +58,7 @@ export function validateCertificate(cert: Certificate, path: string, errors: Fie
   if (leaf !== undefined && key !== undefined && !leaf.checkPrivateKey(key)) {
     errors.add(keyPath, 'does not match the first certificate of certChain');
   }
-  if (leaf !== undefined && new Date(leaf.validTo) < now) {
+  if (leaf !== undefined && refuseExpiredAt !== undefined && new Date(leaf.validTo) < refuseExpiredAt) {
     errors.add(chainPath, `expired at ${new Date(leaf.validTo).toISOString()}`);
   }
   if (cert.caBundle !== '') {
