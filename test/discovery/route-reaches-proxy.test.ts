@@ -57,3 +57,21 @@ test('a deleted route disappears from the proxy', async () => {
   await until('the proxy removed the route', () => !proxy.client.current.has('Route', 'api'));
   assert.ok(proxy.client.current.has('Route', 'web'));
 });
+
+test('a listener that throws does not stop the client from applying later responses', async () => {
+  let thrown = 0;
+  const boom = (): void => {
+    thrown++;
+    throw new Error('listener bug');
+  };
+  proxy.client.on('applied', boom);
+  try {
+    await cp.api.apply([route('after-bug-1', 'web')]);
+    await until('the first route arrived', () => proxy.client.current.has('Route', 'after-bug-1'));
+    await cp.api.apply([route('after-bug-2', 'web')]);
+    await until('a later route still arrives', () => proxy.client.current.has('Route', 'after-bug-2'));
+    assert.ok(thrown >= 2, `the listener ran ${thrown} times`);
+  } finally {
+    proxy.client.off('applied', boom);
+  }
+});

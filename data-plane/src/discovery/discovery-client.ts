@@ -143,7 +143,12 @@ export class DiscoveryClient extends EventEmitter<DiscoveryClientEvents> {
     this.connection = conn;
     call.on('data', (response: DiscoveryResponse) => {
       this.backoff.reset();
-      this.queue = this.queue.then(() => this.onResponse(conn, response));
+      // The queue must survive a failure: one rejected link would skip every later response while
+      // the stream still looks healthy.
+      this.queue = this.queue.then(() => this.onResponse(conn, response)).catch((err: unknown) => {
+        this.options.log?.error({ err, type: response.type }, 'handling a discovery response failed');
+        this.nack(conn, response, NackCode.ApplyFailed, `the proxy failed handling the response: ${(err as Error)?.message ?? String(err)}`, [], []);
+      });
     });
     call.on('error', (err: grpc.ServiceError) => this.onEnd(conn, err));
     call.on('end', () => this.onEnd(conn, undefined));
@@ -190,7 +195,7 @@ export class DiscoveryClient extends EventEmitter<DiscoveryClientEvents> {
 
   private async onResponse(conn: Connection, response: DiscoveryResponse): Promise<void> {
     if (conn.ended) return; // a response of a stream that is gone: the next stream gets it again
-    this.emit('response', response);
+    this.emitSafely('response', response);
     const checked = checkResponse(this.config, response);
     if (!checked.ok) {
       this.nack(conn, response, checked.code, checked.message, checked.errors, checked.rejected);
@@ -214,7 +219,16 @@ export class DiscoveryClient extends EventEmitter<DiscoveryClientEvents> {
     for (const name of response.removedResources) versions.delete(name);
     this.persist();
     if (!conn.ended) conn.call.write(create(DiscoveryRequestSchema, { type: response.type, responseNonce: response.nonce }));
-    this.emit('applied', this.configRevision, checked.kind);
+    this.emitSafely('applied', this.configRevision, checked.kind);
+  }
+
+  /** Emits to listeners without letting a throwing listener break the response queue. */
+  private emitSafely<E extends keyof DiscoveryClientEvents>(event: E, ...args: DiscoveryClientEvents[E]): void {
+    try {
+      (this.emit as (e: E, ...a: DiscoveryClientEvents[E]) => boolean)(event, ...args);
+    } catch (err) {
+      this.options.log?.error({ err, event }, 'a discovery client listener threw');
+    }
   }
 
   private nack(conn: Connection, response: DiscoveryResponse, code: string, message: string, errors: Array<{ path: string; message: string }>, rejected: string[]): void {
@@ -229,7 +243,7 @@ export class DiscoveryClient extends EventEmitter<DiscoveryClientEvents> {
         }),
       );
     }
-    this.emit('rejected', Number(response.revision), response.type as Kind, text);
+    this.emitSafely('rejected', Number(response.revision), response.type as Kind, text);
   }
 
   /** Writes the file after each apply; writes that pile up collapse into one. */
