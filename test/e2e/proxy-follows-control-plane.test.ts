@@ -72,8 +72,10 @@ test('a proxy with 2 workers follows the control plane: traffic, rollout, NACK, 
 
   const startControlPlane = async (): Promise<SluiceProcess> => {
     const cp = new SluiceProcess(['control-plane', '--etcd', etcd.endpoints.join(','), '--api-listen', `127.0.0.1:${apiPort}`, '--discovery-listen', `127.0.0.1:${discoveryPort}`, '--token-file', tokenFile]);
-    cp.discardOutput();
-    await until('the control plane', async () => ((await get(apiPort, '/readyz'))?.status === 200 ? true : undefined));
+    await until('the control plane', async () => {
+      if (cp.child.exitCode !== null) throw new Error(`sluice control-plane exited (${cp.child.exitCode}):\n${cp.stderr}\n${cp.stdout.slice(-2000)}`);
+      return (await get(apiPort, '/readyz'))?.status === 200 ? true : undefined;
+    });
     return cp;
   };
   const ctlApply = async (yaml: string): Promise<void> => {
