@@ -33,7 +33,17 @@ export class DiscoveryModule implements ControlPlaneModule {
       cacheRevision: () => deps.cache.revision,
     });
     metrics.declareTypes(KINDS);
-    this.server = new DiscoveryServer({ ...options.server, snapshots: this.snapshots, token: deps.options.token, registry: this.registry, metrics, log, ...(options.hooks ? { hooks: options.hooks } : {}) });
+    this.server = new DiscoveryServer({
+      ...options.server,
+      snapshots: this.snapshots,
+      token: deps.options.token,
+      registry: this.registry,
+      metrics,
+      log,
+      // A replica cut off from the store may hold an old snapshot: send proxies to another one.
+      refuseStreams: () => (deps.cache.live ? undefined : 'this control-plane replica cannot reach its store; try another replica'),
+      ...(options.hooks ? { hooks: options.hooks } : {}),
+    });
     this.routes = rolloutRoutes(this.registry, () => deps.cache.revision);
   }
 

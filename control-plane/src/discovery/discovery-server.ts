@@ -2,7 +2,7 @@
 // what the state says to send when a request or a new snapshot arrives. It knows nothing of storage.
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { DiscoveryRequest } from '../../../proto/gen/sluice/v1/discovery_pb.js';
+import type { DiscoveryRequest, Node } from '../../../proto/gen/sluice/v1/discovery_pb.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { BearerAuth } from '../api/bearer-auth.js';
 import type { DiscoveryHooks } from './discovery-hooks.js';
@@ -42,6 +42,14 @@ export interface DiscoveryServerOptions {
    * full configuration.
    */
   readonly sendBudgetBytes?: number;
+  /**
+   * Why this replica should not take new streams now (its store is unreachable, so its snapshot may
+   * be older than what proxies hold), or undefined when it may. Refused streams get UNAVAILABLE and
+   * the proxy tries another replica; streams already open keep their configuration.
+   */
+  readonly refuseStreams?: () => string | undefined;
+  /** How long a new stream from a proxy ahead of this replica's snapshot waits for it to catch up. */
+  readonly catchUpWaitMs?: number;
 }
 
 export const DISCOVERY_DEFAULTS = Object.freeze({
@@ -50,6 +58,7 @@ export const DISCOVERY_DEFAULTS = Object.freeze({
   maxConnectionAgeMs: 30 * 60_000,
   maxConnectionAgeGraceMs: 30_000,
   sendBudgetBytes: 16 << 20,
+  catchUpWaitMs: 3_000,
 });
 
 type Call = grpc.ServerDuplexStream<DiscoveryRequest, Buffer>;
@@ -130,7 +139,15 @@ export class DiscoveryServer {
       call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: (err as Error).message });
       return;
     }
+    const refusal = this.options.refuseStreams?.();
+    if (refusal !== undefined) {
+      this.options.log?.warn({ peer, reason: refusal }, 'discovery stream refused');
+      call.emit('error', { code: grpc.status.UNAVAILABLE, details: refusal });
+      return;
+    }
     let live: Live | undefined;
+    /** Requests held while this replica catches up with a proxy that is ahead of it. */
+    let held: DiscoveryRequest[] | undefined;
     const closeStream = (): void => {
       if (live === undefined || !this.live.delete(live)) return;
       this.release(live);
@@ -138,20 +155,43 @@ export class DiscoveryServer {
       this.options.hooks?.onStreamClose?.(live.state.node, peer);
       this.options.log?.info({ node: live.state.node.id, peer }, 'proxy disconnected');
     };
+    const open = (node: Node): Live => {
+      const state = new StreamState(`${++this.streamSeq}`, node, peer, this.options.snapshots.current);
+      const opened: Live = { state, call, scheduled: false, inFlightBytes: 0, waiting: undefined, pushed: undefined };
+      this.live.add(opened);
+      this.registry.add(state);
+      this.options.hooks?.onStreamOpen?.(node, peer);
+      this.options.metrics?.streamOpened();
+      this.options.log?.info({ node: node.id, service: node.service, peer }, 'proxy connected');
+      return opened;
+    };
     call.on('data', (request: DiscoveryRequest) => {
+      if (held !== undefined) {
+        held.push(request);
+        return;
+      }
       if (live === undefined) {
         const node = request.node;
         if (node === undefined || node.id === '') {
           call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: 'the first request of a stream must carry node.id' });
           return;
         }
-        const state = new StreamState(`${++this.streamSeq}`, node, peer, this.options.snapshots.current);
-        live = { state, call, scheduled: false, inFlightBytes: 0, waiting: undefined, pushed: undefined };
-        this.live.add(live);
-        this.registry.add(state);
-        this.options.hooks?.onStreamOpen?.(node, peer);
-        this.options.metrics?.streamOpened();
-        this.options.log?.info({ node: node.id, service: node.service, peer }, 'proxy connected');
+        const known = Number(request.knownRevision);
+        if (known > this.options.snapshots.current.revision) {
+          // The proxy holds a newer configuration than this replica has seen (it failed over from a
+          // replica further ahead): answering now would send it removals of what it holds.
+          held = [request];
+          void this.caughtUp(known).then((ok) => {
+            if (call.destroyed || held === undefined) return;
+            if (!ok) this.options.log?.warn({ node: node.id, known, snapshot: this.options.snapshots.current.revision }, 'proxy is ahead of this replica; answering from its snapshot');
+            const requests = held;
+            held = undefined;
+            live = open(node);
+            for (const r of requests) this.onRequest(live, r);
+          });
+          return;
+        }
+        live = open(node);
       }
       this.onRequest(live, request);
     });
@@ -161,6 +201,22 @@ export class DiscoveryServer {
     });
     call.on('cancelled', closeStream);
     call.on('close', closeStream);
+  }
+
+  /** Resolves true once the snapshot reaches `revision`, false after catchUpWaitMs. */
+  private caughtUp(revision: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        off();
+        resolve(false);
+      }, this.options.catchUpWaitMs ?? DISCOVERY_DEFAULTS.catchUpWaitMs);
+      const off = this.options.snapshots.onSnapshot((s) => {
+        if (s.revision < revision) return;
+        clearTimeout(timer);
+        off();
+        resolve(true);
+      });
+    });
   }
 
   private onRequest(live: Live, request: DiscoveryRequest): void {

@@ -159,7 +159,7 @@ export class DiscoveryClient extends EventEmitter<DiscoveryClientEvents> {
     kinds.forEach((type, i) => {
       call.write(
         create(DiscoveryRequestSchema, {
-          ...(i === 0 ? { node: this.options.node } : {}),
+          ...(i === 0 ? { node: this.options.node, knownRevision: BigInt(this.configRevision) } : {}),
           type,
           subscribe: ['*'],
           initialResourceVersions: Object.fromEntries(this.versions.get(type) ?? []),

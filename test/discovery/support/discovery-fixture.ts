@@ -1,5 +1,6 @@
 // Control-plane replicas with discovery on 127.0.0.1:0, over a real etcd, plus proxies: the real
 // DiscoveryClient, and a raw stream for tests that must count or craft protocol messages.
+import { EtcdStore } from '../../../control-plane/src/store/etcd-store.js';
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import { Writable } from 'node:stream';
@@ -27,8 +28,6 @@ export const route = (name: string, clusterName: string, extra: Record<string, u
 
 /** Opens the etcd store the way the control plane does (the module lands in issue 2). */
 export async function openEtcdStore(endpoints: readonly string[]): Promise<ResourceStore> {
-  const modulePath = '../../../control-plane/src/store/etcd-store.js';
-  const { EtcdStore } = (await import(modulePath)) as { EtcdStore: new (o: { endpoints: string[] }) => ResourceStore };
   return new EtcdStore({ endpoints: [...endpoints] });
 }
 
