@@ -57,7 +57,8 @@ export function attachHttp2(server: Server | HttpsServer, options: H2Options): H
     Http2ServerResponse: H2Response as typeof Http2ServerResponse,
     Http2ServerRequest,
     maxSessionMemory: 64,
-    settings: { maxHeaderListSize: options.maxHeaderBytes, enablePush: false },
+    // 128 streams per client connection, as nginx's http2_max_concurrent_streams.
+    settings: { maxHeaderListSize: options.maxHeaderBytes, enablePush: false, maxConcurrentStreams: 128 },
   });
   const sessions = new Set<ServerHttp2Session>();
   h2.on('session', (session: ServerHttp2Session) => {
