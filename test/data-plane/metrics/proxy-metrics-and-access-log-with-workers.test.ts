@@ -92,15 +92,22 @@ test('two workers: /metrics counters add up to the requests sent; one access-log
   const proxy = await startProxyProcess(config(upstream.port, listenPort, `${certificate.trim()}\n---`), ['--workers', '2', '--admin-listen', `127.0.0.1:${adminPort}`, '--access-log', logFile]);
   t.after(() => proxy.stop());
 
+  // Eight clients at once, each request on a new connection (the primary spreads connections over
+  // both workers), with a scrape in the middle of the traffic.
+  const queue = PLAN.flatMap(([path, n]) => Array.from({ length: n }, () => path));
   let sent = 0;
-  for (const [path, n] of PLAN) {
-    for (let i = 0; i < n; i++) {
-      // A new connection per request: the kernel and the primary spread them over both workers.
-      const res = await request(`http://127.0.0.1:${listenPort}${path}`, { reset: true, headers: { 'user-agent': 'metrics-test/1' } });
-      await res.body.text();
-      sent++;
-    }
-  }
+  let midScrape = '';
+  await Promise.all(
+    Array.from({ length: 8 }, async (_, client) => {
+      for (let path = queue.shift(); path !== undefined; path = queue.shift()) {
+        const res = await request(`http://127.0.0.1:${listenPort}${path}`, { reset: true, headers: { 'user-agent': 'metrics-test/1' } });
+        await res.body.text();
+        sent++;
+        if (client === 0 && sent >= 30 && midScrape === '') midScrape = await (await request(`http://127.0.0.1:${adminPort}/metrics`)).body.text();
+      }
+    }),
+  );
+  assert.match(midScrape, /^sluice_proxy_requests_total\{/m, 'a scrape during traffic answers');
   // One request with secrets in the places they turn up: headers and the query string.
   const marked = await request(`http://127.0.0.1:${listenPort}/api/ok?token=hunter2&page=3`, {
     reset: true,
