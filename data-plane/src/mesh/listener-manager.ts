@@ -119,7 +119,8 @@ export class ListenerManager {
     if (l?.maxConnections) server.maxConnections = l.maxConnections;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
-      server.listen(spec.port, spec.address || '0.0.0.0', () => {
+      // A deep accept queue (capped by net.core.somaxconn): bursts of connections are not dropped to SYN retries.
+      server.listen({ port: spec.port, host: spec.address || '0.0.0.0', backlog: 4096 }, () => {
         server.removeListener('error', reject);
         resolve(server);
       });

@@ -38,7 +38,7 @@ function opened(ws: WebSocket): Promise<void> {
   });
 }
 
-test('WebSocket: echo text and 1 MiB frames, ping/pong, close codes, 300 sockets, refusals, idle timeout', async (t) => {
+test('WebSocket: echo text and 1 MiB frames, ping/pong, close codes, 1,000 sockets, refusals, idle timeout', async (t) => {
   const http = createServer();
   const wss = new WebSocketServer({ server: http, maxPayload: 4 << 20 });
   wss.on('connection', (ws, req) => {
@@ -48,7 +48,7 @@ test('WebSocket: echo text and 1 MiB frames, ping/pong, close codes, 300 sockets
       else ws.send(data, { binary });
     });
   });
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => http.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, resolve));
   t.after(() => {
     for (const c of wss.clients) c.terminate();
     http.close();
@@ -82,8 +82,8 @@ test('WebSocket: echo text and 1 MiB frames, ping/pong, close codes, 300 sockets
   ws.send('close-me');
   assert.deepEqual(await closed, [4001, 'asked to']);
 
-  // 300 sockets at once, each echoing its own message.
-  const many = Array.from({ length: 300 }, () => new WebSocket(url('/many'), { headers: { host: 'ws.local' } }));
+  // 1,000 sockets at once, each echoing its own message.
+  const many = Array.from({ length: 1000 }, () => new WebSocket(url('/many'), { headers: { host: 'ws.local' } }));
   t.after(() => many.forEach((s) => s.terminate()));
   const answers = await Promise.all(
     many.map(
@@ -100,7 +100,7 @@ test('WebSocket: echo text and 1 MiB frames, ping/pong, close codes, 300 sockets
         }),
     ),
   );
-  assert.deepEqual(answers, Array.from({ length: 300 }, (_, i) => `m${i}`));
+  assert.deepEqual(answers, Array.from({ length: 1000 }, (_, i) => `m${i}`));
   many.forEach((s) => s.close());
 
   // No route: the handshake is answered 404 by the proxy.
