@@ -3,12 +3,30 @@
 // proxy's own failures (no route, upstream down, grpc-timeout) answered as gRPC statuses.
 import assert from 'node:assert/strict';
 import { connect } from 'node:http2';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { json, SERVICE, startGrpcServer, type Msg } from '../helpers/grpc-echo.js';
 import { startMesh } from '../helpers/mesh-fixture.js';
 
-const CONFIG = `
+const PROTOCOLS = readFileSync(new URL('../../../../../shared/examples/protocols.yaml', import.meta.url), 'utf8');
+const WEB_LOCAL = PROTOCOLS.split(/^---$/m).find((d) => /name: web-local/.test(d))!;
+const WEB_LOCAL_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(WEB_LOCAL)![0].replace(/^\s+/gm, '');
+
+const CONFIG = `${WEB_LOCAL}
+---
+kind: Listener
+name: main
+address: 127.0.0.1
+port: 0
+---
+kind: Listener
+name: tls
+address: 127.0.0.1
+port: 0
+protocol: HTTPS
+tls: {certificates: [web-local]}
+---
 kind: Cluster
 name: greeter
 protocol: H2C
@@ -60,6 +78,15 @@ test('gRPC through an H2C cluster: four call kinds, statuses, trailers; proxy er
   assert.deepEqual(many, Array.from({ length: 200 }, (_, i) => i * 2));
   const stats = mesh.mesh.snapshot!.clusters.get('greeter')!.peers[0]!.pool.getStats();
   assert.ok(stats.created >= 1 && stats.created <= 25, `sessions opened: ${stats.created}`);
+
+  // Over TLS: ALPN h2 downstream, h2c upstream.
+  const secure = new Client(`127.0.0.1:${mesh.port('tls')}`, grpc.credentials.createSsl(Buffer.from(WEB_LOCAL_CERT)), {
+    'grpc.ssl_target_name_override': 'web.local',
+    'grpc.default_authority': 'grpc.local',
+  }) as unknown as Record<string, Function> & grpc.Client;
+  t.after(() => secure.close());
+  const overTls = await new Promise<Msg>((resolve, reject) => secure['unary']!({ n: 5 }, (err: grpc.ServiceError | null, res: Msg) => (err ? reject(err) : resolve(res))));
+  assert.equal(overTls.n, 10);
 
   // An application error status passes through with its message.
   const notFound = await new Promise<grpc.ServiceError>((resolve) => c['unary']!({ n: -1 }, (err: grpc.ServiceError) => resolve(err)));

@@ -27,6 +27,13 @@ protocol: HTTPS
 tls: {certificates: [web-local, api-local], defaultCertificate: ${defaultCert}, minVersion: ${minVersion}}
 ---
 kind: Listener
+name: tls13
+address: 127.0.0.1
+port: 0
+protocol: HTTPS
+tls: {certificates: [web-local], minVersion: TLS1_3}
+---
+kind: Listener
 name: plain
 address: 127.0.0.1
 port: 0
@@ -70,6 +77,9 @@ test('HTTPS listener: certificate by SNI, TLS 1.2+, ALPN h2 and http/1.1; h2c on
   // Below TLS 1.2 is refused; ALPN picks h2.
   assert.doesNotMatch(await subjectFor(tlsPort, 'web.local', ['-tls1_1']), /subject=CN/);
   assert.match(await subjectFor(tlsPort, 'web.local', ['-alpn', 'h2,http/1.1']), /ALPN protocol: h2/);
+  // A listener with minVersion TLS1_3 refuses TLS 1.2.
+  assert.doesNotMatch(await subjectFor(mesh.port('tls13'), 'web.local', ['-tls1_2']), /subject=CN/);
+  assert.match(await subjectFor(mesh.port('tls13'), 'web.local', ['-tls1_3']), /subject=CN\s?=\s?web\.local/);
 
   // curl over TLS: HTTP/2 by ALPN, and HTTP/1.1 when asked.
   const h2 = await run('curl', ['-sk', '--http2', '-o', '/dev/null', '-w', '%{http_version} %{http_code}', '--resolve', `web.local:${tlsPort}:127.0.0.1`, `https://web.local:${tlsPort}/a`]);
