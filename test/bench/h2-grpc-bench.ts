@@ -15,6 +15,7 @@ import * as grpc from '@grpc/grpc-js';
 import { parseConfigText } from '../../data-plane/src/cli/load-proxy-config.js';
 import { MeshProxy } from '../../data-plane/src/mesh/mesh-proxy.js';
 import { SERVICE, startGrpcServer, type Msg } from '../data-plane/helpers/grpc-echo.js';
+import { readExample } from '../support/examples.js';
 
 const run = promisify(execFile);
 const { values } = parseArgs({ options: { requests: { type: 'string', default: '50000' }, calls: { type: 'string', default: '20000' }, serve: { type: 'string' } } });
@@ -110,7 +111,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-h2bench-'));
   const children: ChildProcess[] = [];
   try {
-    const protocols = readFileSync(new URL('../../../../shared/examples/protocols.yaml', import.meta.url), 'utf8');
+    const protocols = readExample('protocols.yaml');
     const certs = protocols.split(/^---$/m).filter((d) => /kind: Certificate/.test(d));
     const pem = (name: string, field: 'certChain' | 'privateKey') => {
       const doc = certs.find((d) => d.includes(`name: ${name}`))!;

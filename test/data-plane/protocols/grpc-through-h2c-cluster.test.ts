@@ -3,13 +3,13 @@
 // proxy's own failures (no route, upstream down, grpc-timeout) answered as gRPC statuses.
 import assert from 'node:assert/strict';
 import { connect } from 'node:http2';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { json, SERVICE, startGrpcServer, type Msg } from '../helpers/grpc-echo.js';
 import { startMesh } from '../helpers/mesh-fixture.js';
+import { readExample } from '../../support/examples.js';
 
-const PROTOCOLS = readFileSync(new URL('../../../../../shared/examples/protocols.yaml', import.meta.url), 'utf8');
+const PROTOCOLS = readExample('protocols.yaml');
 const WEB_LOCAL = PROTOCOLS.split(/^---$/m).find((d) => /name: web-local/.test(d))!;
 const WEB_LOCAL_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(WEB_LOCAL)![0].replace(/^\s+/gm, '');
 

@@ -4,16 +4,16 @@
 // certificate update reaches new handshakes while an open HTTP/2 connection keeps working.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { connect } from 'node:http2';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { parseConfigText } from '../../../data-plane/src/cli/load-proxy-config.js';
 import { startMesh } from '../helpers/mesh-fixture.js';
 import { startUpstream } from '../helpers/fake-upstream.js';
+import { readExample } from '../../support/examples.js';
 
 const run = promisify(execFile);
-const PROTOCOLS = readFileSync(new URL('../../../../../shared/examples/protocols.yaml', import.meta.url), 'utf8');
+const PROTOCOLS = readExample('protocols.yaml');
 const certDocs = PROTOCOLS.split(/^---$/m).filter((d) => /kind: Certificate/.test(d));
 
 const config = (defaultCert: string, minVersion = 'TLS1_2'): string => `
