@@ -80,14 +80,14 @@ function poolOptionsOf(cluster: Cluster): PoolOptions {
 }
 
 /**
- * The wire protocol to the cluster's endpoints and its TLS. H2 is always over TLS; HTTP1 (and AUTO,
- * whose ALPN choice is not negotiated yet: it means HTTP/1.1) is over TLS when `tls` is set.
+ * The wire protocol to the cluster's endpoints and its TLS. H2 and AUTO (ALPN h2 or http/1.1) are
+ * always over TLS; HTTP1 is over TLS when `tls` is set.
  */
-function wireOf(cluster: Cluster, certificates: CertificateLookup): { protocol: 'http1' | 'h2c' | 'h2'; maxConcurrentStreams: number; tls?: ConnectionOptions } {
+function wireOf(cluster: Cluster, certificates: CertificateLookup): { protocol: 'http1' | 'h2c' | 'h2' | 'auto'; maxConcurrentStreams: number; tls?: ConnectionOptions } {
   const maxConcurrentStreams = cluster.pool?.maxConcurrentStreams || 0;
   const t = cluster.tls;
   let tls: ConnectionOptions | undefined;
-  if (t !== undefined || cluster.protocol === UpstreamProtocol.H2) {
+  if (t !== undefined || cluster.protocol === UpstreamProtocol.H2 || cluster.protocol === UpstreamProtocol.AUTO) {
     const ca = t?.caCertificate ? certificates(t.caCertificate)?.caBundle : undefined;
     const client = t?.clientCertificate ? certificates(t.clientCertificate) : undefined;
     tls = {
@@ -103,6 +103,8 @@ function wireOf(cluster: Cluster, certificates: CertificateLookup): { protocol: 
       return { protocol: 'h2c', maxConcurrentStreams };
     case UpstreamProtocol.H2:
       return { protocol: 'h2', maxConcurrentStreams, tls: tls! };
+    case UpstreamProtocol.AUTO:
+      return { protocol: 'auto', maxConcurrentStreams, tls: tls! };
     default:
       return { protocol: 'http1', maxConcurrentStreams, ...(tls ? { tls } : {}) };
   }

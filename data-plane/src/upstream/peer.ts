@@ -2,6 +2,7 @@
 // Applications keep Peers for the life of a configuration so their pools stay warm.
 import type { ConnectionOptions } from 'node:tls';
 import { ConnectionPool, DEFAULT_POOL_OPTIONS, type PoolOptions } from './connection-pool.js';
+import { AlpnPool } from './alpn-pool.js';
 import { DEFAULT_MAX_CONCURRENT_STREAMS, Http2SessionPool } from './http2-session-pool.js';
 import type { UpstreamPool } from './upstream-client.js';
 
@@ -13,7 +14,7 @@ export interface PeerOptions {
   zone?: string;
   pool?: Partial<PoolOptions>;
   /** Wire protocol to the endpoint: HTTP/1.1 (default), or HTTP/2 in cleartext or over TLS. */
-  protocol?: 'http1' | 'h2c' | 'h2';
+  protocol?: 'http1' | 'h2c' | 'h2' | 'auto';
   /** HTTP/2: streams per session before another opens. */
   maxConcurrentStreams?: number;
   /** TLS to the endpoint (always for h2; for http1 when set): SNI, CA, client certificate. */
@@ -36,10 +37,13 @@ export class Peer {
     this.zone = options.zone ?? '';
     this.available = options.available ?? true;
     const pool = { ...DEFAULT_POOL_OPTIONS, ...options.pool };
+    const maxConcurrentStreams = options.maxConcurrentStreams || DEFAULT_MAX_CONCURRENT_STREAMS;
     this.pool =
-      options.protocol === 'h2c' || options.protocol === 'h2'
-        ? new Http2SessionPool(host, port, { ...pool, maxConcurrentStreams: options.maxConcurrentStreams || DEFAULT_MAX_CONCURRENT_STREAMS, ...(options.protocol === 'h2' ? { tls: options.tls ?? {} } : {}) })
-        : new ConnectionPool(host, port, pool, options.tls);
+      options.protocol === 'auto'
+        ? new AlpnPool(host, port, { ...pool, maxConcurrentStreams }, options.tls ?? {})
+        : options.protocol === 'h2c' || options.protocol === 'h2'
+          ? new Http2SessionPool(host, port, { ...pool, maxConcurrentStreams, ...(options.protocol === 'h2' ? { tls: options.tls ?? {} } : {}) })
+          : new ConnectionPool(host, port, pool, options.tls);
   }
 
   /** Closes idle connections now and busy ones when their request ends. */

@@ -1,5 +1,6 @@
 // Certificates both ways, made by openssl at test time: upstream TLS per cluster (SNI, CA
-// verification from a Certificate's caBundle, client certificate) over HTTP/1.1 and HTTP/2, and a
+// verification from a Certificate's caBundle, client certificate) over HTTP/1.1, HTTP/2 and AUTO
+// (ALPN), and a
 // listener that requires or requests client certificates verified against its clientCa.
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
@@ -88,6 +89,30 @@ tls: {sni: upstream.local, caCertificate: mesh-ca, clientCertificate: client-a}
 endpoints: [{address: 127.0.0.1, port: ${port(h2)}}]
 ---
 kind: Cluster
+name: auto-h1
+protocol: AUTO
+tls: {sni: upstream.local, caCertificate: mesh-ca, clientCertificate: client-a}
+endpoints: [{address: 127.0.0.1, port: ${port(h1)}}]
+---
+kind: Cluster
+name: auto-h2
+protocol: AUTO
+tls: {sni: upstream.local, caCertificate: mesh-ca, clientCertificate: client-a}
+endpoints: [{address: 127.0.0.1, port: ${port(h2)}}]
+---
+kind: Route
+name: auto-h1
+hosts: ["auto1.local"]
+match: {pathPrefix: /}
+forward: {cluster: auto-h1}
+---
+kind: Route
+name: auto-h2
+hosts: ["auto2.local"]
+match: {pathPrefix: /}
+forward: {cluster: auto-h2}
+---
+kind: Cluster
 name: wrong-ca
 tls: {sni: upstream.local, caCertificate: other-ca, clientCertificate: client-a}
 endpoints: [{address: 127.0.0.1, port: ${port(h1)}}]
@@ -138,6 +163,11 @@ tls: {certificates: [web-test], clientCertificate: REQUEST, clientCa: mesh-ca}
   assert.equal(await get('h1.local'), '200 h1 client-a upstream.local');
   assert.equal(await get('h2.local'), '200 h2 client-a 2.0');
   assert.match(await get('wrong.local'), /^503 connect-failure/);
+  // AUTO: ALPN picks HTTP/1.1 for the node:https upstream and h2 for the node:http2 one.
+  assert.equal(await get('auto1.local'), '200 h1 client-a upstream.local');
+  assert.equal(await get('auto1.local'), '200 h1 client-a upstream.local');
+  assert.equal(await get('auto2.local'), '200 h2 client-a 2.0');
+  assert.equal(await get('auto2.local'), '200 h2 client-a 2.0');
 
   // Downstream client certificates, checked with curl.
   const curl = (listener: string, withCert: boolean) =>
