@@ -3,7 +3,8 @@
 // the upstream's answer; after a 101 both sockets are piped as they are (frames, ping/pong and close
 // codes pass untouched) until either side closes or both stay silent for the idle timeout.
 import { ServerResponse, type IncomingMessage } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { ProxyError, ProxyErrorCode, toProxyError } from '../errors.js';
 import { parseResponseHead } from '../protocols/http1/response-head.js';
@@ -96,8 +97,13 @@ async function tunnel<CTX>(engine: HttpProxy<CTX>, session: Session, client: Soc
 
 function open(peer: Peer): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: peer.host, port: peer.port, noDelay: true });
-    socket.once('connect', () => {
+    const tls = peer.tls;
+    // Over TLS (the cluster's SNI, CA and client certificate), ALPN http/1.1: Upgrade is HTTP/1.1's.
+    const socket =
+      tls === undefined
+        ? connect({ host: peer.host, port: peer.port, noDelay: true })
+        : connectTls({ ...tls, host: peer.host, port: peer.port, ALPNProtocols: ['http/1.1'], ...(tls.servername === undefined && isIP(peer.host) === 0 ? { servername: peer.host } : {}) });
+    socket.once(tls === undefined ? 'connect' : 'secureConnect', () => {
       socket.removeAllListeners('error');
       resolve(socket);
     });

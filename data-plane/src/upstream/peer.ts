@@ -28,6 +28,8 @@ export class Peer {
   readonly weight: number;
   readonly zone: string;
   available: boolean;
+  /** TLS to the endpoint, if any (tunnels such as WebSocket connect with it too). */
+  readonly tls: ConnectionOptions | undefined;
   /** Requests in flight to this peer (least-request balancing reads it). */
   inflight = 0;
 
@@ -37,6 +39,7 @@ export class Peer {
     this.zone = options.zone ?? '';
     this.available = options.available ?? true;
     const pool = { ...DEFAULT_POOL_OPTIONS, ...options.pool };
+    this.tls = options.protocol === 'h2c' ? undefined : options.tls;
     const maxConcurrentStreams = options.maxConcurrentStreams || DEFAULT_MAX_CONCURRENT_STREAMS;
     this.pool =
       options.protocol === 'auto'

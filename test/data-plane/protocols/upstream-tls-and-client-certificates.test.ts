@@ -14,6 +14,7 @@ import { test } from 'node:test';
 import type { TLSSocket } from 'node:tls';
 import { promisify } from 'node:util';
 import { request } from 'undici';
+import WebSocket, { WebSocketServer } from 'ws';
 import { startMesh } from '../helpers/mesh-fixture.js';
 
 const run = promisify(execFile);
@@ -50,8 +51,12 @@ test('upstream TLS (HTTP/1.1 and HTTP/2) with CA and client certificate; listene
     const peer = (req.socket as unknown as TLSSocket).getPeerCertificate();
     res.end(`h2 ${peer.subject?.CN} ${req.httpVersion}`);
   });
+  // WebSocket on the same TLS upstream: the tunnel connects with the cluster's TLS too.
+  const wss = new WebSocketServer({ server: h1 });
+  wss.on('connection', (ws, req) => ws.send(`wss ${(req.socket as TLSSocket).getPeerCertificate().subject?.CN}`));
   for (const s of [h1, h2]) await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
   t.after(() => {
+    for (const c of wss.clients) c.terminate();
     h1.closeAllConnections();
     h1.close();
     h2.close();
@@ -163,6 +168,13 @@ tls: {certificates: [web-test], clientCertificate: REQUEST, clientCa: mesh-ca}
   assert.equal(await get('h1.local'), '200 h1 client-a upstream.local');
   assert.equal(await get('h2.local'), '200 h2 client-a 2.0');
   assert.match(await get('wrong.local'), /^503 connect-failure/);
+  const ws = new WebSocket(`ws://127.0.0.1:${mesh.port()}/ws`, { headers: { host: 'h1.local' } });
+  const first = await new Promise<string>((resolve, reject) => {
+    ws.once('message', (d) => resolve(d.toString()));
+    ws.once('error', reject);
+  });
+  ws.terminate();
+  assert.equal(first, 'wss client-a');
   // AUTO: ALPN picks HTTP/1.1 for the node:https upstream and h2 for the node:http2 one.
   assert.equal(await get('auto1.local'), '200 h1 client-a upstream.local');
   assert.equal(await get('auto1.local'), '200 h1 client-a upstream.local');
