@@ -1,5 +1,5 @@
-// `npm test`: makes sure etcd is there (installing Debian's etcd-server when it can), then runs every
-// compiled test file with Node's test runner and exits with its status.
+// `npm test`: makes sure the tools the tests drive are there (installing the Debian packages of the
+// missing ones when it runs as root), then runs every compiled test file with Node's test runner.
 import { spawnSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { delimiter, dirname, join, relative } from 'node:path';
@@ -22,14 +22,33 @@ function findEtcd(): string | undefined {
   return onPath('etcd') ?? ['/usr/bin/etcd', '/usr/local/bin/etcd'].find((p) => existsSync(p));
 }
 
-function installEtcd(): void {
-  const isRoot = process.getuid?.() === 0;
+/** Debian's python3 modules load only under /usr/bin/python3, not a python3 earlier on PATH. */
+function pythonHas(modules: string): boolean {
+  return existsSync('/usr/bin/python3') && spawnSync('/usr/bin/python3', ['-c', `import ${modules}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** What the tests run besides Node, and the Debian package that brings each. */
+const NEEDS: ReadonlyArray<{ what: string; pkg: string; present: () => boolean }> = [
+  { what: 'etcd', pkg: 'etcd-server', present: () => findEtcd() !== undefined },
+  { what: 'curl', pkg: 'curl', present: () => onPath('curl') !== undefined },
+  { what: 'openssl', pkg: 'openssl', present: () => onPath('openssl') !== undefined },
+  { what: 'nghttp', pkg: 'nghttp2-client', present: () => onPath('nghttp') !== undefined },
+  { what: 'kubectl', pkg: 'kubernetes-client', present: () => onPath('kubectl') !== undefined },
+  { what: 'python3 grpc', pkg: 'python3-grpcio', present: () => pythonHas('grpc') },
+  { what: 'python3 websockets', pkg: 'python3-websockets', present: () => pythonHas('websockets') },
+];
+
+/** Installs, as root with apt-get, the Debian packages of whatever is missing; one update, one install. */
+function installMissing(): void {
+  const missing = NEEDS.filter((n) => !n.present());
+  if (missing.length === 0) return;
   const aptGet = onPath('apt-get');
-  if (!isRoot || aptGet === undefined) return;
-  console.log('# etcd not found: installing Debian\'s etcd-server (apt-get update && apt-get install -y etcd-server)');
+  if (process.getuid?.() !== 0 || aptGet === undefined) return;
+  const pkgs = missing.map((n) => n.pkg);
+  console.log(`# installing Debian packages the tests need: ${pkgs.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   spawnSync(aptGet, ['update', '-qq'], { stdio: 'inherit', env });
-  spawnSync(aptGet, ['install', '-y', '-qq', 'etcd-server'], { stdio: 'inherit', env });
+  spawnSync(aptGet, ['install', '-y', '-qq', '--no-install-recommends', ...pkgs], { stdio: 'inherit', env });
 }
 
 function testFiles(dir: string): string[] {
@@ -45,17 +64,15 @@ function testFiles(dir: string): string[] {
   return out.sort();
 }
 
-let etcd = findEtcd();
-if (etcd === undefined) {
-  installEtcd();
-  etcd = findEtcd();
-}
-if (etcd === undefined) {
-  console.error('npm test needs an etcd server binary and could not install one.\n' +
-    'On Debian or Ubuntu run, as root:  apt-get update && apt-get install -y etcd-server\n' +
-    'or point SLUICE_ETCD_BIN at an etcd 3.4+ binary.');
+installMissing();
+const stillMissing = NEEDS.filter((n) => !n.present());
+if (stillMissing.length > 0) {
+  console.error(`npm test needs ${stillMissing.map((n) => n.what).join(', ')} and could not install them.\n` +
+    `On Debian or Ubuntu run, as root:  apt-get update && apt-get install -y ${stillMissing.map((n) => n.pkg).join(' ')}\n` +
+    '(or point SLUICE_ETCD_BIN at an etcd 3.4+ binary).');
   process.exit(1);
 }
+const etcd = findEtcd()!;
 
 const only = process.argv.slice(2);
 const files = testFiles(distTest).filter((f) => only.length === 0 || only.some((o) => f.includes(o)));
