@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { ProxyError } from '../errors.js';
 import { HeaderList } from '../protocols/header-list.js';
-import { connectionTokens, HOP_BY_HOP } from '../protocols/http1/hop-by-hop.js';
+import { connectionTokens, HOP_BY_HOP, removeConnectionNamed } from '../protocols/http1/hop-by-hop.js';
 import type { Peer } from '../upstream/peer.js';
 import type { RetryPolicy } from '../upstream/retry-policy.js';
 import type { ListenerContext } from './listener-context.js';
@@ -105,9 +105,7 @@ export class Session {
     // llhttp already refuses CL with TE, differing CLs, bad chunk sizes and obs-fold; these it lets by.
     if (hosts > 1) bad = 'more than one Host header';
     if (chunked && req.httpVersionMinor === 0) bad = 'Transfer-Encoding in an HTTP/1.0 request';
-    if (connection !== undefined) {
-      for (const token of connectionTokens(connection)) if (token !== 'close' && token !== 'keep-alive') removeName(out, token);
-    }
+    if (connection !== undefined) removeConnectionNamed(out, connectionTokens(connection));
     this.headers = new HeaderList(out);
     this.forwardedFor = forwardedFor;
     // RFC 9113 §8.3.1: :authority stands for Host (and wins when both are sent).
@@ -206,15 +204,6 @@ export function hostName(authority: string): string {
   return name.toLowerCase();
 }
 
-function removeName(raw: string[], name: string): void {
-  let w = 0;
-  for (let r = 0; r < raw.length; r += 2) {
-    if (raw[r] === name) continue;
-    raw[w++] = raw[r]!;
-    raw[w++] = raw[r + 1]!;
-  }
-  raw.length = w;
-}
 
 function hasName(raw: readonly string[], name: string): boolean {
   for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) return true;

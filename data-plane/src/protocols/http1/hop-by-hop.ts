@@ -25,3 +25,20 @@ export function connectionTokens(value: string): string[] {
   }
   return out;
 }
+
+/**
+ * Removes, in place, the headers that Connection tokens name (other than `close` and `keep-alive`)
+ * from a flat `[name, value, ...]` list with lowercase names.
+ */
+export function removeConnectionNamed(raw: string[], tokens: readonly string[]): void {
+  for (const token of tokens) {
+    if (token === 'close' || token === 'keep-alive') continue;
+    let w = 0;
+    for (let r = 0; r < raw.length; r += 2) {
+      if (raw[r] === token) continue;
+      raw[w++] = raw[r]!;
+      raw[w++] = raw[r + 1]!;
+    }
+    raw.length = w;
+  }
+}

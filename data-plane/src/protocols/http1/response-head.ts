@@ -1,7 +1,7 @@
 // Parses an upstream's HTTP/1.1 response head (status line and headers) strictly: anything that could
 // make the proxy and a client disagree on where the body ends is an error (RFC 9112 §6.3).
 import { HeaderList } from '../header-list.js';
-import { connectionTokens, HOP_BY_HOP } from './hop-by-hop.js';
+import { connectionTokens, HOP_BY_HOP, removeConnectionNamed } from './hop-by-hop.js';
 
 /** How the response body is delimited. */
 export type BodyFraming = 'none' | 'length' | 'chunked' | 'close';
@@ -70,9 +70,7 @@ export function parseResponseHead(text: string, requestMethod: string): HeadResu
   }
 
   let close = http10 ? !(connection?.includes('keep-alive') ?? false) : (connection?.includes('close') ?? false);
-  if (connection !== undefined) {
-    for (const token of connection) if (token !== 'close' && token !== 'keep-alive') removeAll(raw, token);
-  }
+  if (connection !== undefined) removeConnectionNamed(raw, connection);
   let framing: BodyFraming;
   if (requestMethod === 'HEAD' || status < 200 || status === 204 || status === 304) {
     framing = 'none';
@@ -98,12 +96,3 @@ export function parseResponseHead(text: string, requestMethod: string): HeadResu
   };
 }
 
-function removeAll(raw: string[], name: string): void {
-  let w = 0;
-  for (let r = 0; r < raw.length; r += 2) {
-    if (raw[r] === name) continue;
-    raw[w++] = raw[r]!;
-    raw[w++] = raw[r + 1]!;
-  }
-  raw.length = w;
-}
