@@ -1,4 +1,6 @@
-// The reference user input in ../shared/examples (beside the repo, in CI as here).
+// The reference user input beside the repo (in CI as here): ../shared/examples/mesh.yaml,
+// ../shared/examples/protocols.yaml and ../shared/examples/invalid.yaml. test/model and test/api apply
+// the first two unchanged and check that every document of invalid.yaml is refused.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
