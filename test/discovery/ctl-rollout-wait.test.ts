@@ -48,7 +48,10 @@ test('rollout --wait fails, naming the proxy and its error, when a proxy NACKs t
   });
   const printed = await runCtlRollout(client, { wait: false, timeoutMs: 0 });
   assert.match(printed, /1 at, 0 behind, 1 rejecting\n {2}wait-2 \(.+\) rejected revision \d+: SLUICE_APPLY_FAILED/);
-  await cp.api.apply([route('wait-bad', 'web', { priority: 3 })]); // fixed: later tests start clean
+  // Fixed: later tests start clean once both proxies run the fix (else wait-2's rejection of the
+  // old revision is still what the next test's rollout sees).
+  await cp.api.apply([route('wait-bad', 'web', { priority: 3 })]);
+  assert.match(await runCtlRollout(client, { wait: true, timeoutMs: 10_000, pollMs: 50 }), /2 at, 0 behind, 0 rejecting$/);
 });
 
 test('rollout --wait times out while a proxy has not answered', async () => {

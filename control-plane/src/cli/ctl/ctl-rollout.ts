@@ -34,12 +34,16 @@ export async function runCtlRollout(client: ApiClient, flags: RolloutFlags): Pro
   const revision = status.revision;
   const deadline = Date.now() + flags.timeoutMs;
   for (;;) {
-    if (status.rejecting > 0) {
-      throw new CtlError(`${status.rejecting} of ${status.proxies} proxies rejected revision ${revision}`, status.errors.map(toFieldError));
+    // A rejection of the awaited revision itself is final: fail at once. A rejection of an older
+    // revision may be what this one fixes (the proxy has not ACKed the fix yet): keep waiting.
+    const rejectedNow = status.errors.filter((e) => e.revision >= revision);
+    if (rejectedNow.length > 0) {
+      throw new CtlError(`${rejectedNow.length} of ${status.proxies} proxies rejected revision ${revision}`, rejectedNow.map(toFieldError));
     }
-    if (status.behind === 0) return formatRollout(status);
+    if (status.behind === 0 && status.rejecting === 0) return formatRollout(status);
     if (Date.now() >= deadline) {
-      throw new CtlError(`timed out after ${flags.timeoutMs} ms: ${status.at} of ${status.proxies} proxies at revision ${revision}, ${status.behind} behind`);
+      const still = status.rejecting > 0 ? `, ${status.rejecting} still rejecting an earlier revision` : '';
+      throw new CtlError(`timed out after ${flags.timeoutMs} ms: ${status.at} of ${status.proxies} proxies at revision ${revision}, ${status.behind} behind${still}`, status.errors.map(toFieldError));
     }
     await new Promise((r) => setTimeout(r, flags.pollMs ?? 250));
     status = (await client.call('GET', query(revision))) as Rollout;
