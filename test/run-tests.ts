@@ -30,6 +30,8 @@ function pythonHas(modules: string): boolean {
 /** What the tests run besides Node, and the Debian package that brings each. */
 const NEEDS: ReadonlyArray<{ what: string; pkg: string; present: () => boolean }> = [
   { what: 'etcd', pkg: 'etcd-server', present: () => findEtcd() !== undefined },
+  // Debian ships etcdctl apart from the server; the store tests compact and inspect with it.
+  { what: 'etcdctl', pkg: 'etcd-client', present: () => onPath('etcdctl') !== undefined },
   { what: 'curl', pkg: 'curl', present: () => onPath('curl') !== undefined },
   { what: 'openssl', pkg: 'openssl', present: () => onPath('openssl') !== undefined },
   { what: 'nghttp', pkg: 'nghttp2-client', present: () => onPath('nghttp') !== undefined },
