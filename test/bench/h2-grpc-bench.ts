@@ -5,7 +5,7 @@
 //
 //   npm run build && node dist/test/bench/h2-grpc-bench.js [--requests 50000] [--calls 20000]
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import { parseConfigText } from '../../data-plane/src/cli/load-proxy-config.js';
 import { MeshProxy } from '../../data-plane/src/mesh/mesh-proxy.js';
 import { SERVICE, startGrpcServer, type Msg } from '../data-plane/helpers/grpc-echo.js';
 import { readExample } from '../support/examples.js';
+import { writeNginxConf } from './nginx-config.js';
 
 const run = promisify(execFile);
 const { values } = parseArgs({ options: { requests: { type: 'string', default: '50000' }, calls: { type: 'string', default: '20000' }, serve: { type: 'string' } } });
@@ -53,21 +54,7 @@ async function waitForPort(port: number): Promise<void> {
 }
 
 function nginx(dir: string, name: string, body: string): ChildProcess {
-  const temp = join(dir, `${name}-tmp`);
-  mkdirSync(temp, { recursive: true });
-  const conf = join(dir, `${name}.conf`);
-  writeFileSync(conf, `worker_processes 1;
-daemon off;
-pid ${join(dir, `${name}.pid`)};
-error_log ${join(dir, `${name}.err`)} error;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 100000000;
-  client_body_temp_path ${temp}/b; proxy_temp_path ${temp}/p; fastcgi_temp_path ${temp}/f; uwsgi_temp_path ${temp}/u; scgi_temp_path ${temp}/s;
-  ${body}
-}
-`);
+  const conf = writeNginxConf(dir, name, body);
   return spawn('nginx', ['-c', conf, '-p', dir, '-e', join(dir, `${name}.err`)], { stdio: 'ignore' });
 }
 

@@ -4,7 +4,7 @@
 // core 0; wrk and the upstream share core 1 (PERFORMANCE.md's method).
 //   node dist/test/bench/proxy-bench.js [--rounds 5] [--duration 5]
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { freePort } from '../support/free-port.js';
 import { spawnGuarded, stopChild } from '../support/process-guard.js';
+import { writeNginxConf } from './nginx-config.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, duration: { type: 'string', default: '5' }, warmup: { type: 'string', default: '2' } } });
 const ROUNDS = Number(values.rounds);
@@ -58,22 +59,7 @@ async function waitForPort(port: number, path = '/small'): Promise<void> {
 }
 
 function nginxConf(name: string, port: number, body: string): string {
-  const conf = join(dir, `${name}.conf`);
-  const temp = join(dir, `${name}-tmp`);
-  mkdirSync(temp, { recursive: true });
-  writeFileSync(conf, `worker_processes 1;
-daemon off;
-pid ${join(dir, `${name}.pid`)};
-error_log ${join(dir, `${name}.err`)} error;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 100000000;
-  client_body_temp_path ${temp}/b; proxy_temp_path ${temp}/p; fastcgi_temp_path ${temp}/f; uwsgi_temp_path ${temp}/u; scgi_temp_path ${temp}/s;
-  ${body.replaceAll('PORT', String(port))}
-}
-`);
-  return conf;
+  return writeNginxConf(dir, name, body.replaceAll('PORT', String(port)));
 }
 
 async function startNginx(name: string, core: number, body: string): Promise<Contender> {
