@@ -3,7 +3,7 @@
 // in dependency order.
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { ApiServer, DEFAULT_MAX_BODY_BYTES, type ListenAddress } from './api/api-server.js';
+import { ApiServer, DEFAULT_MAX_BODY_BYTES, formatListenAddress, type ListenAddress } from './api/api-server.js';
 import type { ApiRoute } from './api/api-route.js';
 import { createLogger } from './logger.js';
 import { discoveryModule } from './discovery/discovery-module.js';
@@ -119,8 +119,7 @@ export class ControlPlane {
 
   /** `http://127.0.0.1:15080` */
   get apiUrl(): string {
-    const { host, port } = this.apiListenAddress;
-    return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    return `http://${formatListenAddress(this.apiListenAddress)}`;
   }
 
   get resourceCache(): ResourceCache {

@@ -57,7 +57,3 @@ export class ControlPlaneError extends Error {
     return { code: this.code, message: this.message, errors: this.errors };
   }
 }
-
-export function httpStatusOf(code: ErrorCode): number {
-  return HTTP_STATUS[code];
-}

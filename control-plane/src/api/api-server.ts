@@ -39,6 +39,11 @@ export interface ListenAddress {
   readonly port: number;
 }
 
+/** `host:port`, with IPv6 hosts in brackets (`[::1]:15080`). */
+export function formatListenAddress({ host, port }: ListenAddress): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 export class ApiServer {
   private readonly router: Router;
   private readonly auth: BearerAuth;

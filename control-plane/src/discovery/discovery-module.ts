@@ -1,6 +1,7 @@
 // Discovery as a part of the control plane: snapshots built from the cache, the gRPC server on
 // --discovery-listen with the admin token, and the rollout routes of the admin API.
 import type { ApiRoute } from '../api/api-route.js';
+import { formatListenAddress } from '../api/api-server.js';
 import type { ControlPlaneDeps, ControlPlaneModule, ControlPlaneModuleFactory } from '../control-plane.js';
 import { KINDS } from '../model/kinds.js';
 import { SnapshotBuilder } from '../snapshot/snapshot-builder.js';
@@ -54,13 +55,12 @@ export class DiscoveryModule implements ControlPlaneModule {
   }
 
   get address(): string {
-    const host = this.options.listen.host;
-    return `${host.includes(':') ? `[${host}]` : host}:${this.port}`;
+    return formatListenAddress({ host: this.options.listen.host, port: this.port });
   }
 
   async start(): Promise<void> {
     this.snapshots.start();
-    this.boundPort = await this.server.listen(`${this.options.listen.host.includes(':') ? `[${this.options.listen.host}]` : this.options.listen.host}:${this.options.listen.port}`);
+    this.boundPort = await this.server.listen(formatListenAddress(this.options.listen));
     this.deps.log.info({ discovery: this.address }, 'discovery gRPC listening');
   }
 
