@@ -1,0 +1,76 @@
+// One active health probe of one endpoint: an HTTP GET (healthy when the status is expected) or a TCP
+// connect. Shared by the proxy's ActiveHealthChecker and the control plane's leader-elected checker
+// (issue 7), so both judge an endpoint the same way.
+import * as http from 'node:http';
+import * as https from 'node:https';
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import type { ConnectionOptions } from 'node:tls';
+import type { HealthCheck } from '../../../../proto/gen/sluice/v1/cluster_pb.js';
+
+/** Envoy has no default timeout; one second keeps a hung endpoint from stalling its next probe. */
+export const DEFAULT_PROBE_TIMEOUT_MS = 1000;
+
+export interface ProbeResult {
+  healthy: boolean;
+  /** Why: `http 200`, `http 503`, `connect ECONNREFUSED`, `timeout after 1000ms`, `tcp connected`. */
+  reason: string;
+}
+
+/**
+ * Probes `address:port` once as `check` says. Never rejects: every failure is `{ healthy: false }`
+ * with a reason. With `tls`, the HTTP GET goes over HTTPS and the TCP check completes a handshake.
+ */
+export function probeEndpoint(address: string, port: number, check: HealthCheck, tls?: ConnectionOptions): Promise<ProbeResult> {
+  const timeoutMs = check.timeoutMs || DEFAULT_PROBE_TIMEOUT_MS;
+  return check.check.case === 'http' ? probeHttp(address, port, check.check.value.path || '/', check.check.value.host, check.check.value.expectedStatuses, timeoutMs, tls) : probeTcp(address, port, timeoutMs, tls);
+}
+
+/** Empty `expected` means 200-399, as the HttpHealthCheck message documents. */
+export function statusIsExpected(status: number, expected: readonly number[]): boolean {
+  return expected.length === 0 ? status >= 200 && status < 400 : expected.includes(status);
+}
+
+function probeHttp(address: string, port: number, path: string, host: string, expected: readonly number[], timeoutMs: number, tlsOptions: ConnectionOptions | undefined): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const finish = (result: ProbeResult): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      req.destroy();
+      resolve(result);
+    };
+    const hostHeader = host || (net.isIPv6(address) ? `[${address}]:${port}` : `${address}:${port}`);
+    // No agent: a probe must open its own connection, or a pooled socket could hide a dead listener.
+    const options: http.RequestOptions = { host: address, port, path, method: 'GET', agent: false, headers: { host: hostHeader, 'user-agent': 'sluice-health-check', connection: 'close' } };
+    const req = tlsOptions === undefined ? http.request(options) : https.request({ ...options, ...tlsOptions, servername: tlsOptions.servername ?? (net.isIP(address) ? undefined : address) });
+    const timer = setTimeout(() => finish({ healthy: false, reason: `timeout after ${timeoutMs}ms` }), timeoutMs);
+    req.on('response', (res) => {
+      const status = res.statusCode ?? 0;
+      res.resume();
+      finish({ healthy: statusIsExpected(status, expected), reason: `http ${status}` });
+    });
+    req.on('error', (err: NodeJS.ErrnoException) => finish({ healthy: false, reason: `connect ${err.code ?? err.message}` }));
+    req.end();
+  });
+}
+
+function probeTcp(address: string, port: number, timeoutMs: number, tlsOptions: ConnectionOptions | undefined): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const finish = (result: ProbeResult): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(result);
+    };
+    const socket =
+      tlsOptions === undefined
+        ? net.connect({ host: address, port }, () => finish({ healthy: true, reason: 'tcp connected' }))
+        : tls.connect({ ...tlsOptions, host: address, port, servername: tlsOptions.servername ?? (net.isIP(address) ? undefined : address) }, () => finish({ healthy: true, reason: 'tls connected' }));
+    const timer = setTimeout(() => finish({ healthy: false, reason: `timeout after ${timeoutMs}ms` }), timeoutMs);
+    socket.on('error', (err: NodeJS.ErrnoException) => finish({ healthy: false, reason: `connect ${err.code ?? err.message}` }));
+  });
+}
