@@ -1,0 +1,66 @@
+// The embedded store's election: one process is the whole control plane, so it always leads. It keeps
+// the LeaderElection contract (a fence, change events, step-down on a refused write) so the checker
+// runs the same code on both stores.
+import type { Fence } from '../health/fence.js';
+import { HEALTH_CHECKER_ELECTION_KEY, newReplicaId, sameFence, type LeaderElection } from '../health/leader-election.js';
+
+export class EmbeddedElection implements LeaderElection {
+  readonly id: string;
+  private readonly key: string;
+  private current: Fence | undefined;
+  private term = 0;
+  private readonly listeners = new Set<(fence: Fence | undefined) => void>();
+  private stopped = false;
+
+  constructor(options: { id?: string; key?: string } = {}) {
+    this.id = options.id ?? newReplicaId();
+    this.key = options.key ?? HEALTH_CHECKER_ELECTION_KEY;
+  }
+
+  get fence(): Fence | undefined {
+    return this.current;
+  }
+
+  start(): void {
+    if (this.stopped || this.current !== undefined) return;
+    this.win();
+  }
+
+  async verify(): Promise<boolean> {
+    return this.current !== undefined;
+  }
+
+  onChange(listener: (fence: Fence | undefined) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Nobody else can lead, so a refused write means a new term: step down, then win again. */
+  deposed(fence: Fence): void {
+    if (!sameFence(this.current, fence)) return;
+    this.current = undefined;
+    this.notify(undefined);
+    setImmediate(() => {
+      if (!this.stopped) this.win();
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.current === undefined) return;
+    this.current = undefined;
+    this.notify(undefined);
+  }
+
+  private win(): void {
+    // Terms count up like etcd create revisions, so an old term's fence never matches a new one.
+    this.term += 1;
+    this.current = Object.freeze({ key: this.key, createRevision: this.term });
+    this.notify(this.current);
+  }
+
+  private notify(fence: Fence | undefined): void {
+    for (const listener of [...this.listeners]) queueMicrotask(() => listener(fence));
+  }
+}

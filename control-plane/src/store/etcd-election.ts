@@ -1,0 +1,268 @@
+// A leader election on etcd, written here rather than taken from etcd3's Election helper: that one can
+// report a leader that no longer is one, and its close() leaves lease keepalives running (issue 7).
+//
+// Campaign: grant a lease, then one txn "create_revision(key) == 0 → put key = id with the lease". The
+// winner's fence is {key, create revision}. Leadership is checked by our own key, never by asking who
+// leads: a watch on the key and a poll step down the moment it is deleted or re-created, and the
+// keepalive loop steps down at once when a keepalive fails, is unanswered, or finds the lease expired,
+// always before the lease could have expired on the server. Followers campaign when the key is deleted
+// (watch), and every poll in case the watch missed it.
+import { ConstantBackoff, handleWhen, noop, retry } from 'cockatiel';
+import { CompareResult, CompareTarget, Etcd3, GRPCUnavailableError, type IKeyValue, type Watcher } from 'etcd3';
+import type { Logger } from 'pino';
+import type { Fence } from '../health/fence.js';
+import { DEFAULT_LEADER_LEASE_TTL_SECONDS, HEALTH_CHECKER_ELECTION_KEY, newReplicaId, sameFence, type LeaderElection } from '../health/leader-election.js';
+
+export interface EtcdElectionOptions {
+  readonly endpoints: readonly string[];
+  /** Default: host-pid-random. */
+  readonly id?: string;
+  /** Default HEALTH_CHECKER_ELECTION_KEY. */
+  readonly key?: string;
+  /** Default 5 (DEFAULT_LEADER_LEASE_TTL_SECONDS). */
+  readonly leaseTtlSeconds?: number;
+  /** How often a follower checks the key and a leader re-reads its own (default 1000). */
+  readonly pollMs?: number;
+  /** Deadline of each unary etcd call (default 1500, well under the TTL). */
+  readonly callTimeoutMs?: number;
+  readonly log?: Logger;
+}
+
+interface Term {
+  readonly fence: Fence;
+  readonly leaseId: string;
+  /** Local time before which the lease is certainly alive on the server (renewal sent + TTL). */
+  validUntil: number;
+  keepaliveTimer: NodeJS.Timeout | undefined;
+  endStream: () => void;
+}
+
+type KeepAliveResponse = { TTL: string };
+
+export class EtcdElection implements LeaderElection {
+  readonly id: string;
+  private readonly key: string;
+  private readonly keyBytes: Buffer;
+  private readonly ttlSeconds: number;
+  private readonly pollMs: number;
+  private readonly log: Logger | undefined;
+  private readonly client: Etcd3;
+  private readonly listeners = new Set<(fence: Fence | undefined) => void>();
+  private term: Term | undefined;
+  private watcher: Watcher | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private busy = false;
+  private started = false;
+  private stopped = false;
+
+  constructor(options: EtcdElectionOptions) {
+    this.id = options.id ?? newReplicaId();
+    this.key = options.key ?? HEALTH_CHECKER_ELECTION_KEY;
+    this.keyBytes = Buffer.from(this.key);
+    this.ttlSeconds = options.leaseTtlSeconds ?? DEFAULT_LEADER_LEASE_TTL_SECONDS;
+    if (!Number.isInteger(this.ttlSeconds) || this.ttlSeconds < 1) throw new RangeError(`leaseTtlSeconds must be a whole number of seconds >= 1, got ${this.ttlSeconds}`);
+    this.pollMs = options.pollMs ?? 1000;
+    this.log = options.log;
+    const callTimeoutMs = options.callTimeoutMs ?? 1500;
+    // An own connection (as etcd-store.ts configures its one): the election's fate must not depend on
+    // the resource watch, and closing it ends every keepalive.
+    this.client = new Etcd3({
+      hosts: [...options.endpoints],
+      defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + callTimeoutMs }),
+      grpcOptions: { 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 1000 },
+      faultHandling: {
+        host: () => noop,
+        global: retry(handleWhen((err) => err instanceof GRPCUnavailableError), { maxAttempts: Math.max(0, options.endpoints.length - 1), backoff: new ConstantBackoff(50) }),
+      },
+    });
+  }
+
+  get fence(): Fence | undefined {
+    const term = this.term;
+    return term !== undefined && Date.now() < term.validUntil ? term.fence : undefined;
+  }
+
+  start(): void {
+    if (this.started || this.stopped) return;
+    this.started = true;
+    this.watchKey();
+    this.pollTimer = setInterval(() => void this.tick(), this.pollMs);
+    void this.tick();
+  }
+
+  onChange(listener: (fence: Fence | undefined) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async verify(): Promise<boolean> {
+    const term = this.term;
+    if (term === undefined) return false;
+    let kv: IKeyValue | undefined;
+    try {
+      kv = (await this.client.kv.range({ key: this.keyBytes })).kvs[0];
+    } catch (err) {
+      // Unreachable etcd proves nothing either way; the keepalive loop steps down if it lasts.
+      this.log?.debug({ err }, 'could not read the election key');
+      return this.fence !== undefined && this.term === term;
+    }
+    if (this.term !== term) return false;
+    if (!this.holds(kv, term.fence)) {
+      this.stepDown(kv === undefined ? 'the election key is gone' : 'the election key belongs to another term');
+      return false;
+    }
+    return this.fence !== undefined;
+  }
+
+  deposed(fence: Fence): void {
+    if (sameFence(this.term?.fence, fence)) this.stepDown('a fenced write was refused');
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.pollTimer);
+    const term = this.term;
+    this.endTerm();
+    const watcher = this.watcher;
+    this.watcher = undefined;
+    await Promise.race([watcher?.cancel().catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);
+    if (term !== undefined) {
+      this.notify(undefined);
+      await this.revoke(term.leaseId);
+    }
+    this.client.close();
+  }
+
+  private holds(kv: IKeyValue | undefined, fence: Fence): boolean {
+    return kv !== undefined && kv.value.toString() === this.id && Number(kv.create_revision) === fence.createRevision;
+  }
+
+  /** One round: a leader re-reads its key; a follower campaigns when the key is free. */
+  private async tick(): Promise<void> {
+    if (this.busy || this.stopped) return;
+    this.busy = true;
+    try {
+      if (this.term !== undefined) await this.verify();
+      else await this.campaign();
+    } catch (err) {
+      this.log?.debug({ err }, 'election round failed; trying again');
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async campaign(): Promise<void> {
+    const existing = await this.client.kv.range({ key: this.keyBytes, count_only: true });
+    if (Number(existing.count) > 0 || this.stopped) return;
+    const grantedAt = Date.now();
+    const { ID: leaseId } = await this.client.leaseClient.leaseGrant({ TTL: this.ttlSeconds });
+    let won = false;
+    try {
+      const res = await this.client.kv.txn({
+        compare: [{ key: this.keyBytes, target: CompareTarget.Create, result: CompareResult.Equal, create_revision: 0 }],
+        success: [{ request_put: { key: this.keyBytes, value: Buffer.from(this.id), lease: leaseId } }],
+        failure: [],
+      });
+      won = res.succeeded && !this.stopped;
+      if (won) await this.lead({ key: this.key, createRevision: Number(res.header.revision) }, leaseId, grantedAt);
+    } finally {
+      // A lost race, a stop meanwhile, or a txn of unknown outcome: the lease must not outlive it.
+      if (!won) await this.revoke(leaseId);
+    }
+  }
+
+  private async lead(fence: Fence, leaseId: string, grantedAt: number): Promise<void> {
+    const stream = await this.client.leaseClient.leaseKeepAlive();
+    const term: Term = { fence, leaseId, validUntil: grantedAt + this.ttlSeconds * 1000, keepaliveTimer: undefined, endStream: () => stream.end() };
+    if (this.stopped) {
+      stream.end();
+      throw new Error('stopped while winning');
+    }
+    this.term = term;
+    let sentAt = 0;
+    let pending = false;
+    stream.on('data', (res: KeepAliveResponse) => {
+      if (this.term !== term) return;
+      if (Number(res.TTL) <= 0) return this.stepDown('the lease expired');
+      pending = false;
+      term.validUntil = sentAt + Number(res.TTL) * 1000;
+    });
+    stream.on('error', (err: unknown) => {
+      if (this.term === term) this.stepDown('the lease keepalive failed', err);
+    });
+    stream.on('end', () => {
+      if (this.term === term) this.stepDown('the lease keepalive stream ended');
+    });
+    // Three renewals per TTL, as etcd's Go client does; one unanswered for a third of the TTL is a
+    // failure, so the step-down always comes at least a third of the TTL before the lease can expire.
+    const keepalive = (): void => {
+      if (this.term !== term) return;
+      if (pending) return this.stepDown('a lease keepalive went unanswered');
+      pending = true;
+      sentAt = Date.now();
+      stream.write({ ID: leaseId });
+    };
+    term.keepaliveTimer = setInterval(keepalive, (this.ttlSeconds * 1000) / 3);
+    keepalive();
+    this.log?.info({ id: this.id, key: fence.key, createRevision: fence.createRevision }, 'elected leader of the health checks');
+    this.notify(fence);
+  }
+
+  private stepDown(reason: string, err?: unknown): void {
+    const term = this.term;
+    if (term === undefined) return;
+    this.endTerm();
+    this.log?.warn({ id: this.id, reason, err }, 'stepped down as leader of the health checks');
+    this.notify(undefined);
+    // If the key is still ours (a keepalive merely went unanswered), revoking frees it at once.
+    void this.revoke(term.leaseId);
+  }
+
+  private endTerm(): void {
+    const term = this.term;
+    if (term === undefined) return;
+    this.term = undefined;
+    clearInterval(term.keepaliveTimer);
+    try {
+      term.endStream();
+    } catch {
+      // The stream already failed.
+    }
+  }
+
+  private async revoke(leaseId: string): Promise<void> {
+    try {
+      await this.client.leaseClient.leaseRevoke({ ID: leaseId });
+    } catch (err) {
+      // Unreachable etcd: the lease expires by itself within its TTL.
+      this.log?.debug({ err, leaseId }, 'could not revoke the election lease');
+    }
+  }
+
+  /** Followers campaign as soon as the key is deleted; a leader steps down as soon as its key is not its own. */
+  private watchKey(): void {
+    if (this.stopped) return;
+    const watcher = this.client.watch().key(this.key).watcher();
+    this.watcher = watcher;
+    watcher.on('delete', () => {
+      if (this.term !== undefined) this.stepDown('the election key was deleted');
+      void this.tick();
+    });
+    watcher.on('put', (kv: IKeyValue) => {
+      const term = this.term;
+      if (term !== undefined && !this.holds(kv, term.fence)) this.stepDown('the election key belongs to another term');
+    });
+    // A canceled watch is replaced; meanwhile the poll covers for it.
+    watcher.on('error', () => {
+      if (this.watcher !== watcher) return;
+      this.watcher = undefined;
+      void watcher.cancel().catch(() => undefined);
+      setTimeout(() => this.watchKey(), this.pollMs).unref();
+    });
+  }
+
+  private notify(fence: Fence | undefined): void {
+    for (const listener of [...this.listeners]) queueMicrotask(() => listener(fence));
+  }
+}
