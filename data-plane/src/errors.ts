@@ -35,6 +35,8 @@ export const ProxyErrorCode = {
   FaultInjected: 'SLUICE_PROXY_FAULT_INJECTED',
   /** A hook or filter threw (500). */
   Internal: 'SLUICE_PROXY_INTERNAL',
+  /** A cluster's circuit breaker refused the request; `x-sluice-overloaded` names the limit (503). */
+  Overloaded: 'SLUICE_PROXY_OVERLOADED',
 } as const;
 export type ProxyErrorCode = (typeof ProxyErrorCode)[keyof typeof ProxyErrorCode];
 
@@ -66,6 +68,7 @@ const CODE_INFO: Readonly<Record<ProxyErrorCode, CodeInfo>> = {
   SLUICE_PROXY_RATE_LIMITED: { status: 429, source: 'downstream', retryable: false, cause: 'rate-limited' },
   SLUICE_PROXY_FAULT_INJECTED: { status: 503, source: 'internal', retryable: false, cause: 'fault-injected' },
   SLUICE_PROXY_INTERNAL: { status: 500, source: 'internal', retryable: false, cause: 'internal' },
+  SLUICE_PROXY_OVERLOADED: { status: 503, source: 'internal', retryable: false, cause: 'overloaded' },
 };
 
 export class ProxyError extends Error {
@@ -75,8 +78,10 @@ export class ProxyError extends Error {
   retryable: boolean;
   /** The HTTP status answered downstream when this error ends the request. */
   status: number;
+  /** Overloaded only: the circuit-breaker limit that refused the request (`max_requests`). */
+  readonly limit: string | undefined;
 
-  constructor(code: ProxyErrorCode, message: string, options: { cause?: unknown; retryable?: boolean; status?: number } = {}) {
+  constructor(code: ProxyErrorCode, message: string, options: { cause?: unknown; retryable?: boolean; status?: number; limit?: string } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ProxyError';
     const info = CODE_INFO[code];
@@ -84,6 +89,7 @@ export class ProxyError extends Error {
     this.source = info.source;
     this.retryable = options.retryable ?? info.retryable;
     this.status = options.status ?? info.status;
+    this.limit = options.limit;
   }
 
   /** The short cause named in the `x-sluice-error` header (`connect-timeout`). */

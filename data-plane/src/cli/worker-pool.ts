@@ -91,7 +91,7 @@ export class WorkerPool {
 
   private fork(): void {
     this.lastForkMs = Date.now();
-    const worker = cluster.fork({ ...this.env, SLUICE_PROXY_WORKER: '1' });
+    const worker = cluster.fork({ ...this.env, SLUICE_PROXY_WORKER: '1', SLUICE_PROXY_WORKERS: String(this.size) });
     this.workers.add(worker);
     worker.on('message', (m: unknown) => {
       if (!isFromWorker(m)) return;

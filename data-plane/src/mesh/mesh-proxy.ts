@@ -16,6 +16,7 @@ import type { CompiledRoute } from '../routing/compiled-route.js';
 import { buildSnapshot, type Snapshot } from '../snapshot/snapshot.js';
 import type { ClusterState } from '../snapshot/cluster-state.js';
 import type { Peer } from '../upstream/peer.js';
+import { CircuitBreaker } from '../upstream/circuit-breaker.js';
 import type { UpstreamRequest } from '../upstream/upstream-client.js';
 import { performance } from 'node:perf_hooks';
 import { ProxyMetrics } from '../metrics/proxy-metrics.js';
@@ -51,12 +52,14 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
   private current: Snapshot | undefined;
   private readonly filters: FilterRegistry;
   private applying: Promise<unknown> = Promise.resolve();
+  /** Circuit breakers by cluster name, for the life of the process: counters survive updates (issue 7). */
+  private readonly breakers = new Map<string, CircuitBreaker>();
 
   constructor(private readonly options: MeshProxyOptions = {}) {
     this.filters = options.filters ?? new FilterRegistry();
     this.engine = new HttpProxy(this);
     this.listeners = new ListenerManager(this.engine, options.server, options.warn);
-    this.metrics = new ProxyMetrics({ clusters: () => this.current?.clusters.values() ?? [], downstreamConnections: () => this.listeners.connectionCount() });
+    this.metrics = new ProxyMetrics({ clusters: () => this.current?.clusters.values() ?? [], downstreamConnections: () => this.listeners.connectionCount(), breakers: () => this.breakers.values() });
   }
 
   get snapshot(): Snapshot | undefined {
@@ -83,6 +86,7 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
     if (!invalid.empty) return { ok: false, errors: invalid.list };
     const built = buildSnapshot(set, this.current, this.filters);
     if (!built.ok) return built;
+    this.refreshBreakers(built.snapshot);
     const previous = this.current;
     this.current = built.snapshot;
     // Pool counters of endpoints leaving the configuration stay in their cluster's metrics.
@@ -95,6 +99,21 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
     const bindErrors = await this.listeners.apply(built.snapshot.listeners, (name) => set.get('Certificate', name));
     if (bindErrors.length > 0) return { ok: false, errors: bindErrors };
     return { ok: true, version: built.snapshot.version };
+  }
+
+  /** New limits for every cluster's breaker, and every pool counts its connections against it. */
+  private refreshBreakers(snapshot: Snapshot): void {
+    for (const cluster of snapshot.clusters.values()) {
+      let breaker = this.breakers.get(cluster.name);
+      if (breaker === undefined) this.breakers.set(cluster.name, (breaker = new CircuitBreaker(cluster.name)));
+      breaker.configure(cluster.cluster.circuitBreakers);
+      for (const peer of cluster.peers) peer.pool.connectionGate = breaker;
+    }
+  }
+
+  /** Circuit breakers (HttpProxy asks once per proxied request). */
+  circuitBreaker(_session: Session, ctx: MeshCtx): CircuitBreaker | undefined {
+    return ctx.cluster === undefined ? undefined : this.breakers.get(ctx.cluster.name);
   }
 
   /** Stops every listener (draining) and closes upstream pools. */

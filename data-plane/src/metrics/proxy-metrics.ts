@@ -9,6 +9,7 @@ import type { Session } from '../proxy/session.js';
 import type { CompiledRoute } from '../routing/compiled-route.js';
 import type { ClusterState } from '../snapshot/cluster-state.js';
 import type { Peer } from '../upstream/peer.js';
+import type { CircuitBreaker } from '../upstream/circuit-breaker.js';
 import { CollectedMetric, type MetricValue } from './collected-metric.js';
 import { RequestSeries, RouteSeries, STATUS_CLASSES } from './request-series.js';
 
@@ -18,6 +19,8 @@ export interface MetricsSource {
   clusters(): Iterable<ClusterState>;
   /** Open downstream connections over every listener. */
   downstreamConnections(): Promise<number>;
+  /** Every cluster's circuit breaker (issue 7). */
+  breakers?(): Iterable<CircuitBreaker>;
 }
 
 /** Per-endpoint request counts, for /clusters. */
@@ -57,6 +60,18 @@ export class ProxyMetrics {
     new CollectedMetric('sluice_proxy_downstream_connections_active', 'Open client connections over every listener.', 'gauge', async () => [{ labels: {}, value: await this.source.downstreamConnections() }], r);
     new CollectedMetric('sluice_proxy_upstream_connections_total', 'Upstream connections by cluster: new (opened) and reused (taken from the pool).', 'counter', () => this.poolValues(), r);
     new CollectedMetric('sluice_proxy_upstream_connect_failures_total', 'Upstream connect attempts that failed or timed out, by cluster.', 'counter', () => this.connectFailureValues(), r);
+    const breakers = (): CircuitBreaker[] => [...(this.source.breakers?.() ?? [])];
+    new CollectedMetric('sluice_proxy_circuit_breaker_trips_total', 'Requests and connections refused by a circuit breaker, by cluster and limit.', 'counter', () =>
+      breakers().flatMap((b) => (['max_connections', 'max_pending_requests', 'max_requests'] as const).map((limit) => ({ labels: { cluster: b.cluster, limit }, value: b.trips[limit] }))), r);
+    new CollectedMetric('sluice_proxy_retries_refused_total', 'Retries refused by max_retries or the retry budget (the failure went to the client), by cluster.', 'counter', () =>
+      breakers().flatMap((b) => (['max_retries', 'retry_budget'] as const).map((limit) => ({ labels: { cluster: b.cluster, limit }, value: b.trips[limit] }))), r);
+    new CollectedMetric('sluice_proxy_circuit_breaker_in_use', 'What the circuit breakers count now, by cluster and resource (connections, pending, requests, retries).', 'gauge', () =>
+      breakers().flatMap((b) => [
+        { labels: { cluster: b.cluster, resource: 'connections' }, value: b.connections },
+        { labels: { cluster: b.cluster, resource: 'pending' }, value: b.pending },
+        { labels: { cluster: b.cluster, resource: 'requests' }, value: b.requests },
+        { labels: { cluster: b.cluster, resource: 'retries' }, value: b.retries },
+      ]), r);
   }
 
   /** Records one finished request (from the `logging` phase). `upstreamSeconds` < 0: no upstream answered. */

@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { ProxyError, ProxyErrorCode, toProxyError } from '../errors.js';
 import { HeaderList } from '../protocols/header-list.js';
 import { grpcTimeoutMs, isGrpc, respondGrpcError } from '../protocols/grpc.js';
+import { overloadedError, type CircuitBreaker } from '../upstream/circuit-breaker.js';
 import type { Peer } from '../upstream/peer.js';
 import type { UpstreamConnection, UpstreamRequest } from '../upstream/upstream-client.js';
 import type { ListenerContext } from './listener-context.js';
@@ -21,8 +22,19 @@ function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown } | undefined)?.then === 'function';
 }
 
+/** An application whose upstreams have circuit breakers (the mesh: one per cluster). */
+export interface CircuitBreakerSource<CTX> {
+  /**
+   * The circuit breaker of the upstream this request goes to, asked once after `requestFilter`
+   * when the request is to be proxied; undefined: no limits. The engine holds a request slot for the
+   * whole proxying, a pending slot while it waits for a connection or stream, and a retry slot from
+   * deciding on a retry until that try ends; each goes back exactly once on every path.
+   */
+  circuitBreaker?(session: Session, ctx: CTX): CircuitBreaker | undefined;
+}
+
 export class HttpProxy<CTX = unknown> {
-  constructor(readonly app: ProxyHttp<CTX>) {}
+  constructor(readonly app: ProxyHttp<CTX> & CircuitBreakerSource<CTX>) {}
 
   /** Serves one request from a node:http server (see createProxyServer). */
   handle(req: IncomingMessage, res: ServerResponse, listener: ListenerContext, expectContinue = false): void {
@@ -64,8 +76,20 @@ export class HttpProxy<CTX = unknown> {
     }
   }
 
-  /** Tries upstreams until one answers; returns the error that ended the request, if any. */
+  /** Proxies within the upstream's circuit breaker, if it has one. */
   private async proxy(session: Session, ctx: CTX): Promise<ProxyError | undefined> {
+    const breaker = this.app.circuitBreaker?.(session, ctx);
+    if (breaker === undefined) return this.tryUpstreams(session, ctx, undefined);
+    if (!breaker.tryRequest()) return overloadedError(`cluster "${breaker.cluster}"`, 'max_requests');
+    try {
+      return await this.tryUpstreams(session, ctx, breaker);
+    } finally {
+      breaker.endRequest();
+    }
+  }
+
+  /** Tries upstreams until one answers; returns the error that ended the request, if any. */
+  private async tryUpstreams(session: Session, ctx: CTX, breaker: CircuitBreaker | undefined): Promise<ProxyError | undefined> {
     const app = this.app;
     const policy = session.retryPolicy;
     let deadline = session.timeoutMs > 0 ? session.startMs + session.timeoutMs : Infinity;
@@ -78,54 +102,87 @@ export class HttpProxy<CTX = unknown> {
       if (!session.res.writableFinished) current?.abort(new ProxyError(ProxyErrorCode.DownstreamReset, 'client closed the connection'));
     };
     session.res.once('close', onClose);
-    for (;;) {
-      let p = app.upstreamPeer(session, ctx);
-      const peer: Peer = isPromise(p) ? await p : p;
-      session.triedPeers.push(peer);
-      let error: ProxyError;
-      let conn: UpstreamConnection | undefined;
-      const got = peer.pool.acquire();
-      if (isPromise(got)) {
+    // A retry holds a slot of the breaker's retry limit (or budget) from the decision until its try ends.
+    let retrySlot = false;
+    const releaseRetry = (): void => {
+      if (retrySlot) {
+        retrySlot = false;
+        breaker!.endRetry();
+      }
+    };
+    const claimRetry = (): boolean => {
+      releaseRetry();
+      retrySlot = breaker!.tryRetry();
+      return retrySlot;
+    };
+    try {
+      for (;;) {
+        let p = app.upstreamPeer(session, ctx);
+        const peer: Peer = isPromise(p) ? await p : p;
+        session.triedPeers.push(peer);
+        let error: ProxyError;
+        let conn: UpstreamConnection | undefined;
+        const pool = peer.pool;
+        // Waiting for a connection or stream takes a pending slot; none left: refuse before connecting.
+        let pending = false;
+        if (breaker !== undefined && pool.readyNow?.() === false) {
+          if (!breaker.tryPending()) return overloadedError(`cluster "${breaker.cluster}"`, 'max_pending_requests');
+          pending = true;
+        }
+        let got: UpstreamConnection | Promise<UpstreamConnection> | undefined;
         try {
-          conn = await got;
+          got = pool.acquire();
+          if (isPromise(got)) got = await got;
+          conn = got;
         } catch (err) {
           error = toProxyError(err);
-          if (app.failToConnect !== undefined) error = app.failToConnect(session, peer, error, ctx);
+        } finally {
+          if (pending) breaker!.endPending();
         }
-      } else {
-        conn = got;
-      }
-      if (conn !== undefined) {
-        if (session.res.destroyed) {
-          conn.abort();
-          return new ProxyError(ProxyErrorCode.DownstreamReset, 'client closed the connection');
+        if (conn === undefined) {
+          releaseRetry();
+          // A breaker's refusal is the proxy's own answer, not the endpoint's failure.
+          if (error!.code === ProxyErrorCode.Overloaded) return error!;
+          if (app.failToConnect !== undefined) error = app.failToConnect(session, peer, error!, ctx);
         }
-        const request = this.upstreamRequest(session);
-        if (app.upstreamRequestFilter !== undefined) app.upstreamRequestFilter(session, request, ctx);
-        const mayRetry = policy !== undefined && session.attempt < policy.attempts && IDEMPOTENT.has(session.method) && !session.bodyStarted;
-        const perTry = policy !== undefined && policy.perTryTimeoutMs > 0 ? policy.perTryTimeoutMs : Infinity;
-        current = new UpstreamTry(app, session, ctx, conn, mayRetry);
-        peer.inflight++;
-        const outcome = await current.run(request, Math.min(perTry, deadline - performance.now()));
-        peer.inflight--;
-        if (outcome === undefined) return undefined;
-        if (outcome !== 'retry') {
-          error = outcome;
-          if (error.code === ProxyErrorCode.DownstreamReset || session.responseStarted || error.source !== 'upstream') return error;
-          if (app.errorWhileProxy !== undefined) error = app.errorWhileProxy(session, peer, error, ctx);
-          // A pooled connection the upstream closed while idle fails at once: one free retry.
-          if (!staleRetryUsed && conn.reuseCount > 0 && !current.gotResponse && error.code === ProxyErrorCode.UpstreamReset && this.safeToRetry(session, error)) {
-            staleRetryUsed = true;
-            continue;
+        if (conn !== undefined) {
+          if (session.res.destroyed) {
+            conn.abort();
+            return new ProxyError(ProxyErrorCode.DownstreamReset, 'client closed the connection');
           }
-          if (!this.shouldRetry(session, error, deadline)) return error;
+          const request = this.upstreamRequest(session);
+          if (app.upstreamRequestFilter !== undefined) app.upstreamRequestFilter(session, request, ctx);
+          const mayRetry = policy !== undefined && session.attempt < policy.attempts && IDEMPOTENT.has(session.method) && !session.bodyStarted;
+          const perTry = policy !== undefined && policy.perTryTimeoutMs > 0 ? policy.perTryTimeoutMs : Infinity;
+          current = new UpstreamTry(app, session, ctx, conn, mayRetry, breaker === undefined ? undefined : claimRetry);
+          peer.inflight++;
+          const outcome = await current.run(request, Math.min(perTry, deadline - performance.now()));
+          peer.inflight--;
+          if (outcome === undefined) return undefined;
+          // 'retry': the try already claimed the next retry's slot (claimRetry).
+          if (outcome !== 'retry') {
+            releaseRetry();
+            error = outcome;
+            if (error.code === ProxyErrorCode.DownstreamReset || session.responseStarted || error.source !== 'upstream') return error;
+            if (app.errorWhileProxy !== undefined) error = app.errorWhileProxy(session, peer, error, ctx);
+            // A pooled connection the upstream closed while idle fails at once: one free retry.
+            if (!staleRetryUsed && conn.reuseCount > 0 && !current.gotResponse && error.code === ProxyErrorCode.UpstreamReset && this.safeToRetry(session, error)) {
+              staleRetryUsed = true;
+              continue;
+            }
+            if (!this.shouldRetry(session, error, deadline)) return error;
+            // Refused by max_retries or the retry budget: the client gets the failure itself.
+            if (breaker !== undefined && !claimRetry()) return error;
+          }
+        } else if (!this.shouldRetry(session, error!, deadline) || (breaker !== undefined && !claimRetry())) {
+          return error!;
         }
-      } else if (!this.shouldRetry(session, error!, deadline)) {
-        return error!;
+        session.attempt++;
+        const delay = policy?.backoffMs(session.attempt) ?? 0;
+        if (delay > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(delay, Math.max(0, deadline - performance.now()))));
       }
-      session.attempt++;
-      const delay = policy?.backoffMs(session.attempt) ?? 0;
-      if (delay > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(delay, Math.max(0, deadline - performance.now()))));
+    } finally {
+      releaseRetry();
     }
   }
 
@@ -182,6 +239,8 @@ export class HttpProxy<CTX = unknown> {
       }
     }
     if (session.responseStarted) return;
+    // Like Envoy's x-envoy-overloaded, naming the limit; gRPC answers carry it too.
+    if (error.limit !== undefined) session.res.setHeader('x-sluice-overloaded', error.limit);
     // gRPC clients read grpc-status, not the HTTP status: answer 200 with the status in trailers.
     if (isGrpc(session)) respondGrpcError(session, error);
     else session.respond(error.status, errorBody(error), ['x-sluice-error', error.causeName]);

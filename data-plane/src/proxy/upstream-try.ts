@@ -30,6 +30,11 @@ export class UpstreamTry<CTX> implements ExchangeHandler {
     private readonly conn: UpstreamConnection,
     /** True when a covered status will be retried instead of passed on. */
     private readonly retryStatus: boolean,
+    /**
+     * Circuit breakers: takes the slot of the retry a covered status asks for; false (max_retries or
+     * the retry budget refused it) passes the response on instead. Undefined: no limit.
+     */
+    private readonly claimRetry: (() => boolean) | undefined = undefined,
   ) {}
 
   run(request: UpstreamRequest, timeoutMs: number): Promise<TryOutcome> {
@@ -58,7 +63,7 @@ export class UpstreamTry<CTX> implements ExchangeHandler {
   onResponseHead(head: ResponseHead): void {
     this.gotResponse = true;
     this.clearTimer();
-    if (this.retryStatus && this.session.retryPolicy?.coversStatus(head.status)) {
+    if (this.retryStatus && this.session.retryPolicy?.coversStatus(head.status) && (this.claimRetry === undefined || this.claimRetry())) {
       this.conn.abort();
       this.settle('retry');
       return;

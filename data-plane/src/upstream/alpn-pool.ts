@@ -4,6 +4,7 @@
 import { isIP } from 'node:net';
 import { connect, type ConnectionOptions } from 'node:tls';
 import { ProxyError, ProxyErrorCode } from '../errors.js';
+import type { ConnectionGate } from './circuit-breaker.js';
 import { ConnectionPool, type PoolOptions, type PoolStats } from './connection-pool.js';
 import { Http2SessionPool } from './http2-session-pool.js';
 import type { UpstreamConnection, UpstreamPool } from './upstream-client.js';
@@ -18,6 +19,21 @@ export class AlpnPool implements UpstreamPool {
 
   /** The protocol the endpoint chose ('h2' or 'http/1.1'), once known. */
   protocol: string | undefined;
+  private gate: ConnectionGate | undefined;
+
+  /** Circuit breakers: handed to the pool the probe chooses (the probe itself is not counted). */
+  get connectionGate(): ConnectionGate | undefined {
+    return this.gate;
+  }
+
+  set connectionGate(gate: ConnectionGate | undefined) {
+    this.gate = gate;
+    if (this.chosen !== undefined) this.chosen.connectionGate = gate;
+  }
+
+  readyNow(): boolean {
+    return this.chosen?.readyNow?.() ?? false;
+  }
 
   get stats(): PoolStats {
     return this.chosen?.stats ?? this.own;
@@ -58,6 +74,7 @@ export class AlpnPool implements UpstreamPool {
         socket.end();
         const pool: UpstreamPool = this.protocol === 'h2' ? new Http2SessionPool(this.host, this.port, { ...this.options, tls: this.tls }) : new ConnectionPool(this.host, this.port, this.options, this.tls);
         if (this.closed) pool.close();
+        pool.connectionGate = this.gate;
         this.chosen = pool;
         resolve(pool);
       });

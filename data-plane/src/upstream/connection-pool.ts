@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { ProxyError, ProxyErrorCode } from '../errors.js';
+import { overloadedError, type ConnectionGate } from './circuit-breaker.js';
 import { Http1Connection, type ConnectionOwner } from './http1-connection.js';
 import { takeReadBuffer, type ReadBuffer } from './read-buffer-pool.js';
 
@@ -42,6 +43,8 @@ export class ConnectionPool implements ConnectionOwner {
   private sweepTimer: NodeJS.Timeout | undefined;
   private closed = false;
   readonly stats: PoolStats = { created: 0, reused: 0, connectFailures: 0, idle: 0, active: 0 };
+  /** Circuit breakers: counts every connection from connect to close (set once, before use). */
+  connectionGate: ConnectionGate | undefined;
 
   /** `tls`: connect over TLS (SNI defaults to the host when it is a name, not an address). */
   constructor(readonly host: string, readonly port: number, readonly options: PoolOptions = DEFAULT_POOL_OPTIONS, private readonly tls?: ConnectionOptions) {}
@@ -61,7 +64,13 @@ export class ConnectionPool implements ConnectionOwner {
       this.stats.reused++;
       return conn;
     }
+    const gate = this.connectionGate;
+    if (gate !== undefined && !gate.tryConnect()) return Promise.reject(overloadedError(`endpoint ${this.host}:${this.port}`, 'max_connections'));
     return this.connect();
+  }
+
+  readyNow(): boolean {
+    return this.idle.length > 0;
   }
 
   /** Called by a connection whose exchange finished cleanly. */
@@ -79,6 +88,8 @@ export class ConnectionPool implements ConnectionOwner {
 
   /** Called by a connection that closed. */
   forget(conn: Http1Connection): void {
+    // Called once per connection (Http1Connection.destroy is idempotent).
+    this.connectionGate?.connectionClosed();
     this.active.delete(conn);
     const i = this.idle.indexOf(conn);
     if (i >= 0) this.idle.splice(i, 1);
@@ -115,11 +126,13 @@ export class ConnectionPool implements ConnectionOwner {
           : connectTls({ ...tls, ...target, ALPNProtocols: ['http/1.1'], ...(tls.servername === undefined && isIP(this.host) === 0 ? { servername: this.host } : {}) });
       const timer = setTimeout(() => {
         socket.destroy();
+        this.connectionGate?.connectionClosed();
         this.stats.connectFailures++;
         reject(new ProxyError(ProxyErrorCode.ConnectTimeout, `connect to ${this.host}:${this.port} timed out after ${this.options.connectTimeoutMs} ms`));
       }, this.options.connectTimeoutMs);
       const onError = (err: NodeJS.ErrnoException): void => {
         clearTimeout(timer);
+        this.connectionGate?.connectionClosed();
         this.stats.connectFailures++;
         reject(new ProxyError(ProxyErrorCode.ConnectFailure, `connect to ${this.host}:${this.port} failed: ${err.code ?? err.message}`, { cause: err }));
       };

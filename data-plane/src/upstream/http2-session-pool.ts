@@ -6,6 +6,7 @@ import { connect, type ClientHttp2Session } from 'node:http2';
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { ProxyError, ProxyErrorCode } from '../errors.js';
+import { overloadedError, type ConnectionGate } from './circuit-breaker.js';
 import type { PoolOptions, PoolStats } from './connection-pool.js';
 import { Http2Stream, type Http2StreamOwner } from './http2-stream.js';
 import type { UpstreamConnection, UpstreamPool } from './upstream-client.js';
@@ -38,14 +39,24 @@ export class Http2SessionPool implements UpstreamPool {
   private connecting: Promise<Entry> | undefined;
   private closed = false;
   readonly stats: PoolStats = { created: 0, reused: 0, connectFailures: 0, idle: 0, active: 0 };
+  /** Circuit breakers: counts every session from connect to close (set once, before use). */
+  connectionGate: ConnectionGate | undefined;
 
   constructor(readonly host: string, readonly port: number, readonly options: Http2PoolOptions) {}
+
+  readyNow(): boolean {
+    return this.available() !== undefined;
+  }
 
   acquire(): UpstreamConnection | Promise<UpstreamConnection> {
     const ready = this.available();
     if (ready !== undefined) return this.take(ready);
     // Requests that arrive while a session is being opened share it, up to its limit.
-    this.connecting ??= this.connect().finally(() => (this.connecting = undefined));
+    if (this.connecting === undefined) {
+      const gate = this.connectionGate;
+      if (gate !== undefined && !gate.tryConnect()) return Promise.reject(overloadedError(`endpoint ${this.host}:${this.port}`, 'max_connections'));
+      this.connecting = this.connect().finally(() => (this.connecting = undefined));
+    }
     return this.connecting.then((e) => this.take(this.available() ?? e));
   }
 
@@ -94,11 +105,13 @@ export class Http2SessionPool implements UpstreamPool {
       const session = connect(authority, tls ? { ...tls, ...sni, ALPNProtocols: ['h2'] } : {});
       const timer = setTimeout(() => {
         session.destroy();
+        this.connectionGate?.connectionClosed();
         this.stats.connectFailures++;
         reject(new ProxyError(ProxyErrorCode.ConnectTimeout, `HTTP/2 connect to ${this.host}:${this.port} timed out after ${this.options.connectTimeoutMs} ms`));
       }, this.options.connectTimeoutMs);
       const onError = (err: NodeJS.ErrnoException): void => {
         clearTimeout(timer);
+        this.connectionGate?.connectionClosed();
         this.stats.connectFailures++;
         reject(new ProxyError(ProxyErrorCode.ConnectFailure, `HTTP/2 connect to ${this.host}:${this.port} failed: ${err.code ?? err.message}`, { cause: err }));
       };
@@ -112,6 +125,7 @@ export class Http2SessionPool implements UpstreamPool {
         this.entries.push(e);
         session.on('goaway', () => (e.draining = true));
         session.on('close', () => {
+          this.connectionGate?.connectionClosed();
           const i = this.entries.indexOf(e);
           if (i >= 0) this.entries.splice(i, 1);
         });

@@ -3,6 +3,7 @@
 import type { ProxyError } from '../errors.js';
 import type { HeaderList } from '../protocols/header-list.js';
 import type { ResponseHead } from '../protocols/http1/response-head.js';
+import type { ConnectionGate } from './circuit-breaker.js';
 import type { PoolStats } from './connection-pool.js';
 import type { BufferLease } from './read-buffer-pool.js';
 
@@ -59,6 +60,10 @@ export interface UpstreamPool {
   readonly stats: PoolStats;
   /** A ready connection or stream right away, or a promise of one. Rejects with a ProxyError. */
   acquire(): UpstreamConnection | Promise<UpstreamConnection>;
+  /** The cluster's connection limit (circuit breakers), asked before each connection opens. */
+  connectionGate?: ConnectionGate | undefined;
+  /** Whether `acquire` would answer at once (an idle connection or a free stream), without waiting. */
+  readyNow?(): boolean;
   getStats(): PoolStats;
   /** Closes idle connections now and busy ones when their exchanges end. */
   close(): void;
