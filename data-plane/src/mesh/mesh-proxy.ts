@@ -14,7 +14,8 @@ import type { Session } from '../proxy/session.js';
 import type { ResponseHead } from '../protocols/http1/response-head.js';
 import type { CompiledRoute } from '../routing/compiled-route.js';
 import { buildSnapshot, type Snapshot } from '../snapshot/snapshot.js';
-import type { ClusterState } from '../snapshot/cluster-state.js';
+import type { ClusterContext, ClusterState } from '../snapshot/cluster-state.js';
+import { Health } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
 import type { Peer } from '../upstream/peer.js';
 import { CircuitBreaker } from '../upstream/circuit-breaker.js';
 import type { UpstreamRequest } from '../upstream/upstream-client.js';
@@ -43,6 +44,8 @@ export interface MeshProxyOptions {
   readonly warn?: (message: string) => void;
   /** Called once per request after it ends (access logs); `ctx` is undefined when no configuration was loaded yet. */
   readonly onRequest?: (session: Session, error: ProxyError | undefined, ctx: MeshCtx | undefined) => void;
+  /** The proxy's zone (--zone): each cluster prefers its endpoints in it (selectPeers). */
+  readonly localZone?: string;
 }
 
 export class MeshProxy implements ProxyHttp<MeshCtx> {
@@ -54,12 +57,33 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
   private applying: Promise<unknown> = Promise.resolve();
   /** Circuit breakers by cluster name, for the life of the process: counters survive updates (issue 7). */
   private readonly breakers = new Map<string, CircuitBreaker>();
+  /** The active health checks' verdicts by `cluster\0address:port`: every snapshot built later keeps them. */
+  private readonly activeHealth = new Map<string, { readonly health: Health; readonly reason: string }>();
+  private readonly clusterContext: ClusterContext;
 
   constructor(private readonly options: MeshProxyOptions = {}) {
     this.filters = options.filters ?? new FilterRegistry();
     this.engine = new HttpProxy(this);
     this.listeners = new ListenerManager(this.engine, options.server, options.warn);
     this.metrics = new ProxyMetrics({ clusters: () => this.current?.clusters.values() ?? [], downstreamConnections: () => this.listeners.connectionCount(), breakers: () => this.breakers.values() });
+    this.clusterContext = {
+      localZone: options.localZone ?? '',
+      activeHealth: (cluster, key) => this.activeHealth.get(`${cluster}\u0000${key}`),
+      onOutlier: (cluster, _peer, ejected) => this.metrics.outlierChanged(cluster, ejected),
+    };
+  }
+
+  /**
+   * The active health check's verdict on an endpoint (issue 7), from the process that runs the checks.
+   * Applies at once, without a new snapshot: the cluster's balancer is rebuilt. UNHEALTHY takes the
+   * endpoint out; HEALTHY and UNKNOWN (no longer checked) leave the decision to the pushed health and
+   * outlier detection. Kept for clusters and snapshots that arrive later.
+   */
+  setActiveHealth(cluster: string, address: string, port: number, health: Health, reason: string): void {
+    const key = `${address}:${port}`;
+    if (health === Health.UNKNOWN) this.activeHealth.delete(`${cluster}\u0000${key}`);
+    else this.activeHealth.set(`${cluster}\u0000${key}`, { health, reason });
+    this.current?.clusters.get(cluster)?.setActiveHealth(key, health, reason);
   }
 
   get snapshot(): Snapshot | undefined {
@@ -84,7 +108,7 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
       checkReferences(resource, set, invalid);
     }
     if (!invalid.empty) return { ok: false, errors: invalid.list };
-    const built = buildSnapshot(set, this.current, this.filters);
+    const built = buildSnapshot(set, this.current, this.filters, this.clusterContext);
     if (!built.ok) return built;
     this.refreshBreakers(built.snapshot);
     const previous = this.current;
@@ -190,10 +214,25 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
 
   responseFilter(session: Session, response: ResponseHead, ctx: MeshCtx): void {
     ctx.upstreamMs = performance.now() - ctx.upstreamStartMs;
+    // Passive health: one property read when the cluster has no outlier_detection.
+    const outlier = ctx.cluster?.outlier;
+    if (outlier !== undefined) outlier.onStatus(session.triedPeers[session.triedPeers.length - 1]!, response.status);
     const route = ctx.route!;
     route.responseHeaders?.apply(response.headers);
     const filters = route.filters;
     for (let i = 0; i < filters.length; i++) filters[i]!.responseFilter?.(session, response, ctx);
+  }
+
+  /** Outlier detection counts a failed connect against the endpoint; the error goes on unchanged. */
+  failToConnect(_session: Session, peer: Peer, error: ProxyError, ctx: MeshCtx): ProxyError {
+    ctx.cluster?.outlier?.onFailure(peer, true);
+    return error;
+  }
+
+  /** Outlier detection counts a reset or timeout after connecting; the error goes on unchanged. */
+  errorWhileProxy(_session: Session, peer: Peer, error: ProxyError, ctx: MeshCtx): ProxyError {
+    ctx.cluster?.outlier?.onFailure(peer, false);
+    return error;
   }
 
   logging(session: Session, error: ProxyError | undefined, ctx: MeshCtx): void {

@@ -1,5 +1,6 @@
 // The admin /clusters view: every cluster's endpoints with their health and traffic. Each process
 // reports its own; the primary sums the workers' reports endpoint by endpoint.
+import { Health } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
 import type { ClusterState } from '../snapshot/cluster-state.js';
 import type { ProxyMetrics } from './proxy-metrics.js';
 
@@ -8,8 +9,18 @@ export interface EndpointReport {
   port: number;
   zone: string;
   weight: number;
-  /** False when the Endpoints resource says UNHEALTHY or DRAINING: the balancer skips it. */
+  /** Takes traffic: the pushed health, the local active check and outlier detection all allow it (every worker agrees). */
   healthy: boolean;
+  /** The Endpoints resource's health (the control plane's aggregate): UNKNOWN, HEALTHY, UNHEALTHY, DRAINING. */
+  health: string;
+  /** This proxy's active check: UNKNOWN (no check or undecided), HEALTHY or UNHEALTHY, and why. */
+  activeHealth: string;
+  activeReason: string;
+  /** Worker processes that have the endpoint ejected by outlier detection now (0 or 1 with one process). */
+  ejected: number;
+  /** Ejections so far, summed over workers, and the reason of the last one. */
+  ejections: number;
+  ejectReason: string;
   /** Requests whose last try went to this endpoint. */
   requests: number;
   /** Requests in flight to it now. */
@@ -33,6 +44,12 @@ export function clusterReports(clusters: Iterable<ClusterState>, metrics: ProxyM
         zone: p.zone,
         weight: p.weight,
         healthy: p.available,
+        health: Health[p.pushedHealth] ?? String(p.pushedHealth),
+        activeHealth: Health[p.activeHealth] ?? String(p.activeHealth),
+        activeReason: p.activeReason,
+        ejected: p.ejected ? 1 : 0,
+        ejections: p.outlier?.ejections ?? 0,
+        ejectReason: p.outlier?.reason ?? '',
         requests: metrics.endpointRequests(p),
         active: p.inflight,
         pool: { created: s.created, reused: s.reused, connectFailures: s.connectFailures, idle: s.idle, active: s.active },
@@ -55,6 +72,9 @@ export function mergeClusterReports(parts: readonly ClusterReport[][]): ClusterR
           continue;
         }
         same.healthy &&= e.healthy;
+        same.ejected += e.ejected;
+        same.ejections += e.ejections;
+        if (e.ejectReason !== '') same.ejectReason = e.ejectReason;
         same.requests += e.requests;
         same.active += e.active;
         for (const k of Object.keys(same.pool) as (keyof EndpointReport['pool'])[]) same.pool[k] += e.pool[k];

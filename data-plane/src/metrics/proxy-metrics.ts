@@ -42,6 +42,8 @@ export class ProxyMetrics {
   /** Pool counts of endpoints removed from the configuration, by cluster: counters never go down. */
   private readonly retiredPools = new Map<string, PoolTotals>();
   private readonly retired = new WeakSet<Peer>();
+  /** Outlier ejections by cluster (issue 7). */
+  private readonly ejections = new Map<string, number>();
 
   constructor(private readonly source: MetricsSource) {
     this.unrouted = this.lookup('', '');
@@ -72,6 +74,10 @@ export class ProxyMetrics {
         { labels: { cluster: b.cluster, resource: 'requests' }, value: b.requests },
         { labels: { cluster: b.cluster, resource: 'retries' }, value: b.retries },
       ]), r);
+    new CollectedMetric('sluice_proxy_outlier_ejections_total', 'Endpoints ejected by outlier detection, by cluster.', 'counter', () =>
+      [...this.ejections].map(([cluster, n]) => ({ labels: { cluster }, value: n })), r);
+    new CollectedMetric('sluice_proxy_outlier_ejected_endpoints', 'Endpoints ejected by outlier detection now, by cluster (summed over workers: each ejects on its own).', 'gauge', () =>
+      [...this.source.clusters()].filter((c) => c.outlier !== undefined).map((c) => ({ labels: { cluster: c.name }, value: c.peers.reduce((n, p) => n + (p.ejected ? 1 : 0), 0) })), r);
   }
 
   /** Records one finished request (from the `logging` phase). `upstreamSeconds` < 0: no upstream answered. */
@@ -90,6 +96,11 @@ export class ProxyMetrics {
       if (e === undefined) this.endpoints.set(peer, { requests: 1 });
       else e.requests++;
     }
+  }
+
+  /** Outlier detection ejected an endpoint of `cluster` (or let one back: not counted). */
+  outlierChanged(cluster: string, ejected: boolean): void {
+    if (ejected) this.ejections.set(cluster, (this.ejections.get(cluster) ?? 0) + 1);
   }
 
   /** Requests answered by an endpoint (its last try), for /clusters. */

@@ -1,6 +1,9 @@
 // A cluster at run time: its peers (with their pools) and its balancer. Kept across snapshot updates
 // while the cluster's definition (and its Endpoints) is unchanged, so pools stay warm and round-robin
-// state goes on; when it changes, peers whose address and pool settings are unchanged are carried over.
+// state goes on; when it changes, peers whose address and pool settings are unchanged are carried over
+// (with their pools, whatever their weight, zone, priority or health: issue 6 wants connections reused
+// while weights shift). Health changes between snapshots (an active check, an ejection) rebuild the
+// balancer in place through refresh().
 import { toJsonString } from '@bufbuild/protobuf';
 import type { ConnectionOptions } from 'node:tls';
 import type { Certificate } from '../../../proto/gen/sluice/v1/certificate_pb.js';
@@ -9,54 +12,117 @@ import { EndpointsSchema, Health, type Endpoint, type Endpoints } from '../../..
 import type { Session } from '../proxy/session.js';
 import type { Balancer } from '../upstream/balancers/balancer.js';
 import { createBalancer } from '../upstream/balancers/create-balancer.js';
+import { DEFAULT_PANIC_THRESHOLD_PERCENT, selectPeers } from '../upstream/balancers/select-peers.js';
 import { DEFAULT_POOL_OPTIONS, type PoolOptions } from '../upstream/connection-pool.js';
-import { Peer } from '../upstream/peer.js';
+import { OutlierDetector, outlierSettingsOf } from '../upstream/health/outlier-detector.js';
+import { Peer, type PeerOwner } from '../upstream/peer.js';
 
-export class ClusterState {
+/** What a cluster state needs from the proxy around it; every member is optional (tests, benchmarks). */
+export interface ClusterContext {
+  /** The proxy's zone (--zone): selectPeers prefers peers in it. */
+  readonly localZone?: string;
+  /** The local active health check's verdict on `address:port` of `cluster`, when it has one. */
+  activeHealth?(cluster: string, key: string): { readonly health: Health; readonly reason: string } | undefined;
+  /** Outlier detection ejected `peer` for `ms`, or let it back (`ejected` false). */
+  onOutlier?(cluster: string, peer: Peer, ejected: boolean, ms: number): void;
+}
+
+export class ClusterState implements PeerOwner {
   readonly name: string;
   /** The cluster and its Endpoints as JSON: equal fingerprints mean nothing to rebuild. */
   readonly fingerprint: string;
   /** Every endpoint, available or not. */
   readonly peers: readonly Peer[];
-  readonly balancer: Balancer;
+  /** Over the peers selectPeers returns; rebuilt by refresh() when availability changes. */
+  private balancer: Balancer;
   /** Peers of the previous state that this one did not take over: to close once it is in service. */
   readonly retiredPeers: readonly Peer[];
+  /** Passive health; undefined when the cluster has no outlier_detection (the hot path skips it). */
+  readonly outlier: OutlierDetector | undefined;
   /** Pool settings as JSON: peers are carried over only when these are equal. */
   private readonly poolKey: string;
+  private readonly localZone: string;
+  private readonly panicThresholdPercent: number;
 
-  constructor(readonly cluster: Cluster, endpoints: Endpoints | undefined, previous: ClusterState | undefined, certificates: CertificateLookup = () => undefined) {
+  constructor(readonly cluster: Cluster, endpoints: Endpoints | undefined, previous: ClusterState | undefined, certificates: CertificateLookup = () => undefined, context: ClusterContext = {}) {
     this.name = cluster.name;
     this.fingerprint = fingerprintOf(cluster, endpoints, certificates);
+    this.localZone = context.localZone ?? '';
+    this.panicThresholdPercent = cluster.outlierDetection?.panicThresholdPercent || DEFAULT_PANIC_THRESHOLD_PERCENT;
     const pool = poolOptionsOf(cluster);
     const wire = wireOf(cluster, certificates);
     const poolKey = JSON.stringify([pool, wire]);
+    // Only the address and the pool settings decide whether a pool can be kept (issue 6).
     const old = new Map<string, Peer>();
-    for (const p of previous?.peers ?? []) old.set(`${p.key}|${p.weight}|${p.zone}|${previous!.poolKey}`, p);
+    if (previous !== undefined && previous.poolKey === poolKey) for (const p of previous.peers) old.set(p.key, p);
     this.poolKey = poolKey;
     const peers: Peer[] = [];
     for (const e of mergeEndpoints(cluster.endpoints, endpoints?.endpoints ?? [])) {
-      const weight = e.weight || 1;
-      const available = e.health !== Health.UNHEALTHY && e.health !== Health.DRAINING;
-      const reuse = old.get(`${e.address}:${e.port}|${weight}|${e.zone}|${poolKey}`);
-      if (reuse !== undefined) {
-        reuse.available = available;
-        old.delete(`${e.address}:${e.port}|${weight}|${e.zone}|${poolKey}`);
-        peers.push(reuse);
+      const key = `${e.address}:${e.port}`;
+      let peer = old.get(key);
+      if (peer !== undefined) {
+        old.delete(key);
+        peer.weight = e.weight || 1;
+        peer.zone = e.zone;
+        peer.priority = e.priority;
       } else {
-        peers.push(new Peer(e.address, e.port, { weight, zone: e.zone, available, pool, ...wire }));
+        peer = new Peer(e.address, e.port, { weight: e.weight || 1, zone: e.zone, priority: e.priority, pool, ...wire });
       }
+      peer.pushedHealth = e.health;
+      const active = context.activeHealth?.(this.name, key);
+      peer.activeHealth = active?.health ?? Health.UNKNOWN;
+      peer.activeReason = active?.reason ?? '';
+      peer.owner = this;
+      peers.push(peer);
     }
     this.retiredPeers = [...old.values()];
     this.peers = peers;
-    this.balancer = createBalancer(cluster.loadBalancing, peers.filter((p) => p.available), cluster.hashPolicy);
+    const od = cluster.outlierDetection;
+    this.outlier =
+      od === undefined
+        ? undefined
+        : new OutlierDetector(outlierSettingsOf(od), () => this.peers, {
+            changed: (peer, ejected, ms) => {
+              // The peer's newest owner rebuilds: this state may have been replaced since the ejection.
+              peer.owner?.refresh();
+              context.onOutlier?.(this.name, peer, ejected, ms);
+            },
+          });
+    // A carried-over peer keeps its ejection only while the cluster still does outlier detection.
+    if (od === undefined) for (const p of peers) if (p.outlier !== undefined) { p.outlier.clearTimer(); p.outlier = undefined; }
+    for (const p of peers) p.updateAvailable();
+    this.balancer = this.buildBalancer();
   }
 
   pick(session: Session, exclude: readonly Peer[]): Peer | undefined {
     return this.balancer.pick(session, exclude);
   }
 
+  /**
+   * Recomputes every peer's availability and rebuilds the balancer over the peers selectPeers picks.
+   * Called when an active check or an ejection changes a peer between snapshots.
+   */
+  refresh(): void {
+    for (const p of this.peers) p.updateAvailable();
+    this.balancer = this.buildBalancer();
+  }
+
+  /** Sets the local active check's verdict on `key` (`address:port`); true when the cluster has that peer. */
+  setActiveHealth(key: string, health: Health, reason: string): boolean {
+    const peer = this.peers.find((p) => p.key === key);
+    if (peer === undefined) return false;
+    peer.activeHealth = health;
+    peer.activeReason = reason;
+    this.refresh();
+    return true;
+  }
+
   close(): void {
     for (const p of this.peers) p.close();
+  }
+
+  private buildBalancer(): Balancer {
+    return createBalancer(this.cluster.loadBalancing, selectPeers(this.peers, this.localZone, this.panicThresholdPercent), this.cluster.hashPolicy);
   }
 }
 
@@ -83,7 +149,7 @@ function poolOptionsOf(cluster: Cluster): PoolOptions {
  * The wire protocol to the cluster's endpoints and its TLS. H2 and AUTO (ALPN h2 or http/1.1) are
  * always over TLS; HTTP1 is over TLS when `tls` is set.
  */
-function wireOf(cluster: Cluster, certificates: CertificateLookup): { protocol: 'http1' | 'h2c' | 'h2' | 'auto'; maxConcurrentStreams: number; tls?: ConnectionOptions } {
+export function wireOf(cluster: Cluster, certificates: CertificateLookup): { protocol: 'http1' | 'h2c' | 'h2' | 'auto'; maxConcurrentStreams: number; tls?: ConnectionOptions } {
   const maxConcurrentStreams = cluster.pool?.maxConcurrentStreams || 0;
   const t = cluster.tls;
   let tls: ConnectionOptions | undefined;
@@ -111,7 +177,7 @@ function wireOf(cluster: Cluster, certificates: CertificateLookup): { protocol: 
 }
 
 /** Inline endpoints plus the Endpoints resource's; for the same address and port the latter wins. */
-function mergeEndpoints(inline: readonly Endpoint[], dynamic: readonly Endpoint[]): Endpoint[] {
+export function mergeEndpoints(inline: readonly Endpoint[], dynamic: readonly Endpoint[]): Endpoint[] {
   const byKey = new Map<string, Endpoint>();
   for (const e of inline) byKey.set(`${e.address}:${e.port}`, e);
   for (const e of dynamic) byKey.set(`${e.address}:${e.port}`, e);

@@ -9,7 +9,7 @@ import type { HttpFilter } from '../proxy/proxy-http.js';
 import { CompiledRoute } from '../routing/compiled-route.js';
 import { RouteMatcher } from '../routing/route-matcher.js';
 import type { Peer } from '../upstream/peer.js';
-import { ClusterState, fingerprintOf } from './cluster-state.js';
+import { ClusterState, fingerprintOf, type ClusterContext } from './cluster-state.js';
 
 export class Snapshot {
   constructor(
@@ -38,9 +38,10 @@ export type BuildResult =
 /**
  * Builds the snapshot for `set` (already validated: references resolve). `previous` lends its
  * unchanged clusters and filter instances. Errors (an unknown filter, a bad filter config) leave
- * `previous` serving.
+ * `previous` serving. `context` gives new cluster states the proxy's zone, the active checks' verdicts
+ * (so a snapshot built later keeps them) and where to report ejections.
  */
-export function buildSnapshot(set: ResourceSet, previous: Snapshot | undefined, filters: FilterRegistry): BuildResult {
+export function buildSnapshot(set: ResourceSet, previous: Snapshot | undefined, filters: FilterRegistry, context: ClusterContext = {}): BuildResult {
   const errors: FieldError[] = [];
   const clusters = new Map<string, ClusterState>();
   const retiredPeers: Peer[] = [];
@@ -52,7 +53,7 @@ export function buildSnapshot(set: ResourceSet, previous: Snapshot | undefined, 
       clusters.set(cluster.name, old);
       continue;
     }
-    const state = new ClusterState(cluster, endpoints, old, certificates);
+    const state = new ClusterState(cluster, endpoints, old, certificates, context);
     retiredPeers.push(...state.retiredPeers);
     clusters.set(cluster.name, state);
   }

@@ -1,0 +1,46 @@
+// A HealthCheck resource field with its defaults filled in. proto3 cannot tell 0 from unset, so 0
+// means the default (README "Health checks and outlier detection (proxy)").
+import type { HealthCheck } from '../../../../proto/gen/sluice/v1/cluster_pb.js';
+import { Health } from '../../../../proto/gen/sluice/v1/endpoints_pb.js';
+import { DEFAULT_PROBE_TIMEOUT_MS } from './probe.js';
+
+export interface HealthCheckSettings {
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly unhealthyThreshold: number;
+  readonly healthyThreshold: number;
+  readonly jitterMs: number;
+  /** UNKNOWN (takes traffic until a check says otherwise) or UNHEALTHY (waits for healthy_threshold passes). */
+  readonly initialHealth: Health;
+}
+
+/**
+ * Envoy requires interval, timeout and both thresholds; these are the values its docs use as examples
+ * and Kubernetes probes default to (timeout 1s, 3 failures): unhealthy after 3 failed probes, healthy
+ * after 2 passes, one probe per 5 seconds per endpoint, no jitter.
+ */
+export const HEALTH_CHECK_DEFAULTS: HealthCheckSettings = Object.freeze({
+  intervalMs: 5000,
+  timeoutMs: DEFAULT_PROBE_TIMEOUT_MS,
+  unhealthyThreshold: 3,
+  healthyThreshold: 2,
+  jitterMs: 0,
+  initialHealth: Health.UNKNOWN,
+});
+
+export function healthCheckSettingsOf(check: HealthCheck): HealthCheckSettings {
+  return {
+    intervalMs: check.intervalMs || HEALTH_CHECK_DEFAULTS.intervalMs,
+    timeoutMs: check.timeoutMs || HEALTH_CHECK_DEFAULTS.timeoutMs,
+    unhealthyThreshold: check.unhealthyThreshold || HEALTH_CHECK_DEFAULTS.unhealthyThreshold,
+    healthyThreshold: check.healthyThreshold || HEALTH_CHECK_DEFAULTS.healthyThreshold,
+    jitterMs: check.jitterMs,
+    // HEALTHY or DRAINING as a start would mean "trust it blindly": treated as UNKNOWN.
+    initialHealth: check.initialHealth === Health.UNHEALTHY ? Health.UNHEALTHY : Health.UNKNOWN,
+  };
+}
+
+/** The delay before an endpoint's next probe: the interval plus up to jitter_ms, uniformly. */
+export function nextProbeDelayMs(settings: HealthCheckSettings, random: () => number = Math.random): number {
+  return settings.intervalMs + Math.floor(random() * (settings.jitterMs + 1));
+}
