@@ -6,7 +6,8 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ApiServer, DEFAULT_MAX_BODY_BYTES, formatListenAddress, type ListenAddress } from './api/api-server.js';
 import type { ApiRoute } from './api/api-route.js';
 import { createLogger } from './logger.js';
-import { discoveryModule } from './discovery/discovery-module.js';
+import { discoveryModule, type DiscoveryModule } from './discovery/discovery-module.js';
+import { HealthModule, type HealthModuleOptions } from './health/health-module.js';
 import { EmbeddedStore } from './store/embedded-store.js';
 import { EtcdStore } from './store/etcd-store.js';
 import { ResourceCache } from './store/resource-cache.js';
@@ -30,6 +31,8 @@ export interface ControlPlaneOptions {
   readonly extraRoutes?: readonly ApiRoute[];
   /** Parts that serve proxies from the cache; see ControlPlaneModule. */
   readonly modules?: readonly ControlPlaneModuleFactory[];
+  /** Health in etcd and self-registration (issue 7): lease TTL (default 10 s) and this replica's id. */
+  readonly health?: HealthModuleOptions;
 }
 
 /**
@@ -61,6 +64,8 @@ export class ControlPlane {
   private api: ApiServer | undefined;
   private modules: ControlPlaneModule[] = [];
   private apiAddress: ListenAddress | undefined;
+  private healthModule: HealthModule | undefined;
+  private discoveryModule: DiscoveryModule | undefined;
 
   constructor(readonly options: ControlPlaneOptions) {
     this.log = options.log ?? createLogger();
@@ -91,9 +96,12 @@ export class ControlPlane {
     const metrics = new Registry();
     collectDefaultMetrics({ register: metrics });
     const deps: ControlPlaneDeps = { store, cache, log: this.log, metrics, options: this.options };
+    // Health first: discovery reports to it and lays its view over the Endpoints it sends; it starts
+    // (reads etcd's health) before discovery and stops after it (once every stream's votes are gone).
+    const health = (this.healthModule = new HealthModule(deps, this.options.health));
     // Discovery serves proxies on discoveryListen (the CLI's --discovery-listen) with the same token.
-    const discovery = this.options.discoveryListen === undefined ? [] : [discoveryModule({ listen: this.options.discoveryListen })];
-    this.modules = [...discovery, ...(this.options.modules ?? [])].map((create) => create(deps));
+    const discovery = this.options.discoveryListen === undefined ? [] : [discoveryModule({ listen: this.options.discoveryListen, hooks: health.hooks, overlay: health.view }, (m) => (this.discoveryModule = m))];
+    this.modules = [health, ...[...discovery, ...(this.options.modules ?? [])].map((create) => create(deps))];
     this.api = new ApiServer({
       store,
       cache,
@@ -120,6 +128,17 @@ export class ControlPlane {
   /** `http://127.0.0.1:15080` */
   get apiUrl(): string {
     return `http://${formatListenAddress(this.apiListenAddress)}`;
+  }
+
+  /** Health in etcd and registrations (issue 7), once started. */
+  get health(): HealthModule {
+    if (this.healthModule === undefined) throw new Error('the control plane is not started');
+    return this.healthModule;
+  }
+
+  /** The discovery module serving --discovery-listen, once started (undefined without it). */
+  get discovery(): DiscoveryModule | undefined {
+    return this.discoveryModule;
   }
 
   get resourceCache(): ResourceCache {

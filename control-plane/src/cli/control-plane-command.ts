@@ -22,6 +22,7 @@ export async function runControlPlaneCommand(argv: readonly string[], env: NodeJ
     discoveryListen: options.discoveryListen,
     token: options.token,
     maxBodyBytes: options.maxBodyBytes,
+    health: { leaseTtlSeconds: options.leaseTtlSeconds },
     log,
   });
   stopOnSignals(() => controlPlane.stop(), log);

@@ -11,11 +11,12 @@ export const CONTROL_PLANE_DEFAULTS = Object.freeze({
   apiListen: '127.0.0.1:15080',
   discoveryListen: '127.0.0.1:15010',
   maxBodyBytes: 4 * 1024 * 1024,
+  leaseTtlSeconds: 10,
   logLevel: 'info' as LogLevel,
 });
 
 export const CONTROL_PLANE_USAGE = `usage: sluice control-plane [--etcd URL[,URL...]] [--api-listen HOST:PORT] [--discovery-listen HOST:PORT]
-                            [--token-file FILE] [--max-body-bytes N] [--log-level LEVEL]
+                            [--token-file FILE] [--max-body-bytes N] [--lease-ttl-seconds N] [--log-level LEVEL]
 
 Runs the control plane: the admin REST API (and /metrics) and the discovery gRPC server for proxies.
 
@@ -25,6 +26,8 @@ Runs the control plane: the admin REST API (and /metrics) and the discovery gRPC
   --discovery-listen HOST:PORT  discovery gRPC for proxies (default ${CONTROL_PLANE_DEFAULTS.discoveryListen})
   --token-file FILE           the bearer token for the API and discovery (else SLUICE_TOKEN)
   --max-body-bytes N          larger request bodies answer 413 (default ${CONTROL_PLANE_DEFAULTS.maxBodyBytes})
+  --lease-ttl-seconds N       TTL of the etcd leases under this replica's health entries and its
+                              proxies' self-registrations (default ${CONTROL_PLANE_DEFAULTS.leaseTtlSeconds})
   --log-level LEVEL           fatal, error, warn, info, debug, trace or silent (default ${CONTROL_PLANE_DEFAULTS.logLevel})
   -h, --help                  this text`;
 
@@ -36,6 +39,7 @@ export interface ControlPlaneCliOptions {
   /** From --token-file or SLUICE_TOKEN; undefined when neither is set. */
   readonly token: string | undefined;
   readonly maxBodyBytes: number;
+  readonly leaseTtlSeconds: number;
   readonly logLevel: LogLevel;
 }
 
@@ -53,6 +57,7 @@ export function parseControlPlaneArgs(argv: readonly string[], env: NodeJS.Proce
         'discovery-listen': { type: 'string', default: CONTROL_PLANE_DEFAULTS.discoveryListen },
         'token-file': { type: 'string' },
         'max-body-bytes': { type: 'string' },
+        'lease-ttl-seconds': { type: 'string' },
         'log-level': { type: 'string', default: CONTROL_PLANE_DEFAULTS.logLevel },
         help: { type: 'boolean', short: 'h' },
       },
@@ -72,6 +77,7 @@ export function parseControlPlaneArgs(argv: readonly string[], env: NodeJS.Proce
     discoveryListen: parseListenAddress(values['discovery-listen'], '--discovery-listen'),
     token: configuredToken(values['token-file'], env),
     maxBodyBytes: values['max-body-bytes'] === undefined ? CONTROL_PLANE_DEFAULTS.maxBodyBytes : positiveInteger(values['max-body-bytes'], '--max-body-bytes'),
+    leaseTtlSeconds: values['lease-ttl-seconds'] === undefined ? CONTROL_PLANE_DEFAULTS.leaseTtlSeconds : positiveInteger(values['lease-ttl-seconds'], '--lease-ttl-seconds'),
     logLevel,
   });
 }

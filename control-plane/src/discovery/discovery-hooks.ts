@@ -13,8 +13,9 @@ export interface DiscoveryHooks {
   /** The stream ended, for any reason. */
   onStreamClose?(node: Node, peer: string): void;
   /**
-   * A request carried health transitions seen by the proxy's checks (DiscoveryRequest.health).
-   * Issue 7 writes them to the store; until then the server only logs them.
+   * A request carried health reports (DiscoveryRequest.health): the proxy's full view on the first
+   * request of a stream, transitions after; `peer` tells this stream from an older one of the same
+   * node (as in onStreamOpen/onStreamClose). The health module aggregates them (issue 7).
    */
-  onHealthReports?(node: Node, reports: readonly HealthReport[]): void;
+  onHealthReports?(node: Node, reports: readonly HealthReport[], peer: string): void;
 }

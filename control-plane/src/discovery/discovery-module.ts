@@ -4,6 +4,7 @@ import type { ApiRoute } from '../api/api-route.js';
 import { formatListenAddress } from '../api/api-server.js';
 import type { ControlPlaneDeps, ControlPlaneModule, ControlPlaneModuleFactory } from '../control-plane.js';
 import { KINDS } from '../model/kinds.js';
+import type { EndpointOverlay } from '../snapshot/effective-endpoints.js';
 import { SnapshotBuilder } from '../snapshot/snapshot-builder.js';
 import { DiscoveryServer, type DiscoveryServerOptions } from './discovery-server.js';
 import type { DiscoveryHooks } from './discovery-hooks.js';
@@ -15,6 +16,8 @@ export interface DiscoveryModuleOptions {
   readonly listen: { readonly host: string; readonly port: number };
   readonly debounceMs?: number;
   readonly hooks?: DiscoveryHooks;
+  /** Health and registrations laid over the Endpoints sent (issue 7; the health module's view). */
+  readonly overlay?: EndpointOverlay;
   readonly server?: Pick<DiscoveryServerOptions, 'credentials' | 'keepaliveTimeMs' | 'keepaliveTimeoutMs' | 'maxConnectionAgeMs' | 'maxConnectionAgeGraceMs' | 'sendBudgetBytes'>;
 }
 
@@ -27,7 +30,11 @@ export class DiscoveryModule implements ControlPlaneModule {
 
   constructor(private readonly deps: ControlPlaneDeps, private readonly options: DiscoveryModuleOptions) {
     const log = deps.log.child({ part: 'discovery' });
-    this.snapshots = new SnapshotBuilder(deps.cache, { log, ...(options.debounceMs === undefined ? {} : { debounceMs: options.debounceMs }) });
+    this.snapshots = new SnapshotBuilder(deps.cache, {
+      log,
+      ...(options.debounceMs === undefined ? {} : { debounceMs: options.debounceMs }),
+      ...(options.overlay === undefined ? {} : { overlay: options.overlay }),
+    });
     const metrics = new DiscoveryMetrics(deps.metrics, {
       connected: () => this.registry.size,
       snapshotRevision: () => this.snapshots.current.revision,

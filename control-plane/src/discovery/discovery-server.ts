@@ -228,11 +228,12 @@ export class DiscoveryServer {
     if (live.state.pending === undefined) this.release(live);
     const log = this.options.log;
     if (outcome === 'nack') log?.warn({ node: live.state.node.id, type: request.type, error: live.state.lastError?.message }, 'proxy rejected an update');
-    else if (outcome === 'ignored') log?.warn({ node: live.state.node.id, type: request.type }, 'request for an unknown resource type ignored');
+    // type '' carries only health reports (DiscoveryClient.reportHealth, announceDraining): no warning.
+    else if (outcome === 'ignored' && request.type !== '') log?.warn({ node: live.state.node.id, type: request.type }, 'request for an unknown resource type ignored');
     if (request.health.length > 0) {
       const hook = this.options.hooks?.onHealthReports;
-      if (hook !== undefined) hook(live.state.node, request.health);
-      else log?.info({ node: live.state.node.id, reports: request.health.length }, 'health reports received (not acted on before issue 7)');
+      if (hook !== undefined) hook(live.state.node, request.health, live.state.peer);
+      else log?.info({ node: live.state.node.id, reports: request.health.length }, 'health reports received (no health module)');
     }
     // Requests that arrive together (a proxy's subscriptions to every type) are answered together.
     if (!live.scheduled) {

@@ -3,8 +3,11 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { formatFieldErrors } from '../model/field-error.js';
-import { KINDS, type Kind } from '../model/kinds.js';
+import { KINDS, type Kind, type Resource } from '../model/kinds.js';
+import type { Cluster } from '../../../proto/gen/sluice/v1/cluster_pb.js';
+import type { Endpoints } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
 import type { CacheUpdate, ResourceCache } from '../store/resource-cache.js';
+import { effectiveEndpoints, type EndpointOverlay } from './effective-endpoints.js';
 import { encodeResource, type EncodedResource } from './encoded-resource.js';
 import { Snapshot, type KindMap } from './snapshot.js';
 
@@ -14,6 +17,11 @@ export interface SnapshotBuilderOptions {
   /** Longest a change waits while changes keep coming. Default 20 × debounceMs (1 s). */
   readonly maxDelayMs?: number;
   readonly log?: Logger;
+  /**
+   * Health and registrations from etcd (issue 7): the Endpoints of clusters it names are rebuilt
+   * (effective-endpoints.ts) when it, the stored Endpoints or the Cluster changes.
+   */
+  readonly overlay?: EndpointOverlay;
 }
 
 export class SnapshotBuilder {
@@ -36,9 +44,16 @@ export class SnapshotBuilder {
   /** Builds the first snapshot from what the cache holds (start the cache first), then follows it. */
   start(): Snapshot {
     for (const kind of KINDS) this.pending.set(kind, new Set(this.cache.list(kind).map((e) => e.resource.spec.name)));
+    const overlay = this.options.overlay;
+    if (overlay !== undefined) for (const name of overlay.clusters()) this.pending.get('Endpoints')!.add(name);
     this.pendingRevision = this.cache.revision;
     this.build();
-    this.unsubscribe = this.cache.onUpdate((u) => this.onCacheUpdate(u));
+    const offCache = this.cache.onUpdate((u) => this.onCacheUpdate(u));
+    const offOverlay = overlay?.onChange((clusters) => this.onOverlayChange(clusters));
+    this.unsubscribe = () => {
+      offCache();
+      offOverlay?.();
+    };
     return this.snapshot;
   }
 
@@ -59,13 +74,39 @@ export class SnapshotBuilder {
 
   private onCacheUpdate(update: CacheUpdate): void {
     for (const key of update.changed) {
-      let names = this.pending.get(key.kind);
-      if (names === undefined) this.pending.set(key.kind, (names = new Set()));
-      names.add(key.name);
+      this.markPending(key.kind, key.name);
+      // A cluster's inline endpoints, or its existence, shape its effective Endpoints.
+      if (key.kind === 'Cluster' && this.options.overlay !== undefined) this.markPending('Endpoints', key.name);
     }
     this.pendingRevision = Math.max(this.pendingRevision, update.revision);
     // A relist can move the revision backwards (a restore): the cache is the truth then.
     if (update.revision < this.snapshot.revision) this.pendingRevision = update.revision;
+    this.schedule();
+  }
+
+  private onOverlayChange(clusters: ReadonlySet<string>): void {
+    for (const name of clusters) this.markPending('Endpoints', name);
+    this.pendingRevision = Math.max(this.pendingRevision, this.cache.revision);
+    this.schedule();
+  }
+
+  private markPending(kind: Kind, name: string): void {
+    let names = this.pending.get(kind);
+    if (names === undefined) this.pending.set(kind, (names = new Set()));
+    names.add(name);
+  }
+
+  /** What to send for one resource: the cache's, or for Endpoints with an overlay, the effective one. */
+  private resolve(kind: Kind, name: string): Resource | undefined {
+    const stored = this.cache.get(kind, name)?.resource;
+    const overlay = this.options.overlay;
+    if (kind !== 'Endpoints' || overlay === undefined || !overlay.clusters().has(name)) return stored;
+    const cluster = this.cache.get('Cluster', name)?.resource;
+    const spec = effectiveEndpoints(name, stored?.spec as Endpoints | undefined, cluster?.spec as Cluster | undefined, overlay);
+    return spec === undefined ? undefined : { kind: 'Endpoints', spec };
+  }
+
+  private schedule(): void {
     const now = Date.now();
     if (this.timer === undefined) this.firstPendingAt = now;
     clearTimeout(this.timer);
@@ -90,14 +131,14 @@ export class SnapshotBuilder {
       const next = new Map<string, EncodedResource>(prev.kind(kind));
       const kindChanged = new Set<string>();
       for (const name of names) {
-        const stored = this.cache.get(kind, name);
+        const resource = this.resolve(kind, name);
         const old = next.get(name);
-        if (stored === undefined) {
+        if (resource === undefined) {
           if (next.delete(name)) kindChanged.add(name);
           continue;
         }
-        if (old !== undefined && old.resource === stored.resource) continue;
-        const entry = encodeResource(stored.resource);
+        if (old !== undefined && old.resource === resource) continue;
+        const entry = encodeResource(resource);
         encoded++;
         // Rewritten with equal content (a relist, an idempotent apply): nothing to send.
         if (old !== undefined && old.version === entry.version) continue;

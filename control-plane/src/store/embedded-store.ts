@@ -3,7 +3,9 @@
 // history that can be compacted) so the same contract tests pass against both implementations.
 import { ControlPlaneError, ErrorCode } from '../errors.js';
 import type { Kind } from '../model/kinds.js';
+import { EmbeddedLeaseStore } from './embedded-lease-store.js';
 import { resourceKey } from './keys.js';
+import type { LeaseStore } from './lease-store.js';
 import { decodeResource, encodeResource } from './resource-codec.js';
 import type { ListResult, ResourceStore, StoredResource, WatchEvent, WatchHandle, WatchHandlers, WriteOp } from './store.js';
 import {
@@ -46,11 +48,17 @@ export class EmbeddedStore implements ResourceStore {
   private generationRevision = 0;
   private compactedRevision = 0;
   private closed = false;
+  private leaseStore: EmbeddedLeaseStore | undefined;
 
   constructor(options: EmbeddedStoreOptions = {}) {
     this.maxTxnOps = options.maxTxnOps ?? ETCD_MAX_TXN_OPS;
     this.maxRequestBytes = options.maxRequestBytes ?? ETCD_MAX_REQUEST_BYTES;
     this.historyRevisions = options.historyRevisions ?? 10_000;
+  }
+
+  /** Leased keys (health, registrations): TTL timers in this process. */
+  leases(): LeaseStore {
+    return (this.leaseStore ??= new EmbeddedLeaseStore());
   }
 
   async list(): Promise<ListResult> {

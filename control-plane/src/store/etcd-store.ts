@@ -8,9 +8,11 @@ import type { Logger } from 'pino';
 import type { Kind } from '../model/kinds.js';
 import { ControlPlaneError, ErrorCode } from '../errors.js';
 import { isCompactedError, isFutureRevisionError, isTooManyOpsError, toStoreError } from './etcd-errors.js';
+import { EtcdLeaseStore } from './etcd-lease-store.js';
 import { EtcdWatch } from './etcd-watch.js';
 import { GENERATION_KEY, RESOURCE_PREFIX, resourceKey } from './keys.js';
 import { decodeResource, encodeResource } from './resource-codec.js';
+import type { LeaseStore } from './lease-store.js';
 import type { ListResult, ResourceStore, StoredResource, WatchHandle, WatchHandlers, WriteOp } from './store.js';
 import { checkDistinctTargets, concurrentWriteError, conflictError, opTarget, tooManyOpsError } from './write-checks.js';
 
@@ -35,6 +37,7 @@ export class EtcdStore implements ResourceStore {
   private readonly callTimeoutMs: number;
   private readonly watches = new Set<EtcdWatch>();
   private closed = false;
+  private leaseStore: EtcdLeaseStore | undefined;
 
   constructor(options: EtcdStoreOptions) {
     if (options.endpoints.length === 0) throw new ControlPlaneError(ErrorCode.Internal, 'EtcdStore needs at least one endpoint');
@@ -146,6 +149,11 @@ export class EtcdStore implements ResourceStore {
     }, fromRevision, handlers);
     this.watches.add(watch);
     return watch;
+  }
+
+  /** Leased keys (health, registrations) on the same etcd client. */
+  leases(): LeaseStore {
+    return (this.leaseStore ??= new EtcdLeaseStore(this.client, this.log));
   }
 
   /**

@@ -2,6 +2,7 @@
 // Two implementations: etcd (production, `etcd-store.ts`) and embedded (one process, `embedded-store.ts`);
 // one contract suite (test/store/store-contract.ts) holds both to the same semantics.
 import type { Kind, Resource } from '../model/kinds.js';
+import type { LeaseStore } from './lease-store.js';
 
 /** A resource with the store revision at which it was last modified (etcd's mod_revision). */
 export interface StoredResource {
@@ -90,4 +91,9 @@ export interface ResourceStore {
   revision(): Promise<number>;
   /** Ends every open watch with `onEnd('unavailable')` and releases the connection. */
   close(): Promise<void>;
+  /**
+   * Leased keys beside the resources (health entries, self-registrations; issue 7). Optional: a
+   * store without them gets an in-process EmbeddedLeaseStore.
+   */
+  leases?(): LeaseStore;
 }

@@ -1,0 +1,79 @@
+// Health in etcd as a part of the control plane (issue 7): this replica's aggregate of its proxies'
+// reports (writer under its lease), the registrations of its sidecars (a lease per stream), the view
+// of everything in etcd that the snapshot builder lays over Endpoints, and GET /v1/health.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { ApiRoute } from '../api/api-route.js';
+import type { ControlPlaneDeps, ControlPlaneModule } from '../control-plane.js';
+import type { DiscoveryHooks } from '../discovery/discovery-hooks.js';
+import { EmbeddedLeaseStore } from '../store/embedded-lease-store.js';
+import type { LeaseStore } from '../store/lease-store.js';
+import { healthRoutes } from './health-api.js';
+import { HealthAggregator } from './health-aggregator.js';
+import { HealthMetrics } from './health-metrics.js';
+import { HealthView } from './health-view.js';
+import { HealthWriter } from './health-writer.js';
+import { Registrar } from './registrar.js';
+
+export const DEFAULT_LEASE_TTL_SECONDS = 10;
+
+export interface HealthModuleOptions {
+  /** TTL of this replica's health lease and of each registration's lease (`--lease-ttl-seconds`). */
+  readonly leaseTtlSeconds?: number;
+  /** This replica's name in etcd; default `<hostname>-<pid>-<random>`. */
+  readonly replicaId?: string;
+}
+
+export class HealthModule implements ControlPlaneModule {
+  readonly leases: LeaseStore;
+  readonly view: HealthView;
+  readonly writer: HealthWriter;
+  readonly aggregator: HealthAggregator;
+  readonly registrar: Registrar;
+  readonly hooks: DiscoveryHooks;
+  readonly routes: readonly ApiRoute[];
+  readonly replicaId: string;
+
+  constructor(deps: ControlPlaneDeps, options: HealthModuleOptions = {}) {
+    const log = deps.log.child({ part: 'health' });
+    const ttlSeconds = options.leaseTtlSeconds ?? DEFAULT_LEASE_TTL_SECONDS;
+    this.replicaId = options.replicaId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+    this.leases = deps.store.leases?.() ?? new EmbeddedLeaseStore();
+    const metrics = new HealthMetrics(deps.metrics, () => this.registrar.size);
+    this.view = new HealthView(this.leases, log);
+    this.writer = new HealthWriter(this.leases, { replicaId: this.replicaId, ttlSeconds, metrics, log });
+    this.aggregator = new HealthAggregator(this.writer, { metrics, log });
+    this.registrar = new Registrar(this.leases, { replicaId: this.replicaId, ttlSeconds, metrics, log });
+    const stream = (id: string, peer: string): string => `${id}|${peer}`;
+    this.hooks = {
+      onStreamOpen: (node, peer) => this.registrar.open(stream(node.id, peer), node),
+      onStreamClose: (node, peer) => {
+        this.registrar.close(stream(node.id, peer));
+        this.aggregator.dropReporter(stream(node.id, peer));
+      },
+      onHealthReports: (node, reports, peer) => {
+        const key = stream(node.id, peer);
+        // A sidecar's report on its own endpoint (announceDraining) is its registration, not a vote.
+        const votes = reports.filter((r) => !this.registrar.ownReport(key, r));
+        if (votes.length > 0) this.aggregator.report(key, votes);
+      },
+    };
+    this.routes = healthRoutes(this.view);
+  }
+
+  async start(): Promise<void> {
+    await this.view.start();
+  }
+
+  /**
+   * After discovery stopped (its streams' votes are gone): the health lease is revoked, since no
+   * proxy of this replica vouches for its entries any more; registrations are left to expire, since
+   * their proxies are reconnecting to another replica, which writes them again.
+   */
+  async stop(): Promise<void> {
+    this.aggregator.close();
+    this.registrar.closeAll();
+    await this.writer.close(true);
+    await this.view.close();
+  }
+}
