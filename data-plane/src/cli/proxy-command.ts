@@ -3,11 +3,17 @@
 // each update applied through the same path as a file; a refused one is NACKed.
 // With --workers N > 1 (default: the number of cores) the primary holds the configuration and serves
 // the admin endpoints; the workers (Node cluster) share the listening sockets and serve traffic.
+// Signals (README "Lifecycle"): SIGTERM drains for --drain-timeout-ms and exits 0; SIGINT closes every
+// connection at once and exits 130 (also during a drain); SIGHUP replaces the workers one by one with
+// freshly loaded code (zero-downtime restart), as `sluice proxy reload` does through the admin server.
 import cluster from 'node:cluster';
 import { parseProxyArgs, PROXY_USAGE, UsageError } from './proxy-options.js';
 import { ProxyRuntime } from './proxy-runtime.js';
 import { runWorker } from './proxy-worker.js';
-import { startProxy } from './start-proxy.js';
+import { ReloadUnsupported, startProxy, type RunningProxy } from './start-proxy.js';
+
+/** The exit code after SIGINT: 128 + the signal's number, as shells report it. */
+export const SIGINT_EXIT_CODE = 130;
 
 export { UsageError };
 
@@ -15,7 +21,7 @@ export async function runProxyCommand(argv: string[]): Promise<void> {
   if (cluster.isWorker && process.env['SLUICE_PROXY_WORKER'] === '1') {
     // The primary passes the access-log flags in the environment (start-proxy.ts, WorkerPool `env`).
     const destination = process.env['SLUICE_ACCESS_LOG'];
-    runWorker(new ProxyRuntime(undefined, destination === undefined ? undefined : { destination, sampleRate: Number(process.env['SLUICE_ACCESS_LOG_SAMPLE_RATE'] ?? '1') }));
+    runWorker(new ProxyRuntime(undefined, destination === undefined ? undefined : { destination, sampleRate: Number(process.env['SLUICE_ACCESS_LOG_SAMPLE_RATE'] ?? '1') }, process.env['SLUICE_ZONE'] ?? ''));
     return;
   }
   const options = parseProxyArgs(argv);
@@ -24,15 +30,30 @@ export async function runProxyCommand(argv: string[]): Promise<void> {
     return;
   }
   const proxy = await startProxy(options);
-
-  await new Promise<void>((resolve) => {
-    const onSignal = (): void => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      void proxy.stop().finally(resolve);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', () => void reloadOnSignal(proxy));
+  const code = await new Promise<number>((resolve) => {
+    let exitCode = 0;
+    const stopped = (): void => resolve(exitCode);
+    process.once('SIGTERM', () => {
+      console.log(`sluice proxy: SIGTERM: draining for up to ${options.drainTimeoutMs} ms`);
+      void proxy.stop().finally(stopped);
+    });
+    process.on('SIGINT', () => {
+      exitCode = SIGINT_EXIT_CODE;
+      void proxy.stop({ drainTimeoutMs: 0 }).finally(stopped);
+    });
   });
+  console.log(`sluice proxy: stopped (exit ${code})`);
+  // Discovery backoff timers or upstream sockets must not keep a stopped proxy alive.
+  process.exit(code);
+}
+
+async function reloadOnSignal(proxy: RunningProxy): Promise<void> {
+  try {
+    const { replaced } = await proxy.reload();
+    console.log(`sluice proxy: reloaded: workers ${replaced.map((r) => `${r.old}->${r.new}`).join(', ')}`);
+  } catch (err) {
+    console.error(`sluice proxy: reload ${err instanceof ReloadUnsupported ? 'refused' : 'failed'}: ${(err as Error).message}`);
+  }
 }
 

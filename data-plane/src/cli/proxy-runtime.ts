@@ -14,11 +14,13 @@ export class ProxyRuntime {
   /** The access log (--access-log), written from the mesh's `logging` phase. */
   readonly accessLog: AccessLog | undefined;
 
-  constructor(warn: (message: string) => void = (m) => console.error(`sluice proxy: ${m}`), accessLog?: AccessLogOptions) {
+  /** `localZone`: the proxy's --zone (workers read it from SLUICE_ZONE), preferred by every cluster's balancer. */
+  constructor(warn: (message: string) => void = (m) => console.error(`sluice proxy: ${m}`), accessLog?: AccessLogOptions, localZone = '') {
     const log = (this.accessLog = accessLog === undefined ? undefined : new AccessLog(accessLog));
     this.mesh = new MeshProxy({
       filters: this.registry,
       warn,
+      localZone,
       ...(log === undefined ? {} : { onRequest: (session, error, ctx) => log.write(session, error, { route: ctx?.route?.name, cluster: ctx?.cluster?.name, upstreamMs: ctx?.upstreamMs ?? -1 }) }),
     });
   }

@@ -23,16 +23,44 @@ export function runWorker(runtime: ProxyRuntime): void {
         (metrics) => send({ sluice: 'metrics', id: m.id, metrics }),
         () => send({ sluice: 'metrics', id: m.id, metrics: [] }),
       );
+    } else if (m?.sluice === 'drain') {
+      void retire(runtime, m.timeoutMs, send, 0, () => send({ sluice: 'draining', id: m.id }));
+    } else if (m?.sluice === 'health') {
+      for (const o of m.overrides) runtime.mesh.setActiveHealth(o.cluster, o.address, o.port, o.health, o.reason);
     } else if (m?.sluice === 'clusters') {
       send({ sluice: 'clusters', id: m.id, clusters: clusterReports(runtime.mesh.snapshot?.clusters.values() ?? [], runtime.mesh.metrics) });
     }
   });
   // Messages sent before this listener existed would be lost: the primary waits for this hello.
   send({ sluice: 'hello', id: 0 });
-  process.on('SIGTERM', () => {
-    void runtime.mesh.close().finally(() => {
-      runtime.accessLog?.flush();
-      process.exit(0);
-    });
-  });
+  // A signal straight to a worker (a whole process group signalled): SIGTERM drains, SIGINT closes
+  // now; SIGHUP is the primary's business (a reload), so it must not end a worker.
+  process.on('SIGTERM', () => void retire(runtime, Number(process.env['SLUICE_DRAIN_TIMEOUT_MS'] ?? '15000'), send));
+  process.on('SIGINT', () => void retire(runtime, 0, send, 130));
+  process.on('SIGHUP', () => {});
+}
+
+let retiring: Promise<void> | undefined;
+
+/**
+ * Drains this worker's listeners (drain-server.ts) for up to `timeoutMs`, hands its final metrics to
+ * the primary, and exits. `onStopped` runs once the listeners stopped accepting: in a cluster the
+ * primary then hands new connections to the other workers only.
+ */
+async function retire(runtime: ProxyRuntime, timeoutMs: number, send: (m: FromWorker) => void, code = 0, onStopped?: () => void): Promise<void> {
+  const drained = runtime.mesh.listeners.close(timeoutMs);
+  onStopped?.();
+  if (retiring !== undefined) return retiring;
+  retiring = (async () => {
+    await drained;
+    await runtime.mesh.close();
+    runtime.accessLog?.flush();
+    const metrics = await runtime.mesh.metrics.json().catch(() => []);
+    // Exit once the primary has the message; without a channel (or if it is gone) exit anyway.
+    const exit = (): void => process.exit(code);
+    if (process.send === undefined || !process.connected) return exit();
+    process.send({ sluice: 'retired', id: 0, metrics } satisfies FromWorker, undefined, {}, exit);
+    setTimeout(exit, 2000).unref();
+  })();
+  return retiring;
 }

@@ -16,15 +16,32 @@ import type { ProxyOptions } from './proxy-options.js';
 import { ProxyRuntime } from './proxy-runtime.js';
 import { resourcesToJson } from './resources-json.js';
 import { withSidecar, type SidecarFlags } from './sidecar-resources.js';
-import { WorkerPool } from './worker-pool.js';
+import { WorkerPool, type ReloadResult } from './worker-pool.js';
+import { startProxyHealthChecks } from '../upstream/health/proxy-health-checks.js';
 
 export interface RunningProxy {
   /** The admin server's address (port 0 resolved), unless --admin-listen off. */
   readonly adminAddress: AddressInfo | undefined;
-  /** Whether a configuration is applied (in every worker): what /ready says. */
+  /** Whether a configuration is applied (in every worker) and no drain started: what /ready says. */
   ready(): boolean;
-  /** Stops following the control plane, closes the admin server and the listeners (or workers). */
-  stop(): Promise<void>;
+  /**
+   * Stops following the control plane, makes /ready answer 503, drains the listeners (or workers) for
+   * up to `drainTimeoutMs` (default --drain-timeout-ms; 0 closes every connection now), then closes
+   * the admin server. A second call with a shorter time cuts a running drain short.
+   */
+  stop(options?: { readonly drainTimeoutMs?: number }): Promise<void>;
+  /** Replaces the workers one by one with freshly loaded code (WorkerPool.reload); rejects with ReloadUnsupported for --workers 1. */
+  reload(): Promise<ReloadResult>;
+}
+
+/** `--workers 1` serves in the primary process itself: its code cannot be swapped under it. */
+export class ReloadUnsupported extends Error {
+  /** What POST /reload answers (409 Conflict: not possible in this process's state). */
+  readonly status = 409;
+  constructor() {
+    super('reload needs --workers 2 or more: with --workers 1 the proxy serves in its own process, whose code cannot be swapped; restart it instead (SIGTERM drains)');
+    this.name = 'ReloadUnsupported';
+  }
 }
 
 export interface StartProxyExtras {
@@ -55,33 +72,40 @@ export async function startProxy(options: ProxyOptions, extras: StartProxyExtras
   const configMetrics = new ConfigMetrics();
   let workerMetrics: () => Promise<MetricsJson[]>;
   let clusters: () => Promise<ClusterReport[][]>;
-  let stopServing: () => Promise<void>;
+  let stopServing: (drainTimeoutMs: number) => Promise<void>;
   let runtime: ProxyRuntime | undefined;
   let pool: WorkerPool | undefined;
   if (workers === 1) {
-    const rt = (runtime = new ProxyRuntime(undefined, accessLog));
+    const rt = (runtime = new ProxyRuntime(undefined, accessLog, options.zone));
     applyTo = async (set) => {
       const r = await rt.apply(set, userFilters, baseDir);
       return r.ok ? [] : r.errors;
     };
     workerMetrics = async () => [await rt.mesh.metrics.json()];
     clusters = async () => [clusterReports(rt.mesh.snapshot?.clusters.values() ?? [], rt.mesh.metrics)];
-    stopServing = () => rt.mesh.close().finally(() => rt.accessLog?.flush());
+    stopServing = (drainTimeoutMs) => rt.mesh.listeners.close(drainTimeoutMs).then(() => rt.mesh.close()).finally(() => rt.accessLog?.flush());
   } else {
     // Workers read the access-log settings from their environment (proxy-command.ts).
     const env: Record<string, string> = accessLog === undefined ? {} : { SLUICE_ACCESS_LOG: accessLog.destination, SLUICE_ACCESS_LOG_SAMPLE_RATE: String(accessLog.sampleRate) };
-    const wp = (pool = new WorkerPool(workers, env));
+    env['SLUICE_ZONE'] = options.zone;
+    const wp = (pool = new WorkerPool(workers, env, options.drainTimeoutMs));
     await wp.start();
     applyTo = (set) => wp.apply(set, userFilters, baseDir);
     workerMetrics = () => wp.metrics();
     clusters = () => wp.clusters();
-    stopServing = () => wp.stop();
+    stopServing = (drainTimeoutMs) => wp.stop(drainTimeoutMs);
   }
+  // Active health checks run in this process only (the primary with workers), as in Envoy's main thread.
+  const healthChecks = startProxyHealthChecks((ts) => {
+    if (runtime !== undefined) for (const t of ts) runtime.mesh.setActiveHealth(t.cluster, t.address, t.port, t.health, t.reason);
+    else pool?.setHealth(ts.map(({ cluster, address, port, health, reason }) => ({ cluster, address, port, health, reason })));
+  });
   let applied: ResourceSet | undefined;
   const apply = async (set: ResourceSet): Promise<FieldError[]> => {
     const full = withSidecar(set, sidecar);
     const errors = await applyTo(full);
     if (errors.length === 0) applied = full;
+    if (errors.length === 0) healthChecks.update(full);
     configMetrics.updated(errors.length === 0, options.controlPlane === undefined);
     return errors;
   };
@@ -90,7 +114,7 @@ export async function startProxy(options: ProxyOptions, extras: StartProxyExtras
   if (fileResources !== undefined) {
     const errors = await apply(fileResources);
     if (errors.length > 0) {
-      await stopServing();
+      await stopServing(0);
       throw new Error(`configuration refused:\n${formatFieldErrors(errors)}`);
     }
   } else {
@@ -99,6 +123,7 @@ export async function startProxy(options: ProxyOptions, extras: StartProxyExtras
     if (discovery.client.revision > 0) configMetrics.setRevision(discovery.client.revision);
     discovery.client.on('applied', (revision) => configMetrics.setRevision(revision));
     discovery.client.on('rejected', () => configMetrics.nacked());
+    healthChecks.reportTo(discovery.client);
     print(`sluice proxy: following the control plane at ${options.controlPlane!.join(',')} as ${options.nodeId}`);
   }
   if (runtime !== undefined) {
@@ -110,15 +135,31 @@ export async function startProxy(options: ProxyOptions, extras: StartProxyExtras
     print(`sluice proxy: ${workers} workers serving ${applied.list('Listener').map((l) => `${l.name} on ${l.address}:${l.port}`).join(', ')}`);
   }
   const source: AdminSource = {
-    ready: () => applied !== undefined && (pool?.ready ?? true),
+    // A drain answers 503 at once, so load balancers stop sending before the listeners close.
+    ready: () => applied !== undefined && (pool?.ready ?? true) && !draining,
     // One page for the whole proxy: the workers' series summed, plus the primary's configuration metrics.
-    metrics: async () => metricsText([...(await workerMetrics()), await configMetrics.registry.getMetricsAsJSON()]),
+    metrics: async () => metricsText([...(await workerMetrics()), await configMetrics.registry.getMetricsAsJSON(), await healthChecks.metrics.registry.getMetricsAsJSON()]),
     clusters: async () => ({ clusters: mergeClusterReports(await clusters()) as unknown as JsonObject[] }),
     configDump: () => ({ resources: applied === undefined ? [] : resourcesToJson(applied, true) }),
+    reload: async () => {
+      if (pool === undefined) throw new ReloadUnsupported();
+      return { replaced: (await pool.reload()).replaced } as unknown as JsonObject;
+    },
   };
-  const stop = async (): Promise<void> => {
-    await discovery?.stop();
-    await stopServing();
+  let draining = false;
+  let stopping: Promise<void> | undefined;
+  const stop = (drainTimeoutMs: number): Promise<void> => {
+    draining = true;
+    // Already draining: a shorter time cuts it short (drain-server.ts); the first call's promise ends both.
+    if (stopping !== undefined) return stopServing(drainTimeoutMs).then(() => stopping);
+    stopping = (async () => {
+      healthChecks.stop();
+      // First: a registered sidecar turns DRAINING for every other proxy (issue 7).
+      await discovery?.client.announceDraining().catch(() => undefined);
+      await discovery?.stop();
+      await stopServing(drainTimeoutMs);
+    })();
+    return stopping;
   };
   const admin = options.admin;
   const adminServer = admin === undefined ? undefined : await startAdminServer(source, admin.host, admin.port);
@@ -127,9 +168,12 @@ export async function startProxy(options: ProxyOptions, extras: StartProxyExtras
   return {
     adminAddress: (adminServer?.address() as AddressInfo | null) ?? undefined,
     ready: source.ready,
-    stop: async () => {
+    // The admin server stays up during the drain: /live 200, /ready 503.
+    stop: async (o = {}) => {
+      await stop(o.drainTimeoutMs ?? options.drainTimeoutMs);
+      adminServer?.closeAllConnections();
       adminServer?.close();
-      await stop();
     },
+    reload: () => (pool === undefined ? Promise.reject(new ReloadUnsupported()) : pool.reload()),
   };
 }

@@ -9,14 +9,30 @@ import type { UserFilterModule } from './load-proxy-config.js';
 export type ToWorker =
   | { readonly sluice: 'apply'; readonly id: number; readonly resources: JsonObject[]; readonly userFilters: readonly UserFilterModule[]; readonly baseDir: string }
   | { readonly sluice: 'metrics'; readonly id: number }
-  | { readonly sluice: 'clusters'; readonly id: number };
+  | { readonly sluice: 'clusters'; readonly id: number }
+  /** Active health check verdicts from the primary's checker (MeshProxy.setActiveHealth); not answered. */
+  | { readonly sluice: 'health'; readonly id: number; readonly overrides: readonly WorkerHealthOverride[] }
+  /** Stop accepting and drain for up to `timeoutMs` (shutdown, or retirement in a reload); answered 'draining' once the listeners stopped accepting, then the worker sends 'retired' and exits 0. */
+  | { readonly sluice: 'drain'; readonly id: number; readonly timeoutMs: number };
 
 export type FromWorker =
   | { readonly sluice: 'hello'; readonly id: 0 }
   | { readonly sluice: 'applied'; readonly id: number; readonly ok: boolean; readonly errors: FieldError[] }
   /** The worker's registry as JSON: the primary sums the workers' series (metrics-text.ts). */
   | { readonly sluice: 'metrics'; readonly id: number; readonly metrics: MetricsJson }
-  | { readonly sluice: 'clusters'; readonly id: number; readonly clusters: ClusterReport[] };
+  | { readonly sluice: 'clusters'; readonly id: number; readonly clusters: ClusterReport[] }
+  | { readonly sluice: 'draining'; readonly id: number }
+  /** Sent last, before a drained worker exits: its final counters, so /metrics survives a reload. */
+  | { readonly sluice: 'retired'; readonly id: 0; readonly metrics: MetricsJson };
+
+/** One endpoint's active-check verdict; `health` is the Health enum value (UNKNOWN: no longer checked). */
+export interface WorkerHealthOverride {
+  readonly cluster: string;
+  readonly address: string;
+  readonly port: number;
+  readonly health: number;
+  readonly reason: string;
+}
 
 export function isFromWorker(m: unknown): m is FromWorker {
   return typeof m === 'object' && m !== null && typeof (m as { sluice?: unknown }).sluice === 'string';

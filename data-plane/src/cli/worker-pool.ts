@@ -1,18 +1,32 @@
 // The primary side of `sluice proxy --workers N`: forks the workers (Node cluster: they share the
 // listening sockets), hands each the same configuration, and resolves an update only when every
 // worker applied it. A worker that dies is replaced and given the current configuration.
+// A reload (SIGHUP, POST /reload) replaces the workers one at a time with freshly loaded code while the
+// primary keeps the listening sockets open: a new worker applies the configuration and listens before
+// an old one drains.
 import cluster, { type Worker } from 'node:cluster';
 import type { FieldError } from '../../../control-plane/src/model/field-error.js';
 import type { ResourceSet } from '../../../control-plane/src/model/resource-set.js';
 import type { ClusterReport } from '../metrics/cluster-report.js';
 import type { MetricsJson } from '../metrics/metrics-text.js';
 import type { UserFilterModule } from './load-proxy-config.js';
+import { AggregatorRegistry } from 'prom-client';
 import { resourcesToJson } from './resources-json.js';
-import { isFromWorker, type FromWorker, type ToWorker } from './worker-messages.js';
+import { isFromWorker, type FromWorker, type ToWorker, type WorkerHealthOverride } from './worker-messages.js';
 
 const RESTART_SPACING_MS = 1000;
+/** A draining worker still alive this long after its drain timeout is killed. */
+const EXIT_MARGIN_MS = 5000;
+/** A worker forked by a reload must have applied the configuration within this. */
+const START_TIMEOUT_MS = 30_000;
+export const DEFAULT_DRAIN_TIMEOUT_MS = 15_000;
 
-type Pending = { readonly waiting: Set<Worker>; readonly errors: FieldError[]; readonly done: (errors: FieldError[]) => void; readonly replies: FromWorker[] };
+type Pending = { readonly waiting: Set<Worker>; readonly errors: FieldError[]; readonly done: (errors: FieldError[]) => void; readonly replies: FromWorker[]; readonly repliers: Worker[] };
+
+/** What a reload did: each old worker's pid and the pid of the one that replaced it. */
+export interface ReloadResult {
+  readonly replaced: { readonly old: number; readonly new: number }[];
+}
 
 export class WorkerPool {
   private readonly workers = new Set<Worker>();
@@ -27,9 +41,24 @@ export class WorkerPool {
   private lastForkMs = 0;
   /** Every worker has applied the current configuration. */
   ready = false;
+  /** The active health checks' verdicts by `cluster\0address:port`: a newly forked worker gets them all. */
+  private readonly health = new Map<string, WorkerHealthOverride>();
+  /** Workers draining (shutdown or reload): not replaced when they exit. */
+  private readonly retiring = new Set<Worker>();
+  /** Workers a reload forked that do not serve yet: not replaced if they die. */
+  private readonly starting = new Set<Worker>();
+  /** Called with a worker's first apply once it said hello (reload waits on it). */
+  private readonly helloWaiters = new Map<Worker, (first: Promise<Pending>) => void>();
+  /** Apply messages still on their way to workers: a worker that says hello meanwhile gets them too. */
+  private readonly applies = new Map<number, ToWorker>();
+  /** Counters and histograms of workers that exited after a drain, so /metrics survives a reload. */
+  private retired: MetricsJson[] = [];
+  private readonly finalMetrics = new Map<Worker, MetricsJson>();
+  private reloading: Promise<ReloadResult> | undefined;
+  private reloadNext: Promise<ReloadResult> | undefined;
 
   /** `env`: extra environment of every worker (the access-log settings). */
-  constructor(private readonly size: number, private readonly env: Readonly<Record<string, string>> = {}) {}
+  constructor(private readonly size: number, private readonly env: Readonly<Record<string, string>> = {}, private readonly drainTimeoutMs = DEFAULT_DRAIN_TIMEOUT_MS) {}
 
   /** Forks the workers; resolves when each is listening for messages, rejects if one dies first. */
   start(): Promise<void> {
@@ -46,7 +75,9 @@ export class WorkerPool {
   /** Sends the configuration to every worker; resolves with the union of their errors. */
   apply(set: ResourceSet, userFilters: readonly UserFilterModule[], baseDir: string): Promise<FieldError[]> {
     const message: ToWorker = { sluice: 'apply', id: this.nextId++, resources: resourcesToJson(set), userFilters, baseDir };
+    this.applies.set(message.id, message);
     return this.broadcast(message).then((p) => {
+      this.applies.delete(message.id);
       if (p.errors.length === 0) {
         this.current = message;
         this.ready = true;
@@ -58,7 +89,24 @@ export class WorkerPool {
   /** Every worker's metrics registry as JSON, for the primary to sum (metrics-text.ts). */
   async metrics(): Promise<MetricsJson[]> {
     const p = await this.broadcast({ sluice: 'metrics', id: this.nextId++ });
-    return p.replies.flatMap((m) => (m.sluice === 'metrics' ? [m.metrics] : []));
+    // A worker that exited meanwhile is counted in `retired` already.
+    const live = p.replies.flatMap((m, i) => (m.sluice === 'metrics' && this.workers.has(p.repliers[i]!) ? [m.metrics] : []));
+    if (this.retired.length > 4) this.retired = [await AggregatorRegistry.aggregate(this.retired).getMetricsAsJSON()] as MetricsJson[];
+    return [...live, ...this.retired];
+  }
+
+  /**
+   * Passes active health check verdicts to every worker (issue 7) and keeps them for workers forked
+   * later. Not answered: a worker applies them at once, configuration or not (MeshProxy keeps them).
+   */
+  setHealth(overrides: readonly WorkerHealthOverride[]): void {
+    for (const o of overrides) {
+      const key = `${o.cluster}\u0000${o.address}:${o.port}`;
+      if (o.health === 0) this.health.delete(key);
+      else this.health.set(key, o);
+    }
+    const message: ToWorker = { sluice: 'health', id: 0, overrides };
+    for (const w of this.greeted) if (w.isConnected()) w.send(message);
   }
 
   /** Every worker's /clusters report, for the primary to sum (cluster-report.ts). */
@@ -67,38 +115,145 @@ export class WorkerPool {
     return p.replies.flatMap((m) => (m.sluice === 'clusters' ? [m.clusters] : []));
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Drains every worker for up to `drainTimeoutMs` (0: close now) and resolves when all have exited.
+   * Called again during a drain with a shorter time (SIGINT after SIGTERM), it cuts the drain short.
+   */
+  async stop(drainTimeoutMs = this.drainTimeoutMs): Promise<void> {
     this.stopping = true;
-    await Promise.all(
-      [...this.workers].map(
-        (w) =>
-          new Promise<void>((resolve) => {
-            w.once('exit', () => resolve());
-            w.process.kill('SIGTERM');
-          }),
-      ),
-    );
+    await Promise.all([...this.workers].map((w) => this.retire(w, drainTimeoutMs).exited));
+  }
+
+  /**
+   * Replaces every worker, one at a time: fork one (Node's cluster re-runs the script, so the code is
+   * read from disk again), wait until it has applied the current configuration and its listeners are
+   * listening, then drain one old worker (its listeners stop accepting at once, so the primary hands
+   * it no more connections; its connections finish for up to the drain timeout in the background).
+   * The primary holds the listening sockets throughout: no connection is refused. A reload asked for
+   * while one runs is coalesced into one more pass after it. Rejects, leaving the old worker serving,
+   * if a new worker dies or refuses the configuration.
+   */
+  reload(): Promise<ReloadResult> {
+    if (this.stopping) return Promise.reject(new Error('the proxy is shutting down'));
+    if (this.reloadNext !== undefined) return this.reloadNext;
+    if (this.reloading === undefined) return this.runReload();
+    // Its code may be newer than what the running pass forked: one more pass, shared by every caller.
+    const next = this.reloading.catch(() => undefined).then(() => {
+      this.reloadNext = undefined;
+      return this.runReload();
+    });
+    this.reloadNext = next;
+    return next;
+  }
+
+  private runReload(): Promise<ReloadResult> {
+    const run = this.replaceAll().finally(() => {
+      if (this.reloading === run) this.reloading = undefined;
+    });
+    this.reloading = run;
+    return run;
+  }
+
+  private async replaceAll(): Promise<ReloadResult> {
+    const replaced: { old: number; new: number }[] = [];
+    const serving = [...this.workers].filter((w) => !this.retiring.has(w) && !this.starting.has(w));
+    for (const old of serving) {
+      if (this.stopping) throw new Error('the proxy is shutting down');
+      if (old.isDead()) continue;
+      const fresh = await this.startReplacement();
+      this.starting.delete(fresh);
+      await this.retire(old, this.drainTimeoutMs).stopped;
+      replaced.push({ old: old.process.pid!, new: fresh.process.pid! });
+    }
+    return { replaced };
+  }
+
+  /** Forks a worker and resolves once it has applied the current configuration (listeners listening). */
+  private startReplacement(): Promise<Worker> {
+    const worker = this.fork();
+    this.starting.add(worker);
+    return new Promise<Worker>((resolve, reject) => {
+      const fail = (message: string): void => {
+        clearTimeout(timer);
+        worker.off('exit', onExit);
+        if (!worker.isDead()) this.retire(worker, 0);
+        reject(new Error(message));
+      };
+      const onExit = (code: number | null): void => fail(`a new worker exited with ${code} before it served`);
+      const timer = setTimeout(() => fail(`a new worker did not apply the configuration within ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS);
+      worker.once('exit', onExit);
+      this.helloWaiters.set(worker, (first) => {
+        void first.then((p) => {
+          if (worker.isDead()) return;
+          if (p.errors.length > 0) return fail(`a new worker refused the configuration: ${p.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
+          clearTimeout(timer);
+          worker.off('exit', onExit);
+          resolve(worker);
+        });
+      });
+    });
+  }
+
+  /**
+   * Drains one worker: `stopped` resolves once its listeners stopped accepting, `exited` when it has
+   * exited (killed if it outlives the drain by EXIT_MARGIN_MS). It is not replaced.
+   */
+  private retire(worker: Worker, timeoutMs: number): { stopped: Promise<void>; exited: Promise<void> } {
+    this.retiring.add(worker);
+    if (worker.isDead()) return { stopped: Promise.resolve(), exited: Promise.resolve() };
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    const kill = setTimeout(() => worker.process.kill('SIGKILL'), timeoutMs + EXIT_MARGIN_MS);
+    kill.unref();
+    void exited.then(() => clearTimeout(kill));
+    if (!this.greeted.has(worker)) {
+      // Not listening for messages yet (nor serving): a signal does.
+      worker.process.kill('SIGTERM');
+      return { stopped: exited, exited };
+    }
+    const stopped = this.request(worker, { sluice: 'drain', id: this.nextId++, timeoutMs }).then(() => undefined);
+    return { stopped, exited };
+  }
+
+  /** One message to one worker, answered like a broadcast of one. */
+  private request(worker: Worker, message: ToWorker): Promise<Pending> {
+    return new Promise((resolve) => {
+      const pending: Pending = { waiting: new Set([worker]), errors: [], replies: [], repliers: [], done: () => resolve(pending) };
+      this.pending.set(message.id, pending);
+      worker.send(message);
+    });
   }
 
   private broadcast(message: ToWorker): Promise<Pending> {
     return new Promise((resolve) => {
-      const pending: Pending = { waiting: new Set(this.greeted), errors: [], replies: [], done: () => resolve(pending) };
+      const pending: Pending = { waiting: new Set(this.greeted), errors: [], replies: [], repliers: [], done: () => resolve(pending) };
       if (pending.waiting.size === 0) return resolve(pending);
       this.pending.set(message.id, pending);
       for (const w of pending.waiting) w.send(message);
     });
   }
 
-  private fork(): void {
+  private fork(): Worker {
     this.lastForkMs = Date.now();
-    const worker = cluster.fork({ ...this.env, SLUICE_PROXY_WORKER: '1', SLUICE_PROXY_WORKERS: String(this.size) });
+    const worker = cluster.fork({ ...this.env, SLUICE_PROXY_WORKER: '1', SLUICE_PROXY_WORKERS: String(this.size), SLUICE_DRAIN_TIMEOUT_MS: String(this.drainTimeoutMs) });
     this.workers.add(worker);
     worker.on('message', (m: unknown) => {
       if (!isFromWorker(m)) return;
       if (m.sluice === 'hello') {
         this.greeted.add(worker);
-        if (this.current !== undefined) worker.send(this.current);
+        // The last good configuration, then any update still on its way to the others.
+        const first = this.current === undefined ? Promise.resolve<Pending>({ waiting: new Set(), errors: [], replies: [], repliers: [], done: () => {} }) : this.request(worker, { ...this.current, id: this.nextId++ } as ToWorker);
+        for (const [id, message] of this.applies) {
+          this.pending.get(id)?.waiting.add(worker);
+          worker.send(message);
+        }
+        if (this.health.size > 0) worker.send({ sluice: 'health', id: 0, overrides: [...this.health.values()] } satisfies ToWorker);
+        this.helloWaiters.get(worker)?.(first);
+        this.helloWaiters.delete(worker);
         if (this.greeted.size === this.size) this.onAllHello?.();
+        return;
+      }
+      if (m.sluice === 'retired') {
+        this.finalMetrics.set(worker, m.metrics);
         return;
       }
       const pending = this.pending.get(m.id);
@@ -110,26 +265,37 @@ export class WorkerPool {
       }
     });
     worker.once('exit', (code: number | null) => {
-      if (!this.greeted.has(worker) && this.current === undefined) this.onEarlyExit?.(code);
+      if (!this.greeted.has(worker) && this.current === undefined && !this.starting.has(worker)) this.onEarlyExit?.(code);
       this.workers.delete(worker);
       this.greeted.delete(worker);
+      this.helloWaiters.delete(worker);
+      // Gauges (open connections) describe the present: only counters and histograms carry over.
+      const final = this.finalMetrics.get(worker);
+      this.finalMetrics.delete(worker);
+      if (final !== undefined) this.retired.push(final.filter((metric) => String(metric.type) !== 'gauge'));
+      const replace = !this.retiring.has(worker) && !this.starting.has(worker);
+      this.retiring.delete(worker);
+      this.starting.delete(worker);
       for (const [id, p] of this.pending) {
         if (p.waiting.delete(worker) && p.waiting.size === 0) {
           this.pending.delete(id);
           p.done(p.errors);
         }
       }
-      if (this.stopping) return;
+      if (this.stopping || !replace) return;
       const wait = Math.max(0, this.lastForkMs + RESTART_SPACING_MS - Date.now());
       setTimeout(() => {
         if (!this.stopping) this.fork();
       }, wait).unref();
-    });
+    });    return worker;
   }
 
   private reply(pending: Pending, worker: Worker, m: FromWorker): void {
     pending.waiting.delete(worker);
     if (m.sluice === 'applied' && !m.ok) pending.errors.push(...m.errors.map((e) => ({ path: e.path, message: `${e.message} (worker ${worker.id})` })));
-    if (m.sluice === 'metrics' || m.sluice === 'clusters') pending.replies.push(m);
+    if (m.sluice === 'metrics' || m.sluice === 'clusters') {
+      pending.replies.push(m);
+      pending.repliers.push(worker);
+    }
   }
 }

@@ -8,11 +8,14 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import {
   DiscoveryRequestSchema,
+  HealthReportSchema,
   type DiscoveryRequest,
+  type HealthReport,
   type DiscoveryResponse,
   type NodeSchema,
 } from '../../../proto/gen/sluice/v1/discovery_pb.js';
 import type { MessageInitShape } from '@bufbuild/protobuf';
+import { EndpointSchema, Health } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
 import { DISCOVERY_STREAM_PATH, deserializeResponse, serializeRequest } from '../../../control-plane/src/discovery/service-definition.js';
 import { KINDS, type Kind } from '../../../control-plane/src/model/kinds.js';
 import { ResourceSet } from '../../../control-plane/src/model/resource-set.js';
@@ -73,6 +76,10 @@ export class DiscoveryClient extends EventEmitter<DiscoveryClientEvents> {
   private persisting: Promise<void> | undefined;
   private persistAgain = false;
   private stopped = false;
+  /** announceDraining() was called: reconnects register the own endpoint as DRAINING. */
+  private draining = false;
+  /** The latest health report per endpoint (`cluster\0address:port`): the first request of every stream carries them all. */
+  private readonly healthReports = new Map<string, HealthReport>();
 
   constructor(private readonly options: DiscoveryClientOptions) {
     super();
@@ -116,6 +123,23 @@ export class DiscoveryClient extends EventEmitter<DiscoveryClientEvents> {
     this.connect();
   }
 
+  /**
+   * The sidecar is stopping gracefully (issue 7): tells the control plane that its own registered
+   * endpoint (node.selfEndpoint, for node.service) is DRAINING, so other proxies stop sending it new
+   * requests. Resolves once the report is written to the stream (at once when there is no stream or
+   * no self endpoint); a later reconnect registers the endpoint as DRAINING.
+   */
+  async announceDraining(): Promise<void> {
+    const self = this.options.node.selfEndpoint;
+    const service = this.options.node.service ?? '';
+    if (self === undefined || service === '' || this.draining) return;
+    this.draining = true;
+    const conn = this.connection;
+    if (conn === undefined || conn.ended) return;
+    const report = { cluster: service, address: self.address ?? '', port: self.port ?? 0, health: Health.DRAINING, reason: 'graceful stop' };
+    await new Promise<void>((resolve) => conn.call.write(create(DiscoveryRequestSchema, { type: '', health: [report] }), () => resolve()));
+  }
+
   /** Ends the stream and stops reconnecting; waits for a pending write of the persisted file. */
   async stop(): Promise<void> {
     this.stopped = true;
@@ -124,6 +148,25 @@ export class DiscoveryClient extends EventEmitter<DiscoveryClientEvents> {
     this.disconnect();
     await this.queue;
     await this.persisting;
+  }
+
+  /**
+   * Reports endpoint health transitions of this proxy's active checks (issue 7): sent at once, on the
+   * open stream, as one DiscoveryRequest with `type: ''` and only `health` set. The latest report per
+   * endpoint is remembered, and the first request of every later stream carries all of them (the
+   * full current view, HEALTHY included), so a replica that never saw them learns the state. A report
+   * with health UNKNOWN means "this proxy no longer checks the endpoint": it is sent, then forgotten.
+   */
+  reportHealth(reports: readonly MessageInitShape<typeof HealthReportSchema>[]): void {
+    if (reports.length === 0) return;
+    const health = reports.map((r) => create(HealthReportSchema, r));
+    for (const r of health) {
+      const key = `${r.cluster}\u0000${r.address}:${r.port}`;
+      if (r.health === 0) this.healthReports.delete(key);
+      else this.healthReports.set(key, r);
+    }
+    const conn = this.connection;
+    if (conn !== undefined && !conn.ended) conn.call.write(create(DiscoveryRequestSchema, { type: '', health }));
   }
 
   private connect(): void {
@@ -159,7 +202,7 @@ export class DiscoveryClient extends EventEmitter<DiscoveryClientEvents> {
     kinds.forEach((type, i) => {
       call.write(
         create(DiscoveryRequestSchema, {
-          ...(i === 0 ? { node: this.options.node, knownRevision: BigInt(this.configRevision) } : {}),
+          ...(i === 0 ? { node: this.nodeToSend(), knownRevision: BigInt(this.configRevision), health: [...this.healthReports.values()] } : {}),
           type,
           subscribe: ['*'],
           initialResourceVersions: Object.fromEntries(this.versions.get(type) ?? []),
@@ -168,6 +211,15 @@ export class DiscoveryClient extends EventEmitter<DiscoveryClientEvents> {
     });
     this.emit('connected', address);
     this.options.log?.info({ address }, 'discovery stream opened');
+  }
+
+  /** The node as configured; once draining, its self endpoint says so. */
+  private nodeToSend(): DiscoveryClientOptions['node'] {
+    const node = this.options.node;
+    if (!this.draining || node.selfEndpoint === undefined) return node;
+    const e = node.selfEndpoint;
+    const self = create(EndpointSchema, { address: e.address ?? '', port: e.port ?? 0, zone: e.zone ?? '', weight: e.weight ?? 0, health: Health.DRAINING });
+    return { ...node, selfEndpoint: self };
   }
 
   private onEnd(conn: Connection, err: grpc.ServiceError | undefined): void {
