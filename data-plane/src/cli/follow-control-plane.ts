@@ -45,7 +45,7 @@ export async function followControlPlane(
   };
   const client = new DiscoveryClient({
     addresses: options.controlPlane ?? [],
-    node: { id: options.nodeId, service: options.service, zone: options.zone },
+    node: { id: options.nodeId, service: options.service, zone: options.zone, ...selfEndpoint(options) },
     token: token ?? (await readToken(options.tokenFile)),
     persistPath: join(options.stateDir, LAST_GOOD_FILE),
     apply: async (set) => {
@@ -71,6 +71,16 @@ export async function followControlPlane(
       await client.stop();
     },
   };
+}
+
+/**
+ * Self-registration (issue 7): with --service and --app-port the sidecar registers its endpoint,
+ * at --register-address and the inbound listener's port (other proxies should come through the
+ * sidecar), else the application's port.
+ */
+function selfEndpoint(options: ProxyOptions): { selfEndpoint?: { address: string; port: number; zone: string } } {
+  if (options.service === '' || options.appPort === undefined) return {};
+  return { selfEndpoint: { address: options.registerAddress, port: options.inboundListen?.port || options.appPort, zone: options.zone } };
 }
 
 /** The discovery token: --token-file, else SLUICE_TOKEN. */

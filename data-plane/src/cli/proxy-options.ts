@@ -37,7 +37,9 @@ Serving:
 Sidecar listeners (added to whatever the configuration holds):
   --outbound-listen HOST:PORT   the application's outbound traffic, routed by the configuration
   --inbound-listen HOST:PORT    inbound traffic, forwarded to the application on --app-port
-  --app-port PORT               the application's port on 127.0.0.1 (goes with --inbound-listen)
+  --app-port PORT               the application's port on 127.0.0.1; with --service it registers the
+                                sidecar's endpoint (the --inbound-listen port when given, else this one)
+  --register-address HOST       the address registered for --service (default: POD_IP, else 127.0.0.1)
   -h, --help                    this text`;
 
 export interface HostPort {
@@ -59,6 +61,8 @@ export interface ProxyOptions {
   readonly outboundListen?: HostPort;
   readonly inboundListen?: HostPort;
   readonly appPort?: number;
+  /** The address this sidecar registers for its service (with --service and --app-port). */
+  readonly registerAddress: string;
   /** A file path or 'stdout'; undefined: no access log. */
   readonly accessLog?: string;
   readonly accessLogSampleRate: number;
@@ -83,6 +87,7 @@ export function parseProxyArgs(argv: readonly string[]): ProxyOptions | 'help' {
         'outbound-listen': { type: 'string' },
         'inbound-listen': { type: 'string' },
         'app-port': { type: 'string' },
+        'register-address': { type: 'string' },
         'access-log': { type: 'string', default: 'off' },
         'access-log-sample-rate': { type: 'string', default: '1' },
         help: { type: 'boolean', short: 'h' },
@@ -111,12 +116,20 @@ export function parseProxyArgs(argv: readonly string[]): ProxyOptions | 'help' {
     outboundListen: values['outbound-listen'] === undefined ? undefined : hostPort(values['outbound-listen'], '--outbound-listen'),
     inboundListen: values['inbound-listen'] === undefined ? undefined : hostPort(values['inbound-listen'], '--inbound-listen'),
     appPort: values['app-port'] === undefined ? undefined : positiveInt(values['app-port'], '--app-port'),
+    registerAddress: registerAddress(values['register-address']),
     accessLog: values['access-log'] === 'off' || values['access-log'] === '' ? undefined : values['access-log'],
     accessLogSampleRate: fraction(values['access-log-sample-rate'], '--access-log-sample-rate'),
   };
   if (options.controlPlane?.length === 0) throw new UsageError('--control-plane needs at least one HOST:PORT');
-  if ((options.inboundListen === undefined) !== (options.appPort === undefined)) throw new UsageError('--inbound-listen and --app-port go together');
+  // --app-port alone registers the endpoint without an inbound listener (issue 7).
+  if (options.inboundListen !== undefined && options.appPort === undefined) throw new UsageError('--inbound-listen and --app-port go together (--app-port alone only registers the endpoint)');
   return Object.freeze(options);
+}
+
+function registerAddress(flag: string | undefined): string {
+  const value = (flag ?? process.env['POD_IP'] ?? '').trim() || '127.0.0.1';
+  if (/[\s/]/.test(value)) throw new UsageError(`--register-address must be a host name or IP address, got "${value}"`);
+  return value.replace(/^\[(.*)\]$/, '$1');
 }
 
 function positiveInt(value: string, flag: string): number {
