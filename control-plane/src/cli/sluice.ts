@@ -7,7 +7,8 @@ import { UsageError } from './usage-error.js';
 const USAGE = `usage: sluice COMMAND [FLAGS]
 
   control-plane   run the control plane (admin API, discovery) on etcd or the embedded store
-  proxy           run a proxy (static --config, or fed by a control plane)
+  proxy           run a proxy (static --config, or fed by a control plane);
+                  \`sluice proxy reload\` restarts a running proxy's workers without downtime
   ctl             manage resources through the admin API: apply, get, delete
   start           a whole mesh on one machine (what npm start runs)
 
@@ -28,6 +29,12 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'proxy': {
+      if (rest[0] === 'reload') {
+        // A client of a running proxy's admin server, not a proxy: quick to start.
+        const { runProxyReloadCommand } = (await import('../../../data-plane/src/cli/proxy-reload-command.js')) as { runProxyReloadCommand(argv: string[]): Promise<string> };
+        console.log(await runProxyReloadCommand(rest.slice(1)));
+        return 0;
+      }
       const { runProxyCommand } = (await import('../../../data-plane/src/cli/proxy-command.js')) as { runProxyCommand(argv: string[]): Promise<void> };
       await runProxyCommand(rest);
       return 0;

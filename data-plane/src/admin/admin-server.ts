@@ -1,6 +1,6 @@
 // The proxy's admin endpoints on --admin-listen (default 127.0.0.1:15000): /live (200 while the
 // process runs), /ready, /metrics, /clusters and /config_dump. Private keys of certificates never
-// appear in a dump.
+// appear in a dump. POST /reload (loopback clients only) replaces the workers with freshly loaded code.
 import { createServer, type Server } from 'node:http';
 import type { JsonObject } from '@bufbuild/protobuf';
 
@@ -12,6 +12,13 @@ export interface AdminSource {
   configDump(): JsonObject;
   /** Clusters with their endpoints' health and traffic (metrics/cluster-report.ts), summed over workers. */
   clusters?(): Promise<JsonObject>;
+  /** POST /reload: a zero-downtime worker restart; an error's `status` (default 500) is the answer's. */
+  reload?(): Promise<JsonObject>;
+}
+
+/** Loopback addresses, IPv4-mapped included: who may ask for a reload. */
+function isLoopback(address: string | undefined): boolean {
+  return address !== undefined && (address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.'));
 }
 
 export async function startAdminServer(source: AdminSource, host: string, port: number): Promise<Server> {
@@ -21,6 +28,16 @@ export async function startAdminServer(source: AdminSource, host: string, port: 
       res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
       res.end(body);
     };
+    if (path === '/reload' && source.reload !== undefined) {
+      if (req.method !== 'POST') return send(405, 'text/plain', 'POST /reload\n');
+      // Whoever reaches a non-loopback admin address must not restart the proxy.
+      if (!isLoopback(req.socket.remoteAddress)) return send(403, 'application/json', `${JSON.stringify({ error: 'POST /reload is accepted from loopback addresses only' })}\n`);
+      source.reload().then(
+        (result) => send(200, 'application/json', `${JSON.stringify(result)}\n`),
+        (err: Error & { status?: number }) => send(err.status ?? 500, 'application/json', `${JSON.stringify({ error: err.message })}\n`),
+      );
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'method not allowed\n');
     if (path === '/live') return send(200, 'text/plain', 'live\n');
     if (path === '/ready') return source.ready() ? send(200, 'text/plain', 'ready\n') : send(503, 'text/plain', 'no configuration applied yet\n');

@@ -31,6 +31,9 @@ With --control-plane:
 Serving:
   --admin-listen HOST:PORT      /live, /ready, /metrics, /config_dump (default 127.0.0.1:15000; off: none)
   --workers N                   worker processes serving traffic (default: the number of cores)
+  --drain-timeout-ms N          on SIGTERM (and for workers a reload retires), how long open
+                                connections may finish before they are closed (default 15000; 0:
+                                close at once). SIGINT closes at once
   --access-log FILE|stdout|off  one JSON line per request, appended to FILE or written to stdout
                                 (default: off)
   --access-log-sample-rate R    the share of requests logged, 0..1 (default 1: every request)
@@ -58,6 +61,8 @@ export interface ProxyOptions {
   readonly initialFetchTimeoutMs: number;
   readonly admin?: HostPort;
   readonly workers: number;
+  /** SIGTERM and reload: how long connections may finish (drain-server.ts). */
+  readonly drainTimeoutMs: number;
   readonly outboundListen?: HostPort;
   readonly inboundListen?: HostPort;
   readonly appPort?: number;
@@ -84,6 +89,7 @@ export function parseProxyArgs(argv: readonly string[]): ProxyOptions | 'help' {
         'initial-fetch-timeout-ms': { type: 'string' },
         'admin-listen': { type: 'string', default: '127.0.0.1:15000' },
         workers: { type: 'string' },
+        'drain-timeout-ms': { type: 'string', default: '15000' },
         'outbound-listen': { type: 'string' },
         'inbound-listen': { type: 'string' },
         'app-port': { type: 'string' },
@@ -113,6 +119,7 @@ export function parseProxyArgs(argv: readonly string[]): ProxyOptions | 'help' {
     initialFetchTimeoutMs: values['initial-fetch-timeout-ms'] === undefined ? 5000 : positiveInt(values['initial-fetch-timeout-ms'], '--initial-fetch-timeout-ms'),
     admin: admin === '' || admin === 'off' ? undefined : hostPort(admin, '--admin-listen'),
     workers: values.workers === undefined ? availableParallelism() : positiveInt(values.workers, '--workers'),
+    drainTimeoutMs: values['drain-timeout-ms'] === '0' ? 0 : positiveInt(values['drain-timeout-ms'], '--drain-timeout-ms'),
     outboundListen: values['outbound-listen'] === undefined ? undefined : hostPort(values['outbound-listen'], '--outbound-listen'),
     inboundListen: values['inbound-listen'] === undefined ? undefined : hostPort(values['inbound-listen'], '--inbound-listen'),
     appPort: values['app-port'] === undefined ? undefined : positiveInt(values['app-port'], '--app-port'),

@@ -7,7 +7,7 @@ import type { FieldError } from '../../../control-plane/src/model/field-error.js
 import { toJsonString } from '@bufbuild/protobuf';
 import { ListenerProtocol, ListenerSchema, type Listener } from '../../../proto/gen/sluice/v1/listener_pb.js';
 import type { Certificate } from '../../../proto/gen/sluice/v1/certificate_pb.js';
-import { h2Of } from '../protocols/http2/h2-downstream.js';
+import { drainServer } from '../proxy/drain-server.js';
 import type { HttpProxy } from '../proxy/http-proxy.js';
 import { ALPN_PROTOCOLS, listenerTlsOptions, SniContexts } from '../tls/sni-contexts.js';
 import { createProxyServer, type ProxyServerOptions } from '../proxy/proxy-server.js';
@@ -25,6 +25,8 @@ interface Open {
 
 export class ListenerManager {
   private readonly open = new Map<string, Open>();
+  /** Removed (or rebound) listeners still finishing their connections. */
+  private readonly draining = new Set<Open>();
 
   constructor(private readonly engine: HttpProxy<any>, private readonly serverOptions: ProxyServerOptions = {}, private readonly warn: (message: string) => void = () => {}) {}
 
@@ -40,7 +42,9 @@ export class ListenerManager {
       const spec = wanted.get(name);
       if (spec === undefined || keyOf(spec) !== open.key) {
         this.open.delete(name);
-        await drain(open);
+        // Removed listeners drain in the background: the update is applied once they stop accepting.
+        this.draining.add(open);
+        void drain(open).finally(() => this.draining.delete(open));
       }
     }
     for (const [name, spec] of wanted) {
@@ -79,11 +83,15 @@ export class ListenerManager {
     return counts.reduce((a, b) => a + b, 0);
   }
 
-  /** Stops accepting everywhere and drains. */
-  async close(): Promise<void> {
-    const all = [...this.open.values()];
+  /**
+   * Stops accepting everywhere and drains: for each listener's own drain time, or for `timeoutMs`
+   * (the proxy's --drain-timeout-ms at shutdown; 0 closes every connection now). A second call while
+   * a drain runs shortens it (a fast stop during a graceful one).
+   */
+  async close(timeoutMs?: number): Promise<void> {
+    for (const o of this.open.values()) this.draining.add(o);
     this.open.clear();
-    await Promise.all(all.map(drain));
+    await Promise.all([...this.draining].map((o) => drain(o, timeoutMs).finally(() => this.draining.delete(o))));
   }
 
   private updateTls(open: Open, spec: Listener, certificates: (name: string) => Certificate | undefined): void {
@@ -141,18 +149,7 @@ function serverTlsOptions(spec: Listener, certificates: (name: string) => Certif
   return { ...listenerTlsOptions(tls, certificates), ...(def ? { cert: def.certChain, key: def.privateKey } : {}) };
 }
 
-/** Stop accepting, close idle keep-alive connections now, and the rest after the drain time. */
-async function drain(open: Open): Promise<void> {
-  const closed = new Promise<void>((resolve) => open.server.close(() => resolve()));
-  open.server.closeIdleConnections();
-  // HTTP/2 clients get a GOAWAY: no new streams, open ones finish.
-  const h2 = h2Of(open.server);
-  h2?.goAway();
-  const timer = setTimeout(() => {
-    open.server.closeAllConnections();
-    h2?.destroyAll();
-  }, open.drainMs);
-  timer.unref();
-  await closed;
-  clearTimeout(timer);
+/** Stop accepting and drain (drain-server.ts) for the listener's drain time, or `timeoutMs` when given. */
+function drain(open: Open, timeoutMs?: number): Promise<void> {
+  return drainServer(open.server, timeoutMs ?? open.drainMs);
 }
