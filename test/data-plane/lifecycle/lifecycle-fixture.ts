@@ -25,7 +25,8 @@ export async function startLifecycleProxy(args: string[]): Promise<LifecycleProx
     const answer = (): void => {
       if (!res.destroyed) res.end(`ok ${url.pathname}`);
     };
-    if (ms > 0) setTimeout(answer, ms);
+    // Unref: a cut request must not keep the test process alive for its delay.
+    if (ms > 0) setTimeout(answer, ms).unref();
     else req.on('end', answer);
   });
   const [port, adminPort] = [await freePort(), await freePort()];
