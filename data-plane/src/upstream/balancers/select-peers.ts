@@ -3,9 +3,6 @@
 // cluster state whenever an endpoint's availability changes, never per request.
 import type { Peer } from '../peer.js';
 
-// Until Peer carries `priority` (A1, issue 7), a peer without one is at level 0.
-const priorityOf = (p: Peer): number => (p as { priority?: number }).priority ?? 0;
-
 /** Envoy's default panic threshold (cluster.panicThresholdPercent unset). */
 export const DEFAULT_PANIC_THRESHOLD_PERCENT = 50;
 
@@ -32,25 +29,25 @@ export function selectPeers(peers: readonly Peer[], localZone: string, panicThre
   let best = Infinity;
   let lowest = Infinity;
   for (const p of peers) {
-    const priority = priorityOf(p);
+    const priority = p.priority;
     if (priority < lowest) lowest = priority;
     if (p.available && priority < best) best = priority;
   }
   if (best === Infinity) {
     // Nothing available anywhere: panic at the preferred level, or nothing when panic is off.
-    return panicThresholdPercent > 0 ? peers.filter((p) => priorityOf(p) === lowest) : [];
+    return panicThresholdPercent > 0 ? peers.filter((p) => p.priority === lowest) : [];
   }
   let total = 0;
   let available = 0;
   let local = 0;
   for (const p of peers) {
-    if (priorityOf(p) !== best) continue;
+    if (p.priority !== best) continue;
     total++;
     if (!p.available) continue;
     available++;
     if (localZone !== '' && p.zone === localZone) local++;
   }
-  if (panicThresholdPercent > 0 && available * 100 < total * panicThresholdPercent) return peers.filter((p) => priorityOf(p) === best);
-  if (local > 0) return peers.filter((p) => priorityOf(p) === best && p.available && p.zone === localZone);
-  return peers.filter((p) => priorityOf(p) === best && p.available);
+  if (panicThresholdPercent > 0 && available * 100 < total * panicThresholdPercent) return peers.filter((p) => p.priority === best);
+  if (local > 0) return peers.filter((p) => p.priority === best && p.available && p.zone === localZone);
+  return peers.filter((p) => p.priority === best && p.available);
 }

@@ -13,8 +13,7 @@ function peersOf(spec: string): Peer[] {
     .map((s, i) => {
       const down = s.endsWith('!');
       const [name, zone, priority] = (down ? s.slice(0, -1) : s).split(':');
-      const p = new Peer(`10.0.0.${i + 1}`, 80, { zone: zone!, available: !down });
-      (p as { priority?: number }).priority = Number(priority);
+      const p = new Peer(`10.0.0.${i + 1}`, 80, { zone: zone!, available: !down, priority: Number(priority) });
       (p as { label?: string }).label = name;
       return p;
     });
