@@ -11,6 +11,8 @@ export interface EndpointReport {
   weight: number;
   /** Takes traffic: the pushed health, the local active check and outlier detection all allow it (every worker agrees). */
   healthy: boolean;
+  /** Processes (workers) in which the endpoint takes traffic now; 0: no traffic goes to it at all. */
+  serving: number;
   /** The Endpoints resource's health (the control plane's aggregate): UNKNOWN, HEALTHY, UNHEALTHY, DRAINING. */
   health: string;
   /** This proxy's active check: UNKNOWN (no check or undecided), HEALTHY or UNHEALTHY, and why. */
@@ -44,6 +46,7 @@ export function clusterReports(clusters: Iterable<ClusterState>, metrics: ProxyM
         zone: p.zone,
         weight: p.weight,
         healthy: p.available,
+        serving: p.available ? 1 : 0,
         health: Health[p.pushedHealth] ?? String(p.pushedHealth),
         activeHealth: Health[p.activeHealth] ?? String(p.activeHealth),
         activeReason: p.activeReason,
@@ -72,6 +75,7 @@ export function mergeClusterReports(parts: readonly ClusterReport[][]): ClusterR
           continue;
         }
         same.healthy &&= e.healthy;
+        same.serving += e.serving;
         same.ejected += e.ejected;
         same.ejections += e.ejections;
         if (e.ejectReason !== '') same.ejectReason = e.ejectReason;
