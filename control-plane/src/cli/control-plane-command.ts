@@ -22,7 +22,7 @@ export async function runControlPlaneCommand(argv: readonly string[], env: NodeJ
     discoveryListen: options.discoveryListen,
     token: options.token,
     maxBodyBytes: options.maxBodyBytes,
-    health: { leaseTtlSeconds: options.leaseTtlSeconds },
+    health: { leaseTtlSeconds: options.leaseTtlSeconds, leaderLeaseTtlSeconds: options.leaderLeaseTtlSeconds },
     log,
   });
   stopOnSignals(() => controlPlane.stop(), log);

@@ -12,11 +12,13 @@ export const CONTROL_PLANE_DEFAULTS = Object.freeze({
   discoveryListen: '127.0.0.1:15010',
   maxBodyBytes: 4 * 1024 * 1024,
   leaseTtlSeconds: 10,
+  leaderLeaseTtlSeconds: 5,
   logLevel: 'info' as LogLevel,
 });
 
 export const CONTROL_PLANE_USAGE = `usage: sluice control-plane [--etcd URL[,URL...]] [--api-listen HOST:PORT] [--discovery-listen HOST:PORT]
-                            [--token-file FILE] [--max-body-bytes N] [--lease-ttl-seconds N] [--log-level LEVEL]
+                            [--token-file FILE] [--max-body-bytes N] [--lease-ttl-seconds N] [--leader-lease-ttl-seconds N]
+                            [--log-level LEVEL]
 
 Runs the control plane: the admin REST API (and /metrics) and the discovery gRPC server for proxies.
 
@@ -28,6 +30,8 @@ Runs the control plane: the admin REST API (and /metrics) and the discovery gRPC
   --max-body-bytes N          larger request bodies answer 413 (default ${CONTROL_PLANE_DEFAULTS.maxBodyBytes})
   --lease-ttl-seconds N       TTL of the etcd leases under this replica's health entries and its
                               proxies' self-registrations (default ${CONTROL_PLANE_DEFAULTS.leaseTtlSeconds})
+  --leader-lease-ttl-seconds N  TTL of the lease of the replica elected to run the control plane's own
+                              health checks: a replica that dies is replaced within it (default ${CONTROL_PLANE_DEFAULTS.leaderLeaseTtlSeconds})
   --log-level LEVEL           fatal, error, warn, info, debug, trace or silent (default ${CONTROL_PLANE_DEFAULTS.logLevel})
   -h, --help                  this text`;
 
@@ -40,6 +44,7 @@ export interface ControlPlaneCliOptions {
   readonly token: string | undefined;
   readonly maxBodyBytes: number;
   readonly leaseTtlSeconds: number;
+  readonly leaderLeaseTtlSeconds: number;
   readonly logLevel: LogLevel;
 }
 
@@ -58,6 +63,7 @@ export function parseControlPlaneArgs(argv: readonly string[], env: NodeJS.Proce
         'token-file': { type: 'string' },
         'max-body-bytes': { type: 'string' },
         'lease-ttl-seconds': { type: 'string' },
+        'leader-lease-ttl-seconds': { type: 'string' },
         'log-level': { type: 'string', default: CONTROL_PLANE_DEFAULTS.logLevel },
         help: { type: 'boolean', short: 'h' },
       },
@@ -78,6 +84,7 @@ export function parseControlPlaneArgs(argv: readonly string[], env: NodeJS.Proce
     token: configuredToken(values['token-file'], env),
     maxBodyBytes: values['max-body-bytes'] === undefined ? CONTROL_PLANE_DEFAULTS.maxBodyBytes : positiveInteger(values['max-body-bytes'], '--max-body-bytes'),
     leaseTtlSeconds: values['lease-ttl-seconds'] === undefined ? CONTROL_PLANE_DEFAULTS.leaseTtlSeconds : positiveInteger(values['lease-ttl-seconds'], '--lease-ttl-seconds'),
+    leaderLeaseTtlSeconds: values['leader-lease-ttl-seconds'] === undefined ? CONTROL_PLANE_DEFAULTS.leaderLeaseTtlSeconds : positiveInteger(values['leader-lease-ttl-seconds'], '--leader-lease-ttl-seconds'),
     logLevel,
   });
 }

@@ -13,6 +13,7 @@ import { HealthAggregator } from './health-aggregator.js';
 import { HealthMetrics } from './health-metrics.js';
 import { HealthView } from './health-view.js';
 import { HealthWriter } from './health-writer.js';
+import { LeaderChecks } from './leader-checks.js';
 import { Registrar } from './registrar.js';
 
 export const DEFAULT_LEASE_TTL_SECONDS = 10;
@@ -22,6 +23,8 @@ export interface HealthModuleOptions {
   readonly leaseTtlSeconds?: number;
   /** This replica's name in etcd; default `<hostname>-<pid>-<random>`. */
   readonly replicaId?: string;
+  /** TTL of the lease of the elected leader that runs the control plane's own checks (`--leader-lease-ttl-seconds`, default 5). */
+  readonly leaderLeaseTtlSeconds?: number;
 }
 
 export class HealthModule implements ControlPlaneModule {
@@ -33,6 +36,8 @@ export class HealthModule implements ControlPlaneModule {
   readonly hooks: DiscoveryHooks;
   readonly routes: readonly ApiRoute[];
   readonly replicaId: string;
+  /** The elected leader's own checks (leader-checks.ts); undefined on a store that is neither etcd nor embedded. */
+  readonly leaderChecks: LeaderChecks | undefined;
 
   constructor(deps: ControlPlaneDeps, options: HealthModuleOptions = {}) {
     const log = deps.log.child({ part: 'health' });
@@ -59,10 +64,13 @@ export class HealthModule implements ControlPlaneModule {
       },
     };
     this.routes = healthRoutes(this.view);
+    this.leaderChecks = LeaderChecks.create(deps, this.view, this.writer, this.replicaId, { leaseTtlSeconds: options.leaderLeaseTtlSeconds });
   }
 
   async start(): Promise<void> {
     await this.view.start();
+    // After the view: the checker's targets and its starting verdicts come from it.
+    this.leaderChecks?.start();
   }
 
   /**
@@ -71,6 +79,7 @@ export class HealthModule implements ControlPlaneModule {
    * their proxies are reconnecting to another replica, which writes them again.
    */
   async stop(): Promise<void> {
+    await this.leaderChecks?.stop();
     this.aggregator.close();
     this.registrar.closeAll();
     await this.writer.close(true);

@@ -52,6 +52,8 @@ export class EtcdElection implements LeaderElection {
   private watcher: Watcher | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private busy = false;
+  /** A replica that just stepped down leaves the next term to the others for one poll interval. */
+  private campaignNotBefore = 0;
   private started = false;
   private stopped = false;
 
@@ -153,6 +155,7 @@ export class EtcdElection implements LeaderElection {
   }
 
   private async campaign(): Promise<void> {
+    if (Date.now() < this.campaignNotBefore) return;
     const existing = await this.client.kv.range({ key: this.keyBytes, count_only: true });
     if (Number(existing.count) > 0 || this.stopped) return;
     const grantedAt = Date.now();
@@ -213,6 +216,7 @@ export class EtcdElection implements LeaderElection {
     const term = this.term;
     if (term === undefined) return;
     this.endTerm();
+    this.campaignNotBefore = Date.now() + this.pollMs;
     this.log?.warn({ id: this.id, reason, err }, 'stepped down as leader of the health checks');
     this.notify(undefined);
     // If the key is still ours (a keepalive merely went unanswered), revoking frees it at once.

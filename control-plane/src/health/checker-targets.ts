@@ -1,0 +1,54 @@
+// Which endpoints the elected control plane checks itself (issue 7). The rule: an endpoint of a cluster
+// that has a health_check, that is not DRAINING, and for which etcd holds no verdict from any replica's
+// proxies (an entry under /sluice/health/ whose source is not the checker). Proxies report transitions
+// only, but their first verdict on an endpoint is one (UNKNOWN → HEALTHY/UNHEALTHY), and a replica's
+// entry goes away when its proxies stop reporting (their streams close, or the replica's lease
+// expires). So "no proxy entry" means "no connected proxy checks it": no proxies at all, or none
+// that route to this cluster. Every replica sees the same entries, so the rule needs no coordination.
+import type { Cluster } from '../../../proto/gen/sluice/v1/cluster_pb.js';
+import { Health, type Endpoints } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
+import type { CheckTarget } from './control-plane-checker.js';
+import { endpointId, type HealthEntry } from './health-entry.js';
+
+/** The source name of the leader's verdicts in /sluice/health/<cluster>/<endpoint>/<source>. */
+export const CHECKER_SOURCE = 'checker';
+
+export interface CheckerTargetInputs {
+  /** Every Cluster resource. */
+  clusters(): readonly Cluster[];
+  /** The Endpoints resource named like the cluster, if any. */
+  endpoints(cluster: string): Endpoints | undefined;
+  /** Sidecars registered for the service named like the cluster. */
+  registered(cluster: string): ReadonlyArray<{ address: string; port: number; health: Health }>;
+  /** Every health entry in etcd. */
+  entries(): readonly HealthEntry[];
+}
+
+export function checkerTargets(inputs: CheckerTargetInputs): CheckTarget[] {
+  const proxyChecked = new Set<string>();
+  const known = new Map<string, Health>();
+  for (const e of inputs.entries()) {
+    const k = `${e.cluster}/${endpointId(e.address, e.port)}`;
+    if (e.source === CHECKER_SOURCE) known.set(k, e.health);
+    else proxyChecked.add(k);
+  }
+  const out: CheckTarget[] = [];
+  for (const cluster of inputs.clusters()) {
+    const check = cluster.healthCheck;
+    if (check === undefined || check.check.case === undefined) continue;
+    const seen = new Set<string>();
+    const candidates = [...(inputs.endpoints(cluster.name)?.endpoints ?? []), ...cluster.endpoints, ...inputs.registered(cluster.name)];
+    for (const ep of candidates) {
+      const id = endpointId(ep.address, ep.port);
+      // The first listing wins, as the Endpoints entry wins over the inline one on the proxy.
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const k = `${cluster.name}/${id}`;
+      if (ep.health === Health.DRAINING || proxyChecked.has(k)) continue;
+      const target: CheckTarget = { cluster: cluster.name, address: ep.address, port: ep.port, check };
+      const health = known.get(k);
+      out.push(health === undefined ? target : { ...target, known: health });
+    }
+  }
+  return out;
+}

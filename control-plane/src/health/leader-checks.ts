@@ -1,0 +1,69 @@
+// The control plane's own health checks as one part of the health module (issue 7): the election on
+// the store this control plane runs on (etcd: a lease and a fenced key; embedded: always leader), and
+// the checker that probes while it leads and writes through the health writer with the leader's fence.
+import type { ControlPlaneDeps } from '../control-plane.js';
+import { EmbeddedElection } from '../store/embedded-election.js';
+import { EmbeddedStore } from '../store/embedded-store.js';
+import { EtcdElection } from '../store/etcd-election.js';
+import { checkerTargets, CHECKER_SOURCE } from './checker-targets.js';
+import { ControlPlaneChecker } from './control-plane-checker.js';
+import type { HealthView } from './health-view.js';
+import type { HealthWriter } from './health-writer.js';
+import { DEFAULT_LEADER_LEASE_TTL_SECONDS, instrumentLeaderElection, type LeaderElection } from './leader-election.js';
+
+export interface LeaderChecksOptions {
+  /** The leader's lease TTL (`--leader-lease-ttl-seconds`, default 5). */
+  readonly leaseTtlSeconds?: number;
+}
+
+export class LeaderChecks {
+  readonly election: LeaderElection;
+  readonly checker: ControlPlaneChecker;
+
+  /** Undefined when the store is neither etcd nor embedded (a test's own store): nobody checks. */
+  static create(deps: ControlPlaneDeps, view: HealthView, writer: HealthWriter, replicaId: string, options: LeaderChecksOptions = {}): LeaderChecks | undefined {
+    const log = deps.log.child({ part: 'leader-checks' });
+    const etcd = deps.options.store === undefined ? deps.options.etcdEndpoints ?? [] : [];
+    let election: LeaderElection;
+    if (etcd.length > 0) {
+      election = new EtcdElection({ endpoints: etcd, id: replicaId, leaseTtlSeconds: options.leaseTtlSeconds ?? DEFAULT_LEADER_LEASE_TTL_SECONDS, log });
+    } else if (deps.store instanceof EmbeddedStore) {
+      election = new EmbeddedElection({ id: replicaId });
+    } else {
+      return undefined;
+    }
+    const checker = new ControlPlaneChecker({
+      targets: () => checkerTargets({
+        clusters: () => deps.cache.list('Cluster').flatMap((s) => (s.resource.kind === 'Cluster' ? [s.resource.spec] : [])),
+        endpoints: (name) => {
+          const r = deps.cache.get('Endpoints', name)?.resource;
+          return r?.kind === 'Endpoints' ? r.spec : undefined;
+        },
+        registered: (name) => view.registered(name),
+        entries: () => view.allEntries(),
+      }),
+      write: (t, fence) => writer.put({ cluster: t.cluster, address: t.address, port: t.port, health: t.health, source: CHECKER_SOURCE }, fence),
+      election,
+      metrics: deps.metrics,
+      log,
+    });
+    instrumentLeaderElection(election, deps.metrics);
+    return new LeaderChecks(election, checker);
+  }
+
+  private constructor(election: LeaderElection, checker: ControlPlaneChecker) {
+    this.election = election;
+    this.checker = checker;
+  }
+
+  start(): void {
+    this.checker.start();
+    this.election.start();
+  }
+
+  /** Checks stop first, then the election revokes its lease so another replica takes over at once. */
+  async stop(): Promise<void> {
+    this.checker.stop();
+    await this.election.stop();
+  }
+}
