@@ -1,0 +1,61 @@
+// Counts for one stream of load ("lane": one protocol against one listener of one proxy). Every
+// outcome lands in exactly one bucket, so nothing can hide: started = ok + failed + routedAway +
+// changedListener once the lane has stopped.
+export type ListenerKind = 'unchanged' | 'changed';
+
+export class LaneCounters {
+  started = 0;
+  ok = 0;
+  /** Real failures: a wrong status, a wrong body, an error. */
+  failed = 0;
+  /** Of `failed`: connection-level ends (reset, refused, hang-up, stream reset, close 1006). */
+  resets = 0;
+  /** Traffic to a route removed on purpose, answered by the proxy's no-route 404 after the removal. */
+  routedAway = 0;
+  /** Failures on the listener added and removed on purpose, after its removal was sent. */
+  changedListener = 0;
+  /** Idempotent requests sent again because a reused keep-alive connection closed before any response byte (RFC 9112 §9.3.1), or HTTP/2 streams the server refused unprocessed (REFUSED_STREAM, GOAWAY). */
+  retries = 0;
+  readonly samples: string[] = [];
+
+  constructor(readonly name: string, readonly listener: ListenerKind) {}
+
+  get finished(): number {
+    return this.ok + this.failed + this.routedAway + this.changedListener;
+  }
+
+  /** Records a failure; `reset` when the connection or stream was cut rather than answered. */
+  fail(message: string, reset: boolean): void {
+    this.failed++;
+    if (reset) this.resets++;
+    if (this.samples.length < 5) this.samples.push(message);
+  }
+}
+
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ECONNABORTED', 'ERR_HTTP2_STREAM_ERROR', 'ERR_HTTP2_GOAWAY_SESSION', 'ERR_HTTP2_SESSION_ERROR', 'ERR_STREAM_PREMATURE_CLOSE']);
+
+/** Whether an error is the connection (or stream) being cut, as opposed to a wrong answer. */
+export function isReset(err: unknown): boolean {
+  const e = err as NodeJS.ErrnoException;
+  return RESET_CODES.has(e?.code ?? '') || /socket hang up|aborted|reset/i.test(e?.message ?? '');
+}
+
+export function describe(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  return `${e?.code ?? ''} ${e?.message ?? String(err)}`.trim();
+}
+
+/** A loop that runs `once` until `running()` is false, paced to `perSecond` starts. */
+export async function paced(perSecond: number, running: () => boolean, once: () => Promise<void>): Promise<void> {
+  const gapMs = 1000 / perSecond;
+  // A random phase: independent clients are not in step, so loops must not all fire at once.
+  let next = Date.now() + Math.random() * gapMs;
+  await new Promise((r) => setTimeout(r, next - Date.now()));
+  while (running()) {
+    await once();
+    next += gapMs;
+    const wait = next - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    else next = Date.now(); // behind: do not burst to catch up
+  }
+}

@@ -1,0 +1,116 @@
+// The scenario's real processes: one etcd, two `sluice control-plane` replicas on it, and three
+// `sluice proxy` gateways (two workers each) following both replicas. Everything on 127.0.0.1.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EtcdCluster } from '../../support/etcd-cluster.js';
+import { freePort } from '../../support/free-port.js';
+import { stopChild } from '../../support/process-guard.js';
+import { SluiceProcess } from '../../support/run-sluice.js';
+
+export interface Replica {
+  readonly name: string;
+  readonly api: string;
+  readonly discovery: string;
+  readonly process: SluiceProcess;
+}
+
+export interface Proxy {
+  readonly nodeId: string;
+  readonly admin: string;
+  readonly process: SluiceProcess;
+  readonly pid: number;
+}
+
+export interface Mesh {
+  readonly token: string;
+  readonly etcd: EtcdCluster;
+  readonly replicas: readonly Replica[];
+  readonly proxies: readonly Proxy[];
+  /** SIGKILLs a replica (an outage, not a shutdown). */
+  killReplica(replica: Replica): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function status(url: string): Promise<number> {
+  try {
+    return (await fetch(url, { signal: AbortSignal.timeout(2000) })).status;
+  } catch {
+    return 0;
+  }
+}
+
+export async function startMesh(options: { proxies?: number; workers?: number; drainTimeoutMs?: number } = {}): Promise<Mesh> {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-zero-drop-'));
+  const token = randomBytes(24).toString('hex');
+  const tokenFile = join(dir, 'token');
+  writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+  const etcd = await EtcdCluster.start(1);
+  const replicas: Replica[] = [];
+  const proxies: Proxy[] = [];
+  const stop = async (): Promise<void> => {
+    await Promise.all(proxies.map((p) => p.process.stop()));
+    await Promise.all(replicas.map((r) => r.process.stop()));
+    await etcd.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    for (const name of ['cp-a', 'cp-b']) {
+      const [apiPort, discoveryPort] = [await freePort(), await freePort()];
+      const process = new SluiceProcess(['control-plane', '--etcd', etcd.endpoints.join(','), '--api-listen', `127.0.0.1:${apiPort}`, '--discovery-listen', `127.0.0.1:${discoveryPort}`, '--token-file', tokenFile, '--log-level', 'warn']);
+      const replica = { name, api: `http://127.0.0.1:${apiPort}`, discovery: `127.0.0.1:${discoveryPort}`, process };
+      replicas.push(replica);
+      await until(`${name} ready`, async () => {
+        if (process.child.exitCode !== null) throw new Error(`${name} exited (${process.child.exitCode}):\n${process.stderr}\n${process.stdout.slice(-2000)}`);
+        return (await status(`${replica.api}/readyz`)) === 200;
+      });
+    }
+    // Each proxy starts on a random replica of the list (a fleet spreads): killing cp-a moves those on it.
+    const controlPlanes = replicas.map((r) => r.discovery).join(',');
+    for (let i = 1; i <= (options.proxies ?? 3); i++) {
+      const nodeId = `p${i}`;
+      const adminPort = await freePort();
+      const args = [
+        'proxy', '--control-plane', controlPlanes, '--node-id', nodeId, '--service', 'gateway', '--token-file', tokenFile,
+        '--workers', String(options.workers ?? 2), '--admin-listen', `127.0.0.1:${adminPort}`, '--state-dir', join(dir, `state-${nodeId}`),
+        '--initial-fetch-timeout-ms', '1000',
+      ];
+      if (options.drainTimeoutMs !== undefined && (await proxyHelp()).includes('--drain-timeout-ms')) args.push('--drain-timeout-ms', String(options.drainTimeoutMs));
+      const process = new SluiceProcess(args);
+      proxies.push({ nodeId, admin: `http://127.0.0.1:${adminPort}`, process, pid: process.child.pid! });
+    }
+    for (const p of proxies) await p.process.waitFor(/sluice proxy: ready/, 30_000);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    token,
+    etcd,
+    replicas,
+    proxies,
+    killReplica: (replica) => stopChild(replica.process.child, 0, 'SIGKILL'),
+    stop,
+  };
+}
+
+let helpText: Promise<string> | undefined;
+
+/** `sluice proxy --help`, read once: which lifecycle flags this build has. */
+export function proxyHelp(): Promise<string> {
+  helpText ??= (async () => {
+    const { runSluice } = await import('../../support/run-sluice.js');
+    const r = await runSluice(['proxy', '--help']);
+    return r.stdout + r.stderr;
+  })();
+  return helpText;
+}

@@ -1,0 +1,236 @@
+// The zero-drop scenario of issue 6, end to end: real etcd, two control-plane replicas, three proxies
+// with two workers each, fake upstreams, and every kind of load running while the admin API applies
+// changes at 10 a second; midway one replica is SIGKILLed and one proxy restarted. Returns every count;
+// zero-drop-verdicts.ts says what must hold. Used by the `npm test` variant and the 60 s benchmark.
+import { connect as tlsConnect } from 'node:tls';
+import { startGrpcServer } from '../../data-plane/helpers/grpc-echo.js';
+import { ChangeDriver, ONE_OFF_AT, type ChangeCounts, type OneOffTimes } from './change-driver.js';
+import { startCountingUpstream, type CountingUpstream } from './counting-upstream.js';
+import { runGrpcLane } from './grpc-load.js';
+import { runH2Lane } from './h2-load.js';
+import { runHttp1Lane, type HttpTarget } from './http1-load.js';
+import { LaneCounters } from './lane-counters.js';
+import { startMesh, type Mesh } from './mesh-processes.js';
+import { listeningPort } from './process-sockets.js';
+import { restartProxy, type RestartResult } from './restart-proxy.js';
+import { HOSTS, initialResources, LISTEN, type UpstreamPorts } from './scenario-resources.js';
+import { createTestCa } from './test-certificates.js';
+import { runUploadLane } from './upload-load.js';
+import { startWebSocketEchoUpstream } from './websocket-echo-upstream.js';
+import { runWebSocketLane } from './websocket-load.js';
+
+export interface ScenarioOptions {
+  readonly durationMs: number;
+  /** Multiplies every load rate (1: the modest rates of the `npm test` variant). */
+  readonly loadScale?: number;
+  readonly changesPerSecond?: number;
+  readonly log?: (line: string) => void;
+}
+
+export interface Rollout {
+  readonly revision: number;
+  readonly proxies: number;
+  readonly at: number;
+  readonly behind: number;
+  readonly rejecting: number;
+  readonly errors: unknown[];
+}
+
+export interface ScenarioReport {
+  readonly durationMs: number;
+  readonly lanes: readonly LaneCounters[];
+  readonly upstreams: ReadonlyArray<{ name: string; connections: number; requests: number; aborted: number }>;
+  readonly websocketUpstream: { sessions: number; abnormal: number };
+  readonly changes: ChangeCounts;
+  readonly times: OneOffTimes & { start: number; replicaKilledAt?: number; restartAt?: number };
+  readonly restart: RestartResult | string;
+  readonly rollout: Rollout | string;
+  /** Per proxy: the certificate serial a fresh handshake got at the end, and the rotated leaf's. */
+  readonly certificates: ReadonlyArray<{ nodeId: string; serial: string }>;
+  readonly rotatedSerial: string;
+  /** Per proxy: the main and secure ports before and after (a rebind would change them). */
+  readonly ports: ReadonlyArray<{ nodeId: string; before: string; after: string }>;
+  /** Per proxy: the port the added listener got (0: never seen). */
+  readonly extraPorts: readonly number[];
+  readonly proxyExits: readonly string[];
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+async function rolloutOf(api: string, token: string): Promise<Rollout> {
+  const res = await fetch(`${api}/v1/rollout`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5000) });
+  return (await res.json()) as Rollout;
+}
+
+async function connectedTo(api: string, token: string): Promise<string> {
+  const res = await fetch(`${api}/v1/proxies`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5000) });
+  const body = (await res.json()) as { proxies: Array<{ nodeId: string }> };
+  return body.proxies.map((p) => p.nodeId).join(',') || 'none';
+}
+
+function peerSerial(port: number, ca: string): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = tlsConnect({ host: LISTEN.secure, port, servername: HOSTS.web, ca }, () => {
+      resolve(socket.getPeerCertificate().serialNumber.toUpperCase());
+      socket.end();
+    });
+    socket.once('error', (err) => resolve(`error: ${err.message}`));
+  });
+}
+
+export async function runZeroDropScenario(options: ScenarioOptions): Promise<ScenarioReport> {
+  const log = options.log ?? (() => {});
+  const scale = options.loadScale ?? 1;
+  const cleanups: Array<() => Promise<void>> = [];
+  try {
+    const named = async (name: string): Promise<CountingUpstream> => {
+      const u = await startCountingUpstream(name);
+      cleanups.push(() => u.close());
+      return u;
+    };
+    const http1 = [await named('web-a1'), await named('web-a2'), await named('web-b1'), await named('pool-1'), await named('pool-2')];
+    const grpcServer = await startGrpcServer();
+    cleanups.push(() => new Promise<void>((r) => grpcServer.server.tryShutdown(() => r())));
+    const ws = await startWebSocketEchoUpstream();
+    cleanups.push(() => ws.close());
+    const ports: UpstreamPorts = { webA: [http1[0]!.port, http1[1]!.port], webB: [http1[2]!.port], pool: [http1[3]!.port, http1[4]!.port], grpc: grpcServer.port, ws: ws.port };
+    const ca = createTestCa();
+    cleanups.push(async () => ca.dispose());
+    const [firstLeaf, rotatedLeaf] = [ca.issue([HOSTS.web, 'secure.test']), ca.issue([HOSTS.web, 'secure.test'])];
+
+    const mesh: Mesh = await startMesh({ proxies: 3, workers: 2, drainTimeoutMs: 10_000 });
+    cleanups.unshift(() => mesh.stop());
+    const [cpA, cpB] = [mesh.replicas[0]!, mesh.replicas[1]!];
+    log(`mesh up: etcd ${mesh.etcd.endpoints[0]}, replicas ${cpA.api} ${cpB.api}, proxies ${mesh.proxies.map((p) => `${p.nodeId}(${p.pid})`).join(' ')}`);
+
+    const applied = await fetch(`${cpB.api}/v1/apply`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${mesh.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ resources: initialResources(ports, firstLeaf) }),
+    });
+    if (applied.status !== 200) throw new Error(`initial apply: ${applied.status} ${await applied.text()}`);
+    // The proxies start on cp-a: its rollout view is the one that knows them.
+    // Each proxy is on one replica or the other: rollout state is per replica, so ask both.
+    let initial: Rollout[] = [];
+    await until('every proxy at the initial revision (/v1/rollout of both replicas)', async () => {
+      initial = [await rolloutOf(cpA.api, mesh.token), await rolloutOf(cpB.api, mesh.token)];
+      return initial[0]!.at + initial[1]!.at === 3 ? initial : undefined;
+    }, 30_000).catch((err: Error) => {
+      throw new Error(`${err.message}: ${JSON.stringify(initial)}\n${mesh.proxies.map((p) => `${p.nodeId}: ${p.process.stdout.slice(-1500)}${p.process.stderr.slice(-1500)}`).join('\n')}`);
+    });
+    const mainPorts = await Promise.all(mesh.proxies.map((p) => until(`${p.nodeId} listening on ${LISTEN.main}`, () => listeningPort(p.pid, LISTEN.main), 10_000)));
+    const securePorts = await Promise.all(mesh.proxies.map((p) => until(`${p.nodeId} listening on ${LISTEN.secure}`, () => listeningPort(p.pid, LISTEN.secure), 10_000)));
+    const extraPorts = mesh.proxies.map(() => 0);
+    log(`proxies on cp-a: ${await connectedTo(cpA.api, mesh.token)}; on cp-b: ${await connectedTo(cpB.api, mesh.token)}`);
+    log(`listeners: main ${mainPorts.join(',')} secure ${securePorts.join(',')}`);
+
+    // The load: one set of lanes per proxy.
+    let running = true;
+    const driver = new ChangeDriver({ api: () => cpB.api, token: mesh.token, ports, rotatedLeaf, perSecond: options.changesPerSecond ?? 10, durationMs: options.durationMs });
+    const lanes: LaneCounters[] = [];
+    const lane = (name: string, listener: 'unchanged' | 'changed' = 'unchanged'): LaneCounters => {
+      const l = new LaneCounters(name, listener);
+      lanes.push(l);
+      return l;
+    };
+    const tls = { ca: ca.caPem, servername: HOSTS.web };
+    const work: Promise<void>[] = [];
+    const r = (x: number): number => x * scale;
+    mesh.proxies.forEach((p, i) => {
+      const main = (host: string, path: string, extra: Partial<HttpTarget> = {}): HttpTarget => ({ address: LISTEN.main, port: () => mainPorts[i], hostHeader: host, path, ...extra });
+      const secure: HttpTarget = { address: LISTEN.secure, port: () => securePorts[i], hostHeader: HOSTS.web, path: '/s', tls };
+      const extraGone = (): boolean => driver.times.listenerRemovedAt !== undefined && Date.now() > driver.times.listenerRemovedAt + 4000;
+      const extra: HttpTarget = { address: LISTEN.extra, port: () => extraPorts[i] || undefined, hostHeader: HOSTS.web, path: '/x', listenerRemovedAt: () => driver.times.listenerRemovedAt };
+      const on = (): boolean => running;
+      work.push(
+        runHttp1Lane(lane(`http/1.1 main ${p.nodeId}`), main(HOSTS.web, '/w'), { perSecond: r(60), concurrency: 3, running: on }),
+        runHttp1Lane(lane(`http/1.1 pool ${p.nodeId}`), main(HOSTS.pool, '/p'), { perSecond: r(30), concurrency: 2, running: on }),
+        runHttp1Lane(lane(`http/1.1 slow ${p.nodeId}`), main(HOSTS.pool, '/slow', { headers: { 'x-delay-ms': '400' } }), { perSecond: r(5), concurrency: 3, running: on }),
+        runHttp1Lane(lane(`http/1.1 doomed ${p.nodeId}`), main(HOSTS.doomed, '/d', { routeRemovedAt: () => driver.times.routeRemovedAt }), { perSecond: r(10), concurrency: 1, running: on }),
+        runHttp1Lane(lane(`https/1.1 ${p.nodeId}`), secure, { perSecond: r(30), concurrency: 2, running: on }),
+        runHttp1Lane(lane(`http/1.1 added listener ${p.nodeId}`, 'changed'), extra, { perSecond: r(20), concurrency: 2, running: () => running && !extraGone() }),
+        runH2Lane(lane(`h2c ${p.nodeId}`), main(HOSTS.web, '/h2'), { perSecond: r(30), concurrency: 4, running: on }),
+        runH2Lane(lane(`h2 tls ${p.nodeId}`), { ...secure, path: '/h2s' }, { perSecond: r(20), concurrency: 4, running: on }),
+        runGrpcLane(lane(`grpc bidi ${p.nodeId}`), lane(`grpc unary ${p.nodeId}`), { address: LISTEN.main, port: () => mainPorts[i], authority: HOSTS.grpc }, { streams: 2, sessionMs: 2000, unaryPerSecond: r(10), running: on }),
+        runWebSocketLane(lane(`websocket ${p.nodeId}`), { address: LISTEN.main, port: () => mainPorts[i], hostHeader: HOSTS.ws }, { sessions: 2, sessionMs: 2500, running: on }),
+        runUploadLane(lane(`upload ${p.nodeId}`), main(HOSTS.pool, '/upload'), { perSecond: r(0.5), running: on }),
+      );
+    });
+
+    const start = Date.now();
+    const times: ScenarioReport['times'] = { start };
+    // The added listener: each proxy binds its own port for it; find it as soon as it is there.
+    const extraWatch = setInterval(() => {
+      if (driver.times.listenerAddedAt === undefined || driver.times.listenerRemovedAt !== undefined) return;
+      mesh.proxies.forEach((p, i) => {
+        if (extraPorts[i] === 0) extraPorts[i] = listeningPort(p.pid, LISTEN.extra) ?? 0;
+      });
+    }, 100);
+    let restart: RestartResult | string = 'not run';
+    const midway = (async () => {
+      await sleep(options.durationMs * 0.4);
+      times.replicaKilledAt = Date.now();
+      await mesh.killReplica(cpA);
+      log(`+${Date.now() - start} ms: cp-a SIGKILLed`);
+      await sleep(Math.max(0, start + options.durationMs * 0.5 - Date.now()));
+      times.restartAt = Date.now();
+      try {
+        restart = await restartProxy(mesh.proxies[1]!);
+        log(`+${Date.now() - start} ms: ${mesh.proxies[1]!.nodeId} restarted (${restart.how}, ${restart.ms} ms)`);
+      } catch (err) {
+        restart = `restart failed: ${(err as Error).message}`;
+      }
+    })();
+    await driver.run();
+    await midway;
+    log(`+${Date.now() - start} ms: changes done (${driver.counts.ok}/${driver.counts.sent} accepted); one-offs at ${JSON.stringify(ONE_OFF_AT)}`);
+    running = false;
+    clearInterval(extraWatch);
+    await Promise.race([Promise.all(work), sleep(60_000)]);
+    log(`+${Date.now() - start} ms: load stopped`);
+
+    let rollout: Rollout | string;
+    try {
+      rollout = await until('every proxy at the final revision (cp-b /v1/rollout)', async () => {
+        const now = await rolloutOf(cpB.api, mesh.token);
+        return now.proxies === 3 && now.at === 3 && now.revision >= driver.counts.lastRevision ? now : undefined;
+      }, 30_000);
+    } catch (err) {
+      rollout = `${(err as Error).message}: ${JSON.stringify(await rolloutOf(cpB.api, mesh.token).catch((e: Error) => e.message))}`;
+    }
+    const certificates = await Promise.all(mesh.proxies.map(async (p, i) => ({ nodeId: p.nodeId, serial: await peerSerial(securePorts[i]!, ca.caPem) })));
+    const portsAfter = mesh.proxies.map((p, i) => ({
+      nodeId: p.nodeId,
+      before: `${mainPorts[i]}/${securePorts[i]}`,
+      after: `${listeningPort(p.pid, LISTEN.main) ?? 'none'}/${listeningPort(p.pid, LISTEN.secure) ?? 'none'}`,
+    }));
+    const proxyExits = mesh.proxies.filter((p) => p.process.child.exitCode !== null || p.process.child.signalCode !== null).map((p) => `${p.nodeId} exited ${p.process.child.exitCode ?? p.process.child.signalCode}: ${p.process.stderr.slice(-1000)}`);
+    return {
+      durationMs: options.durationMs,
+      lanes,
+      upstreams: http1.map((u) => ({ name: u.name, connections: u.connections(), requests: u.requests(), aborted: u.aborted() })),
+      websocketUpstream: { sessions: ws.sessions(), abnormal: ws.abnormal() },
+      changes: driver.counts,
+      times: { ...times, ...driver.times },
+      restart,
+      rollout,
+      certificates,
+      rotatedSerial: rotatedLeaf.serial,
+      ports: portsAfter,
+      extraPorts,
+      proxyExits,
+    };
+  } finally {
+    for (const c of cleanups) await c().catch(() => undefined);
+  }
+}
