@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import type { HealthCheck } from '../../../proto/gen/sluice/v1/cluster_pb.js';
 import { Health } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
-import { healthCheckSettingsOf, nextProbeDelayMs, type HealthCheckSettings } from '../../../data-plane/src/upstream/health/health-check-settings.js';
+import { countProbe, healthCheckSettingsOf, nextProbeDelayMs, type HealthCheckSettings } from '../../../data-plane/src/upstream/health/health-check-settings.js';
 import { probeEndpoint, type ProbeResult } from '../../../data-plane/src/upstream/health/probe.js';
 import { endpointId, healthName } from './health-entry.js';
 import type { Fence } from './fence.js';
@@ -188,17 +188,9 @@ export class ControlPlaneChecker {
     this.schedule(c, nextProbeDelayMs(c.settings));
   }
 
-  /** Envoy's thresholds: N consecutive passes make an endpoint healthy, M consecutive failures unhealthy. */
   private count(c: EndpointCheck, result: ProbeResult): void {
-    if (result.healthy) {
-      c.failures = 0;
-      c.passes += 1;
-      if (c.passes >= c.settings.healthyThreshold) c.health = Health.HEALTHY;
-    } else {
-      c.passes = 0;
-      c.failures += 1;
-      if (c.failures >= c.settings.unhealthyThreshold) c.health = Health.UNHEALTHY;
-    }
+    const reached = countProbe(c, result.healthy, c.settings);
+    if (reached !== undefined) c.health = reached;
   }
 
   /** False when this replica was deposed (the checks have stopped). */

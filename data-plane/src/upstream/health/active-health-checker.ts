@@ -8,7 +8,7 @@ import type { HealthCheck } from '../../../../proto/gen/sluice/v1/cluster_pb.js'
 import { Health } from '../../../../proto/gen/sluice/v1/endpoints_pb.js';
 import type { ConnectionOptions } from 'node:tls';
 import { mergeEndpoints, wireOf } from '../../snapshot/cluster-state.js';
-import { healthCheckSettingsOf, nextProbeDelayMs, type HealthCheckSettings } from './health-check-settings.js';
+import { countProbe, healthCheckSettingsOf, nextProbeDelayMs, type HealthCheckSettings } from './health-check-settings.js';
 import { probeEndpoint, type ProbeResult } from './probe.js';
 
 export interface HealthTransition {
@@ -142,16 +142,8 @@ export class ActiveHealthChecker {
   }
 
   private record(t: Target, result: ProbeResult): void {
-    const s = t.settings;
-    if (result.healthy) {
-      t.failures = 0;
-      t.passes++;
-      if (t.passes >= s.healthyThreshold && (t.health !== Health.HEALTHY || !t.confirmed)) this.decide(t, Health.HEALTHY, result.reason);
-    } else {
-      t.passes = 0;
-      t.failures++;
-      if (t.failures >= s.unhealthyThreshold && (t.health !== Health.UNHEALTHY || !t.confirmed)) this.decide(t, Health.UNHEALTHY, result.reason);
-    }
+    const reached = countProbe(t, result.healthy, t.settings);
+    if (reached !== undefined && (t.health !== reached || !t.confirmed)) this.decide(t, reached, result.reason);
   }
 
   private decide(t: Target, health: Health, reason: string): void {

@@ -44,3 +44,26 @@ export function healthCheckSettingsOf(check: HealthCheck): HealthCheckSettings {
 export function nextProbeDelayMs(settings: HealthCheckSettings, random: () => number = Math.random): number {
   return settings.intervalMs + Math.floor(random() * (settings.jitterMs + 1));
 }
+
+/** Consecutive probe outcomes of one endpoint. */
+export interface ProbeStreak {
+  passes: number;
+  failures: number;
+}
+
+/**
+ * Counts one probe (Envoy's thresholds: healthy_threshold consecutive passes make an endpoint
+ * HEALTHY, unhealthy_threshold consecutive failures UNHEALTHY). Returns the health the streak
+ * reaches with this probe, undefined while neither threshold is reached. Both checkers (the
+ * proxy's and the control plane's) count with it, so they agree on what a threshold means.
+ */
+export function countProbe(streak: ProbeStreak, healthy: boolean, settings: Pick<HealthCheckSettings, 'healthyThreshold' | 'unhealthyThreshold'>): Health | undefined {
+  if (healthy) {
+    streak.failures = 0;
+    streak.passes++;
+    return streak.passes >= settings.healthyThreshold ? Health.HEALTHY : undefined;
+  }
+  streak.passes = 0;
+  streak.failures++;
+  return streak.failures >= settings.unhealthyThreshold ? Health.UNHEALTHY : undefined;
+}
