@@ -14,6 +14,8 @@ export interface CountingUpstream {
   readonly requests: () => number;
   /** Requests whose connection closed before their response was finished. */
   readonly aborted: () => number;
+  /** What the first cut requests were: method, path, headers of note, when. */
+  readonly abortedSamples: string[];
   /** Requests being handled now. */
   readonly inFlight: () => number;
   close(): Promise<void>;
@@ -28,17 +30,22 @@ export async function startCountingUpstream(name: string): Promise<CountingUpstr
   let requests = 0;
   let aborted = 0;
   let inFlight = 0;
+  const abortedSamples: string[] = [];
   const sockets = new Set<Socket>();
   // Never the upstream closing an idle connection during a run: reuse is the proxy's doing alone.
   const server: Server = createServer({ keepAliveTimeout: 120_000, requestTimeout: 0 }, (req, res) => {
     inFlight++;
     let done = false;
+    const startedAt = Date.now();
     const finish = (ok: boolean): void => {
       if (done) return;
       done = true;
       inFlight--;
       if (ok) requests++;
-      else aborted++;
+      else {
+        aborted++;
+        if (abortedSamples.length < 5) abortedSamples.push(`${req.method} ${req.headers.host}${req.url} (x-delay-ms ${req.headers['x-delay-ms'] ?? 0}, started ${new Date(startedAt).toISOString()}, cut after ${Date.now() - startedAt} ms, body ${req.complete ? 'complete' : 'incomplete'})`);
+      }
     };
     res.once('finish', () => finish(true));
     res.once('close', () => finish(false));
@@ -71,6 +78,7 @@ export async function startCountingUpstream(name: string): Promise<CountingUpstr
     connections: () => connections,
     requests: () => requests,
     aborted: () => aborted,
+    abortedSamples,
     inFlight: () => inFlight,
     close: () =>
       new Promise<void>((resolve) => {

@@ -74,7 +74,7 @@ export async function runH2Lane(lane: LaneCounters, target: HttpTarget, options:
         answer = await once(sessions.get(port), target);
       } catch (err) {
         if (!(err as { refused?: boolean }).refused) throw err;
-        lane.retries++;
+        lane.retried(err);
         answer = await once(sessions.get(port), target);
       }
       const problem = expectJson200({ status: answer.status, headers: answer.headers as never, body: answer.body });

@@ -101,7 +101,7 @@ export async function runHttp1Lane(lane: LaneCounters, target: HttpTarget, optio
         answer = await send(agent, target, port);
       } catch (err) {
         if (!(err as { retryable?: boolean }).retryable || (target.method ?? 'GET') !== 'GET') throw err;
-        lane.retries++;
+        lane.retried(err);
         answer = await send(agent, target, port);
       }
       record(lane, target, startedAt, { answer }, expectJson200);

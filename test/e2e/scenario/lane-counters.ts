@@ -17,11 +17,18 @@ export class LaneCounters {
   /** Idempotent requests sent again because a reused keep-alive connection closed before any response byte (RFC 9112 §9.3.1), or HTTP/2 streams the server refused unprocessed (REFUSED_STREAM, GOAWAY). */
   retries = 0;
   readonly samples: string[] = [];
+  /** What the first retries were sent again after, and when. */
+  readonly retrySamples: string[] = [];
 
   constructor(readonly name: string, readonly listener: ListenerKind) {}
 
   get finished(): number {
     return this.ok + this.failed + this.routedAway + this.changedListener;
+  }
+
+  retried(err: unknown): void {
+    this.retries++;
+    if (this.retrySamples.length < 3) this.retrySamples.push(`${new Date().toISOString()} ${describe(err)}`);
   }
 
   /** Records a failure; `reset` when the connection or stream was cut rather than answered. */

@@ -24,6 +24,8 @@ export interface ScenarioOptions {
   /** Multiplies every load rate (1: the modest rates of the `npm test` variant). */
   readonly loadScale?: number;
   readonly changesPerSecond?: number;
+  /** Load before the changes start, so the proxies' pools are filled (default 3000). */
+  readonly warmUpMs?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -36,10 +38,19 @@ export interface Rollout {
   readonly errors: unknown[];
 }
 
+export interface UpstreamCounts {
+  readonly name: string;
+  readonly connections: number;
+  readonly requests: number;
+  readonly aborted: number;
+}
+
 export interface ScenarioReport {
   readonly durationMs: number;
   readonly lanes: readonly LaneCounters[];
-  readonly upstreams: ReadonlyArray<{ name: string; connections: number; requests: number; aborted: number }>;
+  readonly upstreams: readonly UpstreamCounts[];
+  /** The same counts from the first change on (the warm-up's pool filling left out). */
+  readonly upstreamsDuringChanges: readonly UpstreamCounts[];
   readonly websocketUpstream: { sessions: number; abnormal: number };
   readonly changes: ChangeCounts;
   readonly times: OneOffTimes & { start: number; replicaKilledAt?: number; restartAt?: number };
@@ -53,6 +64,7 @@ export interface ScenarioReport {
   /** Per proxy: the port the added listener got (0: never seen). */
   readonly extraPorts: readonly number[];
   readonly proxyExits: readonly string[];
+  readonly upstreamCutSamples: readonly string[];
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -89,7 +101,9 @@ function peerSerial(port: number, ca: string): Promise<string> {
 }
 
 export async function runZeroDropScenario(options: ScenarioOptions): Promise<ScenarioReport> {
-  const log = options.log ?? (() => {});
+  const t0 = Date.now();
+  const log = (line: string): void => options.log?.(`[${((Date.now() - t0) / 1000).toFixed(1)} s] ${line}`);
+  const warmUpMs = options.warmUpMs ?? 3000;
   const scale = options.loadScale ?? 1;
   const cleanups: Array<() => Promise<void>> = [];
   try {
@@ -153,20 +167,24 @@ export async function runZeroDropScenario(options: ScenarioOptions): Promise<Sce
       const extra: HttpTarget = { address: LISTEN.extra, port: () => extraPorts[i] || undefined, hostHeader: HOSTS.web, path: '/x', listenerRemovedAt: () => driver.times.listenerRemovedAt };
       const on = (): boolean => running;
       work.push(
-        runHttp1Lane(lane(`http/1.1 main ${p.nodeId}`), main(HOSTS.web, '/w'), { perSecond: r(60), concurrency: 3, running: on }),
+        runHttp1Lane(lane(`http/1.1 main ${p.nodeId}`), main(HOSTS.web, '/w'), { perSecond: r(60), concurrency: 2, running: on }),
         runHttp1Lane(lane(`http/1.1 pool ${p.nodeId}`), main(HOSTS.pool, '/p'), { perSecond: r(30), concurrency: 2, running: on }),
         runHttp1Lane(lane(`http/1.1 slow ${p.nodeId}`), main(HOSTS.pool, '/slow', { headers: { 'x-delay-ms': '400' } }), { perSecond: r(5), concurrency: 3, running: on }),
         runHttp1Lane(lane(`http/1.1 doomed ${p.nodeId}`), main(HOSTS.doomed, '/d', { routeRemovedAt: () => driver.times.routeRemovedAt }), { perSecond: r(10), concurrency: 1, running: on }),
         runHttp1Lane(lane(`https/1.1 ${p.nodeId}`), secure, { perSecond: r(30), concurrency: 2, running: on }),
         runHttp1Lane(lane(`http/1.1 added listener ${p.nodeId}`, 'changed'), extra, { perSecond: r(20), concurrency: 2, running: () => running && !extraGone() }),
-        runH2Lane(lane(`h2c ${p.nodeId}`), main(HOSTS.web, '/h2'), { perSecond: r(30), concurrency: 4, running: on }),
-        runH2Lane(lane(`h2 tls ${p.nodeId}`), { ...secure, path: '/h2s' }, { perSecond: r(20), concurrency: 4, running: on }),
+        runH2Lane(lane(`h2c ${p.nodeId}`), main(HOSTS.web, '/h2'), { perSecond: r(30), concurrency: 2, running: on }),
+        runH2Lane(lane(`h2 tls ${p.nodeId}`), { ...secure, path: '/h2s' }, { perSecond: r(20), concurrency: 2, running: on }),
         runGrpcLane(lane(`grpc bidi ${p.nodeId}`), lane(`grpc unary ${p.nodeId}`), { address: LISTEN.main, port: () => mainPorts[i], authority: HOSTS.grpc }, { streams: 2, sessionMs: 2000, unaryPerSecond: r(10), running: on }),
         runWebSocketLane(lane(`websocket ${p.nodeId}`), { address: LISTEN.main, port: () => mainPorts[i], hostHeader: HOSTS.ws }, { sessions: 2, sessionMs: 2500, running: on }),
         runUploadLane(lane(`upload ${p.nodeId}`), main(HOSTS.pool, '/upload'), { perSecond: r(0.5), running: on }),
       );
     });
 
+    await sleep(warmUpMs);
+    const counts = (): UpstreamCounts[] => http1.map((u) => ({ name: u.name, connections: u.connections(), requests: u.requests(), aborted: u.aborted() }));
+    const atChanges = counts();
+    log(`warm-up done (${warmUpMs} ms): changes start at ${new Date().toISOString()}`);
     const start = Date.now();
     const times: ScenarioReport['times'] = { start };
     // The added listener: each proxy binds its own port for it; find it as soon as it is there.
@@ -185,6 +203,7 @@ export async function runZeroDropScenario(options: ScenarioOptions): Promise<Sce
       await sleep(Math.max(0, start + options.durationMs * 0.5 - Date.now()));
       times.restartAt = Date.now();
       try {
+        log(`restarting ${mesh.proxies[1]!.nodeId} at ${new Date().toISOString()}`);
         restart = await restartProxy(mesh.proxies[1]!);
         log(`+${Date.now() - start} ms: ${mesh.proxies[1]!.nodeId} restarted (${restart.how}, ${restart.ms} ms)`);
       } catch (err) {
@@ -196,7 +215,9 @@ export async function runZeroDropScenario(options: ScenarioOptions): Promise<Sce
     log(`+${Date.now() - start} ms: changes done (${driver.counts.ok}/${driver.counts.sent} accepted); one-offs at ${JSON.stringify(ONE_OFF_AT)}`);
     running = false;
     clearInterval(extraWatch);
-    await Promise.race([Promise.all(work), sleep(60_000)]);
+    let guard: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(work), new Promise((r) => (guard = setTimeout(r, 60_000)))]);
+    clearTimeout(guard);
     log(`+${Date.now() - start} ms: load stopped`);
 
     let rollout: Rollout | string;
@@ -218,7 +239,8 @@ export async function runZeroDropScenario(options: ScenarioOptions): Promise<Sce
     return {
       durationMs: options.durationMs,
       lanes,
-      upstreams: http1.map((u) => ({ name: u.name, connections: u.connections(), requests: u.requests(), aborted: u.aborted() })),
+      upstreams: counts(),
+      upstreamsDuringChanges: counts().map((c, i) => ({ name: c.name, connections: c.connections - atChanges[i]!.connections, requests: c.requests - atChanges[i]!.requests, aborted: c.aborted - atChanges[i]!.aborted })),
       websocketUpstream: { sessions: ws.sessions(), abnormal: ws.abnormal() },
       changes: driver.counts,
       times: { ...times, ...driver.times },
@@ -229,8 +251,10 @@ export async function runZeroDropScenario(options: ScenarioOptions): Promise<Sce
       ports: portsAfter,
       extraPorts,
       proxyExits,
+      upstreamCutSamples: http1.flatMap((u) => u.abortedSamples.map((x) => `${u.name}: ${x}`)),
     };
   } finally {
     for (const c of cleanups) await c().catch(() => undefined);
+    log('stopped');
   }
 }

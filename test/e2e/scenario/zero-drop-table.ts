@@ -27,12 +27,16 @@ export function formatZeroDropReport(report: ScenarioReport): string {
     for (const c of COLUMNS) total[c] += row[c];
   }
   lines.push(`| **total** | ${COLUMNS.map((c) => `**${total[c]}**`).join(' | ')} |`);
-  const u = upstreamReuse(report);
+  const all = upstreamReuse(report, report.upstreams);
+  const during = upstreamReuse(report);
   lines.push('');
-  lines.push(`| upstream (HTTP/1.1) | new connections | requests | cut mid-answer |`);
-  lines.push(`| --- | --: | --: | --: |`);
-  for (const x of report.upstreams) lines.push(`| ${x.name} | ${x.connections} | ${x.requests} | ${x.aborted} |`);
-  lines.push(`| **reuse** | ${u.connections} | ${u.requests} | **${(u.reuse * 100).toFixed(2)}%** |`);
+  lines.push(`| upstream (HTTP/1.1) | new connections | requests | cut mid-answer | new connections while changes ran | requests while changes ran |`);
+  lines.push(`| --- | --: | --: | --: | --: | --: |`);
+  report.upstreams.forEach((x, i) => {
+    const d = report.upstreamsDuringChanges[i]!;
+    lines.push(`| ${x.name} | ${x.connections} | ${x.requests} | ${x.aborted} | ${d.connections} | ${d.requests} |`);
+  });
+  lines.push(`| **reuse** (1 − new connections / requests) | | **${(all.reuse * 100).toFixed(2)}%** whole run | | | **${(during.reuse * 100).toFixed(2)}%** while changes ran |`);
   lines.push('');
   const c = report.changes;
   lines.push(`changes: ${c.ok} accepted of ${c.sent} in ${(report.durationMs / 1000).toFixed(0)} s (${Object.entries(c.byKind).map(([k, n]) => `${k} ${n}`).join(', ')}); refused ${c.failed}`);
@@ -48,5 +52,9 @@ export function formatZeroDropReport(report: ScenarioReport): string {
   lines.push(`timeline: listener added ${at(t.listenerAddedAt)}, endpoint removed ${at(t.endpointRemovedAt)}, certificate rotated ${at(t.certRotatedAt)}, cp-a killed ${at(t.replicaKilledAt)}, route removed ${at(t.routeRemovedAt)}, proxy restarted ${at(t.restartAt)}, endpoint added ${at(t.endpointAddedAt)}, listener removed ${at(t.listenerRemovedAt)}`);
   const samples = report.lanes.filter((l) => l.samples.length > 0).map((l) => `  ${l.name}: ${l.samples.join(' | ')}`);
   if (samples.length > 0) lines.push('failure samples:', ...samples);
+  const retries = report.lanes.filter((l) => l.retrySamples.length > 0).map((l) => `  ${l.name}: ${l.retrySamples.join(' | ')}`);
+  if (retries.length > 0) lines.push('retried after:', ...retries);
+  const cut = report.upstreamCutSamples;
+  if (cut.length > 0) lines.push('cut at the upstream:', ...cut.map((c) => `  ${c}`));
   return lines.join('\n');
 }
