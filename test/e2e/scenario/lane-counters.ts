@@ -35,7 +35,7 @@ export class LaneCounters {
   fail(message: string, reset: boolean): void {
     this.failed++;
     if (reset) this.resets++;
-    if (this.samples.length < 5) this.samples.push(message);
+    if (this.samples.length < 5) this.samples.push(`${new Date().toISOString()} ${message}`);
   }
 }
 
