@@ -106,7 +106,7 @@ export class WorkerPool {
       else this.health.set(key, o);
     }
     const message: ToWorker = { sluice: 'health', id: 0, overrides };
-    for (const w of this.greeted) if (w.isConnected()) w.send(message);
+    for (const w of this.serving()) if (w.isConnected()) w.send(message);
   }
 
   /** Every worker's /clusters report, for the primary to sum (cluster-report.ts). */
@@ -223,9 +223,20 @@ export class WorkerPool {
     });
   }
 
+  /** Workers that take configurations: greeted and not retiring. A retiring worker keeps the one it has. */
+  private serving(): Worker[] {
+    return [...this.greeted].filter((w) => !this.retiring.has(w));
+  }
+
+  /**
+   * Sends to every greeted worker and collects the replies. Configurations go to serving workers only
+   * (a retiring worker must not open listeners again); metrics and /clusters ask retiring ones too, so
+   * their traffic still counts until they exit.
+   */
   private broadcast(message: ToWorker): Promise<Pending> {
     return new Promise((resolve) => {
-      const pending: Pending = { waiting: new Set(this.greeted), errors: [], replies: [], repliers: [], done: () => resolve(pending) };
+      const to = message.sluice === 'apply' ? this.serving() : this.greeted;
+      const pending: Pending = { waiting: new Set(to), errors: [], replies: [], repliers: [], done: () => resolve(pending) };
       if (pending.waiting.size === 0) return resolve(pending);
       this.pending.set(message.id, pending);
       for (const w of pending.waiting) w.send(message);

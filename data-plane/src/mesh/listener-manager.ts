@@ -27,6 +27,12 @@ export class ListenerManager {
   private readonly open = new Map<string, Open>();
   /** Removed (or rebound) listeners still finishing their connections. */
   private readonly draining = new Set<Open>();
+  /**
+   * Set by close(): a proxy shutting down (or a worker retiring) never opens a listener again, even
+   * when a configuration update arrives during its drain; else it would accept connections again and
+   * cut them when the process exits.
+   */
+  private closed = false;
 
   constructor(private readonly engine: HttpProxy<any>, private readonly serverOptions: ProxyServerOptions = {}, private readonly warn: (message: string) => void = () => {}) {}
 
@@ -37,6 +43,7 @@ export class ListenerManager {
    */
   async apply(listeners: ReadonlyMap<string, Listener>, certificates: (name: string) => Certificate | undefined = () => undefined): Promise<FieldError[]> {
     const errors: FieldError[] = [];
+    if (this.closed) return errors;
     const wanted = new Map<string, Listener>(listeners);
     for (const [name, open] of this.open) {
       const spec = wanted.get(name);
@@ -89,6 +96,7 @@ export class ListenerManager {
    * a drain runs shortens it (a fast stop during a graceful one).
    */
   async close(timeoutMs?: number): Promise<void> {
+    this.closed = true;
     for (const o of this.open.values()) this.draining.add(o);
     this.open.clear();
     await Promise.all([...this.draining].map((o) => drain(o, timeoutMs).finally(() => this.draining.delete(o))));
