@@ -74,7 +74,7 @@ export async function startMesh(options: { proxies?: number; workers?: number; d
         return (await status(`${replica.api}/readyz`)) === 200;
       });
     }
-    // Each proxy starts on a random replica of the list (a fleet spreads): killing cp-a moves those on it.
+    // Each proxy starts on a random replica of the list (a fleet spreads): killing a replica moves those on it.
     const controlPlanes = replicas.map((r) => r.discovery).join(',');
     for (let i = 1; i <= (options.proxies ?? 3); i++) {
       const nodeId = `p${i}`;

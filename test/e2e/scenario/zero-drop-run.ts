@@ -84,10 +84,10 @@ async function rolloutOf(api: string, token: string): Promise<Rollout> {
   return (await res.json()) as Rollout;
 }
 
-async function connectedTo(api: string, token: string): Promise<string> {
+async function connectedTo(api: string, token: string): Promise<string[]> {
   const res = await fetch(`${api}/v1/proxies`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5000) });
   const body = (await res.json()) as { proxies: Array<{ nodeId: string }> };
-  return body.proxies.map((p) => p.nodeId).join(',') || 'none';
+  return body.proxies.map((p) => p.nodeId);
 }
 
 function peerSerial(port: number, ca: string): Promise<string> {
@@ -125,6 +125,7 @@ export async function runZeroDropScenario(options: ScenarioOptions): Promise<Sce
     const mesh: Mesh = await startMesh({ proxies: 3, workers: 2, drainTimeoutMs: 10_000 });
     cleanups.unshift(() => mesh.stop());
     const [cpA, cpB] = [mesh.replicas[0]!, mesh.replicas[1]!];
+    const nameOf = (replica: typeof cpA): string => (replica === cpA ? 'cp-a' : 'cp-b');
     log(`mesh up: etcd ${mesh.etcd.endpoints[0]}, replicas ${cpA.api} ${cpB.api}, proxies ${mesh.proxies.map((p) => `${p.nodeId}(${p.pid})`).join(' ')}`);
 
     const applied = await fetch(`${cpB.api}/v1/apply`, {
@@ -133,8 +134,7 @@ export async function runZeroDropScenario(options: ScenarioOptions): Promise<Sce
       body: JSON.stringify({ resources: initialResources(ports, firstLeaf) }),
     });
     if (applied.status !== 200) throw new Error(`initial apply: ${applied.status} ${await applied.text()}`);
-    // The proxies start on cp-a: its rollout view is the one that knows them.
-    // Each proxy is on one replica or the other: rollout state is per replica, so ask both.
+    // Each proxy starts on a random replica: rollout state is per replica, so ask both.
     let initial: Rollout[] = [];
     await until('every proxy at the initial revision (/v1/rollout of both replicas)', async () => {
       initial = [await rolloutOf(cpA.api, mesh.token), await rolloutOf(cpB.api, mesh.token)];
@@ -145,12 +145,17 @@ export async function runZeroDropScenario(options: ScenarioOptions): Promise<Sce
     const mainPorts = await Promise.all(mesh.proxies.map((p) => until(`${p.nodeId} listening on ${LISTEN.main}`, () => listeningPort(p.pid, LISTEN.main), 10_000)));
     const securePorts = await Promise.all(mesh.proxies.map((p) => until(`${p.nodeId} listening on ${LISTEN.secure}`, () => listeningPort(p.pid, LISTEN.secure), 10_000)));
     const extraPorts = mesh.proxies.map(() => 0);
-    log(`proxies on cp-a: ${await connectedTo(cpA.api, mesh.token)}; on cp-b: ${await connectedTo(cpB.api, mesh.token)}`);
+    const onA = await connectedTo(cpA.api, mesh.token);
+    const onB = await connectedTo(cpB.api, mesh.token);
+    log(`proxies on cp-a: ${onA.join(',') || 'none'}; on cp-b: ${onB.join(',') || 'none'}`);
+    // The replica killed midway is the one serving more proxies, so the kill always moves some of
+    // them to the survivor, which takes the changes and answers the final rollout.
+    const [victim, survivor] = onA.length >= onB.length ? [cpA, cpB] : [cpB, cpA];
     log(`listeners: main ${mainPorts.join(',')} secure ${securePorts.join(',')}`);
 
     // The load: one set of lanes per proxy.
     let running = true;
-    const driver = new ChangeDriver({ api: () => cpB.api, token: mesh.token, ports, rotatedLeaf, perSecond: options.changesPerSecond ?? 10, durationMs: options.durationMs });
+    const driver = new ChangeDriver({ api: () => survivor.api, token: mesh.token, ports, rotatedLeaf, perSecond: options.changesPerSecond ?? 10, durationMs: options.durationMs });
     const lanes: LaneCounters[] = [];
     const lane = (name: string, listener: 'unchanged' | 'changed' = 'unchanged'): LaneCounters => {
       const l = new LaneCounters(name, listener);
@@ -198,8 +203,8 @@ export async function runZeroDropScenario(options: ScenarioOptions): Promise<Sce
     const midway = (async () => {
       await sleep(options.durationMs * 0.4);
       times.replicaKilledAt = Date.now();
-      await mesh.killReplica(cpA);
-      log(`+${Date.now() - start} ms: cp-a SIGKILLed`);
+      await mesh.killReplica(victim);
+      log(`+${Date.now() - start} ms: ${nameOf(victim)} SIGKILLed`);
       await sleep(Math.max(0, start + options.durationMs * 0.5 - Date.now()));
       times.restartAt = Date.now();
       try {
@@ -222,12 +227,12 @@ export async function runZeroDropScenario(options: ScenarioOptions): Promise<Sce
 
     let rollout: Rollout | string;
     try {
-      rollout = await until('every proxy at the final revision (cp-b /v1/rollout)', async () => {
-        const now = await rolloutOf(cpB.api, mesh.token);
+      rollout = await until(`every proxy at the final revision (${nameOf(survivor)} /v1/rollout)`, async () => {
+        const now = await rolloutOf(survivor.api, mesh.token);
         return now.proxies === 3 && now.at === 3 && now.revision >= driver.counts.lastRevision ? now : undefined;
       }, 30_000);
     } catch (err) {
-      rollout = `${(err as Error).message}: ${JSON.stringify(await rolloutOf(cpB.api, mesh.token).catch((e: Error) => e.message))}`;
+      rollout = `${(err as Error).message}: ${JSON.stringify(await rolloutOf(survivor.api, mesh.token).catch((e: Error) => e.message))}`;
     }
     const certificates = await Promise.all(mesh.proxies.map(async (p, i) => ({ nodeId: p.nodeId, serial: await peerSerial(securePorts[i]!, ca.caPem) })));
     const portsAfter = mesh.proxies.map((p, i) => ({

@@ -49,7 +49,7 @@ export function formatZeroDropReport(report: ScenarioReport): string {
   lines.push(`listener ports kept: ${report.ports.map((p) => `${p.nodeId} ${p.before}${p.before === p.after ? '' : ` -> ${p.after}`}`).join(', ')}; added listener ports ${report.extraPorts.join(',')}`);
   const t = report.times;
   const at = (x: number | undefined): string => (x === undefined ? '-' : `${((x - t.start) / 1000).toFixed(1)} s`);
-  lines.push(`timeline: listener added ${at(t.listenerAddedAt)}, endpoint removed ${at(t.endpointRemovedAt)}, certificate rotated ${at(t.certRotatedAt)}, cp-a killed ${at(t.replicaKilledAt)}, route removed ${at(t.routeRemovedAt)}, proxy restarted ${at(t.restartAt)}, endpoint added ${at(t.endpointAddedAt)}, listener removed ${at(t.listenerRemovedAt)}`);
+  lines.push(`timeline: listener added ${at(t.listenerAddedAt)}, endpoint removed ${at(t.endpointRemovedAt)}, certificate rotated ${at(t.certRotatedAt)}, replica killed ${at(t.replicaKilledAt)}, route removed ${at(t.routeRemovedAt)}, proxy restarted ${at(t.restartAt)}, endpoint added ${at(t.endpointAddedAt)}, listener removed ${at(t.listenerRemovedAt)}`);
   const samples = report.lanes.filter((l) => l.samples.length > 0).map((l) => `  ${l.name}: ${l.samples.join(' | ')}`);
   if (samples.length > 0) lines.push('failure samples:', ...samples);
   const retries = report.lanes.filter((l) => l.retrySamples.length > 0).map((l) => `  ${l.name}: ${l.retrySamples.join(' | ')}`);
