@@ -117,6 +117,7 @@ export class ControlPlane {
     this.log.info({ revision: cache.revision }, 'resource cache synced with the store');
     // Discovery: the gRPC server (--discovery-listen) is a module; it starts here, on a synced cache.
     for (const m of this.modules) await m.start();
+    await health.startLeaderChecks();
   }
 
   /** The admin API's bound address (port 0 resolved), once started. */

@@ -69,8 +69,15 @@ export class HealthModule implements ControlPlaneModule {
 
   async start(): Promise<void> {
     await this.view.start();
-    // After the view: the checker's targets and its starting verdicts come from it.
-    this.leaderChecks?.start();
+  }
+
+  /**
+   * The control plane's own checks: campaigns once every module serves (so discovery is listening
+   * before an election round can delay it) and resolves after the first round, so a started control
+   * plane has written its claim already. After the view: the checker's targets come from it.
+   */
+  async startLeaderChecks(): Promise<void> {
+    await this.leaderChecks?.start();
   }
 
   /**

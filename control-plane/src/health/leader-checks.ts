@@ -56,9 +56,9 @@ export class LeaderChecks {
     this.checker = checker;
   }
 
-  start(): void {
+  async start(): Promise<void> {
     this.checker.start();
-    this.election.start();
+    await this.election.start();
   }
 
   /** Checks stop first, then the election revokes its lease so another replica takes over at once. */

@@ -28,8 +28,12 @@ export interface LeaderElection {
    * before the lease could have expired on the server.
    */
   readonly fence: Fence | undefined;
-  /** Starts campaigning (and keeps campaigning until stop()). */
-  start(): void;
+  /**
+   * Starts campaigning (and keeps campaigning until stop()). Resolves after the first round, so a
+   * control plane that has started has already written its claim (or seen another's): the election
+   * key does not land in the store at some later moment of its own.
+   */
+  start(): Promise<void>;
   /**
    * Reads the election key: true only when it holds this replica's id at the fence's create
    * revision. When it does not, this replica steps down before answering.

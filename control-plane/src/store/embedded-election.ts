@@ -21,7 +21,7 @@ export class EmbeddedElection implements LeaderElection {
     return this.current;
   }
 
-  start(): void {
+  async start(): Promise<void> {
     if (this.stopped || this.current !== undefined) return;
     this.win();
   }

@@ -28,6 +28,9 @@ export interface EtcdElectionOptions {
   readonly log?: Logger;
 }
 
+/** start() waits this long at most for its first round (a few unary calls, each bounded by callTimeoutMs). */
+const FIRST_ROUND_WAIT_MS = 3000;
+
 interface Term {
   readonly fence: Fence;
   readonly leaseId: string;
@@ -84,12 +87,15 @@ export class EtcdElection implements LeaderElection {
     return term !== undefined && Date.now() < term.validUntil ? term.fence : undefined;
   }
 
-  start(): void {
+  async start(): Promise<void> {
     if (this.started || this.stopped) return;
     this.started = true;
     this.watchKey();
     this.pollTimer = setInterval(() => void this.tick(), this.pollMs);
-    void this.tick();
+    // The first round, bounded: with etcd unreachable the polls go on campaigning in the background.
+    let bound: NodeJS.Timeout | undefined;
+    await Promise.race([this.tick(), new Promise<void>((resolve) => (bound = setTimeout(resolve, FIRST_ROUND_WAIT_MS)))]);
+    clearTimeout(bound);
   }
 
   onChange(listener: (fence: Fence | undefined) => void): () => void {
