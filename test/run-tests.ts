@@ -78,6 +78,11 @@ const etcd = findEtcd()!;
 
 const only = process.argv.slice(2);
 const files = testFiles(distTest).filter((f) => only.length === 0 || only.some((o) => f.includes(o)));
+if (files.length === 0) {
+  // `node --test` with no file searches the whole tree: a filter that matches nothing must not run everything.
+  console.error(`no test file matches ${only.map((o) => JSON.stringify(o)).join(' or ')}`);
+  process.exit(1);
+}
 console.log(`# etcd: ${etcd}; ${files.length} test files`);
 const child = spawn(process.execPath, [
   '--test',
