@@ -25,6 +25,8 @@ export class Http2Stream implements UpstreamConnection {
   private handler: ExchangeHandler | undefined;
   private done = false;
   private trailers: HeaderList | undefined;
+  /** The owner heard streamClosed() for this exchange (exactly once, however it ends). */
+  private released = false;
 
   constructor(private readonly owner: Http2StreamOwner, readonly reuseCount: number) {}
 
@@ -52,7 +54,7 @@ export class Http2Stream implements UpstreamConnection {
     try {
       stream = this.owner.session.request(headers, { endStream: request.bodyLength === 0 });
     } catch (err) {
-      this.owner.streamClosed();
+      this.release();
       this.fail(new ProxyError(ProxyErrorCode.UpstreamReset, `HTTP/2 session cannot open a stream: ${(err as Error).message}`, { cause: err }));
       return;
     }
@@ -73,7 +75,7 @@ export class Http2Stream implements UpstreamConnection {
     });
     stream.on('error', (err: NodeJS.ErrnoException) => this.fail(new ProxyError(ProxyErrorCode.UpstreamReset, `HTTP/2 stream failed: ${err.code ?? err.message}`, { cause: err })));
     stream.on('close', () => {
-      this.owner.streamClosed();
+      this.release();
       if (!this.done) this.fail(new ProxyError(ProxyErrorCode.UpstreamReset, `HTTP/2 stream closed before its response ended (code ${stream.rstCode})`));
     });
   }
@@ -95,6 +97,14 @@ export class Http2Stream implements UpstreamConnection {
   abort(): void {
     this.done = true;
     if (this.stream !== undefined && !this.stream.destroyed) this.stream.close(constants.NGHTTP2_CANCEL);
+    // Aborted before send(): no stream will ever close, so the slot the pool counted goes back now.
+    else if (this.stream === undefined) this.release();
+  }
+
+  private release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.owner.streamClosed();
   }
 
   private onResponse(h: IncomingHttpHeaders & IncomingHttpStatusHeader, flags: number): void {
