@@ -34,7 +34,11 @@ export async function runProxyCommand(argv: string[]): Promise<void> {
   const code = await new Promise<number>((resolve) => {
     let exitCode = 0;
     const stopped = (): void => resolve(exitCode);
-    process.once('SIGTERM', () => {
+    // `on`, not `once`: a repeated SIGTERM must not fall back to the default action (killed mid-drain).
+    let draining = false;
+    process.on('SIGTERM', () => {
+      if (draining) return;
+      draining = true;
       console.log(`sluice proxy: SIGTERM: draining for up to ${options.drainTimeoutMs} ms`);
       void proxy.stop().finally(stopped);
     });
