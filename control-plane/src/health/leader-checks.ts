@@ -3,6 +3,7 @@
 // the checker that probes while it leads and writes through the health writer with the leader's fence.
 import type { ControlPlaneDeps } from '../control-plane.js';
 import { EmbeddedElection } from '../store/embedded-election.js';
+import { EmbeddedLeaseStore } from '../store/embedded-lease-store.js';
 import { EmbeddedStore } from '../store/embedded-store.js';
 import { EtcdElection } from '../store/etcd-election.js';
 import { checkerTargets, CHECKER_SOURCE } from './checker-targets.js';
@@ -28,7 +29,9 @@ export class LeaderChecks {
     if (etcd.length > 0) {
       election = new EtcdElection({ endpoints: etcd, id: replicaId, leaseTtlSeconds: options.leaseTtlSeconds ?? DEFAULT_LEADER_LEASE_TTL_SECONDS, log });
     } else if (deps.store instanceof EmbeddedStore) {
-      election = new EmbeddedElection({ id: replicaId });
+      // Its fence must be the one the embedded lease store checks, or every fenced write is refused.
+      const leases = deps.store.leases();
+      election = new EmbeddedElection({ id: replicaId, ...(leases instanceof EmbeddedLeaseStore ? { fences: leases.fences } : {}) });
     } else {
       return undefined;
     }

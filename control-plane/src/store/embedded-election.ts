@@ -11,10 +11,13 @@ export class EmbeddedElection implements LeaderElection {
   private term = 0;
   private readonly listeners = new Set<(fence: Fence | undefined) => void>();
   private stopped = false;
+  /** The embedded lease store's fence keys (EmbeddedLeaseStore.fences): fenced writes check them. */
+  private readonly fences: Map<string, number> | undefined;
 
-  constructor(options: { id?: string; key?: string } = {}) {
+  constructor(options: { id?: string; key?: string; fences?: Map<string, number> } = {}) {
     this.id = options.id ?? newReplicaId();
     this.key = options.key ?? HEALTH_CHECKER_ELECTION_KEY;
+    this.fences = options.fences;
   }
 
   get fence(): Fence | undefined {
@@ -39,6 +42,7 @@ export class EmbeddedElection implements LeaderElection {
   deposed(fence: Fence): void {
     if (!sameFence(this.current, fence)) return;
     this.current = undefined;
+    this.fences?.delete(this.key);
     this.notify(undefined);
     setImmediate(() => {
       if (!this.stopped) this.win();
@@ -50,6 +54,7 @@ export class EmbeddedElection implements LeaderElection {
     this.stopped = true;
     if (this.current === undefined) return;
     this.current = undefined;
+    this.fences?.delete(this.key);
     this.notify(undefined);
   }
 
@@ -57,6 +62,8 @@ export class EmbeddedElection implements LeaderElection {
     // Terms count up like etcd create revisions, so an old term's fence never matches a new one.
     this.term += 1;
     this.current = Object.freeze({ key: this.key, createRevision: this.term });
+    // The election key as the lease store sees it: writes fenced by this term commit, older ones do not.
+    this.fences?.set(this.key, this.term);
     this.notify(this.current);
   }
 
