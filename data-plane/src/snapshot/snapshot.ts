@@ -43,22 +43,6 @@ export type BuildResult =
  */
 export function buildSnapshot(set: ResourceSet, previous: Snapshot | undefined, filters: FilterRegistry, context: ClusterContext = {}): BuildResult {
   const errors: FieldError[] = [];
-  const clusters = new Map<string, ClusterState>();
-  const retiredPeers: Peer[] = [];
-  for (const cluster of set.list('Cluster')) {
-    const endpoints = set.get('Endpoints', cluster.name);
-    const old = previous?.clusters.get(cluster.name);
-    const certificates = (name: string) => set.get('Certificate', name);
-    if (old !== undefined && old.fingerprint === fingerprintOf(cluster, endpoints, certificates)) {
-      clusters.set(cluster.name, old);
-      continue;
-    }
-    const state = new ClusterState(cluster, endpoints, old, certificates, context);
-    retiredPeers.push(...state.retiredPeers);
-    clusters.set(cluster.name, state);
-  }
-  const retiredClusters = [...(previous?.clusters.values() ?? [])].filter((c) => !clusters.has(c.name));
-
   const filterInstances = new Map<string, HttpFilter>();
   const routes: CompiledRoute[] = [];
   for (const route of set.list('Route')) {
@@ -93,6 +77,25 @@ export function buildSnapshot(set: ResourceSet, previous: Snapshot | undefined, 
     }
   }
   if (errors.length > 0) return { ok: false, errors };
+
+  // Clusters only once nothing can refuse the update: a ClusterState takes the previous peers over
+  // (owner, weight, health), so building one for a snapshot that is then refused would leave the
+  // serving cluster's peers pointing at a state nobody serves (an un-ejection would refresh that).
+  const clusters = new Map<string, ClusterState>();
+  const retiredPeers: Peer[] = [];
+  for (const cluster of set.list('Cluster')) {
+    const endpoints = set.get('Endpoints', cluster.name);
+    const old = previous?.clusters.get(cluster.name);
+    const certificates = (name: string) => set.get('Certificate', name);
+    if (old !== undefined && old.fingerprint === fingerprintOf(cluster, endpoints, certificates)) {
+      clusters.set(cluster.name, old);
+      continue;
+    }
+    const state = new ClusterState(cluster, endpoints, old, certificates, context);
+    retiredPeers.push(...state.retiredPeers);
+    clusters.set(cluster.name, state);
+  }
+  const retiredClusters = [...(previous?.clusters.values() ?? [])].filter((c) => !clusters.has(c.name));
 
   const listeners = new Map(set.list('Listener').map((l) => [l.name, l]));
   const matchers = new Map<string, RouteMatcher>();
