@@ -44,15 +44,21 @@ class RenewingLease implements Lease {
     lease.on('lost', (err) => {
       if (this.released || lease !== this.lease) return;
       this.log?.warn({ err: err?.message }, 'etcd lease lost; granting a new one and writing its keys again');
-      // Puts wait on the new grant; the delay keeps a dead etcd from being asked in a tight loop.
-      let ready: (id: string) => void = () => undefined;
-      this.id = new Promise<string>((resolve) => (ready = resolve));
+      // Puts wait on the next grant and settle with it (a failed grant fails them, so callers retry;
+      // it also emits 'lost' again, which schedules the next attempt). The delay keeps a dead etcd
+      // from being asked in a tight loop.
+      let settle: { resolve: (id: string) => void; reject: (err: unknown) => void } = { resolve: () => undefined, reject: () => undefined };
+      this.id = new Promise<string>((resolve, reject) => (settle = { resolve, reject }));
+      this.id.catch(() => undefined);
       setTimeout(() => {
-        if (this.released) return;
-        const waiting = ready;
+        if (this.released) return settle.reject(new Error('the lease was released'));
         this.renew();
-        this.id.then(waiting, () => undefined);
-        for (const l of this.lost) l();
+        // The keys are written again only once a new lease exists: before that every put would fail,
+        // and a writer that gives up on a failed rewrite would forget the key for good.
+        this.id.then((id) => {
+          settle.resolve(id);
+          if (!this.released) for (const l of this.lost) l();
+        }, settle.reject);
       }, REGRANT_DELAY_MS).unref();
     });
   }
