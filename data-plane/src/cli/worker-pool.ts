@@ -106,7 +106,7 @@ export class WorkerPool {
       else this.health.set(key, o);
     }
     const message: ToWorker = { sluice: 'health', id: 0, overrides };
-    for (const w of this.serving()) if (w.isConnected()) w.send(message);
+    for (const w of this.serving()) this.post(w, message);
   }
 
   /** Every worker's /clusters report, for the primary to sum (cluster-report.ts). */
@@ -218,8 +218,10 @@ export class WorkerPool {
   private request(worker: Worker, message: ToWorker): Promise<Pending> {
     return new Promise((resolve) => {
       const pending: Pending = { waiting: new Set([worker]), errors: [], replies: [], repliers: [], done: () => resolve(pending) };
+      // A worker whose channel closed will not answer: done at once, as if it had exited.
+      if (!worker.isConnected()) return resolve({ ...pending, waiting: new Set() });
       this.pending.set(message.id, pending);
-      worker.send(message);
+      this.post(worker, message);
     });
   }
 
@@ -235,11 +237,11 @@ export class WorkerPool {
    */
   private broadcast(message: ToWorker): Promise<Pending> {
     return new Promise((resolve) => {
-      const to = message.sluice === 'apply' ? this.serving() : this.greeted;
+      const to = (message.sluice === 'apply' ? this.serving() : [...this.greeted]).filter((w) => w.isConnected());
       const pending: Pending = { waiting: new Set(to), errors: [], replies: [], repliers: [], done: () => resolve(pending) };
       if (pending.waiting.size === 0) return resolve(pending);
       this.pending.set(message.id, pending);
-      for (const w of pending.waiting) w.send(message);
+      for (const w of pending.waiting) this.post(w, message);
     });
   }
 
@@ -255,9 +257,9 @@ export class WorkerPool {
         const first = this.current === undefined ? Promise.resolve<Pending>({ waiting: new Set(), errors: [], replies: [], repliers: [], done: () => {} }) : this.request(worker, { ...this.current, id: this.nextId++ } as ToWorker);
         for (const [id, message] of this.applies) {
           this.pending.get(id)?.waiting.add(worker);
-          worker.send(message);
+          this.post(worker, message);
         }
-        if (this.health.size > 0) worker.send({ sluice: 'health', id: 0, overrides: [...this.health.values()] } satisfies ToWorker);
+        if (this.health.size > 0) this.post(worker, { sluice: 'health', id: 0, overrides: [...this.health.values()] } satisfies ToWorker);
         this.helloWaiters.get(worker)?.(first);
         this.helloWaiters.delete(worker);
         if (this.greeted.size === this.size) this.onAllHello?.();
@@ -287,18 +289,38 @@ export class WorkerPool {
       const replace = !this.retiring.has(worker) && !this.starting.has(worker);
       this.retiring.delete(worker);
       this.starting.delete(worker);
-      for (const [id, p] of this.pending) {
-        if (p.waiting.delete(worker) && p.waiting.size === 0) {
-          this.pending.delete(id);
-          p.done(p.errors);
-        }
-      }
+      this.unanswered(worker);
       if (this.stopping || !replace) return;
       const wait = Math.max(0, this.lastForkMs + RESTART_SPACING_MS - Date.now());
       setTimeout(() => {
         if (!this.stopping) this.fork();
       }, wait).unref();
     });    return worker;
+  }
+
+  /**
+   * Sends to a worker without ever throwing or emitting: a worker between 'disconnect' and 'exit' (on
+   * its way out) has a closed channel, and a send without a callback would emit ERR_IPC_CHANNEL_CLOSED
+   * as an unhandled 'error' in the primary. A failed send counts as no answer from that worker.
+   */
+  private post(worker: Worker, message: ToWorker): void {
+    if (!worker.isConnected()) {
+      this.unanswered(worker);
+      return;
+    }
+    worker.send(message, undefined, (err) => {
+      if (err) this.unanswered(worker);
+    });
+  }
+
+  /** `worker` will answer nothing more (exited, or its channel closed): requests stop waiting for it. */
+  private unanswered(worker: Worker): void {
+    for (const [id, p] of this.pending) {
+      if (p.waiting.delete(worker) && p.waiting.size === 0) {
+        this.pending.delete(id);
+        p.done(p.errors);
+      }
+    }
   }
 
   private reply(pending: Pending, worker: Worker, m: FromWorker): void {
