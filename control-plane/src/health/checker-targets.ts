@@ -8,10 +8,9 @@
 import type { Cluster } from '../../../proto/gen/sluice/v1/cluster_pb.js';
 import { Health, type Endpoints } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
 import type { CheckTarget } from './control-plane-checker.js';
-import { endpointId, type HealthEntry } from './health-entry.js';
+import { CHECKER_SOURCE, endpointId, type HealthEntry } from './health-entry.js';
 
-/** The source name of the leader's verdicts in /sluice/health/<cluster>/<endpoint>/<source>. */
-export const CHECKER_SOURCE = 'checker';
+export { CHECKER_SOURCE };
 
 export interface CheckerTargetInputs {
   /** Every Cluster resource. */

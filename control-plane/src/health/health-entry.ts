@@ -4,6 +4,9 @@
 // Values are JSON (readable with `etcdctl get`), each under its writer's lease.
 import { Health } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
 
+/** The source name of the elected leader's own verdicts in /sluice/health/<cluster>/<endpoint>/<source>. */
+export const CHECKER_SOURCE = 'checker';
+
 export const HEALTH_PREFIX = '/sluice/health/';
 export const REGISTRATION_PREFIX = '/sluice/registrations/';
 

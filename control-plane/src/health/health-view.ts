@@ -7,7 +7,7 @@ import type { Health } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
 import type { EndpointOverlay, RegisteredEndpoint } from '../snapshot/effective-endpoints.js';
 import type { LeaseStore } from '../store/lease-store.js';
 import {
-  decodeHealthEntry, decodeRegistration, endpointId, HEALTH_PREFIX, REGISTRATION_PREFIX, type HealthEntry, type Registration,
+  CHECKER_SOURCE, decodeHealthEntry, decodeRegistration, endpointId, HEALTH_PREFIX, REGISTRATION_PREFIX, type HealthEntry, type Registration,
 } from './health-entry.js';
 import { decideHealth } from './health-rule.js';
 
@@ -50,20 +50,32 @@ export class HealthView implements EndpointOverlay {
     return out;
   }
 
+  /**
+   * The effective health of each endpoint of `cluster` with entries: the replicas' verdicts (one vote
+   * each) when any replica's proxies vouch for the endpoint; else the elected checker's. The checker
+   * only checks endpoints no proxy checks, and its last verdict stays in etcd after proxies take over:
+   * counting it as a vote beside theirs would let a stale HEALTHY outvote the proxies' UNHEALTHY.
+   */
   effectiveHealth(cluster: string): ReadonlyMap<string, Health> {
-    const votes = new Map<string, Health[]>();
+    const proxies = new Map<string, Health[]>();
+    const checker = new Map<string, Health>();
     for (const e of this.entries.values()) {
       if (e.cluster !== cluster) continue;
       const k = endpointId(e.address, e.port);
-      const list = votes.get(k);
-      if (list === undefined) votes.set(k, [e.health]);
+      if (e.source === CHECKER_SOURCE) {
+        checker.set(k, e.health);
+        continue;
+      }
+      const list = proxies.get(k);
+      if (list === undefined) proxies.set(k, [e.health]);
       else list.push(e.health);
     }
     const out = new Map<string, Health>();
-    for (const [k, list] of votes) {
+    for (const [k, list] of proxies) {
       const h = decideHealth(list);
       if (h !== undefined) out.set(k, h);
     }
+    for (const [k, h] of checker) if (!proxies.has(k)) out.set(k, h);
     return out;
   }
 
