@@ -148,8 +148,11 @@ export class ControlPlaneChecker {
       }
       if (existing !== undefined) this.drop(existing);
       const settings = healthCheckSettingsOf(target.check);
+      // It starts from a previous leader's verdict but has not written it: that entry lives under the
+      // previous leader's health lease and goes with it (a SIGKILLed or stopped leader), so the first
+      // probe writes it again under this replica's lease; one write per endpoint per term.
       const check: EndpointCheck = {
-        target, settings, definition, health: target.known ?? settings.initialHealth, written: target.known,
+        target, settings, definition, health: target.known ?? settings.initialHealth, written: undefined,
         passes: 0, failures: 0, timer: undefined, stopped: false,
       };
       this.checks.set(key, check);

@@ -54,7 +54,9 @@ export class HealthWriter {
     const source = verdict.source ?? this.options.replicaId;
     const key = healthKey(verdict.cluster, verdict.address, verdict.port, source);
     return this.serialize(key, async (st) => {
-      if (st.stored === verdict.health) return true;
+      // Another fence is another term: meanwhile another leader may have written the key (under its
+      // own lease), so what this writer stored in an earlier term proves nothing.
+      if (st.stored === verdict.health && st.fence?.key === fence?.key && st.fence?.createRevision === fence?.createRevision) return true;
       const value = encodeHealthEntry({ ...verdict, source, replica: this.options.replicaId, since: new Date().toISOString() });
       const ok = await this.write('put', () => this.lease.put(key, value, fence));
       if (ok) Object.assign(st, { stored: verdict.health, value, fence });
