@@ -3,19 +3,22 @@
 import type { HealthReport, Node } from '../../../proto/gen/sluice/v1/discovery_pb.js';
 
 export interface DiscoveryHooks {
-  /** A proxy connected and named itself (first request of a stream). */
-  onStreamOpen?(node: Node, peer: string): void;
+  /**
+   * A proxy connected and named itself (first request of a stream). `stream` is unique per stream of
+   * this server; `peer` is not (streams multiplexed on one connection share it).
+   */
+  onStreamOpen?(node: Node, peer: string, stream: string): void;
   /**
    * The proxy has ACKed everything of `revision` (apart from versions it rejected): what /v1/rollout
    * counts as "at". Called once per revision reached, right after the ACK that completed it.
    */
   onProxySynced?(node: Node, revision: number): void;
   /** The stream ended, for any reason. */
-  onStreamClose?(node: Node, peer: string): void;
+  onStreamClose?(node: Node, peer: string, stream: string): void;
   /**
    * A request carried health reports (DiscoveryRequest.health): the proxy's full view on the first
-   * request of a stream, transitions after; `peer` tells this stream from an older one of the same
+   * request of a stream, transitions after; `stream` tells this stream from any other of the same
    * node (as in onStreamOpen/onStreamClose). The health module aggregates them (issue 7).
    */
-  onHealthReports?(node: Node, reports: readonly HealthReport[], peer: string): void;
+  onHealthReports?(node: Node, reports: readonly HealthReport[], peer: string, stream: string): void;
 }

@@ -152,7 +152,7 @@ export class DiscoveryServer {
       if (live === undefined || !this.live.delete(live)) return;
       this.release(live);
       this.registry.remove(live.state);
-      this.options.hooks?.onStreamClose?.(live.state.node, peer);
+      this.options.hooks?.onStreamClose?.(live.state.node, peer, live.state.id);
       this.options.log?.info({ node: live.state.node.id, peer }, 'proxy disconnected');
     };
     const open = (node: Node): Live => {
@@ -160,7 +160,7 @@ export class DiscoveryServer {
       const opened: Live = { state, call, scheduled: false, inFlightBytes: 0, waiting: undefined, pushed: undefined };
       this.live.add(opened);
       this.registry.add(state);
-      this.options.hooks?.onStreamOpen?.(node, peer);
+      this.options.hooks?.onStreamOpen?.(node, peer, state.id);
       this.options.metrics?.streamOpened();
       this.options.log?.info({ node: node.id, service: node.service, peer }, 'proxy connected');
       return opened;
@@ -232,7 +232,7 @@ export class DiscoveryServer {
     else if (outcome === 'ignored' && request.type !== '') log?.warn({ node: live.state.node.id, type: request.type }, 'request for an unknown resource type ignored');
     if (request.health.length > 0) {
       const hook = this.options.hooks?.onHealthReports;
-      if (hook !== undefined) hook(live.state.node, request.health, live.state.peer);
+      if (hook !== undefined) hook(live.state.node, request.health, live.state.peer, live.state.id);
       else log?.info({ node: live.state.node.id, reports: request.health.length }, 'health reports received (no health module)');
     }
     // Requests that arrive together (a proxy's subscriptions to every type) are answered together.

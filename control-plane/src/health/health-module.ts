@@ -49,15 +49,17 @@ export class HealthModule implements ControlPlaneModule {
     this.writer = new HealthWriter(this.leases, { replicaId: this.replicaId, ttlSeconds, metrics, log });
     this.aggregator = new HealthAggregator(this.writer, { metrics, log });
     this.registrar = new Registrar(this.leases, { replicaId: this.replicaId, ttlSeconds, metrics, log });
-    const stream = (id: string, peer: string): string => `${id}|${peer}`;
+    // One key per stream (the server's stream id): streams of one node multiplexed on one connection
+    // share its peer address, and one closing must not end the other's registration or votes.
+    const stream = (id: string, streamId: string): string => `${id}|${streamId}`;
     this.hooks = {
-      onStreamOpen: (node, peer) => this.registrar.open(stream(node.id, peer), node),
-      onStreamClose: (node, peer) => {
-        this.registrar.close(stream(node.id, peer));
-        this.aggregator.dropReporter(stream(node.id, peer));
+      onStreamOpen: (node, _peer, streamId) => this.registrar.open(stream(node.id, streamId), node),
+      onStreamClose: (node, _peer, streamId) => {
+        this.registrar.close(stream(node.id, streamId));
+        this.aggregator.dropReporter(stream(node.id, streamId));
       },
-      onHealthReports: (node, reports, peer) => {
-        const key = stream(node.id, peer);
+      onHealthReports: (node, reports, _peer, streamId) => {
+        const key = stream(node.id, streamId);
         // A sidecar's report on its own endpoint (announceDraining) is its registration, not a vote.
         const votes = reports.filter((r) => !this.registrar.ownReport(key, r));
         if (votes.length > 0) this.aggregator.report(key, votes);
