@@ -15,17 +15,24 @@ import { createBalancer } from '../upstream/balancers/create-balancer.js';
 import { DEFAULT_PANIC_THRESHOLD_PERCENT, selectPeers } from '../upstream/balancers/select-peers.js';
 import { DEFAULT_POOL_OPTIONS, type PoolOptions } from '../upstream/connection-pool.js';
 import { OutlierDetector, outlierSettingsOf } from '../upstream/health/outlier-detector.js';
+import { healthCheckSettingsOf } from '../upstream/health/health-check-settings.js';
 import { Peer, type PeerOwner } from '../upstream/peer.js';
 
 /** What a cluster state needs from the proxy around it; every member is optional (tests, benchmarks). */
 export interface ClusterContext {
   /** The proxy's zone (--zone): selectPeers prefers peers in it. */
   readonly localZone?: string;
-  /** The local active health check's verdict on `address:port` of `cluster`, when it has one. */
+  /**
+   * The local active health check's verdict on `address:port` of `cluster`, when it has one. Given (a
+   * proxy that runs checks), an endpoint without a verdict starts at its cluster's initial_health.
+   */
   activeHealth?(cluster: string, key: string): { readonly health: Health; readonly reason: string } | undefined;
   /** Outlier detection ejected `peer` for `ms`, or let it back (`ejected` false). */
   onOutlier?(cluster: string, peer: Peer, ejected: boolean, ms: number): void;
 }
+
+/** What a checked endpoint with initial_health UNHEALTHY starts as (the checker's own reason). */
+const INITIAL_UNHEALTHY = Object.freeze({ health: Health.UNHEALTHY, reason: 'initial health' });
 
 export class ClusterState implements PeerOwner {
   readonly name: string;
@@ -57,6 +64,7 @@ export class ClusterState implements PeerOwner {
     if (previous !== undefined && previous.poolKey === poolKey) for (const p of previous.peers) old.set(p.key, p);
     this.poolKey = poolKey;
     const peers: Peer[] = [];
+    const initialUnhealthy = cluster.healthCheck !== undefined && healthCheckSettingsOf(cluster.healthCheck).initialHealth === Health.UNHEALTHY;
     for (const e of mergeEndpoints(cluster.endpoints, endpoints?.endpoints ?? [])) {
       const key = `${e.address}:${e.port}`;
       let peer = old.get(key);
@@ -69,7 +77,10 @@ export class ClusterState implements PeerOwner {
         peer = new Peer(e.address, e.port, { weight: e.weight || 1, zone: e.zone, priority: e.priority, pool, ...wire });
       }
       peer.pushedHealth = e.health;
-      const active = context.activeHealth?.(this.name, key);
+      // No verdict yet on a checked endpoint: its cluster's initial health, as the checker will say
+      // (its 'initial' transition arrives a turn or an IPC message later; until then the endpoint
+      // must not take traffic when initial_health is UNHEALTHY).
+      const active = context.activeHealth?.(this.name, key) ?? (context.activeHealth !== undefined && initialUnhealthy ? INITIAL_UNHEALTHY : undefined);
       peer.activeHealth = active?.health ?? Health.UNKNOWN;
       peer.activeReason = active?.reason ?? '';
       peer.owner = this;
