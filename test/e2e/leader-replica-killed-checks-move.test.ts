@@ -126,9 +126,13 @@ test('the leader replica is SIGKILLed: the other takes over the checks within th
   assert.equal(replicaWithId(second), other, 'the surviving replica leads');
   assert.ok(takeoverMs < LEADER_TTL_SECONDS * 1000 + 3000, `took over in ${takeoverMs} ms, within the TTL + 3 s`);
 
-  // The new leader starts from the old leader's verdict: the upstream still down writes nothing new.
-  await new Promise((r) => setTimeout(r, 1000));
-  assert.equal((await checkerEntry(port))?.replica, first, 'no rewrite of an unchanged verdict');
+  // The new leader starts from the old leader's verdict and writes it once under its own lease (the old
+  // entry expires with the dead replica's lease); the upstream still down changes nothing else.
+  const adopted = await until('the verdict under the new leader', async () => {
+    const e = await checkerEntry(port);
+    return e?.replica === second ? e : undefined;
+  }, (LEADER_TTL_SECONDS + 10) * 1000);
+  assert.equal(adopted!.health, 'UNHEALTHY', 'the new leader keeps the verdict it found');
 
   await startUpstream(port);
   const back = await until('HEALTHY from the new leader', async () => ((await checkerEntry(port))?.health === 'HEALTHY' ? checkerEntry(port) : undefined), 10_000);
