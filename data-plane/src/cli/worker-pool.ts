@@ -63,8 +63,14 @@ export class WorkerPool {
   /** Forks the workers; resolves when each is listening for messages, rejects if one dies first. */
   start(): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.onAllHello = resolve;
+      // Both disarm once the start is settled: a replacement worker that dies before its hello later
+      // (still before any configuration) must be forked again, not stop every replacement for good.
+      this.onAllHello = () => {
+        this.onAllHello = this.onEarlyExit = undefined;
+        resolve();
+      };
       this.onEarlyExit = (code) => {
+        this.onAllHello = this.onEarlyExit = undefined;
         this.stopping = true;
         reject(new Error(`a proxy worker exited with ${code} before it started`));
       };

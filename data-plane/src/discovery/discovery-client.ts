@@ -24,6 +24,9 @@ import { checkResponse } from './check-response.js';
 import { loadLastGood, saveLastGood } from './last-good-file.js';
 import { NackCode } from './nack-codes.js';
 
+/** announceDraining() waits at most this long for its report to be written before the drain goes on. */
+const ANNOUNCE_DRAINING_WAIT_MS = 1000;
+
 export interface DiscoveryClientOptions {
   /** Control-plane replicas, `host:port`; the client uses one at a time and moves on when it fails. */
   readonly addresses: readonly string[];
@@ -137,7 +140,15 @@ export class DiscoveryClient extends EventEmitter<DiscoveryClientEvents> {
     const conn = this.connection;
     if (conn === undefined || conn.ended) return;
     const report = { cluster: service, address: self.address ?? '', port: self.port ?? 0, health: Health.DRAINING, reason: 'graceful stop' };
-    await new Promise<void>((resolve) => conn.call.write(create(DiscoveryRequestSchema, { type: '', health: [report] }), () => resolve()));
+    // Bounded: a stuck stream must not hold up the drain that follows.
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ANNOUNCE_DRAINING_WAIT_MS);
+      timer.unref();
+      conn.call.write(create(DiscoveryRequestSchema, { type: '', health: [report] }), () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   /** Ends the stream and stops reconnecting; waits for a pending write of the persisted file. */
