@@ -19,6 +19,7 @@ import { EtcdCluster, etcdBinary } from '../support/etcd-cluster.js';
 import { freePort } from '../support/free-port.js';
 import { spawnGuarded, stopChild } from '../support/process-guard.js';
 import { runSluice, SluiceProcess } from '../support/run-sluice.js';
+import { until as untilAfter } from '../support/until.js';
 
 const INTERVAL_MS = 200;
 const TIMEOUT_MS = 200;
@@ -27,6 +28,7 @@ const PROXIES = 3;
 const CLUSTER = 'web';
 /** Loaded 2-core machine, 6 proxy processes + control plane + etcd: generous. Figures are printed. */
 const WAIT_MS = 20_000;
+const until = <T>(what: string, probe: () => Promise<T | undefined>): Promise<T> => untilAfter(what, probe, WAIT_MS);
 
 interface EndpointView {
   readonly port: number;
@@ -40,15 +42,6 @@ interface WatchEvent {
   readonly value: string;
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = WAIT_MS, everyMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 /** `etcdctl watch --prefix PREFIX`: every event as it arrives (PUT/DELETE, key, value lines). */
 function watchPrefix(endpoints: readonly string[], prefix: string): { events: () => WatchEvent[]; puts: () => WatchEvent[]; stop: () => Promise<void> } {

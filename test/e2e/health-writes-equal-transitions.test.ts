@@ -16,18 +16,10 @@ import { spawnGuarded, stopChild } from '../support/process-guard.js';
 import { etcdBinary } from '../support/etcd-cluster.js';
 import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
+import { until } from '../support/until.js';
 
 const TOKEN = 'health-writes-token-0123456789';
 
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** `etcdctl watch --prefix`: counts PUT and DELETE events as they arrive. */
 function watchPuts(endpoints: readonly string[], prefix: string): { puts: () => number; deletes: () => number; output: () => string; stop: () => Promise<void>; started: Promise<void> } {

@@ -10,6 +10,7 @@ import { EtcdCluster } from '../support/etcd-cluster.js';
 import { etcdctl } from '../support/etcdctl.js';
 import { stopChild } from '../support/process-guard.js';
 import { SluiceProcess } from '../support/run-sluice.js';
+import { until } from '../support/until.js';
 
 const TOKEN = 'leader-e2e-token';
 const LEADER_TTL_SECONDS = 3;
@@ -70,15 +71,6 @@ function replicaWithId(id: string): Replica | undefined {
   return replicas.find((r) => r.proc.stdout.split('\n').some((l) => l.includes('elected leader of the health checks') && l.includes(`"id":"${id}"`)));
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 before(async () => {
   etcd = await EtcdCluster.start();

@@ -15,6 +15,7 @@ import { EtcdCluster } from '../support/etcd-cluster.js';
 import { freePort } from '../support/free-port.js';
 import { stopChild } from '../support/process-guard.js';
 import { runSluice, SluiceProcess } from '../support/run-sluice.js';
+import { until } from '../support/until.js';
 
 interface Answer {
   readonly status: number;
@@ -34,16 +35,6 @@ function get(port: number, path: string, host = '127.0.0.1'): Promise<Answer | u
   });
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  for (;;) {
-    last = await probe();
-    if (last !== undefined) return last;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function listen(server: Server, port = 0): Promise<number> {
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));

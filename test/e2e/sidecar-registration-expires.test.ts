@@ -14,6 +14,7 @@ import { etcdctl } from '../support/etcdctl.js';
 import { freePort } from '../support/free-port.js';
 import { stopChild } from '../support/process-guard.js';
 import { runSluice, SluiceProcess } from '../support/run-sluice.js';
+import { until } from '../support/until.js';
 
 const TTL_SECONDS = 3;
 
@@ -23,15 +24,6 @@ interface DumpedEndpoint {
   readonly health?: string;
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 test('a SIGKILLed sidecar is gone within the lease TTL; a SIGTERMed one turns DRAINING first', { timeout: 90_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-registration-'));

@@ -13,19 +13,11 @@ import { EtcdCluster } from '../support/etcd-cluster.js';
 import { freePort } from '../support/free-port.js';
 import { stopChild } from '../support/process-guard.js';
 import { SluiceProcess } from '../support/run-sluice.js';
+import { until } from '../support/until.js';
 
 const TOKEN = 'replica-killed-token-0123456789';
 const TTL_SECONDS = 2;
 
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 test('a killed replica\'s entries expire within the lease TTL; the next replica re-creates them', { timeout: 60_000 }, async (t) => {
   const cleanups: Array<() => Promise<unknown>> = [];

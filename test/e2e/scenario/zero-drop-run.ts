@@ -18,6 +18,7 @@ import { createTestCa } from './test-certificates.js';
 import { runUploadLane } from './upload-load.js';
 import { startWebSocketEchoUpstream } from './websocket-echo-upstream.js';
 import { runWebSocketLane } from './websocket-load.js';
+import { until } from '../../support/until.js';
 
 export interface ScenarioOptions {
   readonly durationMs: number;
@@ -69,15 +70,6 @@ export interface ScenarioReport {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 async function rolloutOf(api: string, token: string): Promise<Rollout> {
   const res = await fetch(`${api}/v1/rollout`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5000) });

@@ -13,20 +13,12 @@ import { etcdctl } from '../../support/etcdctl.js';
 import { freePort } from '../../support/free-port.js';
 import { stopChild } from '../../support/process-guard.js';
 import { SluiceProcess } from '../../support/run-sluice.js';
+import { until } from '../../support/until.js';
 
 const TOKEN = 'review-checker-handover-token';
 const HEALTH_TTL_SECONDS = 5;
 const LEADER_TTL_SECONDS = 2;
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 test('the old leader is SIGKILLed: the checker\'s verdict outlives its lease under the new leader', { timeout: 90_000 }, async (t) => {
   const cleanups: Array<() => Promise<unknown>> = [];
