@@ -86,7 +86,12 @@ export class HealthAggregator {
     const ep = this.endpoints.get(id);
     if (ep === undefined || this.closed) return;
     const verdict = decideHealth(ep.votes.values());
-    if (verdict === ep.verdict) return;
+    if (verdict === ep.verdict) {
+      // No vote and nothing stored (an UNKNOWN about an endpoint nobody voted on): forget it, or every
+      // such report would leave an entry behind for good. The writer orders a removal still in flight.
+      if (verdict === undefined && ep.votes.size === 0) this.endpoints.delete(id);
+      return;
+    }
     ep.verdict = verdict;
     if (verdict !== undefined) this.options.metrics?.transition(healthName(verdict));
     this.options.log?.info({ endpoint: id, health: verdict === undefined ? null : healthName(verdict), reporters: ep.votes.size }, 'endpoint health verdict changed');
