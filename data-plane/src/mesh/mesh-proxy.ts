@@ -212,11 +212,14 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
     for (let i = 0; i < filters.length; i++) filters[i]!.upstreamRequestFilter?.(session, request, ctx);
   }
 
+  /** Passive health sees every answer, retried ones too: one property read without outlier_detection. */
+  upstreamResponse(_session: Session, peer: Peer, status: number, ctx: MeshCtx): void {
+    const outlier = ctx.cluster?.outlier;
+    if (outlier !== undefined) outlier.onStatus(peer, status);
+  }
+
   responseFilter(session: Session, response: ResponseHead, ctx: MeshCtx): void {
     ctx.upstreamMs = performance.now() - ctx.upstreamStartMs;
-    // Passive health: one property read when the cluster has no outlier_detection.
-    const outlier = ctx.cluster?.outlier;
-    if (outlier !== undefined) outlier.onStatus(session.triedPeers[session.triedPeers.length - 1]!, response.status);
     const route = ctx.route!;
     route.responseHeaders?.apply(response.headers);
     const filters = route.filters;

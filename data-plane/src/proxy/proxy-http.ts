@@ -51,6 +51,13 @@ export interface ProxyHttp<CTX = unknown> {
   upstreamRequestFilter?(session: Session, request: UpstreamRequest, ctx: CTX): void;
 
   /**
+   * Runs for every response head an upstream sends, before `responseFilter`, including a response the
+   * route's retry policy retries (which never reaches `responseFilter`): for passive health checks
+   * that must see every answer of an endpoint. Must not throw or be async. Default: nothing.
+   */
+  upstreamResponse?(session: Session, peer: Peer, status: number, ctx: CTX): void;
+
+  /**
    * Runs when the upstream's response head arrived and before it is sent downstream. Edit
    * `response.status` and `response.headers` in place. Must not be async. Not called for a response
    * that is retried (the route's retry policy covers its status). Default: passed on as is.

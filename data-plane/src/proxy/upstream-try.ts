@@ -63,6 +63,11 @@ export class UpstreamTry<CTX> implements ExchangeHandler {
   onResponseHead(head: ResponseHead): void {
     this.gotResponse = true;
     this.clearTimer();
+    // Every answer, retried or not, counts for passive health (outlier detection).
+    if (this.app.upstreamResponse !== undefined) {
+      const tried = this.session.triedPeers;
+      this.app.upstreamResponse(this.session, tried[tried.length - 1]!, head.status, this.ctx);
+    }
     if (this.retryStatus && this.session.retryPolicy?.coversStatus(head.status) && (this.claimRetry === undefined || this.claimRetry())) {
       this.conn.abort();
       this.settle('retry');
