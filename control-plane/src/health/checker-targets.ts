@@ -5,7 +5,9 @@
 // entry goes away when its proxies stop reporting (their streams close, or the replica's lease
 // expires). So "no proxy entry" means "no connected proxy checks it": no proxies at all, or none
 // that route to this cluster. Every replica sees the same entries, so the rule needs no coordination.
+import type { Certificate } from '../../../proto/gen/sluice/v1/certificate_pb.js';
 import type { Cluster } from '../../../proto/gen/sluice/v1/cluster_pb.js';
+import { wireOf } from '../../../data-plane/src/upstream/cluster-wire.js';
 import { Health, type Endpoints } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
 import type { CheckTarget } from './control-plane-checker.js';
 import { CHECKER_SOURCE, endpointId, type HealthEntry } from './health-entry.js';
@@ -21,6 +23,8 @@ export interface CheckerTargetInputs {
   registered(cluster: string): ReadonlyArray<{ address: string; port: number; health: Health }>;
   /** Every health entry in etcd. */
   entries(): readonly HealthEntry[];
+  /** Certificate resources by name: a cluster's upstream TLS (CA, client certificate) probes with them. */
+  certificate(name: string): Certificate | undefined;
 }
 
 export function checkerTargets(inputs: CheckerTargetInputs): CheckTarget[] {
@@ -35,6 +39,8 @@ export function checkerTargets(inputs: CheckerTargetInputs): CheckTarget[] {
   for (const cluster of inputs.clusters()) {
     const check = cluster.healthCheck;
     if (check === undefined || check.check.case === undefined) continue;
+    // The probe speaks to the endpoint as the proxies do: over TLS when the cluster says so (H2, AUTO, tls set).
+    const tls = wireOf(cluster, (name) => inputs.certificate(name)).tls;
     const seen = new Set<string>();
     const candidates = [...(inputs.endpoints(cluster.name)?.endpoints ?? []), ...cluster.endpoints, ...inputs.registered(cluster.name)];
     for (const ep of candidates) {
@@ -44,7 +50,7 @@ export function checkerTargets(inputs: CheckerTargetInputs): CheckTarget[] {
       seen.add(id);
       const k = `${cluster.name}/${id}`;
       if (ep.health === Health.DRAINING || proxyChecked.has(k)) continue;
-      const target: CheckTarget = { cluster: cluster.name, address: ep.address, port: ep.port, check };
+      const target: CheckTarget = { cluster: cluster.name, address: ep.address, port: ep.port, check, ...(tls === undefined ? {} : { tls }) };
       const health = known.get(k);
       out.push(health === undefined ? target : { ...target, known: health });
     }

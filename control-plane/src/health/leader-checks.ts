@@ -44,6 +44,10 @@ export class LeaderChecks {
         },
         registered: (name) => view.registered(name),
         entries: () => view.allEntries(),
+        certificate: (name) => {
+          const r = deps.cache.get('Certificate', name)?.resource;
+          return r?.kind === 'Certificate' ? r.spec : undefined;
+        },
       }),
       write: (t, fence) => writer.put({ cluster: t.cluster, address: t.address, port: t.port, health: t.health, source: CHECKER_SOURCE }, fence),
       election,

@@ -5,9 +5,7 @@
 // while weights shift). Health changes between snapshots (an active check, an ejection) rebuild the
 // balancer in place through refresh().
 import { toJsonString } from '@bufbuild/protobuf';
-import type { ConnectionOptions } from 'node:tls';
-import type { Certificate } from '../../../proto/gen/sluice/v1/certificate_pb.js';
-import { ClusterSchema, UpstreamProtocol, type Cluster } from '../../../proto/gen/sluice/v1/cluster_pb.js';
+import { ClusterSchema, type Cluster } from '../../../proto/gen/sluice/v1/cluster_pb.js';
 import { EndpointsSchema, Health, type Endpoint, type Endpoints } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
 import type { Session } from '../proxy/session.js';
 import type { Balancer } from '../upstream/balancers/balancer.js';
@@ -17,6 +15,9 @@ import { DEFAULT_POOL_OPTIONS, type PoolOptions } from '../upstream/connection-p
 import { OutlierDetector, outlierSettingsOf } from '../upstream/health/outlier-detector.js';
 import { healthCheckSettingsOf } from '../upstream/health/health-check-settings.js';
 import { Peer, type PeerOwner } from '../upstream/peer.js';
+import { wireOf, type CertificateLookup } from '../upstream/cluster-wire.js';
+
+export type { CertificateLookup };
 
 /** What a cluster state needs from the proxy around it; every member is optional (tests, benchmarks). */
 export interface ClusterContext {
@@ -137,7 +138,6 @@ export class ClusterState implements PeerOwner {
   }
 }
 
-export type CertificateLookup = (name: string) => Certificate | undefined;
 
 export function fingerprintOf(cluster: Cluster, endpoints: Endpoints | undefined, certificates: CertificateLookup = () => undefined): string {
   // The certificates upstream TLS uses count too: a rotated CA or client certificate makes new pools.
@@ -154,37 +154,6 @@ function poolOptionsOf(cluster: Cluster): PoolOptions {
     connectTimeoutMs: cluster.connectTimeoutMs || DEFAULT_POOL_OPTIONS.connectTimeoutMs,
     maxRequestsPerConnection: p?.maxRequestsPerConnection || 0,
   };
-}
-
-/**
- * The wire protocol to the cluster's endpoints and its TLS. H2 and AUTO (ALPN h2 or http/1.1) are
- * always over TLS; HTTP1 is over TLS when `tls` is set.
- */
-export function wireOf(cluster: Cluster, certificates: CertificateLookup): { protocol: 'http1' | 'h2c' | 'h2' | 'auto'; maxConcurrentStreams: number; tls?: ConnectionOptions } {
-  const maxConcurrentStreams = cluster.pool?.maxConcurrentStreams || 0;
-  const t = cluster.tls;
-  let tls: ConnectionOptions | undefined;
-  if (t !== undefined || cluster.protocol === UpstreamProtocol.H2 || cluster.protocol === UpstreamProtocol.AUTO) {
-    const ca = t?.caCertificate ? certificates(t.caCertificate)?.caBundle : undefined;
-    const client = t?.clientCertificate ? certificates(t.clientCertificate) : undefined;
-    tls = {
-      ...(t?.sni ? { servername: t.sni } : {}),
-      ...(ca ? { ca } : {}),
-      ...(client ? { cert: client.certChain, key: client.privateKey } : {}),
-      rejectUnauthorized: !(t?.insecureSkipVerify ?? false),
-      minVersion: 'TLSv1.2',
-    };
-  }
-  switch (cluster.protocol) {
-    case UpstreamProtocol.H2C:
-      return { protocol: 'h2c', maxConcurrentStreams };
-    case UpstreamProtocol.H2:
-      return { protocol: 'h2', maxConcurrentStreams, tls: tls! };
-    case UpstreamProtocol.AUTO:
-      return { protocol: 'auto', maxConcurrentStreams, tls: tls! };
-    default:
-      return { protocol: 'http1', maxConcurrentStreams, ...(tls ? { tls } : {}) };
-  }
 }
 
 /** Inline endpoints plus the Endpoints resource's; for the same address and port the latter wins. */

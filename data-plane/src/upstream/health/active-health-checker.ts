@@ -7,7 +7,8 @@ import type { ResourceSet } from '../../../../control-plane/src/model/resource-s
 import type { HealthCheck } from '../../../../proto/gen/sluice/v1/cluster_pb.js';
 import { Health } from '../../../../proto/gen/sluice/v1/endpoints_pb.js';
 import type { ConnectionOptions } from 'node:tls';
-import { mergeEndpoints, wireOf } from '../../snapshot/cluster-state.js';
+import { mergeEndpoints } from '../../snapshot/cluster-state.js';
+import { wireOf } from '../cluster-wire.js';
 import { countProbe, healthCheckSettingsOf, nextProbeDelayMs, type HealthCheckSettings } from './health-check-settings.js';
 import { probeEndpoint, type ProbeResult } from './probe.js';
 
