@@ -39,8 +39,11 @@ export function checkerTargets(inputs: CheckerTargetInputs): CheckTarget[] {
   for (const cluster of inputs.clusters()) {
     const check = cluster.healthCheck;
     if (check === undefined || check.check.case === undefined) continue;
-    // The probe speaks to the endpoint as the proxies do: over TLS when the cluster says so (H2, AUTO, tls set).
-    const tls = wireOf(cluster, (name) => inputs.certificate(name)).tls;
+    // The probe speaks to the endpoint as the proxies do: over TLS when the cluster says so (H2, AUTO,
+    // tls set), and HTTP/2 for H2C and H2 clusters.
+    const wire = wireOf(cluster, (name) => inputs.certificate(name));
+    const { tls } = wire;
+    const http2 = wire.protocol === 'h2c' || wire.protocol === 'h2';
     const seen = new Set<string>();
     const candidates = [...(inputs.endpoints(cluster.name)?.endpoints ?? []), ...cluster.endpoints, ...inputs.registered(cluster.name)];
     for (const ep of candidates) {
@@ -50,7 +53,7 @@ export function checkerTargets(inputs: CheckerTargetInputs): CheckTarget[] {
       seen.add(id);
       const k = `${cluster.name}/${id}`;
       if (ep.health === Health.DRAINING || proxyChecked.has(k)) continue;
-      const target: CheckTarget = { cluster: cluster.name, address: ep.address, port: ep.port, check, ...(tls === undefined ? {} : { tls }) };
+      const target: CheckTarget = { cluster: cluster.name, address: ep.address, port: ep.port, check, ...(tls === undefined ? {} : { tls }), ...(http2 ? { http2 } : {}) };
       const health = known.get(k);
       out.push(health === undefined ? target : { ...target, known: health });
     }

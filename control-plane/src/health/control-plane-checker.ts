@@ -22,6 +22,8 @@ export interface CheckTarget {
   /** The checker's verdict already in etcd (a previous leader's), the starting state; else the check's initial health. */
   readonly known?: Health;
   readonly tls?: ConnectionOptions;
+  /** H2C and H2 clusters: the HTTP check is an HTTP/2 request. */
+  readonly http2?: boolean;
 }
 
 export interface HealthTransition {
@@ -43,7 +45,7 @@ export interface ControlPlaneCheckerOptions {
   readonly write: (transition: HealthTransition, fence: Fence) => Promise<boolean>;
   readonly election: Pick<LeaderElection, 'fence' | 'onChange' | 'deposed'>;
   /** Default probeEndpoint (the one the proxies use). */
-  readonly probe?: (address: string, port: number, check: HealthCheck, tls?: ConnectionOptions) => Promise<ProbeResult>;
+  readonly probe?: (address: string, port: number, check: HealthCheck, tls?: ConnectionOptions, http2?: boolean) => Promise<ProbeResult>;
   /** How often targets() is read again while leading (default 1000). */
   readonly refreshMs?: number;
   readonly metrics?: Registry;
@@ -140,7 +142,7 @@ export class ControlPlaneChecker {
     for (const target of targets) {
       const key = `${target.cluster}/${endpointId(target.address, target.port)}`;
       seen.add(key);
-      const definition = JSON.stringify(target.check, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) + String(target.tls !== undefined);
+      const definition = JSON.stringify(target.check, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) + String(target.tls !== undefined) + String(target.http2 === true);
       const existing = this.checks.get(key);
       if (existing !== undefined && existing.definition === definition) {
         existing.target = target;
@@ -179,8 +181,8 @@ export class ControlPlaneChecker {
   private async run(c: EndpointCheck): Promise<void> {
     const fence = this.fence;
     if (c.stopped || fence === undefined) return;
-    const { address, port, check, tls } = c.target;
-    const result = await this.probe(address, port, check, tls);
+    const { address, port, check, tls, http2 } = c.target;
+    const result = await this.probe(address, port, check, tls, http2 === true);
     if (c.stopped || this.fence !== fence) return;
     this.probes?.inc({ result: result.healthy ? 'healthy' : 'unhealthy' });
     this.count(c, result);

@@ -43,6 +43,8 @@ interface Target {
   check: HealthCheck;
   settings: HealthCheckSettings;
   tls: ConnectionOptions | undefined;
+  /** H2C and H2 clusters: the HTTP check is an HTTP/2 request. */
+  http2: boolean;
   health: Health;
   /** Probes have decided at least once. */
   confirmed: boolean;
@@ -73,7 +75,9 @@ export class ActiveHealthChecker {
       const check = cluster.healthCheck;
       if (check === undefined) continue;
       const settings = healthCheckSettingsOf(check);
-      const tls = wireOf(cluster, (name) => set.get('Certificate', name)).tls;
+      const wire = wireOf(cluster, (name) => set.get('Certificate', name));
+      const { tls } = wire;
+      const http2 = wire.protocol === 'h2c' || wire.protocol === 'h2';
       for (const e of mergeEndpoints(cluster.endpoints, set.get('Endpoints', cluster.name)?.endpoints ?? [])) {
         const key = `${cluster.name}\u0000${e.address}:${e.port}`;
         seen.add(key);
@@ -82,9 +86,10 @@ export class ActiveHealthChecker {
           t.check = check;
           t.settings = settings;
           t.tls = tls;
+          t.http2 = http2;
           continue;
         }
-        const target: Target = { cluster: cluster.name, address: e.address, port: e.port, check, settings, tls, health: settings.initialHealth, confirmed: false, passes: 0, failures: 0, reason: 'initial health', timer: undefined, stopped: false };
+        const target: Target = { cluster: cluster.name, address: e.address, port: e.port, check, settings, tls, http2, health: settings.initialHealth, confirmed: false, passes: 0, failures: 0, reason: 'initial health', timer: undefined, stopped: false };
         this.targets.set(key, target);
         if (target.health === Health.UNHEALTHY) this.emit(target, 'initial');
         // The first probe right away (plus jitter, so a fleet started together does not probe in step).
@@ -130,7 +135,7 @@ export class ActiveHealthChecker {
     t.timer = undefined;
     let result: ProbeResult;
     try {
-      result = await probeEndpoint(t.address, t.port, t.check, t.tls);
+      result = await probeEndpoint(t.address, t.port, t.check, t.tls, t.http2);
     } catch (err) {
       result = { healthy: false, reason: `probe failed: ${(err as Error).message}` };
     }

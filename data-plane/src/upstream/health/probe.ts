@@ -2,6 +2,7 @@
 // connect. Shared by the proxy's ActiveHealthChecker and the control plane's leader-elected checker
 // (issue 7), so both judge an endpoint the same way.
 import * as http from 'node:http';
+import * as http2 from 'node:http2';
 import * as https from 'node:https';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
@@ -20,10 +21,14 @@ export interface ProbeResult {
 /**
  * Probes `address:port` once as `check` says. Never rejects: every failure is `{ healthy: false }`
  * with a reason. With `tls`, the HTTP GET goes over HTTPS and the TCP check completes a handshake.
+ * With `useHttp2` (clusters of protocol H2C or H2: gRPC servers speak nothing else), the GET is an
+ * HTTP/2 request, in cleartext with prior knowledge or over TLS.
  */
-export function probeEndpoint(address: string, port: number, check: HealthCheck, tls?: ConnectionOptions): Promise<ProbeResult> {
+export function probeEndpoint(address: string, port: number, check: HealthCheck, tls?: ConnectionOptions, useHttp2 = false): Promise<ProbeResult> {
   const timeoutMs = check.timeoutMs || DEFAULT_PROBE_TIMEOUT_MS;
-  return check.check.case === 'http' ? probeHttp(address, port, check.check.value.path || '/', check.check.value.host, check.check.value.expectedStatuses, timeoutMs, tls) : probeTcp(address, port, timeoutMs, tls);
+  if (check.check.case !== 'http') return probeTcp(address, port, timeoutMs, tls);
+  const { path, host, expectedStatuses } = check.check.value;
+  return (useHttp2 ? probeHttp2 : probeHttp)(address, port, path || '/', host, expectedStatuses, timeoutMs, tls);
 }
 
 /** Empty `expected` means 200-399, as the HttpHealthCheck message documents. */
@@ -52,6 +57,34 @@ function probeHttp(address: string, port: number, path: string, host: string, ex
       finish({ healthy: statusIsExpected(status, expected), reason: `http ${status}` });
     });
     req.on('error', (err: NodeJS.ErrnoException) => finish({ healthy: false, reason: `connect ${err.code ?? err.message}` }));
+    req.end();
+  });
+}
+
+function probeHttp2(address: string, port: number, path: string, host: string, expected: readonly number[], timeoutMs: number, tlsOptions: ConnectionOptions | undefined): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const finish = (result: ProbeResult): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      session.destroy();
+      resolve(result);
+    };
+    const authority = net.isIPv6(address) ? `[${address}]:${port}` : `${address}:${port}`;
+    // A session of its own per probe, for the same reason as the HTTP/1.1 probe's own connection.
+    const session =
+      tlsOptions === undefined
+        ? http2.connect(`http://${authority}`)
+        : http2.connect(`https://${authority}`, { ...tlsOptions, ALPNProtocols: ['h2'], servername: tlsOptions.servername ?? (net.isIP(address) ? undefined : address) });
+    const timer = setTimeout(() => finish({ healthy: false, reason: `timeout after ${timeoutMs}ms` }), timeoutMs);
+    session.on('error', (err: NodeJS.ErrnoException) => finish({ healthy: false, reason: `connect ${err.code ?? err.message}` }));
+    const req = session.request({ ':method': 'GET', ':path': path, ':authority': host || authority, 'user-agent': 'sluice-health-check' });
+    req.on('response', (headers) => {
+      const status = Number(headers[':status'] ?? 0);
+      finish({ healthy: statusIsExpected(status, expected), reason: `http ${status}` });
+    });
+    req.on('error', (err: NodeJS.ErrnoException) => finish({ healthy: false, reason: `stream ${err.code ?? err.message}` }));
     req.end();
   });
 }
