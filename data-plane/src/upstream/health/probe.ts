@@ -36,21 +36,38 @@ export function statusIsExpected(status: number, expected: readonly number[]): b
   return expected.length === 0 ? status >= 200 && status < 400 : expected.includes(status);
 }
 
-function probeHttp(address: string, port: number, path: string, host: string, expected: readonly number[], timeoutMs: number, tlsOptions: ConnectionOptions | undefined): Promise<ProbeResult> {
+/**
+ * Runs one probe to its first outcome: `start` opens what the probe needs, reports through `finish`
+ * and returns how to close it. Settles once; the timeout and every later event are then ignored.
+ */
+function firstOutcome(timeoutMs: number, start: (finish: (result: ProbeResult) => void) => () => void): Promise<ProbeResult> {
   return new Promise((resolve) => {
     let settled = false;
+    let close: (() => void) | undefined;
     const finish = (result: ProbeResult): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      req.destroy();
+      close?.();
       resolve(result);
     };
+    const timer = setTimeout(() => finish({ healthy: false, reason: `timeout after ${timeoutMs}ms` }), timeoutMs);
+    close = start(finish);
+    if (settled) close();
+  });
+}
+
+/** The SNI a probe sends: the cluster's, else the address when it is a name. */
+function serverName(address: string, tlsOptions: ConnectionOptions): string | undefined {
+  return tlsOptions.servername ?? (net.isIP(address) ? undefined : address);
+}
+
+function probeHttp(address: string, port: number, path: string, host: string, expected: readonly number[], timeoutMs: number, tlsOptions: ConnectionOptions | undefined): Promise<ProbeResult> {
+  return firstOutcome(timeoutMs, (finish) => {
     const hostHeader = host || (net.isIPv6(address) ? `[${address}]:${port}` : `${address}:${port}`);
     // No agent: a probe must open its own connection, or a pooled socket could hide a dead listener.
     const options: http.RequestOptions = { host: address, port, path, method: 'GET', agent: false, headers: { host: hostHeader, 'user-agent': 'sluice-health-check', connection: 'close' } };
-    const req = tlsOptions === undefined ? http.request(options) : https.request({ ...options, ...tlsOptions, servername: tlsOptions.servername ?? (net.isIP(address) ? undefined : address) });
-    const timer = setTimeout(() => finish({ healthy: false, reason: `timeout after ${timeoutMs}ms` }), timeoutMs);
+    const req = tlsOptions === undefined ? http.request(options) : https.request({ ...options, ...tlsOptions, servername: serverName(address, tlsOptions) });
     req.on('response', (res) => {
       const status = res.statusCode ?? 0;
       res.resume();
@@ -58,26 +75,18 @@ function probeHttp(address: string, port: number, path: string, host: string, ex
     });
     req.on('error', (err: NodeJS.ErrnoException) => finish({ healthy: false, reason: `connect ${err.code ?? err.message}` }));
     req.end();
+    return () => req.destroy();
   });
 }
 
 function probeHttp2(address: string, port: number, path: string, host: string, expected: readonly number[], timeoutMs: number, tlsOptions: ConnectionOptions | undefined): Promise<ProbeResult> {
-  return new Promise((resolve) => {
-    let settled = false;
-    const finish = (result: ProbeResult): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      session.destroy();
-      resolve(result);
-    };
+  return firstOutcome(timeoutMs, (finish) => {
     const authority = net.isIPv6(address) ? `[${address}]:${port}` : `${address}:${port}`;
     // A session of its own per probe, for the same reason as the HTTP/1.1 probe's own connection.
     const session =
       tlsOptions === undefined
         ? http2.connect(`http://${authority}`)
-        : http2.connect(`https://${authority}`, { ...tlsOptions, ALPNProtocols: ['h2'], servername: tlsOptions.servername ?? (net.isIP(address) ? undefined : address) });
-    const timer = setTimeout(() => finish({ healthy: false, reason: `timeout after ${timeoutMs}ms` }), timeoutMs);
+        : http2.connect(`https://${authority}`, { ...tlsOptions, ALPNProtocols: ['h2'], servername: serverName(address, tlsOptions) });
     session.on('error', (err: NodeJS.ErrnoException) => finish({ healthy: false, reason: `connect ${err.code ?? err.message}` }));
     const req = session.request({ ':method': 'GET', ':path': path, ':authority': host || authority, 'user-agent': 'sluice-health-check' });
     req.on('response', (headers) => {
@@ -86,24 +95,17 @@ function probeHttp2(address: string, port: number, path: string, host: string, e
     });
     req.on('error', (err: NodeJS.ErrnoException) => finish({ healthy: false, reason: `stream ${err.code ?? err.message}` }));
     req.end();
+    return () => session.destroy();
   });
 }
 
 function probeTcp(address: string, port: number, timeoutMs: number, tlsOptions: ConnectionOptions | undefined): Promise<ProbeResult> {
-  return new Promise((resolve) => {
-    let settled = false;
-    const finish = (result: ProbeResult): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(result);
-    };
+  return firstOutcome(timeoutMs, (finish) => {
     const socket =
       tlsOptions === undefined
         ? net.connect({ host: address, port }, () => finish({ healthy: true, reason: 'tcp connected' }))
-        : tls.connect({ ...tlsOptions, host: address, port, servername: tlsOptions.servername ?? (net.isIP(address) ? undefined : address) }, () => finish({ healthy: true, reason: 'tls connected' }));
-    const timer = setTimeout(() => finish({ healthy: false, reason: `timeout after ${timeoutMs}ms` }), timeoutMs);
+        : tls.connect({ ...tlsOptions, host: address, port, servername: serverName(address, tlsOptions) }, () => finish({ healthy: true, reason: 'tls connected' }));
     socket.on('error', (err: NodeJS.ErrnoException) => finish({ healthy: false, reason: `connect ${err.code ?? err.message}` }));
+    return () => socket.destroy();
   });
 }
