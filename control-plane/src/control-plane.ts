@@ -64,6 +64,8 @@ export class ControlPlane {
   private api: ApiServer | undefined;
   private modules: ControlPlaneModule[] = [];
   private apiAddress: ListenAddress | undefined;
+  /** Every module started (discovery listening): /readyz says ready only then. */
+  private modulesStarted = false;
   private healthModule: HealthModule | undefined;
   private discoveryModule: DiscoveryModule | undefined;
 
@@ -110,6 +112,7 @@ export class ControlPlane {
       maxBodyBytes: this.options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
       metrics,
       extraRoutes: [...(this.options.extraRoutes ?? []), ...this.modules.flatMap((m) => m.routes ?? [])],
+      serving: () => this.modulesStarted,
     });
     this.apiAddress = await this.api.listen(this.options.apiListen ?? DEFAULT_API_LISTEN);
     this.log.info({ api: this.apiUrl, store: this.storeKind }, 'admin API listening');
@@ -117,6 +120,7 @@ export class ControlPlane {
     this.log.info({ revision: cache.revision }, 'resource cache synced with the store');
     // Discovery: the gRPC server (--discovery-listen) is a module; it starts here, on a synced cache.
     for (const m of this.modules) await m.start();
+    this.modulesStarted = true;
     await health.startLeaderChecks();
   }
 
@@ -148,6 +152,7 @@ export class ControlPlane {
   }
 
   async stop(): Promise<void> {
+    this.modulesStarted = false;
     await this.api?.close();
     for (const m of [...this.modules].reverse()) await m.stop();
     await this.cache?.close();

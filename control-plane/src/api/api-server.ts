@@ -32,6 +32,8 @@ export interface ApiServerOptions {
   readonly writer?: ResourceWriterOptions;
   /** The registry GET /metrics serves; the API adds its request metrics to it. Default: a new one. */
   readonly metrics?: Registry;
+  /** Whether the parts that serve proxies (discovery) are up: /readyz waits for it too. Default: always. */
+  readonly serving?: () => boolean;
 }
 
 export interface ListenAddress {
@@ -56,7 +58,7 @@ export class ApiServer {
     this.metrics = new ApiMetrics(options.metrics ?? new Registry(), options.cache);
     const writer = new ResourceWriter(options.store, options.cache, { ...options.writer, onCommitSeen: (seconds, seen) => this.metrics.commitSeen(seconds, seen) });
     this.router = new Router([
-      ...healthRoutes(options.cache),
+      ...healthRoutes(options.cache, options.serving),
       this.metrics.route(),
       ...resourceRoutes({ cache: options.cache, writer, json: new ApiJson() }),
       ...(options.extraRoutes ?? []),
