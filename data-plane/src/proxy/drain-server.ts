@@ -15,7 +15,8 @@ import { h2Of } from '../protocols/http2/h2-downstream.js';
 /** How long an idle keep-alive connection is kept once a drain starts, so a request already on its way is answered (with `Connection: close`) instead of reset. */
 export const DRAIN_IDLE_GRACE_MS = 1000;
 
-interface DrainState {
+export interface DrainState {
+  /** A drain started: the request handler marks every new response `Connection: close`. */
   draining: boolean;
   /** Every accepted TCP socket (HTTP/1.1, h2, upgraded, still in a TLS handshake). */
   readonly sockets: Set<Socket>;
@@ -27,8 +28,11 @@ interface DrainState {
 
 const states = new WeakMap<object, DrainState>();
 
-/** Called by createProxyServer once HTTP/2 is attached: tracks the server's client sockets. */
-export function trackConnections(server: Server, tls: boolean): void {
+/**
+ * Called by createProxyServer once HTTP/2 is attached: tracks the server's client sockets. The state
+ * it returns is what the request handler reads (`draining`: one property read per request).
+ */
+export function trackConnections(server: Server, tls: boolean): DrainState {
   const state: DrainState = { draining: false, sockets: new Set(), secure: new Set() };
   states.set(server, state);
   const track = (set: Set<Socket>) => (socket: Socket) => {
@@ -37,11 +41,7 @@ export function trackConnections(server: Server, tls: boolean): void {
   };
   server.on('connection', track(state.sockets));
   if (tls) server.on('secureConnection', track(state.secure));
-}
-
-/** True once a drain started: the request handler marks every new response `Connection: close`. */
-export function isDraining(server: object): boolean {
-  return states.get(server)?.draining ?? false;
+  return state;
 }
 
 /**

@@ -7,7 +7,7 @@ import type { Socket } from 'node:net';
 import type { SecureContextOptions, TlsOptions } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { attachHttp2 } from '../protocols/http2/h2-downstream.js';
-import { isDraining, trackConnections } from './drain-server.js';
+import { trackConnections, type DrainState } from './drain-server.js';
 import { proxyUpgrade } from './upgrade-proxy.js';
 import { ProxyError, ProxyErrorCode } from '../errors.js';
 import type { HttpProxy } from './http-proxy.js';
@@ -43,14 +43,16 @@ export function createProxyServer(proxy: HttpProxy<any>, options: ProxyServerOpt
   const server: Server = options.tls !== undefined ? (createTlsServer({ ...options.tls, ...serverOptions }) as unknown as Server) : createServer(serverOptions);
   server.keepAliveTimeout = listener.idleTimeoutMs;
   // A draining server (drain-server.ts) answers `Connection: close`, so keep-alive clients leave cleanly.
+  // `drain` is set below, before the server listens.
+  let drain: DrainState;
   server.on('request', (req, res) => {
-    if (isDraining(server)) res.shouldKeepAlive = false;
+    if (drain.draining) res.shouldKeepAlive = false;
     proxy.handle(req, res, listener);
   });
   // Registering this stops node:http from answering 100 Continue itself: the proxy answers it when it
   // first reads the body, so a request refused by its head (404, 413) never makes the client send it.
   server.on('checkContinue', (req, res) => {
-    if (isDraining(server)) res.shouldKeepAlive = false;
+    if (drain.draining) res.shouldKeepAlive = false;
     proxy.handle(req, res, listener, true);
   });
   if (options.http2 !== false) {
@@ -61,7 +63,7 @@ export function createProxyServer(proxy: HttpProxy<any>, options: ProxyServerOpt
     });
   }
   // After attachHttp2, which takes over the 'connection' listeners: h2 sockets are tracked too.
-  trackConnections(server, options.tls !== undefined);
+  drain = trackConnections(server, options.tls !== undefined);
   // WebSocket handshakes (and other HTTP/1.1 upgrades) leave node:http's request cycle here.
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => proxyUpgrade(proxy, req, socket, head, listener));
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
