@@ -16,6 +16,7 @@ import { ResourceWriter, type ResourceWriterOptions } from './resource-writer.js
 import { Router } from './router.js';
 import { ApiMetrics } from './api-metrics.js';
 import { Registry } from 'prom-client';
+import { formatHostPort } from '../model/host-port.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 
@@ -43,7 +44,7 @@ export interface ListenAddress {
 
 /** `host:port`, with IPv6 hosts in brackets (`[::1]:15080`). */
 export function formatListenAddress({ host, port }: ListenAddress): string {
-  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return formatHostPort(host, port);
 }
 
 export class ApiServer {

@@ -3,6 +3,7 @@
 //   /sluice/registrations/<service>/<node-id>           a sidecar's own endpoint
 // Values are JSON (readable with `etcdctl get`), each under its writer's lease.
 import { Health } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
+import { formatHostPort } from '../model/host-port.js';
 
 /** The source name of the elected leader's own verdicts in /sluice/health/<cluster>/<endpoint>/<source>. */
 export const CHECKER_SOURCE = 'checker';
@@ -39,7 +40,7 @@ export interface Registration {
 
 /** `10.0.0.1:80`, `[::1]:80`: an endpoint's identity within its cluster. */
 export function endpointId(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+  return formatHostPort(address, port);
 }
 
 export function healthKey(cluster: string, address: string, port: number, source: string): string {

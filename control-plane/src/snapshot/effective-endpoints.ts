@@ -6,6 +6,7 @@
 import { create } from '@bufbuild/protobuf';
 import type { Cluster } from '../../../proto/gen/sluice/v1/cluster_pb.js';
 import { EndpointsSchema, Health, type Endpoint, type Endpoints } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
+import { formatHostPort } from '../model/host-port.js';
 
 export interface RegisteredEndpoint {
   readonly address: string;
@@ -26,10 +27,6 @@ export interface EndpointOverlay {
   onChange(listener: (clusters: ReadonlySet<string>) => void): () => void;
 }
 
-function id(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-}
-
 /** DRAINING set by an operator or by the endpoint itself is kept; otherwise the verdict wins. */
 function overlaid(e: Endpoint, verdict: Health | undefined): Endpoint {
   if (verdict === undefined || e.health === Health.DRAINING || e.health === verdict) return e;
@@ -43,20 +40,20 @@ export function effectiveEndpoints(name: string, stored: Endpoints | undefined, 
   const out: Endpoint[] = [];
   const seen = new Set<string>();
   for (const e of stored?.endpoints ?? []) {
-    const k = id(e.address, e.port);
+    const k = formatHostPort(e.address, e.port);
     seen.add(k);
     out.push(overlaid(e, health.get(k)));
   }
   // Inline endpoints appear here only to carry a verdict: on the proxy the Endpoints entry wins.
   for (const e of cluster?.endpoints ?? []) {
-    const k = id(e.address, e.port);
+    const k = formatHostPort(e.address, e.port);
     if (seen.has(k) || !health.has(k)) continue;
     seen.add(k);
     out.push(overlaid(e, health.get(k)));
   }
   if (cluster !== undefined) {
     for (const r of overlay.registered(name)) {
-      const k = id(r.address, r.port);
+      const k = formatHostPort(r.address, r.port);
       if (seen.has(k)) continue;
       seen.add(k);
       const verdict = r.health === Health.DRAINING ? Health.DRAINING : (health.get(k) ?? r.health);

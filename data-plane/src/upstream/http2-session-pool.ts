@@ -10,6 +10,7 @@ import { overloadedError, type ConnectionGate } from './circuit-breaker.js';
 import type { PoolOptions, PoolStats } from './connection-pool.js';
 import { Http2Stream, type Http2StreamOwner } from './http2-stream.js';
 import type { UpstreamConnection, UpstreamPool } from './upstream-client.js';
+import { formatHostPort } from '../../../control-plane/src/model/host-port.js';
 
 export const DEFAULT_MAX_CONCURRENT_STREAMS = 100;
 
@@ -99,7 +100,7 @@ export class Http2SessionPool implements UpstreamPool {
 
   private connect(): Promise<Entry> {
     const tls = this.options.tls;
-    const authority = `${tls ? 'https' : 'http'}://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}`;
+    const authority = `${tls ? 'https' : 'http'}://${formatHostPort(this.host, this.port)}`;
     return new Promise((resolve, reject) => {
       const sni = tls !== undefined && tls.servername === undefined && isIP(this.host) === 0 ? { servername: this.host } : {};
       const session = connect(authority, tls ? { ...tls, ...sni, ALPNProtocols: ['h2'] } : {});

@@ -8,6 +8,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { ConnectionOptions } from 'node:tls';
 import type { HealthCheck } from '../../../../proto/gen/sluice/v1/cluster_pb.js';
+import { formatHostPort } from '../../../../control-plane/src/model/host-port.js';
 
 /** Envoy has no default timeout; one second keeps a hung endpoint from stalling its next probe. */
 export const DEFAULT_PROBE_TIMEOUT_MS = 1000;
@@ -64,7 +65,7 @@ function serverName(address: string, tlsOptions: ConnectionOptions): string | un
 
 function probeHttp(address: string, port: number, path: string, host: string, expected: readonly number[], timeoutMs: number, tlsOptions: ConnectionOptions | undefined): Promise<ProbeResult> {
   return firstOutcome(timeoutMs, (finish) => {
-    const hostHeader = host || (net.isIPv6(address) ? `[${address}]:${port}` : `${address}:${port}`);
+    const hostHeader = host || formatHostPort(address, port);
     // No agent: a probe must open its own connection, or a pooled socket could hide a dead listener.
     const options: http.RequestOptions = { host: address, port, path, method: 'GET', agent: false, headers: { host: hostHeader, 'user-agent': 'sluice-health-check', connection: 'close' } };
     const req = tlsOptions === undefined ? http.request(options) : https.request({ ...options, ...tlsOptions, servername: serverName(address, tlsOptions) });
@@ -81,7 +82,7 @@ function probeHttp(address: string, port: number, path: string, host: string, ex
 
 function probeHttp2(address: string, port: number, path: string, host: string, expected: readonly number[], timeoutMs: number, tlsOptions: ConnectionOptions | undefined): Promise<ProbeResult> {
   return firstOutcome(timeoutMs, (finish) => {
-    const authority = net.isIPv6(address) ? `[${address}]:${port}` : `${address}:${port}`;
+    const authority = formatHostPort(address, port);
     // A session of its own per probe, for the same reason as the HTTP/1.1 probe's own connection.
     const session =
       tlsOptions === undefined
