@@ -11,6 +11,12 @@ export class UsageError extends Error {
   }
 }
 
+/** --drain-timeout-ms: shorter than Kubernetes' 30 s grace period (README "Lifecycle"). */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 15_000;
+
+/** The exit code after SIGINT: 128 + the signal's number, as shells report it. */
+export const SIGINT_EXIT_CODE = 130;
+
 export const PROXY_USAGE = `usage: sluice proxy --config FILE.yaml [options]
        sluice proxy --control-plane HOST:PORT[,HOST:PORT...] --node-id ID --service NAME --token-file FILE [options]
 
@@ -32,7 +38,7 @@ Serving:
   --admin-listen HOST:PORT      /live, /ready, /metrics, /config_dump (default 127.0.0.1:15000; off: none)
   --workers N                   worker processes serving traffic (default: the number of cores)
   --drain-timeout-ms N          on SIGTERM (and for workers a reload retires), how long open
-                                connections may finish before they are closed (default 15000; 0:
+                                connections may finish before they are closed (default ${DEFAULT_DRAIN_TIMEOUT_MS}; 0:
                                 close at once). SIGINT closes at once
   --access-log FILE|stdout|off  one JSON line per request, appended to FILE or written to stdout
                                 (default: off)
@@ -89,7 +95,7 @@ export function parseProxyArgs(argv: readonly string[]): ProxyOptions | 'help' {
         'initial-fetch-timeout-ms': { type: 'string' },
         'admin-listen': { type: 'string', default: '127.0.0.1:15000' },
         workers: { type: 'string' },
-        'drain-timeout-ms': { type: 'string', default: '15000' },
+        'drain-timeout-ms': { type: 'string', default: String(DEFAULT_DRAIN_TIMEOUT_MS) },
         'outbound-listen': { type: 'string' },
         'inbound-listen': { type: 'string' },
         'app-port': { type: 'string' },

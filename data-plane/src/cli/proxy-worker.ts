@@ -4,6 +4,7 @@ import { clusterReports } from '../metrics/cluster-report.js';
 import type { ProxyRuntime } from './proxy-runtime.js';
 import { resourcesFromJson } from './resources-json.js';
 import type { FromWorker, ToWorker } from './worker-messages.js';
+import { DEFAULT_DRAIN_TIMEOUT_MS, SIGINT_EXIT_CODE } from './proxy-options.js';
 
 export function runWorker(runtime: ProxyRuntime): void {
   const send = (m: FromWorker): void => {
@@ -35,8 +36,8 @@ export function runWorker(runtime: ProxyRuntime): void {
   send({ sluice: 'hello', id: 0 });
   // A signal straight to a worker (a whole process group signalled): SIGTERM drains, SIGINT closes
   // now; SIGHUP is the primary's business (a reload), so it must not end a worker.
-  process.on('SIGTERM', () => void retire(runtime, Number(process.env['SLUICE_DRAIN_TIMEOUT_MS'] ?? '15000'), send));
-  process.on('SIGINT', () => void retire(runtime, 0, send, 130));
+  process.on('SIGTERM', () => void retire(runtime, Number(process.env['SLUICE_DRAIN_TIMEOUT_MS'] ?? DEFAULT_DRAIN_TIMEOUT_MS), send));
+  process.on('SIGINT', () => void retire(runtime, 0, send, SIGINT_EXIT_CODE));
   process.on('SIGHUP', () => {});
 }
 

@@ -104,8 +104,10 @@ export async function startProxy(options: ProxyOptions, extras: StartProxyExtras
   const apply = async (set: ResourceSet): Promise<FieldError[]> => {
     const full = withSidecar(set, sidecar);
     const errors = await applyTo(full);
-    if (errors.length === 0) applied = full;
-    if (errors.length === 0) healthChecks.update(full);
+    if (errors.length === 0) {
+      applied = full;
+      healthChecks.update(full);
+    }
     configMetrics.updated(errors.length === 0, options.controlPlane === undefined);
     return errors;
   };
@@ -134,6 +136,7 @@ export async function startProxy(options: ProxyOptions, extras: StartProxyExtras
   } else if (applied !== undefined) {
     print(`sluice proxy: ${workers} workers serving ${applied.list('Listener').map((l) => `${l.name} on ${l.address}:${l.port}`).join(', ')}`);
   }
+  const reload = (): Promise<ReloadResult> => (pool === undefined ? Promise.reject(new ReloadUnsupported()) : pool.reload());
   const source: AdminSource = {
     // A drain answers 503 at once, so load balancers stop sending before the listeners close.
     ready: () => applied !== undefined && (pool?.ready ?? true) && !draining,
@@ -141,10 +144,7 @@ export async function startProxy(options: ProxyOptions, extras: StartProxyExtras
     metrics: async () => metricsText([...(await workerMetrics()), await configMetrics.registry.getMetricsAsJSON(), await healthChecks.metrics.registry.getMetricsAsJSON()]),
     clusters: async () => ({ clusters: mergeClusterReports(await clusters()) as unknown as JsonObject[] }),
     configDump: () => ({ resources: applied === undefined ? [] : resourcesToJson(applied, true) }),
-    reload: async () => {
-      if (pool === undefined) throw new ReloadUnsupported();
-      return { replaced: (await pool.reload()).replaced } as unknown as JsonObject;
-    },
+    reload: async () => ({ replaced: (await reload()).replaced }) as unknown as JsonObject,
   };
   let draining = false;
   let stopping: Promise<void> | undefined;
@@ -174,6 +174,6 @@ export async function startProxy(options: ProxyOptions, extras: StartProxyExtras
       adminServer?.closeAllConnections();
       adminServer?.close();
     },
-    reload: () => (pool === undefined ? Promise.reject(new ReloadUnsupported()) : pool.reload()),
+    reload,
   };
 }

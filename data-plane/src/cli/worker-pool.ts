@@ -12,6 +12,7 @@ import type { MetricsJson } from '../metrics/metrics-text.js';
 import type { UserFilterModule } from './load-proxy-config.js';
 import { AggregatorRegistry } from 'prom-client';
 import { resourcesToJson } from './resources-json.js';
+import { DEFAULT_DRAIN_TIMEOUT_MS } from './proxy-options.js';
 import { isFromWorker, type FromWorker, type ToWorker, type WorkerHealthOverride } from './worker-messages.js';
 
 const RESTART_SPACING_MS = 1000;
@@ -19,7 +20,6 @@ const RESTART_SPACING_MS = 1000;
 const EXIT_MARGIN_MS = 5000;
 /** A worker forked by a reload must have applied the configuration within this. */
 const START_TIMEOUT_MS = 30_000;
-export const DEFAULT_DRAIN_TIMEOUT_MS = 15_000;
 
 type Pending = { readonly waiting: Set<Worker>; readonly errors: FieldError[]; readonly done: (errors: FieldError[]) => void; readonly replies: FromWorker[]; readonly repliers: Worker[] };
 
@@ -301,7 +301,8 @@ export class WorkerPool {
       setTimeout(() => {
         if (!this.stopping) this.fork();
       }, wait).unref();
-    });    return worker;
+    });
+    return worker;
   }
 
   /**
