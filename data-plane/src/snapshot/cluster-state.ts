@@ -27,7 +27,7 @@ export interface ClusterContext {
    * The local active health check's verdict on `address:port` of `cluster`, when it has one. Given (a
    * proxy that runs checks), an endpoint without a verdict starts at its cluster's initial_health.
    */
-  activeHealth?(cluster: string, key: string): { readonly health: Health; readonly reason: string } | undefined;
+  activeHealth?(cluster: string, address: string, port: number): { readonly health: Health; readonly reason: string } | undefined;
   /** Outlier detection ejected `peer` for `ms`, or let it back (`ejected` false). */
   onOutlier?(cluster: string, peer: Peer, ejected: boolean, ms: number): void;
 }
@@ -41,8 +41,8 @@ export class ClusterState implements PeerOwner {
   readonly fingerprint: string;
   /** Every endpoint, available or not. */
   readonly peers: readonly Peer[];
-  /** Over the peers selectPeers returns; rebuilt by refresh() when availability changes. */
-  private balancer: Balancer;
+  /** Over the peers selectPeers returns; built by refresh(), in the constructor and when availability changes. */
+  private balancer!: Balancer;
   /** Peers of the previous state that this one did not take over: to close once it is in service. */
   readonly retiredPeers: readonly Peer[];
   /** Passive health; undefined when the cluster has no outlier_detection (the hot path skips it). */
@@ -81,7 +81,7 @@ export class ClusterState implements PeerOwner {
       // No verdict yet on a checked endpoint: its cluster's initial health, as the checker will say
       // (its 'initial' transition arrives a turn or an IPC message later; until then the endpoint
       // must not take traffic when initial_health is UNHEALTHY).
-      const active = context.activeHealth?.(this.name, key) ?? (context.activeHealth !== undefined && initialUnhealthy ? INITIAL_UNHEALTHY : undefined);
+      const active = context.activeHealth?.(this.name, e.address, e.port) ?? (context.activeHealth !== undefined && initialUnhealthy ? INITIAL_UNHEALTHY : undefined);
       peer.activeHealth = active?.health ?? Health.UNKNOWN;
       peer.activeReason = active?.reason ?? '';
       peer.owner = this;
@@ -102,8 +102,7 @@ export class ClusterState implements PeerOwner {
           });
     // A carried-over peer keeps its ejection only while the cluster still does outlier detection.
     if (od === undefined) for (const p of peers) if (p.outlier !== undefined) { p.outlier.clearTimer(); p.outlier = undefined; }
-    for (const p of peers) p.updateAvailable();
-    this.balancer = this.buildBalancer();
+    this.refresh();
   }
 
   pick(session: Session, exclude: readonly Peer[]): Peer | undefined {
@@ -116,7 +115,7 @@ export class ClusterState implements PeerOwner {
    */
   refresh(): void {
     for (const p of this.peers) p.updateAvailable();
-    this.balancer = this.buildBalancer();
+    this.balancer = createBalancer(this.cluster.loadBalancing, selectPeers(this.peers, this.localZone, this.panicThresholdPercent), this.cluster.hashPolicy);
   }
 
   /** Sets the local active check's verdict on `key` (`address:port`); true when the cluster has that peer. */
@@ -131,10 +130,6 @@ export class ClusterState implements PeerOwner {
 
   close(): void {
     for (const p of this.peers) p.close();
-  }
-
-  private buildBalancer(): Balancer {
-    return createBalancer(this.cluster.loadBalancing, selectPeers(this.peers, this.localZone, this.panicThresholdPercent), this.cluster.hashPolicy);
   }
 }
 

@@ -5,7 +5,7 @@
 // limit costs a few increments.
 import type { CircuitBreakers } from '../../../proto/gen/sluice/v1/cluster_pb.js';
 import { ProxyError, ProxyErrorCode } from '../errors.js';
-import { RetryBudget } from './retry-budget.js';
+import { MIN_RETRY_CONCURRENCY, RetryBudget } from './retry-budget.js';
 
 /** The limits, named as in the `x-sluice-overloaded` header and the metrics' `limit` label. */
 export type BreakerLimit = 'max_connections' | 'max_pending_requests' | 'max_requests' | 'max_retries' | 'retry_budget';
@@ -57,17 +57,12 @@ export class CircuitBreaker implements ConnectionGate {
     // The budget is a ratio of this process's own requests: no division over workers, but the floor of
     // concurrent retries is the proxy's, shared like the other limits.
     const percent = proto?.retryBudgetPercent ?? 0;
-    this.budget = percent > 0 ? new RetryBudget(percent, Math.ceil(3 / workers)) : undefined;
+    this.budget = percent > 0 ? new RetryBudget(percent, Math.ceil(MIN_RETRY_CONCURRENCY / workers)) : undefined;
   }
 
   /** Admits a request to the cluster (call `endRequest` once when it ends), or trips max_requests. */
   tryRequest(): boolean {
-    if (this.requests >= this.maxRequests) {
-      this.trips.max_requests++;
-      return false;
-    }
-    this.requests++;
-    return true;
+    return this.take('requests', this.maxRequests, 'max_requests');
   }
 
   endRequest(): void {
@@ -76,12 +71,7 @@ export class CircuitBreaker implements ConnectionGate {
 
   /** Admits a request to wait for a connection or stream (`endPending` once it has one or failed). */
   tryPending(): boolean {
-    if (this.pending >= this.maxPendingRequests) {
-      this.trips.max_pending_requests++;
-      return false;
-    }
-    this.pending++;
-    return true;
+    return this.take('pending', this.maxPendingRequests, 'max_pending_requests');
   }
 
   endPending(): void {
@@ -94,12 +84,7 @@ export class CircuitBreaker implements ConnectionGate {
    */
   tryRetry(): boolean {
     const budget = this.budget;
-    if (budget !== undefined ? !budget.admits(this.retries, this.requests) : this.retries >= this.maxRetries) {
-      this.trips[budget !== undefined ? 'retry_budget' : 'max_retries']++;
-      return false;
-    }
-    this.retries++;
-    return true;
+    return budget === undefined ? this.take('retries', this.maxRetries, 'max_retries') : this.take('retries', budget.allowed(this.requests), 'retry_budget');
   }
 
   endRetry(): void {
@@ -107,16 +92,21 @@ export class CircuitBreaker implements ConnectionGate {
   }
 
   tryConnect(): boolean {
-    if (this.connections >= this.maxConnections) {
-      this.trips.max_connections++;
-      return false;
-    }
-    this.connections++;
-    return true;
+    return this.take('connections', this.maxConnections, 'max_connections');
   }
 
   connectionClosed(): void {
     this.connections--;
+  }
+
+  /** One more of `counter` when under `max`; else counts a trip of `limit` and takes nothing. */
+  private take(counter: 'connections' | 'pending' | 'requests' | 'retries', max: number, limit: BreakerLimit): boolean {
+    if (this[counter] >= max) {
+      this.trips[limit]++;
+      return false;
+    }
+    this[counter]++;
+    return true;
   }
 }
 

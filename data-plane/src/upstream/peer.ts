@@ -10,6 +10,14 @@ import type { UpstreamPool } from './upstream-client.js';
 import { Health } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
 import type { OutlierState } from './health/outlier-state.js';
 
+/**
+ * `cluster\0address:port`: one endpoint of one cluster, as the active checks' verdicts are keyed in the
+ * checker, the serving processes, the worker pool and the discovery client.
+ */
+export function clusterEndpointKey(cluster: string, address: string, port: number): string {
+  return `${cluster}\u0000${address}:${port}`;
+}
+
 /** Whoever balances over the peer: told when its availability may have changed (an un-ejection). */
 export interface PeerOwner {
   refresh(): void;
@@ -82,12 +90,9 @@ export class Peer {
     return this.outlier !== undefined && this.outlier.ejectedUntilMs > 0;
   }
 
-  /** Recomputes `available` from the pushed health, the active check and ejection; true when it changed. */
-  updateAvailable(): boolean {
-    const next = this.pushedHealth !== Health.UNHEALTHY && this.pushedHealth !== Health.DRAINING && this.activeHealth !== Health.UNHEALTHY && !this.ejected;
-    if (next === this.available) return false;
-    this.available = next;
-    return true;
+  /** Recomputes `available` from the pushed health, the active check and ejection. */
+  updateAvailable(): void {
+    this.available = this.pushedHealth !== Health.UNHEALTHY && this.pushedHealth !== Health.DRAINING && this.activeHealth !== Health.UNHEALTHY && !this.ejected;
   }
 
   /** Closes idle connections now and busy ones when their request ends. */

@@ -52,7 +52,7 @@ export class OutlierDetector {
     private readonly now: () => number = () => performance.now(),
   ) {}
 
-  /** A try got a response head with `status` (from MeshProxy.responseFilter). */
+  /** A try got a response head with `status` (from MeshProxy.upstreamResponse, retried answers included). */
   onStatus(peer: Peer, status: number): void {
     let s = peer.outlier;
     if (status < 500) {
