@@ -14,6 +14,7 @@ import { AggregatorRegistry } from 'prom-client';
 import { resourcesToJson } from './resources-json.js';
 import { DEFAULT_DRAIN_TIMEOUT_MS } from './proxy-options.js';
 import { isFromWorker, type FromWorker, type ToWorker, type WorkerHealthOverride } from './worker-messages.js';
+import { clusterEndpointKey } from '../upstream/peer.js';
 
 const RESTART_SPACING_MS = 1000;
 /** A draining worker still alive this long after its drain timeout is killed. */
@@ -107,7 +108,7 @@ export class WorkerPool {
    */
   setHealth(overrides: readonly WorkerHealthOverride[]): void {
     for (const o of overrides) {
-      const key = `${o.cluster}\u0000${o.address}:${o.port}`;
+      const key = clusterEndpointKey(o.cluster, o.address, o.port);
       if (o.health === 0) this.health.delete(key);
       else this.health.set(key, o);
     }

@@ -23,6 +23,7 @@ import { Backoff, type BackoffOptions } from './backoff.js';
 import { checkResponse } from './check-response.js';
 import { loadLastGood, saveLastGood } from './last-good-file.js';
 import { NackCode } from './nack-codes.js';
+import { clusterEndpointKey } from '../upstream/peer.js';
 
 /** announceDraining() waits at most this long for its report to be written before the drain goes on. */
 const ANNOUNCE_DRAINING_WAIT_MS = 1000;
@@ -172,7 +173,7 @@ export class DiscoveryClient extends EventEmitter<DiscoveryClientEvents> {
     if (reports.length === 0) return;
     const health = reports.map((r) => create(HealthReportSchema, r));
     for (const r of health) {
-      const key = `${r.cluster}\u0000${r.address}:${r.port}`;
+      const key = clusterEndpointKey(r.cluster, r.address, r.port);
       if (r.health === 0) this.healthReports.delete(key);
       else this.healthReports.set(key, r);
     }

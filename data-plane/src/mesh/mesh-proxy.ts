@@ -16,7 +16,7 @@ import type { CompiledRoute } from '../routing/compiled-route.js';
 import { buildSnapshot, type Snapshot } from '../snapshot/snapshot.js';
 import type { ClusterContext, ClusterState } from '../snapshot/cluster-state.js';
 import { Health } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
-import type { Peer } from '../upstream/peer.js';
+import { clusterEndpointKey, type Peer } from '../upstream/peer.js';
 import { CircuitBreaker } from '../upstream/circuit-breaker.js';
 import type { UpstreamRequest } from '../upstream/upstream-client.js';
 import { performance } from 'node:perf_hooks';
@@ -68,7 +68,7 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
     this.metrics = new ProxyMetrics({ clusters: () => this.current?.clusters.values() ?? [], downstreamConnections: () => this.listeners.connectionCount(), breakers: () => this.breakers.values() });
     this.clusterContext = {
       localZone: options.localZone ?? '',
-      activeHealth: (cluster, key) => this.activeHealth.get(`${cluster}\u0000${key}`),
+      activeHealth: (cluster, address, port) => this.activeHealth.get(clusterEndpointKey(cluster, address, port)),
       onOutlier: (cluster, _peer, ejected) => this.metrics.outlierChanged(cluster, ejected),
     };
   }
@@ -80,10 +80,10 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
    * outlier detection. Kept for clusters and snapshots that arrive later.
    */
   setActiveHealth(cluster: string, address: string, port: number, health: Health, reason: string): void {
-    const key = `${address}:${port}`;
-    if (health === Health.UNKNOWN) this.activeHealth.delete(`${cluster}\u0000${key}`);
-    else this.activeHealth.set(`${cluster}\u0000${key}`, { health, reason });
-    this.current?.clusters.get(cluster)?.setActiveHealth(key, health, reason);
+    const key = clusterEndpointKey(cluster, address, port);
+    if (health === Health.UNKNOWN) this.activeHealth.delete(key);
+    else this.activeHealth.set(key, { health, reason });
+    this.current?.clusters.get(cluster)?.setActiveHealth(`${address}:${port}`, health, reason);
   }
 
   get snapshot(): Snapshot | undefined {

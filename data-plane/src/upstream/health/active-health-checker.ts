@@ -11,6 +11,7 @@ import { mergeEndpoints } from '../../snapshot/cluster-state.js';
 import { wireOf } from '../cluster-wire.js';
 import { countProbe, healthCheckSettingsOf, nextProbeDelayMs, type HealthCheckSettings } from './health-check-settings.js';
 import { probeEndpoint, type ProbeResult } from './probe.js';
+import { clusterEndpointKey } from '../peer.js';
 
 export interface HealthTransition {
   readonly cluster: string;
@@ -79,7 +80,7 @@ export class ActiveHealthChecker {
       const { tls } = wire;
       const http2 = wire.protocol === 'h2c' || wire.protocol === 'h2';
       for (const e of mergeEndpoints(cluster.endpoints, set.get('Endpoints', cluster.name)?.endpoints ?? [])) {
-        const key = `${cluster.name}\u0000${e.address}:${e.port}`;
+        const key = clusterEndpointKey(cluster.name, e.address, e.port);
         seen.add(key);
         const t = this.targets.get(key);
         if (t !== undefined) {
