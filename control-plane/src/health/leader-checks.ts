@@ -2,10 +2,6 @@
 // the store this control plane runs on (etcd: a lease and a fenced key; embedded: always leader), and
 // the checker that probes while it leads and writes through the health writer with the leader's fence.
 import type { ControlPlaneDeps } from '../control-plane.js';
-import { EmbeddedElection } from '../store/embedded-election.js';
-import { EmbeddedLeaseStore } from '../store/embedded-lease-store.js';
-import { EmbeddedStore } from '../store/embedded-store.js';
-import { EtcdElection } from '../store/etcd-election.js';
 import { checkerTargets, CHECKER_SOURCE } from './checker-targets.js';
 import { ControlPlaneChecker } from './control-plane-checker.js';
 import type { HealthView } from './health-view.js';
@@ -21,20 +17,11 @@ export class LeaderChecks {
   readonly election: LeaderElection;
   readonly checker: ControlPlaneChecker;
 
-  /** Undefined when the store is neither etcd nor embedded (a test's own store): nobody checks. */
+  /** Undefined when the store offers no election (ResourceStore.election): nobody checks. */
   static create(deps: ControlPlaneDeps, view: HealthView, writer: HealthWriter, replicaId: string, options: LeaderChecksOptions = {}): LeaderChecks | undefined {
     const log = deps.log.child({ part: 'leader-checks' });
-    const etcd = deps.options.store === undefined ? deps.options.etcdEndpoints ?? [] : [];
-    let election: LeaderElection;
-    if (etcd.length > 0) {
-      election = new EtcdElection({ endpoints: etcd, id: replicaId, leaseTtlSeconds: options.leaseTtlSeconds ?? DEFAULT_LEADER_LEASE_TTL_SECONDS, log });
-    } else if (deps.store instanceof EmbeddedStore) {
-      // Its fence must be the one the embedded lease store checks, or every fenced write is refused.
-      const leases = deps.store.leases();
-      election = new EmbeddedElection({ id: replicaId, ...(leases instanceof EmbeddedLeaseStore ? { fences: leases.fences } : {}) });
-    } else {
-      return undefined;
-    }
+    const election = deps.store.election?.({ id: replicaId, leaseTtlSeconds: options.leaseTtlSeconds ?? DEFAULT_LEADER_LEASE_TTL_SECONDS, log });
+    if (election === undefined) return undefined;
     const checker = new ControlPlaneChecker({
       targets: () => checkerTargets({
         clusters: () => deps.cache.list('Cluster').flatMap((s) => (s.resource.kind === 'Cluster' ? [s.resource.spec] : [])),

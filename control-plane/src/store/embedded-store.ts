@@ -3,11 +3,11 @@
 // history that can be compacted) so the same contract tests pass against both implementations.
 import { ControlPlaneError, ErrorCode } from '../errors.js';
 import type { Kind } from '../model/kinds.js';
+import { EmbeddedElection } from './embedded-election.js';
 import { EmbeddedLeaseStore } from './embedded-lease-store.js';
 import { resourceKey } from './keys.js';
-import type { LeaseStore } from './lease-store.js';
 import { decodeResource, encodeResource } from './resource-codec.js';
-import type { ListResult, ResourceStore, StoredResource, WatchEvent, WatchHandle, WatchHandlers, WriteOp } from './store.js';
+import type { ElectionOptions, ListResult, ResourceStore, StoredResource, WatchEvent, WatchHandle, WatchHandlers, WriteOp } from './store.js';
 import {
   checkDistinctTargets, concurrentWriteError, conflictError, ETCD_MAX_REQUEST_BYTES, ETCD_MAX_TXN_OPS, opTarget,
   requestTooLargeError, tooManyOpsError,
@@ -57,8 +57,13 @@ export class EmbeddedStore implements ResourceStore {
   }
 
   /** Leased keys (health, registrations): TTL timers in this process. */
-  leases(): LeaseStore {
+  leases(): EmbeddedLeaseStore {
     return (this.leaseStore ??= new EmbeddedLeaseStore());
+  }
+
+  /** One process is the whole control plane: it always leads, fenced by this store's lease store. */
+  election(options: ElectionOptions): EmbeddedElection {
+    return new EmbeddedElection({ id: options.id, fences: this.leases().fences });
   }
 
   async list(): Promise<ListResult> {

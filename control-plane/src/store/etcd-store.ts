@@ -8,12 +8,13 @@ import type { Logger } from 'pino';
 import type { Kind } from '../model/kinds.js';
 import { ControlPlaneError, ErrorCode } from '../errors.js';
 import { isCompactedError, isFutureRevisionError, isTooManyOpsError, toStoreError } from './etcd-errors.js';
+import { EtcdElection } from './etcd-election.js';
 import { EtcdLeaseStore } from './etcd-lease-store.js';
 import { EtcdWatch } from './etcd-watch.js';
 import { GENERATION_KEY, RESOURCE_PREFIX, resourceKey } from './keys.js';
 import { decodeResource, encodeResource } from './resource-codec.js';
 import type { LeaseStore } from './lease-store.js';
-import type { ListResult, ResourceStore, StoredResource, WatchHandle, WatchHandlers, WriteOp } from './store.js';
+import type { ElectionOptions, ListResult, ResourceStore, StoredResource, WatchHandle, WatchHandlers, WriteOp } from './store.js';
 import { checkDistinctTargets, concurrentWriteError, conflictError, opTarget, tooManyOpsError } from './write-checks.js';
 
 export interface EtcdStoreOptions {
@@ -38,9 +39,11 @@ export class EtcdStore implements ResourceStore {
   private readonly watches = new Set<EtcdWatch>();
   private closed = false;
   private leaseStore: EtcdLeaseStore | undefined;
+  private readonly endpoints: readonly string[];
 
   constructor(options: EtcdStoreOptions) {
     if (options.endpoints.length === 0) throw new ControlPlaneError(ErrorCode.Internal, 'EtcdStore needs at least one endpoint');
+    this.endpoints = [...options.endpoints];
     this.log = options.log;
     this.callTimeoutMs = options.dialTimeoutMs ?? 3000;
     this.client = new Etcd3({
@@ -154,6 +157,11 @@ export class EtcdStore implements ResourceStore {
   /** Leased keys (health, registrations) on the same etcd client. */
   leases(): LeaseStore {
     return (this.leaseStore ??= new EtcdLeaseStore(this.client, this.log));
+  }
+
+  /** Our own election on the same etcd (etcd-election.ts), with a connection of its own. */
+  election(options: ElectionOptions): EtcdElection {
+    return new EtcdElection({ endpoints: this.endpoints, ...options });
   }
 
   /**

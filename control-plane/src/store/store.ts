@@ -2,6 +2,8 @@
 // Two implementations: etcd (production, `etcd-store.ts`) and embedded (one process, `embedded-store.ts`);
 // one contract suite (test/store/store-contract.ts) holds both to the same semantics.
 import type { Kind, Resource } from '../model/kinds.js';
+import type { Logger } from 'pino';
+import type { LeaderElection } from '../health/leader-election.js';
 import type { LeaseStore } from './lease-store.js';
 
 /** A resource with the store revision at which it was last modified (etcd's mod_revision). */
@@ -96,4 +98,17 @@ export interface ResourceStore {
    * store without them gets an in-process EmbeddedLeaseStore.
    */
   leases?(): LeaseStore;
+  /**
+   * An election among the control planes sharing this store, for work done once (the control plane's
+   * own health checks): its fence is the one this store's lease store checks. Optional: a store
+   * without it runs no such work.
+   */
+  election?(options: ElectionOptions): LeaderElection;
+}
+
+export interface ElectionOptions {
+  /** This replica's id, the election key's value while it leads. */
+  readonly id: string;
+  readonly leaseTtlSeconds: number;
+  readonly log?: Logger;
 }
