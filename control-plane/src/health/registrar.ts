@@ -96,8 +96,11 @@ export class Registrar {
   private write(reg: Registered): void {
     if (!reg.open) return;
     clearTimeout(reg.retry);
-    reg.chain = reg.chain.then(() => (reg.open ? reg.lease.put(reg.key, encodeRegistration(reg.registration)) : false)).then(
-      () => this.options.metrics?.wrote('registration', 'put', 'ok'),
+    reg.chain = reg.chain.then(() => (reg.open ? reg.lease.put(reg.key, encodeRegistration(reg.registration)) : undefined)).then(
+      // undefined: the stream closed before this write's turn, nothing was written.
+      (written) => {
+        if (written !== undefined) this.options.metrics?.wrote('registration', 'put', 'ok');
+      },
       (err: unknown) => {
         this.options.metrics?.wrote('registration', 'put', 'error');
         this.options.log?.warn({ key: reg.key, err: (err as Error).message }, 'cannot write a registration; retrying');

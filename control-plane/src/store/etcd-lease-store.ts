@@ -63,24 +63,21 @@ class RenewingLease implements Lease {
     });
   }
 
-  async put(key: string, value: string, fence?: Fence): Promise<boolean> {
-    try {
-      const lease = await this.id;
-      const put: IRequestOp = { request_put: { key: Buffer.from(key), value: Buffer.from(value), lease } };
-      const res = await this.client.kv.txn({ compare: fence === undefined ? [] : [fenceCompare(fence)], success: [put] });
-      return res.succeeded;
-    } catch (err) {
-      throw toStoreError(err, `write ${key}`);
-    }
+  put(key: string, value: string, fence?: Fence): Promise<boolean> {
+    return this.txn(`write ${key}`, fence, async () => ({ request_put: { key: Buffer.from(key), value: Buffer.from(value), lease: await this.id } }));
   }
 
-  async delete(key: string, fence?: Fence): Promise<boolean> {
+  delete(key: string, fence?: Fence): Promise<boolean> {
+    return this.txn(`delete ${key}`, fence, async () => ({ request_delete_range: { key: Buffer.from(key) } }));
+  }
+
+  /** One op in a transaction, fenced when asked; etcd's errors become SLUICE_STORE_UNAVAILABLE. */
+  private async txn(what: string, fence: Fence | undefined, op: () => Promise<IRequestOp>): Promise<boolean> {
     try {
-      const del: IRequestOp = { request_delete_range: { key: Buffer.from(key) } };
-      const res = await this.client.kv.txn({ compare: fence === undefined ? [] : [fenceCompare(fence)], success: [del] });
+      const res = await this.client.kv.txn({ compare: fence === undefined ? [] : [fenceCompare(fence)], success: [await op()] });
       return res.succeeded;
     } catch (err) {
-      throw toStoreError(err, `delete ${key}`);
+      throw toStoreError(err, what);
     }
   }
 

@@ -223,13 +223,7 @@ export class WorkerPool {
 
   /** One message to one worker, answered like a broadcast of one. */
   private request(worker: Worker, message: ToWorker): Promise<Pending> {
-    return new Promise((resolve) => {
-      const pending: Pending = { waiting: new Set([worker]), errors: [], replies: [], repliers: [], done: () => resolve(pending) };
-      // A worker whose channel closed will not answer: done at once, as if it had exited.
-      if (!worker.isConnected()) return resolve({ ...pending, waiting: new Set() });
-      this.pending.set(message.id, pending);
-      this.post(worker, message);
-    });
+    return this.ask([worker], message);
   }
 
   /** Workers that take configurations: greeted and not retiring. A retiring worker keeps the one it has. */
@@ -243,9 +237,16 @@ export class WorkerPool {
    * their traffic still counts until they exit.
    */
   private broadcast(message: ToWorker): Promise<Pending> {
+    return this.ask(message.sluice === 'apply' ? this.serving() : [...this.greeted], message);
+  }
+
+  /**
+   * Sends `message` to each of `to` and resolves once every one answered, exited or lost its channel.
+   * A worker whose channel is already closed will not answer: it is not waited for.
+   */
+  private ask(to: readonly Worker[], message: ToWorker): Promise<Pending> {
     return new Promise((resolve) => {
-      const to = (message.sluice === 'apply' ? this.serving() : [...this.greeted]).filter((w) => w.isConnected());
-      const pending: Pending = { waiting: new Set(to), errors: [], replies: [], repliers: [], done: () => resolve(pending) };
+      const pending: Pending = { waiting: new Set(to.filter((w) => w.isConnected())), errors: [], replies: [], repliers: [], done: () => resolve(pending) };
       if (pending.waiting.size === 0) return resolve(pending);
       this.pending.set(message.id, pending);
       for (const w of pending.waiting) this.post(w, message);
@@ -261,7 +262,8 @@ export class WorkerPool {
       if (m.sluice === 'hello') {
         this.greeted.add(worker);
         // The last good configuration, then any update still on its way to the others.
-        const first = this.current === undefined ? Promise.resolve<Pending>({ waiting: new Set(), errors: [], replies: [], repliers: [], done: () => {} }) : this.request(worker, { ...this.current, id: this.nextId++ } as ToWorker);
+        // No configuration yet: asking nobody answers at once, with no errors.
+        const first = this.current === undefined ? this.ask([], { sluice: 'metrics', id: 0 }) : this.request(worker, { ...this.current, id: this.nextId++ } as ToWorker);
         for (const [id, message] of this.applies) {
           this.pending.get(id)?.waiting.add(worker);
           this.post(worker, message);
