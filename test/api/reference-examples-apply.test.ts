@@ -1,4 +1,4 @@
-// ../shared/examples through the API: every document of invalid.yaml is refused on its own with its
+// examples/ through the API: every document of invalid.yaml is refused on its own with its
 // field path and stores nothing; mesh.yaml then protocols.yaml apply unchanged.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// ../shared/examples: mesh.yaml and protocols.yaml must validate unchanged; every document of
+// examples/: mesh.yaml and protocols.yaml must validate unchanged; every document of
 // invalid.yaml must be refused with a field path.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

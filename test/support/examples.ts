@@ -1,13 +1,15 @@
-// The reference user input beside the repo (in CI as here): ../shared/examples/mesh.yaml,
-// ../shared/examples/protocols.yaml and ../shared/examples/invalid.yaml. test/model and test/api apply
-// the first two unchanged and check that every document of invalid.yaml is refused.
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+// The reference user input kept in the repository's own examples/ (byte-identical copies of the
+// product's reference documents): mesh.yaml and protocols.yaml must apply unchanged, every document
+// of invalid.yaml must be refused. Resolved from this file, so the tests run from any directory.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-export const EXAMPLES_DIR = resolve(process.cwd(), '..', 'shared', 'examples');
+/** `examples/` at the repository root (this file compiles to dist/test/support/). */
+export const EXAMPLES_DIR = fileURLToPath(new URL('../../../examples/', import.meta.url));
 
-export function readExample(name: 'mesh.yaml' | 'protocols.yaml' | 'invalid.yaml'): string {
-  const path = join(EXAMPLES_DIR, name);
-  if (!existsSync(path)) throw new Error(`reference input ${path} is missing: the tests expect ../shared/examples beside the repository`);
-  return readFileSync(path, 'utf8');
+export type ExampleName = 'mesh.yaml' | 'protocols.yaml' | 'invalid.yaml' | 'security.yaml' | 'security-invalid.yaml';
+
+export function readExample(name: ExampleName): string {
+  return readFileSync(join(EXAMPLES_DIR, name), 'utf8');
 }
