@@ -1,6 +1,6 @@
 // `sluice control-plane`: runs one control plane until SIGINT or SIGTERM.
-import { ControlPlane } from '../control-plane.js';
 import { createLogger } from '../logger.js';
+import { buildControlPlane } from './build-control-plane.js';
 import { CONTROL_PLANE_USAGE, parseControlPlaneArgs } from './control-plane-options.js';
 import { UsageError } from './usage-error.js';
 import { stopOnSignals } from './stop-on-signals.js';
@@ -16,15 +16,7 @@ export async function runControlPlaneCommand(argv: readonly string[], env: NodeJ
   const embedded = options.etcdEndpoints.length === 0;
   if (embedded) log.warn('no --etcd given: running on the embedded store (one process, nothing is kept after exit); use --etcd for production');
   else log.info({ etcd: options.etcdEndpoints }, 'using etcd');
-  const controlPlane = new ControlPlane({
-    etcdEndpoints: options.etcdEndpoints,
-    apiListen: options.apiListen,
-    discoveryListen: options.discoveryListen,
-    token: options.token,
-    maxBodyBytes: options.maxBodyBytes,
-    health: { leaseTtlSeconds: options.leaseTtlSeconds, leaderLeaseTtlSeconds: options.leaderLeaseTtlSeconds },
-    log,
-  });
+  const controlPlane = buildControlPlane(options, options.token, log);
   stopOnSignals(() => controlPlane.stop(), log);
   await controlPlane.start();
   log.info({ api: controlPlane.apiUrl, store: embedded ? 'embedded' : 'etcd' }, 'control plane ready');

@@ -3,9 +3,8 @@
 // add a route.
 import { fileURLToPath } from 'node:url';
 import type { ListenAddress } from '../api/api-server.js';
-import { ControlPlane } from '../control-plane.js';
-import { discoveryModule, type DiscoveryModule } from '../discovery/discovery-module.js';
 import { createLogger } from '../logger.js';
+import { buildControlPlane } from './build-control-plane.js';
 import { CONTROL_PLANE_DEFAULTS, parseControlPlaneArgs } from './control-plane-options.js';
 import { parseListenAddress } from './listen-address.js';
 import { startLocalProxy, type LocalProxy } from './start-local-proxy.js';
@@ -52,22 +51,14 @@ export async function runStartCommand(argv: readonly string[], env: NodeJS.Proce
   const token = options.token ?? generateToken();
   // stdout is for the banner; logs go to stderr.
   const log = createLogger({ level: options.logLevel, destination: process.stderr, name: 'sluice-start' });
-  let discovery: DiscoveryModule | undefined;
-  const controlPlane = new ControlPlane({
-    apiListen: options.apiListen,
-    token,
-    maxBodyBytes: options.maxBodyBytes,
-    log,
-    // The discovery module itself (not discoveryListen), for its bound port when --discovery-listen asks for port 0.
-    modules: [discoveryModule({ listen: options.discoveryListen }, (m) => (discovery = m))],
-  });
+  const controlPlane = buildControlPlane(options, token, log);
   let proxy: LocalProxy | undefined;
   stopOnSignals(async () => {
     await proxy?.stop();
     await controlPlane.stop();
   }, log);
   await controlPlane.start();
-  const discoveryAddress = discovery!.address;
+  const discoveryAddress = controlPlane.discovery!.address;
   try {
     proxy = await startLocalProxy({ apiUrl: controlPlane.apiUrl, discoveryAddress, token, listen: proxyListen, adminListen: proxyAdminListen });
   } catch (err) {
