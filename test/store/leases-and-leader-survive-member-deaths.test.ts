@@ -1,16 +1,23 @@
-// Leases through a member's death: with three members, each killed in turn for longer than the TTL,
+// Leases through a member's death: with three members, each killed in turn for longer than the TTLs,
 // a leased key (a health entry, a registration) stays, its lease is never declared lost, and the
 // elected leader keeps its term (same fence, never without one), because renewals move to another
-// member as soon as theirs dies.
+// member as soon as theirs dies. The election runs with its default TTL (5 s): a leader steps down
+// when no renewal got through for 2/3 of it, and none can while etcd elects a new leader of its own
+// (about a second here, more on a loaded machine), so a shorter TTL would measure etcd's election.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EtcdStore } from '../../control-plane/src/store/etcd-store.js';
 import type { Fence } from '../../control-plane/src/health/fence.js';
+import { DEFAULT_LEADER_LEASE_TTL_SECONDS } from '../../control-plane/src/health/leader-election.js';
 import { EtcdCluster } from '../support/etcd-cluster.js';
 import { etcdctl } from '../support/etcdctl.js';
 import { until } from '../support/until.js';
 
+/** The leased key's TTL. */
 const TTL_SECONDS = 2;
+const LEADER_TTL_SECONDS = DEFAULT_LEADER_LEASE_TTL_SECONDS;
+/** Each member stays down longer than the leased key's TTL and than the leader's 2/3-TTL window. */
+const DOWN_MS = Math.max(TTL_SECONDS, LEADER_TTL_SECONDS * (2 / 3)) * 1000 + 700;
 let etcd: EtcdCluster;
 let store: EtcdStore;
 
@@ -29,7 +36,7 @@ test('each member killed for longer than the TTL: the leased key stays, the lead
   let lost = 0;
   lease.onLost(() => lost++);
   assert.equal(await lease.put('/sluice/test/leased', 'here'), true);
-  const election = store.election({ id: 'survivor', leaseTtlSeconds: TTL_SECONDS });
+  const election = store.election({ id: 'survivor', leaseTtlSeconds: LEADER_TTL_SECONDS });
   const changes: Array<Fence | undefined> = [];
   election.onChange((f) => changes.push(f));
   t.after(() => election.stop());
@@ -40,10 +47,9 @@ test('each member killed for longer than the TTL: the leased key stays, the lead
   for (const member of [0, 1, 2]) {
     await etcd.killMember(member);
     const killedAt = Date.now();
-    // Sample for 1.5 TTL: long enough for a lease whose renewals stopped to expire.
-    await until(`${TTL_SECONDS * 1.5} s with member ${member} down`, async () => {
+    await until(`${DOWN_MS} ms with member ${member} down`, async () => {
       if (election.fence?.createRevision !== fence.createRevision) gaps.push(`member ${member} down ${Date.now() - killedAt} ms: fence ${JSON.stringify(election.fence)}`);
-      return Date.now() - killedAt > TTL_SECONDS * 1500 ? true : undefined;
+      return Date.now() - killedAt > DOWN_MS ? true : undefined;
     }, 20_000, 25);
     const living = etcd.endpoints.filter((_, i) => i !== member);
     assert.equal((await etcdctl(living, 'get', '/sluice/test/leased', '--print-value-only')).trim(), 'here', `the leased key is there with member ${member} down`);
