@@ -1,6 +1,8 @@
 // The control plane's pino logger. Private keys and tokens are redacted wherever a caller puts them;
-// the API also never logs request bodies or resources in the first place.
+// the API also never logs request bodies or resources in the first place. Errors (the `err` key) are
+// logged with message, code and cause chain (error-serializer.ts).
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { serializeError } from './error-serializer.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -14,6 +16,7 @@ export function createLogger(options: { level?: LogLevel; destination?: Destinat
       name: options.name ?? 'sluice-control-plane',
       level: options.level ?? 'info',
       redact: { paths: [...REDACT_PATHS], censor: '[redacted]' },
+      serializers: { err: serializeError },
     },
     options.destination ?? pino.destination(1),
   );

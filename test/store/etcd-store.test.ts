@@ -76,7 +76,7 @@ describe('etcd store on a real member', () => {
     }
   });
 
-  test('calls to a member that accepts connections but never answers fail after dialTimeoutMs', async (t) => {
+  test('calls to a member that accepts connections but never answers fail after requestTimeoutMs', async (t) => {
     const sockets = new Set<Socket>();
     const silent = createServer((socket) => sockets.add(socket)); // a hung etcd: TCP up, no HTTP/2
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
@@ -84,7 +84,7 @@ describe('etcd store on a real member', () => {
       for (const s of sockets) s.destroy();
       silent.close();
     });
-    const store = new EtcdStore({ endpoints: [`http://127.0.0.1:${(silent.address() as AddressInfo).port}`], dialTimeoutMs: 400 });
+    const store = new EtcdStore({ endpoints: [`http://127.0.0.1:${(silent.address() as AddressInfo).port}`], requestTimeoutMs: 400 });
     try {
       for (const call of [() => store.revision(), () => store.commit([{ op: 'put', resource: route('a') }], 1)]) {
         const started = Date.now();

@@ -70,13 +70,41 @@ export class EtcdCluster {
     if (m?.process !== undefined) await stopChild(m.process, 0, 'SIGKILL');
   }
 
-  /** Starts a killed member again on its data; it rejoins and catches up with the others. */
+  /**
+   * Starts a killed member again on its data; it rejoins and catches up with the others. Resolves once
+   * every running member answers healthy (so with others still down, once this one has a quorum).
+   */
   async restartMember(index: number): Promise<void> {
     const m = this.members[index];
     if (m === undefined) throw new Error(`no member ${index}`);
     await this.killMember(index);
     this.spawn(m);
     await this.waitHealthy();
+  }
+
+  /** Stops one member with SIGSTOP: its sockets stay open but nothing answers, as a hung host. */
+  pauseMember(index: number): void {
+    this.members[index]?.process?.kill('SIGSTOP');
+  }
+
+  resumeMember(index: number): void {
+    this.members[index]?.process?.kill('SIGCONT');
+  }
+
+  /** The index of the member that leads, from each running member's status (etcd's HTTP gateway). */
+  async leaderIndex(): Promise<number | undefined> {
+    const statuses = await Promise.all(this.members.map(async (m) => {
+      if (!running(m)) return undefined;
+      try {
+        const res = await fetch(`http://127.0.0.1:${m.clientPort}/v3/maintenance/status`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(1000) });
+        return (await res.json()) as { header?: { member_id?: string }; leader?: string };
+      } catch {
+        return undefined;
+      }
+    }));
+    const leader = statuses.find((s) => s?.leader !== undefined && s.leader !== '0')?.leader;
+    const index = statuses.findIndex((s) => leader !== undefined && s?.header?.member_id === leader);
+    return index < 0 ? undefined : index;
   }
 
   /** One member's client URL. */
@@ -118,10 +146,11 @@ export class EtcdCluster {
     m.process = child;
   }
 
+  /** Waits until every running member (killed ones left out) reports healthy. */
   private async waitHealthy(timeoutMs = 20000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const ok = await Promise.all(this.members.map((m) => probe(m.clientPort)));
+      const ok = await Promise.all(this.members.filter(running).map((m) => probe(m.clientPort)));
       if (ok.every(Boolean)) return;
       const dead = this.members.find((m) => m.process?.exitCode !== null && m.process?.exitCode !== undefined);
       if (dead !== undefined || Date.now() > deadline) {
@@ -130,6 +159,11 @@ export class EtcdCluster {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
+}
+
+/** Spawned and neither exited nor killed by a signal. */
+function running(m: Member): boolean {
+  return m.process !== undefined && m.process.exitCode === null && m.process.signalCode === null;
 }
 
 async function probe(port: number): Promise<boolean> {

@@ -105,6 +105,8 @@ export class ApiServer {
     let body: unknown;
     let headers: Readonly<Record<string, string>> = {};
     let code: string | undefined;
+    /** A 5xx's error, logged whole (message, code, cause chain) while the answer carries only code and message. */
+    let failure: ControlPlaneError | undefined;
     let routePattern = 'unmatched';
     try {
       const method = req.method ?? 'GET';
@@ -141,6 +143,7 @@ export class ApiServer {
       status = e.httpStatus;
       body = e.toJSON();
       code = e.code;
+      if (status >= 500) failure = e;
     }
     // A body left unread (an early 401 or 413) is discarded and the connection closed, so a client
     // still sending does not stall the next request on this connection.
@@ -160,7 +163,7 @@ export class ApiServer {
     this.metrics.observe(req.method ?? '', routePattern, status, seconds);
     const ms = Math.round(seconds * 10000) / 10;
     const entry = { method: req.method, path: url.pathname, status, ms, ...(code ? { code } : {}) };
-    if (status >= 500) log.warn(entry, 'request failed');
+    if (status >= 500) log.warn(failure === undefined ? entry : { ...entry, err: failure }, 'request failed');
     else if (req.method === 'GET') log.debug(entry, 'request');
     else log.info(entry, 'request');
   }

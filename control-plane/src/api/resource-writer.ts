@@ -7,6 +7,7 @@ import { checkChangeSet } from '../model/change-set.js';
 import type { Kind, Resource } from '../model/kinds.js';
 import { resourcePath } from '../model/kinds.js';
 import { specToJson } from '../model/resource-json.js';
+import { describeEtcdError } from '../store/etcd-errors.js';
 import type { ResourceCache } from '../store/resource-cache.js';
 import type { ResourceStore, WriteOp } from '../store/store.js';
 
@@ -34,10 +35,19 @@ export interface WriteOutcome {
 export interface ResourceWriterOptions {
   /** Attempts when another write commits between our check and our commit. */
   readonly maxAttempts?: number;
-  /** A commit that takes longer answers 503 (the store is probably unreachable). */
+  /**
+   * A commit that takes longer answers 503 (default 6000). A safety net: the etcd store answers
+   * first, within its own budget (4 s, and one more attempt to learn the outcome of a lost answer).
+   */
   readonly commitTimeoutMs?: number;
   /** How long to wait for the cache to show a commit before answering anyway. */
   readonly catchUpTimeoutMs?: number;
+  /**
+   * How long a write waits for the store's watch to be live again before it is refused (default 2000):
+   * when one etcd member dies the watch resumes on another within moments, and a write in between
+   * should not fail for it.
+   */
+  readonly liveWaitMs?: number;
   /**
    * Called after each commit once the cache shows it (`seen`), or when the wait timed out: the time
    * from the store's answer to the watch delivering the change (the watch-lag metric).
@@ -49,13 +59,15 @@ export class ResourceWriter {
   private readonly maxAttempts: number;
   private readonly commitTimeoutMs: number;
   private readonly catchUpTimeoutMs: number;
+  private readonly liveWaitMs: number;
   private readonly onCommitSeen: ((seconds: number, seen: boolean) => void) | undefined;
   private queue: Promise<void> = Promise.resolve();
 
   constructor(private readonly store: ResourceStore, private readonly cache: ResourceCache, options: ResourceWriterOptions = {}) {
     this.maxAttempts = options.maxAttempts ?? 5;
-    this.commitTimeoutMs = options.commitTimeoutMs ?? 5000;
+    this.commitTimeoutMs = options.commitTimeoutMs ?? 6000;
     this.catchUpTimeoutMs = options.catchUpTimeoutMs ?? 5000;
+    this.liveWaitMs = options.liveWaitMs ?? 2000;
     this.onCommitSeen = options.onCommitSeen;
   }
 
@@ -82,7 +94,7 @@ export class ResourceWriter {
 
   private async writeNow(puts: readonly PutRequest[], deletes: readonly DeleteRequest[]): Promise<WriteOutcome> {
     for (let attempt = 1; ; attempt++) {
-      this.ensureWritable();
+      await this.ensureWritable();
       const validatedAt = this.cache.revision;
       const plan = this.plan(puts, deletes);
       if (plan.ops.length === 0) return { revision: validatedAt, changes: plan.changes.map((c) => ({ ...c, revision: c.revision ?? validatedAt })) };
@@ -104,10 +116,12 @@ export class ResourceWriter {
     }
   }
 
-  private ensureWritable(): void {
+  private async ensureWritable(): Promise<void> {
     if (this.cache.revision === 0) throw new ControlPlaneError(ErrorCode.StoreUnavailable, 'the control plane has not read the store yet; try again shortly');
-    if (!this.cache.live) {
-      throw new ControlPlaneError(ErrorCode.StoreUnavailable, `the store is unreachable: writes are refused, reads answer from revision ${this.cache.revision}`);
+    if (!this.cache.live && !(await this.cache.waitUntilLive(this.liveWaitMs))) {
+      const cause = this.cache.lastStoreError;
+      const why = cause === undefined ? '' : ` (${describeEtcdError(cause)})`;
+      throw new ControlPlaneError(ErrorCode.StoreUnavailable, `the store is unreachable${why}: writes are refused, reads answer from revision ${this.cache.revision}`, { cause });
     }
   }
 

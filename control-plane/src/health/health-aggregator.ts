@@ -108,7 +108,7 @@ export class HealthAggregator {
         if (verdict === undefined && ep.votes.size === 0 && ep.verdict === undefined) this.endpoints.delete(id);
       },
       (err: unknown) => {
-        this.options.log?.warn({ endpoint: id, err: (err as Error).message }, 'cannot store an endpoint health verdict; retrying');
+        this.options.log?.warn({ endpoint: id, err }, 'cannot store an endpoint health verdict; retrying');
         ep.retry = setTimeout(() => {
           if (ep.verdict === verdict && !this.closed) this.store(id, ep);
         }, RETRY_MS);

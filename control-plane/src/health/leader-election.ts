@@ -24,7 +24,8 @@ export interface LeaderElection {
   readonly id: string;
   /**
    * The proof of leadership while this replica leads, undefined otherwise. Becomes undefined at once
-   * when a keepalive fails or is unanswered, when the key is deleted or re-created by another, and
+   * when the key is deleted or re-created by another, when etcd says the lease is gone, and when no
+   * renewal got through (on any member: one member's death costs no term) for two thirds of the TTL,
    * before the lease could have expired on the server.
    */
   readonly fence: Fence | undefined;

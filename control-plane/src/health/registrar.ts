@@ -103,7 +103,7 @@ export class Registrar {
       },
       (err: unknown) => {
         this.options.metrics?.wrote('registration', 'put', 'error');
-        this.options.log?.warn({ key: reg.key, err: (err as Error).message }, 'cannot write a registration; retrying');
+        this.options.log?.warn({ key: reg.key, err }, 'cannot write a registration; retrying');
         reg.retry = setTimeout(() => this.write(reg), RETRY_MS);
         reg.retry.unref();
       },

@@ -3,15 +3,18 @@
 //
 // Campaign: grant a lease, then one txn "create_revision(key) == 0 → put key = id with the lease". The
 // winner's fence is {key, create revision}. Leadership is checked by our own key, never by asking who
-// leads: a watch on the key and a poll step down the moment it is deleted or re-created, and the
-// keepalive loop steps down at once when a keepalive fails, is unanswered, or finds the lease expired,
-// always before the lease could have expired on the server. Followers campaign when the key is deleted
-// (watch), and every poll in case the watch missed it.
-import { ConstantBackoff, handleWhen, noop, retry } from 'cockatiel';
-import { CompareResult, CompareTarget, Etcd3, GRPCUnavailableError, type IKeyValue, type Watcher } from 'etcd3';
+// leads: a watch on the key and a poll step down the moment it is deleted or re-created. The lease is
+// renewed through any member (etcd-lease-keeper.ts), so a member's death costs no term; the leader
+// steps down when no renewal got through for two thirds of the TTL, always a third of the TTL before
+// the lease could have expired on the server. Followers campaign when the key is deleted (watch), and
+// every poll in case the watch missed it.
+import { CompareResult, CompareTarget, type Etcd3, type IKeyValue, type Watcher } from 'etcd3';
 import type { Logger } from 'pino';
 import type { Fence } from '../health/fence.js';
 import { DEFAULT_LEADER_LEASE_TTL_SECONDS, HEALTH_CHECKER_ELECTION_KEY, newReplicaId, sameFence, type LeaderElection } from '../health/leader-election.js';
+import { createEtcdClient } from './etcd-client.js';
+import { callWithFailover, type CallBudget } from './etcd-failover.js';
+import { EtcdLeaseKeeper } from './etcd-lease-keeper.js';
 
 export interface EtcdElectionOptions {
   readonly endpoints: readonly string[];
@@ -23,7 +26,7 @@ export interface EtcdElectionOptions {
   readonly leaseTtlSeconds?: number;
   /** How often a follower checks the key and a leader re-reads its own (default 1000). */
   readonly pollMs?: number;
-  /** Deadline of each unary etcd call (default 1500, well under the TTL). */
+  /** Deadline of each unary etcd call, every member tried (default 1500, well under the TTL). */
   readonly callTimeoutMs?: number;
   readonly log?: Logger;
 }
@@ -33,14 +36,10 @@ const FIRST_ROUND_WAIT_MS = 3000;
 
 interface Term {
   readonly fence: Fence;
-  readonly leaseId: string;
-  /** Local time before which the lease is certainly alive on the server (renewal sent + TTL). */
-  validUntil: number;
-  keepaliveTimer: NodeJS.Timeout | undefined;
-  endStream: () => void;
+  /** Renews the lease; knows until when it is certainly alive on the server. */
+  readonly keeper: EtcdLeaseKeeper;
+  readonly checkTimer: NodeJS.Timeout;
 }
-
-type KeepAliveResponse = { TTL: string };
 
 export class EtcdElection implements LeaderElection {
   readonly id: string;
@@ -50,6 +49,7 @@ export class EtcdElection implements LeaderElection {
   private readonly pollMs: number;
   private readonly log: Logger | undefined;
   private readonly client: Etcd3;
+  private readonly budget: CallBudget;
   private readonly listeners = new Set<(fence: Fence | undefined) => void>();
   private term: Term | undefined;
   private watcher: Watcher | undefined;
@@ -69,22 +69,15 @@ export class EtcdElection implements LeaderElection {
     this.pollMs = options.pollMs ?? 1000;
     this.log = options.log;
     const callTimeoutMs = options.callTimeoutMs ?? 1500;
-    // An own connection (as etcd-store.ts configures its one): the election's fate must not depend on
-    // the resource watch, and closing it ends every keepalive.
-    this.client = new Etcd3({
-      hosts: [...options.endpoints],
-      defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + callTimeoutMs }),
-      grpcOptions: { 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 1000 },
-      faultHandling: {
-        host: () => noop,
-        global: retry(handleWhen((err) => err instanceof GRPCUnavailableError), { maxAttempts: Math.max(0, options.endpoints.length - 1), backoff: new ConstantBackoff(50) }),
-      },
-    });
+    this.budget = { requestTimeoutMs: callTimeoutMs, attemptTimeoutMs: Math.max(250, Math.floor(callTimeoutMs / 2)), members: options.endpoints.length };
+    // An own connection (built as etcd-store.ts builds its one): the election's fate must not depend
+    // on the resource watch, and closing it ends every keepalive.
+    this.client = createEtcdClient(options.endpoints, { attemptTimeoutMs: this.budget.attemptTimeoutMs });
   }
 
   get fence(): Fence | undefined {
     const term = this.term;
-    return term !== undefined && Date.now() < term.validUntil ? term.fence : undefined;
+    return term !== undefined && Date.now() < term.keeper.validUntil ? term.fence : undefined;
   }
 
   async start(): Promise<void> {
@@ -108,7 +101,7 @@ export class EtcdElection implements LeaderElection {
     if (term === undefined) return false;
     let kv: IKeyValue | undefined;
     try {
-      kv = (await this.client.kv.range({ key: this.keyBytes })).kvs[0];
+      kv = (await this.call('read the election key', (deadline) => this.client.kv.range({ key: this.keyBytes }, { deadline }))).kvs[0];
     } catch (err) {
       // Unreachable etcd proves nothing either way; the keepalive loop steps down if it lasts.
       this.log?.debug({ err }, 'could not read the election key');
@@ -137,7 +130,7 @@ export class EtcdElection implements LeaderElection {
     await Promise.race([watcher?.cancel().catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);
     if (term !== undefined) {
       this.notify(undefined);
-      await this.revoke(term.leaseId);
+      await this.revoke(term.keeper.leaseId);
     }
     this.client.close();
   }
@@ -162,58 +155,44 @@ export class EtcdElection implements LeaderElection {
 
   private async campaign(): Promise<void> {
     if (Date.now() < this.campaignNotBefore) return;
-    const existing = await this.client.kv.range({ key: this.keyBytes, count_only: true });
+    const existing = await this.call('read the election key', (deadline) => this.client.kv.range({ key: this.keyBytes, count_only: true }, { deadline }));
     if (Number(existing.count) > 0 || this.stopped) return;
     const grantedAt = Date.now();
-    const { ID: leaseId } = await this.client.leaseClient.leaseGrant({ TTL: this.ttlSeconds });
+    const { ID: leaseId } = await this.call('grant the election lease', (deadline) => this.client.leaseClient.leaseGrant({ TTL: this.ttlSeconds }, { deadline }));
     let won = false;
     try {
-      const res = await this.client.kv.txn({
+      const res = await this.call('campaign', (deadline) => this.client.kv.txn({
         compare: [{ key: this.keyBytes, target: CompareTarget.Create, result: CompareResult.Equal, create_revision: 0 }],
         success: [{ request_put: { key: this.keyBytes, value: Buffer.from(this.id), lease: leaseId } }],
-        failure: [],
-      });
-      won = res.succeeded && !this.stopped;
-      if (won) await this.lead({ key: this.key, createRevision: Number(res.header.revision) }, leaseId, grantedAt);
+        failure: [{ request_range: { key: this.keyBytes } }],
+      }, { deadline }));
+      // A campaign tried again after an attempt whose answer was lost fails its compare on its own
+      // key when that attempt won: the key then holds our id under this very lease.
+      const kv = res.responses[0]?.response_range?.kvs[0];
+      const createRevision = res.succeeded ? Number(res.header.revision)
+        : kv !== undefined && kv.value.toString() === this.id && kv.lease === leaseId ? Number(kv.create_revision) : undefined;
+      won = createRevision !== undefined && !this.stopped;
+      if (won) this.lead({ key: this.key, createRevision: createRevision! }, leaseId, grantedAt);
     } finally {
       // A lost race, a stop meanwhile, or a txn of unknown outcome: the lease must not outlive it.
       if (!won) await this.revoke(leaseId);
     }
   }
 
-  private async lead(fence: Fence, leaseId: string, grantedAt: number): Promise<void> {
-    const stream = await this.client.leaseClient.leaseKeepAlive();
-    const term: Term = { fence, leaseId, validUntil: grantedAt + this.ttlSeconds * 1000, keepaliveTimer: undefined, endStream: () => stream.end() };
-    if (this.stopped) {
-      stream.end();
-      throw new Error('stopped while winning');
-    }
-    this.term = term;
-    let sentAt = 0;
-    let pending = false;
-    stream.on('data', (res: KeepAliveResponse) => {
-      if (this.term !== term) return;
-      if (Number(res.TTL) <= 0) return this.stepDown('the lease expired');
-      pending = false;
-      term.validUntil = sentAt + Number(res.TTL) * 1000;
+  private lead(fence: Fence, leaseId: string, grantedAt: number): void {
+    const ttlMs = this.ttlSeconds * 1000;
+    const keeper = new EtcdLeaseKeeper({
+      client: this.client, leaseId, ttlSeconds: this.ttlSeconds, grantedAt, log: this.log,
+      onGone: () => {
+        if (this.term?.keeper === keeper) this.stepDown('the lease expired');
+      },
     });
-    stream.on('error', (err: unknown) => {
-      if (this.term === term) this.stepDown('the lease keepalive failed', err);
-    });
-    stream.on('end', () => {
-      if (this.term === term) this.stepDown('the lease keepalive stream ended');
-    });
-    // Three renewals per TTL, as etcd's Go client does; one unanswered for a third of the TTL is a
-    // failure, so the step-down always comes at least a third of the TTL before the lease can expire.
-    const keepalive = (): void => {
-      if (this.term !== term) return;
-      if (pending) return this.stepDown('a lease keepalive went unanswered');
-      pending = true;
-      sentAt = Date.now();
-      stream.write({ ID: leaseId });
-    };
-    term.keepaliveTimer = setInterval(keepalive, (this.ttlSeconds * 1000) / 3);
-    keepalive();
+    // Renewals go out every third of the TTL, through another member when one fails; when none got
+    // through for two thirds of it, step down: a third of the TTL before the lease could expire.
+    const checkTimer = setInterval(() => {
+      if (this.term?.keeper === keeper && Date.now() >= keeper.validUntil - ttlMs / 3) this.stepDown('no lease renewal got through in time');
+    }, Math.max(50, ttlMs / 12));
+    this.term = { fence, keeper, checkTimer };
     this.log?.info({ id: this.id, key: fence.key, createRevision: fence.createRevision }, 'elected leader of the health checks');
     this.notify(fence);
   }
@@ -226,24 +205,20 @@ export class EtcdElection implements LeaderElection {
     this.log?.warn({ id: this.id, reason, err }, 'stepped down as leader of the health checks');
     this.notify(undefined);
     // If the key is still ours (a keepalive merely went unanswered), revoking frees it at once.
-    void this.revoke(term.leaseId);
+    void this.revoke(term.keeper.leaseId);
   }
 
   private endTerm(): void {
     const term = this.term;
     if (term === undefined) return;
     this.term = undefined;
-    clearInterval(term.keepaliveTimer);
-    try {
-      term.endStream();
-    } catch {
-      // The stream already failed.
-    }
+    clearInterval(term.checkTimer);
+    term.keeper.stop();
   }
 
   private async revoke(leaseId: string): Promise<void> {
     try {
-      await this.client.leaseClient.leaseRevoke({ ID: leaseId });
+      await this.call('revoke the election lease', (deadline) => this.client.leaseClient.leaseRevoke({ ID: leaseId }, { deadline }));
     } catch (err) {
       // Unreachable etcd: the lease expires by itself within its TTL.
       this.log?.debug({ err, leaseId }, 'could not revoke the election lease');
@@ -270,6 +245,11 @@ export class EtcdElection implements LeaderElection {
       void watcher.cancel().catch(() => undefined);
       setTimeout(() => this.watchKey(), this.pollMs).unref();
     });
+  }
+
+  /** One unary call on member after member, within the election's call budget. */
+  private call<T>(action: string, attempt: (deadline: number) => Promise<T>): Promise<T> {
+    return callWithFailover(action, this.budget, attempt);
   }
 
   private notify(fence: Fence | undefined): void {

@@ -1,8 +1,62 @@
 // What an etcd3 failure means to the control plane: almost always "etcd cannot be reached" (503);
-// a request etcd finds too large is the caller's (413); a malformed request is our bug (500).
+// a request etcd finds too large is the caller's (413); a malformed request is our bug (500). And which
+// failures are worth another attempt on another member.
+import { isBrokenCircuitError } from 'cockatiel';
 import { ClientClosedError, GRPCInvalidArgumentError, GRPCOutOfRangeError } from 'etcd3';
 import { ControlPlaneError, ErrorCode } from '../errors.js';
+import { GrpcCode, grpcStatusOf } from '../grpc-status.js';
 import { requestTooLargeError } from './write-checks.js';
+
+/**
+ * Whether another attempt, on this member or another, may succeed: the member is down or cut off
+ * (UNAVAILABLE, also etcd's "no leader", "leader changed", "request timed out"), did not answer
+ * within the attempt's deadline (ours or etcd's), or was skipped because it failed just before (open circuit).
+ * Whether repeating the request is *safe* is the caller's concern (see etcd-commit.ts).
+ */
+export function isRetryable(err: unknown): boolean {
+  if (isBrokenCircuitError(err)) return true;
+  const status = grpcStatusOf(err);
+  if (status === undefined) return false;
+  if (status.code === GrpcCode.Unavailable || status.code === GrpcCode.DeadlineExceeded || status.code === GrpcCode.Cancelled) return true;
+  // etcd's own deadline (it takes the call's) ran out first, e.g. a read waiting for a leader.
+  if (status.code === GrpcCode.Unknown) return /context deadline exceeded|context canceled/.test(status.details);
+  // The connection broke mid-call; grpc-js reports some of those as INTERNAL.
+  return status.code === GrpcCode.Internal && /RST_STREAM|Connection dropped|socket hang up/i.test(status.details);
+}
+
+/**
+ * Whether a failure counts against the member it came from (its circuit opens and calls go to the
+ * others for a while). CANCELLED does not: it is what our own cancel of a stream looks like.
+ */
+export function isMemberFault(err: unknown): boolean {
+  const status = grpcStatusOf(err);
+  return status !== undefined && (status.code === GrpcCode.Unavailable || status.code === GrpcCode.DeadlineExceeded);
+}
+
+/** Whether the request certainly never reached a member (so it cannot have been applied). */
+export function provesNotSent(err: unknown): boolean {
+  if (isBrokenCircuitError(err)) return true;
+  const status = grpcStatusOf(err);
+  return status !== undefined && /No connection established|ECONNREFUSED|Waiting for LB pick|waiting for name resolution/.test(status.details);
+}
+
+/** The member address that refused the connection (`127.0.0.1:2379`), when the error says. */
+export function refusedAddress(err: unknown): string | undefined {
+  const status = grpcStatusOf(err);
+  return status === undefined ? undefined : /ECONNREFUSED (\S+?)\.?(?:\s|$)/.exec(status.details)?.[1];
+}
+
+/**
+ * A short description for answers and messages: the gRPC status and etcd's words, without grpc-js's
+ * annotations (addresses, timings of its internal stages), which stay in the logged cause.
+ */
+export function describeEtcdError(err: unknown): string {
+  if (isBrokenCircuitError(err)) return 'every member failed just before';
+  const status = grpcStatusOf(err);
+  if (status === undefined) return err instanceof Error ? err.message : String(err);
+  const details = status.details.split(/\. Last error:|,| \(/)[0]!.trim();
+  return details === '' ? status.name : `${status.name}: ${details}`;
+}
 
 export function toStoreError(err: unknown, action: string): ControlPlaneError {
   if (err instanceof ControlPlaneError) return err;
@@ -14,9 +68,9 @@ export function toStoreError(err: unknown, action: string): ControlPlaneError {
     return new ControlPlaneError(ErrorCode.StoreUnavailable, `cannot ${action}: the etcd store is closed`, { cause: err });
   }
   if (err instanceof GRPCInvalidArgumentError || err instanceof GRPCOutOfRangeError) {
-    return new ControlPlaneError(ErrorCode.Internal, `etcd refused to ${action}: ${message}`, { cause: err });
+    return new ControlPlaneError(ErrorCode.Internal, `etcd refused to ${action}: ${describeEtcdError(err)}`, { cause: err });
   }
-  return new ControlPlaneError(ErrorCode.StoreUnavailable, `etcd is unavailable (${action}): ${message}`, { cause: err });
+  return new ControlPlaneError(ErrorCode.StoreUnavailable, `etcd is unavailable (${action}): ${describeEtcdError(err)}`, { cause: err });
 }
 
 /** etcd's answer to a read at a revision that compaction removed. */

@@ -1,24 +1,27 @@
-// The LeaseStore on etcd: leases kept alive by etcd3's keepalive loop, fenced writes as one txn, and
-// prefix watches that read the prefix again after any interruption (these keys are few and small,
-// so a fresh read is simpler and safer than resuming; see etcd-watch.ts for why resuming is hard).
-import { CompareResult, CompareTarget, Range, type Etcd3, type ICompare, type IRequestOp, type IWatchResponse, type Lease as EtcdLease, type Watcher } from 'etcd3';
+// The LeaseStore on etcd: leases kept alive through any member (etcd-lease-keeper.ts), fenced writes as
+// one txn tried on member after member, and prefix watches that read the prefix again after any
+// interruption (these keys are few and small, so a fresh read is simpler and safer than resuming;
+// see etcd-watch.ts for why resuming is hard).
+import { CompareResult, CompareTarget, EtcdLeaseInvalidError, Range, type Etcd3, type ICompare, type IRequestOp, type IWatchResponse, type Watcher } from 'etcd3';
 import type { Logger } from 'pino';
 import type { Fence } from '../health/fence.js';
 import { toStoreError } from './etcd-errors.js';
+import { callWithFailover, type CallBudget } from './etcd-failover.js';
+import { EtcdLeaseKeeper } from './etcd-lease-keeper.js';
 import type { Lease, LeaseStore, PrefixWatchHandlers } from './lease-store.js';
 
 const REGRANT_DELAY_MS = 500;
 const REWATCH_DELAY_MS = 500;
 
 export class EtcdLeaseStore implements LeaseStore {
-  constructor(private readonly client: Etcd3, private readonly log?: Logger) {}
+  constructor(private readonly client: Etcd3, private readonly budget: CallBudget, private readonly log?: Logger) {}
 
   grant(ttlSeconds: number): Lease {
-    return new RenewingLease(this.client, ttlSeconds, this.log);
+    return new RenewingLease(this.client, this.budget, ttlSeconds, this.log);
   }
 
   watchPrefix(prefix: string, handlers: PrefixWatchHandlers): { close(): Promise<void> } {
-    return new PrefixWatch(this.client, prefix, handlers, this.log);
+    return new PrefixWatch(this.client, this.budget, prefix, handlers, this.log);
   }
 }
 
@@ -28,72 +31,99 @@ function fenceCompare(fence: Fence): ICompare {
 }
 
 class RenewingLease implements Lease {
-  private lease!: EtcdLease;
+  /** The current grant: puts wait on it and fail with it. */
   private id!: Promise<string>;
+  private keeper: EtcdLeaseKeeper | undefined;
   private released = false;
   private readonly lost: Array<() => void> = [];
 
-  constructor(private readonly client: Etcd3, readonly ttlSeconds: number, private readonly log: Logger | undefined) {
-    this.renew();
+  constructor(private readonly client: Etcd3, private readonly budget: CallBudget, readonly ttlSeconds: number, private readonly log: Logger | undefined) {
+    this.grant(false);
   }
 
-  private renew(): void {
-    const lease = (this.lease = this.client.lease(this.ttlSeconds, { autoKeepAlive: true }));
-    this.id = lease.grant();
-    this.id.catch(() => undefined); // the 'lost' handler below takes over
-    lease.on('lost', (err) => {
-      if (this.released || lease !== this.lease) return;
-      this.log?.warn({ err: err?.message }, 'etcd lease lost; granting a new one and writing its keys again');
-      // Puts wait on the next grant and settle with it (a failed grant fails them, so callers retry;
-      // it also emits 'lost' again, which schedules the next attempt). The delay keeps a dead etcd
-      // from being asked in a tight loop.
-      let settle: { resolve: (id: string) => void; reject: (err: unknown) => void } = { resolve: () => undefined, reject: () => undefined };
-      this.id = new Promise<string>((resolve, reject) => (settle = { resolve, reject }));
-      this.id.catch(() => undefined);
+  /**
+   * Grants a lease and keeps it alive. When the grant fails (etcd unreachable) puts waiting on it
+   * fail, so their callers retry, and the next grant follows after a pause. Once a grant succeeds
+   * after a failed or lost one, the owners write their keys again (onLost).
+   */
+  private grant(again: boolean): void {
+    const grantedAt = Date.now();
+    const id = callWithFailover('grant a lease', this.budget, (deadline) => this.client.leaseClient.leaseGrant({ TTL: this.ttlSeconds }, { deadline }))
+      .then(({ ID }) => {
+        if (this.released) {
+          void this.revokeId(ID);
+          throw new Error('the lease was released');
+        }
+        this.keeper = new EtcdLeaseKeeper({ client: this.client, leaseId: ID, ttlSeconds: this.ttlSeconds, grantedAt, log: this.log, onGone: () => this.gone(ID) });
+        return ID;
+      });
+    this.id = id;
+    id.then(() => {
+      if (again && !this.released) for (const l of this.lost) l();
+    }, (err: unknown) => {
+      if (this.released || this.id !== id) return;
+      this.log?.warn({ err }, 'cannot grant an etcd lease; trying again');
       setTimeout(() => {
-        if (this.released) return settle.reject(new Error('the lease was released'));
-        this.renew();
-        // The keys are written again only once a new lease exists: before that every put would fail,
-        // and a writer that gives up on a failed rewrite would forget the key for good.
-        this.id.then((id) => {
-          settle.resolve(id);
-          if (!this.released) for (const l of this.lost) l();
-        }, settle.reject);
+        if (!this.released && this.id === id) this.grant(true);
       }, REGRANT_DELAY_MS).unref();
     });
   }
 
+  /** etcd says the lease is gone (it expired while no renewal got through): its keys are gone too. */
+  private gone(leaseId: string): void {
+    if (this.released || this.keeper?.leaseId !== leaseId) return;
+    this.keeper.stop();
+    this.keeper = undefined;
+    this.log?.warn({ leaseId }, 'etcd lease lost; granting a new one and writing its keys again');
+    // The keys are written again only once a new lease exists: before that every put would fail,
+    // and a writer that gives up on a failed rewrite would forget the key for good.
+    setTimeout(() => {
+      if (!this.released) this.grant(true);
+    }, REGRANT_DELAY_MS).unref();
+  }
+
   put(key: string, value: string, fence?: Fence): Promise<boolean> {
-    return this.txn(`write ${key}`, fence, async () => ({ request_put: { key: Buffer.from(key), value: Buffer.from(value), lease: await this.id } }));
+    return this.txn(`write ${key}`, fence, (id) => ({ request_put: { key: Buffer.from(key), value: Buffer.from(value), lease: id } }));
   }
 
   delete(key: string, fence?: Fence): Promise<boolean> {
-    return this.txn(`delete ${key}`, fence, async () => ({ request_delete_range: { key: Buffer.from(key) } }));
+    return this.txn(`delete ${key}`, fence, () => ({ request_delete_range: { key: Buffer.from(key) } }));
   }
 
-  /** One op in a transaction, fenced when asked; etcd's errors become SLUICE_STORE_UNAVAILABLE. */
-  private async txn(what: string, fence: Fence | undefined, op: () => Promise<IRequestOp>): Promise<boolean> {
+  /**
+   * One op in a transaction, fenced when asked, on member after member: writing the same key and value
+   * (or deleting it) twice is the same as once, so an attempt whose answer was lost is safe to repeat.
+   */
+  private async txn(what: string, fence: Fence | undefined, op: (leaseId: string) => IRequestOp): Promise<boolean> {
     try {
-      const res = await this.client.kv.txn({ compare: fence === undefined ? [] : [fenceCompare(fence)], success: [await op()] });
+      const id = await this.id;
+      const res = await callWithFailover(what, this.budget, (deadline) =>
+        this.client.kv.txn({ compare: fence === undefined ? [] : [fenceCompare(fence)], success: [op(id)] }, { deadline }));
       return res.succeeded;
     } catch (err) {
+      if (err instanceof EtcdLeaseInvalidError) void this.id.then((id) => this.gone(id), () => undefined);
       throw toStoreError(err, what);
     }
   }
 
   release(): void {
     this.released = true;
-    this.lease.release();
+    this.keeper?.stop();
   }
 
   async revoke(): Promise<void> {
     this.released = true;
+    this.keeper?.stop();
+    const id = await this.id.catch(() => undefined);
+    if (id !== undefined) await this.revokeId(id);
+  }
+
+  private async revokeId(id: string): Promise<void> {
     try {
-      await this.lease.revoke();
+      await callWithFailover('revoke a lease', this.budget, (deadline) => this.client.leaseClient.leaseRevoke({ ID: id }, { deadline }));
     } catch (err) {
-      // Unreachable etcd: the lease expires by itself after its TTL.
-      this.log?.warn({ err: (err as Error).message }, 'cannot revoke an etcd lease; it will expire');
-      this.lease.release();
+      // Already gone, or etcd unreachable: either way the lease expires by itself after its TTL.
+      if (!(err instanceof EtcdLeaseInvalidError)) this.log?.warn({ err }, 'cannot revoke an etcd lease; it will expire');
     }
   }
 
@@ -108,7 +138,7 @@ class PrefixWatch {
   private timer: NodeJS.Timeout | undefined;
   private generation = 0;
 
-  constructor(private readonly client: Etcd3, private readonly prefix: string, private readonly handlers: PrefixWatchHandlers, private readonly log: Logger | undefined) {
+  constructor(private readonly client: Etcd3, private readonly budget: CallBudget, private readonly prefix: string, private readonly handlers: PrefixWatchHandlers, private readonly log: Logger | undefined) {
     void this.start();
   }
 
@@ -126,7 +156,7 @@ class PrefixWatch {
     const entries = new Map<string, string>();
     try {
       const range = Range.prefix(this.prefix);
-      const res = await this.client.kv.range({ key: range.start, range_end: range.end });
+      const res = await callWithFailover(`read ${this.prefix}`, this.budget, (deadline) => this.client.kv.range({ key: range.start, range_end: range.end }, { deadline }));
       for (const kv of res.kvs) entries.set(kv.key.toString(), kv.value.toString());
       revision = Number(res.header.revision);
     } catch (err) {
@@ -152,7 +182,7 @@ class PrefixWatch {
 
   private retry(gen: number, err: unknown): void {
     if (this.closed || gen !== this.generation) return;
-    this.log?.debug({ err: (err as Error)?.message, prefix: this.prefix }, 'lease prefix watch interrupted; reading it again');
+    this.log?.debug({ err, prefix: this.prefix }, 'lease prefix watch interrupted; reading it again');
     clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.start(), REWATCH_DELAY_MS);
   }

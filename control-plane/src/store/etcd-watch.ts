@@ -13,7 +13,8 @@ import { parseResourceKey, SLUICE_PREFIX } from './keys.js';
 import { decodeResource } from './resource-codec.js';
 import type { WatchEvent, WatchHandle, WatchHandlers } from './store.js';
 
-const RETRY_MIN_MS = 100;
+/** The first resume comes at once: the watch usually just moves to another member. */
+const RETRY_MIN_MS = 20;
 const RETRY_MAX_MS = 2000;
 /** A cancel that etcd does not confirm in this time (it is down) is given up on. */
 const CANCEL_TIMEOUT_MS = 1000;

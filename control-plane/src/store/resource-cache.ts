@@ -27,6 +27,8 @@ export class ResourceCache {
   /** Bumped for every watch, so callbacks of a replaced watch are recognized and dropped. */
   private watchId = 0;
   private watching = false;
+  /** What interrupted the watch or failed the last list, while the cache is not live. */
+  private lastFailure: unknown;
   private closed = false;
   private resyncing: Promise<void> | undefined;
   private resyncAgain = false;
@@ -56,6 +58,11 @@ export class ResourceCache {
     return this.watching;
   }
 
+  /** While not live: the store's error that interrupted the watch or failed the last list, if any. */
+  get lastStoreError(): unknown {
+    return this.watching ? undefined : this.lastFailure;
+  }
+
   /** The current resources, live: they change with the next update (copy with `snapshot()`). */
   get resources(): ResourceView {
     return this.set;
@@ -72,6 +79,25 @@ export class ResourceCache {
 
   list(kind: Kind): StoredResource[] {
     return [...this.entries.values()].filter((e) => e.resource.kind === kind).sort((a, b) => (a.resource.spec.name < b.resource.spec.name ? -1 : 1));
+  }
+
+  /**
+   * Resolves true once the watch is live (at once when it is), false after `timeoutMs` or when the
+   * cache is closed meanwhile. A watch whose etcd member died is live again within moments on another.
+   */
+  async waitUntilLive(timeoutMs: number): Promise<boolean> {
+    if (this.watching) return true;
+    if (this.closed) return false;
+    return await new Promise((resolve) => {
+      const done = (live: boolean): void => {
+        clearTimeout(timer);
+        this.emitter.off('live', onLive);
+        resolve(live);
+      };
+      const onLive = (): void => done(true);
+      const timer = setTimeout(() => done(this.watching), timeoutMs);
+      this.emitter.on('live', onLive);
+    });
   }
 
   /** Calls `listener` after every update; returns the unsubscribe function. */
@@ -135,6 +161,7 @@ export class ResourceCache {
         this.retryMs = RETRY_MIN_MS;
         return;
       } catch (err) {
+        this.lastFailure = err;
         this.log?.warn({ err }, 'store list failed; serving the last known state and retrying');
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, this.retryMs);
@@ -165,11 +192,14 @@ export class ResourceCache {
       onEnd: (reason, err) => {
         if (id !== this.watchId) return;
         this.watching = false;
+        this.lastFailure = err;
         this.log?.warn({ reason, err }, 'store watch ended; listing again');
         void this.resync();
       },
-      onInterrupted: () => {
-        if (id === this.watchId) this.watching = false;
+      onInterrupted: (err) => {
+        if (id !== this.watchId) return;
+        this.watching = false;
+        this.lastFailure = err;
       },
       onResumed: (rev) => {
         if (id !== this.watchId) return;
@@ -177,11 +207,17 @@ export class ResourceCache {
           this.log?.warn({ storeRevision: rev, cacheRevision: this.currentRevision }, 'store revision went backwards (restore?); listing again');
           void this.resync();
         } else {
-          this.watching = true;
+          this.setLive();
         }
       },
     });
+    this.setLive();
+  }
+
+  private setLive(): void {
     this.watching = true;
+    this.lastFailure = undefined;
+    this.emitter.emit('live');
   }
 
   /** A list is the truth, even when its revision is below ours (the store was restored). */

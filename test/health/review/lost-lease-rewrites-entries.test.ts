@@ -1,7 +1,8 @@
-// Review: etcd unreachable for longer than the health lease's TTL. etcd3 declares the lease lost, the
-// replica grants a new one, and that grant fails too while etcd is still down. Once etcd is back, the
-// writer must write its entries again under the new lease (README "Leases"), not forget them: the
-// aggregator still vouches for the verdict and will not put it again until it changes.
+// Review: etcd unreachable for longer than the health lease's TTL. Once etcd is back the entries must
+// be there, whichever way the lease went: etcd extended it when it came back (the renewals resume), or
+// it expired (etcd answers the renewal with TTL 0, the replica grants a new one, maybe failing while
+// etcd is still down, and writes its entries again under it: README "Leases"). They must not be
+// forgotten: the aggregator still vouches for the verdict and will not put it again until it changes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Health } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
@@ -18,7 +19,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 test('a lease lost while etcd stays down: the entries come back once etcd does', { timeout: 60_000 }, async (t) => {
   const etcd = await EtcdCluster.start(1);
   t.after(() => etcd.stop());
-  const store = new EtcdStore({ endpoints: etcd.endpoints, dialTimeoutMs: 1000 });
+  const store = new EtcdStore({ endpoints: etcd.endpoints, requestTimeoutMs: 1000 });
   t.after(() => store.close());
   const writer = new HealthWriter(store.leases(), { replicaId: 'r1', ttlSeconds: TTL_SECONDS });
   t.after(() => writer.close(true).catch(() => undefined));
@@ -26,7 +27,7 @@ test('a lease lost while etcd stays down: the entries come back once etcd does',
   assert.equal(await writer.put({ cluster: 'web', address: '10.0.0.1', port: 80, health: Health.UNHEALTHY }), true);
   assert.match(await etcdctl(etcd.endpoints, 'get', KEY, '--print-value-only'), /UNHEALTHY/);
 
-  // Down for well over 2 × TTL (etcd3 declares the lease lost) and long enough for a re-grant to fail.
+  // Down for well over 2 × TTL, long enough for a lease to expire and a re-grant to fail.
   await etcd.kill();
   await sleep(4 * TTL_SECONDS * 1000);
   await etcd.restart();

@@ -1,0 +1,53 @@
+// The one way Sluice builds an `etcd3` client: every unary call with a short deadline, and per member a
+// circuit that sends calls to the other members for a while after this one failed.
+//
+// How etcd3 1.1.2 picks a member: each call walks the hosts in a fresh random order and runs on the
+// first whose `faultHandling.host` policy lets it through; whatever that call then throws is final
+// for the call (`global` may retry it, on the next host of the same order). Its defaults are a
+// breaker per host that opens after three failures for 5 s, and a global retry of three. With no
+// breaker, every call has a fair chance of landing on a dead member: when that member refuses
+// connections the call fails fast, but when it hangs (host down, partition, SIGSTOP) the call waits
+// for its whole deadline in "connecting". Hence: one failure (UNAVAILABLE, DEADLINE_EXCEEDED) opens the
+// member's circuit, the next call goes elsewhere, and one call at a time probes the member again
+// after a growing pause (250 ms doubling to 5 s), so a member that is back is used again soon. No
+// global retry: callWithFailover (etcd-failover.ts) retries, knowing which calls are safe to repeat.
+import { circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleWhen, noop } from 'cockatiel';
+import { Etcd3 } from 'etcd3';
+import { isMemberFault } from './etcd-errors.js';
+
+export interface EtcdClientOptions {
+  /** The deadline of each unary call (one attempt on one member), unless the call sets its own. */
+  readonly attemptTimeoutMs: number;
+  /** gRPC channel options added to (or overriding) the defaults below. */
+  readonly grpcOptions?: Record<string, number | string>;
+}
+
+const CIRCUIT_HALF_OPEN_MIN_MS = 250;
+const CIRCUIT_HALF_OPEN_MAX_MS = 5000;
+
+export function createEtcdClient(endpoints: readonly string[], options: EtcdClientOptions): Etcd3 {
+  // With one member there is nowhere else to go: a circuit would only delay the first call after it is back.
+  const memberPolicy = (): ReturnType<typeof circuitBreaker> | typeof noop => (endpoints.length < 2 ? noop : circuitBreaker(handleWhen(isMemberFault), {
+    breaker: new ConsecutiveBreaker(1),
+    halfOpenAfter: new ExponentialBackoff({ initialDelay: CIRCUIT_HALF_OPEN_MIN_MS, maxDelay: CIRCUIT_HALF_OPEN_MAX_MS }),
+  }));
+  return new Etcd3({
+    hosts: [...endpoints],
+    // Streams (watches, keepalives) live on; every other call has a deadline, so nothing hangs on a
+    // dead member.
+    defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + options.attemptTimeoutMs }),
+    grpcOptions: {
+      'grpc.initial_reconnect_backoff_ms': 100,
+      'grpc.max_reconnect_backoff_ms': 1000,
+      // A silent network partition would otherwise leave a stream waiting forever. etcd refuses
+      // pings more often than every 5 s (--grpc-keepalive-min-time).
+      'grpc.keepalive_time_ms': 10_000,
+      'grpc.keepalive_timeout_ms': 5_000,
+      ...options.grpcOptions,
+    },
+    faultHandling: {
+      host: memberPolicy,
+      global: noop,
+    },
+  });
+}
