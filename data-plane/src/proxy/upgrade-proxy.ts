@@ -12,6 +12,7 @@ import type { Peer } from '../upstream/peer.js';
 import type { HttpProxy } from './http-proxy.js';
 import type { ListenerContext } from './listener-context.js';
 import { Session } from './session.js';
+import { relayRefusal } from './upgrade-refusal.js';
 
 const MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
 
@@ -64,15 +65,13 @@ async function tunnel<CTX>(engine: HttpProxy<CTX>, session: Session, client: Soc
       const h = head.headers.raw;
       for (let i = 0; i < h.length; i += 2) out += `${h[i]}: ${h[i + 1]}\r\n`;
       if (head.status !== 101) {
-        // Refused (401, 404...): pass the answer on and close both sides.
-        client.write(`${out}connection: close\r\n\r\n`);
+        // Refused (401, 404, a server that does not speak WebSocket): pass the answer on, close both.
+        await relayRefusal(client, upstream, head, out, rest, session.listener.idleTimeoutMs);
+      } else {
+        client.write(`${out}\r\n`);
         if (rest.length > 0) client.write(rest);
-        upstream.pipe(client);
-        return;
+        await pipeBoth(client, upstream, session.listener.idleTimeoutMs, session);
       }
-      client.write(`${out}\r\n`);
-      if (rest.length > 0) client.write(rest);
-      await pipeBoth(client, upstream, session.listener.idleTimeoutMs, session);
     }
   } catch (err) {
     error = toProxyError(err);
