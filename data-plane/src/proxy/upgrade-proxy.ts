@@ -21,6 +21,13 @@ const MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
  * any other upgrade (such as `h2c`) is served as a plain request on a connection that then closes.
  */
 export function proxyUpgrade<CTX>(engine: HttpProxy<CTX>, req: IncomingMessage, socket: Duplex, head: Buffer, listener: ListenerContext): void {
+  if ((socket as Duplex & { _httpMessage?: unknown })._httpMessage) {
+    // An upgrade pipelined behind a request still being answered (no browser does this): node:http has
+    // let go of the connection, which cannot carry both that answer and a new one, so it is closed.
+    // (Assigning a second response would throw ERR_HTTP_SOCKET_ASSIGNED and end the process.)
+    socket.destroy();
+    return;
+  }
   const res = new ServerResponse(req);
   res.assignSocket(socket as Socket);
   res.shouldKeepAlive = false;
