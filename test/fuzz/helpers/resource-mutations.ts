@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { parseAllDocuments } from 'yaml';
 import { readExample } from '../../support/examples.js';
+import { toJsonText } from './document-text.js';
 import { longLength, nastyValue, unicodeString, yamlValue } from './nasty-values.js';
 
 export type Doc = Record<string, unknown>;
@@ -61,6 +62,9 @@ export function mutation(yaml: boolean): fc.Arbitrary<Mutation> {
 }
 
 type Path = ReadonlyArray<string | number>;
+
+/** What a repeat may grow a value to, in JSON characters. */
+const MAX_REPEATED_CHARS = 5_000_000;
 
 /** A plain object (not a marker such as Raw or Entries, which mutations leave whole). */
 function isPlain(v: unknown): v is Record<string, unknown> {
@@ -138,10 +142,14 @@ export function applyMutation(doc: unknown, m: Mutation): unknown {
       if (Array.isArray(current)) return replace(Object.fromEntries(current.map((v, i) => [String(i), v])));
       if (isPlain(current)) return replace(Object.entries(current).map(([k, v]) => ({ [k]: v })));
       return replace({ value: current });
-    case 'repeat':
-      if (Array.isArray(current) && current.length > 0) return replace(Array.from({ length: m.times }, (_, i) => current[i % current.length]));
-      if (typeof current === 'string') return replace(current.repeat(Math.min(m.times, Math.floor(3_000_000 / Math.max(1, current.length)))));
-      return replace(Array.from({ length: Math.min(m.times, 5000) }, () => current));
+    case 'repeat': {
+      // Up to a little past the API's 4 MiB body limit: more only costs time (413 from Content-Length).
+      const times = Math.max(2, Math.min(m.times, Math.floor(MAX_REPEATED_CHARS / Math.max(1, toJsonText(current).length))));
+      // Copies, not shared references: a later mutation of one item must not change them all.
+      if (Array.isArray(current) && current.length > 0) return replace(Array.from({ length: times * current.length }, (_, i) => copy(current[i % current.length])));
+      if (typeof current === 'string') return replace(current.repeat(times));
+      return replace(Array.from({ length: times }, () => copy(current)));
+    }
     case 'long': {
       // The place's own text repeated (a PEM header over and over), as long as the generated string.
       const text = typeof current === 'string' && current !== '' ? current : 'x';
