@@ -62,7 +62,8 @@ async function tunnel<CTX>(engine: HttpProxy<CTX>, session: Session, client: Soc
       for (let i = 0; i < raw.length; i += 2) text += `${raw[i]}: ${raw[i + 1]}\r\n`;
       upstream.write(`${text}\r\n`);
       const { headText, rest } = await readHead(upstream);
-      const parsed = parseResponseHead(headText, 'GET');
+      // The request's own method: the answer to a HEAD has no body whatever its headers say.
+      const parsed = parseResponseHead(headText, session.method);
       if (!parsed.ok) throw new ProxyError(ProxyErrorCode.UpstreamProtocol, `upgrade answer: ${parsed.error}`);
       const head = parsed.head;
       app.responseFilter?.(session, head, ctx);

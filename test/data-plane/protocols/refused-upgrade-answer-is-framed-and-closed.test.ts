@@ -1,7 +1,7 @@
 // An upstream that refuses a WebSocket upgrade with an ordinary response (a 200 from a server that
 // does not speak WebSocket, a 403) keeps its connection open for keep-alive. The proxy passes the
 // answer on with its framing (chunked or Content-Length) and closes the client's connection when the
-// answer ends, instead of waiting for the upstream to close.
+// answer ends (right after the head for a HEAD), instead of waiting for the upstream to close.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startMesh } from '../helpers/mesh-fixture.js';
@@ -50,4 +50,10 @@ forward: {cluster: web}
   assert.equal(sized.status, 403);
   assert.match(sized.text.toLowerCase(), /\r\ncontent-length: 9\r\n/);
   assert.ok(sized.text.endsWith('\r\n\r\nforbidden'), JSON.stringify(sized.text));
+
+  // The answer to a HEAD has no body: the connection closes right after its head.
+  const bodiless = await rawRequest(mesh.port(), HANDSHAKE.replace('GET', 'HEAD'), 10_000);
+  assert.ok(bodiless.closed, `the connection was left open: ${JSON.stringify(bodiless.text)}`);
+  assert.equal(bodiless.status, 200);
+  assert.ok(bodiless.text.endsWith('\r\n\r\n'), JSON.stringify(bodiless.text));
 });
