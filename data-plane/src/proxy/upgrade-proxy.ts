@@ -34,6 +34,19 @@ export function proxyUpgrade<CTX>(engine: HttpProxy<CTX>, req: IncomingMessage, 
   res.on('finish', () => socket.end());
   socket.on('error', () => socket.destroy());
   if (!/\bwebsocket\b/i.test(req.headers.upgrade ?? '')) {
+    // node:http reads no body for an upgrade request (its bytes arrive in `head`), so one that
+    // declares a body would be forwarded with a body that never comes: refused, as nginx does not
+    // take `Upgrade: h2c` either. A client leaving (FIN) before the answer ends the exchange.
+    const cl = req.headers['content-length'];
+    if (req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0')) {
+      const error = new ProxyError(ProxyErrorCode.BadRequest, 'a body with an Upgrade other than websocket');
+      res.writeHead(error.status, { 'content-type': 'text/plain', 'x-sluice-error': error.causeName, 'content-length': Buffer.byteLength(`${error.causeName}\n`) });
+      res.end(`${error.causeName}\n`);
+      return;
+    }
+    socket.once('end', () => {
+      if (!res.writableFinished) socket.destroy();
+    });
     engine.handle(req, res, listener);
     return;
   }
