@@ -16,6 +16,8 @@ export const ErrorCode = {
   Referenced: 'SLUICE_REFERENCED',
   Unauthenticated: 'SLUICE_UNAUTHENTICATED',
   PayloadTooLarge: 'SLUICE_PAYLOAD_TOO_LARGE',
+  /** The request line and headers are over node:http's limit (16 KiB): a very long resource name. */
+  HeadersTooLarge: 'SLUICE_HEADERS_TOO_LARGE',
   MethodNotAllowed: 'SLUICE_METHOD_NOT_ALLOWED',
   /** etcd cannot be reached; reads still answer from the last watched state. */
   StoreUnavailable: 'SLUICE_STORE_UNAVAILABLE',
@@ -32,6 +34,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   SLUICE_REFERENCED: 409,
   SLUICE_UNAUTHENTICATED: 401,
   SLUICE_PAYLOAD_TOO_LARGE: 413,
+  SLUICE_HEADERS_TOO_LARGE: 431,
   SLUICE_METHOD_NOT_ALLOWED: 405,
   SLUICE_STORE_UNAVAILABLE: 503,
   SLUICE_INTERNAL: 500,

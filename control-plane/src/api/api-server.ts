@@ -8,6 +8,7 @@ import type { ResourceCache } from '../store/resource-cache.js';
 import type { ResourceStore } from '../store/store.js';
 import type { ApiContext, ApiRoute, HttpMethod } from './api-route.js';
 import { ApiJson } from './api-json.js';
+import { answerClientError } from './client-error.js';
 import { BearerAuth } from './bearer-auth.js';
 import { healthRoutes } from './health-routes.js';
 import { readRequestBody } from './request-body.js';
@@ -67,6 +68,7 @@ export class ApiServer {
     this.auth = new BearerAuth(options.token);
     this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket) => answerClientError(err, socket, options.cache.revision));
   }
 
   /** Starts listening; port 0 picks a free port. Resolves with the bound address. */

@@ -7,7 +7,8 @@ export function parseIfMatch(header: string | string[] | undefined): number | un
   const value = (Array.isArray(header) ? header.join(',') : header).trim();
   const match = /^(?:W\/)?"?(\d{1,15})"?$/.exec(value);
   if (match === null) {
-    throw new ControlPlaneError(ErrorCode.BadRequest, `If-Match must be one store revision (a non-negative integer), got ${JSON.stringify(value)}`);
+    const problem = `must be one store revision (a non-negative integer), got ${JSON.stringify(value)}`;
+    throw new ControlPlaneError(ErrorCode.BadRequest, `If-Match ${problem}`, { errors: [{ path: 'If-Match', message: problem }] });
   }
   return Number(match[1]);
 }

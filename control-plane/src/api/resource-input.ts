@@ -26,7 +26,7 @@ export function bodyFormat(contentType: string | undefined): 'json' | 'yaml' {
  */
 export function parseApplyBody(body: Buffer, contentType: string | undefined, storedKey: StoredKeyLookup, current: ResourceView): Resource[] {
   const docs = parseBody(body, contentType);
-  if (docs.length === 0) throw new ControlPlaneError(ErrorCode.BadRequest, 'the body holds no resources');
+  if (docs.length === 0) throw badBody('the body holds no resources', 'holds no resources');
   const parsed: Array<Resource | undefined> = [];
   const errorsOf: FieldError[][] = docs.map(() => []);
   const seen = new Map<string, number>();
@@ -72,7 +72,7 @@ function standIn(doc: unknown): Resource[] {
 export function parsePutBody(body: Buffer, contentType: string | undefined, kind: Kind, name: string, storedKey: StoredKeyLookup): Resource {
   const docs = parseBody(body, contentType);
   const path = resourcePath(kind, name);
-  if (docs.length !== 1) throw new ControlPlaneError(ErrorCode.BadRequest, `a PUT body holds exactly one resource, got ${docs.length}`);
+  if (docs.length !== 1) throw badBody(`a PUT body holds exactly one resource, got ${docs.length}`, `must hold exactly one resource, got ${docs.length}`);
   let doc = docs[0];
   if (typeof doc === 'object' && doc !== null && !Array.isArray(doc)) {
     const given = (doc as Record<string, unknown>)['name'];
@@ -88,7 +88,7 @@ export function parsePutBody(body: Buffer, contentType: string | undefined, kind
 
 function parseBody(body: Buffer, contentType: string | undefined): unknown[] {
   const text = body.toString('utf8');
-  if (text.trim() === '') throw new ControlPlaneError(ErrorCode.BadRequest, 'the request body is empty');
+  if (text.trim() === '') throw badBody('the request body is empty', 'is empty');
   const format = bodyFormat(contentType);
   const parsed = parseDocuments(text, format);
   if (!parsed.ok) {
@@ -115,6 +115,11 @@ function keepStoredKey(doc: unknown, storedKey: StoredKeyLookup, urlKind?: Kind)
 function fillOutputOnly(resource: Resource): Resource {
   if (resource.kind === 'Certificate') resource.spec.notAfter = certificateNotAfter(resource.spec);
   return resource;
+}
+
+/** 400 about the body as a whole: its one field error points at `body`, as every 400 names a field. */
+function badBody(message: string, problem: string): ControlPlaneError {
+  return new ControlPlaneError(ErrorCode.BadRequest, message, { errors: [{ path: 'body', message: problem }] });
 }
 
 function invalid(errors: FieldError[], documents: number): ControlPlaneError {

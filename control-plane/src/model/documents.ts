@@ -2,6 +2,7 @@
 // into raw documents.
 import { parseAllDocuments } from 'yaml';
 import type { FieldError } from './field-error.js';
+import { jsonTooDeep, MAX_NESTING_DEPTH, yamlTooDeep } from './nesting-limit.js';
 
 export type DocumentsResult = { ok: true; documents: unknown[] } | { ok: false; errors: FieldError[] };
 
@@ -13,7 +14,12 @@ export function parseDocuments(text: string, format: 'json' | 'yaml'): Documents
     } catch (err) {
       return { ok: false, errors: [{ path: 'body', message: `is not valid JSON: ${(err as Error).message}` }] };
     }
+    if (jsonTooDeep(value)) return { ok: false, errors: [{ path: 'body', message: `nests deeper than ${MAX_NESTING_DEPTH} levels` }] };
     return { ok: true, documents: unwrap(value) };
+  }
+  const deep = yamlTooDeep(text);
+  if (deep !== undefined) {
+    return { ok: false, errors: [{ path: `documents[${deep.document}]`, message: `nests deeper than ${MAX_NESTING_DEPTH} levels (line ${deep.line})` }] };
   }
   const docs = parseAllDocuments(text);
   const errors: FieldError[] = [];

@@ -12,6 +12,7 @@ import type { Peer } from '../upstream/peer.js';
 import type { HttpProxy } from './http-proxy.js';
 import type { ListenerContext } from './listener-context.js';
 import { Session } from './session.js';
+import { relayRefusal } from './upgrade-refusal.js';
 
 const MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
 
@@ -20,12 +21,32 @@ const MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
  * any other upgrade (such as `h2c`) is served as a plain request on a connection that then closes.
  */
 export function proxyUpgrade<CTX>(engine: HttpProxy<CTX>, req: IncomingMessage, socket: Duplex, head: Buffer, listener: ListenerContext): void {
+  if ((socket as Duplex & { _httpMessage?: unknown })._httpMessage) {
+    // An upgrade pipelined behind a request still being answered (no browser does this): node:http has
+    // let go of the connection, which cannot carry both that answer and a new one, so it is closed.
+    // (Assigning a second response would throw ERR_HTTP_SOCKET_ASSIGNED and end the process.)
+    socket.destroy();
+    return;
+  }
   const res = new ServerResponse(req);
   res.assignSocket(socket as Socket);
   res.shouldKeepAlive = false;
   res.on('finish', () => socket.end());
   socket.on('error', () => socket.destroy());
   if (!/\bwebsocket\b/i.test(req.headers.upgrade ?? '')) {
+    // node:http reads no body for an upgrade request (its bytes arrive in `head`), so one that
+    // declares a body would be forwarded with a body that never comes: refused, as nginx does not
+    // take `Upgrade: h2c` either. A client leaving (FIN) before the answer ends the exchange.
+    const cl = req.headers['content-length'];
+    if (req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0')) {
+      const error = new ProxyError(ProxyErrorCode.BadRequest, 'a body with an Upgrade other than websocket');
+      res.writeHead(error.status, { 'content-type': 'text/plain', 'x-sluice-error': error.causeName, 'content-length': Buffer.byteLength(`${error.causeName}\n`) });
+      res.end(`${error.causeName}\n`);
+      return;
+    }
+    socket.once('end', () => {
+      if (!res.writableFinished) socket.destroy();
+    });
     engine.handle(req, res, listener);
     return;
   }
@@ -54,7 +75,8 @@ async function tunnel<CTX>(engine: HttpProxy<CTX>, session: Session, client: Soc
       for (let i = 0; i < raw.length; i += 2) text += `${raw[i]}: ${raw[i + 1]}\r\n`;
       upstream.write(`${text}\r\n`);
       const { headText, rest } = await readHead(upstream);
-      const parsed = parseResponseHead(headText, 'GET');
+      // The request's own method: the answer to a HEAD has no body whatever its headers say.
+      const parsed = parseResponseHead(headText, session.method);
       if (!parsed.ok) throw new ProxyError(ProxyErrorCode.UpstreamProtocol, `upgrade answer: ${parsed.error}`);
       const head = parsed.head;
       app.responseFilter?.(session, head, ctx);
@@ -64,15 +86,13 @@ async function tunnel<CTX>(engine: HttpProxy<CTX>, session: Session, client: Soc
       const h = head.headers.raw;
       for (let i = 0; i < h.length; i += 2) out += `${h[i]}: ${h[i + 1]}\r\n`;
       if (head.status !== 101) {
-        // Refused (401, 404...): pass the answer on and close both sides.
-        client.write(`${out}connection: close\r\n\r\n`);
+        // Refused (401, 404, a server that does not speak WebSocket): pass the answer on, close both.
+        await relayRefusal(client, upstream, head, out, rest, session.listener.idleTimeoutMs);
+      } else {
+        client.write(`${out}\r\n`);
         if (rest.length > 0) client.write(rest);
-        upstream.pipe(client);
-        return;
+        await pipeBoth(client, upstream, session.listener.idleTimeoutMs, session);
       }
-      client.write(`${out}\r\n`);
-      if (rest.length > 0) client.write(rest);
-      await pipeBoth(client, upstream, session.listener.idleTimeoutMs, session);
     }
   } catch (err) {
     error = toProxyError(err);

@@ -116,14 +116,19 @@ function sniff(socket: Socket, then: (isH2: boolean) => void): void {
     done();
     then(prefix);
   };
+  // The client left (FIN or reset) while its bytes could still be the preface: nothing to serve.
+  // Putting the bytes back now would throw (unshift after 'end'), unheard, and take the process down.
   const onEnd = (): void => {
-    done();
+    stop();
     socket.destroy();
   };
-  const done = (): void => {
+  const stop = (): void => {
     socket.removeListener('data', onData);
     socket.removeListener('end', onEnd);
     socket.removeListener('error', onEnd);
+  };
+  const done = (): void => {
+    stop();
     socket.pause();
     socket.unshift(seen);
   };
