@@ -7,6 +7,7 @@ import type { FieldError } from '../../../control-plane/src/model/field-error.js
 import { toJsonString } from '@bufbuild/protobuf';
 import { ListenerProtocol, ListenerSchema, type Listener } from '../../../proto/gen/sluice/v1/listener_pb.js';
 import type { Certificate } from '../../../proto/gen/sluice/v1/certificate_pb.js';
+import { bindFieldError } from './bind-error.js';
 import { drainServer } from '../proxy/drain-server.js';
 import type { HttpProxy } from '../proxy/http-proxy.js';
 import { ALPN_PROTOCOLS, listenerTlsOptions, SniContexts } from '../tls/sni-contexts.js';
@@ -70,7 +71,7 @@ export class ListenerManager {
         const server = await this.listen(spec, sni, certificates);
         this.open.set(name, { key: keyOf(spec), server, drainMs: spec.limits?.drainTimeoutMs || DEFAULT_DRAIN_MS, ...(sni ? { sni } : {}) });
       } catch (err) {
-        errors.push({ path: `listeners[${name}].port`, message: `cannot listen on ${spec.address}:${spec.port}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+        errors.push(bindFieldError(name, spec.address, spec.port, err));
       }
     }
     return errors;
