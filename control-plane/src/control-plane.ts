@@ -6,6 +6,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ApiServer, DEFAULT_MAX_BODY_BYTES, formatListenAddress, type ListenAddress } from './api/api-server.js';
 import type { ApiRoute } from './api/api-route.js';
 import { createLogger } from './logger.js';
+import { ListenError } from './model/listen-error.js';
 import { discoveryModule, type DiscoveryModule } from './discovery/discovery-module.js';
 import { HealthModule, type HealthModuleOptions } from './health/health-module.js';
 import { EmbeddedStore } from './store/embedded-store.js';
@@ -114,7 +115,10 @@ export class ControlPlane {
       extraRoutes: [...(this.options.extraRoutes ?? []), ...this.modules.flatMap((m) => m.routes ?? [])],
       serving: () => this.modulesStarted,
     });
-    this.apiAddress = await this.api.listen(this.options.apiListen ?? DEFAULT_API_LISTEN);
+    const apiListen = this.options.apiListen ?? DEFAULT_API_LISTEN;
+    this.apiAddress = await this.api.listen(apiListen).catch((err: unknown) => {
+      throw new ListenError('--api-listen', formatListenAddress(apiListen), err);
+    });
     this.log.info({ api: this.apiUrl, store: this.storeKind }, 'admin API listening');
     await cache.start();
     this.log.info({ revision: cache.revision }, 'resource cache synced with the store');

@@ -61,15 +61,17 @@ main(process.argv.slice(2)).then(
     if (code !== 0) process.exitCode = code;
   },
   (err: unknown) => {
+    let code = 1;
     if (err instanceof CtlError) {
       console.error(err.format());
-      process.exitCode = 1;
     } else if (err instanceof UsageError || (err as Error)?.constructor?.name === 'UsageError') {
       console.error(`sluice: ${(err as Error).message}`);
-      process.exitCode = 2;
+      code = 2;
     } else {
       console.error(`sluice: ${err instanceof Error ? err.message : String(err)}`);
-      process.exitCode = 1;
     }
+    // Exit now: a command that failed while starting (a port it cannot bind) may hold servers, a
+    // store client or timers open, and must not linger half-started (docs/operations.md).
+    process.exit(code);
   },
 );

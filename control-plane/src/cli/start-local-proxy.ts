@@ -72,7 +72,13 @@ export async function startLocalProxy(options: LocalProxyOptions): Promise<Local
   let proxy: RunningProxy;
   try {
     // The proxy's start-up lines are logs here: stdout is for the banner.
-    proxy = await startProxy(proxyOptions, { token: options.token, print: (line) => console.error(line) });
+    // --proxy-listen's listener arrives through discovery: if it cannot bind, the process stops.
+    proxy = await startProxy(proxyOptions, {
+      token: options.token,
+      print: (line) => console.error(line),
+      adminFlag: '--proxy-admin-listen',
+      startListeners: new Map([['public', '--proxy-listen']]),
+    });
   } catch (err) {
     await rm(stateDir, { recursive: true, force: true });
     throw err;

@@ -4,6 +4,7 @@ import type { ApiRoute } from '../api/api-route.js';
 import { formatListenAddress } from '../api/api-server.js';
 import type { ControlPlaneDeps, ControlPlaneModule, ControlPlaneModuleFactory } from '../control-plane.js';
 import { KINDS } from '../model/kinds.js';
+import { ListenError } from '../model/listen-error.js';
 import type { EndpointOverlay } from '../snapshot/effective-endpoints.js';
 import { SnapshotBuilder } from '../snapshot/snapshot-builder.js';
 import { DiscoveryServer, type DiscoveryServerOptions } from './discovery-server.js';
@@ -67,7 +68,10 @@ export class DiscoveryModule implements ControlPlaneModule {
 
   async start(): Promise<void> {
     this.snapshots.start();
-    this.boundPort = await this.server.listen(formatListenAddress(this.options.listen));
+    const address = formatListenAddress(this.options.listen);
+    this.boundPort = await this.server.listen(address).catch((err: unknown) => {
+      throw new ListenError('--discovery-listen', address, err);
+    });
     this.deps.log.info({ discovery: this.address }, 'discovery gRPC listening');
   }
 

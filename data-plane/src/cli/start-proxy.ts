@@ -3,6 +3,8 @@
 // `sluice proxy` runs it until a signal; `sluice start` embeds it beside the control plane.
 import type { AddressInfo } from 'node:net';
 import { formatFieldErrors, type FieldError } from '../../../control-plane/src/model/field-error.js';
+import { formatHostPort } from '../../../control-plane/src/model/host-port.js';
+import { ListenError } from '../../../control-plane/src/model/listen-error.js';
 import type { ResourceSet } from '../../../control-plane/src/model/resource-set.js';
 import type { JsonObject } from '@bufbuild/protobuf';
 import { startAdminServer, type AdminSource } from '../admin/admin-server.js';
@@ -16,6 +18,7 @@ import type { ProxyOptions } from './proxy-options.js';
 import { ProxyRuntime } from './proxy-runtime.js';
 import { resourcesToJson } from './resources-json.js';
 import { withSidecar, type SidecarFlags } from './sidecar-resources.js';
+import { StartListeners, tryStartPorts } from './start-listeners.js';
 import { WorkerPool, type ReloadResult } from './worker-pool.js';
 import { startProxyHealthChecks } from '../upstream/health/proxy-health-checks.js';
 
@@ -49,6 +52,10 @@ export interface StartProxyExtras {
   readonly print?: (line: string) => void;
   /** The discovery token itself, for a process that embeds the proxy (`sluice start`). */
   readonly token?: string;
+  /** The flag that gave the admin address, for the error when it cannot bind (default --admin-listen). */
+  readonly adminFlag?: string;
+  /** Listeners given at start by the embedding command: name → flag. Unbindable, they stop the process. */
+  readonly startListeners?: ReadonlyMap<string, string>;
 }
 
 export async function startProxy(options: ProxyOptions, extras: StartProxyExtras = {}): Promise<RunningProxy> {
@@ -65,6 +72,9 @@ export async function startProxy(options: ProxyOptions, extras: StartProxyExtras
     ({ userFilters, baseDir } = loaded.config);
     fileResources = loaded.config.resources;
   }
+  const startListeners = new StartListeners(sidecar, fileResources && { path: options.config!, resources: fileResources }, extras.startListeners);
+  // Before any worker starts: a taken sidecar port stops the proxy at once.
+  await tryStartPorts(sidecar);
 
   // One way to apply a configuration, whichever its source: in-process, or to every worker.
   let applyTo: (set: ResourceSet) => Promise<FieldError[]>;
@@ -107,6 +117,7 @@ export async function startProxy(options: ProxyOptions, extras: StartProxyExtras
     if (errors.length === 0) {
       applied = full;
       healthChecks.update(full);
+      startListeners.bound(full);
     }
     configMetrics.updated(errors.length === 0, options.controlPlane === undefined);
     return errors;
@@ -117,10 +128,23 @@ export async function startProxy(options: ProxyOptions, extras: StartProxyExtras
     const errors = await apply(fileResources);
     if (errors.length > 0) {
       await stopServing(0);
-      throw new Error(`configuration refused:\n${formatFieldErrors(errors)}`);
+      throw startListeners.failure(errors) ?? new Error(`configuration refused:\n${formatFieldErrors(errors)}`);
     }
   } else {
-    discovery = await followControlPlane(options, apply, () => applied !== undefined, extras.token);
+    // A start listener that cannot bind when the configuration first opens it stops the process;
+    // any other refused update is NACKed (follow-control-plane.ts) and the proxy keeps serving.
+    let exiting = false;
+    const applyOrExit = async (set: ResourceSet): Promise<FieldError[]> => {
+      const errors = await apply(set);
+      const failure = startListeners.failure(errors);
+      if (failure !== undefined && !exiting) {
+        exiting = true;
+        console.error(`sluice: ${failure.message}`);
+        void stopServing(0).finally(() => process.exit(1));
+      }
+      return errors;
+    };
+    discovery = await followControlPlane(options, applyOrExit, () => applied !== undefined, extras.token);
     // Attached before any response can arrive: start() only connected.
     if (discovery.client.revision > 0) configMetrics.setRevision(discovery.client.revision);
     discovery.client.on('applied', (revision) => configMetrics.setRevision(revision));
@@ -162,11 +186,19 @@ export async function startProxy(options: ProxyOptions, extras: StartProxyExtras
     return stopping;
   };
   const admin = options.admin;
-  const adminServer = admin === undefined ? undefined : await startAdminServer(source, admin.host, admin.port);
-  if (adminServer !== undefined) print(`sluice proxy: admin on http://${admin!.host}:${admin!.port} (/live, /ready, /metrics, /clusters, /config_dump)`);
+  let adminServer: Awaited<ReturnType<typeof startAdminServer>> | undefined;
+  try {
+    adminServer = admin === undefined ? undefined : await startAdminServer(source, admin.host, admin.port);
+  } catch (err) {
+    // Without its admin port the proxy could be neither probed (/live, /ready) nor watched: stop.
+    await stop(0);
+    throw new ListenError(extras.adminFlag ?? '--admin-listen', formatHostPort(admin!.host, admin!.port), err);
+  }
+  const adminAddress = (adminServer?.address() as AddressInfo | null) ?? undefined;
+  if (adminAddress !== undefined) print(`sluice proxy: admin on http://${formatHostPort(adminAddress.address, adminAddress.port)} (/live, /ready, /metrics, /clusters, /config_dump)`);
   print('sluice proxy: ready');
   return {
-    adminAddress: (adminServer?.address() as AddressInfo | null) ?? undefined,
+    adminAddress,
     ready: source.ready,
     // The admin server stays up during the drain: /live 200, /ready 503.
     stop: async (o = {}) => {

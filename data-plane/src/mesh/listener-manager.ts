@@ -2,16 +2,18 @@
 // listener opens, a removed one stops accepting and drains, an unchanged one is not touched.
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { SecureContext, TlsOptions } from 'node:tls';
+import type { Server as TlsServer, TlsOptions } from 'node:tls';
 import type { FieldError } from '../../../control-plane/src/model/field-error.js';
 import { toJsonString } from '@bufbuild/protobuf';
 import { ListenerProtocol, ListenerSchema, type Listener } from '../../../proto/gen/sluice/v1/listener_pb.js';
 import type { Certificate } from '../../../proto/gen/sluice/v1/certificate_pb.js';
+import { bindFieldError } from './bind-error.js';
 import { drainServer } from '../proxy/drain-server.js';
 import type { HttpProxy } from '../proxy/http-proxy.js';
 import { ALPN_PROTOCOLS, listenerTlsOptions, SniContexts } from '../tls/sni-contexts.js';
+import { selectContextByClientHello } from '../tls/context-by-client-hello.js';
 import { createProxyServer, type ProxyServerOptions } from '../proxy/proxy-server.js';
-import type { ListenerContext } from '../proxy/listener-context.js';
+import { DEFAULT_LISTENER_LIMITS, type ListenerContext } from '../proxy/listener-context.js';
 
 const DEFAULT_DRAIN_MS = 5_000;
 
@@ -19,7 +21,7 @@ interface Open {
   readonly key: string;
   readonly server: Server;
   readonly drainMs: number;
-  /** HTTPS only: the contexts its SNICallback chooses from, swapped on certificate updates. */
+  /** HTTPS only: the contexts each connection's SNI chooses from, swapped on certificate updates. */
   readonly sni?: SniContexts;
 }
 
@@ -69,7 +71,7 @@ export class ListenerManager {
         const server = await this.listen(spec, sni, certificates);
         this.open.set(name, { key: keyOf(spec), server, drainMs: spec.limits?.drainTimeoutMs || DEFAULT_DRAIN_MS, ...(sni ? { sni } : {}) });
       } catch (err) {
-        errors.push({ path: `listeners[${name}].port`, message: `cannot listen on ${spec.address}:${spec.port}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+        errors.push(bindFieldError(name, spec.address, spec.port, err));
       }
     }
     return errors;
@@ -123,15 +125,10 @@ export class ListenerManager {
       idleTimeoutMs: l?.idleTimeoutMs || undefined,
       requestTimeoutMs: l?.requestTimeoutMs || undefined,
     };
-    const tls =
-      sni === undefined
-        ? undefined
-        : {
-            ...serverTlsOptions(spec, certificates!),
-            ALPNProtocols: ALPN_PROTOCOLS,
-            SNICallback: (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void) => cb(null, sni.select(servername)),
-          };
+    const tls = sni === undefined ? undefined : { ...serverTlsOptions(spec, certificates!), ALPNProtocols: ALPN_PROTOCOLS };
     const server = createProxyServer(this.engine, { ...this.serverOptions, ...ctx, ...(tls ? { tls } : {}) });
+    // Each connection gets its SNI name's whole context (one certificate per key type), not SNICallback's.
+    if (sni !== undefined) selectContextByClientHello(server as unknown as TlsServer, (name) => sni.select(name), ctx.headerTimeoutMs ?? DEFAULT_LISTENER_LIMITS.headerTimeoutMs);
     if (l?.maxConnections) server.maxConnections = l.maxConnections;
     return new Promise((resolve, reject) => {
       server.once('error', reject);

@@ -1,6 +1,8 @@
-// Secure contexts of one HTTPS listener, chosen per handshake by SNI (exact name, then the nearest
-// wildcard, then the default certificate). Replacing them affects new handshakes only: open TLS
-// connections keep the context they were made with (DESIGN.md "Listeners").
+// Secure contexts of one HTTPS listener, chosen per connection by SNI (exact name, then the nearest
+// wildcard, then the default certificate). A name's context holds its certificate of each key type
+// (RSA, ECDSA), and OpenSSL serves the one the client can verify. Replacing them affects new
+// handshakes only: open TLS connections keep the context they were made with (DESIGN.md "Listeners").
+import { createPrivateKey } from 'node:crypto';
 import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
 import { dnsNamesOf, parseCertificates } from '../../../control-plane/src/model/validate/certificate.js';
 import type { Certificate } from '../../../proto/gen/sluice/v1/certificate_pb.js';
@@ -69,27 +71,48 @@ export class SniContexts {
     const certs = tls.certificates.map((n) => lookup(n)).filter((c): c is Certificate => c !== undefined);
     const key = JSON.stringify([tls.defaultCertificate, settings, certs.map((c) => [c.name, c.certChain, c.privateKey, c.sniNames])]);
     if (key === this.key) return false;
+    // Each name (`*.example.com` as written) gets the first certificate listed for it of each key type.
+    const claims = new Map<string, Certificate[]>();
+    const keyType = new Map(certs.map((c) => [c, keyTypeOf(c)]));
+    for (const cert of certs) {
+      const names = cert.sniNames.length > 0 ? cert.sniNames : dnsNamesOf(parseCertificates(cert.certChain)[0]!);
+      for (const name of new Set(names.map((n) => n.toLowerCase()))) {
+        const group = claims.get(name) ?? [];
+        if (!group.some((c) => keyType.get(c) === keyType.get(cert))) group.push(cert);
+        claims.set(name, group);
+      }
+    }
+    // One context per distinct group: a certificate's names share it. A context with an RSA and an
+    // ECDSA pair lets OpenSSL pick by the client's signature algorithms (context-by-client-hello.ts).
+    const { requestCert: _r, rejectUnauthorized: _u, ...common } = settings;
+    const built = new Map<string, SecureContext>();
+    const contextOf = (group: readonly Certificate[]): SecureContext => {
+      const id = JSON.stringify(group.map((c) => c.name));
+      let context = built.get(id);
+      if (context === undefined) built.set(id, (context = createSecureContext({ ...common, cert: group.map((c) => c.certChain), key: group.map((c) => c.privateKey) })));
+      return context;
+    };
     const exact = new Map<string, SecureContext>();
     const wildcard = new Map<string, SecureContext>();
-    let fallback: SecureContext | undefined;
-    const defaultName = tls.defaultCertificate || tls.certificates[0];
-    for (const cert of certs) {
-      const { requestCert: _r, rejectUnauthorized: _u, ...common } = settings;
-      const context = createSecureContext({ ...common, cert: cert.certChain, key: cert.privateKey });
-      const names = cert.sniNames.length > 0 ? cert.sniNames : dnsNamesOf(parseCertificates(cert.certChain)[0]!);
-      for (const raw of names) {
-        const name = raw.toLowerCase();
-        // The first certificate listed wins a name claimed twice.
-        if (name.startsWith('*.')) {
-          if (!wildcard.has(name.slice(2))) wildcard.set(name.slice(2), context);
-        } else if (!exact.has(name)) exact.set(name, context);
-      }
-      if (cert.name === defaultName) fallback = context;
+    for (const [name, group] of claims) {
+      if (name.startsWith('*.')) wildcard.set(name.slice(2), contextOf(group));
+      else exact.set(name, contextOf(group));
     }
+    const defaultName = tls.defaultCertificate || tls.certificates[0];
+    const fallback = certs.find((c) => c.name === defaultName);
     this.exact = exact;
     this.wildcard = wildcard;
-    this.fallback = fallback;
+    this.fallback = fallback === undefined ? undefined : contextOf([fallback]);
     this.key = key;
     return true;
+  }
+}
+
+/** The private key's type (`rsa`, `ec`, `rsa-pss`, `ed25519`): OpenSSL holds one key pair per type. */
+function keyTypeOf(cert: Certificate): string {
+  try {
+    return createPrivateKey(cert.privateKey).asymmetricKeyType ?? 'unknown';
+  } catch {
+    return 'unknown';
   }
 }

@@ -1,0 +1,65 @@
+// Gives each connection of a node:tls server the whole secure context its ClientHello's server name
+// selects, before the handshake starts. node:tls's SNICallback cannot do this: it copies only the
+// chosen context's last certificate onto a connection that already holds the server's default one
+// in every other key-type slot, so an ECDSA default is served to clients asking for an RSA name, and
+// a name with both an RSA and an ECDSA certificate serves only one. With the context chosen first,
+// OpenSSL sees only that name's key pairs and picks the one the client's signature algorithms and
+// cipher suites allow (as nginx and Envoy do with one certificate per key type).
+import type { Socket } from 'node:net';
+import type { SecureContext, Server as TlsServer } from 'node:tls';
+import { readClientHello } from './client-hello.js';
+
+/**
+ * Replaces `server`'s own connection listener (node:tls's, which wraps every accepted socket with the
+ * server's one context) by one that waits for the ClientHello (at most `timeoutMs`, then the
+ * connection is closed), asks `select` for the context of its server name, and hands the socket, the
+ * ClientHello bytes put back, to node:tls with that context.
+ */
+export function selectContextByClientHello(server: TlsServer, select: (servername: string | undefined) => SecureContext | undefined, timeoutMs: number): void {
+  const own = server.listeners('connection').find((f) => f.name === 'tlsConnectionListener') as ((this: TlsServer, raw: Socket) => void) | undefined;
+  // A Node.js that names it otherwise: refuse to start rather than serve the wrong certificates.
+  if (own === undefined) throw new Error("node:tls's connection listener was not found: this Node.js version is not supported");
+  const shared = server as unknown as { _sharedCreds: SecureContext };
+  const handOver = (raw: Socket, context: SecureContext | undefined): void => {
+    // node:tls reads the context for the new TLSSocket from `_sharedCreds`, synchronously, in the call.
+    const before = shared._sharedCreds;
+    if (context !== undefined) shared._sharedCreds = context;
+    try {
+      own.call(server, raw);
+    } finally {
+      shared._sharedCreds = before;
+    }
+  };
+  server.removeListener('connection', own);
+  server.prependListener('connection', (raw: Socket) => {
+    const chunks: Buffer[] = [];
+    const onData = (chunk: Buffer): void => {
+      chunks.push(chunk);
+      const data = chunks.length === 1 ? chunk : Buffer.concat(chunks);
+      const hello = readClientHello(data);
+      if (hello === undefined) return;
+      stopWaiting();
+      raw.pause();
+      // node:tls feeds bytes already read from the socket to OpenSSL before reading more (initRead).
+      raw.unshift(data);
+      handOver(raw, select(hello.servername));
+    };
+    const onGone = (): void => {
+      stopWaiting();
+      raw.destroy();
+    };
+    const timer = setTimeout(onGone, timeoutMs).unref();
+    const stopWaiting = (): void => {
+      clearTimeout(timer);
+      raw.off('data', onData);
+      raw.off('end', onGone);
+      raw.off('error', onGone);
+      raw.off('close', stopWaiting);
+    };
+    raw.on('data', onData);
+    raw.once('end', onGone);
+    raw.once('error', onGone);
+    // Closed meanwhile (a drain's deadline destroys every accepted socket).
+    raw.once('close', stopWaiting);
+  });
+}
