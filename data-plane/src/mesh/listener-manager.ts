@@ -11,6 +11,7 @@ import { drainServer } from '../proxy/drain-server.js';
 import type { HttpProxy } from '../proxy/http-proxy.js';
 import { ALPN_PROTOCOLS, listenerTlsOptions, SniContexts } from '../tls/sni-contexts.js';
 import { createProxyServer, type ProxyServerOptions } from '../proxy/proxy-server.js';
+import { ClosedConnections } from '../proxy/connection-gate.js';
 import type { ListenerContext } from '../proxy/listener-context.js';
 
 const DEFAULT_DRAIN_MS = 5_000;
@@ -33,6 +34,8 @@ export class ListenerManager {
    * cut them when the process exits.
    */
   private closed = false;
+  /** Connections the listeners' gates closed (header timeout, reclaimed, refused); kept across updates. */
+  readonly closedConnections = new ClosedConnections();
 
   constructor(private readonly engine: HttpProxy<any>, private readonly serverOptions: ProxyServerOptions = {}, private readonly warn: (message: string) => void = () => {}) {}
 
@@ -117,11 +120,16 @@ export class ListenerManager {
     const ctx: Partial<ListenerContext> = {
       name: spec.name,
       scheme: sni !== undefined ? 'https' : 'http',
+      // 0 (unset) keeps the default of DEFAULT_LISTENER_LIMITS.
       maxHeaderBytes: l?.maxHeaderBytes || undefined,
+      maxHeaderCount: l?.maxHeaderCount || undefined,
       maxRequestBodyBytes: Number(l?.maxRequestBodyBytes ?? 0) || undefined,
+      maxConnections: l?.maxConnections || undefined,
       headerTimeoutMs: l?.headerTimeoutMs || undefined,
       idleTimeoutMs: l?.idleTimeoutMs || undefined,
       requestTimeoutMs: l?.requestTimeoutMs || undefined,
+      bodyIdleTimeoutMs: l?.bodyIdleTimeoutMs || undefined,
+      bodyBufferBytes: l?.bodyBufferBytes || undefined,
     };
     const tls =
       sni === undefined
@@ -131,8 +139,7 @@ export class ListenerManager {
             ALPNProtocols: ALPN_PROTOCOLS,
             SNICallback: (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void) => cb(null, sni.select(servername)),
           };
-    const server = createProxyServer(this.engine, { ...this.serverOptions, ...ctx, ...(tls ? { tls } : {}) });
-    if (l?.maxConnections) server.maxConnections = l.maxConnections;
+    const server = createProxyServer(this.engine, { ...this.serverOptions, ...ctx, closedConnections: this.closedConnections, ...(tls ? { tls } : {}) });
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       // A deep accept queue (capped by net.core.somaxconn): bursts of connections are not dropped to SYN retries.

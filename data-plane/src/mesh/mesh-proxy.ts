@@ -65,7 +65,12 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
     this.filters = options.filters ?? new FilterRegistry();
     this.engine = new HttpProxy(this);
     this.listeners = new ListenerManager(this.engine, options.server, options.warn);
-    this.metrics = new ProxyMetrics({ clusters: () => this.current?.clusters.values() ?? [], downstreamConnections: () => this.listeners.connectionCount(), breakers: () => this.breakers.values() });
+    this.metrics = new ProxyMetrics({
+      clusters: () => this.current?.clusters.values() ?? [],
+      downstreamConnections: () => this.listeners.connectionCount(),
+      downstreamClosed: () => this.listeners.closedConnections.values(),
+      breakers: () => this.breakers.values(),
+    });
     this.clusterContext = {
       localZone: options.localZone ?? '',
       activeHealth: (cluster, address, port) => this.activeHealth.get(clusterEndpointKey(cluster, address, port)),

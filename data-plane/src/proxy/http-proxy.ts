@@ -47,7 +47,8 @@ export class HttpProxy<CTX = unknown> {
     let error: ProxyError | undefined;
     try {
       ctx = app.newCtx();
-      if (session.badRequest !== undefined) throw new ProxyError(ProxyErrorCode.BadRequest, session.badRequest);
+      const refusal = session.refusal();
+      if (refusal !== undefined) throw refusal;
       let answered = false;
       if (app.requestFilter !== undefined) {
         let r = app.requestFilter(session, ctx);
