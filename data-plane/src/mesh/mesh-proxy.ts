@@ -164,6 +164,7 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
     if (route === undefined) throw new ProxyError(ProxyErrorCode.NoRoute, `no route for ${session.host}${session.path}`);
     ctx.route = route;
     if (route.maxRequestBodyBytes > 0) session.maxRequestBodyBytes = route.maxRequestBodyBytes;
+    if (route.streamRequestBody) session.bodyBufferBytes = 0;
     if (route.timeoutMs > 0) session.timeoutMs = route.timeoutMs;
     session.retryPolicy = route.retryPolicy;
     return route.filters.length === 0 ? this.act(session, ctx, route) : this.runFilters(session, ctx, route, 0);

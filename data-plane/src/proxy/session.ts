@@ -50,6 +50,13 @@ export class Session {
   timeoutMs = 15_000;
   retryPolicy: RetryPolicy | undefined;
   maxRequestBodyBytes: number;
+  /**
+   * Bodies up to this size are read whole before an upstream is picked (request-body-buffer.ts); a
+   * route may set 0 to stream its bodies. Starts as the listener's bodyBufferBytes.
+   */
+  bodyBufferBytes: number;
+  /** The whole request body, read before the first try: sent (and replayed on retries) from memory. */
+  bufferedBody: Buffer[] | undefined;
 
   /** 0 for the first try, then 1, 2, ... on retries. */
   attempt = 0;
@@ -58,7 +65,7 @@ export class Session {
   status = 0;
   bytesReceived = 0;
   bytesSent = 0;
-  /** Request body bytes have been read from the client: the request can no longer be replayed. */
+  /** Request body bytes were streamed from the client to an upstream: the request can no longer be replayed. */
   bodyStarted = false;
   /** The whole request body was read (or there was none). */
   bodyEnded = false;
@@ -71,6 +78,7 @@ export class Session {
     this.expectContinue = expectContinue;
     this.remoteAddress = req.socket.remoteAddress ?? '';
     this.maxRequestBodyBytes = listener.maxRequestBodyBytes;
+    this.bodyBufferBytes = listener.bodyBufferBytes;
 
     const raw = req.rawHeaders;
     const out: string[] = [];
