@@ -23,10 +23,16 @@ export const ProxyErrorCode = {
   BadRequest: 'SLUICE_PROXY_BAD_REQUEST',
   /** The request's headers exceed the listener's maxHeaderBytes (431). */
   HeadersTooLarge: 'SLUICE_PROXY_HEADERS_TOO_LARGE',
+  /** The request has more header fields than the listener's maxHeaderCount (431). */
+  TooManyHeaders: 'SLUICE_PROXY_TOO_MANY_HEADERS',
   /** The request body exceeds the route's or listener's maxRequestBodyBytes (413). */
   BodyTooLarge: 'SLUICE_PROXY_BODY_TOO_LARGE',
   /** The client did not send its headers, or its whole request, in time (408). */
   RequestTimeout: 'SLUICE_PROXY_REQUEST_TIMEOUT',
+  /** The client paused longer than the listener's bodyIdleTimeoutMs between request body bytes (408). */
+  RequestBodyTimeout: 'SLUICE_PROXY_REQUEST_BODY_TIMEOUT',
+  /** The method is one the proxy does not serve: CONNECT (501). */
+  MethodNotImplemented: 'SLUICE_PROXY_METHOD_NOT_IMPLEMENTED',
   /** The client went away before the response was complete (nothing is answered). */
   DownstreamReset: 'SLUICE_PROXY_DOWNSTREAM_RESET',
   /** A local rate limit refused the request (429). */
@@ -62,8 +68,11 @@ const CODE_INFO: Readonly<Record<ProxyErrorCode, CodeInfo>> = {
   SLUICE_PROXY_UPSTREAM_TIMEOUT: { status: 504, source: 'upstream', retryable: true, cause: 'upstream-timeout' },
   SLUICE_PROXY_BAD_REQUEST: { status: 400, source: 'downstream', retryable: false, cause: 'bad-request' },
   SLUICE_PROXY_HEADERS_TOO_LARGE: { status: 431, source: 'downstream', retryable: false, cause: 'headers-too-large' },
+  SLUICE_PROXY_TOO_MANY_HEADERS: { status: 431, source: 'downstream', retryable: false, cause: 'too-many-headers' },
   SLUICE_PROXY_BODY_TOO_LARGE: { status: 413, source: 'downstream', retryable: false, cause: 'body-too-large' },
   SLUICE_PROXY_REQUEST_TIMEOUT: { status: 408, source: 'downstream', retryable: false, cause: 'request-timeout' },
+  SLUICE_PROXY_REQUEST_BODY_TIMEOUT: { status: 408, source: 'downstream', retryable: false, cause: 'request-body-timeout' },
+  SLUICE_PROXY_METHOD_NOT_IMPLEMENTED: { status: 501, source: 'downstream', retryable: false, cause: 'method-not-implemented' },
   SLUICE_PROXY_DOWNSTREAM_RESET: { status: 499, source: 'downstream', retryable: false, cause: 'downstream-reset' },
   SLUICE_PROXY_RATE_LIMITED: { status: 429, source: 'downstream', retryable: false, cause: 'rate-limited' },
   SLUICE_PROXY_FAULT_INJECTED: { status: 503, source: 'internal', retryable: false, cause: 'fault-injected' },

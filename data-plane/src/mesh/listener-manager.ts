@@ -2,7 +2,7 @@
 // listener opens, a removed one stops accepting and drains, an unchanged one is not touched.
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Server as TlsServer, TlsOptions } from 'node:tls';
+import type { TlsOptions } from 'node:tls';
 import type { FieldError } from '../../../control-plane/src/model/field-error.js';
 import { toJsonString } from '@bufbuild/protobuf';
 import { ListenerProtocol, ListenerSchema, type Listener } from '../../../proto/gen/sluice/v1/listener_pb.js';
@@ -11,9 +11,9 @@ import { bindFieldError } from './bind-error.js';
 import { drainServer } from '../proxy/drain-server.js';
 import type { HttpProxy } from '../proxy/http-proxy.js';
 import { ALPN_PROTOCOLS, listenerTlsOptions, SniContexts } from '../tls/sni-contexts.js';
-import { selectContextByClientHello } from '../tls/context-by-client-hello.js';
 import { createProxyServer, type ProxyServerOptions } from '../proxy/proxy-server.js';
-import { DEFAULT_LISTENER_LIMITS, type ListenerContext } from '../proxy/listener-context.js';
+import { ClosedConnections } from '../proxy/connection-gate.js';
+import type { ListenerContext } from '../proxy/listener-context.js';
 
 const DEFAULT_DRAIN_MS = 5_000;
 
@@ -35,6 +35,8 @@ export class ListenerManager {
    * cut them when the process exits.
    */
   private closed = false;
+  /** Connections the listeners' gates closed (header timeout, reclaimed, refused); kept across updates. */
+  readonly closedConnections = new ClosedConnections();
 
   constructor(private readonly engine: HttpProxy<any>, private readonly serverOptions: ProxyServerOptions = {}, private readonly warn: (message: string) => void = () => {}) {}
 
@@ -119,17 +121,25 @@ export class ListenerManager {
     const ctx: Partial<ListenerContext> = {
       name: spec.name,
       scheme: sni !== undefined ? 'https' : 'http',
+      // 0 (unset) keeps the default of DEFAULT_LISTENER_LIMITS.
       maxHeaderBytes: l?.maxHeaderBytes || undefined,
+      maxHeaderCount: l?.maxHeaderCount || undefined,
       maxRequestBodyBytes: Number(l?.maxRequestBodyBytes ?? 0) || undefined,
+      maxConnections: l?.maxConnections || undefined,
       headerTimeoutMs: l?.headerTimeoutMs || undefined,
       idleTimeoutMs: l?.idleTimeoutMs || undefined,
       requestTimeoutMs: l?.requestTimeoutMs || undefined,
+      bodyIdleTimeoutMs: l?.bodyIdleTimeoutMs || undefined,
+      bodyBufferBytes: l?.bodyBufferBytes || undefined,
     };
     const tls = sni === undefined ? undefined : { ...serverTlsOptions(spec, certificates!), ALPNProtocols: ALPN_PROTOCOLS };
-    const server = createProxyServer(this.engine, { ...this.serverOptions, ...ctx, ...(tls ? { tls } : {}) });
     // Each connection gets its SNI name's whole context (one certificate per key type), not SNICallback's.
-    if (sni !== undefined) selectContextByClientHello(server as unknown as TlsServer, (name) => sni.select(name), ctx.headerTimeoutMs ?? DEFAULT_LISTENER_LIMITS.headerTimeoutMs);
-    if (l?.maxConnections) server.maxConnections = l.maxConnections;
+    const server = createProxyServer(this.engine, {
+      ...this.serverOptions,
+      ...ctx,
+      closedConnections: this.closedConnections,
+      ...(tls ? { tls, selectContext: (name: string | undefined) => sni!.select(name) } : {}),
+    });
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       // A deep accept queue (capped by net.core.somaxconn): bursts of connections are not dropped to SYN retries.

@@ -65,7 +65,12 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
     this.filters = options.filters ?? new FilterRegistry();
     this.engine = new HttpProxy(this);
     this.listeners = new ListenerManager(this.engine, options.server, options.warn);
-    this.metrics = new ProxyMetrics({ clusters: () => this.current?.clusters.values() ?? [], downstreamConnections: () => this.listeners.connectionCount(), breakers: () => this.breakers.values() });
+    this.metrics = new ProxyMetrics({
+      clusters: () => this.current?.clusters.values() ?? [],
+      downstreamConnections: () => this.listeners.connectionCount(),
+      downstreamClosed: () => this.listeners.closedConnections.values(),
+      breakers: () => this.breakers.values(),
+    });
     this.clusterContext = {
       localZone: options.localZone ?? '',
       activeHealth: (cluster, address, port) => this.activeHealth.get(clusterEndpointKey(cluster, address, port)),
@@ -159,6 +164,7 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
     if (route === undefined) throw new ProxyError(ProxyErrorCode.NoRoute, `no route for ${session.host}${session.path}`);
     ctx.route = route;
     if (route.maxRequestBodyBytes > 0) session.maxRequestBodyBytes = route.maxRequestBodyBytes;
+    if (route.streamRequestBody) session.bodyBufferBytes = 0;
     if (route.timeoutMs > 0) session.timeoutMs = route.timeoutMs;
     session.retryPolicy = route.retryPolicy;
     return route.filters.length === 0 ? this.act(session, ctx, route) : this.runFilters(session, ctx, route, 0);

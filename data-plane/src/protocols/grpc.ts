@@ -35,13 +35,16 @@ export function grpcTimeoutMs(value: string | undefined): number | undefined {
 export function grpcStatusOf(error: ProxyError): number {
   switch (error.code) {
     case ProxyErrorCode.NoRoute:
+    case ProxyErrorCode.MethodNotImplemented:
       return GrpcStatus.UNIMPLEMENTED;
     case ProxyErrorCode.UpstreamTimeout:
     case ProxyErrorCode.ConnectTimeout:
     case ProxyErrorCode.RequestTimeout:
+    case ProxyErrorCode.RequestBodyTimeout:
       return GrpcStatus.DEADLINE_EXCEEDED;
     case ProxyErrorCode.BodyTooLarge:
     case ProxyErrorCode.HeadersTooLarge:
+    case ProxyErrorCode.TooManyHeaders:
       return GrpcStatus.RESOURCE_EXHAUSTED;
     case ProxyErrorCode.BadRequest:
     case ProxyErrorCode.Internal:

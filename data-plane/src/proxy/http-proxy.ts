@@ -12,6 +12,7 @@ import type { Peer } from '../upstream/peer.js';
 import type { UpstreamConnection, UpstreamRequest } from '../upstream/upstream-client.js';
 import type { ListenerContext } from './listener-context.js';
 import type { ProxyHttp } from './proxy-http.js';
+import { bufferRequestBody, buffersBody } from './request-body-buffer.js';
 import { Session } from './session.js';
 import { UpstreamTry } from './upstream-try.js';
 
@@ -47,7 +48,8 @@ export class HttpProxy<CTX = unknown> {
     let error: ProxyError | undefined;
     try {
       ctx = app.newCtx();
-      if (session.badRequest !== undefined) throw new ProxyError(ProxyErrorCode.BadRequest, session.badRequest);
+      const refusal = session.refusal();
+      if (refusal !== undefined) throw refusal;
       let answered = false;
       if (app.requestFilter !== undefined) {
         let r = app.requestFilter(session, ctx);
@@ -58,7 +60,9 @@ export class HttpProxy<CTX = unknown> {
         if (session.bodyLength > session.maxRequestBodyBytes) {
           throw new ProxyError(ProxyErrorCode.BodyTooLarge, `request body of ${session.bodyLength} bytes is over the limit of ${session.maxRequestBodyBytes}`);
         }
-        error = await this.proxy(session, ctx);
+        // Before an upstream is picked and the circuit breaker's request slot is taken.
+        if (buffersBody(session)) error = await bufferRequestBody(session, app, ctx);
+        if (error === undefined) error = await this.proxy(session, ctx);
       }
     } catch (err) {
       error = toProxyError(err);
@@ -92,7 +96,9 @@ export class HttpProxy<CTX = unknown> {
   private async tryUpstreams(session: Session, ctx: CTX, breaker: CircuitBreaker | undefined): Promise<ProxyError | undefined> {
     const app = this.app;
     const policy = session.retryPolicy;
-    let deadline = session.timeoutMs > 0 ? session.startMs + session.timeoutMs : Infinity;
+    // The route's timeout runs from here, once a buffered body was read (as Envoy's starts at the end
+    // of the downstream request): a slow client does not use up the upstream's time.
+    let deadline = session.timeoutMs > 0 ? performance.now() + session.timeoutMs : Infinity;
     // A gRPC client's deadline bounds the wait too (the header also goes on to the upstream).
     const grpcMs = grpcTimeoutMs(session.headers.get('grpc-timeout'));
     if (grpcMs !== undefined) deadline = Math.min(deadline, session.startMs + grpcMs);
@@ -195,7 +201,7 @@ export class HttpProxy<CTX = unknown> {
 
   /**
    * Safe: nothing reached the upstream (connect failure), or the method is idempotent; and no body
-   * byte was read from the client, since bodies are streamed, not kept for a replay.
+   * byte was streamed from the client (a buffered body is replayed from memory).
    */
   private safeToRetry(session: Session, error: ProxyError): boolean {
     if (session.bodyStarted || session.res.destroyed) return false;
@@ -219,7 +225,8 @@ export class HttpProxy<CTX = unknown> {
     raw[n++] = 'x-request-id';
     raw[n++] = session.requestId;
     raw.length = n;
-    const bodyLength = session.bodyLength !== 0 && this.app.requestBodyFilter !== undefined ? -1 : session.bodyLength;
+    const buffered = session.bufferedBody;
+    const bodyLength = buffered !== undefined ? byteLength(buffered) : session.bodyLength !== 0 && this.app.requestBodyFilter !== undefined ? -1 : session.bodyLength;
     return { method: session.method, target: session.target, headers: new HeaderList(raw), bodyLength };
   }
 
@@ -245,6 +252,12 @@ export class HttpProxy<CTX = unknown> {
     if (isGrpc(session)) respondGrpcError(session, error);
     else session.respond(error.status, errorBody(error), ['x-sluice-error', error.causeName]);
   }
+}
+
+function byteLength(chunks: readonly Buffer[]): number {
+  let n = 0;
+  for (const c of chunks) n += c.length;
+  return n;
 }
 
 /** One line: the client's own mistakes are explained; upstream and internal details stay in logs. */

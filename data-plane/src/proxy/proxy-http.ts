@@ -4,6 +4,7 @@
 //
 //   request head read
 //     → requestFilter            (answer locally? route, authenticate, rate-limit)
+//     → [small request body read whole → requestBodyFilter]    (request-body-buffer.ts)
 //     → upstreamPeer             (choose the endpoint)          ┐ once per try;
 //     → upstreamRequestFilter    (edit what goes upstream)      │ failToConnect / errorWhileProxy
 //     → [request body → requestBodyFilter → upstream]           ┘ decide if a try is retried
@@ -65,9 +66,11 @@ export interface ProxyHttp<CTX = unknown> {
   responseFilter?(session: Session, response: ResponseHead, ctx: CTX): void;
 
   /**
-   * Sees each piece of request body before it goes upstream; returns what to send instead (the same
-   * buffer, another, or undefined to send nothing). Called once more with `end` true and no chunk.
-   * When defined, request bodies go upstream chunked (their length may change). Default: none.
+   * Sees each piece of request body once, as it is read from the client; returns what to send instead
+   * (the same buffer, another, or undefined to send nothing). Called once more with `end` true and no
+   * chunk. A body small enough to be buffered (the listener's bodyBufferBytes) is filtered when it has
+   * been read, before `upstreamPeer`, and its result is what every try sends (with its length); a
+   * streamed body is filtered as it goes upstream, and then goes chunked. Default: none.
    */
   requestBodyFilter?(session: Session, chunk: Buffer | undefined, end: boolean, ctx: CTX): Buffer | undefined;
 

@@ -1,17 +1,21 @@
 // A node:http server that feeds an HttpProxy, configured from a listener's limits. node:http's
 // llhttp parser is strict (CL+TE, differing CLs, bad chunk sizes, obs-fold are refused); its refusals
-// and the timeouts arrive here as 'clientError' and are answered 400 / 408 / 431 and closed.
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+// and the timeouts arrive here as 'clientError' and are answered 400 / 408 / 431 and closed. Every
+// accepted connection passes a ConnectionGate first (connection cap, header timeout from accept).
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { Socket } from 'node:net';
-import type { SecureContextOptions, TlsOptions } from 'node:tls';
+import type { SecureContext, SecureContextOptions, Server as TlsServer, TlsOptions } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { attachHttp2 } from '../protocols/http2/h2-downstream.js';
 import { trackConnections, type DrainState } from './drain-server.js';
 import { proxyUpgrade } from './upgrade-proxy.js';
 import { ProxyError, ProxyErrorCode } from '../errors.js';
+import { ConnectionGate, type ClosedConnections, type ConnectionBudget } from './connection-gate.js';
 import type { HttpProxy } from './http-proxy.js';
 import { DEFAULT_LISTENER_LIMITS, type ListenerContext } from './listener-context.js';
+import { rawAnswer } from './raw-answer.js';
+import { selectContextByClientHello } from '../tls/context-by-client-hello.js';
 
 export interface ProxyServerOptions extends Partial<ListenerContext> {
   /** Called for requests refused before they had a session (bad framing, timeouts). */
@@ -20,6 +24,24 @@ export interface ProxyServerOptions extends Partial<ListenerContext> {
   tls?: TlsOptions & SecureContextOptions;
   /** Serve HTTP/2 too (ALPN h2 over TLS, prior-knowledge h2c in cleartext). Default true. */
   http2?: boolean;
+  /** The client connections this server shares with the process's other listeners (default: the process's). */
+  connectionBudget?: ConnectionBudget;
+  /** Where connections closed by the gate (header timeout, reclaimed, refused) are counted. */
+  closedConnections?: ClosedConnections;
+  /**
+   * TLS: the secure context for a ClientHello's server name (undefined: the default), chosen before
+   * the handshake so each name's own key pairs are offered (tls/context-by-client-hello.ts).
+   */
+  selectContext?: (servername: string | undefined) => SecureContext | undefined;
+}
+
+const SERVER_ONLY = new Set(['onClientError', 'tls', 'http2', 'connectionBudget', 'closedConnections', 'selectContext']);
+
+const gates = new WeakMap<object, ConnectionGate>();
+
+/** The connection gate of a server made by createProxyServer. */
+export function gateOf(server: object): ConnectionGate | undefined {
+  return gates.get(server);
 }
 
 export function listenerContext(options: Partial<ListenerContext> = {}): ListenerContext {
@@ -40,49 +62,88 @@ export function createProxyServer(proxy: HttpProxy<any>, options: ProxyServerOpt
     noDelay: true,
     requireHostHeader: true,
   };
-  const server: Server = options.tls !== undefined ? (createTlsServer({ ...options.tls, ...serverOptions }) as unknown as Server) : createServer(serverOptions);
+  const tls = options.tls !== undefined;
+  const server: Server = tls
+    ? (createTlsServer({ ...options.tls, ...serverOptions, handshakeTimeout: listener.headerTimeoutMs }) as unknown as Server)
+    : createServer(serverOptions);
+  // First, before h2 sniffing, drain tracking and the gate wrap the 'connection' listeners: it
+  // replaces node:tls's own.
+  if (tls && options.selectContext !== undefined) selectContextByClientHello(server as unknown as TlsServer, options.selectContext, listener.headerTimeoutMs);
   server.keepAliveTimeout = listener.idleTimeoutMs;
+  // node:http keeps the first maxHeadersCount fields and drops the rest without a word; one more than
+  // the limit is enough to know the request is over it (Session.headerCount → 431, never truncated).
+  server.maxHeadersCount = listener.maxHeaderCount + 1;
+  const gate = new ConnectionGate({
+    listener: listener.name,
+    maxConnections: listener.maxConnections,
+    headerTimeoutMs: listener.headerTimeoutMs,
+    ...(options.connectionBudget ? { budget: options.connectionBudget } : {}),
+    ...(options.closedConnections ? { closed: options.closedConnections } : {}),
+  });
+  gates.set(server, gate);
   // A draining server (drain-server.ts) answers `Connection: close`, so keep-alive clients leave cleanly.
   // `drain` is set below, before the server listens.
   let drain: DrainState;
-  server.on('request', (req, res) => {
+  const serve = (req: IncomingMessage, res: ServerResponse, expectContinue: boolean): void => {
     if (drain.draining) res.shouldKeepAlive = false;
-    proxy.handle(req, res, listener);
-  });
+    const token = gate.busy(req.socket);
+    res.once('close', () => gate.done(token));
+    proxy.handle(req, res, listener, expectContinue);
+  };
+  server.on('request', (req, res) => serve(req, res, false));
   // Registering this stops node:http from answering 100 Continue itself: the proxy answers it when it
   // first reads the body, so a request refused by its head (404, 413) never makes the client send it.
-  server.on('checkContinue', (req, res) => {
-    if (drain.draining) res.shouldKeepAlive = false;
-    proxy.handle(req, res, listener, true);
-  });
-  if (options.http2 !== false) {
+  server.on('checkContinue', (req, res) => serve(req, res, true));
+  const http2 = options.http2 !== false;
+  if (http2) {
     attachHttp2(server, {
       maxHeaderBytes: listener.maxHeaderBytes,
+      maxHeaderCount: listener.maxHeaderCount,
       idleTimeoutMs: listener.idleTimeoutMs,
+      gate,
       onRequest: (req, res, expectContinue) => proxy.handle(req, res, listener, expectContinue),
     });
   }
   // After attachHttp2, which takes over the 'connection' listeners: h2 sockets are tracked too.
-  drain = trackConnections(server, options.tls !== undefined);
+  drain = trackConnections(server, tls);
+  // The gate goes in front of every 'connection' listener (TLS wrapping, h2 sniffing, drain tracking):
+  // a connection it refuses reaches none of them.
+  const onConnection = server.listeners('connection') as ((socket: Socket) => void)[];
+  server.removeAllListeners('connection');
+  server.on('connection', (socket: Socket) => {
+    if (!gate.admit(socket)) return;
+    if (!http2 && !tls) gate.http1(socket);
+    for (const l of onConnection) l.call(server, socket);
+  });
+  if (tls) {
+    server.prependListener('secureConnection', (socket: Socket) => {
+      gate.secured(socket);
+      if (!http2) gate.http1(socket);
+    });
+  }
+  server.once('close', () => gate.close());
   // WebSocket handshakes (and other HTTP/1.1 upgrades) leave node:http's request cycle here.
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => proxyUpgrade(proxy, req, socket, head, listener));
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    gate.busy(req.socket);
+    proxyUpgrade(proxy, req, socket, head, listener);
+  });
+  // CONNECT: without this listener node:http closes the connection without a word. The engine answers
+  // it 501 method-not-implemented (docs/limits.md says why not 405), then the connection closes.
+  server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    gate.busy(req.socket);
+    proxyUpgrade(proxy, req, socket, head, listener);
+  });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     const error = clientErrorOf(err);
     options.onClientError?.(error, socket);
     const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-    if (error.code !== ProxyErrorCode.DownstreamReset && socket.writable && !(inFlight?.headersSent ?? false)) {
-      const body = `${error.causeName}\n`;
-      socket.end(
-        `HTTP/1.1 ${error.status} ${STATUS_TEXT[error.status] ?? 'Error'}\r\nconnection: close\r\ncontent-type: text/plain\r\n` +
-          `x-sluice-error: ${error.causeName}\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
-      );
+    if (error.code !== ProxyErrorCode.DownstreamReset && socket.writable && !socket.writableEnded && !(inFlight?.headersSent ?? false)) {
+      socket.end(rawAnswer(error.status, error.causeName));
     }
     socket.destroySoon();
   });
   return server;
 }
-
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
 
 function clientErrorOf(err: NodeJS.ErrnoException): ProxyError {
   switch (err.code) {
@@ -101,6 +162,6 @@ function clientErrorOf(err: NodeJS.ErrnoException): ProxyError {
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   const out: Partial<T> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined && k !== 'onClientError' && k !== 'tls' && k !== 'http2') (out as Record<string, unknown>)[k] = v;
+  for (const [k, v] of Object.entries(o)) if (v !== undefined && !SERVER_ONLY.has(k)) (out as Record<string, unknown>)[k] = v;
   return out;
 }

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import type { ProxyError } from '../errors.js';
+import { ProxyError, ProxyErrorCode } from '../errors.js';
 import { HeaderList } from '../protocols/header-list.js';
 import { connectionTokens, HOP_BY_HOP, removeConnectionNamed } from '../protocols/http1/hop-by-hop.js';
 import type { Peer } from '../upstream/peer.js';
@@ -34,6 +34,10 @@ export class Session {
   readonly expectContinue: boolean;
   /** When set, the request head is unusable (ambiguous framing): answered 400 and closed. */
   readonly badRequest: string | undefined;
+  /** Header fields the client sent (HTTP/2 pseudo-headers not counted). */
+  readonly headerCount: number;
+  /** Header list size as RFC 9113 §6.5.2 counts it (name + value + 32 per field, pseudo-headers included). */
+  readonly headerBytes: number;
   readonly startMs = performance.now();
   /** Passed on from the client's x-request-id, or generated. */
   requestId: string;
@@ -46,6 +50,13 @@ export class Session {
   timeoutMs = 15_000;
   retryPolicy: RetryPolicy | undefined;
   maxRequestBodyBytes: number;
+  /**
+   * Bodies up to this size are read whole before an upstream is picked (request-body-buffer.ts); a
+   * route may set 0 to stream its bodies. Starts as the listener's bodyBufferBytes.
+   */
+  bodyBufferBytes: number;
+  /** The whole request body, read before the first try: sent (and replayed on retries) from memory. */
+  bufferedBody: Buffer[] | undefined;
 
   /** 0 for the first try, then 1, 2, ... on retries. */
   attempt = 0;
@@ -54,18 +65,20 @@ export class Session {
   status = 0;
   bytesReceived = 0;
   bytesSent = 0;
-  /** Request body bytes have been read from the client: the request can no longer be replayed. */
+  /** Request body bytes were streamed from the client to an upstream: the request can no longer be replayed. */
   bodyStarted = false;
   /** The whole request body was read (or there was none). */
   bodyEnded = false;
   /** The error that ended the request, for logging. */
   error: ProxyError | undefined;
+  private continued = false;
 
   constructor(readonly req: IncomingMessage, readonly res: ServerResponse, readonly listener: ListenerContext, expectContinue = false) {
     this.method = req.method ?? 'GET';
     this.expectContinue = expectContinue;
     this.remoteAddress = req.socket.remoteAddress ?? '';
     this.maxRequestBodyBytes = listener.maxRequestBodyBytes;
+    this.bodyBufferBytes = listener.bodyBufferBytes;
 
     const raw = req.rawHeaders;
     const out: string[] = [];
@@ -78,10 +91,14 @@ export class Session {
     let connection: string | undefined;
     let bad: string | undefined;
     let pseudoAuthority: string | undefined;
+    let pseudo = 0;
+    let headerBytes = 0;
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]!.toLowerCase();
       const value = raw[i + 1]!;
+      headerBytes += name.length + value.length + 32;
       if (name.charCodeAt(0) === 58 /* : */) {
+        pseudo++;
         // HTTP/2 pseudo-headers: :method and :path arrive as req.method and req.url.
         if (name === ':authority') pseudoAuthority = value;
         continue;
@@ -106,6 +123,8 @@ export class Session {
     if (hosts > 1) bad = 'more than one Host header';
     if (chunked && req.httpVersionMinor === 0) bad = 'Transfer-Encoding in an HTTP/1.0 request';
     if (connection !== undefined) removeConnectionNamed(out, connectionTokens(connection));
+    this.headerCount = raw.length / 2 - pseudo;
+    this.headerBytes = headerBytes;
     this.headers = new HeaderList(out);
     this.forwardedFor = forwardedFor;
     // RFC 9113 §8.3.1: :authority stands for Host (and wins when both are sent).
@@ -137,6 +156,34 @@ export class Session {
     this.authority = host ?? '';
     this.upstreamHost = this.authority;
     this.host = hostName(this.authority);
+  }
+
+  /**
+   * Why this request is refused by its head alone, before any hook runs: a method the proxy does not
+   * serve (CONNECT: 501), more header fields than the listener allows (431; node:http keeps one more
+   * than the limit, so a flood is never passed on truncated), an HTTP/2 header list over
+   * maxHeaderBytes (431; node:http enforces it for HTTP/1.1), or ambiguous framing (400).
+   */
+  refusal(): ProxyError | undefined {
+    if (this.method === 'CONNECT') {
+      return new ProxyError(ProxyErrorCode.MethodNotImplemented, 'CONNECT is not served: this proxy forwards requests to routes, it does not open tunnels');
+    }
+    const limits = this.listener;
+    if (this.headerCount > limits.maxHeaderCount) {
+      return new ProxyError(ProxyErrorCode.TooManyHeaders, `more than ${limits.maxHeaderCount} header fields`);
+    }
+    if (this.req.httpVersionMajor === 2 && this.headerBytes > limits.maxHeaderBytes) {
+      return new ProxyError(ProxyErrorCode.HeadersTooLarge, `header list of ${this.headerBytes} bytes is over the limit of ${limits.maxHeaderBytes}`);
+    }
+    return this.badRequest === undefined ? undefined : new ProxyError(ProxyErrorCode.BadRequest, this.badRequest);
+  }
+
+  /** Before the first body read: answers a client's `Expect: 100-continue` (once). */
+  continueBody(): void {
+    if (this.expectContinue && !this.continued) {
+      this.continued = true;
+      this.res.writeContinue();
+    }
   }
 
   /** Whether a response (head) has started downstream; after that only the connection can be cut. */

@@ -60,6 +60,8 @@ async function tunnel<CTX>(engine: HttpProxy<CTX>, session: Session, client: Soc
   let error: ProxyError | undefined;
   try {
     ctx = app.newCtx();
+    const refusal = session.refusal();
+    if (refusal !== undefined) throw refusal;
     let answered = false;
     if (app.requestFilter !== undefined) answered = (await app.requestFilter(session, ctx)) === true || session.responseStarted;
     if (!answered) {

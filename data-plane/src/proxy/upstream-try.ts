@@ -1,12 +1,13 @@
-// One try of a request against one upstream connection: sends the head, pumps the request body up
-// and the response body down with backpressure both ways, and settles with an outcome the engine
-// uses to decide on retries. It is the ExchangeHandler of its connection.
+// One try of a request against one upstream connection: sends the head, the buffered request body or
+// pumps the streamed one up, and the response body down, with backpressure both ways, and settles with
+// an outcome the engine uses to decide on retries. It is the ExchangeHandler of its connection.
 import { ProxyError, ProxyErrorCode } from '../errors.js';
 import type { HeaderList } from '../protocols/header-list.js';
 import type { ResponseHead } from '../protocols/http1/response-head.js';
 import type { BufferLease } from '../upstream/read-buffer-pool.js';
 import type { UpstreamConnection, ExchangeHandler, UpstreamRequest } from '../upstream/upstream-client.js';
 import { noteBodyBytes } from './body-gc-pacer.js';
+import { BodyIdleTimer } from './body-idle-timer.js';
 import type { ProxyHttp } from './proxy-http.js';
 import type { Session } from './session.js';
 
@@ -19,6 +20,9 @@ export class UpstreamTry<CTX> implements ExchangeHandler {
   private settled = false;
   private resolve!: (outcome: TryOutcome) => void;
   private timer: NodeJS.Timeout | undefined;
+  private timeoutMs = Infinity;
+  /** While a body streams: the pauses between its bytes. */
+  private bodyIdle: BodyIdleTimer | undefined;
   private readonly onResDrain = (): void => this.conn.resumeResponse();
   private readonly onReqData = (chunk: Buffer): void => this.requestData(chunk);
   private readonly onReqEnd = (): void => this.requestEnd();
@@ -37,20 +41,52 @@ export class UpstreamTry<CTX> implements ExchangeHandler {
     private readonly claimRetry: (() => boolean) | undefined = undefined,
   ) {}
 
+  /**
+   * `timeoutMs` bounds the wait for the response head. It starts once the request body was sent:
+   * at once for a buffered body (or none), when the client's last byte came for a streamed one (as
+   * Envoy's route timeout starts at the end of the downstream request), so a slow client never ends
+   * as the upstream's 504; while it streams, the listener's bodyIdleTimeoutMs bounds each pause.
+   */
   run(request: UpstreamRequest, timeoutMs: number): Promise<TryOutcome> {
     const promise = new Promise<TryOutcome>((resolve) => (this.resolve = resolve));
-    if (timeoutMs < Infinity) {
-      this.timer = setTimeout(() => this.fail(new ProxyError(ProxyErrorCode.UpstreamTimeout, `no response from upstream within ${Math.round(timeoutMs)} ms`)), timeoutMs);
-    }
+    this.timeoutMs = timeoutMs;
     this.conn.send(request, this);
     const session = this.session;
-    if (session.bodyLength !== 0 && !session.bodyStarted && !this.settled) {
+    const buffered = session.bufferedBody;
+    if (buffered !== undefined) {
+      if (request.bodyLength !== 0 && !this.settled) {
+        for (const chunk of buffered) this.conn.writeBody(chunk);
+        this.conn.endBody();
+      }
+    } else if (session.bodyLength !== 0 && !session.bodyStarted && !this.settled) {
       session.bodyStarted = true;
-      if (session.expectContinue) session.res.writeContinue();
+      session.continueBody();
+      const idleMs = session.listener.bodyIdleTimeoutMs;
+      this.bodyIdle = new BodyIdleTimer(idleMs, () => this.bodyStalled(idleMs));
       session.req.on('data', this.onReqData);
       session.req.on('end', this.onReqEnd);
+      // The body may have been paused by request-body-buffer.ts (longer than its buffer).
+      session.req.resume();
+      return promise;
     }
+    this.startTimer();
     return promise;
+  }
+
+  private startTimer(): void {
+    const ms = this.timeoutMs;
+    if (ms < Infinity && !this.settled && !this.gotResponse) {
+      this.timer = setTimeout(() => this.fail(new ProxyError(ProxyErrorCode.UpstreamTimeout, `no response from upstream within ${Math.round(ms)} ms`)), ms);
+    }
+  }
+
+  /**
+   * No body byte for bodyIdleTimeoutMs: the client's fault (408) when the proxy was reading, the
+   * upstream's when the proxy had paused the client because the upstream did not take the body.
+   */
+  private bodyStalled(idleMs: number): void {
+    if (this.session.req.isPaused()) this.fail(new ProxyError(ProxyErrorCode.UpstreamTimeout, `upstream took no request body for ${idleMs} ms`));
+    else this.fail(new ProxyError(ProxyErrorCode.RequestBodyTimeout, `no request body byte for ${idleMs} ms`));
   }
 
   /** The client went away: stop everything, quietly. */
@@ -133,11 +169,13 @@ export class UpstreamTry<CTX> implements ExchangeHandler {
   }
 
   onRequestDrain(): void {
+    this.bodyIdle?.touch();
     this.session.req.resume();
   }
 
   private requestData(chunk: Buffer): void {
     const session = this.session;
+    this.bodyIdle?.touch();
     session.bytesReceived += chunk.length;
     noteBodyBytes(chunk.length);
     if (session.bytesReceived > session.maxRequestBodyBytes) {
@@ -161,9 +199,12 @@ export class UpstreamTry<CTX> implements ExchangeHandler {
       if (tail !== undefined) this.conn.writeBody(tail);
     }
     this.conn.endBody();
+    this.startTimer();
   }
 
   private stopPump(): void {
+    this.bodyIdle?.stop();
+    this.bodyIdle = undefined;
     this.session.req.removeListener('data', this.onReqData);
     this.session.req.removeListener('end', this.onReqEnd);
   }
@@ -180,6 +221,7 @@ export class UpstreamTry<CTX> implements ExchangeHandler {
     if (this.settled) return;
     this.settled = true;
     this.clearTimer();
+    this.bodyIdle?.stop();
     this.resolve(outcome);
   }
 

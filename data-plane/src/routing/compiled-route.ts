@@ -46,6 +46,8 @@ export class CompiledRoute {
   readonly retryPolicy: RetryPolicy | undefined;
   /** 0: the listener's limit applies. */
   readonly maxRequestBodyBytes: number;
+  /** Request bodies go upstream as they arrive, never read whole first (request-body-buffer.ts). */
+  readonly streamRequestBody: boolean;
   readonly listeners: readonly string[];
   /** Filters in the route's order (resolved by the snapshot builder). */
   readonly filters: readonly HttpFilter[];
@@ -101,6 +103,7 @@ export class CompiledRoute {
     this.timeoutMs = route.timeoutMs;
     this.retryPolicy = RetryPolicy.fromRoute(route.retry);
     this.maxRequestBodyBytes = Number(route.maxRequestBodyBytes);
+    this.streamRequestBody = route.streamRequestBody;
     this.listeners = route.listeners;
     this.filters = filters;
   }

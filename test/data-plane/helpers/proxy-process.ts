@@ -18,14 +18,21 @@ export interface ProxyProcess {
   stop(): Promise<void>;
 }
 
-export async function startProxyProcess(yaml: string, args: string[] = []): Promise<ProxyProcess> {
+export interface ProxyProcessOptions {
+  /** Runs the proxy under `prlimit --nofile=N:N` (its RLIMIT_NOFILE, soft and hard). */
+  readonly nofile?: number;
+}
+
+export async function startProxyProcess(yaml: string, args: string[] = [], options: ProxyProcessOptions = {}): Promise<ProxyProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-proxy-'));
   const config = join(dir, 'config.yaml');
   writeFileSync(config, yaml);
   // A script file, not `node -e`: cluster workers re-run the primary's script with its arguments.
   const script = join(dir, 'run.mjs');
   writeFileSync(script, `import(${JSON.stringify(COMMAND)}).then((m) => m.runProxyCommand(process.argv.slice(2))).catch((e) => { console.error(e.message); process.exit(1); });\n`);
-  const child = spawnGuarded(process.execPath, [script, '--config', config, ...args]);
+  const argv = [script, '--config', config, ...args];
+  // prlimit sets the limit, then execs node: the child's pid is the proxy's.
+  const child = options.nofile === undefined ? spawnGuarded(process.execPath, argv) : spawnGuarded('prlimit', [`--nofile=${options.nofile}:${options.nofile}`, process.execPath, ...argv]);
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()));

@@ -16,4 +16,25 @@ export function validateListener(listener: Listener, path: string, errors: Field
   if (tls !== undefined && tls.defaultCertificate !== '' && !tls.certificates.includes(tls.defaultCertificate)) {
     errors.add(fieldPath(path, 'tls.defaultCertificate'), `"${tls.defaultCertificate}" is not one of tls.certificates`);
   }
+  const limits = listener.limits;
+  if (limits !== undefined) {
+    const at = fieldPath(path, 'limits');
+    for (const [field, [min, max]] of Object.entries(LIMIT_RANGES)) {
+      const value = limits[field as keyof typeof LIMIT_RANGES];
+      if (value !== 0 && (value < min || value > max)) errors.add(fieldPath(at, field), `must be 0 (the default) or between ${min} and ${max}, got ${value}`);
+    }
+  }
 }
+
+/**
+ * Bounds of the listener limits that have them (0 always means the default; docs/limits.md): a head
+ * smaller than 1 KiB breaks ordinary clients; the ceilings keep one connection's memory and a
+ * timeout's reach within reason (the HTTP/2 side accepts 8 times the header limits, see h2-downstream.ts).
+ */
+const LIMIT_RANGES = {
+  maxHeaderBytes: [1024, 1024 * 1024],
+  maxHeaderCount: [1, 10_000],
+  headerTimeoutMs: [1, 300_000],
+  bodyIdleTimeoutMs: [1, 3_600_000],
+  bodyBufferBytes: [1, 16 * 1024 * 1024],
+} as const;

@@ -7,6 +7,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import type { ConnectionGate } from '../../proxy/connection-gate.js';
 
 /** The client connection preface: `PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`. */
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
@@ -27,7 +28,10 @@ export class H2Response extends Http2ServerResponse {
 
 export interface H2Options {
   readonly maxHeaderBytes: number;
+  readonly maxHeaderCount: number;
   readonly idleTimeoutMs: number;
+  /** Tells the listener's gate which connections carry sessions and when their streams run. */
+  readonly gate?: ConnectionGate;
   /** Serves one request; the same handler node:http's 'request' event gets. */
   readonly onRequest: (req: IncomingMessage, res: ServerResponse, expectContinue: boolean) => void;
 }
@@ -57,11 +61,26 @@ export function attachHttp2(server: Server | HttpsServer, options: H2Options): H
     Http2ServerResponse: H2Response as typeof Http2ServerResponse,
     Http2ServerRequest,
     maxSessionMemory: 64,
+    // node:http2 resets a stream over these (ENHANCE_YOUR_CALM) before the proxy sees it, so they are
+    // set well above the listener's limits: requests between the limit and these get the same 431 as
+    // over HTTP/1.1 (Session.headerCount, headerBytes); only floods past them are reset.
+    maxHeaderListPairs: h2HeaderPairsCeiling(options.maxHeaderCount),
     // 128 streams per client connection, as nginx's http2_max_concurrent_streams.
-    settings: { maxHeaderListSize: options.maxHeaderBytes, enablePush: false, maxConcurrentStreams: 128 },
+    settings: { maxHeaderListSize: h2HeaderBytesCeiling(options.maxHeaderBytes), enablePush: false, maxConcurrentStreams: 128 },
   });
   const sessions = new Set<ServerHttp2Session>();
+  /** The socket being handed to node:http2: its 'session' event comes synchronously. */
+  let handing: Socket | undefined;
+  const toH2 = (socket: Socket): void => {
+    handing = socket;
+    try {
+      h2.emit('connection', socket);
+    } finally {
+      handing = undefined;
+    }
+  };
   h2.on('session', (session: ServerHttp2Session) => {
+    if (handing !== undefined) options.gate?.h2Session(handing, session);
     sessions.add(session);
     session.on('close', () => sessions.delete(session));
     session.on('error', () => {});
@@ -69,6 +88,9 @@ export function attachHttp2(server: Server | HttpsServer, options: H2Options): H
   });
   h2.on('request', (req, res) => options.onRequest(req as unknown as IncomingMessage, res as unknown as ServerResponse, false));
   h2.on('checkContinue', (req, res) => options.onRequest(req as unknown as IncomingMessage, res as unknown as ServerResponse, true));
+  // CONNECT (RFC 9113 §8.5): node answers a bare 405 unless this is listened to; the engine answers
+  // 501 method-not-implemented with the proxy's error header, as over HTTP/1.1.
+  h2.on('connect', (req, res) => options.onRequest(req as unknown as IncomingMessage, res as unknown as ServerResponse, false));
   // Errors on a stream are the client's; the engine sees them as a closed response.
   h2.on('sessionError', () => {});
 
@@ -78,15 +100,19 @@ export function attachHttp2(server: Server | HttpsServer, options: H2Options): H
   server.removeAllListeners(event);
   if (tls) {
     server.on(event, (socket: TLSSocket) => {
-      if (socket.alpnProtocol === 'h2') h2.emit('connection', socket);
-      else for (const l of http1) l.call(server, socket);
+      if (socket.alpnProtocol === 'h2') toH2(socket);
+      else {
+        options.gate?.http1(socket);
+        for (const l of http1) l.call(server, socket);
+      }
     });
   } else {
     server.on(event, (socket: Socket) => sniff(socket, (isH2) => {
       if (isH2) {
-        h2.emit('connection', socket);
+        toH2(socket);
         return;
       }
+      options.gate?.http1(socket);
       for (const l of http1) l.call(server, socket);
       socket.resume();
     }));
@@ -103,6 +129,16 @@ export function attachHttp2(server: Server | HttpsServer, options: H2Options): H
   };
   attachments.set(server, attachment);
   return attachment;
+}
+
+/** Header fields node:http2 accepts per stream: 8 times the limit, at least 8192. */
+export function h2HeaderPairsCeiling(maxHeaderCount: number): number {
+  return Math.max(8192, 8 * maxHeaderCount + 4);
+}
+
+/** Header list bytes (RFC 9113 §6.5.2: name + value + 32 each) node:http2 accepts per stream: 8 times the limit, at least 256 KiB. */
+export function h2HeaderBytesCeiling(maxHeaderBytes: number): number {
+  return Math.max(256 * 1024, 8 * maxHeaderBytes);
 }
 
 /** Reads until the bytes can or cannot be the preface, puts them back, then says which. */

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file sluice/v1/listener.proto.
  */
 export const file_sluice_v1_listener: GenFile = /*@__PURE__*/
-  fileDesc("ChhzbHVpY2UvdjEvbGlzdGVuZXIucHJvdG8SCXNsdWljZS52MSK/AQoLTGlzdGVuZXJUbHMSFAoMY2VydGlmaWNhdGVzGAEgAygJEhsKE2RlZmF1bHRfY2VydGlmaWNhdGUYAiABKAkSPgoSY2xpZW50X2NlcnRpZmljYXRlGAMgASgOMiIuc2x1aWNlLnYxLkNsaWVudENlcnRpZmljYXRlUG9saWN5EhEKCWNsaWVudF9jYRgEIAEoCRIqCgttaW5fdmVyc2lvbhgFIAEoDjIVLnNsdWljZS52MS5UbHNWZXJzaW9uItEBCg5MaXN0ZW5lckxpbWl0cxIYChBtYXhfaGVhZGVyX2J5dGVzGAEgASgNEiIKFm1heF9yZXF1ZXN0X2JvZHlfYnl0ZXMYAiABKARCAjACEhcKD21heF9jb25uZWN0aW9ucxgDIAEoDRIZChFoZWFkZXJfdGltZW91dF9tcxgEIAEoDRIXCg9pZGxlX3RpbWVvdXRfbXMYBSABKA0SGgoScmVxdWVzdF90aW1lb3V0X21zGAYgASgNEhgKEGRyYWluX3RpbWVvdXRfbXMYByABKA0itgEKCExpc3RlbmVyEgwKBG5hbWUYASABKAkSDwoHYWRkcmVzcxgCIAEoCRIMCgRwb3J0GAMgASgNEi0KCHByb3RvY29sGAQgASgOMhsuc2x1aWNlLnYxLkxpc3RlbmVyUHJvdG9jb2wSIwoDdGxzGAUgASgLMhYuc2x1aWNlLnYxLkxpc3RlbmVyVGxzEikKBmxpbWl0cxgGIAEoCzIZLnNsdWljZS52MS5MaXN0ZW5lckxpbWl0cyonChBMaXN0ZW5lclByb3RvY29sEggKBEhUVFAQABIJCgVIVFRQUxABKj0KF0NsaWVudENlcnRpZmljYXRlUG9saWN5EggKBE5PTkUQABILCgdSRVFVRVNUEAESCwoHUkVRVUlSRRACKiQKClRsc1ZlcnNpb24SCgoGVExTMV8yEAASCgoGVExTMV8zEAFiBnByb3RvMw");
+  fileDesc("ChhzbHVpY2UvdjEvbGlzdGVuZXIucHJvdG8SCXNsdWljZS52MSK/AQoLTGlzdGVuZXJUbHMSFAoMY2VydGlmaWNhdGVzGAEgAygJEhsKE2RlZmF1bHRfY2VydGlmaWNhdGUYAiABKAkSPgoSY2xpZW50X2NlcnRpZmljYXRlGAMgASgOMiIuc2x1aWNlLnYxLkNsaWVudENlcnRpZmljYXRlUG9saWN5EhEKCWNsaWVudF9jYRgEIAEoCRIqCgttaW5fdmVyc2lvbhgFIAEoDjIVLnNsdWljZS52MS5UbHNWZXJzaW9uIqQCCg5MaXN0ZW5lckxpbWl0cxIYChBtYXhfaGVhZGVyX2J5dGVzGAEgASgNEiIKFm1heF9yZXF1ZXN0X2JvZHlfYnl0ZXMYAiABKARCAjACEhcKD21heF9jb25uZWN0aW9ucxgDIAEoDRIZChFoZWFkZXJfdGltZW91dF9tcxgEIAEoDRIXCg9pZGxlX3RpbWVvdXRfbXMYBSABKA0SGgoScmVxdWVzdF90aW1lb3V0X21zGAYgASgNEhgKEGRyYWluX3RpbWVvdXRfbXMYByABKA0SGAoQbWF4X2hlYWRlcl9jb3VudBgIIAEoDRIcChRib2R5X2lkbGVfdGltZW91dF9tcxgJIAEoDRIZChFib2R5X2J1ZmZlcl9ieXRlcxgKIAEoDSK2AQoITGlzdGVuZXISDAoEbmFtZRgBIAEoCRIPCgdhZGRyZXNzGAIgASgJEgwKBHBvcnQYAyABKA0SLQoIcHJvdG9jb2wYBCABKA4yGy5zbHVpY2UudjEuTGlzdGVuZXJQcm90b2NvbBIjCgN0bHMYBSABKAsyFi5zbHVpY2UudjEuTGlzdGVuZXJUbHMSKQoGbGltaXRzGAYgASgLMhkuc2x1aWNlLnYxLkxpc3RlbmVyTGltaXRzKicKEExpc3RlbmVyUHJvdG9jb2wSCAoESFRUUBAAEgkKBUhUVFBTEAEqPQoXQ2xpZW50Q2VydGlmaWNhdGVQb2xpY3kSCAoETk9ORRAAEgsKB1JFUVVFU1QQARILCgdSRVFVSVJFEAIqJAoKVGxzVmVyc2lvbhIKCgZUTFMxXzIQABIKCgZUTFMxXzMQAWIGcHJvdG8z");
 
 /**
  * @generated from message sluice.v1.ListenerTls
@@ -58,35 +58,54 @@ export const ListenerTlsSchema: GenMessage<ListenerTls> = /*@__PURE__*/
   messageDesc(file_sluice_v1_listener, 0);
 
 /**
+ * Limits and timeouts of a listener's client connections; 0 (unset) means the default. Every default,
+ * the status and error code each answers, and the reasons are in docs/limits.md.
+ *
  * @generated from message sluice.v1.ListenerLimits
  */
 export type ListenerLimits = Message<"sluice.v1.ListenerLimits"> & {
   /**
+   * Request line and headers larger than this → 431 headers-too-large. Default 32768.
+   *
    * @generated from field: uint32 max_header_bytes = 1;
    */
   maxHeaderBytes: number;
 
   /**
+   * Request body larger than this → 413 (a route's max_request_body_bytes overrides it). Default: none.
+   *
    * @generated from field: uint64 max_request_body_bytes = 2 [jstype = JS_NUMBER];
    */
   maxRequestBodyBytes: bigint;
 
   /**
+   * Open client connections on this listener. Default and ceiling: the process's share of its
+   * file-descriptor limit (RLIMIT_NOFILE). At the cap, connections that are idle or have not sent a
+   * request yet are closed to admit new ones; when none is, the new connection is closed at once.
+   *
    * @generated from field: uint32 max_connections = 3;
    */
   maxConnections: number;
 
   /**
+   * From accept to a complete request head (the TLS handshake included; for HTTP/2, to the first
+   * stream); then from the first byte of each later request to its complete head. Default 10000.
+   *
    * @generated from field: uint32 header_timeout_ms = 4;
    */
   headerTimeoutMs: number;
 
   /**
+   * A keep-alive connection (HTTP/1.1) or session (HTTP/2) with no request for this long is closed.
+   * Default 60000.
+   *
    * @generated from field: uint32 idle_timeout_ms = 5;
    */
   idleTimeoutMs: number;
 
   /**
+   * The whole request, body included, must arrive within this → 408. Default: off.
+   *
    * @generated from field: uint32 request_timeout_ms = 6;
    */
   requestTimeoutMs: number;
@@ -95,6 +114,28 @@ export type ListenerLimits = Message<"sluice.v1.ListenerLimits"> & {
    * @generated from field: uint32 drain_timeout_ms = 7;
    */
   drainTimeoutMs: number;
+
+  /**
+   * Request header fields more than this → 431 too-many-headers. Default 100 (Envoy's max_headers_count).
+   *
+   * @generated from field: uint32 max_header_count = 8;
+   */
+  maxHeaderCount: number;
+
+  /**
+   * Longest pause between two request body bytes → 408 request-body-timeout. Default 30000.
+   *
+   * @generated from field: uint32 body_idle_timeout_ms = 9;
+   */
+  bodyIdleTimeoutMs: number;
+
+  /**
+   * Request bodies up to this size are read whole before an upstream is picked (and can be replayed on
+   * a retry); larger ones are streamed. Default 65536.
+   *
+   * @generated from field: uint32 body_buffer_bytes = 10;
+   */
+  bodyBufferBytes: number;
 };
 
 /**
