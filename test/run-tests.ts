@@ -85,10 +85,10 @@ if (files.length === 0) {
 }
 /**
  * Test files that measure the whole machine's behaviour under load (issue 6's zero-drop scenario
- * asserts connection reuse over the requests its load reaches): they run after the others, alone, so
- * another file's load cannot starve theirs.
+ * asserts connection reuse over the requests its load reaches; the failover test pushes wrk with no
+ * rate limit): they run after the others, alone, so another file's load cannot starve theirs.
  */
-const SOLO = ['e2e/zero-drop-scenario.test.js'];
+const SOLO = ['e2e/zero-drop-scenario.test.js', 'e2e/failover/endpoint-killed-under-full-load-fails-under-a-tenth-of-a-percent.test.js'];
 const solo = files.filter((f) => SOLO.some((s) => f.endsWith(s)));
 const shared = files.filter((f) => !solo.includes(f));
 console.log(`# etcd: ${etcd}; ${files.length} test files${solo.length > 0 ? ` (${solo.length} run alone at the end)` : ''}`);

@@ -1,5 +1,5 @@
-// The worker side of `sluice proxy --workers N`: applies what the primary sends and answers for
-// metrics and /clusters.
+// The worker side of `sluice proxy --workers N`: applies what the primary sends (configuration, health
+// verdicts, ejections), answers for metrics and /clusters, and reports its own ejections.
 import { clusterReports } from '../metrics/cluster-report.js';
 import type { ProxyRuntime } from './proxy-runtime.js';
 import { resourcesFromJson } from './resources-json.js';
@@ -10,6 +10,8 @@ export function runWorker(runtime: ProxyRuntime): void {
   const send = (m: FromWorker): void => {
     process.send?.(m);
   };
+  // The primary shares each ejection with every worker and probes the endpoints that refused.
+  runtime.mesh.reportEjectionsTo((report) => send({ sluice: 'ejection', id: 0, report }));
   process.on('message', (raw: unknown) => {
     const m = raw as ToWorker;
     if (m?.sluice === 'apply') {
@@ -28,6 +30,8 @@ export function runWorker(runtime: ProxyRuntime): void {
       void retire(runtime, m.timeoutMs, send, 0, () => send({ sluice: 'draining', id: m.id }));
     } else if (m?.sluice === 'health') {
       for (const o of m.overrides) runtime.mesh.setActiveHealth(o.cluster, o.address, o.port, o.health, o.reason);
+    } else if (m?.sluice === 'ejections') {
+      runtime.mesh.applyEjections(m.verdicts);
     } else if (m?.sluice === 'clusters') {
       send({ sluice: 'clusters', id: m.id, clusters: clusterReports(runtime.mesh.snapshot?.clusters.values() ?? [], runtime.mesh.metrics) });
     }

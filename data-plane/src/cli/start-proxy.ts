@@ -21,6 +21,7 @@ import { withSidecar, type SidecarFlags } from './sidecar-resources.js';
 import { StartListeners, tryStartPorts } from './start-listeners.js';
 import { WorkerPool, type ReloadResult } from './worker-pool.js';
 import { startProxyHealthChecks } from '../upstream/health/proxy-health-checks.js';
+import { SharedEjections } from '../upstream/health/shared-ejections.js';
 
 export interface RunningProxy {
   /** The admin server's address (port 0 resolved), unless --admin-listen off. */
@@ -85,6 +86,9 @@ export async function startProxy(options: ProxyOptions, extras: StartProxyExtras
   let stopServing: (drainTimeoutMs: number) => Promise<void>;
   let runtime: ProxyRuntime | undefined;
   let pool: WorkerPool | undefined;
+  // Workers share their ejections through the primary, which probes refused endpoints as it runs the
+  // active checks; a single process does both in its MeshProxy.
+  const ejections = workers === 1 ? undefined : new SharedEjections((verdicts) => pool?.setEjections(verdicts));
   if (workers === 1) {
     const rt = (runtime = new ProxyRuntime(undefined, accessLog, options.zone));
     applyTo = async (set) => {
@@ -98,7 +102,7 @@ export async function startProxy(options: ProxyOptions, extras: StartProxyExtras
     // Workers read the access-log settings from their environment (proxy-command.ts).
     const env: Record<string, string> = accessLog === undefined ? {} : { SLUICE_ACCESS_LOG: accessLog.destination, SLUICE_ACCESS_LOG_SAMPLE_RATE: String(accessLog.sampleRate) };
     env['SLUICE_ZONE'] = options.zone;
-    const wp = (pool = new WorkerPool(workers, env, options.drainTimeoutMs));
+    const wp = (pool = new WorkerPool(workers, env, options.drainTimeoutMs, ejections));
     await wp.start();
     applyTo = (set) => wp.apply(set, userFilters, baseDir);
     workerMetrics = () => wp.metrics();
@@ -118,6 +122,7 @@ export async function startProxy(options: ProxyOptions, extras: StartProxyExtras
       applied = full;
       healthChecks.update(full);
       startListeners.bound(full);
+      ejections?.update(full);
     }
     configMetrics.updated(errors.length === 0, options.controlPlane === undefined);
     return errors;
@@ -178,6 +183,7 @@ export async function startProxy(options: ProxyOptions, extras: StartProxyExtras
     if (stopping !== undefined) return stopServing(drainTimeoutMs).then(() => stopping);
     stopping = (async () => {
       healthChecks.stop();
+      ejections?.stop();
       // First: a registered sidecar turns DRAINING for every other proxy (issue 7).
       await discovery?.client.announceDraining().catch(() => undefined);
       await discovery?.stop();

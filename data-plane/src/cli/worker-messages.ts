@@ -4,6 +4,7 @@ import type { JsonObject } from '@bufbuild/protobuf';
 import type { FieldError } from '../../../control-plane/src/model/field-error.js';
 import type { ClusterReport } from '../metrics/cluster-report.js';
 import type { MetricsJson } from '../metrics/metrics-text.js';
+import type { EjectionReport, EjectionVerdict } from '../upstream/health/ejection.js';
 import type { UserFilterModule } from './load-proxy-config.js';
 
 export type ToWorker =
@@ -12,6 +13,8 @@ export type ToWorker =
   | { readonly sluice: 'clusters'; readonly id: number }
   /** Active health check verdicts from the primary's checker (MeshProxy.setActiveHealth); not answered. */
   | { readonly sluice: 'health'; readonly id: number; readonly overrides: readonly WorkerHealthOverride[] }
+  /** The proxy's outlier ejections (SharedEjections in the primary), for every worker (MeshProxy.applyEjections); not answered. */
+  | { readonly sluice: 'ejections'; readonly id: number; readonly verdicts: readonly EjectionVerdict[] }
   /** Stop accepting and drain for up to `timeoutMs` (shutdown, or retirement in a reload); answered 'draining' once the listeners stopped accepting, then the worker sends 'retired' and exits 0. */
   | { readonly sluice: 'drain'; readonly id: number; readonly timeoutMs: number };
 
@@ -22,6 +25,8 @@ export type FromWorker =
   | { readonly sluice: 'metrics'; readonly id: number; readonly metrics: MetricsJson }
   | { readonly sluice: 'clusters'; readonly id: number; readonly clusters: ClusterReport[] }
   | { readonly sluice: 'draining'; readonly id: number }
+  /** The worker's outlier detection ejected an endpoint: the primary shares it with every worker. */
+  | { readonly sluice: 'ejection'; readonly id: 0; readonly report: EjectionReport }
   /** Sent last, before a drained worker exits: its final counters, so /metrics survives a reload. */
   | { readonly sluice: 'retired'; readonly id: 0; readonly metrics: MetricsJson };
 

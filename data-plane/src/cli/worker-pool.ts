@@ -15,12 +15,19 @@ import { resourcesToJson } from './resources-json.js';
 import { DEFAULT_DRAIN_TIMEOUT_MS } from './proxy-options.js';
 import { isFromWorker, type FromWorker, type ToWorker, type WorkerHealthOverride } from './worker-messages.js';
 import { clusterEndpointKey } from '../upstream/peer.js';
+import type { EjectionReport, EjectionVerdict } from '../upstream/health/ejection.js';
 
 const RESTART_SPACING_MS = 1000;
 /** A draining worker still alive this long after its drain timeout is killed. */
 const EXIT_MARGIN_MS = 5000;
 /** A worker forked by a reload must have applied the configuration within this. */
 const START_TIMEOUT_MS = 30_000;
+
+/** The primary's side of outlier ejections (SharedEjections): hears each worker's, and knows the current ones. */
+export interface EjectionHub {
+  report(report: EjectionReport): void;
+  states(): EjectionVerdict[];
+}
 
 type Pending = { readonly waiting: Set<Worker>; readonly errors: FieldError[]; readonly done: (errors: FieldError[]) => void; readonly replies: FromWorker[]; readonly repliers: Worker[] };
 
@@ -59,7 +66,7 @@ export class WorkerPool {
   private reloadNext: Promise<ReloadResult> | undefined;
 
   /** `env`: extra environment of every worker (the access-log settings). */
-  constructor(private readonly size: number, private readonly env: Readonly<Record<string, string>> = {}, private readonly drainTimeoutMs = DEFAULT_DRAIN_TIMEOUT_MS) {}
+  constructor(private readonly size: number, private readonly env: Readonly<Record<string, string>> = {}, private readonly drainTimeoutMs = DEFAULT_DRAIN_TIMEOUT_MS, private readonly ejections?: EjectionHub) {}
 
   /** Forks the workers; resolves when each is listening for messages, rejects if one dies first. */
   start(): Promise<void> {
@@ -113,6 +120,15 @@ export class WorkerPool {
       else this.health.set(key, o);
     }
     const message: ToWorker = { sluice: 'health', id: 0, overrides };
+    for (const w of this.serving()) this.post(w, message);
+  }
+
+  /**
+   * Passes ejection verdicts (SharedEjections) to every worker, the one that reported them included.
+   * Not answered; a worker forked later gets the hub's current ones after its configuration.
+   */
+  setEjections(verdicts: readonly EjectionVerdict[]): void {
+    const message: ToWorker = { sluice: 'ejections', id: 0, verdicts };
     for (const w of this.serving()) this.post(w, message);
   }
 
@@ -269,9 +285,15 @@ export class WorkerPool {
           this.post(worker, message);
         }
         if (this.health.size > 0) this.post(worker, { sluice: 'health', id: 0, overrides: [...this.health.values()] } satisfies ToWorker);
+        const ejected = this.ejections?.states() ?? [];
+        if (ejected.length > 0) this.post(worker, { sluice: 'ejections', id: 0, verdicts: ejected } satisfies ToWorker);
         this.helloWaiters.get(worker)?.(first);
         this.helloWaiters.delete(worker);
         if (this.greeted.size === this.size) this.onAllHello?.();
+        return;
+      }
+      if (m.sluice === 'ejection') {
+        this.ejections?.report(m.report);
         return;
       }
       if (m.sluice === 'retired') {

@@ -18,6 +18,9 @@ import type { ClusterContext, ClusterState } from '../snapshot/cluster-state.js'
 import { Health } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
 import { clusterEndpointKey, type Peer } from '../upstream/peer.js';
 import { CircuitBreaker } from '../upstream/circuit-breaker.js';
+import type { EjectionReport, EjectionVerdict } from '../upstream/health/ejection.js';
+import { SharedEjections } from '../upstream/health/shared-ejections.js';
+import { refusedConnectCode } from '../upstream/refused-connect.js';
 import type { UpstreamRequest } from '../upstream/upstream-client.js';
 import { performance } from 'node:perf_hooks';
 import { ProxyMetrics } from '../metrics/proxy-metrics.js';
@@ -60,6 +63,11 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
   /** The active health checks' verdicts by `cluster\0address:port`: every snapshot built later keeps them. */
   private readonly activeHealth = new Map<string, { readonly health: Health; readonly reason: string }>();
   private readonly clusterContext: ClusterContext;
+  /** The proxy's ejections by `cluster\0address:port`, with when each arrived: snapshots built later start with them. */
+  private readonly ejections = new Map<string, { readonly verdict: EjectionVerdict; readonly atMs: number }>();
+  /** Where this process's own ejections go: its own SharedEjections, or the primary (reportEjectionsTo). */
+  private reportEjection: (report: EjectionReport) => void;
+  private localEjections: SharedEjections | undefined;
 
   constructor(private readonly options: MeshProxyOptions = {}) {
     this.filters = options.filters ?? new FilterRegistry();
@@ -74,8 +82,39 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
     this.clusterContext = {
       localZone: options.localZone ?? '',
       activeHealth: (cluster, address, port) => this.activeHealth.get(clusterEndpointKey(cluster, address, port)),
-      onOutlier: (cluster, _peer, ejected) => this.metrics.outlierChanged(cluster, ejected),
+      onEjection: (report) => {
+        this.metrics.outlierChanged(report.cluster, true);
+        this.reportEjection(report);
+      },
+      ejection: (cluster, address, port) => {
+        const e = this.ejections.get(clusterEndpointKey(cluster, address, port));
+        return e === undefined ? undefined : { ...e.verdict, ejectedMs: Math.max(0, e.verdict.ejectedMs - (performance.now() - e.atMs)) };
+      },
     };
+    // A process on its own probes the endpoints that refused and shares nothing; a worker's primary does it for every worker.
+    const local = (this.localEjections = new SharedEjections((verdicts) => this.applyEjections(verdicts)));
+    this.reportEjection = (report) => local.report(report);
+  }
+
+  /**
+   * Sends this process's ejections to `report` (a worker: to the primary, whose SharedEjections
+   * answers every worker through applyEjections) instead of handling them here.
+   */
+  reportEjectionsTo(report: (report: EjectionReport) => void): void {
+    this.localEjections?.stop();
+    this.localEjections = undefined;
+    this.reportEjection = report;
+  }
+
+  /** The proxy's ejection verdicts (SharedEjections): applied at once, and kept for snapshots built later. */
+  applyEjections(verdicts: readonly EjectionVerdict[]): void {
+    const now = performance.now();
+    for (const v of verdicts) {
+      const key = clusterEndpointKey(v.cluster, v.address, v.port);
+      if (v.ejectedMs > 0 || v.refused) this.ejections.set(key, { verdict: v, atMs: now });
+      else this.ejections.delete(key);
+      this.current?.clusters.get(v.cluster)?.adoptEjection(`${v.address}:${v.port}`, v);
+    }
   }
 
   /**
@@ -125,6 +164,7 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
     // connections now and busy ones when their request ends.
     for (const cluster of built.retiredClusters) cluster.close();
     for (const peer of built.retiredPeers) peer.close();
+    this.localEjections?.update(set);
     const bindErrors = await this.listeners.apply(built.snapshot.listeners, (name) => set.get('Certificate', name));
     if (bindErrors.length > 0) return { ok: false, errors: bindErrors };
     return { ok: true, version: built.snapshot.version };
@@ -147,6 +187,7 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
 
   /** Stops every listener (draining) and closes upstream pools. */
   async close(): Promise<void> {
+    this.localEjections?.stop();
     await this.listeners.close();
     for (const cluster of this.current?.clusters.values() ?? []) cluster.close();
   }
@@ -232,15 +273,19 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
     for (let i = 0; i < filters.length; i++) filters[i]!.responseFilter?.(session, response, ctx);
   }
 
-  /** Outlier detection counts a failed connect against the endpoint; the error goes on unchanged. */
+  /** Outlier detection counts a failed connect against the endpoint (a refusal ejects it); the error goes on unchanged. */
   failToConnect(_session: Session, peer: Peer, error: ProxyError, ctx: MeshCtx): ProxyError {
-    ctx.cluster?.outlier?.onFailure(peer, true);
+    const outlier = ctx.cluster?.outlier;
+    if (outlier === undefined) return error;
+    const refused = refusedConnectCode(error);
+    if (refused === undefined) outlier.onFailure(peer, 'connect');
+    else outlier.onFailure(peer, 'refused', `connect refused (${refused})`);
     return error;
   }
 
   /** Outlier detection counts a reset or timeout after connecting; the error goes on unchanged. */
   errorWhileProxy(_session: Session, peer: Peer, error: ProxyError, ctx: MeshCtx): ProxyError {
-    ctx.cluster?.outlier?.onFailure(peer, false);
+    ctx.cluster?.outlier?.onFailure(peer, 'reset');
     return error;
   }
 

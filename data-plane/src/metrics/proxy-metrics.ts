@@ -80,7 +80,7 @@ export class ProxyMetrics {
       ]), r);
     new CollectedMetric('sluice_proxy_outlier_ejections_total', 'Endpoints ejected by outlier detection, by cluster.', 'counter', () =>
       [...this.ejections].map(([cluster, n]) => ({ labels: { cluster }, value: n })), r);
-    new CollectedMetric('sluice_proxy_outlier_ejected_endpoints', 'Endpoints ejected by outlier detection now, by cluster (summed over workers: each ejects on its own).', 'gauge', () =>
+    new CollectedMetric('sluice_proxy_outlier_ejected_endpoints', 'Endpoints ejected by outlier detection now, by cluster (summed over workers: each holds every ejection of the proxy).', 'gauge', () =>
       [...this.source.clusters()].filter((c) => c.outlier !== undefined).map((c) => ({ labels: { cluster: c.name }, value: c.peers.reduce((n, p) => n + (p.ejected ? 1 : 0), 0) })), r);
   }
 

@@ -9,6 +9,7 @@ import { HeaderList } from '../protocols/header-list.js';
 import { grpcTimeoutMs, isGrpc, respondGrpcError } from '../protocols/grpc.js';
 import { overloadedError, type CircuitBreaker } from '../upstream/circuit-breaker.js';
 import type { Peer } from '../upstream/peer.js';
+import { refusedConnectCode } from '../upstream/refused-connect.js';
 import type { UpstreamConnection, UpstreamRequest } from '../upstream/upstream-client.js';
 import type { ListenerContext } from './listener-context.js';
 import type { ProxyHttp } from './proxy-http.js';
@@ -103,6 +104,7 @@ export class HttpProxy<CTX = unknown> {
     const grpcMs = grpcTimeoutMs(session.headers.get('grpc-timeout'));
     if (grpcMs !== undefined) deadline = Math.min(deadline, session.startMs + grpcMs);
     let staleRetryUsed = false;
+    let freeRepickUsed = false;
     let current: UpstreamTry<CTX> | undefined;
     const onClose = (): void => {
       if (!session.res.writableFinished) current?.abort(new ProxyError(ProxyErrorCode.DownstreamReset, 'client closed the connection'));
@@ -150,6 +152,10 @@ export class HttpProxy<CTX = unknown> {
           // A breaker's refusal is the proxy's own answer, not the endpoint's failure.
           if (error!.code === ProxyErrorCode.Overloaded) return error!;
           if (app.failToConnect !== undefined) error = app.failToConnect(session, peer, error!, ctx);
+          if (!freeRepickUsed && refusedConnectCode(error!) !== undefined && this.mayRepick(session, error!, deadline)) {
+            freeRepickUsed = true;
+            continue;
+          }
         }
         if (conn !== undefined) {
           if (session.res.destroyed) {
@@ -176,6 +182,11 @@ export class HttpProxy<CTX = unknown> {
               staleRetryUsed = true;
               continue;
             }
+            // A new connection reset before any answer: the endpoint went away with it in its accept queue.
+            if (!freeRepickUsed && conn.reuseCount === 0 && !current.gotResponse && error.code === ProxyErrorCode.UpstreamReset && this.mayRepick(session, error, deadline)) {
+              freeRepickUsed = true;
+              continue;
+            }
             if (!this.shouldRetry(session, error, deadline)) return error;
             // Refused by max_retries or the retry budget: the client gets the failure itself.
             if (breaker !== undefined && !claimRetry()) return error;
@@ -190,6 +201,19 @@ export class HttpProxy<CTX = unknown> {
     } finally {
       releaseRetry();
     }
+  }
+
+  /**
+   * A try the endpoint never answered on a connection it never answered on (a refused connect, or a
+   * new connection reset before any response byte) goes to an endpoint not tried yet once per request,
+   * without spending one of the route's attempts or a max_retries slot, when the route retries such
+   * failures. Those limits keep retries from multiplying the load on endpoints that struggle to
+   * answer; these tries met an endpoint that is gone (its process killed, its listener closed), which
+   * outlier detection takes out at its first refusal. Until then, at full load, every request that
+   * picked it needs another endpoint at once: Envoy's default of 3 concurrent retries fails most.
+   */
+  private mayRepick(session: Session, error: ProxyError, deadline: number): boolean {
+    return session.retryPolicy?.coversError(error) === true && this.safeToRetry(session, error) && performance.now() < deadline;
   }
 
   private shouldRetry(session: Session, error: ProxyError, deadline: number): boolean {

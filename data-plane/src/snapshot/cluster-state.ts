@@ -12,7 +12,8 @@ import type { Balancer } from '../upstream/balancers/balancer.js';
 import { createBalancer } from '../upstream/balancers/create-balancer.js';
 import { DEFAULT_PANIC_THRESHOLD_PERCENT, selectPeers } from '../upstream/balancers/select-peers.js';
 import { DEFAULT_POOL_OPTIONS, type PoolOptions } from '../upstream/connection-pool.js';
-import { OutlierDetector, outlierSettingsOf } from '../upstream/health/outlier-detector.js';
+import type { EjectionReport } from '../upstream/health/ejection.js';
+import { OutlierDetector, outlierSettingsOf, UNTIL_PROBED, type AdoptedEjection } from '../upstream/health/outlier-detector.js';
 import { healthCheckSettingsOf } from '../upstream/health/health-check-settings.js';
 import { Peer, type PeerOwner } from '../upstream/peer.js';
 import { wireOf, type CertificateLookup } from '../upstream/cluster-wire.js';
@@ -28,8 +29,14 @@ export interface ClusterContext {
    * proxy that runs checks), an endpoint without a verdict starts at its cluster's initial_health.
    */
   activeHealth?(cluster: string, address: string, port: number): { readonly health: Health; readonly reason: string } | undefined;
-  /** Outlier detection ejected `peer` for `ms`, or let it back (`ejected` false). */
-  onOutlier?(cluster: string, peer: Peer, ejected: boolean, ms: number): void;
+  /**
+   * This process's outlier detection ejected an endpoint (not called for verdicts adopted from other
+   * processes, nor when an ejection ends). Given, an endpoint that refuses a connection is out until
+   * the receiver has it probed and lets it back (SharedEjections); without it a refusal only counts.
+   */
+  onEjection?(report: EjectionReport): void;
+  /** The proxy's current ejection of `address:port` of `cluster` (SharedEjections' verdict), if any: a new peer starts with it. */
+  ejection?(cluster: string, address: string, port: number): AdoptedEjection | undefined;
 }
 
 /** What a checked endpoint with initial_health UNHEALTHY starts as (the checker's own reason). */
@@ -45,7 +52,7 @@ export class ClusterState implements PeerOwner {
   private balancer!: Balancer;
   /** Peers of the previous state that this one did not take over: to close once it is in service. */
   readonly retiredPeers: readonly Peer[];
-  /** Passive health; undefined when the cluster has no outlier_detection (the hot path skips it). */
+  /** Passive health; undefined when the cluster disables outlier detection (the hot path skips it). */
   readonly outlier: OutlierDetector | undefined;
   /** Pool settings as JSON: peers are carried over only when these are equal. */
   private readonly poolKey: string;
@@ -89,19 +96,28 @@ export class ClusterState implements PeerOwner {
     }
     this.retiredPeers = [...old.values()];
     this.peers = peers;
-    const od = cluster.outlierDetection;
+    // On unless the cluster disables it (outlier_detection unset takes every default).
+    const settings = outlierSettingsOf(cluster.outlierDetection);
+    const onEjection = context.onEjection;
     this.outlier =
-      od === undefined
+      settings === undefined
         ? undefined
-        : new OutlierDetector(outlierSettingsOf(od), () => this.peers, {
-            changed: (peer, ejected, ms) => {
+        : new OutlierDetector(settings, () => this.peers, {
+            changed: (peer, ejected, ms, own) => {
               // The peer's newest owner rebuilds: this state may have been replaced since the ejection.
               peer.owner?.refresh();
-              context.onOutlier?.(this.name, peer, ejected, ms);
+              if (own && ejected && onEjection !== undefined) onEjection(reportOf(this.name, peer, ms));
             },
-          });
+          }, undefined, onEjection !== undefined);
     // A carried-over peer keeps its ejection only while the cluster still does outlier detection.
-    if (od === undefined) for (const p of peers) if (p.outlier !== undefined) { p.outlier.clearTimer(); p.outlier = undefined; }
+    if (settings === undefined) for (const p of peers) if (p.outlier !== undefined) { p.outlier.clearTimer(); p.outlier = undefined; }
+    // A peer new to this process (a new worker, new pool settings) starts with the proxy's ejection of it.
+    if (this.outlier !== undefined && context.ejection !== undefined) {
+      for (const p of peers) {
+        const v = context.ejection(this.name, p.host, p.port);
+        if (v !== undefined) this.outlier.adopt(p, v);
+      }
+    }
     this.refresh();
   }
 
@@ -128,9 +144,23 @@ export class ClusterState implements PeerOwner {
     return true;
   }
 
+  /** Adopts the proxy's ejection verdict on `key` (`address:port`); true when the cluster has that peer. */
+  adoptEjection(key: string, verdict: AdoptedEjection): boolean {
+    const peer = this.peers.find((p) => p.key === key);
+    if (peer === undefined) return false;
+    this.outlier?.adopt(peer, verdict);
+    return true;
+  }
+
   close(): void {
     for (const p of this.peers) p.close();
   }
+}
+
+function reportOf(cluster: string, peer: Peer, ms: number): EjectionReport {
+  const s = peer.outlier!;
+  const refused = ms === UNTIL_PROBED;
+  return { cluster, address: peer.host, port: peer.port, refused, ms: refused ? 0 : ms, multiplier: s.multiplier, reason: s.reason };
 }
 
 

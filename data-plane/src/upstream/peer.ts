@@ -85,9 +85,10 @@ export class Peer {
           : new ConnectionPool(host, port, pool, options.tls);
   }
 
-  /** Outlier detection has this peer ejected now. */
+  /** Outlier detection has this peer ejected now: for a time, or until a probe passes (it refused a connection). */
   get ejected(): boolean {
-    return this.outlier !== undefined && this.outlier.ejectedUntilMs > 0;
+    const s = this.outlier;
+    return s !== undefined && (s.ejectedUntilMs > 0 || s.untilProbed);
   }
 
   /** Recomputes `available` from the pushed health, the active check and ejection. */

@@ -27,8 +27,10 @@ test('probe delay: interval at random 0, interval + jitter at random just under 
   assert.equal(nextProbeDelayMs(healthCheckSettingsOf(create(HealthCheckSchema, { intervalMs: 70 })), () => 0.9), 70, 'no jitter without jitter_ms');
 });
 
-test('outlier detection defaults are Envoy\'s; the cap is never below the base time', () => {
+test('outlier detection is on with Envoy\'s defaults, unset or empty; disabled turns it off; the cap is never below the base time', () => {
   assert.deepEqual(outlierSettingsOf(create(OutlierDetectionSchema, {})), { ...OUTLIER_DEFAULTS });
+  assert.deepEqual(outlierSettingsOf(undefined), { ...OUTLIER_DEFAULTS }, 'a cluster without outlierDetection gets the defaults');
+  assert.equal(outlierSettingsOf(create(OutlierDetectionSchema, { disabled: true })), undefined);
   assert.deepEqual(OUTLIER_DEFAULTS, { consecutive5xx: 5, consecutiveGatewayErrors: 5, consecutiveConnectFailures: 5, baseEjectionTimeMs: 30_000, maxEjectionTimeMs: 300_000, maxEjectionPercent: 10 });
-  assert.equal(outlierSettingsOf(create(OutlierDetectionSchema, { baseEjectionTimeMs: 400_000 })).maxEjectionTimeMs, 400_000);
+  assert.equal(outlierSettingsOf(create(OutlierDetectionSchema, { baseEjectionTimeMs: 400_000 }))!.maxEjectionTimeMs, 400_000);
 });

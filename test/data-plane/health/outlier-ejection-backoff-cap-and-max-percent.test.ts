@@ -12,7 +12,7 @@ import { Peer } from '../../../data-plane/src/upstream/peer.js';
 function detector(fields: Parameters<typeof create<typeof OutlierDetectionSchema>>[1], peers: Peer[], clock?: () => number) {
   const events: Array<{ peer: Peer; ejected: boolean; ms: number }> = [];
   const waiters: Array<() => void> = [];
-  const d = new OutlierDetector(outlierSettingsOf(create(OutlierDetectionSchema, fields)), () => peers, {
+  const d = new OutlierDetector(outlierSettingsOf(create(OutlierDetectionSchema, fields))!, () => peers, {
     changed: (peer, ejected, ms) => {
       peer.updateAvailable();
       events.push({ peer, ejected, ms });
@@ -57,14 +57,14 @@ test('gateway errors and connect failures have their own thresholds', () => {
   d.onStatus(a, 504);
   assert.equal(a.outlier!.reason, '2 consecutive gateway errors');
   // Resets after connecting count as gateway errors; connect failures count as both.
-  d.onFailure(b, false);
-  d.onFailure(b, false);
+  d.onFailure(b, 'reset');
+  d.onFailure(b, 'reset');
   assert.equal(b.outlier!.reason, '2 consecutive gateway errors');
   const { d: d2 } = detector({ consecutive5xx: 100, consecutiveGatewayErrors: 100, consecutiveConnectFailures: 3, maxEjectionPercent: 100 }, [c]);
-  d2.onFailure(c, true);
-  d2.onFailure(c, true);
+  d2.onFailure(c, 'connect');
+  d2.onFailure(c, 'connect');
   assert.equal(c.ejected, false);
-  d2.onFailure(c, true);
+  d2.onFailure(c, 'connect');
   assert.equal(c.outlier!.reason, '3 consecutive connect failures');
   for (const p of [a, b, c]) p.close();
 });

@@ -30,6 +30,12 @@ export function validateCluster(cluster: Cluster, path: string, errors: FieldErr
     if (od.maxEjectionTimeMs > 0 && od.maxEjectionTimeMs < od.baseEjectionTimeMs) {
       errors.add(fieldPath(at, 'maxEjectionTimeMs'), `must be at least baseEjectionTimeMs (${od.baseEjectionTimeMs})`);
     }
+    if (od.disabled) {
+      // A threshold beside `disabled: true` says the author expects ejections that will never happen.
+      for (const field of ['consecutive5xx', 'consecutiveGatewayErrors', 'consecutiveConnectFailures', 'baseEjectionTimeMs', 'maxEjectionTimeMs', 'maxEjectionPercent'] as const) {
+        if (od[field] !== 0) errors.add(fieldPath(at, field), 'must be unset when disabled is true (outlier detection is off)');
+      }
+    }
   }
   if (cluster.circuitBreakers !== undefined) {
     checkPercent(cluster.circuitBreakers.retryBudgetPercent, fieldPath(path, 'circuitBreakers.retryBudgetPercent'), errors);

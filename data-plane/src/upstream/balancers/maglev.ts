@@ -4,7 +4,7 @@
 import type { Session } from '../../proxy/session.js';
 import type { Peer } from '../peer.js';
 import { RandomBalancer } from './random-balancer.js';
-import type { Balancer } from './balancer.js';
+import { avoidable, type Balancer } from './balancer.js';
 import type { HashKeyOf } from './hash-key.js';
 import { murmur3 } from './murmur3.js';
 
@@ -49,12 +49,16 @@ export class Maglev implements Balancer {
 
   /** The table's peer for `hash`; on a retry, the next slots' peers until one was not tried. */
   pickByHash(hash: number, exclude: readonly Peer[] = []): Peer | undefined {
+    if (this.peers.length === 0) return undefined;
     const size = this.table.length;
     const start = hash % size;
-    for (let step = 0; step < size; step++) {
+    const first = this.peers[this.table[start]!]!;
+    const avoid = avoidable(this.peers, exclude);
+    if (avoid === undefined) return first;
+    for (let step = 1; step < size; step++) {
       const peer = this.peers[this.table[(start + step) % size]!]!;
-      if (exclude.length === 0 || !exclude.includes(peer) || exclude.length >= this.peers.length) return peer;
+      if (!avoid.includes(peer)) return peer;
     }
-    return undefined;
+    return first;
   }
 }

@@ -1,6 +1,6 @@
 // Weighted random choice: cumulative weights and a binary search, no shared state between picks.
 import type { Peer } from '../peer.js';
-import { EXCLUDE_DRAWS, type Balancer } from './balancer.js';
+import { avoidable, EXCLUDE_DRAWS, type Balancer } from './balancer.js';
 
 export class RandomBalancer implements Balancer {
   private readonly cumulative: Float64Array;
@@ -15,9 +15,11 @@ export class RandomBalancer implements Balancer {
 
   pick(_session: unknown, exclude: readonly Peer[]): Peer | undefined {
     if (this.peers.length <= 1) return this.peers[0];
+    const avoid = avoidable(this.peers, exclude);
     let peer = this.draw();
-    for (let i = 0; i < EXCLUDE_DRAWS && exclude.includes(peer); i++) peer = this.draw();
-    return exclude.includes(peer) ? firstNotIn(this.peers, exclude) ?? peer : peer;
+    if (avoid === undefined) return peer;
+    for (let i = 0; i < EXCLUDE_DRAWS && avoid.includes(peer); i++) peer = this.draw();
+    return avoid.includes(peer) ? weightedAmong(this.peers, avoid) : peer;
   }
 
   private draw(): Peer {
@@ -33,8 +35,20 @@ export class RandomBalancer implements Balancer {
   }
 }
 
-/** The first peer not in `exclude`, when random draws kept landing on tried ones. */
-export function firstNotIn(peers: readonly Peer[], exclude: readonly Peer[]): Peer | undefined {
-  for (const p of peers) if (!exclude.includes(p)) return p;
-  return undefined;
+/**
+ * A weighted random peer among those not in `avoid`, when random draws kept landing on tried ones
+ * (most of the weight was tried). The caller knows one exists (avoidable()).
+ */
+export function weightedAmong(peers: readonly Peer[], avoid: readonly Peer[]): Peer {
+  let total = 0;
+  for (const p of peers) if (!avoid.includes(p)) total += p.weight;
+  let r = Math.random() * total;
+  let last: Peer | undefined;
+  for (const p of peers) {
+    if (avoid.includes(p)) continue;
+    last = p;
+    r -= p.weight;
+    if (r < 0) return p;
+  }
+  return last!;
 }

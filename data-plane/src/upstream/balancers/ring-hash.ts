@@ -4,7 +4,7 @@
 import type { Session } from '../../proxy/session.js';
 import type { Peer } from '../peer.js';
 import { RandomBalancer } from './random-balancer.js';
-import type { Balancer } from './balancer.js';
+import { avoidable, type Balancer } from './balancer.js';
 import type { HashKeyOf } from './hash-key.js';
 import { murmur3 } from './murmur3.js';
 
@@ -46,10 +46,14 @@ export class RingHash implements Balancer {
       if (hashes[mid]! < hash) lo = mid + 1;
       else hi = mid;
     }
-    for (let step = 0; step < n; step++) {
+    const first = this.peers[this.owners[lo % n]!]!;
+    const avoid = avoidable(this.peers, exclude);
+    if (avoid === undefined) return first;
+    // A retry walks on clockwise to the next owner not tried, as a removed owner's keys would.
+    for (let step = 1; step < n; step++) {
       const peer = this.peers[this.owners[(lo + step) % n]!]!;
-      if (exclude.length === 0 || !exclude.includes(peer) || exclude.length >= this.peers.length) return peer;
+      if (!avoid.includes(peer)) return peer;
     }
-    return this.peers[this.owners[lo % n]!];
+    return first;
   }
 }

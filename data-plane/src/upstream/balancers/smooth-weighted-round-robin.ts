@@ -1,7 +1,7 @@
 // Smooth weighted round robin (nginx's): every pick adds each peer's weight to its score and takes the
 // highest, which then pays the total back. Weights 5:1:1 give a a b a c a a, not a a a a a b c.
 import type { Peer } from '../peer.js';
-import type { Balancer } from './balancer.js';
+import { avoidable, type Balancer } from './balancer.js';
 
 export class SmoothWeightedRoundRobin implements Balancer {
   private readonly current: Float64Array;
@@ -15,7 +15,8 @@ export class SmoothWeightedRoundRobin implements Balancer {
   pick(_session: unknown, exclude: readonly Peer[]): Peer | undefined {
     const peers = this.peers;
     if (peers.length <= 1) return peers[0];
-    const skip = exclude.length > 0 && exclude.length < peers.length ? exclude : undefined;
+    // Tried peers sit this pick out and their scores stand still: the round goes on among the others.
+    const skip = avoidable(peers, exclude);
     let best = -1;
     let total = 0;
     for (let i = 0; i < peers.length; i++) {

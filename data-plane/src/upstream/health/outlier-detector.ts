@@ -1,11 +1,12 @@
 // Passive health (Envoy's outlier detection, issue 7): each serving process watches the tries it makes
-// and ejects an endpoint after consecutive 5xx, gateway errors or connect failures. Local only: it is
-// never reported to the control plane, and each worker process judges on its own traffic.
+// and ejects an endpoint after consecutive 5xx, gateway errors or connect failures, or at once when it
+// refuses a connection. On by default (OutlierDetection.disabled turns it off). Never reported to the
+// control plane; within one proxy every serving process adopts the others' ejections (SharedEjections).
 import type { OutlierDetection } from '../../../../proto/gen/sluice/v1/cluster_pb.js';
 import type { Peer } from '../peer.js';
 import { OutlierState } from './outlier-state.js';
 
-/** The detector's settings with every default filled in (README "Health checks and outlier detection (proxy)"). */
+/** The detector's settings with every default filled in (docs/health.md). */
 export interface OutlierSettings {
   readonly consecutive5xx: number;
   readonly consecutiveGatewayErrors: number;
@@ -25,7 +26,10 @@ export const OUTLIER_DEFAULTS: OutlierSettings = Object.freeze({
   maxEjectionPercent: 10,
 });
 
-export function outlierSettingsOf(od: OutlierDetection): OutlierSettings {
+/** The settings of a cluster's outlier_detection (unset: every default); undefined when it is disabled. */
+export function outlierSettingsOf(od: OutlierDetection | undefined): OutlierSettings | undefined {
+  if (od === undefined) return OUTLIER_DEFAULTS;
+  if (od.disabled) return undefined;
   const base = od.baseEjectionTimeMs || OUTLIER_DEFAULTS.baseEjectionTimeMs;
   return {
     consecutive5xx: od.consecutive5xx || OUTLIER_DEFAULTS.consecutive5xx,
@@ -38,9 +42,31 @@ export function outlierSettingsOf(od: OutlierDetection): OutlierSettings {
   };
 }
 
+/**
+ * How a try failed without a response. `refused`: the connect was refused or reset (ECONNREFUSED,
+ * ECONNRESET: nothing listens, or the endpoint dropped the handshake); `connect`: another connect
+ * failure (a timeout); `reset`: the connection failed after it was established.
+ */
+export type FailureKind = 'refused' | 'connect' | 'reset';
+
+/** Time left of an ejection that lasts until a probe passes. */
+export const UNTIL_PROBED = Infinity;
+
 export interface OutlierEvents {
-  /** A peer was ejected (for `ms`) or its ejection ended; availability must be recomputed. */
-  changed(peer: Peer, ejected: boolean, ms: number): void;
+  /**
+   * A peer was ejected (for `ms`; UNTIL_PROBED: it refused a connection) or let back, and its
+   * availability must be recomputed. `own`: this detector decided it; false for a verdict adopted from
+   * another process and for the end of a timed ejection.
+   */
+  changed(peer: Peer, ejected: boolean, ms: number, own: boolean): void;
+}
+
+/** A verdict another process decided (EjectionVerdict without its address). */
+export interface AdoptedEjection {
+  readonly ejectedMs: number;
+  readonly refused: boolean;
+  readonly multiplier: number;
+  readonly reason: string;
 }
 
 export class OutlierDetector {
@@ -50,6 +76,12 @@ export class OutlierDetector {
     private readonly peers: () => readonly Peer[],
     private readonly events: OutlierEvents,
     private readonly now: () => number = () => performance.now(),
+    /**
+     * Someone probes endpoints that refused a connection and lets them back (SharedEjections): a
+     * refusal then ejects at once. Without it a refusal only counts as a connect failure, since
+     * nothing would ever end the ejection.
+     */
+    private readonly refusalsProbed = false,
   ) {}
 
   /** A try got a response head with `status` (from MeshProxy.upstreamResponse, retried answers included). */
@@ -61,7 +93,7 @@ export class OutlierDetector {
       return;
     }
     if (s === undefined) peer.outlier = s = new OutlierState();
-    if (s.ejectedUntilMs > 0) return;
+    if (s.ejectedUntilMs > 0 || s.untilProbed) return;
     s.consecutiveConnectFailures = 0;
     s.consecutive5xx++;
     if (status === 502 || status === 503 || status === 504) s.consecutiveGatewayErrors++;
@@ -70,18 +102,64 @@ export class OutlierDetector {
   }
 
   /**
-   * A try failed without a response: `connect` for a refused or timed-out connect, else a reset or a
-   * timeout after connecting. Both count as gateway errors and 5xx (the client gets a 502/503/504),
-   * as in Envoy without split_external_local_origin_errors.
+   * A try failed without a response. Every kind counts as a 5xx and a gateway error (the client would
+   * get a 502/503/504), and a failed connect as a connect failure, as in Envoy without
+   * split_external_local_origin_errors. A refusal (when refusals are probed) ejects at once, until a
+   * probe passes: the endpoint itself said nothing listens, so there is nothing to wait for. Envoy,
+   * with split_external_local_origin_errors, ejects after consecutive_local_origin_failure (5) such
+   * failures; at full load those five arrive within a millisecond and each costs a retry, so waiting
+   * for them buys nothing. Nor does max_ejection_percent hold a refusal back: it guards against
+   * ejecting on statistics, and panic mode (selectPeers) still keeps a cluster whose every endpoint
+   * refuses answering.
    */
-  onFailure(peer: Peer, connect: boolean): void {
+  onFailure(peer: Peer, kind: FailureKind, reason = 'connect refused'): void {
     let s = peer.outlier;
     if (s === undefined) peer.outlier = s = new OutlierState();
-    if (s.ejectedUntilMs > 0) return;
+    if (kind === 'refused' && this.refusalsProbed) {
+      if (s.untilProbed) return;
+      s.untilProbed = true;
+      s.reason = reason;
+      s.ejections++;
+      s.resetCounters();
+      this.events.changed(peer, true, UNTIL_PROBED, true);
+      return;
+    }
+    if (s.ejectedUntilMs > 0 || s.untilProbed) return;
     s.consecutive5xx++;
     s.consecutiveGatewayErrors++;
-    if (connect) s.consecutiveConnectFailures++;
+    if (kind !== 'reset') s.consecutiveConnectFailures++;
     this.check(peer, s);
+  }
+
+  /**
+   * Takes an ejection another process decided, or its end (SharedEjections' verdicts): the peer is
+   * out exactly while the verdict says so, with its own timer for what is left of a timed ejection.
+   */
+  adopt(peer: Peer, verdict: AdoptedEjection): void {
+    let s = peer.outlier;
+    if (s === undefined) {
+      if (verdict.ejectedMs <= 0 && !verdict.refused) return;
+      peer.outlier = s = new OutlierState();
+    }
+    const wasOut = s.ejectedUntilMs > 0 || s.untilProbed;
+    s.untilProbed = verdict.refused;
+    if (verdict.ejectedMs > 0) {
+      const state = s;
+      s.multiplier = verdict.multiplier;
+      s.ejectedUntilMs = this.now() + verdict.ejectedMs;
+      s.clearTimer();
+      s.timer = setTimeout(() => this.uneject(peer, state), verdict.ejectedMs);
+      s.timer.unref();
+    } else if (s.ejectedUntilMs > 0) {
+      s.clearTimer();
+      s.ejectedUntilMs = 0;
+      s.lastUnejectedMs = this.now();
+    }
+    const out = s.ejectedUntilMs > 0 || s.untilProbed;
+    if (out) s.reason = verdict.reason;
+    if (out === wasOut) return;
+    s.resetCounters();
+    this.events.changed(peer, out, verdict.refused ? UNTIL_PROBED : verdict.ejectedMs, false);
   }
 
   private check(peer: Peer, s: OutlierState): void {
@@ -95,7 +173,10 @@ export class OutlierDetector {
     this.eject(peer, s, reason);
   }
 
-  /** At most maxEjectionPercent of the cluster ejected at once, but always at least one (as Envoy). */
+  /**
+   * At most maxEjectionPercent of the cluster ejected at once, but always at least one (as Envoy).
+   * Endpoints out because they refused count too: a timed ejection does not add to them past the cap.
+   */
   private mayEject(): boolean {
     const peers = this.peers();
     let ejected = 0;
@@ -119,7 +200,7 @@ export class OutlierDetector {
     s.clearTimer();
     s.timer = setTimeout(() => this.uneject(peer, s), ms);
     s.timer.unref();
-    this.events.changed(peer, true, ms);
+    this.events.changed(peer, true, ms, true);
   }
 
   private uneject(peer: Peer, s: OutlierState): void {
@@ -127,6 +208,7 @@ export class OutlierDetector {
     s.ejectedUntilMs = 0;
     s.lastUnejectedMs = this.now();
     s.resetCounters();
-    this.events.changed(peer, false, 0);
+    // A refusal during the ejection keeps the peer out until its probe passes.
+    this.events.changed(peer, s.untilProbed, s.untilProbed ? UNTIL_PROBED : 0, false);
   }
 }

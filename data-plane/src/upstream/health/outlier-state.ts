@@ -9,6 +9,11 @@ export class OutlierState {
   multiplier = 0;
   /** performance.now() at which the ejection ends; 0 when not ejected. */
   ejectedUntilMs = 0;
+  /**
+   * The endpoint refused a connection: out until a probe from the process that runs the health checks
+   * passes (SharedEjections), whatever ejectedUntilMs says.
+   */
+  untilProbed = false;
   /** When the last ejection ended (performance.now()), for the multiplier's decay; 0 before any. */
   lastUnejectedMs = 0;
   /** Why it was last ejected (`5 consecutive gateway errors`), for /clusters. */
