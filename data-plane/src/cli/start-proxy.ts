@@ -172,7 +172,13 @@ export async function startProxy(options: ProxyOptions, extras: StartProxyExtras
     // One page for the whole proxy: the workers' series summed, plus the primary's configuration metrics.
     metrics: async () => metricsText([...(await workerMetrics()), await configMetrics.registry.getMetricsAsJSON(), await healthChecks.metrics.registry.getMetricsAsJSON()]),
     clusters: async () => ({ clusters: mergeClusterReports(await clusters()) as unknown as JsonObject[] }),
-    configDump: () => ({ resources: applied === undefined ? [] : resourcesToJson(applied, true) }),
+    // Following a control plane, the dump names what it runs as Envoy's config_dump does (version_info):
+    // the control-plane revision and each resource's version, so an operator can tell a proxy that is
+    // behind from one that is current.
+    configDump: () => ({
+      ...(discovery === undefined ? {} : { revision: discovery.client.revision, versions: discovery.client.resourceVersions() }),
+      resources: applied === undefined ? [] : resourcesToJson(applied, true),
+    }),
     reload: async () => ({ replaced: (await reload()).replaced }) as unknown as JsonObject,
   };
   let draining = false;

@@ -104,6 +104,13 @@ export class DiscoveryClient extends EventEmitter<DiscoveryClientEvents> {
     return this.configRevision;
   }
 
+  /** The version (content hash) of every resource in use, by kind and name, as the control plane sent them. */
+  resourceVersions(): Record<string, Record<string, string>> {
+    const out: Record<string, Record<string, string>> = {};
+    for (const [kind, m] of this.versions) if (m.size > 0) out[kind] = Object.fromEntries([...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    return out;
+  }
+
   get connectedTo(): string | undefined {
     return this.connection?.ended === false ? this.connection.address : undefined;
   }

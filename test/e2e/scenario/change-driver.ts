@@ -1,7 +1,7 @@
 // Drives configuration changes through the admin API at a fixed rate (issue 6: 10 a second): route
 // edits, weight shifts and endpoint changes in rotation, with one-off changes (a certificate rotation,
-// a listener added and removed, a route removed) at set points of the run. Every change is one API
-// call, counted; a refused one is a failure of the scenario.
+// a listener added and removed, a route removed) at set points of the run (unless `oneOffs: false`).
+// Every change is one API call, counted and timed; a refused one is a failure of the scenario.
 import { certificate, extraListener, hostRoute, HOSTS, poolEndpoints, webRoute, type Resource, type UpstreamPorts } from './scenario-resources.js';
 import type { Leaf } from './test-certificates.js';
 
@@ -32,6 +32,21 @@ export interface ChangeDriverOptions {
   readonly rotatedLeaf: Leaf;
   readonly perSecond: number;
   readonly durationMs: number;
+  /** The one-off changes at ONE_OFF_AT (default true); without them only the rotation runs. */
+  readonly oneOffs?: boolean;
+  /** Adjusts every resource before it is sent (the chaos run adds retry policies to routes). */
+  readonly decorate?: (resource: Resource) => Resource;
+  /** Called with every answer (or error): for latency per phase. */
+  readonly onAnswer?: (answer: ChangeAnswer) => void;
+}
+
+export interface ChangeAnswer {
+  readonly kind: string;
+  readonly sentAt: number;
+  readonly ms: number;
+  readonly ok: boolean;
+  /** Why it was refused: the status and the start of the body, or the error. */
+  readonly problem?: string;
 }
 
 /** When, as a share of the run, each one-off change happens. */
@@ -41,8 +56,16 @@ export class ChangeDriver {
   readonly counts: ChangeCounts = { sent: 0, ok: 0, failed: 0, byKind: {}, failures: [], lastRevision: 0 };
   readonly times: OneOffTimes = {};
   private readonly done = new Set<string>();
+  private inFlight: Promise<void> = Promise.resolve();
 
-  constructor(private readonly options: ChangeDriverOptions) {}
+  constructor(private readonly options: ChangeDriverOptions) {
+    if (options.oneOffs === false) for (const name of Object.keys(ONE_OFF_AT)) this.done.add(name);
+  }
+
+  /** Resolves once the change being sent now (if any) is answered: later ones go to the API asked then. */
+  settled(): Promise<void> {
+    return this.inFlight;
+  }
 
   /** Sends changes until the duration is over; resolves after the last answer. */
   async run(): Promise<void> {
@@ -56,7 +79,8 @@ export class ChangeDriver {
       const elapsed = Date.now() - start;
       if (elapsed >= durationMs) return;
       const [kind, send] = this.next(i, elapsed / durationMs);
-      await this.count(kind, send);
+      this.inFlight = this.count(kind, send);
+      await this.inFlight;
     }
   }
 
@@ -91,17 +115,22 @@ export class ChangeDriver {
   private async count(kind: string, send: () => Promise<Response>): Promise<void> {
     this.counts.sent++;
     this.counts.byKind[kind] = (this.counts.byKind[kind] ?? 0) + 1;
+    const sentAt = Date.now();
+    const answered = (problem?: string): void => this.options.onAnswer?.({ kind, sentAt, ms: Date.now() - sentAt, ok: problem === undefined, problem });
     try {
       const res = await send();
       const text = await res.text();
       if (res.status >= 200 && res.status < 300) {
         this.counts.ok++;
         this.counts.lastRevision = Math.max(this.counts.lastRevision, Number(res.headers.get('sluice-revision') ?? 0));
+        answered();
       } else {
         this.failed(`${kind}: ${res.status} ${text.slice(0, 300)}`);
+        answered(`${res.status} ${text.slice(0, 300)}`);
       }
     } catch (err) {
       this.failed(`${kind}: ${(err as Error).message}`);
+      answered((err as Error).message);
     }
   }
 
@@ -116,7 +145,8 @@ export class ChangeDriver {
     return await send();
   }
 
-  private put(resource: Resource): Promise<Response> {
+  private put(plain: Resource): Promise<Response> {
+    const resource = this.options.decorate?.(plain) ?? plain;
     // The API takes a kind's singular or plural name: the singular is the kind itself.
     return this.call('PUT', `/v1/${resource.kind.toLowerCase()}/${resource.name}`, resource);
   }

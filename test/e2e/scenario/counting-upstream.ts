@@ -23,9 +23,10 @@ export interface CountingUpstream {
 
 /**
  * Answers every request with `{upstream, bytes, sha256}`. `x-delay-ms: N` holds the answer N ms after
- * the body was read (slow requests that are in flight while the configuration changes).
+ * the body was read (slow requests that are in flight while the configuration changes). `port` 0: a
+ * free one; a given port lets an upstream that was killed come back at the same endpoint.
  */
-export async function startCountingUpstream(name: string): Promise<CountingUpstream> {
+export async function startCountingUpstream(name: string, port = 0): Promise<CountingUpstream> {
   let connections = 0;
   let requests = 0;
   let aborted = 0;
@@ -71,7 +72,10 @@ export async function startCountingUpstream(name: string): Promise<CountingUpstr
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
   return {
     name,
     port: (server.address() as AddressInfo).port,

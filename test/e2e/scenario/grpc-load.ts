@@ -5,7 +5,7 @@
 // unprocessed (its transparent retry); those are not visible here.
 import * as grpc from '@grpc/grpc-js';
 import { json, type Msg } from '../../data-plane/helpers/grpc-echo.js';
-import { LaneCounters, paced } from './lane-counters.js';
+import { LaneCounters, paced, type Attempt } from './lane-counters.js';
 
 export interface GrpcTarget {
   readonly address: string;
@@ -17,9 +17,46 @@ function client(target: GrpcTarget, port: number): grpc.Client {
   return new grpc.Client(`${target.address}:${port}`, grpc.credentials.createInsecure(), { 'grpc.default_authority': target.authority });
 }
 
-function bidiSession(c: grpc.Client, messages: number, gapMs: number): Promise<string | undefined> {
-  return new Promise((resolve) => {
+const channelz = grpc.getChannelzHandlers();
+
+/** Calls a channelz handler in process (they answer synchronously); undefined when it has no such entry. */
+function ask<T>(handler: (call: never, callback: (err: unknown, value?: T) => void) => void, request: object): T | undefined {
+  let out: T | undefined;
+  handler({ request } as never, (err, value) => (out = err ? undefined : value));
+  return out;
+}
+
+/**
+ * The local port of the client's connection now, from grpc-js's channelz (its only public view of the
+ * socket): which proxy worker holds the connection. Undefined while not connected.
+ */
+export function grpcLocalPort(c: grpc.Client): number | undefined {
+  type Ref = { subchannel_id?: number | string; socket_id?: number | string };
+  const id = c.getChannel().getChannelzRef().id;
+  const channel = ask<{ channel: { subchannel_ref: Ref[] } }>(channelz.GetChannel as never, { channel_id: String(id) });
+  for (const sub of channel?.channel.subchannel_ref ?? []) {
+    const subchannel = ask<{ subchannel: { socket_ref: Ref[] } }>(channelz.GetSubchannel as never, { subchannel_id: String(sub.subchannel_id) });
+    for (const ref of subchannel?.subchannel.socket_ref ?? []) {
+      const socket = ask<{ socket: { local?: { tcpip_address?: { port?: number } } } }>(channelz.GetSocket as never, { socket_id: String(ref.socket_id) });
+      const port = socket?.socket.local?.tcpip_address?.port;
+      if (port !== undefined && port > 0) return port;
+    }
+  }
+  return undefined;
+}
+
+interface CallEnd {
+  readonly problem: string | undefined;
+  /** The connection's local port when the call started or got its response headers. */
+  readonly localPort: number | undefined;
+}
+
+function bidiSession(c: grpc.Client, messages: number, gapMs: number): Promise<CallEnd> {
+  return new Promise((done) => {
+    let localPort = grpcLocalPort(c);
+    const resolve = (problem: string | undefined): void => done({ problem, localPort });
     const call = c.makeBidiStreamRequest('/test.Echo/Bidi', json.serialize, json.deserialize as (b: Buffer) => Msg, new grpc.Metadata(), { deadline: Date.now() + messages * gapMs + 30_000 });
+    call.once('metadata', () => (localPort = grpcLocalPort(c) ?? localPort));
     let sent = 0;
     let got = 0;
     let wrong: string | undefined;
@@ -46,12 +83,15 @@ function bidiSession(c: grpc.Client, messages: number, gapMs: number): Promise<s
   });
 }
 
-function unary(c: grpc.Client, n: number): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    c.makeUnaryRequest('/test.Echo/Unary', json.serialize, json.deserialize as (b: Buffer) => Msg, { n }, new grpc.Metadata(), { deadline: Date.now() + 30_000 }, (err, m) => {
+function unary(c: grpc.Client, n: number): Promise<CallEnd> {
+  return new Promise((done) => {
+    let localPort = grpcLocalPort(c);
+    const resolve = (problem: string | undefined): void => done({ problem, localPort });
+    const call = c.makeUnaryRequest('/test.Echo/Unary', json.serialize, json.deserialize as (b: Buffer) => Msg, { n }, new grpc.Metadata(), { deadline: Date.now() + 30_000 }, (err, m) => {
       if (err) resolve(`unary ${grpc.status[err.code]}: ${err.details}`);
       else resolve(m?.n === n * 2 ? undefined : `unary ${n} answered ${m?.n}`);
     });
+    call.once('metadata', () => (localPort = grpcLocalPort(c) ?? localPort));
   });
 }
 
@@ -59,16 +99,18 @@ function unary(c: grpc.Client, n: number): Promise<string | undefined> {
 export async function runGrpcLane(streamsLane: LaneCounters, unaryLane: LaneCounters, target: GrpcTarget, options: { streams: number; sessionMs: number; unaryPerSecond: number; running: () => boolean }): Promise<void> {
   let c: grpc.Client | undefined;
   const get = (port: number): grpc.Client => (c ??= client(target, port));
-  const count = (lane: LaneCounters, problem: string | undefined): void => {
-    if (problem === undefined) lane.ok++;
-    else lane.fail(`grpc ${problem}`, /UNAVAILABLE|CANCELLED|INTERNAL/.test(problem));
+  const count = (lane: LaneCounters, startedAt: number, { problem, localPort }: CallEnd): void => {
+    const attempt: Attempt = { startedAt, localPort };
+    if (problem === undefined) lane.succeeded(attempt);
+    else lane.fail(`grpc ${problem}`, /UNAVAILABLE|CANCELLED|INTERNAL/.test(problem), attempt);
   };
   const streamLoop = async (): Promise<void> => {
     while (options.running()) {
       const port = target.port();
       if (port === undefined) return;
       streamsLane.started++;
-      count(streamsLane, await bidiSession(get(port), Math.max(1, Math.round(options.sessionMs / 100)), 100));
+      const startedAt = Date.now();
+      count(streamsLane, startedAt, await bidiSession(get(port), Math.max(1, Math.round(options.sessionMs / 100)), 100));
     }
   };
   let n = 1;
@@ -76,7 +118,8 @@ export async function runGrpcLane(streamsLane: LaneCounters, unaryLane: LaneCoun
     const port = target.port();
     if (port === undefined) return;
     unaryLane.started++;
-    count(unaryLane, await unary(get(port), n++));
+    const startedAt = Date.now();
+    count(unaryLane, startedAt, await unary(get(port), n++));
   });
   await Promise.all([...Array.from({ length: options.streams }, streamLoop), unaryLoop]);
   c?.close();

@@ -9,6 +9,8 @@ import { expectJson200, type HttpTarget } from './http1-load.js';
 class Sessions {
   private session: ClientHttp2Session | undefined;
   private readonly all = new Set<ClientHttp2Session>();
+  /** Each session's local port, read once connected (a closed session no longer knows it). */
+  private readonly ports = new WeakMap<ClientHttp2Session, number>();
 
   constructor(private readonly target: HttpTarget) {}
 
@@ -18,6 +20,9 @@ class Sessions {
     const scheme = this.target.tls ? 'https' : 'http';
     const fresh = connect(`${scheme}://${this.target.address}:${port}`, this.target.tls ? { ca: this.target.tls.ca, servername: this.target.tls.servername } : {});
     fresh.on('error', () => {}); // each stream reports its own failure
+    fresh.once('connect', (_s, socket) => {
+      if (socket.localPort !== undefined) this.ports.set(fresh, socket.localPort);
+    });
     // The server is going away: streams it accepted finish, new ones go to a new session.
     fresh.once('goaway', () => {
       if (this.session === fresh) this.session = undefined;
@@ -29,6 +34,10 @@ class Sessions {
     this.all.add(fresh);
     this.session = fresh;
     return fresh;
+  }
+
+  portOf(session: ClientHttp2Session): number | undefined {
+    return this.ports.get(session);
   }
 
   close(): void {
@@ -68,20 +77,24 @@ export async function runH2Lane(lane: LaneCounters, target: HttpTarget, options:
     const port = target.port();
     if (port === undefined) return;
     lane.started++;
+    const startedAt = Date.now();
+    let session = sessions.get(port);
     try {
       let answer;
       try {
-        answer = await once(sessions.get(port), target);
+        answer = await once(session, target);
       } catch (err) {
         if (!(err as { refused?: boolean }).refused) throw err;
         lane.retried(err);
-        answer = await once(sessions.get(port), target);
+        session = sessions.get(port);
+        answer = await once(session, target);
       }
+      const attempt = { startedAt, localPort: sessions.portOf(session) };
       const problem = expectJson200({ status: answer.status, headers: answer.headers as never, body: answer.body });
-      if (problem === undefined) lane.ok++;
-      else lane.fail(`h2 ${target.hostHeader}${target.path}: ${problem}`, false);
+      if (problem === undefined) lane.succeeded(attempt);
+      else lane.fail(`h2 ${target.hostHeader}${target.path}: ${problem}`, false, attempt);
     } catch (err) {
-      lane.fail(`h2 ${target.hostHeader}${target.path}: ${describe(err)}`, isReset(err));
+      lane.fail(`h2 ${target.hostHeader}${target.path}: ${describe(err)}`, isReset(err), { startedAt, localPort: sessions.portOf(session) });
     }
   };
   await Promise.all(Array.from({ length: options.concurrency }, () => paced(options.perSecond / options.concurrency, options.running, step)));

@@ -4,7 +4,7 @@
 // for this) and counted in `retries`; every other error is a failure.
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { describe, isReset, LaneCounters, paced } from './lane-counters.js';
+import { describe, isReset, LaneCounters, paced, type Attempt } from './lane-counters.js';
 
 export interface HttpTarget {
   readonly address: string;
@@ -25,9 +25,14 @@ export interface Answer {
   readonly status: number;
   readonly headers: IncomingMessage['headers'];
   readonly body: Buffer;
+  /** The client's local port of the connection it went on. */
+  readonly localPort?: number;
 }
 
-/** One request; rejects with the error, marked `reusedSocket` when it went out on a reused connection before any response byte. */
+/**
+ * One request; rejects with the error, marked `retryable` when it went out on a reused connection
+ * before any response byte, and carrying the connection's `localPort` when it was connected.
+ */
 export function send(agent: Agent | false, target: HttpTarget, port: number, body?: Buffer, timeoutMs = 30_000): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const make = target.tls ? httpsRequest : httpRequest;
@@ -42,16 +47,23 @@ export function send(agent: Agent | false, target: HttpTarget, port: number, bod
       timeout: timeoutMs,
     });
     let responded = false;
+    // Read while the socket is open: a destroyed socket no longer knows its port.
+    let localPort: number | undefined;
+    req.once('socket', (socket) => {
+      if (socket.localPort !== undefined) localPort = socket.localPort;
+      else socket.once('connect', () => (localPort = socket.localPort));
+    });
+    const fail = (err: Error, extra: object = {}): void => reject(Object.assign(err, { localPort, ...extra }));
     req.once('response', (res) => {
       responded = true;
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.once('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.once('error', reject);
-      res.once('aborted', () => reject(Object.assign(new Error('response aborted'), { code: 'ECONNRESET' })));
+      res.once('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), localPort }));
+      res.once('error', (err) => fail(err));
+      res.once('aborted', () => fail(Object.assign(new Error('response aborted'), { code: 'ECONNRESET' })));
     });
     req.once('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
-    req.once('error', (err) => reject(Object.assign(err, { retryable: !responded && req.reusedSocket })));
+    req.once('error', (err) => fail(err, { retryable: !responded && req.reusedSocket }));
     req.end(body);
   });
 }
@@ -65,16 +77,17 @@ export function makeAgent(target: HttpTarget, sockets: number): Agent {
 export function record(lane: LaneCounters, target: HttpTarget, startedAt: number, outcome: { answer?: Answer; error?: unknown }, check: (a: Answer) => string | undefined): void {
   const routeGone = target.routeRemovedAt?.();
   const listenerGone = target.listenerRemovedAt?.();
+  const attempt: Attempt = { startedAt, localPort: outcome.answer?.localPort ?? (outcome.error as { localPort?: number } | undefined)?.localPort };
   if (outcome.answer !== undefined) {
     const a = outcome.answer;
-    if (a.status === 404 && a.headers['x-sluice-error'] === 'no-route' && routeGone !== undefined && startedAt >= routeGone) return void lane.routedAway++;
+    if (a.status === 404 && a.headers['x-sluice-error'] === 'no-route' && routeGone !== undefined && startedAt >= routeGone) return lane.routedAwayOne(attempt);
     const problem = check(a);
-    if (problem === undefined) return void lane.ok++;
-    if (listenerGone !== undefined && startedAt >= listenerGone) return void lane.changedListener++;
-    return lane.fail(`${target.hostHeader}${target.path}: ${problem}`, false);
+    if (problem === undefined) return lane.succeeded(attempt);
+    if (listenerGone !== undefined && startedAt >= listenerGone) return lane.changedListenerOne(attempt);
+    return lane.fail(`${target.hostHeader}${target.path}: ${problem}`, false, attempt);
   }
-  if (listenerGone !== undefined && startedAt >= listenerGone) return void lane.changedListener++;
-  lane.fail(`${target.hostHeader}${target.path}: ${describe(outcome.error)}`, isReset(outcome.error));
+  if (listenerGone !== undefined && startedAt >= listenerGone) return lane.changedListenerOne(attempt);
+  lane.fail(`${target.hostHeader}${target.path}: ${describe(outcome.error)}`, isReset(outcome.error), attempt);
 }
 
 export function expectJson200(a: Answer): string | undefined {

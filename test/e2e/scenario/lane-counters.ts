@@ -1,7 +1,33 @@
 // Counts for one stream of load ("lane": one protocol against one listener of one proxy). Every
-// outcome lands in exactly one bucket, so nothing can hide: started = ok + failed + routedAway +
-// changedListener once the lane has stopped.
+// outcome lands in exactly one bucket, so nothing can hide: started = ok + failed + expected +
+// routedAway + changedListener once the lane has stopped.
 export type ListenerKind = 'unchanged' | 'changed';
+
+/** One request or session as it ended: when it started and on which client connection, when the lane knows. */
+export interface Attempt {
+  readonly startedAt: number;
+  /** The client's local TCP port of the connection it went on (tells which proxy worker held it). */
+  readonly localPort?: number;
+}
+
+export type OutcomeKind = 'ok' | 'failed' | 'expected' | 'routedAway' | 'changedListener';
+
+export interface Outcome extends Attempt {
+  readonly kind: OutcomeKind;
+  readonly endedAt: number;
+  /** A connection-level end (reset, refused, hang-up, stream reset, close 1006) rather than a wrong answer. */
+  readonly reset: boolean;
+  readonly message?: string;
+  /** Why a failure was inevitable (kind `expected`). */
+  readonly excuse?: string;
+}
+
+/** Watches a lane's outcomes: may excuse a failure it can prove inevitable, and sees every outcome. */
+export interface LaneObserver {
+  /** For a failure: why it could not have been avoided (it then counts as `expected`), else undefined. */
+  excuse?(lane: LaneCounters, failure: Omit<Outcome, 'kind' | 'excuse'>): string | undefined;
+  settled?(lane: LaneCounters, outcome: Outcome): void;
+}
 
 export class LaneCounters {
   started = 0;
@@ -10,6 +36,9 @@ export class LaneCounters {
   failed = 0;
   /** Of `failed`: connection-level ends (reset, refused, hang-up, stream reset, close 1006). */
   resets = 0;
+  /** Failures the observer proved inevitable (e.g. in flight on a connection of a killed process), by reason. */
+  expected = 0;
+  readonly expectedReasons = new Map<string, number>();
   /** Traffic to a route removed on purpose, answered by the proxy's no-route 404 after the removal. */
   routedAway = 0;
   /** Failures on the listener added and removed on purpose, after its removal was sent. */
@@ -20,10 +49,10 @@ export class LaneCounters {
   /** What the first retries were sent again after, and when. */
   readonly retrySamples: string[] = [];
 
-  constructor(readonly name: string, readonly listener: ListenerKind) {}
+  constructor(readonly name: string, readonly listener: ListenerKind, private readonly observer: LaneObserver = {}) {}
 
   get finished(): number {
-    return this.ok + this.failed + this.routedAway + this.changedListener;
+    return this.ok + this.failed + this.expected + this.routedAway + this.changedListener;
   }
 
   retried(err: unknown): void {
@@ -31,11 +60,38 @@ export class LaneCounters {
     if (this.retrySamples.length < 3) this.retrySamples.push(`${new Date().toISOString()} ${describe(err)}`);
   }
 
+  succeeded(attempt: Attempt = { startedAt: Date.now() }): void {
+    this.ok++;
+    this.settle({ ...attempt, kind: 'ok', endedAt: Date.now(), reset: false });
+  }
+
+  routedAwayOne(attempt: Attempt): void {
+    this.routedAway++;
+    this.settle({ ...attempt, kind: 'routedAway', endedAt: Date.now(), reset: false });
+  }
+
+  changedListenerOne(attempt: Attempt): void {
+    this.changedListener++;
+    this.settle({ ...attempt, kind: 'changedListener', endedAt: Date.now(), reset: false });
+  }
+
   /** Records a failure; `reset` when the connection or stream was cut rather than answered. */
-  fail(message: string, reset: boolean): void {
+  fail(message: string, reset: boolean, attempt: Attempt = { startedAt: Date.now() }): void {
+    const failure = { ...attempt, endedAt: Date.now(), reset, message };
+    const excuse = this.observer.excuse?.(this, failure);
+    if (excuse !== undefined) {
+      this.expected++;
+      this.expectedReasons.set(excuse, (this.expectedReasons.get(excuse) ?? 0) + 1);
+      return this.settle({ ...failure, kind: 'expected', excuse });
+    }
     this.failed++;
     if (reset) this.resets++;
     if (this.samples.length < 5) this.samples.push(`${new Date().toISOString()} ${message}`);
+    this.settle({ ...failure, kind: 'failed' });
+  }
+
+  private settle(outcome: Outcome): void {
+    this.observer.settled?.(this, outcome);
   }
 }
 

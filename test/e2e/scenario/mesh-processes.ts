@@ -1,5 +1,6 @@
-// The scenario's real processes: one etcd, two `sluice control-plane` replicas on it, and three
-// `sluice proxy` gateways (two workers each) following both replicas. Everything on 127.0.0.1.
+// The scenario's real processes: etcd (one member, or three), two `sluice control-plane` replicas on
+// it, and three `sluice proxy` gateways (two workers each) following both replicas. Everything on
+// 127.0.0.1. A replica can be SIGKILLed and started again on its ports (the chaos run does).
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +31,8 @@ export interface Mesh {
   readonly proxies: readonly Proxy[];
   /** SIGKILLs a replica (an outage, not a shutdown). */
   killReplica(replica: Replica): Promise<void>;
+  /** Starts a killed replica again on its ports; resolves once ready. It takes the old one's place in `replicas`. */
+  restartReplica(replica: Replica): Promise<Replica>;
   stop(): Promise<void>;
 }
 
@@ -49,12 +52,20 @@ async function status(url: string): Promise<number> {
   }
 }
 
-export async function startMesh(options: { proxies?: number; workers?: number; drainTimeoutMs?: number } = {}): Promise<Mesh> {
+export interface MeshOptions {
+  readonly proxies?: number;
+  readonly workers?: number;
+  readonly drainTimeoutMs?: number;
+  /** etcd members (1 or 3; default 1). */
+  readonly etcdMembers?: number;
+}
+
+export async function startMesh(options: MeshOptions = {}): Promise<Mesh> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-zero-drop-'));
   const token = randomBytes(24).toString('hex');
   const tokenFile = join(dir, 'token');
   writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
-  const etcd = await EtcdCluster.start(1);
+  const etcd = await EtcdCluster.start(options.etcdMembers ?? 1);
   const replicas: Replica[] = [];
   const proxies: Proxy[] = [];
   const stop = async (): Promise<void> => {
@@ -63,17 +74,19 @@ export async function startMesh(options: { proxies?: number; workers?: number; d
     await etcd.stop();
     rmSync(dir, { recursive: true, force: true });
   };
+  /** Starts a replica at `api` and `discovery` (host:port each) and waits until /readyz answers 200. */
+  const startReplica = async (name: string, api: string, discovery: string, index = replicas.length): Promise<Replica> => {
+    const process = new SluiceProcess(['control-plane', '--etcd', etcd.endpoints.join(','), '--api-listen', api, '--discovery-listen', discovery, '--token-file', tokenFile, '--log-level', 'warn']);
+    const replica = { name, api: `http://${api}`, discovery, process };
+    replicas[index] = replica;
+    await until(`${name} ready`, async () => {
+      if (process.child.exitCode !== null) throw new Error(`${name} exited (${process.child.exitCode}):\n${process.stderr}\n${process.stdout.slice(-2000)}`);
+      return (await status(`${replica.api}/readyz`)) === 200;
+    });
+    return replica;
+  };
   try {
-    for (const name of ['cp-a', 'cp-b']) {
-      const [apiPort, discoveryPort] = [await freePort(), await freePort()];
-      const process = new SluiceProcess(['control-plane', '--etcd', etcd.endpoints.join(','), '--api-listen', `127.0.0.1:${apiPort}`, '--discovery-listen', `127.0.0.1:${discoveryPort}`, '--token-file', tokenFile, '--log-level', 'warn']);
-      const replica = { name, api: `http://127.0.0.1:${apiPort}`, discovery: `127.0.0.1:${discoveryPort}`, process };
-      replicas.push(replica);
-      await until(`${name} ready`, async () => {
-        if (process.child.exitCode !== null) throw new Error(`${name} exited (${process.child.exitCode}):\n${process.stderr}\n${process.stdout.slice(-2000)}`);
-        return (await status(`${replica.api}/readyz`)) === 200;
-      });
-    }
+    for (const name of ['cp-a', 'cp-b']) await startReplica(name, `127.0.0.1:${await freePort()}`, `127.0.0.1:${await freePort()}`);
     // Each proxy starts on a random replica of the list (a fleet spreads): killing a replica moves those on it.
     const controlPlanes = replicas.map((r) => r.discovery).join(',');
     for (let i = 1; i <= (options.proxies ?? 3); i++) {
@@ -99,6 +112,12 @@ export async function startMesh(options: { proxies?: number; workers?: number; d
     replicas,
     proxies,
     killReplica: (replica) => stopChild(replica.process.child, 0, 'SIGKILL'),
+    restartReplica: async (replica) => {
+      const index = replicas.indexOf(replica);
+      if (index < 0) throw new Error(`${replica.name} is not one of this mesh's replicas`);
+      await stopChild(replica.process.child, 0, 'SIGKILL');
+      return await startReplica(replica.name, replica.api.replace(/^http:\/\//, ''), replica.discovery, index);
+    },
     stop,
   };
 }

@@ -10,9 +10,13 @@ export interface WebSocketTarget {
   readonly hostHeader: string;
 }
 
-function session(target: WebSocketTarget, port: number, messages: number): Promise<string | undefined> {
-  return new Promise((resolve) => {
+/** One session: its problem (undefined when good), and the client's local port once upgraded. */
+function session(target: WebSocketTarget, port: number, messages: number): Promise<{ problem: string | undefined; localPort?: number }> {
+  return new Promise((done) => {
     const ws = new WebSocket(`ws://${target.address}:${port}/echo`, { headers: { host: target.hostHeader }, handshakeTimeout: 10_000 });
+    let localPort: number | undefined;
+    ws.once('upgrade', (res) => (localPort = res.socket.localPort));
+    const resolve = (problem: string | undefined): void => done({ problem, localPort });
     let sent = 0;
     let got = 0;
     let wrong: string | undefined;
@@ -62,9 +66,10 @@ export async function runWebSocketLane(lane: LaneCounters, target: WebSocketTarg
       const port = target.port();
       if (port === undefined) return;
       lane.started++;
-      const problem = await session(target, port, Math.max(1, Math.round(options.sessionMs / 100)));
-      if (problem === undefined) lane.ok++;
-      else lane.fail(`websocket ${problem}`, /1006|ECONNRESET|socket hang up|ECONNREFUSED/.test(problem));
+      const startedAt = Date.now();
+      const { problem, localPort } = await session(target, port, Math.max(1, Math.round(options.sessionMs / 100)));
+      if (problem === undefined) lane.succeeded({ startedAt, localPort });
+      else lane.fail(`websocket ${problem}`, /1006|ECONNRESET|socket hang up|ECONNREFUSED/.test(problem), { startedAt, localPort });
     }
   };
   await Promise.all(Array.from({ length: options.sessions }, loop));

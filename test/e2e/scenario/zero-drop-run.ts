@@ -6,19 +6,19 @@ import { connect as tlsConnect } from 'node:tls';
 import { startGrpcServer } from '../../data-plane/helpers/grpc-echo.js';
 import { ChangeDriver, ONE_OFF_AT, type ChangeCounts, type OneOffTimes } from './change-driver.js';
 import { startCountingUpstream, type CountingUpstream } from './counting-upstream.js';
-import { runGrpcLane } from './grpc-load.js';
-import { runH2Lane } from './h2-load.js';
 import { runHttp1Lane, type HttpTarget } from './http1-load.js';
 import { LaneCounters } from './lane-counters.js';
 import { startMesh, type Mesh } from './mesh-processes.js';
 import { listeningPort } from './process-sockets.js';
 import { restartProxy, type RestartResult } from './restart-proxy.js';
+import { configureMesh, connectedTo, rolloutOf, type Rollout } from './mesh-configured.js';
+import { runProxyLoad } from './proxy-load.js';
 import { HOSTS, initialResources, LISTEN, type UpstreamPorts } from './scenario-resources.js';
 import { createTestCa } from './test-certificates.js';
-import { runUploadLane } from './upload-load.js';
 import { startWebSocketEchoUpstream } from './websocket-echo-upstream.js';
-import { runWebSocketLane } from './websocket-load.js';
 import { until } from '../../support/until.js';
+
+export type { Rollout } from './mesh-configured.js';
 
 export interface ScenarioOptions {
   readonly durationMs: number;
@@ -28,15 +28,6 @@ export interface ScenarioOptions {
   /** Load before the changes start, so the proxies' pools are filled (default 3000). */
   readonly warmUpMs?: number;
   readonly log?: (line: string) => void;
-}
-
-export interface Rollout {
-  readonly revision: number;
-  readonly proxies: number;
-  readonly at: number;
-  readonly behind: number;
-  readonly rejecting: number;
-  readonly errors: unknown[];
 }
 
 export interface UpstreamCounts {
@@ -69,18 +60,6 @@ export interface ScenarioReport {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-
-async function rolloutOf(api: string, token: string): Promise<Rollout> {
-  const res = await fetch(`${api}/v1/rollout`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5000) });
-  return (await res.json()) as Rollout;
-}
-
-async function connectedTo(api: string, token: string): Promise<string[]> {
-  const res = await fetch(`${api}/v1/proxies`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5000) });
-  const body = (await res.json()) as { proxies: Array<{ nodeId: string }> };
-  return body.proxies.map((p) => p.nodeId);
-}
 
 function peerSerial(port: number, ca: string): Promise<string> {
   return new Promise((resolve) => {
@@ -120,22 +99,7 @@ export async function runZeroDropScenario(options: ScenarioOptions): Promise<Sce
     const nameOf = (replica: typeof cpA): string => (replica === cpA ? 'cp-a' : 'cp-b');
     log(`mesh up: etcd ${mesh.etcd.endpoints[0]}, replicas ${cpA.api} ${cpB.api}, proxies ${mesh.proxies.map((p) => `${p.nodeId}(${p.pid})`).join(' ')}`);
 
-    const applied = await fetch(`${cpB.api}/v1/apply`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${mesh.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ resources: initialResources(ports, firstLeaf) }),
-    });
-    if (applied.status !== 200) throw new Error(`initial apply: ${applied.status} ${await applied.text()}`);
-    // Each proxy starts on a random replica: rollout state is per replica, so ask both.
-    let initial: Rollout[] = [];
-    await until('every proxy at the initial revision (/v1/rollout of both replicas)', async () => {
-      initial = [await rolloutOf(cpA.api, mesh.token), await rolloutOf(cpB.api, mesh.token)];
-      return initial[0]!.at + initial[1]!.at === 3 ? initial : undefined;
-    }, 30_000).catch((err: Error) => {
-      throw new Error(`${err.message}: ${JSON.stringify(initial)}\n${mesh.proxies.map((p) => `${p.nodeId}: ${p.process.stdout.slice(-1500)}${p.process.stderr.slice(-1500)}`).join('\n')}`);
-    });
-    const mainPorts = await Promise.all(mesh.proxies.map((p) => until(`${p.nodeId} listening on ${LISTEN.main}`, () => listeningPort(p.pid, LISTEN.main), 10_000)));
-    const securePorts = await Promise.all(mesh.proxies.map((p) => until(`${p.nodeId} listening on ${LISTEN.secure}`, () => listeningPort(p.pid, LISTEN.secure), 10_000)));
+    const { main: mainPorts, secure: securePorts } = await configureMesh(mesh, initialResources(ports, firstLeaf));
     const extraPorts = mesh.proxies.map(() => 0);
     const onA = await connectedTo(cpA.api, mesh.token);
     const onB = await connectedTo(cpB.api, mesh.token);
@@ -154,27 +118,17 @@ export async function runZeroDropScenario(options: ScenarioOptions): Promise<Sce
       lanes.push(l);
       return l;
     };
-    const tls = { ca: ca.caPem, servername: HOSTS.web };
     const work: Promise<void>[] = [];
-    const r = (x: number): number => x * scale;
     mesh.proxies.forEach((p, i) => {
       const main = (host: string, path: string, extra: Partial<HttpTarget> = {}): HttpTarget => ({ address: LISTEN.main, port: () => mainPorts[i], hostHeader: host, path, ...extra });
-      const secure: HttpTarget = { address: LISTEN.secure, port: () => securePorts[i], hostHeader: HOSTS.web, path: '/s', tls };
       const extraGone = (): boolean => driver.times.listenerRemovedAt !== undefined && Date.now() > driver.times.listenerRemovedAt + 4000;
       const extra: HttpTarget = { address: LISTEN.extra, port: () => extraPorts[i] || undefined, hostHeader: HOSTS.web, path: '/x', listenerRemovedAt: () => driver.times.listenerRemovedAt };
       const on = (): boolean => running;
       work.push(
-        runHttp1Lane(lane(`http/1.1 main ${p.nodeId}`), main(HOSTS.web, '/w'), { perSecond: r(60), concurrency: 2, running: on }),
-        runHttp1Lane(lane(`http/1.1 pool ${p.nodeId}`), main(HOSTS.pool, '/p'), { perSecond: r(30), concurrency: 2, running: on }),
-        runHttp1Lane(lane(`http/1.1 slow ${p.nodeId}`), main(HOSTS.pool, '/slow', { headers: { 'x-delay-ms': '400' } }), { perSecond: r(5), concurrency: 3, running: on }),
-        runHttp1Lane(lane(`http/1.1 doomed ${p.nodeId}`), main(HOSTS.doomed, '/d', { routeRemovedAt: () => driver.times.routeRemovedAt }), { perSecond: r(10), concurrency: 1, running: on }),
-        runHttp1Lane(lane(`https/1.1 ${p.nodeId}`), secure, { perSecond: r(30), concurrency: 2, running: on }),
-        runHttp1Lane(lane(`http/1.1 added listener ${p.nodeId}`, 'changed'), extra, { perSecond: r(20), concurrency: 2, running: () => running && !extraGone() }),
-        runH2Lane(lane(`h2c ${p.nodeId}`), main(HOSTS.web, '/h2'), { perSecond: r(30), concurrency: 2, running: on }),
-        runH2Lane(lane(`h2 tls ${p.nodeId}`), { ...secure, path: '/h2s' }, { perSecond: r(20), concurrency: 2, running: on }),
-        runGrpcLane(lane(`grpc bidi ${p.nodeId}`), lane(`grpc unary ${p.nodeId}`), { address: LISTEN.main, port: () => mainPorts[i], authority: HOSTS.grpc }, { streams: 2, sessionMs: 2000, unaryPerSecond: r(10), running: on }),
-        runWebSocketLane(lane(`websocket ${p.nodeId}`), { address: LISTEN.main, port: () => mainPorts[i], hostHeader: HOSTS.ws }, { sessions: 2, sessionMs: 2500, running: on }),
-        runUploadLane(lane(`upload ${p.nodeId}`), main(HOSTS.pool, '/upload'), { perSecond: r(0.5), running: on }),
+        ...runProxyLoad({ nodeId: p.nodeId, mainPort: () => mainPorts[i], securePort: () => securePorts[i] }, { scale, running: on, caPem: ca.caPem, lane: (name) => lane(name) }),
+        // The scenario's own: a route and a listener it removes on purpose.
+        runHttp1Lane(lane(`http/1.1 doomed ${p.nodeId}`), main(HOSTS.doomed, '/d', { routeRemovedAt: () => driver.times.routeRemovedAt }), { perSecond: scale * 10, concurrency: 1, running: on }),
+        runHttp1Lane(lane(`http/1.1 added listener ${p.nodeId}`, 'changed'), extra, { perSecond: scale * 20, concurrency: 2, running: () => running && !extraGone() }),
       );
     });
 
