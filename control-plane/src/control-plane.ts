@@ -6,12 +6,13 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ApiServer, DEFAULT_MAX_BODY_BYTES, formatListenAddress, type ListenAddress } from './api/api-server.js';
 import type { ApiRoute } from './api/api-route.js';
 import { createLogger } from './logger.js';
-import { ListenError } from './model/listen-error.js';
+import { ListenError } from '../../proto/src/model/listen-error.js';
 import { discoveryModule, type DiscoveryModule } from './discovery/discovery-module.js';
 import { HealthModule, type HealthModuleOptions } from './health/health-module.js';
 import { EmbeddedStore } from './store/embedded-store.js';
 import { EtcdStore } from './store/etcd-store.js';
 import { ResourceCache } from './store/resource-cache.js';
+import type { ControlPlaneDeps, ControlPlaneModule, ControlPlaneModuleFactory } from './module.js';
 import type { ResourceStore } from './store/store.js';
 
 export const DEFAULT_API_LISTEN: ListenAddress = Object.freeze({ host: '127.0.0.1', port: 15080 });
@@ -30,33 +31,11 @@ export interface ControlPlaneOptions {
   readonly log?: Logger;
   /** More admin API routes. */
   readonly extraRoutes?: readonly ApiRoute[];
-  /** Parts that serve proxies from the cache; see ControlPlaneModule. */
+  /** Parts that serve proxies from the cache; see ControlPlaneModule (module.ts). */
   readonly modules?: readonly ControlPlaneModuleFactory[];
   /** Health in etcd and self-registration (issue 7): lease TTL (default 10 s) and this replica's id. */
   readonly health?: HealthModuleOptions;
 }
-
-/**
- * A part of the control plane that lives on the cache: the discovery gRPC server is one. Created
- * before the admin API (so its `routes` are registered), started once the cache has read the store,
- * stopped before the cache closes.
- */
-export interface ControlPlaneModule {
-  readonly routes?: readonly ApiRoute[];
-  start(): Promise<void>;
-  stop(): Promise<void>;
-}
-
-export interface ControlPlaneDeps {
-  readonly store: ResourceStore;
-  readonly cache: ResourceCache;
-  readonly log: Logger;
-  /** The Prometheus registry GET /metrics serves: modules register their metrics here. */
-  readonly metrics: Registry;
-  readonly options: ControlPlaneOptions;
-}
-
-export type ControlPlaneModuleFactory = (deps: ControlPlaneDeps) => ControlPlaneModule;
 
 export class ControlPlane {
   readonly log: Logger;
@@ -98,7 +77,7 @@ export class ControlPlane {
     const cache = (this.cache = new ResourceCache(store, this.log.child({ part: 'cache' })));
     const metrics = new Registry();
     collectDefaultMetrics({ register: metrics });
-    const deps: ControlPlaneDeps = { store, cache, log: this.log, metrics, options: this.options };
+    const deps: ControlPlaneDeps = { store, cache, log: this.log, metrics, token: this.options.token };
     // Health first: discovery reports to it and lays its view over the Endpoints it sends; it starts
     // (reads etcd's health) before discovery and stops after it (once every stream's votes are gone).
     const health = (this.healthModule = new HealthModule(deps, this.options.health));

@@ -1,5 +1,5 @@
 // The control plane's one error type: a stable code, an HTTP status, and the field errors behind it.
-import type { FieldError } from './model/field-error.js';
+import type { FieldError } from '../../proto/src/model/field-error.js';
 
 /** Stable codes; the README's error table lists each one. Never rename a code. */
 export const ErrorCode = {

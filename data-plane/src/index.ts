@@ -11,7 +11,7 @@
 // Feed the mesh proxy configuration (the discovery client does this with each accepted update):
 //
 //   const mesh = new MeshProxy();
-//   const result = await mesh.applyResources(resourceSet);   // ResourceSet from control-plane/src/model
+//   const result = await mesh.applyResources(resourceSet);   // a ResourceSet (exported below)
 //   if (!result.ok) nack(result.errors);                      // every error with its field path;
 //                                                             // the previous snapshot keeps serving
 //
@@ -33,9 +33,9 @@ export { HeaderList } from './protocols/header-list.js';
 export type { ResponseHead, BodyFraming } from './protocols/http1/response-head.js';
 
 export { Peer, type PeerOptions } from './upstream/peer.js';
-export { ConnectionPool, DEFAULT_POOL_OPTIONS, type PoolOptions, type PoolStats } from './upstream/connection-pool.js';
+export { ConnectionPool, DEFAULT_POOL_OPTIONS, type PoolOptions } from './upstream/connection-pool.js';
 export { RetryPolicy, RetryOn, type RetryPolicyOptions } from './upstream/retry-policy.js';
-export type { UpstreamConnection, UpstreamRequest, ExchangeHandler } from './upstream/upstream-client.js';
+export type { UpstreamConnection, UpstreamRequest, ExchangeHandler, PoolStats } from './upstream/upstream-client.js';
 export type { Balancer } from './upstream/balancers/balancer.js';
 export { SmoothWeightedRoundRobin } from './upstream/balancers/smooth-weighted-round-robin.js';
 export { LeastRequest } from './upstream/balancers/least-request.js';
@@ -60,3 +60,12 @@ export { ClusterState } from './snapshot/cluster-state.js';
 export { MeshProxy, type MeshCtx, type ApplyResult, type MeshProxyOptions } from './mesh/mesh-proxy.js';
 export { meshProxyApply } from './mesh/mesh-proxy-apply.js';
 export { runProxyCommand } from './cli/proxy-command.js';
+
+// The resource model the mesh proxy takes (it lives in the API package, proto/src/model).
+export { ResourceSet } from '../../proto/src/model/resource-set.js';
+
+// Active health checks as the proxy runs them: the control plane probes the endpoints that no proxy
+// checks with this same code, so a verdict means the same thing whoever reached it.
+export { probeEndpoint, type ProbeResult } from './upstream/health/probe.js';
+export { countProbe, healthCheckSettingsOf, nextProbeDelayMs, type HealthCheckSettings } from './upstream/health/health-check-settings.js';
+export { wireOf } from './upstream/cluster-wire.js';

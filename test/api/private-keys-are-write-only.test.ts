@@ -2,7 +2,7 @@
 // the control plane fills the output-only notAfter.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseDocuments } from '../../control-plane/src/model/documents.js';
+import { parseDocuments } from '../../proto/src/model/documents.js';
 import { describeEachStore, type TestApi } from '../support/api-harness.js';
 import { readExample } from '../support/examples.js';
 

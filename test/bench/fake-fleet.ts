@@ -6,8 +6,8 @@
 import { create } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import { DiscoveryRequestSchema, type DiscoveryRequest, type DiscoveryResponse } from '../../proto/gen/sluice/v1/discovery_pb.js';
-import { DISCOVERY_STREAM_PATH, deserializeResponse, serializeRequest } from '../../control-plane/src/discovery/service-definition.js';
-import { KINDS } from '../../control-plane/src/model/kinds.js';
+import { DISCOVERY_STREAM_PATH, deserializeResponse, serializeRequest } from '../../proto/src/wire/service-definition.js';
+import { KINDS } from '../../proto/src/model/kinds.js';
 import { DiscoveryClient } from '../../data-plane/src/discovery/discovery-client.js';
 
 export type FleetMessage =

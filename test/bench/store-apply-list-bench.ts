@@ -4,7 +4,7 @@
 //
 //   npm run build && node dist/test/bench/store-apply-list-bench.js [--store etcd,embedded] [--routes 10000] [--batch 1,100]
 import { parseArgs } from 'node:util';
-import { specFromJson } from '../../control-plane/src/model/resource-json.js';
+import { specFromJson } from '../../proto/src/model/resource-json.js';
 import { EmbeddedStore } from '../../control-plane/src/store/embedded-store.js';
 import { EtcdStore } from '../../control-plane/src/store/etcd-store.js';
 import { ResourceCache } from '../../control-plane/src/store/resource-cache.js';

@@ -5,9 +5,9 @@
 // missing or extra resource, Endpoints without the verdict.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Kind, Resource } from '../../control-plane/src/model/kinds.js';
-import { REDACTED, specFromJson, specToJson } from '../../control-plane/src/model/resource-json.js';
-import { encodeResource } from '../../control-plane/src/snapshot/encoded-resource.js';
+import type { Kind, Resource } from '../../proto/src/model/kinds.js';
+import { REDACTED, specFromJson, specToJson } from '../../proto/src/model/resource-json.js';
+import { encodeResource } from '../../proto/src/wire/encoded-resource.js';
 import { canonical, configDifferences, expectedConfig, type ApiView, type ProxyConfig } from './final-config.js';
 
 const r = (kind: Kind, json: object): Resource => specFromJson(kind, json);

@@ -5,11 +5,11 @@
 // and each version as the content hash the control plane puts on the wire (encodeResource).
 import { Health, type Endpoints } from '../../proto/gen/sluice/v1/endpoints_pb.js';
 import type { Cluster } from '../../proto/gen/sluice/v1/cluster_pb.js';
-import { KIND_INFO, KINDS, type Kind, type Resource } from '../../control-plane/src/model/kinds.js';
-import { REDACTED, specFromJson, specToJson } from '../../control-plane/src/model/resource-json.js';
+import { KIND_INFO, KINDS, type Kind, type Resource } from '../../proto/src/model/kinds.js';
+import { REDACTED, specFromJson, specToJson } from '../../proto/src/model/resource-json.js';
 import { effectiveEndpoints, type EndpointOverlay, type RegisteredEndpoint } from '../../control-plane/src/snapshot/effective-endpoints.js';
-import { encodeResource } from '../../control-plane/src/snapshot/encoded-resource.js';
-import { formatHostPort } from '../../control-plane/src/model/host-port.js';
+import { encodeResource } from '../../proto/src/wire/encoded-resource.js';
+import { formatHostPort } from '../../proto/src/model/host-port.js';
 
 interface HealthJson {
   endpoints: Array<{ cluster: string; address: string; port: number; health: string }>;

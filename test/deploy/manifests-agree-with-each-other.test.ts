@@ -7,12 +7,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseDocuments } from '../../control-plane/src/model/documents.js';
-import { parseResource } from '../../control-plane/src/model/validate-resource.js';
-import { checkChangeSet } from '../../control-plane/src/model/change-set.js';
-import { ResourceSet } from '../../control-plane/src/model/resource-set.js';
-import type { Resource } from '../../control-plane/src/model/kinds.js';
-import { formatFieldErrors, type FieldError } from '../../control-plane/src/model/field-error.js';
+import { parseDocuments } from '../../proto/src/model/documents.js';
+import { parseResource } from '../../proto/src/model/validate-resource.js';
+import { checkChangeSet } from '../../proto/src/model/change-set.js';
+import { ResourceSet } from '../../proto/src/model/resource-set.js';
+import type { Resource } from '../../proto/src/model/kinds.js';
+import { formatFieldErrors, type FieldError } from '../../proto/src/model/field-error.js';
 import { REPO_ROOT, describe, kustomizationDirs, render, type K8sObject } from './support/kustomize.js';
 import {
   containersOf, flagValue, httpUses, podTemplates, referencedVariables, resolvePort, selects, sluiceUses, splitHostPort,

@@ -66,7 +66,7 @@ test('every environment variable of a Sluice container is read by the code, or o
     const expanded = referencedVariables(use.container);
     for (const { name } of use.container.env ?? []) {
       if (expanded.has(name)) continue;
-      if (filesReadingEnv('control-plane/src', name).length + filesReadingEnv('data-plane/src', name).length === 0) {
+      if (['bin', 'control-plane/src', 'data-plane/src', 'proto/src'].every((dir) => filesReadingEnv(dir, name).length === 0)) {
         problems.push(`${use.where}: sets ${name}, which no code reads`);
       }
     }

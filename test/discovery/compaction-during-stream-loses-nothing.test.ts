@@ -2,7 +2,7 @@
 // live or when it has to resume from a compacted revision and the control plane lists again.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { specFromJson } from '../../control-plane/src/model/resource-json.js';
+import { specFromJson } from '../../proto/src/model/resource-json.js';
 import type { WriteOp } from '../../control-plane/src/store/store.js';
 import { EtcdCluster } from '../support/etcd-cluster.js';
 import { PausableWatchStore } from './support/pausable-watch-store.js';

@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiClient, CtlError } from '../../control-plane/src/cli/ctl/api-client.js';
 import { runCtlRollout } from '../../control-plane/src/cli/ctl/ctl-rollout.js';
-import type { ResourceSet } from '../../control-plane/src/model/resource-set.js';
+import type { ResourceSet } from '../../proto/src/model/resource-set.js';
 import { cluster, RawStream, route, startMesh, startProxy, TEST_TOKEN, until, type Replica, type TestProxy } from './support/discovery-fixture.js';
 
 let mesh: Awaited<ReturnType<typeof startMesh>>;

@@ -3,7 +3,7 @@
 // a NACK is counted by type, and an API write records the watch lag.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { ResourceSet } from '../../control-plane/src/model/resource-set.js';
+import type { ResourceSet } from '../../proto/src/model/resource-set.js';
 import { cluster, route, startMesh, startProxy, until, type Replica, type TestProxy } from './support/discovery-fixture.js';
 
 let mesh: Awaited<ReturnType<typeof startMesh>>;

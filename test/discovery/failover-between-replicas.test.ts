@@ -3,7 +3,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EtcdCluster } from '../support/etcd-cluster.js';
-import { specFromJson } from '../../control-plane/src/model/resource-json.js';
+import { specFromJson } from '../../proto/src/model/resource-json.js';
 import { cluster, openEtcdStore, route, sleep, startProxy, startReplica, until, type Replica, type TestProxy } from './support/discovery-fixture.js';
 
 let etcd: EtcdCluster;

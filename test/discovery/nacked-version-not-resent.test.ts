@@ -2,7 +2,7 @@
 // sent again until it changes; good changes keep flowing meanwhile.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ResourceSet } from '../../control-plane/src/model/resource-set.js';
+import type { ResourceSet } from '../../proto/src/model/resource-set.js';
 import { cluster, RawStream, route, sleep, startMesh, startProxy, until, type Replica, type TestProxy } from './support/discovery-fixture.js';
 
 let mesh: Awaited<ReturnType<typeof startMesh>>;

@@ -3,11 +3,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DiscoveryResponse } from '../../proto/gen/sluice/v1/discovery_pb.js';
-import { FieldErrors } from '../../control-plane/src/model/field-error.js';
-import { checkReferences } from '../../control-plane/src/model/references.js';
-import { specFromJson } from '../../control-plane/src/model/resource-json.js';
-import type { Kind } from '../../control-plane/src/model/kinds.js';
-import type { ResourceSet } from '../../control-plane/src/model/resource-set.js';
+import { FieldErrors } from '../../proto/src/model/field-error.js';
+import { checkReferences } from '../../proto/src/model/references.js';
+import { specFromJson } from '../../proto/src/model/resource-json.js';
+import type { Kind } from '../../proto/src/model/kinds.js';
+import type { ResourceSet } from '../../proto/src/model/resource-set.js';
 import type { WriteOp } from '../../control-plane/src/store/store.js';
 import { cluster, RawStream, route, sleep, startMesh, startProxy, until, type Replica, type TestProxy } from './support/discovery-fixture.js';
 

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { DiscoveryRequestSchema, NodeSchema } from '../../proto/gen/sluice/v1/discovery_pb.js';
 import { StreamState, type Outgoing } from '../../control-plane/src/discovery/stream-state.js';
-import { KINDS, type Kind, type Resource } from '../../control-plane/src/model/kinds.js';
-import { specFromJson } from '../../control-plane/src/model/resource-json.js';
-import { encodeResource, type EncodedResource } from '../../control-plane/src/snapshot/encoded-resource.js';
+import { KINDS, type Kind, type Resource } from '../../proto/src/model/kinds.js';
+import { specFromJson } from '../../proto/src/model/resource-json.js';
+import { encodeResource, type EncodedResource } from '../../proto/src/wire/encoded-resource.js';
 import { Snapshot } from '../../control-plane/src/snapshot/snapshot.js';
 
 const res = (kind: Kind, spec: Record<string, unknown>): Resource => specFromJson(kind, spec);

@@ -6,8 +6,9 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode } from '../../control-plane/src/errors.js';
 import { ProxyErrorCode } from '../../data-plane/src/errors.js';
+import { REPO_ROOT } from '../support/repo-root.js';
 
-const readme = readFileSync(join(process.cwd(), 'README.md'), 'utf8');
+const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((e) => {
@@ -28,7 +29,7 @@ test('every proxy error code is in the README', () => {
 
 test('every metric either plane registers is in the README', () => {
   const names = new Set<string>();
-  for (const file of [...sources(join(process.cwd(), 'control-plane/src')), ...sources(join(process.cwd(), 'data-plane/src'))]) {
+  for (const file of [...sources(join(REPO_ROOT, 'control-plane/src')), ...sources(join(REPO_ROOT, 'data-plane/src'))]) {
     for (const m of readFileSync(file, 'utf8').matchAll(/['`](sluice_[a-z0-9_]+)['`]/g)) names.add(m[1]!);
   }
   assert.ok(names.size >= 10, `found only ${names.size} metric names: the scan is broken`);

@@ -2,13 +2,13 @@
 // use (serving, verifying clients, verifying upstreams) finds the part it needs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseDocuments } from '../../control-plane/src/model/documents.js';
-import { parseResource } from '../../control-plane/src/model/validate-resource.js';
-import { checkChangeSet } from '../../control-plane/src/model/change-set.js';
-import { ResourceSet } from '../../control-plane/src/model/resource-set.js';
-import { FieldErrors } from '../../control-plane/src/model/field-error.js';
-import { validateCertificate } from '../../control-plane/src/model/validate/certificate.js';
-import type { Resource } from '../../control-plane/src/model/kinds.js';
+import { parseDocuments } from '../../proto/src/model/documents.js';
+import { parseResource } from '../../proto/src/model/validate-resource.js';
+import { checkChangeSet } from '../../proto/src/model/change-set.js';
+import { ResourceSet } from '../../proto/src/model/resource-set.js';
+import { FieldErrors } from '../../proto/src/model/field-error.js';
+import { validateCertificate } from '../../proto/src/model/validate/certificate.js';
+import type { Resource } from '../../proto/src/model/kinds.js';
 import type { Certificate } from '../../proto/gen/sluice/v1/certificate_pb.js';
 import { readExample } from '../support/examples.js';
 

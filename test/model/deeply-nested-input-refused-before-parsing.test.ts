@@ -6,8 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { parseDocuments } from '../../control-plane/src/model/documents.js';
-import { MAX_NESTING_DEPTH } from '../../control-plane/src/model/nesting-limit.js';
+import { parseDocuments } from '../../proto/src/model/documents.js';
+import { MAX_NESTING_DEPTH } from '../../proto/src/model/nesting-limit.js';
 
 const DEEP: Array<[string, (depth: number) => string]> = [
   ['flow mappings', (d) => '{"a":'.repeat(d) + '1' + '}'.repeat(d)],
@@ -43,7 +43,7 @@ test('nesting within the limit still parses (a filter configuration 40 levels de
 
 test('a run of deeply nested documents does not abort the process', () => {
   // The sequence that aborted Node inside V8's regexp compiler when the YAML parser ran out of stack.
-  const documents = fileURLToPath(new URL('../../control-plane/src/model/documents.js', import.meta.url));
+  const documents = fileURLToPath(new URL('../../proto/src/model/documents.js', import.meta.url));
   const script = `
     const { parseDocuments } = await import(${JSON.stringify(documents)});
     const shapes = [(d) => '{"a":'.repeat(d) + '1' + '}'.repeat(d), (d) => '['.repeat(d) + ']'.repeat(d), (d) => '- '.repeat(d) + 'x'];

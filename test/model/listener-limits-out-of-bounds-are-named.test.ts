@@ -1,7 +1,7 @@
 // Listener limits outside their bounds are refused with their field path; 0 (unset) means the default.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseResource } from '../../control-plane/src/model/validate-resource.js';
+import { parseResource } from '../../proto/src/model/validate-resource.js';
 
 function errorsOf(doc: unknown): string[] {
   const r = parseResource(doc, 'documents[0]');

@@ -2,7 +2,7 @@
 // would never act, so each one is reported with its path. The panic threshold still applies.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseResource } from '../../control-plane/src/model/validate-resource.js';
+import { parseResource } from '../../proto/src/model/validate-resource.js';
 
 function errorsOf(doc: unknown): string[] {
   const r = parseResource(doc, 'documents[0]');

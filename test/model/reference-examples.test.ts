@@ -2,12 +2,12 @@
 // invalid.yaml must be refused with a field path.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseDocuments } from '../../control-plane/src/model/documents.js';
-import { parseResource } from '../../control-plane/src/model/validate-resource.js';
-import { checkChangeSet } from '../../control-plane/src/model/change-set.js';
-import { ResourceSet } from '../../control-plane/src/model/resource-set.js';
-import type { FieldError } from '../../control-plane/src/model/field-error.js';
-import type { Resource } from '../../control-plane/src/model/kinds.js';
+import { parseDocuments } from '../../proto/src/model/documents.js';
+import { parseResource } from '../../proto/src/model/validate-resource.js';
+import { checkChangeSet } from '../../proto/src/model/change-set.js';
+import { ResourceSet } from '../../proto/src/model/resource-set.js';
+import type { FieldError } from '../../proto/src/model/field-error.js';
+import type { Resource } from '../../proto/src/model/kinds.js';
 import { readExample } from '../support/examples.js';
 
 function documentsOf(name: 'mesh.yaml' | 'protocols.yaml' | 'invalid.yaml'): unknown[] {

@@ -1,10 +1,10 @@
 // Validation returns every problem of a document, each with its field path, instead of the first.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseResource } from '../../control-plane/src/model/validate-resource.js';
-import { checkChangeSet } from '../../control-plane/src/model/change-set.js';
-import { ResourceSet } from '../../control-plane/src/model/resource-set.js';
-import type { Resource } from '../../control-plane/src/model/kinds.js';
+import { parseResource } from '../../proto/src/model/validate-resource.js';
+import { checkChangeSet } from '../../proto/src/model/change-set.js';
+import { ResourceSet } from '../../proto/src/model/resource-set.js';
+import type { Resource } from '../../proto/src/model/kinds.js';
 
 function errorsOf(doc: unknown): string[] {
   const r = parseResource(doc, 'documents[0]');

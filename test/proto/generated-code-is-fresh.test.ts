@@ -5,8 +5,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { REPO_ROOT } from '../support/repo-root.js';
 
-const root = process.cwd();
+const root = REPO_ROOT;
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((e) => {

@@ -1,7 +1,7 @@
 // Small resources, a watch recorder and polling helpers shared by the store tests.
 import assert from 'node:assert/strict';
-import { KINDS, type Kind, type Resource } from '../../control-plane/src/model/kinds.js';
-import { specFromJson, specToJson } from '../../control-plane/src/model/resource-json.js';
+import { KINDS, type Kind, type Resource } from '../../proto/src/model/kinds.js';
+import { specFromJson, specToJson } from '../../proto/src/model/resource-json.js';
 import { ControlPlaneError } from '../../control-plane/src/errors.js';
 import type { ResourceStore, StoredResource, WatchEvent, WatchHandle, WriteOp } from '../../control-plane/src/store/store.js';
 

@@ -1,10 +1,11 @@
-// Runs the built `sluice` bin (dist/control-plane/src/cli/sluice.js) as a child process, for CLI tests.
+// Runs the built `sluice` bin (dist/bin/sluice.js) as a child process, for CLI tests.
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { spawnGuarded, stopChild } from './process-guard.js';
 import type { ChildProcess } from 'node:child_process';
 
-export const SLUICE_BIN = join(process.cwd(), 'dist', 'control-plane', 'src', 'cli', 'sluice.js');
+/** This file runs as dist/test/support/run-sluice.js; the bin is dist/bin/sluice.js. */
+export const SLUICE_BIN = fileURLToPath(new URL('../../bin/sluice.js', import.meta.url));
 
 export interface RunResult {
   readonly code: number | null;

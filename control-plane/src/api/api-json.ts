@@ -2,8 +2,8 @@
 // keys redacted (toApiJson). A stored resource's text is built once and kept while the cache holds that
 // same entry, so listing 10,000 routes joins strings instead of converting every message again.
 import type { JsonObject } from '@bufbuild/protobuf';
-import type { Kind, Resource } from '../model/kinds.js';
-import { toApiJson } from '../model/resource-json.js';
+import type { Kind, Resource } from '../../../proto/src/model/kinds.js';
+import { toApiJson } from '../../../proto/src/model/resource-json.js';
 import type { StoredResource } from '../store/store.js';
 import type { ApiResult } from './api-route.js';
 

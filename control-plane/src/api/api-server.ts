@@ -17,7 +17,7 @@ import { ResourceWriter, type ResourceWriterOptions } from './resource-writer.js
 import { Router } from './router.js';
 import { ApiMetrics } from './api-metrics.js';
 import { Registry } from 'prom-client';
-import { formatHostPort } from '../model/host-port.js';
+import { formatHostPort } from '../../../proto/src/model/host-port.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 

@@ -1,15 +1,15 @@
 // Turns a request body into validated resources, or one 400 that lists every error of every document.
 import { ControlPlaneError, ErrorCode } from '../errors.js';
-import { parseDocuments } from '../model/documents.js';
+import { parseDocuments } from '../../../proto/src/model/documents.js';
 import { create } from '@bufbuild/protobuf';
-import { checkChangeSet } from '../model/change-set.js';
-import { FieldErrors, type FieldError } from '../model/field-error.js';
-import { KIND_INFO, parseKind, resourcePath, type Kind, type Resource } from '../model/kinds.js';
-import { checkReferences } from '../model/references.js';
-import type { ResourceView } from '../model/resource-set.js';
-import { REDACTED } from '../model/resource-json.js';
-import { parseResource } from '../model/validate-resource.js';
-import { certificateNotAfter } from '../model/validate/certificate.js';
+import { checkChangeSet } from '../../../proto/src/model/change-set.js';
+import { FieldErrors, type FieldError } from '../../../proto/src/model/field-error.js';
+import { KIND_INFO, parseKind, resourcePath, type Kind, type Resource } from '../../../proto/src/model/kinds.js';
+import { checkReferences } from '../../../proto/src/model/references.js';
+import type { ResourceView } from '../../../proto/src/model/resource-set.js';
+import { REDACTED } from '../../../proto/src/model/resource-json.js';
+import { parseResource } from '../../../proto/src/model/validate-resource.js';
+import { certificateNotAfter } from '../../../proto/src/model/validate/certificate.js';
 
 /** The stored private key of a certificate, to keep it when a client sends back the redacted form. */
 export type StoredKeyLookup = (certificateName: string) => string | undefined;

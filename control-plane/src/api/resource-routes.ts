@@ -2,7 +2,7 @@
 // Reads answer from the ResourceCache (so they work from the last watched state while etcd is down);
 // writes go through the ResourceWriter.
 import { ControlPlaneError, ErrorCode } from '../errors.js';
-import { KIND_INFO, KINDS, parseKind, resourcePath, type Kind } from '../model/kinds.js';
+import { KIND_INFO, KINDS, parseKind, resourcePath, type Kind } from '../../../proto/src/model/kinds.js';
 import type { ResourceCache } from '../store/resource-cache.js';
 import type { ApiContext, ApiRoute } from './api-route.js';
 import { parseIfMatch } from './if-match.js';

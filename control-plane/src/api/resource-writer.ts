@@ -3,10 +3,10 @@
 // the cache has seen the commit (read-your-writes).
 import { performance } from 'node:perf_hooks';
 import { ControlPlaneError, ErrorCode } from '../errors.js';
-import { checkChangeSet } from '../model/change-set.js';
-import type { Kind, Resource } from '../model/kinds.js';
-import { resourcePath } from '../model/kinds.js';
-import { specToJson } from '../model/resource-json.js';
+import { checkChangeSet } from '../../../proto/src/model/change-set.js';
+import type { Kind, Resource } from '../../../proto/src/model/kinds.js';
+import { resourcePath } from '../../../proto/src/model/kinds.js';
+import { specToJson } from '../../../proto/src/model/resource-json.js';
 import { describeEtcdError } from '../store/etcd-errors.js';
 import type { ResourceCache } from '../store/resource-cache.js';
 import type { ResourceStore, WriteOp } from '../store/store.js';

@@ -2,7 +2,7 @@
 import { createLogger } from '../logger.js';
 import { buildControlPlane } from './build-control-plane.js';
 import { CONTROL_PLANE_USAGE, parseControlPlaneArgs } from './control-plane-options.js';
-import { UsageError } from './usage-error.js';
+import { UsageError } from '../../../proto/src/command-line/usage-error.js';
 import { stopOnSignals } from './stop-on-signals.js';
 
 export async function runControlPlaneCommand(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {

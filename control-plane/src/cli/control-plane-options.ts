@@ -4,8 +4,8 @@ import { parseArgs } from 'node:util';
 import type { ListenAddress } from '../api/api-server.js';
 import type { LogLevel } from '../logger.js';
 import { parseListenAddress } from './listen-address.js';
-import { configuredToken } from './token-source.js';
-import { UsageError } from './usage-error.js';
+import { configuredToken } from '../../../proto/src/command-line/token-source.js';
+import { UsageError } from '../../../proto/src/command-line/usage-error.js';
 
 export const CONTROL_PLANE_DEFAULTS = Object.freeze({
   apiListen: '127.0.0.1:15080',

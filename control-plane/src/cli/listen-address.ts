@@ -1,7 +1,7 @@
 // Parses listen flags: `127.0.0.1:15080`, `0.0.0.0:15080`, `[::1]:15080`, `:15080` (all interfaces).
 import type { ListenAddress } from '../api/api-server.js';
 export { formatListenAddress } from '../api/api-server.js';
-import { UsageError } from './usage-error.js';
+import { UsageError } from '../../../proto/src/command-line/usage-error.js';
 
 export function parseListenAddress(value: string, flag: string): ListenAddress {
   const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(value.trim());

@@ -2,9 +2,9 @@
 // --discovery-listen with the admin token, and the rollout routes of the admin API.
 import type { ApiRoute } from '../api/api-route.js';
 import { formatListenAddress } from '../api/api-server.js';
-import type { ControlPlaneDeps, ControlPlaneModule, ControlPlaneModuleFactory } from '../control-plane.js';
-import { KINDS } from '../model/kinds.js';
-import { ListenError } from '../model/listen-error.js';
+import type { ControlPlaneDeps, ControlPlaneModule, ControlPlaneModuleFactory } from '../module.js';
+import { KINDS } from '../../../proto/src/model/kinds.js';
+import { ListenError } from '../../../proto/src/model/listen-error.js';
 import type { EndpointOverlay } from '../snapshot/effective-endpoints.js';
 import { SnapshotBuilder } from '../snapshot/snapshot-builder.js';
 import { DiscoveryServer, type DiscoveryServerOptions } from './discovery-server.js';
@@ -45,7 +45,7 @@ export class DiscoveryModule implements ControlPlaneModule {
     this.server = new DiscoveryServer({
       ...options.server,
       snapshots: this.snapshots,
-      token: deps.options.token,
+      token: deps.token,
       registry: this.registry,
       metrics,
       log,

@@ -8,7 +8,7 @@ import { BearerAuth } from '../api/bearer-auth.js';
 import type { DiscoveryHooks } from './discovery-hooks.js';
 import type { DiscoveryMetrics } from './discovery-metrics.js';
 import { ProxyRegistry } from './proxy-registry.js';
-import { discoveryServiceDefinition } from './service-definition.js';
+import { discoveryServiceDefinition } from '../../../proto/src/wire/service-definition.js';
 import { StreamState } from './stream-state.js';
 
 /** Where snapshots come from (SnapshotBuilder). */

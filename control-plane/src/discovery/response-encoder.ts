@@ -1,7 +1,7 @@
 // Builds DiscoveryResponse bytes from resource fields encoded once per version (protobuf lets a
 // message be the concatenation of its fields, in any order), so a push to N streams encodes nothing.
-import type { Kind } from '../model/kinds.js';
-import { lengthDelimited, varint, type EncodedResource } from '../snapshot/encoded-resource.js';
+import type { Kind } from '../../../proto/src/model/kinds.js';
+import { lengthDelimited, varint, type EncodedResource } from '../../../proto/src/wire/encoded-resource.js';
 
 // DiscoveryResponse field tags: (field number << 3) | wire type.
 const TYPE_TAG = 0x0a;

@@ -2,9 +2,9 @@
 // proxy's subscriptions, the versions it holds, the one response in flight, and the versions it
 // rejected. It decides what to send next; discovery-server.ts only moves bytes.
 import type { DiscoveryRequest, ErrorDetail, Node } from '../../../proto/gen/sluice/v1/discovery_pb.js';
-import { KINDS, kindOrder, type Kind } from '../model/kinds.js';
-import { referencesOf } from '../model/references.js';
-import type { EncodedResource } from '../snapshot/encoded-resource.js';
+import { KINDS, kindOrder, type Kind } from '../../../proto/src/model/kinds.js';
+import { referencesOf } from '../../../proto/src/model/references.js';
+import type { EncodedResource } from '../../../proto/src/wire/encoded-resource.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { KnownVersions } from './known-versions.js';
 import { encodeResponse } from './response-encoder.js';

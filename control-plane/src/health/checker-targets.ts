@@ -7,8 +7,9 @@
 // that route to this cluster. Every replica sees the same entries, so the rule needs no coordination.
 import type { Certificate } from '../../../proto/gen/sluice/v1/certificate_pb.js';
 import type { Cluster } from '../../../proto/gen/sluice/v1/cluster_pb.js';
-import { wireOf } from '../../../data-plane/src/upstream/cluster-wire.js';
+import { wireOf } from '../../../data-plane/src/index.js';
 import { Health, type Endpoints } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
+import { mergeEndpoints } from '../../../proto/src/model/merge-endpoints.js';
 import type { CheckTarget } from './control-plane-checker.js';
 import { CHECKER_SOURCE, endpointId, type HealthEntry } from './health-entry.js';
 
@@ -44,14 +45,10 @@ export function checkerTargets(inputs: CheckerTargetInputs): CheckTarget[] {
     const wire = wireOf(cluster, (name) => inputs.certificate(name));
     const { tls } = wire;
     const http2 = wire.protocol === 'h2c' || wire.protocol === 'h2';
-    const seen = new Set<string>();
-    const candidates = [...(inputs.endpoints(cluster.name)?.endpoints ?? []), ...cluster.endpoints, ...inputs.registered(cluster.name)];
+    // As on the proxy; registered sidecars come last, at addresses neither lists.
+    const candidates = mergeEndpoints(mergeEndpoints(inputs.endpoints(cluster.name)?.endpoints ?? [], cluster.endpoints), inputs.registered(cluster.name));
     for (const ep of candidates) {
-      const id = endpointId(ep.address, ep.port);
-      // The first listing wins, as the Endpoints entry wins over the inline one on the proxy.
-      if (seen.has(id)) continue;
-      seen.add(id);
-      const k = `${cluster.name}/${id}`;
+      const k = `${cluster.name}/${endpointId(ep.address, ep.port)}`;
       if (ep.health === Health.DRAINING || proxyChecked.has(k)) continue;
       const target: CheckTarget = { cluster: cluster.name, address: ep.address, port: ep.port, check, ...(tls === undefined ? {} : { tls }), ...(http2 ? { http2 } : {}) };
       const health = known.get(k);

@@ -3,7 +3,7 @@
 //   /sluice/registrations/<service>/<node-id>           a sidecar's own endpoint
 // Values are JSON (readable with `etcdctl get`), each under its writer's lease.
 import { Health } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
-import { formatHostPort } from '../model/host-port.js';
+import { formatHostPort } from '../../../proto/src/model/host-port.js';
 
 /** The source name of the elected leader's own verdicts in /sluice/health/<cluster>/<endpoint>/<source>. */
 export const CHECKER_SOURCE = 'checker';

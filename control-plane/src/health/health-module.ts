@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ApiRoute } from '../api/api-route.js';
-import type { ControlPlaneDeps, ControlPlaneModule } from '../control-plane.js';
+import type { ControlPlaneDeps, ControlPlaneModule } from '../module.js';
 import type { DiscoveryHooks } from '../discovery/discovery-hooks.js';
 import { EmbeddedLeaseStore } from '../store/embedded-lease-store.js';
 import type { LeaseStore } from '../store/lease-store.js';

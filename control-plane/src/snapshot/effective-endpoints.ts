@@ -6,7 +6,8 @@
 import { create } from '@bufbuild/protobuf';
 import type { Cluster } from '../../../proto/gen/sluice/v1/cluster_pb.js';
 import { EndpointsSchema, Health, type Endpoint, type Endpoints } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
-import { formatHostPort } from '../model/host-port.js';
+import { formatHostPort } from '../../../proto/src/model/host-port.js';
+import { mergeEndpoints } from '../../../proto/src/model/merge-endpoints.js';
 
 export interface RegisteredEndpoint {
   readonly address: string;
@@ -37,20 +38,11 @@ function overlaid(e: Endpoint, verdict: Health | undefined): Endpoint {
 export function effectiveEndpoints(name: string, stored: Endpoints | undefined, cluster: Cluster | undefined, overlay: EndpointOverlay): Endpoints | undefined {
   if (!overlay.clusters().has(name)) return stored;
   const health = overlay.effectiveHealth(name);
-  const out: Endpoint[] = [];
-  const seen = new Set<string>();
-  for (const e of stored?.endpoints ?? []) {
-    const k = formatHostPort(e.address, e.port);
-    seen.add(k);
-    out.push(overlaid(e, health.get(k)));
-  }
-  // Inline endpoints appear here only to carry a verdict: on the proxy the Endpoints entry wins.
-  for (const e of cluster?.endpoints ?? []) {
-    const k = formatHostPort(e.address, e.port);
-    if (seen.has(k) || !health.has(k)) continue;
-    seen.add(k);
-    out.push(overlaid(e, health.get(k)));
-  }
+  // Inline endpoints appear here only to carry a verdict (on the proxy this entry then wins).
+  const withVerdict = (cluster?.endpoints ?? []).filter((e) => health.has(formatHostPort(e.address, e.port)));
+  const listed = mergeEndpoints(stored?.endpoints ?? [], withVerdict);
+  const out: Endpoint[] = listed.map((e) => overlaid(e, health.get(formatHostPort(e.address, e.port))));
+  const seen = new Set(listed.map((e) => formatHostPort(e.address, e.port)));
   if (cluster !== undefined) {
     for (const r of overlay.registered(name)) {
       const k = formatHostPort(r.address, r.port);

@@ -2,13 +2,13 @@
 // one snapshot, and incremental so each resource version is encoded once, when it changes.
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { formatFieldErrors } from '../model/field-error.js';
-import { KINDS, type Kind, type Resource } from '../model/kinds.js';
+import { formatFieldErrors } from '../../../proto/src/model/field-error.js';
+import { KINDS, type Kind, type Resource } from '../../../proto/src/model/kinds.js';
 import type { Cluster } from '../../../proto/gen/sluice/v1/cluster_pb.js';
 import type { Endpoints } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
 import type { CacheUpdate, ResourceCache } from '../store/resource-cache.js';
 import { effectiveEndpoints, type EndpointOverlay } from './effective-endpoints.js';
-import { encodeResource, type EncodedResource } from './encoded-resource.js';
+import { encodeResource, type EncodedResource } from '../../../proto/src/wire/encoded-resource.js';
 import { Snapshot, type KindMap } from './snapshot.js';
 
 export interface SnapshotBuilderOptions {

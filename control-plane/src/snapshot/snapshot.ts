@@ -1,10 +1,10 @@
 // An immutable, versioned view of every resource, encoded for the wire: what the discovery server
 // sends from (go-control-plane's pkg/cache/v3 Snapshot). Built by SnapshotBuilder; never mutated.
-import type { FieldError } from '../model/field-error.js';
-import { KINDS, type Kind, type Resource, type SpecOf } from '../model/kinds.js';
-import { referencesOf } from '../model/references.js';
-import type { ResourceView } from '../model/resource-set.js';
-import type { EncodedResource } from './encoded-resource.js';
+import type { FieldError } from '../../../proto/src/model/field-error.js';
+import { KINDS, type Kind, type Resource, type SpecOf } from '../../../proto/src/model/kinds.js';
+import { referencesOf } from '../../../proto/src/model/references.js';
+import type { ResourceView } from '../../../proto/src/model/resource-set.js';
+import type { EncodedResource } from '../../../proto/src/wire/encoded-resource.js';
 
 export type KindMap = ReadonlyMap<string, EncodedResource>;
 

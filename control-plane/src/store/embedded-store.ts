@@ -2,11 +2,11 @@
 // It keeps etcd's semantics (one revision counter, mod revisions, transactions and their limits, watch
 // history that can be compacted) so the same contract tests pass against both implementations.
 import { ControlPlaneError, ErrorCode } from '../errors.js';
-import type { Kind } from '../model/kinds.js';
+import type { Kind } from '../../../proto/src/model/kinds.js';
 import { EmbeddedElection } from './embedded-election.js';
 import { EmbeddedLeaseStore } from './embedded-lease-store.js';
 import { resourceKey } from './keys.js';
-import { decodeResource, encodeResource } from './resource-codec.js';
+import { fromStoredValue, toStoredValue } from './stored-value.js';
 import type { ElectionOptions, ListResult, ResourceStore, StoredResource, WatchEvent, WatchHandle, WatchHandlers, WriteOp } from './store.js';
 import {
   checkDistinctTargets, concurrentWriteError, conflictError, ETCD_MAX_REQUEST_BYTES, ETCD_MAX_TXN_OPS, opTarget,
@@ -88,7 +88,7 @@ export class EmbeddedStore implements ResourceStore {
     this.ensureOpen();
     checkDistinctTargets(ops);
     if (ops.length + 1 > this.maxTxnOps) throw tooManyOpsError(ops.length, this.maxTxnOps);
-    const values = ops.map((op) => (op.op === 'put' ? encodeResource(op.resource) : undefined));
+    const values = ops.map((op) => (op.op === 'put' ? toStoredValue(op.resource) : undefined));
     const bytes = ops.reduce((sum, op, i) => sum + opTarget(op).key.length + Buffer.byteLength(values[i] ?? ''), 0);
     if (bytes > this.maxRequestBytes) throw requestTooLargeError(`${bytes} bytes of keys and values`);
     for (const op of ops) {
@@ -176,7 +176,7 @@ export class EmbeddedStore implements ResourceStore {
   }
 
   private decode(key: string, entry: Entry): StoredResource {
-    const decoded = decodeResource(key, entry.json);
+    const decoded = fromStoredValue(key, entry.json);
     if (!decoded.ok) throw new ControlPlaneError(ErrorCode.Internal, `embedded store holds a bad value at ${key}: ${decoded.reason}`);
     return { resource: decoded.resource, revision: entry.modRevision };
   }

@@ -4,7 +4,7 @@
 // so while a quorum lives, a member's death costs no call.
 import { Range, type Etcd3, type IKeyValue } from 'etcd3';
 import type { Logger } from 'pino';
-import type { Kind } from '../model/kinds.js';
+import type { Kind } from '../../../proto/src/model/kinds.js';
 import { ControlPlaneError, ErrorCode } from '../errors.js';
 import { createEtcdClient } from './etcd-client.js';
 import { commitOps } from './etcd-commit.js';
@@ -14,7 +14,7 @@ import { EtcdElection } from './etcd-election.js';
 import { EtcdLeaseStore } from './etcd-lease-store.js';
 import { EtcdWatch } from './etcd-watch.js';
 import { GENERATION_KEY, RESOURCE_PREFIX, resourceKey } from './keys.js';
-import { decodeResource } from './resource-codec.js';
+import { fromStoredValue } from './stored-value.js';
 import type { LeaseStore } from './lease-store.js';
 import type { ElectionOptions, ListResult, ResourceStore, StoredResource, WatchHandle, WatchHandlers, WriteOp } from './store.js';
 
@@ -158,7 +158,7 @@ export class EtcdStore implements ResourceStore {
 
   private decode(kv: IKeyValue): StoredResource | undefined {
     const key = kv.key.toString();
-    const decoded = decodeResource(key, kv.value.toString());
+    const decoded = fromStoredValue(key, kv.value.toString());
     if (!decoded.ok) {
       this.log?.error({ key, reason: decoded.reason }, 'etcd holds a value that is not a resource; leaving it out');
       return undefined;

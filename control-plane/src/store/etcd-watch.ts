@@ -10,7 +10,7 @@
 import type { Etcd3, IEvent, IWatchResponse, Watcher } from 'etcd3';
 import type { Logger } from 'pino';
 import { parseResourceKey, SLUICE_PREFIX } from './keys.js';
-import { decodeResource } from './resource-codec.js';
+import { fromStoredValue } from './stored-value.js';
 import type { WatchEvent, WatchHandle, WatchHandlers } from './store.js';
 
 /** The first resume comes at once: the watch usually just moves to another member. */
@@ -122,7 +122,7 @@ export class EtcdWatch implements WatchHandle {
     const target = parseResourceKey(key);
     if (target === undefined) return undefined;
     if (ev.type === 'Delete') return { type: 'delete', kind: target.kind, name: target.name, revision };
-    const decoded = decodeResource(key, ev.kv.value.toString());
+    const decoded = fromStoredValue(key, ev.kv.value.toString());
     if (decoded.ok) return { type: 'put', resource: decoded.resource, revision };
     // The same rule as list(): a value that is not a resource reads as no resource.
     this.ctx.log?.error({ key, revision, reason: decoded.reason }, 'etcd holds a value that is not a resource; treating it as deleted');

@@ -1,5 +1,5 @@
 // The etcd key layout: one prefix per kind, `/sluice/v1/<plural>/<name>`, values in protobuf JSON form.
-import { KIND_INFO, KINDS, type Kind } from '../model/kinds.js';
+import { KIND_INFO, KINDS, type Kind } from '../../../proto/src/model/kinds.js';
 
 export const RESOURCE_PREFIX = '/sluice/v1/';
 /**

@@ -3,10 +3,10 @@
 // here, so they keep working, from the last watched state, while etcd is down.
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { ResourceKey } from '../model/change-set.js';
-import type { Kind, Resource } from '../model/kinds.js';
-import { ResourceSet, type ResourceView } from '../model/resource-set.js';
-import { encodeResource } from './resource-codec.js';
+import type { ResourceKey } from '../../../proto/src/model/change-set.js';
+import type { Kind, Resource } from '../../../proto/src/model/kinds.js';
+import { ResourceSet, type ResourceView } from '../../../proto/src/model/resource-set.js';
+import { toStoredValue } from './stored-value.js';
 import type { ResourceStore, StoredResource, WatchEvent, WatchHandle } from './store.js';
 
 export interface CacheUpdate {
@@ -228,7 +228,7 @@ export class ResourceCache {
     for (const [key, entry] of next) {
       const before = this.entries.get(key);
       // After a restore the same revision number can hold other content: compare both.
-      if (before === undefined || before.revision !== entry.revision || encodeResource(before.resource) !== encodeResource(entry.resource)) {
+      if (before === undefined || before.revision !== entry.revision || toStoredValue(before.resource) !== toStoredValue(entry.resource)) {
         changed.push(keyParts(entry.resource));
       }
     }

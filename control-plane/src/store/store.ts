@@ -1,7 +1,7 @@
 // The store interface: the only way the control plane reads and writes resources.
 // Two implementations: etcd (production, `etcd-store.ts`) and embedded (one process, `embedded-store.ts`);
 // one contract suite (test/store/store-contract.ts) holds both to the same semantics.
-import type { Kind, Resource } from '../model/kinds.js';
+import type { Kind, Resource } from '../../../proto/src/model/kinds.js';
 import type { Logger } from 'pino';
 import type { LeaderElection } from '../health/leader-election.js';
 import type { LeaseStore } from './lease-store.js';

@@ -1,7 +1,7 @@
 // What both stores check and report the same way about a transaction: its targets, etcd's limits,
 // and the errors for a failed If-Match or a concurrent write.
 import { ControlPlaneError, ErrorCode } from '../errors.js';
-import { resourcePath, type Kind } from '../model/kinds.js';
+import { resourcePath, type Kind } from '../../../proto/src/model/kinds.js';
 import { resourceKey } from './keys.js';
 import type { WriteOp } from './store.js';
 

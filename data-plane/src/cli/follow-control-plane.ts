@@ -4,12 +4,13 @@
 // outage. When the control plane sends nothing for --initial-fetch-timeout-ms (it may hold nothing for
 // this proxy, or be unreachable) the proxy applies the empty configuration, so the sidecar listeners
 // open and /ready answers, as Envoy does after its initial_fetch_timeout.
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { formatFieldErrors, type FieldError } from '../../../control-plane/src/model/field-error.js';
-import { ResourceSet } from '../../../control-plane/src/model/resource-set.js';
+import { formatFieldErrors, type FieldError } from '../../../proto/src/model/field-error.js';
+import { ResourceSet } from '../../../proto/src/model/resource-set.js';
 import { DiscoveryClient } from '../discovery/discovery-client.js';
-import { UsageError, type ProxyOptions } from './proxy-options.js';
+import type { ProxyOptions } from './proxy-options.js';
+import { UsageError } from '../../../proto/src/command-line/usage-error.js';
+import { configuredToken } from '../../../proto/src/command-line/token-source.js';
 
 export const LAST_GOOD_FILE = 'last-good.json';
 
@@ -46,7 +47,7 @@ export async function followControlPlane(
   const client = new DiscoveryClient({
     addresses: options.controlPlane ?? [],
     node: { id: options.nodeId, service: options.service, zone: options.zone, ...selfEndpoint(options) },
-    token: token ?? (await readToken(options.tokenFile)),
+    token: token ?? requiredToken(options.tokenFile),
     persistPath: join(options.stateDir, LAST_GOOD_FILE),
     apply: async (set) => {
       const errors = await serialized(() => apply(set));
@@ -83,10 +84,9 @@ function selfEndpoint(options: ProxyOptions): { selfEndpoint?: { address: string
   return { selfEndpoint: { address: options.registerAddress, port: options.inboundListen?.port || options.appPort, zone: options.zone } };
 }
 
-/** The discovery token: --token-file, else SLUICE_TOKEN. */
-async function readToken(file: string | undefined): Promise<string> {
-  if (file !== undefined) return (await readFile(file, 'utf8')).trim();
-  const token = process.env['SLUICE_TOKEN'];
-  if (token === undefined || token === '') throw new UsageError('--control-plane needs --token-file FILE or SLUICE_TOKEN');
+/** The discovery token: --token-file, else SLUICE_TOKEN; one of them is required. */
+function requiredToken(file: string | undefined): string {
+  const token = configuredToken(file, process.env);
+  if (token === undefined) throw new UsageError('--control-plane needs --token-file FILE or SLUICE_TOKEN');
   return token;
 }

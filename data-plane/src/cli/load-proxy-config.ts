@@ -6,12 +6,12 @@
 //       module: ./auth-filter.js  # relative to the config file; default export (config) => HttpFilter
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { checkChangeSet } from '../../../control-plane/src/model/change-set.js';
-import { parseDocuments } from '../../../control-plane/src/model/documents.js';
-import type { FieldError } from '../../../control-plane/src/model/field-error.js';
-import { resourcePath, type Resource } from '../../../control-plane/src/model/kinds.js';
-import { ResourceSet } from '../../../control-plane/src/model/resource-set.js';
-import { parseResource } from '../../../control-plane/src/model/validate-resource.js';
+import { checkChangeSet } from '../../../proto/src/model/change-set.js';
+import { parseDocuments } from '../../../proto/src/model/documents.js';
+import type { FieldError } from '../../../proto/src/model/field-error.js';
+import { resourcePath, type Resource } from '../../../proto/src/model/kinds.js';
+import { ResourceSet } from '../../../proto/src/model/resource-set.js';
+import { parseResource } from '../../../proto/src/model/validate-resource.js';
 
 export interface UserFilterModule {
   readonly name: string;

@@ -7,13 +7,11 @@
 // connection at once and exits 130 (also during a drain); SIGHUP replaces the workers one by one with
 // freshly loaded code (zero-downtime restart), as `sluice proxy reload` does through the admin server.
 import cluster from 'node:cluster';
-import { parseProxyArgs, PROXY_USAGE, SIGINT_EXIT_CODE, UsageError } from './proxy-options.js';
+import { parseProxyArgs, PROXY_USAGE, SIGINT_EXIT_CODE } from './proxy-options.js';
 import { ProxyRuntime } from './proxy-runtime.js';
 import { runWorker } from './proxy-worker.js';
 import { ReloadUnsupported, startProxy, type RunningProxy } from './start-proxy.js';
 
-
-export { UsageError };
 
 export async function runProxyCommand(argv: string[]): Promise<void> {
   if (cluster.isWorker && process.env['SLUICE_PROXY_WORKER'] === '1') {

@@ -3,13 +3,7 @@
 import { availableParallelism, hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+import { UsageError } from '../../../proto/src/command-line/usage-error.js';
 
 /** --drain-timeout-ms: shorter than Kubernetes' 30 s grace period (README "Lifecycle"). */
 export const DEFAULT_DRAIN_TIMEOUT_MS = 15_000;

@@ -3,7 +3,7 @@
 // primary process, and prints which worker replaced which. Exit 0 done, 1 refused or failed, 2 usage.
 import { request } from 'node:http';
 import { parseArgs } from 'node:util';
-import { UsageError } from './proxy-options.js';
+import { UsageError } from '../../../proto/src/command-line/usage-error.js';
 
 export const PROXY_RELOAD_USAGE = `usage: sluice proxy reload [--admin HOST:PORT]
 

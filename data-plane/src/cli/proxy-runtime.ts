@@ -1,7 +1,7 @@
 // One proxy process's runtime: a MeshProxy with the bootstrap's user filters loaded. Used directly
 // with --workers 1, and by each worker process otherwise.
-import type { FieldError } from '../../../control-plane/src/model/field-error.js';
-import type { ResourceSet } from '../../../control-plane/src/model/resource-set.js';
+import type { FieldError } from '../../../proto/src/model/field-error.js';
+import type { ResourceSet } from '../../../proto/src/model/resource-set.js';
 import { FilterRegistry } from '../filters/filter-registry.js';
 import { AccessLog, type AccessLogOptions } from '../logging/access-log.js';
 import { MeshProxy, type ApplyResult } from '../mesh/mesh-proxy.js';

@@ -1,9 +1,9 @@
 // Resources as plain JSON documents ({kind, ...fields}) for the worker channel and config dumps.
 import type { JsonObject } from '@bufbuild/protobuf';
-import type { FieldError } from '../../../control-plane/src/model/field-error.js';
-import { REDACTED, specToJson } from '../../../control-plane/src/model/resource-json.js';
-import { ResourceSet } from '../../../control-plane/src/model/resource-set.js';
-import { parseResource } from '../../../control-plane/src/model/validate-resource.js';
+import type { FieldError } from '../../../proto/src/model/field-error.js';
+import { REDACTED, specToJson } from '../../../proto/src/model/resource-json.js';
+import { ResourceSet } from '../../../proto/src/model/resource-set.js';
+import { parseResource } from '../../../proto/src/model/validate-resource.js';
 
 export function resourcesToJson(set: ResourceSet, redact = false): JsonObject[] {
   const out: JsonObject[] = [];

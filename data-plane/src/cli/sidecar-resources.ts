@@ -4,7 +4,7 @@ import { create } from '@bufbuild/protobuf';
 import { ClusterSchema } from '../../../proto/gen/sluice/v1/cluster_pb.js';
 import { ListenerSchema } from '../../../proto/gen/sluice/v1/listener_pb.js';
 import { RouteSchema } from '../../../proto/gen/sluice/v1/route_pb.js';
-import type { ResourceSet } from '../../../control-plane/src/model/resource-set.js';
+import type { ResourceSet } from '../../../proto/src/model/resource-set.js';
 
 export interface SidecarFlags {
   readonly outboundListen?: { host: string; port: number };

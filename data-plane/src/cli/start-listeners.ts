@@ -8,10 +8,10 @@
 // only after --initial-fetch-timeout-ms: their ports are tried at once, so a taken one stops the
 // proxy within a second (and if it is taken in between, the first configuration stops it).
 import { createServer } from 'node:net';
-import type { FieldError } from '../../../control-plane/src/model/field-error.js';
-import { formatHostPort } from '../../../control-plane/src/model/host-port.js';
-import { ListenError } from '../../../control-plane/src/model/listen-error.js';
-import type { ResourceSet } from '../../../control-plane/src/model/resource-set.js';
+import type { FieldError } from '../../../proto/src/model/field-error.js';
+import { formatHostPort } from '../../../proto/src/model/host-port.js';
+import { ListenError } from '../../../proto/src/model/listen-error.js';
+import type { ResourceSet } from '../../../proto/src/model/resource-set.js';
 import { parseBindFieldError } from '../mesh/bind-error.js';
 import { INBOUND_LISTENER, OUTBOUND_LISTENER, type SidecarFlags } from './sidecar-resources.js';
 

@@ -2,10 +2,10 @@
 // worker processes, the configuration from a file or from the control plane, and the admin server.
 // `sluice proxy` runs it until a signal; `sluice start` embeds it beside the control plane.
 import type { AddressInfo } from 'node:net';
-import { formatFieldErrors, type FieldError } from '../../../control-plane/src/model/field-error.js';
-import { formatHostPort } from '../../../control-plane/src/model/host-port.js';
-import { ListenError } from '../../../control-plane/src/model/listen-error.js';
-import type { ResourceSet } from '../../../control-plane/src/model/resource-set.js';
+import { formatFieldErrors, type FieldError } from '../../../proto/src/model/field-error.js';
+import { formatHostPort } from '../../../proto/src/model/host-port.js';
+import { ListenError } from '../../../proto/src/model/listen-error.js';
+import type { ResourceSet } from '../../../proto/src/model/resource-set.js';
 import type { JsonObject } from '@bufbuild/protobuf';
 import { startAdminServer, type AdminSource } from '../admin/admin-server.js';
 import type { AccessLogOptions } from '../logging/access-log.js';

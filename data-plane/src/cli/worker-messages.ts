@@ -1,7 +1,7 @@
 // Messages between the primary (which holds the configuration) and the worker processes (which
 // serve traffic), over Node cluster's IPC channel.
 import type { JsonObject } from '@bufbuild/protobuf';
-import type { FieldError } from '../../../control-plane/src/model/field-error.js';
+import type { FieldError } from '../../../proto/src/model/field-error.js';
 import type { ClusterReport } from '../metrics/cluster-report.js';
 import type { MetricsJson } from '../metrics/metrics-text.js';
 import type { EjectionReport, EjectionVerdict } from '../upstream/health/ejection.js';

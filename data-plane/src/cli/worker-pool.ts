@@ -5,8 +5,8 @@
 // primary keeps the listening sockets open: a new worker applies the configuration and listens before
 // an old one drains.
 import cluster, { type Worker } from 'node:cluster';
-import type { FieldError } from '../../../control-plane/src/model/field-error.js';
-import type { ResourceSet } from '../../../control-plane/src/model/resource-set.js';
+import type { FieldError } from '../../../proto/src/model/field-error.js';
+import type { ResourceSet } from '../../../proto/src/model/resource-set.js';
 import type { ClusterReport } from '../metrics/cluster-report.js';
 import type { MetricsJson } from '../metrics/metrics-text.js';
 import type { UserFilterModule } from './load-proxy-config.js';

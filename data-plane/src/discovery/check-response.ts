@@ -1,12 +1,12 @@
 // Turns one DiscoveryResponse into the next configuration, or into the reasons to reject it, with the
 // control plane's own model code: the same validation, the same reference checks, the same paths.
 import type { DiscoveryResponse } from '../../../proto/gen/sluice/v1/discovery_pb.js';
-import { BODY_CASE } from '../../../control-plane/src/snapshot/encoded-resource.js';
-import { FieldErrors, type FieldError } from '../../../control-plane/src/model/field-error.js';
-import { KINDS, resourcePath, type Kind, type Resource } from '../../../control-plane/src/model/kinds.js';
-import { checkReferences, referrersOf } from '../../../control-plane/src/model/references.js';
-import type { ResourceSet } from '../../../control-plane/src/model/resource-set.js';
-import { validateSpec } from '../../../control-plane/src/model/validate-resource.js';
+import { BODY_CASE } from '../../../proto/src/wire/encoded-resource.js';
+import { FieldErrors, type FieldError } from '../../../proto/src/model/field-error.js';
+import { KINDS, resourcePath, type Kind, type Resource } from '../../../proto/src/model/kinds.js';
+import { checkReferences, referrersOf } from '../../../proto/src/model/references.js';
+import type { ResourceSet } from '../../../proto/src/model/resource-set.js';
+import { validateSpec } from '../../../proto/src/model/validate-resource.js';
 import { NackCode } from './nack-codes.js';
 
 export type CheckResult =

@@ -16,9 +16,9 @@ import {
 } from '../../../proto/gen/sluice/v1/discovery_pb.js';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { EndpointSchema, Health } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
-import { DISCOVERY_STREAM_PATH, deserializeResponse, serializeRequest } from '../../../control-plane/src/discovery/service-definition.js';
-import { KINDS, type Kind } from '../../../control-plane/src/model/kinds.js';
-import { ResourceSet } from '../../../control-plane/src/model/resource-set.js';
+import { DISCOVERY_STREAM_PATH, deserializeResponse, serializeRequest } from '../../../proto/src/wire/service-definition.js';
+import { KINDS, type Kind } from '../../../proto/src/model/kinds.js';
+import { ResourceSet } from '../../../proto/src/model/resource-set.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { checkResponse } from './check-response.js';
 import { loadLastGood, saveLastGood } from './last-good-file.js';

@@ -4,12 +4,12 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { JsonObject } from '@bufbuild/protobuf';
-import { FieldErrors, formatFieldErrors } from '../../../control-plane/src/model/field-error.js';
-import { KINDS, type Kind } from '../../../control-plane/src/model/kinds.js';
-import { checkReferences } from '../../../control-plane/src/model/references.js';
-import { specFromJson, specToJson } from '../../../control-plane/src/model/resource-json.js';
-import { ResourceSet } from '../../../control-plane/src/model/resource-set.js';
-import { validateSpec } from '../../../control-plane/src/model/validate-resource.js';
+import { FieldErrors, formatFieldErrors } from '../../../proto/src/model/field-error.js';
+import { KINDS, type Kind } from '../../../proto/src/model/kinds.js';
+import { checkReferences } from '../../../proto/src/model/references.js';
+import { specFromJson, specToJson } from '../../../proto/src/model/resource-json.js';
+import { ResourceSet } from '../../../proto/src/model/resource-set.js';
+import { validateSpec } from '../../../proto/src/model/validate-resource.js';
 
 export interface LastGood {
   readonly revision: number;

@@ -1,8 +1,8 @@
 // The field error of a Listener that cannot bind, as Envoy NACKs one: the path names the listener,
 // the message the address and the system's code. The proxy's CLI reads it back to stop the process
 // when the listener was one given at start (start-listeners.ts).
-import type { FieldError } from '../../../control-plane/src/model/field-error.js';
-import { formatHostPort } from '../../../control-plane/src/model/host-port.js';
+import type { FieldError } from '../../../proto/src/model/field-error.js';
+import { formatHostPort } from '../../../proto/src/model/host-port.js';
 
 const PATH = /^listeners\[(.+)\]\.port$/;
 const MESSAGE = /^cannot listen on (\S+): (.+?)(?: \(worker \d+\))?$/s;

@@ -3,7 +3,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TlsOptions } from 'node:tls';
-import type { FieldError } from '../../../control-plane/src/model/field-error.js';
+import type { FieldError } from '../../../proto/src/model/field-error.js';
 import { toJsonString } from '@bufbuild/protobuf';
 import { ListenerProtocol, ListenerSchema, type Listener } from '../../../proto/gen/sluice/v1/listener_pb.js';
 import type { Certificate } from '../../../proto/gen/sluice/v1/certificate_pb.js';

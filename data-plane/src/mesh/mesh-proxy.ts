@@ -1,10 +1,10 @@
 // The `sluice proxy` application: a ProxyHttp built from the library that routes by Route resources,
 // runs each route's filters, and forwards to Cluster endpoints. Configuration arrives as a whole
 // ResourceSet (from a config file or the discovery client) and becomes a new Snapshot.
-import { FieldErrors, type FieldError } from '../../../control-plane/src/model/field-error.js';
-import { checkReferences } from '../../../control-plane/src/model/references.js';
-import type { ResourceSet } from '../../../control-plane/src/model/resource-set.js';
-import { validateSpec } from '../../../control-plane/src/model/validate-resource.js';
+import { FieldErrors, type FieldError } from '../../../proto/src/model/field-error.js';
+import { checkReferences } from '../../../proto/src/model/references.js';
+import type { ResourceSet } from '../../../proto/src/model/resource-set.js';
+import { validateSpec } from '../../../proto/src/model/validate-resource.js';
 import { ProxyError, ProxyErrorCode } from '../errors.js';
 import { FilterRegistry } from '../filters/filter-registry.js';
 import { HttpProxy } from '../proxy/http-proxy.js';

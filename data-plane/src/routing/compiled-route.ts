@@ -5,13 +5,8 @@ import type { HttpFilter } from '../proxy/proxy-http.js';
 import type { Session } from '../proxy/session.js';
 import { RetryPolicy } from '../upstream/retry-policy.js';
 import { HeaderEditor } from './header-editor.js';
+import type { PathMatch } from './path-match.js';
 import { compileRedirect, type CompiledRedirect } from './redirect.js';
-
-export type PathMatch =
-  | { readonly kind: 'exact'; readonly value: string }
-  | { readonly kind: 'prefix'; readonly value: string }
-  | { readonly kind: 'regex'; readonly regex: RegExp }
-  | { readonly kind: 'any' };
 
 export type RouteAction =
   | { readonly kind: 'forward'; readonly cluster: string }

@@ -1,7 +1,7 @@
 // A route's redirect action: builds the Location from the request and the route's replacements.
 import type { Redirect } from '../../../proto/gen/sluice/v1/route_pb.js';
 import type { Session } from '../proxy/session.js';
-import type { PathMatch } from './compiled-route.js';
+import type { PathMatch } from './path-match.js';
 
 export interface CompiledRedirect {
   readonly status: number;

@@ -6,7 +6,8 @@
 // balancer in place through refresh().
 import { toJsonString } from '@bufbuild/protobuf';
 import { ClusterSchema, type Cluster } from '../../../proto/gen/sluice/v1/cluster_pb.js';
-import { EndpointsSchema, Health, type Endpoint, type Endpoints } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
+import { EndpointsSchema, Health, type Endpoints } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
+import { mergeEndpoints } from '../../../proto/src/model/merge-endpoints.js';
 import type { Session } from '../proxy/session.js';
 import type { Balancer } from '../upstream/balancers/balancer.js';
 import { createBalancer } from '../upstream/balancers/create-balancer.js';
@@ -73,7 +74,7 @@ export class ClusterState implements PeerOwner {
     this.poolKey = poolKey;
     const peers: Peer[] = [];
     const initialUnhealthy = cluster.healthCheck !== undefined && healthCheckSettingsOf(cluster.healthCheck).initialHealth === Health.UNHEALTHY;
-    for (const e of mergeEndpoints(cluster.endpoints, endpoints?.endpoints ?? [])) {
+    for (const e of mergeEndpoints(endpoints?.endpoints ?? [], cluster.endpoints)) {
       const key = `${e.address}:${e.port}`;
       let peer = old.get(key);
       if (peer !== undefined) {
@@ -179,12 +180,4 @@ function poolOptionsOf(cluster: Cluster): PoolOptions {
     connectTimeoutMs: cluster.connectTimeoutMs || DEFAULT_POOL_OPTIONS.connectTimeoutMs,
     maxRequestsPerConnection: p?.maxRequestsPerConnection || 0,
   };
-}
-
-/** Inline endpoints plus the Endpoints resource's; for the same address and port the latter wins. */
-export function mergeEndpoints(inline: readonly Endpoint[], dynamic: readonly Endpoint[]): Endpoint[] {
-  const byKey = new Map<string, Endpoint>();
-  for (const e of inline) byKey.set(`${e.address}:${e.port}`, e);
-  for (const e of dynamic) byKey.set(`${e.address}:${e.port}`, e);
-  return [...byKey.values()];
 }

@@ -1,9 +1,9 @@
 // One immutable configuration of the proxy: route matchers per listener and clusters with their
 // balancers and pools. A request takes the current snapshot when it starts and finishes on it; an
 // update builds a new one next to it and swaps the reference (DESIGN.md "Snapshot").
-import type { FieldError } from '../../../control-plane/src/model/field-error.js';
+import type { FieldError } from '../../../proto/src/model/field-error.js';
 import type { Listener } from '../../../proto/gen/sluice/v1/listener_pb.js';
-import type { ResourceSet } from '../../../control-plane/src/model/resource-set.js';
+import type { ResourceSet } from '../../../proto/src/model/resource-set.js';
 import type { FilterRegistry } from '../filters/filter-registry.js';
 import type { HttpFilter } from '../proxy/proxy-http.js';
 import { CompiledRoute } from '../routing/compiled-route.js';

@@ -4,7 +4,7 @@
 // handshakes only: open TLS connections keep the context they were made with (DESIGN.md "Listeners").
 import { createPrivateKey } from 'node:crypto';
 import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
-import { dnsNamesOf, parseCertificates } from '../../../control-plane/src/model/validate/certificate.js';
+import { dnsNamesOf, parseCertificates } from '../../../proto/src/model/validate/certificate.js';
 import type { Certificate } from '../../../proto/gen/sluice/v1/certificate_pb.js';
 import { ClientCertificatePolicy, TlsVersion, type ListenerTls } from '../../../proto/gen/sluice/v1/listener_pb.js';
 

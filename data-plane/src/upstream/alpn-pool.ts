@@ -5,7 +5,8 @@ import { isIP } from 'node:net';
 import { connect, type ConnectionOptions } from 'node:tls';
 import { ProxyError, ProxyErrorCode } from '../errors.js';
 import type { ConnectionGate } from './circuit-breaker.js';
-import { ConnectionPool, type PoolOptions, type PoolStats } from './connection-pool.js';
+import { ConnectionPool, type PoolOptions } from './connection-pool.js';
+import type { PoolStats } from './upstream-client.js';
 import { Http2SessionPool } from './http2-session-pool.js';
 import type { UpstreamConnection, UpstreamPool } from './upstream-client.js';
 

@@ -8,6 +8,7 @@ import { ProxyError, ProxyErrorCode } from '../errors.js';
 import { overloadedError, type ConnectionGate } from './circuit-breaker.js';
 import { Http1Connection, type ConnectionOwner } from './http1-connection.js';
 import { takeReadBuffer, type ReadBuffer } from './read-buffer-pool.js';
+import type { PoolStats } from './upstream-client.js';
 
 export interface PoolOptions {
   /** Idle connections kept; more are closed when released. */
@@ -25,17 +26,6 @@ export const DEFAULT_POOL_OPTIONS: PoolOptions = Object.freeze({
   connectTimeoutMs: 5_000,
   maxRequestsPerConnection: 0,
 });
-
-export interface PoolStats {
-  /** Connections opened. */
-  created: number;
-  /** Requests that reused an idle connection. */
-  reused: number;
-  /** Connect attempts that failed or timed out. */
-  connectFailures: number;
-  idle: number;
-  active: number;
-}
 
 export class ConnectionPool implements ConnectionOwner {
   private readonly idle: Http1Connection[] = [];

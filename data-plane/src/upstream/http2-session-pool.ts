@@ -7,10 +7,11 @@ import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { ProxyError, ProxyErrorCode } from '../errors.js';
 import { overloadedError, type ConnectionGate } from './circuit-breaker.js';
-import type { PoolOptions, PoolStats } from './connection-pool.js';
+import type { PoolOptions } from './connection-pool.js';
+import type { PoolStats } from './upstream-client.js';
 import { Http2Stream, type Http2StreamOwner } from './http2-stream.js';
 import type { UpstreamConnection, UpstreamPool } from './upstream-client.js';
-import { formatHostPort } from '../../../control-plane/src/model/host-port.js';
+import { formatHostPort } from '../../../proto/src/model/host-port.js';
 
 export const DEFAULT_MAX_CONCURRENT_STREAMS = 100;
 

@@ -4,7 +4,6 @@ import type { ProxyError } from '../errors.js';
 import type { HeaderList } from '../protocols/header-list.js';
 import type { ResponseHead } from '../protocols/http1/response-head.js';
 import type { ConnectionGate } from './circuit-breaker.js';
-import type { PoolStats } from './connection-pool.js';
 import type { BufferLease } from './read-buffer-pool.js';
 
 export interface UpstreamRequest {
@@ -53,6 +52,18 @@ export interface UpstreamConnection {
   resumeResponse(): void;
   /** Ends the exchange early: the connection is destroyed, no callback follows. */
   abort(): void;
+}
+
+/** What a pool has done (its counters) and holds now. */
+export interface PoolStats {
+  /** Connections opened. */
+  created: number;
+  /** Requests that reused an idle connection. */
+  reused: number;
+  /** Connect attempts that failed or timed out. */
+  connectFailures: number;
+  idle: number;
+  active: number;
 }
 
 /** Connections (HTTP/1.1) or streams (HTTP/2) to one endpoint; a Peer owns one. */

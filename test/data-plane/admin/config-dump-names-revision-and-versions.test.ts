@@ -1,15 +1,15 @@
 // A proxy following the control plane says in /config_dump what it runs, as Envoy's config_dump does
 // with version_info: the control-plane revision it applied and each resource's version, the content
-// hash the control plane sent (control-plane/src/snapshot/encoded-resource.ts). An operator (or the
+// hash the control plane sent (proto/src/wire/encoded-resource.ts). An operator (or the
 // chaos run) can then tell a proxy that is behind from one that runs the last write.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { specFromJson } from '../../../control-plane/src/model/resource-json.js';
-import type { Kind } from '../../../control-plane/src/model/kinds.js';
-import { encodeResource } from '../../../control-plane/src/snapshot/encoded-resource.js';
+import { specFromJson } from '../../../proto/src/model/resource-json.js';
+import type { Kind } from '../../../proto/src/model/kinds.js';
+import { encodeResource } from '../../../proto/src/wire/encoded-resource.js';
 import { freePort } from '../../support/free-port.js';
 import { SluiceProcess } from '../../support/run-sluice.js';
 import { until } from '../../support/until.js';
@@ -49,9 +49,12 @@ test('/config_dump names the revision in service and the version of every resour
   };
   await put('clusters', { name: 'app', endpoints: [{ address: '127.0.0.1', port: 9 }] });
   const last = await put('routes', { name: 'all', hosts: ['*'], forward: { cluster: 'app' } });
-  const got = await until(`the proxy at revision ${last}`, async () => {
+  // Each kind comes in its own response, clusters first, each labelled with the snapshot's revision:
+  // the proxy shows revision `last` once the Cluster response is in, and holds all of it after the
+  // Route response.
+  const got = await until(`the proxy at revision ${last} with the route`, async () => {
     const d = await dump();
-    return d.revision === last ? d : undefined;
+    return d.revision === last && d.versions?.['Route']?.['all'] !== undefined ? d : undefined;
   }, 20_000);
 
   // Each version is the hash of what the API holds: the control plane's encoding of the stored resource.

@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseProxyArgs, PROXY_USAGE, UsageError, type ProxyOptions } from '../../../data-plane/src/cli/proxy-options.js';
+import { parseProxyArgs, PROXY_USAGE, type ProxyOptions } from '../../../data-plane/src/cli/proxy-options.js';
+import { UsageError } from '../../../proto/src/command-line/usage-error.js';
 
 const CP = ['--control-plane', '10.0.0.1:15010, 10.0.0.2:15010', '--node-id', 'gw-1', '--service', 'gateway', '--token-file', '/t'];
 

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseConfigText } from '../../../data-plane/src/cli/load-proxy-config.js';
-import type { ResourceSet } from '../../../control-plane/src/model/resource-set.js';
+import type { ResourceSet } from '../../../proto/src/model/resource-set.js';
 import { Health } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
 import { ActiveHealthChecker, type HealthTransition } from '../../../data-plane/src/upstream/health/active-health-checker.js';
 import { closedPort, startUpstream } from '../helpers/fake-upstream.js';

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { discoveryServiceDefinition } from '../../../control-plane/src/discovery/service-definition.js';
+import { discoveryServiceDefinition } from '../../../proto/src/wire/service-definition.js';
 import { DiscoveryClient } from '../../../data-plane/src/discovery/discovery-client.js';
 import type { DiscoveryRequest } from '../../../proto/gen/sluice/v1/discovery_pb.js';
 import { Health } from '../../../proto/gen/sluice/v1/endpoints_pb.js';

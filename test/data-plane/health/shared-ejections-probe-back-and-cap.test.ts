@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { test } from 'node:test';
-import type { ResourceSet } from '../../../control-plane/src/model/resource-set.js';
+import type { ResourceSet } from '../../../proto/src/model/resource-set.js';
 import { parseConfigText } from '../../../data-plane/src/cli/load-proxy-config.js';
 import type { EjectionVerdict } from '../../../data-plane/src/upstream/health/ejection.js';
 import { probeEndpoint } from '../../../data-plane/src/upstream/health/probe.js';

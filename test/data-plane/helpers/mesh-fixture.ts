@@ -1,7 +1,7 @@
 // A MeshProxy configured from YAML resource documents, serving on 127.0.0.1 with an OS-chosen port.
 import { parseConfigText } from '../../../data-plane/src/cli/load-proxy-config.js';
 import { MeshProxy, type MeshProxyOptions } from '../../../data-plane/src/mesh/mesh-proxy.js';
-import { formatFieldErrors } from '../../../control-plane/src/model/field-error.js';
+import { formatFieldErrors } from '../../../proto/src/model/field-error.js';
 
 export interface MeshFixture {
   readonly mesh: MeshProxy;

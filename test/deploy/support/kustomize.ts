@@ -3,11 +3,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { delimiter, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
+import { REPO_ROOT } from '../../support/repo-root.js';
 
-/** The repository: this file runs as dist/test/deploy/support/kustomize.js. */
-export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+export { REPO_ROOT };
 export const DEPLOY_DIR = join(REPO_ROOT, 'deploy');
 
 /** A rendered Kubernetes object; fields past the type and object metadata are left to the schemas. */

@@ -10,7 +10,7 @@ import { DiscoveryRequestSchema, HealthReportSchema } from '../../../proto/gen/s
 import { Health } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
 import { ControlPlane } from '../../../control-plane/src/control-plane.js';
 import { createLogger } from '../../../control-plane/src/logger.js';
-import { DISCOVERY_STREAM_PATH, deserializeResponse, serializeRequest } from '../../../control-plane/src/discovery/service-definition.js';
+import { DISCOVERY_STREAM_PATH, deserializeResponse, serializeRequest } from '../../../proto/src/wire/service-definition.js';
 import { EtcdCluster } from '../../support/etcd-cluster.js';
 import { etcdctl } from '../../support/etcdctl.js';
 

@@ -1,6 +1,6 @@
 // The HTTP client of `sluice ctl`: one call to the admin API, its JSON answer, or an error that
 // carries the API's code, message and every field error.
-import type { FieldError } from '../../model/field-error.js';
+import type { FieldError } from '../../../../proto/src/model/field-error.js';
 
 export class CtlError extends Error {
   constructor(message: string, readonly details: readonly FieldError[] = []) {

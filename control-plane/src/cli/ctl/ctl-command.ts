@@ -1,8 +1,8 @@
 // `sluice ctl`: the admin API from the command line: apply, get, delete.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { configuredToken } from '../token-source.js';
-import { UsageError } from '../usage-error.js';
+import { configuredToken } from '../../../../proto/src/command-line/token-source.js';
+import { UsageError } from '../../../../proto/src/command-line/usage-error.js';
 import { ApiClient } from './api-client.js';
 import { formatResources, type OutputFormat } from './resource-output.js';
 import { ROLLOUT_USAGE, rolloutFlags, runCtlRollout } from './ctl-rollout.js';

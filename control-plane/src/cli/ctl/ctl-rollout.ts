@@ -1,7 +1,7 @@
 // `sluice ctl rollout [--wait] [--timeout MS] [--revision R]`: how many connected proxies run a
 // revision (GET /v1/rollout); with --wait, waits until every one has ACKed it and fails as soon as
 // one rejects it.
-import { UsageError } from '../usage-error.js';
+import { UsageError } from '../../../../proto/src/command-line/usage-error.js';
 import { CtlError, type ApiClient } from './api-client.js';
 
 export const ROLLOUT_USAGE = `  rollout [--wait] [--timeout MS] [--revision R]

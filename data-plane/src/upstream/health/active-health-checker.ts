@@ -3,11 +3,11 @@
 // cluster that has a health_check and emits transitions; the caller passes them to the serving code
 // (MeshProxy.setActiveHealth, or an IPC message to each worker) and to the control plane
 // (DiscoveryClient.reportHealth).
-import type { ResourceSet } from '../../../../control-plane/src/model/resource-set.js';
+import type { ResourceSet } from '../../../../proto/src/model/resource-set.js';
 import type { HealthCheck } from '../../../../proto/gen/sluice/v1/cluster_pb.js';
 import { Health } from '../../../../proto/gen/sluice/v1/endpoints_pb.js';
 import type { ConnectionOptions } from 'node:tls';
-import { mergeEndpoints } from '../../snapshot/cluster-state.js';
+import { mergeEndpoints } from '../../../../proto/src/model/merge-endpoints.js';
 import { wireOf } from '../cluster-wire.js';
 import { countProbe, healthCheckSettingsOf, nextProbeDelayMs, type HealthCheckSettings } from './health-check-settings.js';
 import { probeEndpoint, type ProbeResult } from './probe.js';
@@ -79,7 +79,7 @@ export class ActiveHealthChecker {
       const wire = wireOf(cluster, (name) => set.get('Certificate', name));
       const { tls } = wire;
       const http2 = wire.protocol === 'h2c' || wire.protocol === 'h2';
-      for (const e of mergeEndpoints(cluster.endpoints, set.get('Endpoints', cluster.name)?.endpoints ?? [])) {
+      for (const e of mergeEndpoints(set.get('Endpoints', cluster.name)?.endpoints ?? [], cluster.endpoints)) {
         const key = clusterEndpointKey(cluster.name, e.address, e.port);
         seen.add(key);
         const t = this.targets.get(key);

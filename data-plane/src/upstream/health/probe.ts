@@ -8,7 +8,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { ConnectionOptions } from 'node:tls';
 import type { HealthCheck } from '../../../../proto/gen/sluice/v1/cluster_pb.js';
-import { formatHostPort } from '../../../../control-plane/src/model/host-port.js';
+import { formatHostPort } from '../../../../proto/src/model/host-port.js';
 
 /** Envoy has no default timeout; one second keeps a hung endpoint from stalling its next probe. */
 export const DEFAULT_PROBE_TIMEOUT_MS = 1000;

@@ -1,7 +1,7 @@
 // Where a proxy's active health checks go (issue 7): the one checker of the proxy process, its
 // transitions passed to the serving code (this process's MeshProxy, or every worker) and reported to
 // the control plane on the discovery stream, and its metrics.
-import type { ResourceSet } from '../../../../control-plane/src/model/resource-set.js';
+import type { ResourceSet } from '../../../../proto/src/model/resource-set.js';
 import type { DiscoveryClient } from '../../discovery/discovery-client.js';
 import { ActiveHealthChecker, type HealthTransition } from './active-health-checker.js';
 import { HealthCheckMetrics } from './health-check-metrics.js';

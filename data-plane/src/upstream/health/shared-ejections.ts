@@ -4,9 +4,9 @@
 // current ones, so no worker keeps sending to an endpoint another has seen fail. Endpoints that refused
 // a connection are probed from here (RefusalProbes) and let back everywhere when a probe passes.
 import { create } from '@bufbuild/protobuf';
-import type { ResourceSet } from '../../../../control-plane/src/model/resource-set.js';
+import type { ResourceSet } from '../../../../proto/src/model/resource-set.js';
 import { HealthCheckSchema, type Cluster, type HealthCheck } from '../../../../proto/gen/sluice/v1/cluster_pb.js';
-import { mergeEndpoints } from '../../snapshot/cluster-state.js';
+import { mergeEndpoints } from '../../../../proto/src/model/merge-endpoints.js';
 import { wireOf } from '../cluster-wire.js';
 import { DEFAULT_POOL_OPTIONS } from '../connection-pool.js';
 import { clusterEndpointKey } from '../peer.js';
@@ -57,7 +57,7 @@ export class SharedEjections {
     for (const cluster of set.list('Cluster')) {
       const settings = outlierSettingsOf(cluster.outlierDetection);
       if (settings === undefined) continue;
-      const endpoints = mergeEndpoints(cluster.endpoints, set.get('Endpoints', cluster.name)?.endpoints ?? []);
+      const endpoints = mergeEndpoints(set.get('Endpoints', cluster.name)?.endpoints ?? [], cluster.endpoints);
       clusters.set(cluster.name, {
         endpoints: new Set(endpoints.map((e) => `${e.address}:${e.port}`)),
         maxEjectionPercent: settings.maxEjectionPercent,

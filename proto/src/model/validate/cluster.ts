@@ -1,5 +1,5 @@
 // Semantic checks of one Cluster.
-import { LoadBalancing, type Cluster } from '../../../../proto/gen/sluice/v1/cluster_pb.js';
+import { LoadBalancing, type Cluster } from '../../../gen/sluice/v1/cluster_pb.js';
 import { fieldPath, type FieldErrors } from '../field-error.js';
 import { validateEndpointList } from './endpoint.js';
 import { checkHeaderName, checkPath, checkPercent } from './syntax.js';

@@ -7,7 +7,7 @@ import {
   DiscoveryResponseSchema,
   type DiscoveryRequest,
   type DiscoveryResponse,
-} from '../../../proto/gen/sluice/v1/discovery_pb.js';
+} from '../../gen/sluice/v1/discovery_pb.js';
 
 export const DISCOVERY_STREAM_PATH = '/sluice.v1.DiscoveryService/Stream';
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // The `sluice` command: dispatches to control-plane, ctl, proxy and start.
 // Each command is loaded on demand: `ctl` stays quick to start (it never loads etcd, gRPC or the proxy).
-import { CtlError } from './ctl/api-client.js';
-import { UsageError } from './usage-error.js';
+import { CtlError } from '../control-plane/src/cli/ctl/api-client.js';
+import { UsageError } from '../proto/src/command-line/usage-error.js';
 
 const USAGE = `usage: sluice COMMAND [FLAGS]
 
@@ -18,12 +18,12 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'control-plane': {
-      const { runControlPlaneCommand } = await import('./control-plane-command.js');
+      const { runControlPlaneCommand } = await import('../control-plane/src/cli/control-plane-command.js');
       await runControlPlaneCommand(rest);
       return 0;
     }
     case 'ctl': {
-      const { runCtlCommand } = await import('./ctl/ctl-command.js');
+      const { runCtlCommand } = await import('../control-plane/src/cli/ctl/ctl-command.js');
       const out = await runCtlCommand(rest);
       if (out !== '') console.log(out);
       return 0;
@@ -31,11 +31,11 @@ async function main(argv: string[]): Promise<number> {
     case 'proxy': {
       if (rest[0] === 'reload') {
         // A client of a running proxy's admin server, not a proxy: quick to start.
-        const { runProxyReloadCommand } = (await import('../../../data-plane/src/cli/proxy-reload-command.js')) as { runProxyReloadCommand(argv: string[]): Promise<string> };
+        const { runProxyReloadCommand } = (await import('../data-plane/src/cli/proxy-reload-command.js')) as { runProxyReloadCommand(argv: string[]): Promise<string> };
         console.log(await runProxyReloadCommand(rest.slice(1)));
         return 0;
       }
-      const { runProxyCommand } = (await import('../../../data-plane/src/cli/proxy-command.js')) as { runProxyCommand(argv: string[]): Promise<void> };
+      const { runProxyCommand } = (await import('../data-plane/src/cli/proxy-command.js')) as { runProxyCommand(argv: string[]): Promise<void> };
       await runProxyCommand(rest);
       return 0;
     }
@@ -64,7 +64,7 @@ main(process.argv.slice(2)).then(
     let code = 1;
     if (err instanceof CtlError) {
       console.error(err.format());
-    } else if (err instanceof UsageError || (err as Error)?.constructor?.name === 'UsageError') {
+    } else if (err instanceof UsageError) {
       console.error(`sluice: ${(err as Error).message}`);
       code = 2;
     } else {

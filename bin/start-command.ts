@@ -2,15 +2,15 @@
 // with a fresh token, one proxy following it (start-local-proxy.ts), where to send traffic and how to
 // add a route.
 import { fileURLToPath } from 'node:url';
-import type { ListenAddress } from '../api/api-server.js';
-import { createLogger } from '../logger.js';
-import { buildControlPlane } from './build-control-plane.js';
-import { CONTROL_PLANE_DEFAULTS, parseControlPlaneArgs } from './control-plane-options.js';
-import { parseListenAddress } from './listen-address.js';
+import type { ListenAddress } from '../control-plane/src/api/api-server.js';
+import { createLogger } from '../control-plane/src/logger.js';
+import { buildControlPlane } from '../control-plane/src/cli/build-control-plane.js';
+import { CONTROL_PLANE_DEFAULTS, parseControlPlaneArgs } from '../control-plane/src/cli/control-plane-options.js';
+import { parseListenAddress } from '../control-plane/src/cli/listen-address.js';
 import { startLocalProxy, type LocalProxy } from './start-local-proxy.js';
-import { stopOnSignals } from './stop-on-signals.js';
-import { generateToken } from './token-source.js';
-import { UsageError } from './usage-error.js';
+import { stopOnSignals } from '../control-plane/src/cli/stop-on-signals.js';
+import { generateToken } from '../proto/src/command-line/token-source.js';
+import { UsageError } from '../proto/src/command-line/usage-error.js';
 
 const PROXY_DEFAULTS = Object.freeze({ proxyListen: '127.0.0.1:18080', proxyAdminListen: '127.0.0.1:15000' });
 

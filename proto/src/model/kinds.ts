@@ -1,10 +1,10 @@
 // The five resource kinds, their protobuf schemas and the names users spell them with.
 import type { DescMessage } from '@bufbuild/protobuf';
-import { CertificateSchema, type Certificate } from '../../../proto/gen/sluice/v1/certificate_pb.js';
-import { ClusterSchema, type Cluster } from '../../../proto/gen/sluice/v1/cluster_pb.js';
-import { EndpointsSchema, type Endpoints } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
-import { ListenerSchema, type Listener } from '../../../proto/gen/sluice/v1/listener_pb.js';
-import { RouteSchema, type Route } from '../../../proto/gen/sluice/v1/route_pb.js';
+import { CertificateSchema, type Certificate } from '../../gen/sluice/v1/certificate_pb.js';
+import { ClusterSchema, type Cluster } from '../../gen/sluice/v1/cluster_pb.js';
+import { EndpointsSchema, type Endpoints } from '../../gen/sluice/v1/endpoints_pb.js';
+import { ListenerSchema, type Listener } from '../../gen/sluice/v1/listener_pb.js';
+import { RouteSchema, type Route } from '../../gen/sluice/v1/route_pb.js';
 
 /** In make-before-break order: a kind is only referenced by kinds after it. */
 export const KINDS = ['Certificate', 'Cluster', 'Endpoints', 'Listener', 'Route'] as const;

@@ -1,6 +1,6 @@
 // Semantic checks of one Certificate: the PEM parses, the key matches the leaf, the names are valid.
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
-import type { Certificate } from '../../../../proto/gen/sluice/v1/certificate_pb.js';
+import type { Certificate } from '../../../gen/sluice/v1/certificate_pb.js';
 import { fieldPath, type FieldErrors } from '../field-error.js';
 import { checkHostPattern } from './syntax.js';
 

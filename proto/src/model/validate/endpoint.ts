@@ -1,5 +1,5 @@
 // Semantic checks of endpoint lists, shared by Cluster (static endpoints) and Endpoints.
-import type { Endpoint } from '../../../../proto/gen/sluice/v1/endpoints_pb.js';
+import type { Endpoint } from '../../../gen/sluice/v1/endpoints_pb.js';
 import { fieldPath, type FieldErrors } from '../field-error.js';
 import { checkAddress, checkPort } from './syntax.js';
 

@@ -1,5 +1,5 @@
 // Semantic checks of one Route (its references are checked in references.ts).
-import type { HeaderEdits, Route } from '../../../../proto/gen/sluice/v1/route_pb.js';
+import type { HeaderEdits, Route } from '../../../gen/sluice/v1/route_pb.js';
 import { fieldPath, type FieldErrors } from '../field-error.js';
 import { checkHeaderName, checkHostPattern, checkPath, checkRegex, checkToken } from './syntax.js';
 

@@ -1,20 +1,20 @@
-// The stored value of a resource: its protobuf JSON (readable with `etcdctl get`), decoded back
+// The value stored in etcd for a resource: its protobuf JSON (readable with `etcdctl get`), decoded back
 // with the key as the authority on kind and name.
-import { specFromJson, specToJson } from '../model/resource-json.js';
-import type { Resource } from '../model/kinds.js';
+import { specFromJson, specToJson } from '../../../proto/src/model/resource-json.js';
+import type { Resource } from '../../../proto/src/model/kinds.js';
 import { parseResourceKey } from './keys.js';
 
-export function encodeResource(resource: Resource): string {
+export function toStoredValue(resource: Resource): string {
   return JSON.stringify(specToJson(resource));
 }
 
-export type Decoded = { readonly ok: true; readonly resource: Resource } | { readonly ok: false; readonly reason: string };
+export type StoredValue = { readonly ok: true; readonly resource: Resource } | { readonly ok: false; readonly reason: string };
 
 /**
  * A value written by hand (`etcdctl put`) may be anything: such a value reads as "no resource" and
  * the caller logs the reason, so one bad key cannot stop the control plane from listing.
  */
-export function decodeResource(key: string, value: string): Decoded {
+export function fromStoredValue(key: string, value: string): StoredValue {
   const parsed = parseResourceKey(key);
   if (parsed === undefined) return { ok: false, reason: 'key outside the /sluice/v1/<kind>/<name> layout' };
   let resource: Resource;

@@ -6,10 +6,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseProxyArgs } from '../../../data-plane/src/cli/proxy-options.js';
-import { startProxy, type RunningProxy } from '../../../data-plane/src/cli/start-proxy.js';
-import type { ListenAddress } from '../api/api-server.js';
-import { formatListenAddress } from './listen-address.js';
+import { parseProxyArgs } from '../data-plane/src/cli/proxy-options.js';
+import { startProxy, type RunningProxy } from '../data-plane/src/cli/start-proxy.js';
+import type { ListenAddress } from '../control-plane/src/api/api-server.js';
+import { formatListenAddress } from '../control-plane/src/cli/listen-address.js';
 
 export const LOCAL_PROXY_NODE_ID = 'sluice-start';
 const READY_TIMEOUT_MS = 15_000;

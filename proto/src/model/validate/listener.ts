@@ -1,5 +1,5 @@
 // Semantic checks of one Listener (its certificates are checked in references.ts).
-import { ListenerProtocol, type Listener } from '../../../../proto/gen/sluice/v1/listener_pb.js';
+import { ListenerProtocol, type Listener } from '../../../gen/sluice/v1/listener_pb.js';
 import { fieldPath, type FieldErrors } from '../field-error.js';
 import { checkAddress, checkPort } from './syntax.js';
 

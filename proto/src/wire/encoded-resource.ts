@@ -2,7 +2,7 @@
 // field tag and length included, shared by every stream that sends it.
 import { create, toBinary } from '@bufbuild/protobuf';
 import { createHash } from 'node:crypto';
-import { ResourceSchema, type Resource as WireResource } from '../../../proto/gen/sluice/v1/discovery_pb.js';
+import { ResourceSchema, type Resource as WireResource } from '../../gen/sluice/v1/discovery_pb.js';
 import { KIND_INFO, type Kind, type Resource } from '../model/kinds.js';
 
 /** DiscoveryResponse.resources is field 2, length-delimited: tag byte (2 << 3) | 2. */

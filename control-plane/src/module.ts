@@ -1,0 +1,31 @@
+// What a part of the control plane gets and must do: the contract between control-plane.ts, which
+// assembles the parts, and the parts themselves (discovery, health). Its own file so that the parts
+// need not import the assembler.
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { ApiRoute } from './api/api-route.js';
+import type { ResourceCache } from './store/resource-cache.js';
+import type { ResourceStore } from './store/store.js';
+
+/**
+ * A part of the control plane that lives on the cache: the discovery gRPC server is one. Created
+ * before the admin API (so its `routes` are registered), started once the cache has read the store,
+ * stopped before the cache closes.
+ */
+export interface ControlPlaneModule {
+  readonly routes?: readonly ApiRoute[];
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface ControlPlaneDeps {
+  readonly store: ResourceStore;
+  readonly cache: ResourceCache;
+  readonly log: Logger;
+  /** The Prometheus registry GET /metrics serves: modules register their metrics here. */
+  readonly metrics: Registry;
+  /** The admin API's bearer token (proxies present it on the discovery stream too). */
+  readonly token: string;
+}
+
+export type ControlPlaneModuleFactory = (deps: ControlPlaneDeps) => ControlPlaneModule;
