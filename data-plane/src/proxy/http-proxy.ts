@@ -14,15 +14,12 @@ import type { UpstreamConnection, UpstreamRequest } from '../upstream/upstream-c
 import type { ListenerContext } from './listener-context.js';
 import type { ProxyHttp } from './proxy-http.js';
 import { bufferRequestBody, buffersBody } from './request-body-buffer.js';
+import { isPromise, runRequestFilter } from './request-filter-phase.js';
 import { Session } from './session.js';
 import { UpstreamTry } from './upstream-try.js';
 
 /** Methods whose requests may be sent twice (RFC 9110 §9.2.2). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
-
-function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
-  return typeof (value as { then?: unknown } | undefined)?.then === 'function';
-}
 
 /** An application whose upstreams have circuit breakers (the mesh: one per cluster). */
 export interface CircuitBreakerSource<CTX> {
@@ -49,14 +46,8 @@ export class HttpProxy<CTX = unknown> {
     let error: ProxyError | undefined;
     try {
       ctx = app.newCtx();
-      const refusal = session.refusal();
-      if (refusal !== undefined) throw refusal;
-      let answered = false;
-      if (app.requestFilter !== undefined) {
-        let r = app.requestFilter(session, ctx);
-        if (isPromise(r)) r = await r;
-        answered = r === true || session.responseStarted;
-      }
+      let answered = runRequestFilter(app, session, ctx);
+      if (isPromise(answered)) answered = await answered;
       if (!answered) {
         if (session.bodyLength > session.maxRequestBodyBytes) {
           throw new ProxyError(ProxyErrorCode.BodyTooLarge, `request body of ${session.bodyLength} bytes is over the limit of ${session.maxRequestBodyBytes}`);

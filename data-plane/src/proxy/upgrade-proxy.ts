@@ -11,6 +11,7 @@ import { parseResponseHead } from '../protocols/http1/response-head.js';
 import type { Peer } from '../upstream/peer.js';
 import type { HttpProxy } from './http-proxy.js';
 import type { ListenerContext } from './listener-context.js';
+import { runRequestFilter } from './request-filter-phase.js';
 import { Session } from './session.js';
 import { relayRefusal } from './upgrade-refusal.js';
 
@@ -60,10 +61,7 @@ async function tunnel<CTX>(engine: HttpProxy<CTX>, session: Session, client: Soc
   let error: ProxyError | undefined;
   try {
     ctx = app.newCtx();
-    const refusal = session.refusal();
-    if (refusal !== undefined) throw refusal;
-    let answered = false;
-    if (app.requestFilter !== undefined) answered = (await app.requestFilter(session, ctx)) === true || session.responseStarted;
+    const answered = await runRequestFilter(app, session, ctx);
     if (!answered) {
       const peer: Peer = await app.upstreamPeer(session, ctx);
       session.triedPeers.push(peer);
