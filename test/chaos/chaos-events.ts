@@ -3,7 +3,7 @@
 // SIGKILLed (proxies fail over) and restarted, an etcd member killed and restarted, etcd compacted
 // while the replicas' watches are open, and a proxy worker SIGKILLed (its primary forks another).
 import { CONTROL_PLANE_DEFAULTS } from '../../control-plane/src/cli/control-plane-options.js';
-import { DEFAULT_LEADER_LEASE_TTL_SECONDS } from '../../control-plane/src/health/leader-election.js';
+import { DEFAULT_LEADER_LEASE_TTL_SECONDS } from '../../control-plane/src/store/leader-election.js';
 import type { ChangeDriver } from '../e2e/scenario/change-driver.js';
 import { connectedTo } from '../e2e/scenario/mesh-configured.js';
 import type { Mesh } from '../e2e/scenario/mesh-processes.js';

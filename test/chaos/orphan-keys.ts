@@ -7,7 +7,7 @@
 import { hostname } from 'node:os';
 import { GENERATION_KEY, parseResourceKey } from '../../control-plane/src/store/keys.js';
 import { HEALTH_PREFIX, REGISTRATION_PREFIX } from '../../control-plane/src/health/health-entry.js';
-import { HEALTH_CHECKER_ELECTION_KEY } from '../../control-plane/src/health/leader-election.js';
+import { HEALTH_CHECKER_ELECTION_KEY } from '../../control-plane/src/store/leader-election.js';
 import type { StoredKey } from './store-keys.js';
 
 export interface KeyOwners {

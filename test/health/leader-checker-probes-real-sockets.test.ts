@@ -7,7 +7,7 @@ import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { HealthCheckSchema, type HealthCheck } from '../../proto/gen/sluice/v1/cluster_pb.js';
 import { Health } from '../../proto/gen/sluice/v1/endpoints_pb.js';
 import { ControlPlaneChecker, type CheckTarget, type HealthTransition } from '../../control-plane/src/health/control-plane-checker.js';
-import type { Fence } from '../../control-plane/src/health/fence.js';
+import type { Fence } from '../../control-plane/src/store/fence.js';
 import { startUpstream, type FakeUpstream } from '../data-plane/helpers/fake-upstream.js';
 
 /** The election as the checker sees it, driven by the test. */

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { EtcdCluster } from '../support/etcd-cluster.js';
 import { etcdctl } from '../support/etcdctl.js';
 import { EtcdElection } from '../../control-plane/src/store/etcd-election.js';
-import type { Fence } from '../../control-plane/src/health/fence.js';
+import type { Fence } from '../../control-plane/src/store/fence.js';
 
 const TTL_SECONDS = 2;
 let etcd: EtcdCluster;

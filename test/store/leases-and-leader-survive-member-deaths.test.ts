@@ -7,8 +7,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EtcdStore } from '../../control-plane/src/store/etcd-store.js';
-import type { Fence } from '../../control-plane/src/health/fence.js';
-import { DEFAULT_LEADER_LEASE_TTL_SECONDS } from '../../control-plane/src/health/leader-election.js';
+import type { Fence } from '../../control-plane/src/store/fence.js';
+import { DEFAULT_LEADER_LEASE_TTL_SECONDS } from '../../control-plane/src/store/leader-election.js';
 import { EtcdCluster } from '../support/etcd-cluster.js';
 import { etcdctl } from '../support/etcdctl.js';
 import { until } from '../support/until.js';

@@ -9,8 +9,8 @@ import type { HealthCheck } from '../../../proto/gen/sluice/v1/cluster_pb.js';
 import { Health } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
 import { countProbe, healthCheckSettingsOf, nextProbeDelayMs, probeEndpoint, type HealthCheckSettings, type ProbeResult } from '../../../data-plane/src/index.js';
 import { endpointId, healthName } from './health-entry.js';
-import type { Fence } from './fence.js';
-import type { LeaderElection } from './leader-election.js';
+import type { Fence } from '../store/fence.js';
+import type { LeaderElection } from '../store/leader-election.js';
 
 /** One endpoint the control plane must check. */
 export interface CheckTarget {

@@ -10,7 +10,7 @@
 import type { Logger } from 'pino';
 import type { Health } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
 import type { Lease, LeaseStore } from '../store/lease-store.js';
-import type { Fence } from './fence.js';
+import type { Fence } from '../store/fence.js';
 import { encodeHealthEntry, healthKey, healthName } from './health-entry.js';
 import type { HealthMetrics } from './health-metrics.js';
 

@@ -6,7 +6,8 @@ import { checkerTargets, CHECKER_SOURCE } from './checker-targets.js';
 import { ControlPlaneChecker } from './control-plane-checker.js';
 import type { HealthView } from './health-view.js';
 import type { HealthWriter } from './health-writer.js';
-import { DEFAULT_LEADER_LEASE_TTL_SECONDS, instrumentLeaderElection, type LeaderElection } from './leader-election.js';
+import { DEFAULT_LEADER_LEASE_TTL_SECONDS, type LeaderElection } from '../store/leader-election.js';
+import { instrumentLeaderElection } from './leader-election-metrics.js';
 
 export interface LeaderChecksOptions {
   /** The leader's lease TTL (`--leader-lease-ttl-seconds`, default 5). */

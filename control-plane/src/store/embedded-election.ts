@@ -1,8 +1,8 @@
 // The embedded store's election: one process is the whole control plane, so it always leads. It keeps
 // the LeaderElection contract (a fence, change events, step-down on a refused write) so the checker
 // runs the same code on both stores.
-import type { Fence } from '../health/fence.js';
-import { HEALTH_CHECKER_ELECTION_KEY, newReplicaId, sameFence, type LeaderElection } from '../health/leader-election.js';
+import type { Fence } from './fence.js';
+import { HEALTH_CHECKER_ELECTION_KEY, newReplicaId, sameFence, type LeaderElection } from './leader-election.js';
 
 export class EmbeddedElection implements LeaderElection {
   readonly id: string;

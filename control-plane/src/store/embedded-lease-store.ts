@@ -1,6 +1,6 @@
 // The LeaseStore in one process (`npm start`, the embedded store): leases are TTL timers that run only
 // once released, since the process that holds them is the one keeping them alive.
-import type { Fence } from '../health/fence.js';
+import type { Fence } from './fence.js';
 import type { Lease, LeaseStore, PrefixWatchHandlers } from './lease-store.js';
 
 interface Watcher {

@@ -10,8 +10,8 @@
 // every poll in case the watch missed it.
 import { CompareResult, CompareTarget, type Etcd3, type IKeyValue, type Watcher } from 'etcd3';
 import type { Logger } from 'pino';
-import type { Fence } from '../health/fence.js';
-import { DEFAULT_LEADER_LEASE_TTL_SECONDS, HEALTH_CHECKER_ELECTION_KEY, newReplicaId, sameFence, type LeaderElection } from '../health/leader-election.js';
+import type { Fence } from './fence.js';
+import { DEFAULT_LEADER_LEASE_TTL_SECONDS, HEALTH_CHECKER_ELECTION_KEY, newReplicaId, sameFence, type LeaderElection } from './leader-election.js';
 import { createEtcdClient } from './etcd-client.js';
 import { callWithFailover, type CallBudget } from './etcd-failover.js';
 import { EtcdLeaseKeeper } from './etcd-lease-keeper.js';

@@ -4,7 +4,7 @@
 // see etcd-watch.ts for why resuming is hard).
 import { CompareResult, CompareTarget, EtcdLeaseInvalidError, Range, type Etcd3, type ICompare, type IRequestOp, type IWatchResponse, type Watcher } from 'etcd3';
 import type { Logger } from 'pino';
-import type { Fence } from '../health/fence.js';
+import type { Fence } from './fence.js';
 import { toStoreError } from './etcd-errors.js';
 import { callWithFailover, type CallBudget } from './etcd-failover.js';
 import { EtcdLeaseKeeper } from './etcd-lease-keeper.js';

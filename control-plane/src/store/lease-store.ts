@@ -1,7 +1,7 @@
 // Keys that live only as long as their writer: health entries and self-registrations (issue 7) are
 // written under etcd leases, so a dead control-plane replica's or proxy's keys expire by themselves.
 // Two implementations: etcd (etcd-lease-store.ts) and embedded (embedded-lease-store.ts, TTL timers).
-import type { Fence } from '../health/fence.js';
+import type { Fence } from './fence.js';
 
 /** One lease and the keys written under it. */
 export interface Lease {

@@ -3,7 +3,7 @@
 // one contract suite (test/store/store-contract.ts) holds both to the same semantics.
 import type { Kind, Resource } from '../../../proto/src/model/kinds.js';
 import type { Logger } from 'pino';
-import type { LeaderElection } from '../health/leader-election.js';
+import type { LeaderElection } from './leader-election.js';
 import type { LeaseStore } from './lease-store.js';
 
 /** A resource with the store revision at which it was last modified (etcd's mod_revision). */

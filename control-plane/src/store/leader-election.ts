@@ -1,9 +1,8 @@
-// Which control-plane replica runs the health checks the control plane does itself (issue 7): one
-// leader among the replicas, elected through the store and proven by a Fence. This file is the
-// contract; store/etcd-election.ts and store/embedded-election.ts implement it.
+// Which control-plane replica runs the health checks the control plane does itself: one leader among
+// the replicas, elected through the store and proven by a Fence. This file is the contract the store
+// offers (etcd-election.ts and embedded-election.ts implement it); health/ uses it.
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Fence } from './fence.js';
 
 /** The one election key of the health checker; its value is the leader's replica id. */
@@ -61,23 +60,4 @@ export function newReplicaId(): string {
 
 export function sameFence(a: Fence | undefined, b: Fence | undefined): boolean {
   return a !== undefined && b !== undefined && a.key === b.key && a.createRevision === b.createRevision;
-}
-
-/**
- * Registers `sluice_health_checker_leader` (1 while this replica leads) and
- * `sluice_health_checker_elections_won_total` for `election` in `registry`.
- */
-export function instrumentLeaderElection(election: LeaderElection, registry: Registry): () => void {
-  new Gauge({
-    name: 'sluice_health_checker_leader',
-    help: 'Whether this replica is the elected leader that runs the control plane\'s own health checks (1) or not (0).',
-    registers: [registry],
-    collect() {
-      this.set(election.fence === undefined ? 0 : 1);
-    },
-  });
-  const won = new Counter({ name: 'sluice_health_checker_elections_won_total', help: 'Elections of the health-checker leader this replica won.', registers: [registry] });
-  return election.onChange((fence) => {
-    if (fence !== undefined) won.inc();
-  });
 }
