@@ -9,8 +9,8 @@
 //
 // The data plane never imports the control plane. The control plane uses the data plane only
 // through its public library entry (data-plane/src/index.ts), as any other user of the library
-// would. The API package imports neither plane. Nothing imports bin/ or test/, and there are no
-// cycles anywhere.
+// would. Inside the control plane the store is the bottom layer. The API package imports neither
+// plane. Nothing imports bin/ or test/, and there are no cycles anywhere.
 const PLANES = '^(control-plane|data-plane)/';
 const SOURCES = '^(bin|control-plane|data-plane|proto)/';
 
@@ -43,6 +43,13 @@ module.exports = {
       severity: 'error',
       from: { path: SOURCES, pathNot: '^bin/' },
       to: { path: '^bin/' },
+    },
+    {
+      name: 'store-is-the-control-planes-bottom-layer',
+      comment: 'The store (etcd or embedded) owns the contracts it implements, elections included: of the control plane it imports only the plane-wide files (errors.ts, grpc-status.ts), no other folder.',
+      severity: 'error',
+      from: { path: '^control-plane/src/store/' },
+      to: { path: '^control-plane/src/[^/]+/', pathNot: '^control-plane/src/store/' },
     },
     {
       name: 'sources-import-no-tests',

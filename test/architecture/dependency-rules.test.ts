@@ -24,6 +24,8 @@ test('each rule catches a deliberate violation', { timeout: 120_000 }, (t) => {
     'control-plane/src/reaches-into-proxy.ts': "import '../../data-plane/src/internal.js';\n",
     'control-plane/src/imports-bin.ts': "import '../../bin/main.js';\n",
     'control-plane/src/imports-test.ts': "import '../../test/helper.js';\n",
+    'control-plane/src/store/imports-upward.ts': "import '../health/checker.js';\n",
+    'control-plane/src/health/checker.ts': 'export const checker = 1;\n',
     'data-plane/src/index.ts': "export { internal } from './internal.js';\n",
     'data-plane/src/internal.ts': 'export const internal = 1;\n',
     'data-plane/src/imports-control-plane.ts': "import '../../control-plane/src/plane.js';\n",
@@ -56,6 +58,7 @@ test('each rule catches a deliberate violation', { timeout: 120_000 }, (t) => {
   assert.deepEqual(caught('control-plane-uses-data-plane-entry-only'), ['control-plane/src/reaches-into-proxy.ts → data-plane/src/internal.ts']);
   assert.deepEqual(caught('api-package-imports-no-plane'), ['proto/src/imports-plane.ts → data-plane/src/index.ts']);
   assert.deepEqual(caught('only-bin-wires-the-planes'), ['control-plane/src/imports-bin.ts → bin/main.ts']);
+  assert.deepEqual(caught('store-is-the-control-planes-bottom-layer'), ['control-plane/src/store/imports-upward.ts → control-plane/src/health/checker.ts']);
   assert.deepEqual(caught('sources-import-no-tests'), ['control-plane/src/imports-test.ts → test/helper.ts']);
   assert.deepEqual(caught('nothing-outside-the-repository'), ['proto/src/leaves-repository.ts → ../outside/neighbour.ts']);
   assert.ok(caught('no-cycles').some((v) => v.includes('cycle-a.ts') || v.includes('cycle-b.ts')), JSON.stringify(violations));
