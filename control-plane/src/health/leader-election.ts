@@ -1,4 +1,4 @@
-// Which control-plane replica runs the health checks the control plane does itself (issue 7): one
+// Which control-plane replica runs the health checks the control plane does itself: one
 // leader among the replicas, elected through the store and proven by a Fence. This file is the
 // contract; store/etcd-election.ts and store/embedded-election.ts implement it.
 import { hostname } from 'node:os';
