@@ -33,7 +33,7 @@ export interface ControlPlaneOptions {
   readonly extraRoutes?: readonly ApiRoute[];
   /** Parts that serve proxies from the cache; see ControlPlaneModule (module.ts). */
   readonly modules?: readonly ControlPlaneModuleFactory[];
-  /** Health in etcd and self-registration (issue 7): lease TTL (default 10 s) and this replica's id. */
+  /** Health in etcd and self-registration: lease TTL (default 10 s) and this replica's id. */
   readonly health?: HealthModuleOptions;
 }
 
@@ -118,7 +118,7 @@ export class ControlPlane {
     return `http://${formatListenAddress(this.apiListenAddress)}`;
   }
 
-  /** Health in etcd and registrations (issue 7), once started. */
+  /** Health in etcd and registrations, once started. */
   get health(): HealthModule {
     if (this.healthModule === undefined) throw new Error('the control plane is not started');
     return this.healthModule;

@@ -1,7 +1,7 @@
 // The control plane's one error type: a stable code, an HTTP status, and the field errors behind it.
 import type { FieldError } from '../../proto/src/model/field-error.js';
 
-/** Stable codes; the README's error table lists each one. Never rename a code. */
+/** Stable codes; docs/reference.md's error table lists each one. Never rename a code. */
 export const ErrorCode = {
   /** The request body is not a valid resource; `errors` lists every problem with its field path. */
   Validation: 'SLUICE_VALIDATION',

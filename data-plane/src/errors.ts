@@ -1,7 +1,7 @@
 // The data plane's one error type: a stable code, where the failure came from, whether a retry may
 // help, and the cause. After Pingora's pingora-error (kind, source, retry flag, cause chain).
 
-/** Stable codes; the README's error table lists each one. Never rename a code. */
+/** Stable codes; docs/reference.md's error table lists each one. Never rename a code. */
 export const ProxyErrorCode = {
   /** No route matched the request's host, path, method, headers and query (404). */
   NoRoute: 'SLUICE_PROXY_NO_ROUTE',
@@ -107,7 +107,7 @@ export class ProxyError extends Error {
   }
 }
 
-/** Every code with its default status, source and header value: the README's table comes from here. */
+/** Every code with its default status, source and header value: docs/reference.md's table follows it. */
 export function errorCodeTable(): Array<{ code: ProxyErrorCode } & CodeInfo> {
   return (Object.keys(CODE_INFO) as ProxyErrorCode[]).map((code) => ({ code, ...CODE_INFO[code] }));
 }

@@ -18,7 +18,7 @@ export interface DiscoveryHooks {
   /**
    * A request carried health reports (DiscoveryRequest.health): the proxy's full view on the first
    * request of a stream, transitions after; `stream` tells this stream from any other of the same
-   * node (as in onStreamOpen/onStreamClose). The health module aggregates them (issue 7).
+   * node (as in onStreamOpen/onStreamClose). The health module aggregates them.
    */
   onHealthReports?(node: Node, reports: readonly HealthReport[], peer: string, stream: string): void;
 }

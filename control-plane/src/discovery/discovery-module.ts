@@ -17,7 +17,7 @@ export interface DiscoveryModuleOptions {
   readonly listen: { readonly host: string; readonly port: number };
   readonly debounceMs?: number;
   readonly hooks?: DiscoveryHooks;
-  /** Health and registrations laid over the Endpoints sent (issue 7; the health module's view). */
+  /** Health and registrations laid over the Endpoints sent (the health module's view). */
   readonly overlay?: EndpointOverlay;
   readonly server?: Pick<DiscoveryServerOptions, 'credentials' | 'keepaliveTimeMs' | 'keepaliveTimeoutMs' | 'maxConnectionAgeMs' | 'maxConnectionAgeGraceMs' | 'sendBudgetBytes'>;
 }

@@ -1,6 +1,6 @@
 // The versions one proxy holds of one kind. Once a proxy is in sync, they are exactly a snapshot's,
 // so they are kept as a reference to the snapshot's shared, immutable map plus the few differences:
-// a thousand connected proxies then cost one map, not a thousand (issue 3: < 100 KB per proxy).
+// a thousand connected proxies then cost one map, not a thousand (the budget is < 100 KB per proxy).
 import type { KindMap } from '../snapshot/snapshot.js';
 
 export class KnownVersions {

@@ -1,4 +1,4 @@
-// Which endpoints the elected control plane checks itself (issue 7). The rule: an endpoint of a cluster
+// Which endpoints the elected control plane checks itself. The rule: an endpoint of a cluster
 // that has a health_check, that is not DRAINING, and for which etcd holds no verdict from any replica's
 // proxies (an entry under /sluice/health/ whose source is not the checker). Proxies report transitions
 // only, but their first verdict on an endpoint is one (UNKNOWN → HEALTHY/UNHEALTHY), and a replica's

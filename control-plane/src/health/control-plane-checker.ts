@@ -1,4 +1,4 @@
-// The health checks the control plane runs itself (issue 7), on the elected leader only: it probes the
+// The health checks the control plane runs itself, on the elected leader only: it probes the
 // endpoints `targets()` names, with each cluster's interval, jitter, thresholds and initial health,
 // and writes transitions only, each fenced by the leader's Fence. A write the fence refuses means this
 // replica was deposed: it stops at once and tells the election, which campaigns again.

@@ -1,4 +1,4 @@
-// What Sluice keeps in etcd about endpoint health (issue 7), outside the resources' /sluice/v1/:
+// What Sluice keeps in etcd about endpoint health, outside the resources' /sluice/v1/:
 //   /sluice/health/<cluster>/<address>:<port>/<source>  one writer's verdict on one endpoint
 //   /sluice/registrations/<service>/<node-id>           a sidecar's own endpoint
 // Values are JSON (readable with `etcdctl get`), each under its writer's lease.

@@ -1,4 +1,4 @@
-// Health and registration metrics (issue 7): what this replica writes to etcd, the verdict changes of
+// Health and registration metrics: what this replica writes to etcd, the verdict changes of
 // its proxies' majority that cause those writes, and the sidecars registered through it.
 import { Counter, Gauge, type Registry } from 'prom-client';
 

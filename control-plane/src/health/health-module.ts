@@ -1,4 +1,4 @@
-// Health in etcd as a part of the control plane (issue 7): this replica's aggregate of its proxies'
+// Health in etcd as a part of the control plane: this replica's aggregate of its proxies'
 // reports (writer under its lease), the registrations of its sidecars (a lease per stream), the view
 // of everything in etcd that the snapshot builder lays over Endpoints, and GET /v1/health.
 import { randomBytes } from 'node:crypto';

@@ -1,4 +1,4 @@
-// The one rule that turns several verdicts on an endpoint into one (issue 7). Used twice, the same way
+// The one rule that turns several verdicts on an endpoint into one. Used twice, the same way
 // on every replica: a replica's connected proxies' reports → that replica's entry in etcd, and every
 // entry in etcd for the endpoint (one per replica, plus the leader's checker) → the effective health
 // pushed to every proxy. Equal input gives equal output on every replica, in any order.

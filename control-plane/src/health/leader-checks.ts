@@ -1,4 +1,4 @@
-// The control plane's own health checks as one part of the health module (issue 7): the election on
+// The control plane's own health checks as one part of the health module: the election on
 // the store this control plane runs on (etcd: a lease and a fenced key; embedded: always leader), and
 // the checker that probes while it leads and writes through the health writer with the leader's fence.
 import type { ControlPlaneDeps } from '../module.js';

@@ -1,4 +1,4 @@
-// Self-registration (issue 7): a sidecar whose first request carries node.self_endpoint is written to
+// Self-registration: a sidecar whose first request carries node.self_endpoint is written to
 // /sluice/registrations/<service>/<node-id> under a lease of its own, kept alive while its stream is
 // open. When the stream ends the keepalive stops, and the entry expires one TTL later unless the proxy
 // reconnects (to any replica), which writes it again under that replica's lease. A HealthReport

@@ -1,5 +1,5 @@
 // A leader election on etcd, written here rather than taken from etcd3's Election helper: that one can
-// report a leader that no longer is one, and its close() leaves lease keepalives running (issue 7).
+// report a leader that no longer is one, and its close() leaves lease keepalives running.
 //
 // Campaign: grant a lease, then one txn "create_revision(key) == 0 → put key = id with the lease". The
 // winner's fence is {key, create revision}. Leadership is checked by our own key, never by asking who

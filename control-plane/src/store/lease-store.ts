@@ -1,4 +1,4 @@
-// Keys that live only as long as their writer: health entries and self-registrations (issue 7) are
+// Keys that live only as long as their writer: health entries and self-registrations are
 // written under etcd leases, so a dead control-plane replica's or proxy's keys expire by themselves.
 // Two implementations: etcd (etcd-lease-store.ts) and embedded (embedded-lease-store.ts, TTL timers).
 import type { Fence } from './fence.js';

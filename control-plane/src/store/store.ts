@@ -94,7 +94,7 @@ export interface ResourceStore {
   /** Ends every open watch with `onEnd('unavailable')` and releases the connection. */
   close(): Promise<void>;
   /**
-   * Leased keys beside the resources (health entries, self-registrations; issue 7). Optional: a
+   * Leased keys beside the resources (health entries, self-registrations). Optional: a
    * store without them gets an in-process EmbeddedLeaseStore.
    */
   leases?(): LeaseStore;

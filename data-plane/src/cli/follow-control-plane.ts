@@ -75,7 +75,7 @@ export async function followControlPlane(
 }
 
 /**
- * Self-registration (issue 7): with --service and --app-port the sidecar registers its endpoint,
+ * Self-registration: with --service and --app-port the sidecar registers its endpoint,
  * at --register-address and the inbound listener's port (other proxies should come through the
  * sidecar), else the application's port.
  */

@@ -3,7 +3,7 @@
 // each update applied through the same path as a file; a refused one is NACKed.
 // With --workers N > 1 (default: the number of cores) the primary holds the configuration and serves
 // the admin endpoints; the workers (Node cluster) share the listening sockets and serve traffic.
-// Signals (README "Lifecycle"): SIGTERM drains for --drain-timeout-ms and exits 0; SIGINT closes every
+// Signals (docs/data-plane.md, "Lifecycle"): SIGTERM drains for --drain-timeout-ms and exits 0; SIGINT closes every
 // connection at once and exits 130 (also during a drain); SIGHUP replaces the workers one by one with
 // freshly loaded code (zero-downtime restart), as `sluice proxy reload` does through the admin server.
 import cluster from 'node:cluster';

@@ -1,11 +1,11 @@
-// The command line of `sluice proxy`: every flag, its default and its check, in one place (DESIGN.md,
-// "Commands and flags"). Parsed once into a frozen ProxyOptions; mistakes are UsageErrors (exit 2).
+// The command line of `sluice proxy`: every flag, its default and its check, in one place (listed in
+// docs/reference.md, "Command-line flags"). Parsed once into a frozen ProxyOptions; mistakes are UsageErrors (exit 2).
 import { availableParallelism, hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../../../proto/src/command-line/usage-error.js';
 
-/** --drain-timeout-ms: shorter than Kubernetes' 30 s grace period (README "Lifecycle"). */
+/** --drain-timeout-ms: shorter than Kubernetes' 30 s grace period (docs/data-plane.md, "Lifecycle"). */
 export const DEFAULT_DRAIN_TIMEOUT_MS = 15_000;
 
 /** The exit code after SIGINT: 128 + the signal's number, as shells report it. */
@@ -128,7 +128,7 @@ export function parseProxyArgs(argv: readonly string[]): ProxyOptions | 'help' {
     accessLogSampleRate: fraction(values['access-log-sample-rate'], '--access-log-sample-rate'),
   };
   if (options.controlPlane?.length === 0) throw new UsageError('--control-plane needs at least one HOST:PORT');
-  // --app-port alone registers the endpoint without an inbound listener (issue 7).
+  // --app-port alone registers the endpoint without an inbound listener.
   if (options.inboundListen !== undefined && options.appPort === undefined) throw new UsageError('--inbound-listen and --app-port go together (--app-port alone only registers the endpoint)');
   return Object.freeze(options);
 }

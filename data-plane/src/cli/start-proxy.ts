@@ -190,7 +190,7 @@ export async function startProxy(options: ProxyOptions, extras: StartProxyExtras
     stopping = (async () => {
       healthChecks.stop();
       ejections?.stop();
-      // First: a registered sidecar turns DRAINING for every other proxy (issue 7).
+      // First: a registered sidecar turns DRAINING for every other proxy.
       await discovery?.client.announceDraining().catch(() => undefined);
       await discovery?.stop();
       await stopServing(drainTimeoutMs);

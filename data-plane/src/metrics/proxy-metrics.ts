@@ -21,7 +21,7 @@ export interface MetricsSource {
   downstreamConnections(): Promise<number>;
   /** Client connections the proxy closed itself, by listener and reason (connection-gate.ts). */
   downstreamClosed?(): Iterable<{ listener: string; reason: string; value: number }>;
-  /** Every cluster's circuit breaker (issue 7). */
+  /** Every cluster's circuit breaker. */
   breakers?(): Iterable<CircuitBreaker>;
 }
 
@@ -44,7 +44,7 @@ export class ProxyMetrics {
   /** Pool counts of endpoints removed from the configuration, by cluster: counters never go down. */
   private readonly retiredPools = new Map<string, PoolTotals>();
   private readonly retired = new WeakSet<Peer>();
-  /** Outlier ejections by cluster (issue 7). */
+  /** Outlier ejections by cluster. */
   private readonly ejections = new Map<string, number>();
 
   constructor(private readonly source: MetricsSource) {

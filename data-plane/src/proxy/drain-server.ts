@@ -1,5 +1,5 @@
 // Drains one listening server made by createProxyServer: stop accepting, let what is in flight finish,
-// tell every client to go elsewhere, and close what is left at the deadline (issue 6).
+// tell every client to go elsewhere, and close what is left at the deadline.
 //
 // The keep-alive race: a client may send a request on an idle keep-alive connection at the moment the
 // server closes it, and sees a reset. node:http's own server.close() closes idle connections at once,

@@ -1,7 +1,7 @@
 // A cluster at run time: its peers (with their pools) and its balancer. Kept across snapshot updates
 // while the cluster's definition (and its Endpoints) is unchanged, so pools stay warm and round-robin
 // state goes on; when it changes, peers whose address and pool settings are unchanged are carried over
-// (with their pools, whatever their weight, zone, priority or health: issue 6 wants connections reused
+// (with their pools, whatever their weight, zone, priority or health: connections stay reused
 // while weights shift). Health changes between snapshots (an active check, an ejection) rebuild the
 // balancer in place through refresh().
 import { toJsonString } from '@bufbuild/protobuf';
@@ -68,7 +68,7 @@ export class ClusterState implements PeerOwner {
     const pool = poolOptionsOf(cluster);
     const wire = wireOf(cluster, certificates);
     const poolKey = JSON.stringify([pool, wire]);
-    // Only the address and the pool settings decide whether a pool can be kept (issue 6).
+    // Only the address and the pool settings decide whether a pool can be kept.
     const old = new Map<string, Peer>();
     if (previous !== undefined && previous.poolKey === poolKey) for (const p of previous.peers) old.set(p.key, p);
     this.poolKey = poolKey;

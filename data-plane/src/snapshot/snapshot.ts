@@ -1,6 +1,6 @@
 // One immutable configuration of the proxy: route matchers per listener and clusters with their
 // balancers and pools. A request takes the current snapshot when it starts and finishes on it; an
-// update builds a new one next to it and swaps the reference (DESIGN.md "Snapshot").
+// update builds a new one next to it and swaps the reference (docs/data-plane.md, "Configuration updates").
 import type { FieldError } from '../../../proto/src/model/field-error.js';
 import type { Listener } from '../../../proto/gen/sluice/v1/listener_pb.js';
 import type { ResourceSet } from '../../../proto/src/model/resource-set.js';

@@ -1,7 +1,7 @@
 // Secure contexts of one HTTPS listener, chosen per connection by SNI (exact name, then the nearest
 // wildcard, then the default certificate). A name's context holds its certificate of each key type
 // (RSA, ECDSA), and OpenSSL serves the one the client can verify. Replacing them affects new
-// handshakes only: open TLS connections keep the context they were made with (DESIGN.md "Listeners").
+// handshakes only: open TLS connections keep the context they were made with (docs/tls.md).
 import { createPrivateKey } from 'node:crypto';
 import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
 import { dnsNamesOf, parseCertificates } from '../../../proto/src/model/validate/certificate.js';

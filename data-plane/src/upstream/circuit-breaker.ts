@@ -1,4 +1,4 @@
-// A cluster's circuit breakers (Envoy's, issue 7): limits on upstream connections, requests waiting
+// A cluster's circuit breakers (Envoy's): limits on upstream connections, requests waiting
 // for a connection or stream, concurrent requests and concurrent retries (or a retry budget). One
 // object per cluster name for the life of the process, so its counters survive configuration updates;
 // each update only refreshes the limits. Counters are plain numbers: a request that stays under every

@@ -1,7 +1,7 @@
 // One keep-alive HTTP/1.1 connection to an upstream, over a plain net.Socket: the head is written as
 // one string, the response head is parsed here and the body streamed by Content-Length or chunked.
 // Listeners are attached once per socket, not per request (node:http's per-request listener churn is
-// a top cost in PERFORMANCE.md's profiles).
+// a top cost in CPU profiles of the proxy under load).
 import type { Socket } from 'node:net';
 import { ProxyError, ProxyErrorCode } from '../errors.js';
 import { ChunkedDecoder } from '../protocols/http1/chunked-decoder.js';

@@ -1,6 +1,6 @@
 // A retry budget (Envoy's RetryBudget): retries in flight may be at most a percentage of the
 // cluster's active requests, and never fewer than a floor, so a lightly loaded cluster can still
-// retry while a failing one under load cannot multiply its traffic (issue 7).
+// retry while a failing one under load cannot multiply its traffic.
 
 /** Envoy's min_retry_concurrency: retries always allowed in flight, whatever the budget. */
 export const MIN_RETRY_CONCURRENCY = 3;

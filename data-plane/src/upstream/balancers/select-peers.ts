@@ -1,5 +1,5 @@
 // Which of a cluster's endpoints its balancer spreads requests over: failover by priority, panic
-// when too few are left, and a preference for the proxy's own zone (issue 7). Pure: called by the
+// when too few are left, and a preference for the proxy's own zone. Pure: called by the
 // cluster state whenever an endpoint's availability changes, never per request.
 import type { Peer } from '../peer.js';
 
@@ -7,8 +7,8 @@ import type { Peer } from '../peer.js';
 export const DEFAULT_PANIC_THRESHOLD_PERCENT = 50;
 
 /**
- * The peers to balance over, in this order of rules (README "Circuit breakers, retry budget and
- * endpoint selection"):
+ * The peers to balance over, in this order of rules (docs/data-plane.md, "Endpoint
+ * selection"):
  *
  * 1. Priority: peers are grouped by `priority` (0 first, lower preferred). The lowest level with at
  *    least one available peer is used on its own; higher levels take traffic only when every peer of

@@ -1,4 +1,4 @@
-// Active health checks of a proxy (issue 7). Runs in ONE process per proxy, as Envoy runs them on its
+// Active health checks of a proxy. Runs in ONE process per proxy, as Envoy runs them on its
 // main thread: the primary with --workers N, else the only process. It probes every endpoint of every
 // cluster that has a health_check and emits transitions; the caller passes them to the serving code
 // (MeshProxy.setActiveHealth, or an IPC message to each worker) and to the control plane

@@ -1,4 +1,4 @@
-// Passive health (Envoy's outlier detection, issue 7): each serving process watches the tries it makes
+// Passive health (Envoy's outlier detection): each serving process watches the tries it makes
 // and ejects an endpoint after consecutive 5xx, gateway errors or connect failures, or at once when it
 // refuses a connection. On by default (OutlierDetection.disabled turns it off). Never reported to the
 // control plane; within one proxy every serving process adopts the others' ejections (SharedEjections).

@@ -1,6 +1,6 @@
 // One active health probe of one endpoint: an HTTP GET (healthy when the status is expected) or a TCP
-// connect. Shared by the proxy's ActiveHealthChecker and the control plane's leader-elected checker
-// (issue 7), so both judge an endpoint the same way.
+// connect. Shared by the proxy's ActiveHealthChecker and the control plane's leader-elected checker,
+// so both judge an endpoint the same way.
 import * as http from 'node:http';
 import * as http2 from 'node:http2';
 import * as https from 'node:https';

@@ -1,4 +1,4 @@
-// Where a proxy's active health checks go (issue 7): the one checker of the proxy process, its
+// Where a proxy's active health checks go: the one checker of the proxy process, its
 // transitions passed to the serving code (this process's MeshProxy, or every worker) and reported to
 // the control plane on the discovery stream, and its metrics.
 import type { ResourceSet } from '../../../../proto/src/model/resource-set.js';
