@@ -100,7 +100,7 @@ export const FieldErrorSchema: GenMessage<FieldError> = /*@__PURE__*/
  */
 export type ErrorDetail = Message<"sluice.v1.ErrorDetail"> & {
   /**
-   * Stable error code (see the README's error table).
+   * Stable error code (docs/reference.md lists them).
    *
    * @generated from field: string code = 1;
    */
