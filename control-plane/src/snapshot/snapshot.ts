@@ -4,6 +4,7 @@ import type { FieldError } from '../../../proto/src/model/field-error.js';
 import { KINDS, type Kind, type Resource, type SpecOf } from '../../../proto/src/model/kinds.js';
 import { referencesOf } from '../../../proto/src/model/references.js';
 import type { ResourceView } from '../../../proto/src/model/resource-set.js';
+import { validationCount } from '../../../proto/src/model/validation-count.js';
 import type { EncodedResource } from '../../../proto/src/wire/encoded-resource.js';
 
 export type KindMap = ReadonlyMap<string, EncodedResource>;
@@ -61,6 +62,7 @@ export class Snapshot implements ResourceView {
   consistent(): FieldError[] {
     const dangling: FieldError[] = [];
     for (const resource of this.all()) {
+      validationCount.references++;
       for (const ref of referencesOf(resource)) {
         if (!this.has(ref.kind, ref.name)) dangling.push({ path: ref.path, message: `unknown ${ref.kind.toLowerCase()} "${ref.name}"` });
       }
