@@ -80,8 +80,12 @@ test('workers apply an update without validating it; the primary validates the c
     'proxy', '--control-plane', `127.0.0.1:${discoveryPort}`, '--node-id', 'workers-test', '--workers', '2',
     '--admin-listen', `127.0.0.1:${adminPort}`, '--state-dir', join(dir, 'state'),
   ], env);
-  const { revision: loaded } = await call('GET', '/v1/routes/r-0');
-  await acked(loaded);
+  // The rollout counts a proxy at a revision from its first ACK of it (the Listener's): the routes
+  // are applied once the proxy's own dump shows them, in every worker.
+  await until('the whole configuration applied', async () => {
+    const dump = (await (await fetch(`http://127.0.0.1:${adminPort}/config_dump`)).json()) as { resources: unknown[] };
+    return dump.resources.length === ROUTES + 1 ? true : undefined;
+  }, 30_000);
   const primary = proxy.child.pid!;
   const workers = await until('2 workers', () => {
     const pids = childPids(primary);
