@@ -14,7 +14,7 @@ import type { MetricsJson } from '../metrics/metrics-text.js';
 import type { UserFilterModule } from './load-proxy-config.js';
 import { AggregatorRegistry } from 'prom-client';
 import { DEFAULT_DRAIN_TIMEOUT_MS } from './proxy-options.js';
-import { deltaBetween } from './worker-delta.js';
+import { WorkerUpdates, type WorkerUpdate } from './worker-updates.js';
 import { isFromWorker, type FromWorker, type ToWorker, type WorkerHealthOverride } from './worker-messages.js';
 import { clusterEndpointKey } from '../upstream/peer.js';
 import type { EjectionReport, EjectionVerdict } from '../upstream/health/ejection.js';
@@ -31,14 +31,6 @@ export interface EjectionHub {
   states(): EjectionVerdict[];
 }
 
-/** One configuration update, as the pool keeps it until every worker answered. */
-interface ApplyEntry {
-  readonly id: number;
-  readonly set: ResourceSet;
-  readonly userFilters: readonly UserFilterModule[];
-  readonly baseDir: string;
-}
-
 type Pending = { readonly waiting: Set<Worker>; readonly errors: FieldError[]; readonly done: (errors: FieldError[]) => void; readonly replies: FromWorker[]; readonly repliers: Worker[] };
 
 /** What a reload did: each old worker's pid and the pid of the one that replaced it. */
@@ -50,10 +42,7 @@ export class WorkerPool {
   private readonly workers = new Set<Worker>();
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
-  /** The last configuration every worker applied: what a new worker starts with. */
-  private current: ApplyEntry | undefined;
-  /** The configuration each worker was sent last, applied or not: what the next update is a change of. */
-  private readonly bases = new Map<Worker, ResourceSet>();
+  private readonly updates = new WorkerUpdates();
   private stopping = false;
   private readonly greeted = new Set<Worker>();
   private onAllHello: (() => void) | undefined;
@@ -70,8 +59,6 @@ export class WorkerPool {
   private readonly starting = new Set<Worker>();
   /** Called with a worker's first apply once it said hello (reload waits on it). */
   private readonly helloWaiters = new Map<Worker, (first: Promise<Pending>) => void>();
-  /** Updates still on their way to workers: a worker that says hello meanwhile gets them too. */
-  private readonly applies = new Map<number, ApplyEntry>();
   /** Counters and histograms of workers that exited after a drain, so /metrics survives a reload. */
   private retired: MetricsJson[] = [];
   private readonly finalMetrics = new Map<Worker, MetricsJson>();
@@ -104,30 +91,14 @@ export class WorkerPool {
    * again); resolves with the union of their errors. `set` must be validated: workers apply it as it is.
    */
   apply(set: ResourceSet, userFilters: readonly UserFilterModule[], baseDir: string): Promise<FieldError[]> {
-    const entry: ApplyEntry = { id: this.nextId++, set, userFilters, baseDir };
-    this.applies.set(entry.id, entry);
-    // Workers sent the same configuration last share one encoded change.
+    const update: WorkerUpdate = { id: this.nextId++, set, userFilters, baseDir };
+    this.updates.begin(update);
     const encoded = new Map<ResourceSet | undefined, ToWorker>();
-    return this.ask(this.serving(), entry.id, (w) => this.applyMessage(w, entry, entry.id, encoded)).then((p) => {
-      this.applies.delete(entry.id);
-      if (p.errors.length === 0) {
-        this.current = entry;
-        this.ready = true;
-      }
+    return this.ask(this.serving(), update.id, (w) => this.updates.messageFor(w, update, update.id, encoded)).then((p) => {
+      this.updates.finish(update, p.errors.length === 0);
+      if (p.errors.length === 0) this.ready = true;
       return p.errors;
     });
-  }
-
-  /** The 'apply' message of `entry` for `worker`: the change from what it was sent last, or everything. */
-  private applyMessage(worker: Worker, entry: ApplyEntry, id: number, encoded?: Map<ResourceSet | undefined, ToWorker>): ToWorker {
-    const base = this.bases.get(worker);
-    let message = encoded?.get(base);
-    if (message === undefined) {
-      message = { sluice: 'apply', id, userFilters: entry.userFilters, baseDir: entry.baseDir, ...deltaBetween(base, entry.set) };
-      encoded?.set(base, message);
-    }
-    this.bases.set(worker, entry.set);
-    return message;
   }
 
   /** Every worker's metrics registry as JSON, for the primary to sum (metrics-text.ts). */
@@ -312,12 +283,12 @@ export class WorkerPool {
         // The last good configuration (all of it: the worker has none), then each update still on
         // its way to the others, as a change of the one before. No configuration yet: asking nobody
         // answers at once, with no errors.
-        const current = this.current;
+        const current = this.updates.current;
         const id = this.nextId++;
-        const first = current === undefined ? this.ask([], id, () => ({ sluice: 'metrics', id })) : this.ask([worker], id, (w) => this.applyMessage(w, current, id));
-        for (const entry of this.applies.values()) {
-          this.pending.get(entry.id)?.waiting.add(worker);
-          this.post(worker, this.applyMessage(worker, entry, entry.id));
+        const first = current === undefined ? this.ask([], id, () => ({ sluice: 'metrics', id })) : this.ask([worker], id, (w) => this.updates.messageFor(w, current, id));
+        for (const update of this.updates.inFlight.values()) {
+          this.pending.get(update.id)?.waiting.add(worker);
+          this.post(worker, this.updates.messageFor(worker, update, update.id));
         }
         if (this.health.size > 0) this.post(worker, { sluice: 'health', id: 0, overrides: [...this.health.values()] } satisfies ToWorker);
         const ejected = this.ejections?.states() ?? [];
@@ -344,10 +315,10 @@ export class WorkerPool {
       }
     });
     worker.once('exit', (code: number | null) => {
-      if (!this.greeted.has(worker) && this.current === undefined && !this.starting.has(worker)) this.onEarlyExit?.(code);
+      if (!this.greeted.has(worker) && this.updates.current === undefined && !this.starting.has(worker)) this.onEarlyExit?.(code);
       this.workers.delete(worker);
       this.greeted.delete(worker);
-      this.bases.delete(worker);
+      this.updates.forget(worker);
       this.helloWaiters.delete(worker);
       // Gauges (open connections) describe the present: only counters and histograms carry over.
       const final = this.finalMetrics.get(worker);
@@ -395,8 +366,7 @@ export class WorkerPool {
     pending.waiting.delete(worker);
     if (m.sluice === 'applied' && !m.ok) {
       pending.errors.push(...m.errors.map((e) => ({ path: e.path, message: `${e.message} (worker ${worker.id})` })));
-      // Whatever the worker holds now, the next update gives it everything rather than a change.
-      this.bases.delete(worker);
+      this.updates.forget(worker);
     }
     if (m.sluice === 'metrics' || m.sluice === 'clusters') {
       pending.replies.push(m);
