@@ -3,6 +3,7 @@
 // Each command is loaded on demand: `ctl` stays quick to start (it never loads etcd, gRPC or the proxy).
 import { CtlError } from '../control-plane/src/cli/ctl/api-client.js';
 import { UsageError } from '../proto/src/command-line/usage-error.js';
+import { dumpValidationCountOnSignal } from '../proto/src/model/validation-count-dump.js';
 
 const USAGE = `usage: sluice COMMAND [FLAGS]
 
@@ -55,6 +56,8 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// Off unless SLUICE_VALIDATION_COUNT_DIR is set (the update-cost benchmark sets it).
+dumpValidationCountOnSignal();
 main(process.argv.slice(2)).then(
   (code) => {
     // Long-running commands keep the process alive through their servers; the others end here.

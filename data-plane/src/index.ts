@@ -18,7 +18,8 @@
 // applyResources validates every resource and its references, builds a Snapshot (route matchers per
 // listener, clusters with balancers and pools; unchanged clusters keep theirs), swaps it in (requests
 // in flight finish on the snapshot they started on), then opens new listeners and drains removed
-// ones. Calls are serialized. `meshProxyApply(mesh)` adapts it to the discovery client's
+// ones. Calls are serialized. `applyValidated` does the same for a set validated already (the
+// discovery client checks each update); `meshProxyApply(mesh)` adapts it to the discovery client's
 // `apply(set)` callback, which wants a rejection on failure.
 
 export { ProxyError, ProxyErrorCode, errorCodeTable, toProxyError, type ErrorSource } from './errors.js';

@@ -4,9 +4,17 @@
 // (utime + stime from /proc) of the control plane, the proxy's primary and its workers over the
 // updates, minus what each spends idle over as long, divided by the updates. Prints one table.
 //
+// The table also counts validation per update in each process: spec checks (one resource's own
+// fields, validateSpec) and reference checks (one resource's pointers against a whole set:
+// checkReferences, or a snapshot's consistency check). A check of the one changed route counts 1; a
+// pass over the whole configuration counts about as many as it holds (1,000 routes: ~1,000). The
+// processes run with SLUICE_VALIDATION_COUNT_DIR set, so each writes its counters to a file on
+// SIGUSR2 (proto/src/model/validation-count-dump.ts); the bench signals every process before and
+// after the updates. Nothing else of the processes changes with it: the counters exist in every build.
+//
 //   npm run build && node dist/test/bench/update-cost-bench.js [--routes 1000] [--updates 100] [--workers 2] [--rounds 3]
 import { readFileSync } from 'node:fs';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -14,6 +22,7 @@ import { childPids } from '../e2e/scenario/process-sockets.js';
 import { freePort } from '../support/free-port.js';
 import { SluiceProcess } from '../support/run-sluice.js';
 import { until } from '../support/until.js';
+import { validationCounts } from '../support/validation-counts.js';
 
 const { values } = parseArgs({
   options: {
@@ -71,13 +80,18 @@ interface Round {
   primaryMs: number;
   workersMs: number;
   updateMs: number;
+  /** Validation per update by process: spec checks, reference checks. */
+  checks: Record<'controlPlane' | 'primary' | 'workers', { specs: number; references: number }>;
 }
 
 async function round(): Promise<Round> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-update-bench-'));
   const [apiPort, discoveryPort] = [await freePort(), await freePort()];
   const base = `http://127.0.0.1:${apiPort}`;
-  const cp = new SluiceProcess(['control-plane', '--api-listen', `127.0.0.1:${apiPort}`, '--discovery-listen', `127.0.0.1:${discoveryPort}`, '--log-level', 'warn'], { SLUICE_TOKEN: TOKEN });
+  const counts = join(dir, 'validation-counts');
+  mkdirSync(counts);
+  const env = { SLUICE_TOKEN: TOKEN, SLUICE_VALIDATION_COUNT_DIR: counts };
+  const cp = new SluiceProcess(['control-plane', '--api-listen', `127.0.0.1:${apiPort}`, '--discovery-listen', `127.0.0.1:${discoveryPort}`, '--log-level', 'warn'], env);
   let proxy: SluiceProcess | undefined;
   try {
     await until('the control plane', async () => ((await fetch(`${base}/readyz`)).ok ? true : undefined), 30_000);
@@ -90,7 +104,7 @@ async function round(): Promise<Round> {
     proxy = new SluiceProcess([
       'proxy', '--control-plane', `127.0.0.1:${discoveryPort}`, '--node-id', 'bench', '--workers', String(WORKERS),
       '--admin-listen', '127.0.0.1:0', '--state-dir', dir,
-    ], { SLUICE_TOKEN: TOKEN });
+    ], env);
     cp.discardOutput();
     const { revision } = await api(base, 'GET', '/v1/routes/r-0');
     await acked(base, revision);
@@ -107,6 +121,7 @@ async function round(): Promise<Round> {
     for (let i = 0; i < UPDATES; i++) await acked(base, revision);
     const b = sample();
     const idleWall = performance.now() - t0;
+    const checkedBefore = await checkCounts(counts, cp.child.pid!, primary, workers);
 
     const t1 = performance.now();
     for (let i = 0; i < UPDATES; i++) {
@@ -115,6 +130,7 @@ async function round(): Promise<Round> {
     }
     const wall = performance.now() - t1;
     const c = sample();
+    const checkedAfter = await checkCounts(counts, cp.child.pid!, primary, workers);
     const idleShare = wall / Math.max(1, idleWall);
     // The idle pass polled as often as the updates did, so its whole cost is subtracted once.
     const per = (busy: number, idle: number): number => Math.max(0, busy - idle * Math.min(1, idleShare)) / UPDATES;
@@ -123,12 +139,34 @@ async function round(): Promise<Round> {
       primaryMs: per(c.primary - b.primary, b.primary - a.primary),
       workersMs: per(c.workers - b.workers, b.workers - a.workers),
       updateMs: wall / UPDATES,
+      checks: {
+        controlPlane: perUpdate(checkedBefore.controlPlane, checkedAfter.controlPlane),
+        primary: perUpdate(checkedBefore.primary, checkedAfter.primary),
+        workers: perUpdate(checkedBefore.workers, checkedAfter.workers),
+      },
     };
   } finally {
     await proxy?.stop();
     await cp.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+type Checks = { specs: number; references: number };
+
+/** Every process's validation counters; the workers' summed. */
+async function checkCounts(dir: string, controlPlane: number, primary: number, workers: readonly number[]): Promise<Record<'controlPlane' | 'primary' | 'workers', Checks>> {
+  const sum: Checks = { specs: 0, references: 0 };
+  for (const pid of workers) {
+    const w = await validationCounts(dir, pid);
+    sum.specs += w.specs;
+    sum.references += w.references;
+  }
+  return { controlPlane: await validationCounts(dir, controlPlane), primary: await validationCounts(dir, primary), workers: sum };
+}
+
+function perUpdate(before: Checks, after: Checks): Checks {
+  return { specs: (after.specs - before.specs) / UPDATES, references: (after.references - before.references) / UPDATES };
 }
 
 const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
@@ -139,9 +177,13 @@ for (let i = 0; i < ROUNDS; i++) {
 }
 const f = (pick: (r: Round) => number): string => `${median(rounds.map(pick)).toFixed(2)} (${rounds.map((r) => pick(r).toFixed(1)).join(', ')})`;
 console.log(`\nOne change of one route among ${ROUTES.toLocaleString('en-US')}, ${UPDATES} changes, proxy --workers ${WORKERS} (Node ${process.version}; medians of ${ROUNDS} rounds, each round in brackets)\n`);
-console.log('| process | CPU ms per update |');
-console.log('| --- | --: |');
-console.log(`| control plane | ${f((r) => r.controlPlaneMs)} |`);
-console.log(`| proxy primary | ${f((r) => r.primaryMs)} |`);
-console.log(`| proxy workers (sum of ${WORKERS}) | ${f((r) => r.workersMs)} |`);
-console.log(`| wall time per update, API to ACK | ${f((r) => r.updateMs)} |`);
+// Counts hardly differ between rounds: their medians are shown.
+const checks = (p: 'controlPlane' | 'primary' | 'workers'): Checks => ({ specs: median(rounds.map((r) => r.checks[p].specs)), references: median(rounds.map((r) => r.checks[p].references)) });
+const last = { controlPlane: checks('controlPlane'), primary: checks('primary'), workers: checks('workers') };
+const n = (x: number): string => (Number.isInteger(x) ? String(x) : x.toFixed(2));
+console.log('| process | CPU ms per update | spec checks per update | reference checks per update |');
+console.log('| --- | --: | --: | --: |');
+console.log(`| control plane | ${f((r) => r.controlPlaneMs)} | ${n(last.controlPlane.specs)} | ${n(last.controlPlane.references)} |`);
+console.log(`| proxy primary | ${f((r) => r.primaryMs)} | ${n(last.primary.specs)} | ${n(last.primary.references)} |`);
+console.log(`| proxy workers (sum of ${WORKERS}) | ${f((r) => r.workersMs)} | ${n(last.workers.specs)} | ${n(last.workers.references)} |`);
+console.log(`| wall time per update, API to ACK | ${f((r) => r.updateMs)} | | |`);

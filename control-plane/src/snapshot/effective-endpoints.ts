@@ -1,4 +1,4 @@
-// The Endpoints a proxy receives for one cluster (issue 7): the stored Endpoints resource, plus the
+// The Endpoints a proxy receives for one cluster: the stored Endpoints resource, plus the
 // inline cluster endpoints that have a health verdict, plus the sidecars registered for the service of
 // the same name (only when that Cluster exists), with the effective health from etcd laid over them.
 // Deterministic (same input, same order, same bytes), so its version hash is equal on every replica

@@ -18,7 +18,7 @@ export interface SnapshotBuilderOptions {
   readonly maxDelayMs?: number;
   readonly log?: Logger;
   /**
-   * Health and registrations from etcd (issue 7): the Endpoints of clusters it names are rebuilt
+   * Health and registrations from etcd: the Endpoints of clusters it names are rebuilt
    * (effective-endpoints.ts) when it, the stored Endpoints or the Cluster changes.
    */
   readonly overlay?: EndpointOverlay;

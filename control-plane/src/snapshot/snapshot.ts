@@ -4,6 +4,7 @@ import type { FieldError } from '../../../proto/src/model/field-error.js';
 import { KINDS, type Kind, type Resource, type SpecOf } from '../../../proto/src/model/kinds.js';
 import { referencesOf } from '../../../proto/src/model/references.js';
 import type { ResourceView } from '../../../proto/src/model/resource-set.js';
+import { validationCount } from '../../../proto/src/model/validation-count.js';
 import type { EncodedResource } from '../../../proto/src/wire/encoded-resource.js';
 
 export type KindMap = ReadonlyMap<string, EncodedResource>;
@@ -55,16 +56,32 @@ export class Snapshot implements ResourceView {
   }
 
   /**
-   * Every reference that points at nothing (go-control-plane's Consistent()). Empty for snapshots
-   * built from validated writes; anything else means the store was written around the API.
+   * The references that point at nothing, among what changed since the previous snapshot
+   * (go-control-plane's Consistent(), kept to the change: the rest was checked when it changed): the
+   * resources added or changed, and those that point at one removed. The first snapshot's change is
+   * everything. Empty for snapshots built from validated writes; anything else means the store was
+   * written around the API.
    */
   consistent(): FieldError[] {
     const dangling: FieldError[] = [];
-    for (const resource of this.all()) {
+    const removed = new Set<string>();
+    const check = (resource: Resource, only?: ReadonlySet<string>): void => {
+      validationCount.references++;
       for (const ref of referencesOf(resource)) {
+        if (only !== undefined && !only.has(`${ref.kind}/${ref.name}`)) continue;
         if (!this.has(ref.kind, ref.name)) dangling.push({ path: ref.path, message: `unknown ${ref.kind.toLowerCase()} "${ref.name}"` });
       }
+    };
+    for (const [kind, names] of this.changed) {
+      for (const name of names) {
+        const entry = this.entry(kind, name);
+        if (entry === undefined) removed.add(`${kind}/${name}`);
+        else check(entry.resource);
+      }
     }
+    if (removed.size === 0) return dangling;
+    // Nothing indexes who points at what: a removal looks at every resource not checked above.
+    for (const resource of this.all()) if (!this.changed.get(resource.kind)?.has(resource.spec.name)) check(resource, removed);
     return dangling;
   }
 }

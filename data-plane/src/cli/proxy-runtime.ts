@@ -25,6 +25,7 @@ export class ProxyRuntime {
     });
   }
 
+  /** Loads the user filters not loaded yet, then applies `set`, which the caller validated (MeshProxy.applyValidated). */
   async apply(set: ResourceSet, userFilters: readonly UserFilterModule[], baseDir: string): Promise<ApplyResult> {
     const errors: FieldError[] = [];
     for (const f of userFilters) {
@@ -38,6 +39,6 @@ export class ProxyRuntime {
       }
     }
     if (errors.length > 0) return { ok: false, errors };
-    return this.mesh.applyResources(set);
+    return this.mesh.applyValidated(set);
   }
 }

@@ -1,8 +1,11 @@
-// The worker side of `sluice proxy --workers N`: applies what the primary sends (configuration, health
-// verdicts, ejections), answers for metrics and /clusters, and reports its own ejections.
+// The worker side of `sluice proxy --workers N`: applies what the primary sends (configuration changes,
+// health verdicts, ejections), answers for metrics and /clusters, and reports its own ejections. The
+// primary validated every configuration it sends: a worker decodes and applies it, and reports what
+// failed to apply (a listener that cannot bind, a user filter that does not load).
 import { clusterReports } from '../metrics/cluster-report.js';
 import type { ProxyRuntime } from './proxy-runtime.js';
-import { resourcesFromJson } from './resources-json.js';
+import type { ResourceSet } from '../../../proto/src/model/resource-set.js';
+import { applyDelta } from './worker-delta.js';
 import type { FromWorker, ToWorker } from './worker-messages.js';
 import { DEFAULT_DRAIN_TIMEOUT_MS, SIGINT_EXIT_CODE } from './proxy-options.js';
 
@@ -12,12 +15,22 @@ export function runWorker(runtime: ProxyRuntime): void {
   };
   // The primary shares each ejection with every worker and probes the endpoints that refused.
   runtime.mesh.reportEjectionsTo((report) => send({ sluice: 'ejection', id: 0, report }));
+  // The configuration the primary sent last, applied or not: its next change is a change of this one.
+  let sent: ResourceSet | undefined;
   process.on('message', (raw: unknown) => {
     const m = raw as ToWorker;
     if (m?.sluice === 'apply') {
-      const parsed = resourcesFromJson(m.resources);
-      if (!parsed.ok) return send({ sluice: 'applied', id: m.id, ok: false, errors: parsed.errors });
-      runtime.apply(parsed.set, m.userFilters, m.baseDir).then(
+      let next: ResourceSet;
+      try {
+        next = applyDelta(sent, m);
+      } catch (err) {
+        // Later changes would apply to the wrong base: refuse them until the primary sends everything
+        // again, as it does after a refusal.
+        sent = undefined;
+        return send({ sluice: 'applied', id: m.id, ok: false, errors: [{ path: 'worker', message: (err as Error).message }] });
+      }
+      sent = next;
+      runtime.apply(next, m.userFilters, m.baseDir).then(
         (r) => send({ sluice: 'applied', id: m.id, ok: r.ok, errors: r.ok ? [] : r.errors }),
         (err: Error) => send({ sluice: 'applied', id: m.id, ok: false, errors: [{ path: 'worker', message: err.message }] }),
       );

@@ -1,9 +1,7 @@
-// Resources as plain JSON documents ({kind, ...fields}) for the worker channel and config dumps.
+// Resources as plain JSON documents ({kind, ...fields}) for the admin server's /config_dump.
 import type { JsonObject } from '@bufbuild/protobuf';
-import type { FieldError } from '../../../proto/src/model/field-error.js';
 import { REDACTED, specToJson } from '../../../proto/src/model/resource-json.js';
-import { ResourceSet } from '../../../proto/src/model/resource-set.js';
-import { parseResource } from '../../../proto/src/model/validate-resource.js';
+import type { ResourceSet } from '../../../proto/src/model/resource-set.js';
 
 export function resourcesToJson(set: ResourceSet, redact = false): JsonObject[] {
   const out: JsonObject[] = [];
@@ -13,15 +11,4 @@ export function resourcesToJson(set: ResourceSet, redact = false): JsonObject[] 
     out.push({ kind: r.kind, ...body });
   }
   return out;
-}
-
-export function resourcesFromJson(docs: readonly unknown[]): { ok: true; set: ResourceSet } | { ok: false; errors: FieldError[] } {
-  const set = new ResourceSet();
-  const errors: FieldError[] = [];
-  docs.forEach((doc, i) => {
-    const r = parseResource(doc, `resources[${i}]`);
-    if (r.ok) set.put(r.resource);
-    else errors.push(...r.errors);
-  });
-  return errors.length > 0 ? { ok: false, errors } : { ok: true, set };
 }

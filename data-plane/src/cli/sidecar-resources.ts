@@ -4,7 +4,11 @@ import { create } from '@bufbuild/protobuf';
 import { ClusterSchema } from '../../../proto/gen/sluice/v1/cluster_pb.js';
 import { ListenerSchema } from '../../../proto/gen/sluice/v1/listener_pb.js';
 import { RouteSchema } from '../../../proto/gen/sluice/v1/route_pb.js';
+import { FieldErrors, type FieldError } from '../../../proto/src/model/field-error.js';
+import type { Resource } from '../../../proto/src/model/kinds.js';
+import { checkReferences } from '../../../proto/src/model/references.js';
 import type { ResourceSet } from '../../../proto/src/model/resource-set.js';
+import { validateSpec } from '../../../proto/src/model/validate-resource.js';
 
 export interface SidecarFlags {
   readonly outboundListen?: { host: string; port: number };
@@ -16,17 +20,39 @@ export const OUTBOUND_LISTENER = 'sidecar-outbound';
 export const INBOUND_LISTENER = 'sidecar-inbound';
 const INBOUND_CLUSTER = 'sidecar-inbound-app';
 
-/** A copy of `set` with the sidecar's listeners, cluster and route added. */
-export function withSidecar(set: ResourceSet, flags: SidecarFlags): ResourceSet {
-  if (flags.outboundListen === undefined && flags.inboundListen === undefined) return set;
+export type SidecarResult = { readonly ok: true; readonly set: ResourceSet } | { readonly ok: false; readonly errors: FieldError[] };
+
+/** The sidecar's resources and their own errors, made once per flags: every update adds the same objects. */
+const made = new WeakMap<SidecarFlags, { readonly resources: readonly Resource[]; readonly errors: readonly FieldError[] }>();
+
+/**
+ * A copy of `set` with the sidecar's listeners, cluster and route added, checked: the proxy applies
+ * it without validating it again, and a configured listener may want the sidecar's port.
+ */
+export function withSidecar(set: ResourceSet, flags: SidecarFlags): SidecarResult {
+  if (flags.outboundListen === undefined && flags.inboundListen === undefined) return { ok: true, set };
+  let own = made.get(flags);
+  if (own === undefined) {
+    const resources = sidecarResources(flags);
+    made.set(flags, (own = { resources, errors: resources.flatMap((r) => validateSpec(r)) }));
+  }
+  if (own.errors.length > 0) return { ok: false, errors: [...own.errors] };
   const out = set.clone();
+  for (const r of own.resources) out.put(r);
+  const errors = new FieldErrors();
+  for (const r of own.resources) checkReferences(r, out, errors);
+  return errors.empty ? { ok: true, set: out } : { ok: false, errors: errors.list };
+}
+
+function sidecarResources(flags: SidecarFlags): Resource[] {
+  const out: Resource[] = [];
   if (flags.outboundListen !== undefined) {
-    out.put({ kind: 'Listener', spec: create(ListenerSchema, { name: OUTBOUND_LISTENER, address: flags.outboundListen.host, port: flags.outboundListen.port }) });
+    out.push({ kind: 'Listener', spec: create(ListenerSchema, { name: OUTBOUND_LISTENER, address: flags.outboundListen.host, port: flags.outboundListen.port }) });
   }
   if (flags.inboundListen !== undefined && flags.appPort !== undefined) {
-    out.put({ kind: 'Listener', spec: create(ListenerSchema, { name: INBOUND_LISTENER, address: flags.inboundListen.host, port: flags.inboundListen.port }) });
-    out.put({ kind: 'Cluster', spec: create(ClusterSchema, { name: INBOUND_CLUSTER, endpoints: [{ address: '127.0.0.1', port: flags.appPort }] }) });
-    out.put({
+    out.push({ kind: 'Listener', spec: create(ListenerSchema, { name: INBOUND_LISTENER, address: flags.inboundListen.host, port: flags.inboundListen.port }) });
+    out.push({ kind: 'Cluster', spec: create(ClusterSchema, { name: INBOUND_CLUSTER, endpoints: [{ address: '127.0.0.1', port: flags.appPort }] }) });
+    out.push({
       kind: 'Route',
       spec: create(RouteSchema, {
         name: INBOUND_CLUSTER,

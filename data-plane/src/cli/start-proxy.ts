@@ -115,9 +115,11 @@ export async function startProxy(options: ProxyOptions, extras: StartProxyExtras
     else pool?.setHealth(ts.map(({ cluster, address, port, health, reason }) => ({ cluster, address, port, health, reason })));
   });
   let applied: ResourceSet | undefined;
+  // `set` comes validated (a --config file, the discovery client's check): applied as it is.
   const apply = async (set: ResourceSet): Promise<FieldError[]> => {
-    const full = withSidecar(set, sidecar);
-    const errors = await applyTo(full);
+    const withOwn = withSidecar(set, sidecar);
+    const full = withOwn.ok ? withOwn.set : set;
+    const errors = withOwn.ok ? await applyTo(full) : withOwn.errors;
     if (errors.length === 0) {
       applied = full;
       healthChecks.update(full);

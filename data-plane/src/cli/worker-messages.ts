@@ -1,14 +1,16 @@
 // Messages between the primary (which holds the configuration) and the worker processes (which
-// serve traffic), over Node cluster's IPC channel.
-import type { JsonObject } from '@bufbuild/protobuf';
+// serve traffic), over Node cluster's IPC channel with the 'advanced' serialization (structured clone:
+// the binary resources of an update travel as bytes, not as JSON arrays of numbers).
 import type { FieldError } from '../../../proto/src/model/field-error.js';
 import type { ClusterReport } from '../metrics/cluster-report.js';
 import type { MetricsJson } from '../metrics/metrics-text.js';
 import type { EjectionReport, EjectionVerdict } from '../upstream/health/ejection.js';
 import type { UserFilterModule } from './load-proxy-config.js';
+import type { WorkerDelta } from './worker-delta.js';
 
 export type ToWorker =
-  | { readonly sluice: 'apply'; readonly id: number; readonly resources: JsonObject[]; readonly userFilters: readonly UserFilterModule[]; readonly baseDir: string }
+  /** A configuration update, validated by the primary: what changed since the worker's previous 'apply', or the whole set (`full`). Answered 'applied'. */
+  | ({ readonly sluice: 'apply'; readonly id: number; readonly userFilters: readonly UserFilterModule[]; readonly baseDir: string } & WorkerDelta)
   | { readonly sluice: 'metrics'; readonly id: number }
   | { readonly sluice: 'clusters'; readonly id: number }
   /** Active health check verdicts from the primary's checker (MeshProxy.setActiveHealth); not answered. */

@@ -1,6 +1,8 @@
 // The primary side of `sluice proxy --workers N`: forks the workers (Node cluster: they share the
 // listening sockets), hands each the same configuration, and resolves an update only when every
-// worker applied it. A worker that dies is replaced and given the current configuration.
+// worker applied it. An update carries only what changed since the configuration a worker was sent
+// last (worker-delta.ts); a worker that starts gets the whole current one. A worker that dies is
+// replaced and given the current configuration.
 // A reload (SIGHUP, POST /reload) replaces the workers one at a time with freshly loaded code while the
 // primary keeps the listening sockets open: a new worker applies the configuration and listens before
 // an old one drains.
@@ -11,8 +13,8 @@ import type { ClusterReport } from '../metrics/cluster-report.js';
 import type { MetricsJson } from '../metrics/metrics-text.js';
 import type { UserFilterModule } from './load-proxy-config.js';
 import { AggregatorRegistry } from 'prom-client';
-import { resourcesToJson } from './resources-json.js';
 import { DEFAULT_DRAIN_TIMEOUT_MS } from './proxy-options.js';
+import { WorkerUpdates, type WorkerUpdate } from './worker-updates.js';
 import { isFromWorker, type FromWorker, type ToWorker, type WorkerHealthOverride } from './worker-messages.js';
 import { clusterEndpointKey } from '../upstream/peer.js';
 import type { EjectionReport, EjectionVerdict } from '../upstream/health/ejection.js';
@@ -40,7 +42,7 @@ export class WorkerPool {
   private readonly workers = new Set<Worker>();
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
-  private current: ToWorker | undefined;
+  private readonly updates = new WorkerUpdates();
   private stopping = false;
   private readonly greeted = new Set<Worker>();
   private onAllHello: (() => void) | undefined;
@@ -57,8 +59,6 @@ export class WorkerPool {
   private readonly starting = new Set<Worker>();
   /** Called with a worker's first apply once it said hello (reload waits on it). */
   private readonly helloWaiters = new Map<Worker, (first: Promise<Pending>) => void>();
-  /** Apply messages still on their way to workers: a worker that says hello meanwhile gets them too. */
-  private readonly applies = new Map<number, ToWorker>();
   /** Counters and histograms of workers that exited after a drain, so /metrics survives a reload. */
   private retired: MetricsJson[] = [];
   private readonly finalMetrics = new Map<Worker, MetricsJson>();
@@ -86,16 +86,17 @@ export class WorkerPool {
     });
   }
 
-  /** Sends the configuration to every worker; resolves with the union of their errors. */
+  /**
+   * Sends the configuration to every serving worker (a retiring worker must not open listeners
+   * again); resolves with the union of their errors. `set` must be validated: workers apply it as it is.
+   */
   apply(set: ResourceSet, userFilters: readonly UserFilterModule[], baseDir: string): Promise<FieldError[]> {
-    const message: ToWorker = { sluice: 'apply', id: this.nextId++, resources: resourcesToJson(set), userFilters, baseDir };
-    this.applies.set(message.id, message);
-    return this.broadcast(message).then((p) => {
-      this.applies.delete(message.id);
-      if (p.errors.length === 0) {
-        this.current = message;
-        this.ready = true;
-      }
+    const update: WorkerUpdate = { id: this.nextId++, set, userFilters, baseDir };
+    this.updates.begin(update);
+    const encoded = new Map<ResourceSet | undefined, ToWorker>();
+    return this.ask(this.serving(), update.id, (w) => this.updates.messageFor(w, update, update.id, encoded)).then((p) => {
+      this.updates.finish(update, p.errors.length === 0);
+      if (p.errors.length === 0) this.ready = true;
       return p.errors;
     });
   }
@@ -110,7 +111,7 @@ export class WorkerPool {
   }
 
   /**
-   * Passes active health check verdicts to every worker (issue 7) and keeps them for workers forked
+   * Passes active health check verdicts to every worker and keeps them for workers forked
    * later. Not answered: a worker applies them at once, configuration or not (MeshProxy keeps them).
    */
   setHealth(overrides: readonly WorkerHealthOverride[]): void {
@@ -239,7 +240,7 @@ export class WorkerPool {
 
   /** One message to one worker, answered like a broadcast of one. */
   private request(worker: Worker, message: ToWorker): Promise<Pending> {
-    return this.ask([worker], message);
+    return this.ask([worker], message.id, () => message);
   }
 
   /** Workers that take configurations: greeted and not retiring. A retiring worker keeps the one it has. */
@@ -248,41 +249,46 @@ export class WorkerPool {
   }
 
   /**
-   * Sends to every greeted worker and collects the replies. Configurations go to serving workers only
-   * (a retiring worker must not open listeners again); metrics and /clusters ask retiring ones too, so
-   * their traffic still counts until they exit.
+   * Sends to every greeted worker and collects the replies: metrics and /clusters ask retiring ones
+   * too, so their traffic still counts until they exit.
    */
   private broadcast(message: ToWorker): Promise<Pending> {
-    return this.ask(message.sluice === 'apply' ? this.serving() : [...this.greeted], message);
+    return this.ask([...this.greeted], message.id, () => message);
   }
 
   /**
-   * Sends `message` to each of `to` and resolves once every one answered, exited or lost its channel.
-   * A worker whose channel is already closed will not answer: it is not waited for.
+   * Sends each of `to` its message (`messageFor`, all with this `id`) and resolves once every one
+   * answered, exited or lost its channel. A worker whose channel is already closed will not answer:
+   * it is not waited for.
    */
-  private ask(to: readonly Worker[], message: ToWorker): Promise<Pending> {
+  private ask(to: readonly Worker[], id: number, messageFor: (worker: Worker) => ToWorker): Promise<Pending> {
     return new Promise((resolve) => {
       const pending: Pending = { waiting: new Set(to.filter((w) => w.isConnected())), errors: [], replies: [], repliers: [], done: () => resolve(pending) };
       if (pending.waiting.size === 0) return resolve(pending);
-      this.pending.set(message.id, pending);
-      for (const w of pending.waiting) this.post(w, message);
+      this.pending.set(id, pending);
+      for (const w of pending.waiting) this.post(w, messageFor(w));
     });
   }
 
   private fork(): Worker {
     this.lastForkMs = Date.now();
+    // Structured clone on the channel (both ends follow the primary's setting): updates carry bytes.
+    cluster.setupPrimary({ serialization: 'advanced' });
     const worker = cluster.fork({ ...this.env, SLUICE_PROXY_WORKER: '1', SLUICE_PROXY_WORKERS: String(this.size), SLUICE_DRAIN_TIMEOUT_MS: String(this.drainTimeoutMs) });
     this.workers.add(worker);
     worker.on('message', (m: unknown) => {
       if (!isFromWorker(m)) return;
       if (m.sluice === 'hello') {
         this.greeted.add(worker);
-        // The last good configuration, then any update still on its way to the others.
-        // No configuration yet: asking nobody answers at once, with no errors.
-        const first = this.current === undefined ? this.ask([], { sluice: 'metrics', id: 0 }) : this.request(worker, { ...this.current, id: this.nextId++ } as ToWorker);
-        for (const [id, message] of this.applies) {
-          this.pending.get(id)?.waiting.add(worker);
-          this.post(worker, message);
+        // The last good configuration (all of it: the worker has none), then each update still on
+        // its way to the others, as a change of the one before. No configuration yet: asking nobody
+        // answers at once, with no errors.
+        const current = this.updates.current;
+        const id = this.nextId++;
+        const first = current === undefined ? this.ask([], id, () => ({ sluice: 'metrics', id })) : this.ask([worker], id, (w) => this.updates.messageFor(w, current, id));
+        for (const update of this.updates.inFlight.values()) {
+          this.pending.get(update.id)?.waiting.add(worker);
+          this.post(worker, this.updates.messageFor(worker, update, update.id));
         }
         if (this.health.size > 0) this.post(worker, { sluice: 'health', id: 0, overrides: [...this.health.values()] } satisfies ToWorker);
         const ejected = this.ejections?.states() ?? [];
@@ -309,9 +315,10 @@ export class WorkerPool {
       }
     });
     worker.once('exit', (code: number | null) => {
-      if (!this.greeted.has(worker) && this.current === undefined && !this.starting.has(worker)) this.onEarlyExit?.(code);
+      if (!this.greeted.has(worker) && this.updates.current === undefined && !this.starting.has(worker)) this.onEarlyExit?.(code);
       this.workers.delete(worker);
       this.greeted.delete(worker);
+      this.updates.forget(worker);
       this.helloWaiters.delete(worker);
       // Gauges (open connections) describe the present: only counters and histograms carry over.
       const final = this.finalMetrics.get(worker);
@@ -357,7 +364,10 @@ export class WorkerPool {
 
   private reply(pending: Pending, worker: Worker, m: FromWorker): void {
     pending.waiting.delete(worker);
-    if (m.sluice === 'applied' && !m.ok) pending.errors.push(...m.errors.map((e) => ({ path: e.path, message: `${e.message} (worker ${worker.id})` })));
+    if (m.sluice === 'applied' && !m.ok) {
+      pending.errors.push(...m.errors.map((e) => ({ path: e.path, message: `${e.message} (worker ${worker.id})` })));
+      this.updates.forget(worker);
+    }
     if (m.sluice === 'metrics' || m.sluice === 'clusters') {
       pending.replies.push(m);
       pending.repliers.push(worker);

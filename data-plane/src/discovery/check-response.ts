@@ -1,10 +1,12 @@
 // Turns one DiscoveryResponse into the next configuration, or into the reasons to reject it, with the
 // control plane's own model code: the same validation, the same reference checks, the same paths.
+// The one check of an update in the proxy: what it accepts is applied as it is, in this process and
+// in every worker, so it checks everything the change can break, not only the changed resources.
 import type { DiscoveryResponse } from '../../../proto/gen/sluice/v1/discovery_pb.js';
 import { BODY_CASE } from '../../../proto/src/wire/encoded-resource.js';
 import { FieldErrors, type FieldError } from '../../../proto/src/model/field-error.js';
 import { KINDS, resourcePath, type Kind, type Resource } from '../../../proto/src/model/kinds.js';
-import { checkReferences, referrersOf } from '../../../proto/src/model/references.js';
+import { checkReferences, referrersOf, referringResources } from '../../../proto/src/model/references.js';
 import type { ResourceSet } from '../../../proto/src/model/resource-set.js';
 import { validateSpec } from '../../../proto/src/model/validate-resource.js';
 import { NackCode } from './nack-codes.js';
@@ -51,6 +53,9 @@ export function checkResponse(current: ResourceSet, response: DiscoveryResponse)
   for (const resource of puts) {
     const found = new FieldErrors();
     checkReferences(resource, next, found);
+    // A certificate must hold what its users need (serving needs a chain, verifying a CA bundle):
+    // a changed one re-checks them. Other kinds make no such demands of what points at them.
+    if (kind === 'Certificate') for (const user of referringResources(kind, resource.spec.name, next)) checkReferences(user, next, found);
     fail(resource.spec.name, found.list);
   }
   for (const name of response.removedResources) {

@@ -135,7 +135,7 @@ export class DiscoveryClient extends EventEmitter<DiscoveryClientEvents> {
   }
 
   /**
-   * The sidecar is stopping gracefully (issue 7): tells the control plane that its own registered
+   * The sidecar is stopping gracefully: tells the control plane that its own registered
    * endpoint (node.selfEndpoint, for node.service) is DRAINING, so other proxies stop sending it new
    * requests. Resolves once the report is written to the stream (at once when there is no stream or
    * no self endpoint); a later reconnect registers the endpoint as DRAINING.
@@ -170,7 +170,7 @@ export class DiscoveryClient extends EventEmitter<DiscoveryClientEvents> {
   }
 
   /**
-   * Reports endpoint health transitions of this proxy's active checks (issue 7): sent at once, on the
+   * Reports endpoint health transitions of this proxy's active checks: sent at once, on the
    * open stream, as one DiscoveryRequest with `type: ''` and only `health` set. The latest report per
    * endpoint is remembered, and the first request of every later stream carries all of them (the
    * full current view, HEALTHY included), so a replica that never saw them learns the state. A report

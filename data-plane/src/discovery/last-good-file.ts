@@ -4,12 +4,11 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { JsonObject } from '@bufbuild/protobuf';
-import { FieldErrors, formatFieldErrors } from '../../../proto/src/model/field-error.js';
+import { formatFieldErrors } from '../../../proto/src/model/field-error.js';
 import { KINDS, type Kind } from '../../../proto/src/model/kinds.js';
-import { checkReferences } from '../../../proto/src/model/references.js';
 import { specFromJson, specToJson } from '../../../proto/src/model/resource-json.js';
 import { ResourceSet } from '../../../proto/src/model/resource-set.js';
-import { validateSpec } from '../../../proto/src/model/validate-resource.js';
+import { validateResourceSet } from '../../../proto/src/model/validate-resource-set.js';
 
 export interface LastGood {
   readonly revision: number;
@@ -36,7 +35,11 @@ export async function saveLastGood(path: string, lastGood: LastGood): Promise<vo
   await rename(tmp, path);
 }
 
-/** Reads and validates the file; undefined when there is none. Throws when it is corrupt or invalid. */
+/**
+ * Reads and validates the file (a file on disk may have been edited or written by another version);
+ * undefined when there is none. Throws when it is corrupt or invalid. What it returns is applied
+ * without validating it again.
+ */
 export async function loadLastGood(path: string): Promise<LastGood | undefined> {
   let text: string;
   try {
@@ -49,14 +52,12 @@ export async function loadLastGood(path: string): Promise<LastGood | undefined> 
   if (body.format !== 'sluice-last-good/1') throw new Error(`${path}: not a sluice last-good file`);
   const set = new ResourceSet();
   const versions = new Map<Kind, Map<string, string>>(KINDS.map((k) => [k, new Map()]));
-  const errors = new FieldErrors();
   for (const item of body.resources) {
     const resource = specFromJson(item.kind, item.spec);
-    for (const e of validateSpec(resource)) errors.add(e.path, e.message);
     set.put(resource);
     versions.get(item.kind)!.set(resource.spec.name, item.version);
   }
-  for (const r of set.all()) checkReferences(r, set, errors);
-  if (!errors.empty) throw new Error(`${path}: invalid configuration:\n${formatFieldErrors(errors.list)}`);
+  const errors = validateResourceSet(set);
+  if (errors.length > 0) throw new Error(`${path}: invalid configuration:\n${formatFieldErrors(errors)}`);
   return { revision: body.revision, set, versions };
 }

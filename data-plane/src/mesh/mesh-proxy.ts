@@ -1,10 +1,9 @@
 // The `sluice proxy` application: a ProxyHttp built from the library that routes by Route resources,
 // runs each route's filters, and forwards to Cluster endpoints. Configuration arrives as a whole
 // ResourceSet (from a config file or the discovery client) and becomes a new Snapshot.
-import { FieldErrors, type FieldError } from '../../../proto/src/model/field-error.js';
-import { checkReferences } from '../../../proto/src/model/references.js';
+import type { FieldError } from '../../../proto/src/model/field-error.js';
 import type { ResourceSet } from '../../../proto/src/model/resource-set.js';
-import { validateSpec } from '../../../proto/src/model/validate-resource.js';
+import { validateResourceSet } from '../../../proto/src/model/validate-resource-set.js';
 import { ProxyError, ProxyErrorCode } from '../errors.js';
 import { FilterRegistry } from '../filters/filter-registry.js';
 import { HttpProxy } from '../proxy/http-proxy.js';
@@ -58,7 +57,7 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
   private current: Snapshot | undefined;
   private readonly filters: FilterRegistry;
   private applying: Promise<unknown> = Promise.resolve();
-  /** Circuit breakers by cluster name, for the life of the process: counters survive updates (issue 7). */
+  /** Circuit breakers by cluster name, for the life of the process: an update must not reset the open-connection counts they limit. */
   private readonly breakers = new Map<string, CircuitBreaker>();
   /** The active health checks' verdicts by `cluster\0address:port`: every snapshot built later keeps them. */
   private readonly activeHealth = new Map<string, { readonly health: Health; readonly reason: string }>();
@@ -118,7 +117,7 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
   }
 
   /**
-   * The active health check's verdict on an endpoint (issue 7), from the process that runs the checks.
+   * The active health check's verdict on an endpoint, from the process that runs the checks.
    * Applies at once, without a new snapshot: the cluster's balancer is rebuilt. UNHEALTHY takes the
    * endpoint out; HEALTHY and UNKNOWN (no longer checked) leave the decision to the pushed health and
    * outlier detection. Kept for clusters and snapshots that arrive later.
@@ -135,23 +134,29 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
   }
 
   /**
-   * Validates `set`, builds a snapshot and swaps it in, then opens and drains listeners to match.
-   * On errors nothing changes and the previous snapshot keeps serving (NACK these errors).
-   * Updates are applied one at a time, in call order.
+   * Validates `set` (every resource and its references), builds a snapshot and swaps it in, then
+   * opens and drains listeners to match. On errors nothing changes and the previous snapshot keeps
+   * serving (NACK these errors). Updates are applied one at a time, in call order.
    */
   applyResources(set: ResourceSet): Promise<ApplyResult> {
+    const errors = validateResourceSet(set);
+    if (errors.length > 0) return Promise.resolve({ ok: false, errors });
+    return this.applyValidated(set);
+  }
+
+  /**
+   * applyResources for a set that was validated already, as a whole or by what changed (the discovery
+   * client's checkResponse, a --config file, the primary of a worker): validating 10,000 resources
+   * again on every update would cost more than building the snapshot. A set that was not validated
+   * can break routing in ways no error reports (a route to a cluster that does not exist).
+   */
+  applyValidated(set: ResourceSet): Promise<ApplyResult> {
     const run = this.applying.then(() => this.applyNow(set));
     this.applying = run.catch(() => undefined);
     return run;
   }
 
   private async applyNow(set: ResourceSet): Promise<ApplyResult> {
-    const invalid = new FieldErrors();
-    for (const resource of set.all()) {
-      for (const e of validateSpec(resource)) invalid.add(e.path, e.message);
-      checkReferences(resource, set, invalid);
-    }
-    if (!invalid.empty) return { ok: false, errors: invalid.list };
     const built = buildSnapshot(set, this.current, this.filters, this.clusterContext);
     if (!built.ok) return built;
     this.refreshBreakers(built.snapshot);

@@ -2,6 +2,7 @@
 import { fieldPath, FieldErrors } from './field-error.js';
 import { resourcePath, type Kind, type Resource } from './kinds.js';
 import type { ResourceView } from './resource-set.js';
+import { validationCount } from './validation-count.js';
 
 export interface Reference {
   readonly kind: Kind;
@@ -53,6 +54,7 @@ export function referencesOf(resource: Resource): Reference[] {
 
 /** Checks that everything `resource` references exists in `set`, and set-wide rules (unique ports). */
 export function checkReferences(resource: Resource, set: ResourceView, errors: FieldErrors): void {
+  validationCount.references++;
   for (const ref of referencesOf(resource)) {
     const target = set.get(ref.kind, ref.name);
     if (target === undefined) errors.add(ref.path, `unknown ${ref.kind.toLowerCase()} "${ref.name}"`);

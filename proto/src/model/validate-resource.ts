@@ -8,6 +8,7 @@ import { validateEndpoints } from './validate/endpoints.js';
 import { validateListener } from './validate/listener.js';
 import { validateRoute } from './validate/route.js';
 import { checkName } from './validate/syntax.js';
+import { validationCount } from './validation-count.js';
 
 export type ParseResult = { ok: true; resource: Resource } | { ok: false; errors: FieldError[] };
 
@@ -49,6 +50,7 @@ export function parseResource(doc: unknown, where: string, expectKind?: Kind, op
 
 /** Semantic checks of one decoded resource (not its references). */
 export function validateSpec(resource: Resource, path = resourcePath(resource.kind, resource.spec.name), options: SpecCheckOptions = {}): FieldError[] {
+  validationCount.specs++;
   const errors = new FieldErrors();
   checkName(resource.spec.name, `${path}.name`, errors);
   switch (resource.kind) {

@@ -1,0 +1,58 @@
+// What the primary sends a worker for one configuration update: the resources that changed, each as
+// the binary protobuf `Resource` message of the discovery protocol, and the kind/name of those removed
+// (or, for a worker that has nothing yet, the whole set). The primary validated the configuration
+// before it got here, so the worker decodes and applies it without validating again: decoding a
+// handful of protobuf messages costs microseconds where parsing and validating 10,000 resources from
+// JSON on every update cost tens of milliseconds per worker.
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { ResourceSchema, type Resource as WireResource } from '../../../proto/gen/sluice/v1/discovery_pb.js';
+import type { ResourceKey } from '../../../proto/src/model/change-set.js';
+import { KINDS, type Kind, type Resource } from '../../../proto/src/model/kinds.js';
+import { ResourceSet } from '../../../proto/src/model/resource-set.js';
+import { BODY_CASE } from '../../../proto/src/wire/encoded-resource.js';
+
+export interface WorkerDelta {
+  /** `puts` is the whole configuration: forget the previous one (a worker that has none yet). */
+  readonly full: boolean;
+  /** Each a binary `sluice.v1.Resource`. */
+  readonly puts: readonly Uint8Array[];
+  readonly removes: readonly ResourceKey[];
+}
+
+/**
+ * What turns `base` into `next`. Resources are compared by identity: an update shares every spec it
+ * did not change with the set before it (ResourceSet.clone), so a changed spec is a new object. An
+ * equal spec in a new object is sent again, which is harmless.
+ */
+export function deltaBetween(base: ResourceSet | undefined, next: ResourceSet): WorkerDelta {
+  if (base === undefined) return { full: true, puts: [...next.all()].map(encode), removes: [] };
+  const puts: Uint8Array[] = [];
+  const removes: ResourceKey[] = [];
+  for (const kind of KINDS) {
+    for (const spec of next.list(kind)) if (base.get(kind, spec.name) !== spec) puts.push(encode({ kind, spec } as Resource));
+    for (const spec of base.list(kind)) if (!next.has(kind, spec.name)) removes.push({ kind, name: spec.name });
+  }
+  return { full: false, puts, removes };
+}
+
+/** `base` with `delta` applied, as a new set (`base` is left as it is); a full delta ignores `base`. */
+export function applyDelta(base: ResourceSet | undefined, delta: WorkerDelta): ResourceSet {
+  if (!delta.full && base === undefined) throw new Error('a configuration change arrived before any configuration');
+  const next = delta.full || base === undefined ? new ResourceSet() : base.clone();
+  for (const key of delta.removes) next.delete(key.kind, key.name);
+  for (const bytes of delta.puts) next.put(decode(bytes));
+  return next;
+}
+
+const KIND_OF_CASE = new Map<string, Kind>(KINDS.map((k) => [BODY_CASE[k], k]));
+
+function encode(resource: Resource): Uint8Array {
+  return toBinary(ResourceSchema, create(ResourceSchema, { name: resource.spec.name, body: { case: BODY_CASE[resource.kind], value: resource.spec } as WireResource['body'] }));
+}
+
+function decode(bytes: Uint8Array): Resource {
+  const wire = fromBinary(ResourceSchema, bytes);
+  const kind = wire.body.case === undefined ? undefined : KIND_OF_CASE.get(wire.body.case);
+  if (kind === undefined) throw new Error(`a configuration change holds a resource of no known kind ("${wire.name}")`);
+  return { kind, spec: wire.body.value } as Resource;
+}
