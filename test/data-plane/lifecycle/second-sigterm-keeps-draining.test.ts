@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { request } from 'undici';
-import { exitOf, sleep, startLifecycleProxy } from '../lifecycle/lifecycle-fixture.js';
+import { exitOf, sleep, startLifecycleProxy } from './lifecycle-fixture.js';
 
 test('a second SIGTERM during the drain keeps draining and exits 0', { timeout: 60_000 }, async (t) => {
   const fx = await startLifecycleProxy(['--workers', '1', '--drain-timeout-ms', '10000']);

@@ -5,11 +5,11 @@
 // forgotten: the aggregator still vouches for the verdict and will not put it again until it changes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Health } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
-import { HealthWriter } from '../../../control-plane/src/health/health-writer.js';
-import { EtcdStore } from '../../../control-plane/src/store/etcd-store.js';
-import { EtcdCluster } from '../../support/etcd-cluster.js';
-import { etcdctl } from '../../support/etcdctl.js';
+import { Health } from '../../proto/gen/sluice/v1/endpoints_pb.js';
+import { HealthWriter } from '../../control-plane/src/health/health-writer.js';
+import { EtcdStore } from '../../control-plane/src/store/etcd-store.js';
+import { EtcdCluster } from '../support/etcd-cluster.js';
+import { etcdctl } from '../support/etcdctl.js';
 
 const TTL_SECONDS = 2;
 const KEY = '/sluice/health/web/10.0.0.1:80/r1';

@@ -3,10 +3,10 @@
 // refuses connections turns UNHEALTHY in the health view, written by `checker`, and stays written.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Health } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
-import { ControlPlane } from '../../../control-plane/src/control-plane.js';
-import { createLogger } from '../../../control-plane/src/logger.js';
-import { freePort } from '../../support/free-port.js';
+import { Health } from '../../proto/gen/sluice/v1/endpoints_pb.js';
+import { ControlPlane } from '../../control-plane/src/control-plane.js';
+import { createLogger } from '../../control-plane/src/logger.js';
+import { freePort } from '../support/free-port.js';
 
 const TOKEN = 'review-embedded-checker-token';
 

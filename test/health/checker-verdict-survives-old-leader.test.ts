@@ -5,15 +5,15 @@
 // process (so it can be SIGKILLed), replica B one in this process, both on one real etcd.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Health } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
-import { ControlPlane } from '../../../control-plane/src/control-plane.js';
-import { createLogger } from '../../../control-plane/src/logger.js';
-import { EtcdCluster } from '../../support/etcd-cluster.js';
-import { etcdctl } from '../../support/etcdctl.js';
-import { freePort } from '../../support/free-port.js';
-import { stopChild } from '../../support/process-guard.js';
-import { SluiceProcess } from '../../support/run-sluice.js';
-import { until } from '../../support/until.js';
+import { Health } from '../../proto/gen/sluice/v1/endpoints_pb.js';
+import { ControlPlane } from '../../control-plane/src/control-plane.js';
+import { createLogger } from '../../control-plane/src/logger.js';
+import { EtcdCluster } from '../support/etcd-cluster.js';
+import { etcdctl } from '../support/etcdctl.js';
+import { freePort } from '../support/free-port.js';
+import { stopChild } from '../support/process-guard.js';
+import { SluiceProcess } from '../support/run-sluice.js';
+import { until } from '../support/until.js';
 
 const TOKEN = 'review-checker-handover-token';
 const HEALTH_TTL_SECONDS = 5;
