@@ -84,7 +84,7 @@ if (files.length === 0) {
   process.exit(1);
 }
 /**
- * Test files that measure the whole machine's behaviour under load (issue 6's zero-drop scenario
+ * Test files that measure the whole machine's behaviour under load (the zero-drop scenario
  * asserts connection reuse over the requests its load reaches; the failover test pushes wrk with no
  * rate limit): they run after the others, alone, so another file's load cannot starve theirs.
  */

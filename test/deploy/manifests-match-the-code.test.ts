@@ -1,4 +1,4 @@
-// Issue 8, "Must show": every flag, HTTP path and environment variable that the manifests hand to
+// Every flag, HTTP path and environment variable that the manifests hand to
 // Sluice exists in the code, read from the real build and sources: `sluice <command> --help` must
 // document each flag; the plane that runs the command must serve each probed or scraped path; each
 // SLUICE_* variable must be read somewhere. What is missing is named, container by container.

@@ -1,4 +1,4 @@
-// Review: two discovery streams of one node on one gRPC connection (any gRPC client may open a new
+// Two discovery streams of one node on one gRPC connection (any gRPC client may open a new
 // stream on the channel it has, e.g. before ending the old one). They share the connection's peer
 // address, yet they are two streams: when the older one closes, the newer one's registration must
 // stay alive and its health votes must stay counted. Real etcd, real gRPC (grpc-js client).
@@ -14,7 +14,7 @@ import { DISCOVERY_STREAM_PATH, deserializeResponse, serializeRequest } from '..
 import { EtcdCluster } from '../support/etcd-cluster.js';
 import { etcdctl } from '../support/etcdctl.js';
 
-const TOKEN = 'review-two-streams-token';
+const TOKEN = 'two-streams-token';
 const TTL_SECONDS = 2;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

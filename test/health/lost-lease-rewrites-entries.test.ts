@@ -1,7 +1,7 @@
-// Review: etcd unreachable for longer than the health lease's TTL. Once etcd is back the entries must
+// etcd unreachable for longer than the health lease's TTL. Once etcd is back the entries must
 // be there, whichever way the lease went: etcd extended it when it came back (the renewals resume), or
 // it expired (etcd answers the renewal with TTL 0, the replica grants a new one, maybe failing while
-// etcd is still down, and writes its entries again under it: README "Leases"). They must not be
+// etcd is still down, and writes its entries again under it). They must not be
 // forgotten: the aggregator still vouches for the verdict and will not put it again until it changes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

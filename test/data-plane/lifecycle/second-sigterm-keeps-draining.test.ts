@@ -1,6 +1,6 @@
-// Review: a second SIGTERM during a drain (an operator or a supervisor repeating the signal) must not
-// kill the proxy with the signal's default action: the drain goes on, the in-flight request finishes
-// and the process exits 0 (README "Lifecycle": SIGTERM drains, exits 0).
+// A second SIGTERM during a drain (an operator or a supervisor repeating the signal) does not kill the
+// proxy with the signal's default action: the drain goes on, the in-flight request finishes and the
+// process exits 0, as after a single SIGTERM.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { request } from 'undici';
