@@ -4,9 +4,10 @@ import { spawnSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { delimiter, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { REPO_ROOT } from './support/repo-root.js';
 
 const distTest = dirname(fileURLToPath(import.meta.url));
-const repoRoot = join(distTest, '..', '..');
+const repoRoot = REPO_ROOT;
 
 function onPath(binary: string): string | undefined {
   for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {

@@ -8,7 +8,6 @@
 //     [--routes 1000] [--writes 10] [--processes 4] [--client light|full] [--send-budget-mb M]
 //     [--glibc-defaults] N [N...]
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
-import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ControlPlane } from '../../control-plane/src/control-plane.js';
@@ -20,7 +19,7 @@ import type { FleetMessage } from './fake-fleet.js';
 import { until } from '../support/until.js';
 
 const TOKEN = 'bench-token-0123456789';
-const here = dirname(fileURLToPath(import.meta.url));
+const FAKE_FLEET = fileURLToPath(new URL('./fake-fleet.js', import.meta.url));
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -116,7 +115,7 @@ class Fleet {
     const started: Promise<void>[] = [];
     for (let p = 0, left = n; left > 0; p++, left -= per) {
       const count = Math.min(per, left);
-      const child = fork(join(here, 'fake-fleet.js'), [address, String(count), `p${p}`, TOKEN, values.client!], {
+      const child = fork(FAKE_FLEET, [address, String(count), `p${p}`, TOKEN, values.client!], {
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
         execArgv: ['--max-old-space-size=6144'],
       });

@@ -11,7 +11,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EtcdCluster } from '../support/etcd-cluster.js';
-import { REPO_ROOT, render } from './support/kustomize.js';
+import { REPO_ROOT } from '../support/repo-root.js';
+import { render } from './support/kustomize.js';
 import { flagValue, httpUses, podTemplates, resolvePort, sluiceUses, splitHostPort, type SluiceUse } from './support/manifest-uses.js';
 import { accepts, httpGet, httpPost, localCommandLine, LocalProcess, speaksHttp2, waitForAnswer, type LocalCommandLine } from './support/local-run.js';
 

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEPLOY_DIR, REPO_ROOT, kustomizationDirs, render } from './support/kustomize.js';
+import { REPO_ROOT } from '../support/repo-root.js';
+import { DEPLOY_DIR, kustomizationDirs, render } from './support/kustomize.js';
 import { containersOf, httpUses, podTemplates, referencedVariables, sluiceUses, type SluiceUse } from './support/manifest-uses.js';
 import { filesReadingEnv, filesWithStringLiteral, planeSourceDir, sluiceBinPath, sluiceHelp } from './support/sluice-code.js';
 

@@ -10,7 +10,7 @@ import { freePort } from '../../support/free-port.js';
 import { httpAnswer, type HttpAnswer } from '../../support/http-answer.js';
 import { until } from '../../support/until.js';
 import { spawnGuarded, stopChild } from '../../support/process-guard.js';
-import { REPO_ROOT } from './kustomize.js';
+import { REPO_ROOT } from '../../support/repo-root.js';
 import { expandVariables, splitHostPort, type SluiceUse } from './manifest-uses.js';
 import { sluiceBinPath } from './sluice-code.js';
 
