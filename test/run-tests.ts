@@ -4,9 +4,10 @@ import { spawnSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { delimiter, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { REPO_ROOT } from './support/repo-root.js';
 
 const distTest = dirname(fileURLToPath(import.meta.url));
-const repoRoot = join(distTest, '..', '..');
+const repoRoot = REPO_ROOT;
 
 function onPath(binary: string): string | undefined {
   for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
@@ -84,7 +85,7 @@ if (files.length === 0) {
   process.exit(1);
 }
 /**
- * Test files that measure the whole machine's behaviour under load (issue 6's zero-drop scenario
+ * Test files that measure the whole machine's behaviour under load (the zero-drop scenario
  * asserts connection reuse over the requests its load reaches; the failover test pushes wrk with no
  * rate limit): they run after the others, alone, so another file's load cannot starve theirs.
  */

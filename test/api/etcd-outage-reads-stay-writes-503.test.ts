@@ -6,6 +6,7 @@ import { EtcdCluster } from '../support/etcd-cluster.js';
 import { ControlPlane } from '../../control-plane/src/control-plane.js';
 import { createLogger } from '../../control-plane/src/logger.js';
 import { TEST_TOKEN, TestApi } from '../support/api-harness.js';
+import { until } from '../support/until.js';
 
 let etcd: EtcdCluster;
 let api: TestApi;
@@ -19,16 +20,6 @@ after(async () => {
 });
 
 const cluster = (name: string, port = 19081) => ({ kind: 'Cluster', name, endpoints: [{ address: '127.0.0.1', port }] });
-
-async function eventually<T>(what: string, attempt: () => Promise<T | undefined>, timeoutMs = 15000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await attempt();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 test('outage: reads 200 from the cache, writes 503 within seconds; after restart both work again', async (t) => {
   const applied = await api.apply([cluster('outage-a'), { kind: 'Route', name: 'outage-r', hosts: ['outage.local'], match: { pathPrefix: '/' }, forward: { cluster: 'outage-a' } }]);
@@ -62,10 +53,10 @@ test('outage: reads 200 from the cache, writes 503 within seconds; after restart
 
   // Writes recover by themselves once the watch is back.
   const restartedAt = Date.now();
-  const recovered = await eventually('a write to succeed after the restart', async () => {
+  const recovered = await until('a write to succeed after the restart', async () => {
     const res = await api.put('/v1/clusters/outage-b', cluster('outage-b'));
     return res.status === 201 ? res : undefined;
-  });
+  }, 15_000, 200);
   assert.ok(Number(recovered.body.revision) > Number(revisionBefore));
   t.diagnostic(`writes worked again ${Date.now() - restartedAt} ms after etcd answered`);
   const after = await api.get('/v1/clusters/outage-b');
@@ -86,13 +77,8 @@ test('a control plane started while etcd is down answers 503 until etcd is up, t
   const starting = controlPlane.start();
   try {
     // The admin API listens at once; until the first list it is not ready and refuses resource calls.
-    const url = await eventually('the admin API to listen', async () => {
-      try {
-        return controlPlane.apiUrl;
-      } catch {
-        return undefined;
-      }
-    });
+    // apiUrl throws until the API listens: until() takes that for "not yet".
+    const url = await until('the admin API to listen', () => controlPlane.apiUrl, 15_000, 200);
     const get = (path: string, init: RequestInit = {}) => fetch(`${url}${path}`, { ...init, headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' } });
     assert.equal((await get('/healthz')).status, 200);
     assert.equal((await get('/readyz')).status, 503);

@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EtcdCluster } from '../support/etcd-cluster.js';
 import { TestApi } from '../support/api-harness.js';
+import { until } from '../support/until.js';
 
 let etcd: EtcdCluster;
 let a: TestApi;
@@ -25,11 +26,7 @@ after(async () => {
 
 /** Waits until `api`'s answers carry at least `revision` (its cache has caught up). */
 async function seen(api: TestApi, revision: number): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (Number((await api.get('/v1/clusters')).headers.get('sluice-revision')) < revision) {
-    if (Date.now() > deadline) assert.fail(`replica did not reach revision ${revision}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await until(`the replica at revision ${revision}`, async () => Number((await api.get('/v1/clusters')).headers.get('sluice-revision')) >= revision, 5_000, 10);
 }
 
 test('a delete and a referencing write from two replicas: one wins, never both', async () => {

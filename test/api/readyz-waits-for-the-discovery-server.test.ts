@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ControlPlane } from '../../control-plane/src/control-plane.js';
 import { createLogger } from '../../control-plane/src/logger.js';
+import { until } from '../support/until.js';
 
 test('/readyz answers 503 until every module (discovery) has started', { timeout: 20_000 }, async (t) => {
   let release!: () => void;
@@ -25,23 +26,17 @@ test('/readyz answers 503 until every module (discovery) has started', { timeout
     await cp.stop();
   });
   // The API listens first; wait for it, then for the store to be read.
-  const url = await (async () => {
-    for (;;) {
-      try {
-        return `${cp.apiUrl}/readyz`;
-      } catch {
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    }
-  })();
+  // apiUrl throws until the API listens: until() takes that for "not yet".
+  const url = await until('the API to listen', () => `${cp.apiUrl}/readyz`, 15_000, 10);
+  const statuses: number[] = [];
   let body: { ready: boolean; revision: number } | undefined;
-  for (let i = 0; i < 100; i++) {
+  await until('the store to be read', async () => {
     const res = await fetch(url);
+    statuses.push(res.status);
     body = (await res.json()) as typeof body;
-    assert.equal(res.status, 503, 'not ready while the module is starting');
-    if (body!.revision > 0) break;
-    await new Promise((r) => setTimeout(r, 10));
-  }
+    return body!.revision > 0;
+  }, 2_000, 10).catch(() => undefined);
+  assert.deepEqual([...new Set(statuses)], [503], 'not ready while the module is starting');
   assert.ok(body!.revision > 0, 'the store was read, the module is still held');
   assert.equal(started, false);
   release();

@@ -1,4 +1,4 @@
-// Admin API benchmark (issue 2, Must show): 10,000 distinct routes to one cluster written through the
+// Admin API benchmark: 10,000 distinct routes to one cluster written through the
 // API (batches via POST /v1/apply, and one-by-one PUTs from one and from 16 clients), then
 // GET /v1/routes listed repeatedly; on the embedded store and on a real etcd. Prints one table.
 // The control plane is the built `sluice control-plane` in its own process (as deployed: discovery on,

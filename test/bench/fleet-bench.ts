@@ -1,4 +1,4 @@
-// Fleet benchmark (issue 3): N simulated proxies, each with its own gRPC connection, spread over
+// Fleet benchmark: N simulated proxies, each with its own gRPC connection, spread over
 // several fake-fleet processes, subscribed to one control plane holding 1,000 routes. Measures the
 // time from an API write until every proxy has applied and ACKed it, and the control plane's memory
 // per connected proxy.
@@ -8,7 +8,6 @@
 //     [--routes 1000] [--writes 10] [--processes 4] [--client light|full] [--send-budget-mb M]
 //     [--glibc-defaults] N [N...]
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
-import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ControlPlane } from '../../control-plane/src/control-plane.js';
@@ -17,9 +16,10 @@ import { createLogger } from '../../control-plane/src/logger.js';
 import type { ResourceStore } from '../../control-plane/src/store/store.js';
 import { EtcdCluster } from '../support/etcd-cluster.js';
 import type { FleetMessage } from './fake-fleet.js';
+import { until } from '../support/until.js';
 
 const TOKEN = 'bench-token-0123456789';
-const here = dirname(fileURLToPath(import.meta.url));
+const FAKE_FLEET = fileURLToPath(new URL('./fake-fleet.js', import.meta.url));
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -115,7 +115,7 @@ class Fleet {
     const started: Promise<void>[] = [];
     for (let p = 0, left = n; left > 0; p++, left -= per) {
       const count = Math.min(per, left);
-      const child = fork(join(here, 'fake-fleet.js'), [address, String(count), `p${p}`, TOKEN, values.client!], {
+      const child = fork(FAKE_FLEET, [address, String(count), `p${p}`, TOKEN, values.client!], {
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
         execArgv: ['--max-old-space-size=6144'],
       });
@@ -196,10 +196,7 @@ async function runOnce(n: number, store: () => Promise<ResourceStore | undefined
   const seeded = (await api(cp, 'GET', '/v1/rollout')).body.revision as number;
   // Synced = the control plane has every type ACKed by every proxy (a proxy's first response, the
   // clusters, already carries the revision).
-  while (discovery!.registry.rollout(seeded).at < n) {
-    if (Date.now() - t0 > 600_000) throw new Error(`initial sync: ${discovery!.registry.rollout(seeded).at} of ${n}`);
-    await sleep(100);
-  }
+  await until(() => `initial sync (${discovery!.registry.rollout(seeded).at} of ${n})`, () => discovery!.registry.rollout(seeded).at >= n, 600_000 - (Date.now() - t0), 100);
   const syncS = (Date.now() - t0) / 1000;
   await sleep(1000);
   const after = memory();
@@ -212,13 +209,15 @@ async function runOnce(n: number, store: () => Promise<ResourceStore | undefined
     const { revision } = await api(cp, 'POST', '/v1/apply', { resources: [routeDoc((w * 37) % ROUTES, w + 1)] });
     const written = performance.timeOrigin + performance.now();
     // Measured where the ACKs arrive: the control plane's record of each proxy reaching the revision.
-    const deadline = Date.now() + 60_000;
-    let reached = synced.reached(revision);
-    while (reached.length < n || reached.some((t) => t === undefined)) {
-      if (Date.now() > deadline) throw new Error(`only ${reached.filter((t) => t !== undefined).length} of ${n} proxies reached revision ${revision}`);
-      await sleep(10);
-      reached = synced.reached(revision);
-    }
+    const reached = await until(
+      () => `every proxy at revision ${revision} (${synced.reached(revision).filter((t) => t !== undefined).length} of ${n})`,
+      () => {
+        const r = synced.reached(revision);
+        return r.length >= n && r.every((t) => t !== undefined) ? r : undefined;
+      },
+      60_000,
+      10,
+    );
     let slowest = 0;
     for (const at of reached) {
       samples.push(at! - start);

@@ -1,4 +1,4 @@
-// Issue 5's benchmark, side by side in one run: h2load over TLS (ALPN h2) through Sluice and through
+// HTTP/2 and gRPC benchmark, side by side in one run: h2load over TLS (ALPN h2) through Sluice and through
 // nginx terminating h2, both proxying to the same nginx upstream over HTTP/1.1; and @grpc/grpc-js
 // unary and server-streaming throughput called directly and through Sluice (H2C cluster). Sluice
 // runs in its own process (one core's worth: one event loop), as does each nginx (one worker).
@@ -15,8 +15,9 @@ import * as grpc from '@grpc/grpc-js';
 import { parseConfigText } from '../../data-plane/src/cli/load-proxy-config.js';
 import { MeshProxy } from '../../data-plane/src/mesh/mesh-proxy.js';
 import { SERVICE, startGrpcServer, type Msg } from '../data-plane/helpers/grpc-echo.js';
-import { readExample } from '../support/examples.js';
+import { exampleCertificates } from '../support/examples.js';
 import { writeNginxConf } from './nginx-config.js';
+import { until } from '../support/until.js';
 
 const run = promisify(execFile);
 const { values } = parseArgs({ options: { requests: { type: 'string', default: '50000' }, calls: { type: 'string', default: '20000' }, serve: { type: 'string' } } });
@@ -42,15 +43,10 @@ async function freePort(): Promise<number> {
 }
 
 async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      await run('curl', ['-sk', '-o', '/dev/null', `https://127.0.0.1:${port}/`]).catch(() => run('curl', ['-s', '-o', '/dev/null', `http://127.0.0.1:${port}/`]));
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw new Error(`nothing answers on ${port}`);
+  await until(`an answer on ${port}`, async () => {
+    await run('curl', ['-sk', '-o', '/dev/null', `https://127.0.0.1:${port}/`]).catch(() => run('curl', ['-s', '-o', '/dev/null', `http://127.0.0.1:${port}/`]));
+    return true;
+  }, 10_000, 100);
 }
 
 function nginx(dir: string, name: string, body: string): ChildProcess {
@@ -98,8 +94,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-h2bench-'));
   const children: ChildProcess[] = [];
   try {
-    const protocols = readExample('protocols.yaml');
-    const certs = protocols.split(/^---$/m).filter((d) => /kind: Certificate/.test(d));
+    const certs = exampleCertificates();
     const pem = (name: string, field: 'certChain' | 'privateKey') => {
       const doc = certs.find((d) => d.includes(`name: ${name}`))!;
       return /-----BEGIN [A-Z ]+-----[\s\S]+?-----END [A-Z ]+-----/g.exec(doc.slice(doc.indexOf(field)))![0].replace(/^\s+/gm, '');

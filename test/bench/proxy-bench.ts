@@ -1,4 +1,4 @@
-// Issue 4's benchmark: no proxy, nginx, Sluice, the `http-proxy` package and a minimal
+// HTTP/1.1 proxy benchmark: no proxy, nginx, Sluice, the `http-proxy` package and a minimal
 // node:http + undici proxy, side by side in one run. Upstream: nginx (small body, 64 KiB file).
 // Load: wrk -t1 -c50 per contender, interleaved rounds, medians. The proxy under test is pinned to
 // core 0; wrk and the upstream share core 1 (PERFORMANCE.md's method).
@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { freePort } from '../support/free-port.js';
 import { spawnGuarded, stopChild } from '../support/process-guard.js';
+import { until } from '../support/until.js';
 import { writeNginxConf } from './nginx-config.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, duration: { type: 'string', default: '5' }, warmup: { type: 'string', default: '2' } } });
@@ -45,17 +46,11 @@ function pinned(core: number, command: string, args: string[]) {
 }
 
 async function waitForPort(port: number, path = '/small'): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}${path}`);
-      await res.arrayBuffer();
-      if (res.ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`nothing answers on ${port}${path}`);
+  await until(`a 2xx answer on ${port}${path}`, async () => {
+    const res = await fetch(`http://127.0.0.1:${port}${path}`);
+    await res.arrayBuffer();
+    return res.ok;
+  }, 10_000, 100);
 }
 
 function nginxConf(name: string, port: number, body: string): string {

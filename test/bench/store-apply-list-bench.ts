@@ -1,4 +1,4 @@
-// Store benchmark (issue 2, Must show): apply 10,000 routes, then list them, on both stores. Reports
+// Store benchmark: apply 10,000 routes, then list them, on both stores. Reports
 // writes per second for one route per transaction and for batches, list latency, and how long a
 // ResourceCache takes to start (list + index) over that many routes.
 //

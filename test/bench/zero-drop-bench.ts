@@ -1,4 +1,4 @@
-// The full zero-drop scenario of issue 6 (test/e2e/scenario/): 60 s of load through three proxies while
+// The full zero-drop scenario (test/e2e/scenario/): 60 s of load through three proxies while
 // the admin API applies 10 changes a second, a control-plane replica is killed and a proxy restarted;
 // prints the counts as tables and what did not hold. Exit code 1 when something did not.
 //   node dist/test/bench/zero-drop-bench.js [--duration S] [--load-scale X]

@@ -1,4 +1,4 @@
-// Issue 8, "Must show": `kubectl kustomize deploy/...` renders every kustomization, with no
+// `kubectl kustomize deploy/...` renders every kustomization, with no
 // warnings, into objects that each name their kind, and into one namespace per kustomization.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// Issue 8, "Must show", the meaning half: the `sluice` command lines of the manifests run, here, as
+// What the manifests' command lines mean, not only that they parse: the `sluice` command lines run, here, as
 // written, with only addresses, the token file, the state directory and etcd swapped for local ones
 // (support/local-run.ts), and the sidecar example's mesh.yaml applied through the real API. Then every probe and scrape path answers 200 on the port the manifest sends it to, the API port is
 // the admin API and takes the token from --token-file, the discovery port speaks gRPC's HTTP/2, a
@@ -11,7 +11,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EtcdCluster } from '../support/etcd-cluster.js';
-import { REPO_ROOT, render } from './support/kustomize.js';
+import { REPO_ROOT } from '../support/repo-root.js';
+import { render } from './support/kustomize.js';
 import { flagValue, httpUses, podTemplates, resolvePort, sluiceUses, splitHostPort, type SluiceUse } from './support/manifest-uses.js';
 import { accepts, httpGet, httpPost, localCommandLine, LocalProcess, speaksHttp2, waitForAnswer, type LocalCommandLine } from './support/local-run.js';
 

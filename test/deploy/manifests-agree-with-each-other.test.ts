@@ -13,7 +13,8 @@ import { checkChangeSet } from '../../proto/src/model/change-set.js';
 import { ResourceSet } from '../../proto/src/model/resource-set.js';
 import type { Resource } from '../../proto/src/model/kinds.js';
 import { formatFieldErrors, type FieldError } from '../../proto/src/model/field-error.js';
-import { REPO_ROOT, describe, kustomizationDirs, render, type K8sObject } from './support/kustomize.js';
+import { REPO_ROOT } from '../support/repo-root.js';
+import { describe, kustomizationDirs, render, type K8sObject } from './support/kustomize.js';
 import {
   containersOf, flagValue, httpUses, podTemplates, referencedVariables, resolvePort, selects, sluiceUses, splitHostPort,
   type PodTemplate, type SluiceUse,

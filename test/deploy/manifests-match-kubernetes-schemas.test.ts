@@ -1,4 +1,4 @@
-// Issue 8, "Must show": every rendered object validates against the Kubernetes schemas, and a field
+// Every rendered object validates against the Kubernetes schemas, and a field
 // the schemas do not define is refused. The second half proves the check can fail.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// Issue 8, "Must show": every flag, HTTP path and environment variable that the manifests hand to
+// Every flag, HTTP path and environment variable that the manifests hand to
 // Sluice exists in the code, read from the real build and sources: `sluice <command> --help` must
 // document each flag; the plane that runs the command must serve each probed or scraped path; each
 // SLUICE_* variable must be read somewhere. What is missing is named, container by container.
@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEPLOY_DIR, REPO_ROOT, kustomizationDirs, render } from './support/kustomize.js';
+import { REPO_ROOT } from '../support/repo-root.js';
+import { DEPLOY_DIR, kustomizationDirs, render } from './support/kustomize.js';
 import { containersOf, httpUses, podTemplates, referencedVariables, sluiceUses, type SluiceUse } from './support/manifest-uses.js';
 import { filesReadingEnv, filesWithStringLiteral, planeSourceDir, sluiceBinPath, sluiceHelp } from './support/sluice-code.js';
 

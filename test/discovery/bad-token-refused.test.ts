@@ -3,7 +3,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
-import { cluster, RawStream, sleep, startMesh, startProxy, until, type Replica } from './support/discovery-fixture.js';
+import { cluster, RawStream, sleep, startMesh, startProxy, type Replica } from './support/discovery-fixture.js';
+import { until } from '../support/until.js';
 
 let mesh: Awaited<ReturnType<typeof startMesh>>;
 let cp: Replica;
@@ -46,7 +47,7 @@ test('the client library reports UNAUTHENTICATED and applies nothing', async () 
   const codes: number[] = [];
   proxy.client.on('disconnected', (_a, err) => codes.push((err as { code?: number } | undefined)?.code ?? -1));
   try {
-    await until('a refusal', () => codes.length > 0);
+    await until('a refusal', () => codes.length > 0, 8_000);
     assert.equal(codes[0], status.UNAUTHENTICATED);
     await sleep(100);
     assert.equal(proxy.applied.length, 0);

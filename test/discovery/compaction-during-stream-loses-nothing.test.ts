@@ -6,7 +6,8 @@ import { specFromJson } from '../../proto/src/model/resource-json.js';
 import type { WriteOp } from '../../control-plane/src/store/store.js';
 import { EtcdCluster } from '../support/etcd-cluster.js';
 import { PausableWatchStore } from './support/pausable-watch-store.js';
-import { cluster, openEtcdStore, route, startProxy, startReplica, until, type Replica, type TestProxy } from './support/discovery-fixture.js';
+import { cluster, openEtcdStore, route, startProxy, startReplica, type Replica, type TestProxy } from './support/discovery-fixture.js';
+import { until } from '../support/until.js';
 
 let etcd: EtcdCluster;
 let store: PausableWatchStore;
@@ -39,7 +40,7 @@ before(async () => {
   cp = await startReplica(store);
   await cp.api.apply([cluster('web'), ...Array.from({ length: 10 }, (_, i) => route(`c${i}`, 'web'))]);
   proxy = await startProxy([cp.address], { nodeId: 'compaction-1' });
-  await until('initial configuration', () => proxy.client.current.list('Route').length === 10);
+  await until('initial configuration', () => proxy.client.current.list('Route').length === 10, 8_000);
 });
 
 after(async () => {
@@ -56,7 +57,7 @@ test('compactions between writes on a live watch lose nothing', async () => {
   }
   await write([{ op: 'delete', kind: 'Route', name: 'c0' }, putRoute('c1', 7)]);
   await admin.compact();
-  await until('the proxy matches etcd', proxyMatchesStore);
+  await until('the proxy matches etcd', proxyMatchesStore, 8_000);
   assert.ok(proxy.client.current.has('Route', 'live4'));
   assert.equal(proxy.client.current.has('Route', 'c0'), false);
   assert.deepEqual(proxy.rejected, []);
@@ -75,12 +76,12 @@ test('a watch that resumes from a compacted revision lists again, and the stream
   assert.equal(proxy.client.current.has('Route', 'hidden-a'), false, 'nothing got through while the watch was cut off');
 
   store.resume();
-  await until('the proxy matches etcd', proxyMatchesStore);
+  await until('the proxy matches etcd', proxyMatchesStore, 8_000);
   assert.ok(cp.logs.some((l) => l.includes('"reason":"compacted"')), 'the control plane listed again because of the compaction');
   assert.equal(proxy.client.current.get('Route', 'c2')?.priority, 9);
   assert.equal(proxy.client.current.has('Route', 'c3'), false);
   assert.equal(proxy.client.current.has('Route', 'hidden-b'), false);
   assert.deepEqual(connects, [], 'the discovery stream stayed up throughout');
   assert.deepEqual(proxy.rejected, []);
-  await until('the rollout shows the proxy at the latest revision', async () => (await cp.api.get(`/v1/rollout?revision=${top}`)).body.at === 1);
+  await until('the rollout shows the proxy at the latest revision', async () => (await cp.api.get(`/v1/rollout?revision=${top}`)).body.at === 1, 8_000);
 });

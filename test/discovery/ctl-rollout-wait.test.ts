@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { ApiClient, CtlError } from '../../control-plane/src/cli/ctl/api-client.js';
 import { runCtlRollout } from '../../control-plane/src/cli/ctl/ctl-rollout.js';
 import type { ResourceSet } from '../../proto/src/model/resource-set.js';
-import { cluster, RawStream, route, startMesh, startProxy, TEST_TOKEN, until, type Replica, type TestProxy } from './support/discovery-fixture.js';
+import { cluster, RawStream, route, startMesh, startProxy, TEST_TOKEN, type Replica, type TestProxy } from './support/discovery-fixture.js';
+import { until } from '../support/until.js';
 
 let mesh: Awaited<ReturnType<typeof startMesh>>;
 let cp: Replica;
@@ -21,7 +22,7 @@ before(async () => {
   cp = mesh.cp;
   await cp.api.apply([cluster('web')]);
   proxies = [await startProxy([cp.address], { nodeId: 'wait-1' }), await startProxy([cp.address], { nodeId: 'wait-2', apply: refuseUnlucky })];
-  await until('both proxies connected', () => proxies.every((p) => p.client.current.has('Cluster', 'web')));
+  await until('both proxies connected', () => proxies.every((p) => p.client.current.has('Cluster', 'web')), 8_000);
   client = new ApiClient(cp.api.url, TEST_TOKEN);
 });
 

@@ -1,10 +1,11 @@
-// Issue 8: the control plane's /metrics moves with real discovery clients over real etcd: the
+// The control plane's /metrics moves with real discovery clients over real etcd: the
 // connected-proxies gauge follows connects and disconnects, pushes are counted with their ACK latency,
 // a NACK is counted by type, and an API write records the watch lag.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { ResourceSet } from '../../proto/src/model/resource-set.js';
-import { cluster, route, startMesh, startProxy, until, type Replica, type TestProxy } from './support/discovery-fixture.js';
+import { cluster, route, startMesh, startProxy, type Replica, type TestProxy } from './support/discovery-fixture.js';
+import { until } from '../support/until.js';
 
 let mesh: Awaited<ReturnType<typeof startMesh>>;
 let cp: Replica;
@@ -46,9 +47,9 @@ test('connected proxies, pushes with their latency, NACKs and watch lag on /metr
   for (const id of ['metrics-1', 'metrics-2']) {
     const p = await startProxy([cp.address], { nodeId: id, apply: refuseUnlucky });
     proxies.push(p);
-    await until(`${id} configured`, () => p.client.current.has('Route', 'good'));
+    await until(`${id} configured`, () => p.client.current.has('Route', 'good'), 8_000);
   }
-  await until('two proxies connected', async () => value(await scrape(), 'sluice_discovery_connected_proxies') === 2);
+  await until('two proxies connected', async () => value(await scrape(), 'sluice_discovery_connected_proxies') === 2, 8_000);
   let page = await scrape();
   assert.equal(value(page, 'sluice_discovery_streams_total'), 2);
   // Each proxy got (at least) its Cluster and its Route, and ACKed both.
@@ -58,14 +59,14 @@ test('connected proxies, pushes with their latency, NACKs and watch lag on /metr
 
   // A route both proxies refuse: one NACK each, and the NACK latency lands under result="nack".
   await cp.api.apply([route('unlucky', 'web', { priority: 13 })]);
-  await until('both proxies NACKed', () => proxies.every((p) => p.rejected.length === 1));
-  await until('NACKs counted', async () => value(await scrape(), 'sluice_discovery_nacks_total{type="Route"}') === 2);
+  await until('both proxies NACKed', () => proxies.every((p) => p.rejected.length === 1), 8_000);
+  await until('NACKs counted', async () => value(await scrape(), 'sluice_discovery_nacks_total{type="Route"}') === 2, 8_000);
   page = await scrape();
   assert.equal(value(page, 'sluice_discovery_push_duration_seconds_count{type="Route",result="nack"}'), 2);
   assert.equal(value(page, 'sluice_discovery_nacks_total{type="Cluster"}'), 0);
 
   // A disconnect moves the gauge down.
   await proxies.pop()!.stop();
-  await until('one proxy left', async () => value(await scrape(), 'sluice_discovery_connected_proxies') === 1);
+  await until('one proxy left', async () => value(await scrape(), 'sluice_discovery_connected_proxies') === 1, 8_000);
   assert.ok(value(await scrape(), 'sluice_store_watch_lag_seconds_count') >= 2);
 });

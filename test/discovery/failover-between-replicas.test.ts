@@ -4,7 +4,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EtcdCluster } from '../support/etcd-cluster.js';
 import { specFromJson } from '../../proto/src/model/resource-json.js';
-import { cluster, openEtcdStore, route, sleep, startProxy, startReplica, until, type Replica, type TestProxy } from './support/discovery-fixture.js';
+import { cluster, openEtcdStore, route, sleep, startProxy, startReplica, type Replica, type TestProxy } from './support/discovery-fixture.js';
+import { until } from '../support/until.js';
 
 let etcd: EtcdCluster;
 let replicas: Replica[] = [];
@@ -15,7 +16,7 @@ before(async () => {
   replicas = [await startReplica(etcd), await startReplica(etcd)];
   await replicas[0]!.api.apply([cluster('web'), route('before', 'web')]);
   proxy = await startProxy(replicas.map((r) => r.address), { nodeId: 'failover-1' });
-  await until('initial configuration', () => proxy.client.current.has('Route', 'before'));
+  await until('initial configuration', () => proxy.client.current.has('Route', 'before'), 8_000);
 });
 
 after(async () => {
@@ -28,18 +29,18 @@ test('a proxy fails over to the other replica when its replica stops, and nothin
   const first = replicas.find((r) => r.address === proxy.client.connectedTo);
   assert.ok(first !== undefined, `connected to ${proxy.client.connectedTo}`);
   const other = replicas.find((r) => r !== first)!;
-  await until('the other replica has seen the configuration', async () => (await other.api.get('/v1/routes/before')).status === 200);
+  await until('the other replica has seen the configuration', async () => (await other.api.get('/v1/routes/before')).status === 200, 8_000);
   await sleep(100); // the other replica's snapshot debounce
   const before = proxy.responses.length;
 
   await first.stop();
-  await until('reconnected to the other replica', () => proxy.client.connectedTo === other.address);
-  await until('listed on the other replica', async () => (await other.api.get('/v1/proxies')).body.proxies.some((p: { nodeId: string; ackedRevision: number }) => p.nodeId === 'failover-1' && p.ackedRevision > 0));
+  await until('reconnected to the other replica', () => proxy.client.connectedTo === other.address, 8_000);
+  await until('listed on the other replica', async () => (await other.api.get('/v1/proxies')).body.proxies.some((p: { nodeId: string; ackedRevision: number }) => p.nodeId === 'failover-1' && p.ackedRevision > 0), 8_000);
   assert.equal(proxy.responses.length, before, 'the other replica resent nothing the proxy already had');
   assert.ok(proxy.client.current.has('Route', 'before'), 'the configuration stayed while switching');
 
   await other.api.apply([route('after', 'web')]);
-  await until('a change through the other replica reached the proxy', () => proxy.client.current.has('Route', 'after'));
+  await until('a change through the other replica reached the proxy', () => proxy.client.current.has('Route', 'after'), 8_000);
   assert.deepEqual(proxy.rejected, []);
 });
 
@@ -48,7 +49,7 @@ test('the proxy keeps its configuration while no replica answers, and catches up
   await survivor.stop();
   // Between reconnect attempts (each to a closed port, with growing backoff) the client has no stream;
   // an attempt still in flight when stop() resolves may look connected for a moment.
-  await until('no replica answers', () => proxy.client.connectedTo === undefined);
+  await until('no replica answers', () => proxy.client.connectedTo === undefined, 8_000);
   assert.ok(proxy.client.current.has('Route', 'after'), 'the last good configuration stays while disconnected');
 
   // Changed while every replica is down, then a replica comes back on one of the proxy's addresses.

@@ -4,7 +4,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EtcdCluster } from '../support/etcd-cluster.js';
-import { cluster, route, startProxy, startReplica, until, type Replica, type TestProxy } from './support/discovery-fixture.js';
+import { cluster, route, startProxy, startReplica, type Replica, type TestProxy } from './support/discovery-fixture.js';
+import { until } from '../support/until.js';
 
 let etcd: EtcdCluster;
 let ahead: Replica;
@@ -18,11 +19,11 @@ before(async () => {
   lagging = await startReplica(etcd, { debounceMs: 900 });
   const res = await ahead.api.apply([cluster('web'), route('before', 'web')]);
   const revision = Number(res.headers.get('sluice-revision'));
-  await until('the lagging replica has the first configuration', () => lagging.discovery.snapshots.current.revision >= revision);
+  await until('the lagging replica has the first configuration', () => lagging.discovery.snapshots.current.revision >= revision, 8_000);
   // The client starts at a random address of its list; this scenario needs it on `ahead` first.
   for (let attempt = 0; ; attempt++) {
     proxy = await startProxy([ahead.address, lagging.address], { nodeId: 'lag-1' });
-    await until('initial configuration', () => proxy.client.current.has('Route', 'before'));
+    await until('initial configuration', () => proxy.client.current.has('Route', 'before'), 8_000);
     if (proxy.client.connectedTo === ahead.address || attempt === 20) break;
     await proxy.stop();
   }
@@ -38,7 +39,7 @@ after(async () => {
 test('failing over to a replica that has not yet seen the latest route never removes it from the proxy', async () => {
   assert.equal(proxy.client.connectedTo, ahead.address);
   await ahead.api.apply([route('latest', 'web')]);
-  await until('the proxy has the latest route', () => proxy.client.current.has('Route', 'latest'));
+  await until('the proxy has the latest route', () => proxy.client.current.has('Route', 'latest'), 8_000);
   assert.ok(!lagging.discovery.snapshots.current.has('Route', 'latest'), 'the lagging replica has not built it yet (else this test proves nothing)');
   const seen = proxy.responses.length;
   const appliedBefore = proxy.applied.length;
@@ -63,7 +64,7 @@ test('a replica that cannot reach its store refuses new streams with UNAVAILABLE
     const probe = await startProxy([cutOff.address], { nodeId: 'lag-probe' });
     probe.client.on('disconnected', (_address, err) => refused.push((err as { code?: number } | undefined)?.code ?? -1));
     try {
-      await until('the stream was refused', () => refused.length > 0);
+      await until('the stream was refused', () => refused.length > 0, 8_000);
       assert.equal(refused[0], 14, 'gRPC status UNAVAILABLE');
       assert.equal((await cutOff.api.get('/v1/proxies')).body.proxies.length, 0);
     } finally {

@@ -3,7 +3,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ResourceSet } from '../../proto/src/model/resource-set.js';
-import { cluster, RawStream, route, sleep, startMesh, startProxy, until, type Replica, type TestProxy } from './support/discovery-fixture.js';
+import { cluster, RawStream, route, sleep, startMesh, startProxy, type Replica, type TestProxy } from './support/discovery-fixture.js';
+import { until } from '../support/until.js';
 
 let mesh: Awaited<ReturnType<typeof startMesh>>;
 let cp: Replica;
@@ -22,7 +23,7 @@ before(async () => {
   cp = mesh.cp;
   await cp.api.apply([cluster('web'), route('good', 'web')]);
   proxy = await startProxy([cp.address], { nodeId: 'nack-1', apply: refuseUnlucky });
-  await until('initial configuration', () => proxy.client.current.has('Route', 'good'));
+  await until('initial configuration', () => proxy.client.current.has('Route', 'good'), 8_000);
 });
 
 after(async () => {
@@ -33,7 +34,7 @@ after(async () => {
 test('a rejected route is NACKed, recorded in /v1/rollout with the error, and not resent', async () => {
   const res = await cp.api.apply([route('unlucky', 'web', { priority: 13 })]);
   const revision = Number(res.headers.get('sluice-revision'));
-  await until('the NACK reached the rollout', async () => (await cp.api.get(`/v1/rollout?revision=${revision}`)).body.rejecting === 1);
+  await until('the NACK reached the rollout', async () => (await cp.api.get(`/v1/rollout?revision=${revision}`)).body.rejecting === 1, 8_000);
   const rollout = (await cp.api.get(`/v1/rollout?revision=${revision}`)).body;
   assert.equal(rollout.at, 0);
   assert.equal(rollout.errors.length, 1);
@@ -46,7 +47,7 @@ test('a rejected route is NACKed, recorded in /v1/rollout with the error, and no
 
   // Unrelated changes reach the proxy, and the rejected version does not come along.
   await cp.api.apply([route('later', 'web')]);
-  await until('the later route arrived', () => proxy.client.current.has('Route', 'later'));
+  await until('the later route arrived', () => proxy.client.current.has('Route', 'later'), 8_000);
   await sleep(300);
   assert.equal(sent(proxy, 'unlucky'), 1, 'the NACKed version was sent exactly once');
   const older = (await cp.api.get(`/v1/rollout?revision=${revision - 1}`)).body;
@@ -56,8 +57,8 @@ test('a rejected route is NACKed, recorded in /v1/rollout with the error, and no
 test('a fixed version of the rejected route is sent, applied, and clears the rejection', async () => {
   const res = await cp.api.apply([route('unlucky', 'web', { priority: 12 })]);
   const revision = Number(res.headers.get('sluice-revision'));
-  await until('the fixed route arrived', () => proxy.client.current.get('Route', 'unlucky')?.priority === 12);
-  await until('rollout at the fix', async () => (await cp.api.get(`/v1/rollout?revision=${revision}`)).body.at === 1);
+  await until('the fixed route arrived', () => proxy.client.current.get('Route', 'unlucky')?.priority === 12, 8_000);
+  await until('rollout at the fix', async () => (await cp.api.get(`/v1/rollout?revision=${revision}`)).body.at === 1, 8_000);
   assert.equal(sent(proxy, 'unlucky'), 2);
   const listed = (await cp.api.get('/v1/proxies')).body.proxies[0];
   assert.deepEqual(listed.rejected, []);

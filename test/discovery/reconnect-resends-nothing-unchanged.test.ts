@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cluster, RawStream, route, sleep, startMesh, startProxy, until, type Replica } from './support/discovery-fixture.js';
+import { cluster, RawStream, route, sleep, startMesh, startProxy, type Replica } from './support/discovery-fixture.js';
+import { until } from '../support/until.js';
 
 let mesh: Awaited<ReturnType<typeof startMesh>>;
 let cp: Replica;
@@ -26,7 +27,7 @@ after(async () => {
 
 test('a reconnect with unchanged versions gets nothing resent, and only what changed meanwhile', async () => {
   const first = await startProxy([cp.address], { nodeId: 'reconnect-1', persistPath });
-  await until('the first proxy has every route', () => first.client.current.list('Route').length === 20);
+  await until('the first proxy has every route', () => first.client.current.list('Route').length === 20, 8_000);
   await first.stop();
   assert.equal(statSync(persistPath).mode & 0o777, 0o600, 'the persisted file is private (it may hold keys)');
 
@@ -37,12 +38,12 @@ test('a reconnect with unchanged versions gets nothing resent, and only what cha
     await until('connected and in sync', async () => {
       const p = (await cp.api.get('/v1/proxies')).body.proxies[0];
       return p !== undefined && p.ackedRevision >= second.client.revision;
-    });
+    }, 8_000);
     await sleep(300);
     assert.equal(second.responses.length, 0, 'nothing was resent');
 
     await cp.api.apply([route('r3', 'web', { priority: 5 })]);
-    await until('the change arrived', () => second.client.current.get('Route', 'r3')?.priority === 5);
+    await until('the change arrived', () => second.client.current.get('Route', 'r3')?.priority === 5, 8_000);
     assert.equal(second.responses.length, 1);
     assert.deepEqual(second.responses[0]!.resources.map((r) => r.name), ['r3']);
   } finally {

@@ -9,7 +9,8 @@ import { specFromJson } from '../../proto/src/model/resource-json.js';
 import type { Kind } from '../../proto/src/model/kinds.js';
 import type { ResourceSet } from '../../proto/src/model/resource-set.js';
 import type { WriteOp } from '../../control-plane/src/store/store.js';
-import { cluster, RawStream, route, sleep, startMesh, startProxy, until, type Replica, type TestProxy } from './support/discovery-fixture.js';
+import { cluster, RawStream, route, sleep, startMesh, startProxy, type Replica, type TestProxy } from './support/discovery-fixture.js';
+import { until } from '../support/until.js';
 
 let mesh: Awaited<ReturnType<typeof startMesh>>;
 let cp: Replica;
@@ -40,7 +41,7 @@ before(async () => {
   cp = mesh.cp;
   await cp.api.apply([cluster('old')]);
   proxy = await startProxy([cp.address], { nodeId: 'order-1', apply: checkConsistent });
-  await until('initial configuration', () => proxy.client.current.has('Cluster', 'old'));
+  await until('initial configuration', () => proxy.client.current.has('Cluster', 'old'), 8_000);
 });
 
 after(async () => {
@@ -64,7 +65,7 @@ test('a route and its new cluster in one write: the route is sent only after the
   } finally {
     stream.close();
   }
-  await until('the real proxy has the route', () => proxy.client.current.has('Route', 'shop'));
+  await until('the real proxy has the route', () => proxy.client.current.has('Route', 'shop'), 8_000);
   assert.deepEqual(inconsistent, []);
   assert.deepEqual(proxy.rejected, []);
 });
@@ -75,7 +76,7 @@ test('moving a route to a new cluster and deleting the old one in one transactio
   proxy.client.on('response', onResponse);
   try {
     await commit([put(route('shop', 'newer')), put(cluster('newer')), { op: 'delete', kind: 'Cluster', name: 'old' }]);
-    await until('the old cluster is gone from the proxy', () => !proxy.client.current.has('Cluster', 'old'));
+    await until('the old cluster is gone from the proxy', () => !proxy.client.current.has('Cluster', 'old'), 8_000);
     assert.deepEqual(seen, ['Cluster +newer', 'Route +shop', 'Cluster -old']);
     const action = proxy.client.current.get('Route', 'shop')?.action;
     assert.equal(action?.case === 'forward' ? action.value.cluster : undefined, 'newer');
@@ -92,7 +93,7 @@ test('deleting a route and its cluster in one transaction removes the route firs
   proxy.client.on('response', onResponse);
   try {
     await commit([{ op: 'delete', kind: 'Cluster', name: 'newer' }, { op: 'delete', kind: 'Route', name: 'shop' }]);
-    await until('the cluster is gone from the proxy', () => !proxy.client.current.has('Cluster', 'newer'));
+    await until('the cluster is gone from the proxy', () => !proxy.client.current.has('Cluster', 'newer'), 8_000);
     assert.deepEqual(seen, ['Route -shop', 'Cluster -newer']);
   } finally {
     proxy.client.off('response', onResponse);

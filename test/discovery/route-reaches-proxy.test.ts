@@ -1,7 +1,8 @@
 // A route applied through the admin API reaches a connected proxy, and the rollout API says so.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cluster, route, startMesh, startProxy, until, type Replica, type TestProxy } from './support/discovery-fixture.js';
+import { cluster, route, startMesh, startProxy, type Replica, type TestProxy } from './support/discovery-fixture.js';
+import { until } from '../support/until.js';
 
 let mesh: Awaited<ReturnType<typeof startMesh>>;
 let cp: Replica;
@@ -22,7 +23,7 @@ test('a route applied through the API reaches a connected proxy', async () => {
   const res = await cp.api.apply([cluster('web'), route('web', 'web')]);
   assert.equal(res.status, 200, JSON.stringify(res.body));
   const revision = Number(res.headers.get('sluice-revision'));
-  await until('the proxy applied the route', () => proxy.client.current.has('Route', 'web'));
+  await until('the proxy applied the route', () => proxy.client.current.has('Route', 'web'), 8_000);
   assert.equal(proxy.client.current.get('Route', 'web')?.action.case, 'forward');
   assert.ok(proxy.client.current.has('Cluster', 'web'));
   assert.ok(proxy.client.revision >= revision, `proxy at ${proxy.client.revision}, write at ${revision}`);
@@ -32,7 +33,7 @@ test('a route applied through the API reaches a connected proxy', async () => {
 test('GET /v1/proxies lists the proxy with its ACKed revision, and /v1/rollout counts it at the revision', async () => {
   const res = await cp.api.apply([route('api', 'web')]);
   const revision = Number(res.headers.get('sluice-revision'));
-  await until('the proxy ACKed the revision', async () => (await cp.api.get(`/v1/rollout?revision=${revision}`)).body.at === 1);
+  await until('the proxy ACKed the revision', async () => (await cp.api.get(`/v1/rollout?revision=${revision}`)).body.at === 1, 8_000);
   const proxies = await cp.api.get('/v1/proxies');
   assert.equal(proxies.status, 200);
   assert.equal(proxies.body.proxies.length, 1);
@@ -54,7 +55,7 @@ test('GET /v1/proxies lists the proxy with its ACKed revision, and /v1/rollout c
 test('a deleted route disappears from the proxy', async () => {
   const res = await cp.api.delete('/v1/routes/api');
   assert.equal(res.status, 200, JSON.stringify(res.body));
-  await until('the proxy removed the route', () => !proxy.client.current.has('Route', 'api'));
+  await until('the proxy removed the route', () => !proxy.client.current.has('Route', 'api'), 8_000);
   assert.ok(proxy.client.current.has('Route', 'web'));
 });
 
@@ -67,9 +68,9 @@ test('a listener that throws does not stop the client from applying later respon
   proxy.client.on('applied', boom);
   try {
     await cp.api.apply([route('after-bug-1', 'web')]);
-    await until('the first route arrived', () => proxy.client.current.has('Route', 'after-bug-1'));
+    await until('the first route arrived', () => proxy.client.current.has('Route', 'after-bug-1'), 8_000);
     await cp.api.apply([route('after-bug-2', 'web')]);
-    await until('a later route still arrives', () => proxy.client.current.has('Route', 'after-bug-2'));
+    await until('a later route still arrives', () => proxy.client.current.has('Route', 'after-bug-2'), 8_000);
     assert.ok(thrown >= 2, `the listener ran ${thrown} times`);
   } finally {
     proxy.client.off('applied', boom);

@@ -6,9 +6,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { request as httpRequest, type ServerResponse } from 'node:http';
+import { catchAllRouteYaml, clusterYaml, listenerYaml, yamlDocs } from '../data-plane/helpers/config-yaml.js';
 import { startUpstream } from '../data-plane/helpers/fake-upstream.js';
 import { startProxyProcess } from '../data-plane/helpers/proxy-process.js';
 import { freePort } from '../support/free-port.js';
+import { until } from '../support/until.js';
 
 const N = 4;
 const WORKERS = 2;
@@ -55,22 +57,11 @@ test('a circuit breaker trips under 3N concurrent requests and recovers once the
   t.after(() => upstream.close());
   const [listenPort, adminPort] = [await freePort(), await freePort()];
   const proxy = await startProxyProcess(
-    `
-kind: Cluster
-name: slow
-endpoints: [{address: 127.0.0.1, port: ${upstream.port}}]
-circuitBreakers: {maxRequests: ${N}}
----
-kind: Route
-name: all
-hosts: ["*"]
-forward: {cluster: slow}
----
-kind: Listener
-name: public
-address: 127.0.0.1
-port: ${listenPort}
-`,
+    yamlDocs(
+      clusterYaml('slow', [upstream.port], `circuitBreakers: {maxRequests: ${N}}`),
+      catchAllRouteYaml('all', 'slow'),
+      listenerYaml('public', listenPort),
+    ),
     ['--workers', String(WORKERS), '--admin-listen', `127.0.0.1:${adminPort}`],
   );
   t.after(() => proxy.stop());
@@ -80,8 +71,8 @@ port: ${listenPort}
   // Refusals come back at once; the admitted requests wait at the upstream.
   const settled: Answer[] = [];
   for (const p of pending) void p.then((a) => settled.push(a));
-  const deadline = Date.now() + 15_000;
-  while (settled.length + held.length < 3 * N && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  // The assertions below name what is missing if not every request has come back or arrived by then.
+  await until('every request refused or at the upstream', () => settled.length + held.length >= 3 * N, 15_000, 20).catch(() => undefined);
   const refusedMs = performance.now() - started;
   const admitted = held.length;
   t.diagnostic(`${3 * N} concurrent, maxRequests ${N} over ${WORKERS} workers: ${admitted} admitted, ${settled.length} refused within ${refusedMs.toFixed(0)} ms`);

@@ -1,4 +1,4 @@
-// Issue 7, the whole health loop with real processes: one etcd, one `sluice control-plane --etcd`,
+// The whole health loop with real processes: one etcd, one `sluice control-plane --etcd`,
 // three `sluice proxy --control-plane ... --workers 2`, a Cluster with an active HTTP check (200 ms,
 // thresholds 2/2) over two fake upstreams. An `etcdctl watch --prefix /sluice/health/` started by the
 // test counts every put. One upstream killed: every proxy's own check marks it UNHEALTHY (/clusters),
@@ -9,17 +9,18 @@
 // no proxy checks yet; when its first verdict lands before the proxies', its put is listed apart.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { echoHandler, startUpstream, type FakeUpstream } from '../data-plane/helpers/fake-upstream.js';
-import { EtcdCluster, etcdBinary } from '../support/etcd-cluster.js';
+import { EtcdCluster } from '../support/etcd-cluster.js';
+import { etcdctlWatch } from '../support/etcdctl.js';
 import { freePort } from '../support/free-port.js';
-import { spawnGuarded, stopChild } from '../support/process-guard.js';
+import { stopChild } from '../support/process-guard.js';
 import { runSluice, SluiceProcess } from '../support/run-sluice.js';
 import { until as untilAfter } from '../support/until.js';
+import { tokenDir } from '../support/token-file.js';
+import { cleanupStack } from '../support/cleanup-stack.js';
 
 const INTERVAL_MS = 200;
 const TIMEOUT_MS = 200;
@@ -45,14 +46,9 @@ interface WatchEvent {
 
 /** `etcdctl watch --prefix PREFIX`: every event as it arrives (PUT/DELETE, key, value lines). */
 function watchPrefix(endpoints: readonly string[], prefix: string): { events: () => WatchEvent[]; puts: () => WatchEvent[]; stop: () => Promise<void> } {
-  const beside = join(dirname(etcdBinary()), 'etcdctl');
-  const env: NodeJS.ProcessEnv = { ETCDCTL_API: '3' };
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('ETCD')) env[k] = v;
-  const child = spawnGuarded(existsSync(beside) ? beside : 'etcdctl', ['--endpoints', endpoints.join(','), 'watch', '--prefix', prefix], { env });
-  let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  const watch = etcdctlWatch(endpoints, prefix);
   const events = (): WatchEvent[] => {
-    const lines = out.split('\n');
+    const lines = watch.output().split('\n');
     const found: WatchEvent[] = [];
     for (let i = 0; i < lines.length; i++) {
       const type = lines[i];
@@ -61,7 +57,7 @@ function watchPrefix(endpoints: readonly string[], prefix: string): { events: ()
     }
     return found;
   };
-  return { events, puts: () => events().filter((e) => e.type === 'PUT'), stop: () => stopChild(child, 0, 'SIGKILL') };
+  return { events, puts: () => events().filter((e) => e.type === 'PUT'), stop: watch.stop };
 }
 
 /** Sum of a Prometheus counter's series whose label text matches `labels`. */
@@ -72,26 +68,20 @@ function sumMetric(text: string, name: string, labels: RegExp = /.*/): number {
 }
 
 test('3 real proxies × active checks: one etcd put per verdict change, the effective health pushed back to every proxy', { timeout: 150_000 }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-health-loop-'));
-  const token = randomBytes(24).toString('hex');
-  const tokenFile = join(dir, 'token');
-  writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+  const { dir, token, tokenFile } = tokenDir('sluice-health-loop-');
   // node:test runs after-hooks in the order they were added: clean up in reverse, etcd last.
-  const cleanups: Array<() => Promise<unknown>> = [];
-  t.after(async () => {
-    for (const c of cleanups.reverse()) await c().catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const cleanup = cleanupStack(t);
+  cleanup(() => rmSync(dir, { recursive: true, force: true }));
   const etcd = await EtcdCluster.start(1);
-  cleanups.push(() => etcd.stop());
+  cleanup(() => etcd.stop());
 
   // Two upstreams; `b` is killed and brought back on its port.
   const a = await startUpstream();
-  cleanups.push(() => a.close());
+  cleanup(() => a.close());
   let b: FakeUpstream | undefined = await startUpstream();
   const bPort = b.port;
   let bAgain: Server | undefined;
-  cleanups.push(async () => {
+  cleanup(async () => {
     await b?.close();
     bAgain?.closeAllConnections();
     bAgain?.close();
@@ -101,7 +91,7 @@ test('3 real proxies × active checks: one etcd put per verdict change, the effe
   const api = `http://127.0.0.1:${apiPort}`;
   const auth = { authorization: `Bearer ${token}` };
   const cp = new SluiceProcess(['control-plane', '--etcd', etcd.endpoints.join(','), '--api-listen', `127.0.0.1:${apiPort}`, '--discovery-listen', `127.0.0.1:${discoveryPort}`, '--token-file', tokenFile]);
-  cleanups.push(() => cp.stop());
+  cleanup(() => cp.stop());
   await until('the control plane', async () => {
     if (cp.child.exitCode !== null) throw new Error(`sluice control-plane exited (${cp.child.exitCode}):\n${cp.stderr}\n${cp.stdout.slice(-2000)}`);
     return (await fetch(`${api}/readyz`)).status === 200 ? true : undefined;
@@ -110,7 +100,7 @@ test('3 real proxies × active checks: one etcd put per verdict change, the effe
   // Every put under /sluice/health/ from before anything is checked (etcdctl prints nothing until an
   // event, so it gets a moment to open the watch).
   const watch = watchPrefix(etcd.endpoints, '/sluice/health/');
-  cleanups.push(() => watch.stop());
+  cleanup(() => watch.stop());
   await new Promise((r) => setTimeout(r, 1000));
 
   const admins: number[] = [];
@@ -121,7 +111,7 @@ test('3 real proxies × active checks: one etcd put per verdict change, the effe
       'proxy', '--control-plane', `127.0.0.1:${discoveryPort}`, '--node-id', `loop-${i}`, '--token-file', tokenFile,
       '--workers', '2', '--admin-listen', `127.0.0.1:${admin}`, '--state-dir', join(dir, `state-${i}`),
     ]);
-    cleanups.push(() => stopChild(p.child, 3000));
+    cleanup(() => stopChild(p.child, 3000));
     admins.push(admin);
     proxies.push(p);
   }

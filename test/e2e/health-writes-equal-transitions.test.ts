@@ -1,4 +1,4 @@
-// Issue 7, must show: the number of health writes to etcd equals the number of transitions. A control
+// The number of health writes to etcd equals the number of transitions. A control
 // plane on a real etcd; three real discovery clients (DiscoveryClient over gRPC, as the proxies use it)
 // send many repeated identical reports; an `etcdctl watch` started by the test counts every put under
 // /sluice/health/. Only a change of the majority verdict writes; the verdict reaches the proxies' Endpoints.
@@ -12,10 +12,7 @@ import { createLogger } from '../../control-plane/src/logger.js';
 import { EtcdStore } from '../../control-plane/src/store/etcd-store.js';
 import { DiscoveryClient } from '../../data-plane/src/discovery/discovery-client.js';
 import { EtcdCluster } from '../support/etcd-cluster.js';
-import { spawnGuarded, stopChild } from '../support/process-guard.js';
-import { etcdBinary } from '../support/etcd-cluster.js';
-import { dirname, join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { etcdctlWatch } from '../support/etcdctl.js';
 import { until } from '../support/until.js';
 
 const TOKEN = 'health-writes-token-0123456789';
@@ -23,18 +20,13 @@ const TOKEN = 'health-writes-token-0123456789';
 
 /** `etcdctl watch --prefix`: counts PUT and DELETE events as they arrive. */
 function watchPuts(endpoints: readonly string[], prefix: string): { puts: () => number; deletes: () => number; output: () => string; stop: () => Promise<void>; started: Promise<void> } {
-  const beside = join(dirname(etcdBinary()), 'etcdctl');
-  const env: NodeJS.ProcessEnv = { ETCDCTL_API: '3' };
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('ETCD')) env[k] = v;
-  const child = spawnGuarded(existsSync(beside) ? beside : 'etcdctl', ['--endpoints', endpoints.join(','), 'watch', '--prefix', prefix], { env });
-  let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  const lines = (): string[] => out.split('\n');
+  const watch = etcdctlWatch(endpoints, prefix);
+  const lines = (): string[] => watch.output().split('\n');
   return {
     puts: () => lines().filter((l) => l === 'PUT').length,
     deletes: () => lines().filter((l) => l === 'DELETE').length,
-    output: () => out,
-    stop: () => stopChild(child, 0, 'SIGKILL'),
+    output: watch.output,
+    stop: watch.stop,
     // etcdctl prints nothing until an event: give it a moment to open the watch.
     started: new Promise((r) => setTimeout(r, 1000)),
   };

@@ -1,4 +1,4 @@
-// Must-show of issue 7: two control-plane replica processes on one etcd, a cluster with a health check
+// Two control-plane replica processes on one etcd, a cluster with a health check
 // over a fake upstream, no proxies. The elected replica's transitions appear in etcd (upstream killed →
 // UNHEALTHY); SIGKILL that replica → the other takes over within the lease TTL + margin, and the next
 // transition (upstream back → HEALTHY) is written by the new leader.

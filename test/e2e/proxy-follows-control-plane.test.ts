@@ -6,35 +6,18 @@
 // starts from its --state-dir; the control plane restarted, a new route arrives.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, request as httpRequest, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { EtcdCluster } from '../support/etcd-cluster.js';
 import { freePort } from '../support/free-port.js';
 import { stopChild } from '../support/process-guard.js';
 import { runSluice, SluiceProcess } from '../support/run-sluice.js';
 import { until } from '../support/until.js';
+import { tokenDir } from '../support/token-file.js';
+import { httpAnswer, type HttpAnswer } from '../support/http-answer.js';
 
-interface Answer {
-  readonly status: number;
-  readonly body: string;
-}
-
-function get(port: number, path: string, host = '127.0.0.1'): Promise<Answer | undefined> {
-  return new Promise((resolve) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, headers: { host }, timeout: 2000 }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', () => resolve(undefined));
-    req.on('timeout', () => req.destroy());
-    req.end();
-  });
-}
-
+const get = (port: number, path: string, host = '127.0.0.1'): Promise<HttpAnswer | undefined> => httpAnswer(port, path, { headers: { host } });
 
 async function listen(server: Server, port = 0): Promise<number> {
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
@@ -42,10 +25,7 @@ async function listen(server: Server, port = 0): Promise<number> {
 }
 
 test('a proxy with 2 workers follows the control plane: traffic, rollout, NACK, outage and restart', { timeout: 60_000 }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-e2e-'));
-  const token = randomBytes(24).toString('hex');
-  const tokenFile = join(dir, 'token');
-  writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+  const { dir, token, tokenFile } = tokenDir('sluice-e2e-');
   const etcd = await EtcdCluster.start(1);
   const upstream = createServer((req, res) => res.end(`upstream saw ${req.url}`));
   const blocker = createServer(); // holds a port, so a listener on it cannot open

@@ -1,13 +1,11 @@
-// Issue 7, must show: a sidecar's registration lives with its discovery stream. The built `sluice
+// A sidecar's registration lives with its discovery stream. The built `sluice
 // control-plane` on a real etcd (--lease-ttl-seconds 3); a `sluice proxy --service hello --app-port
 // ... --inbound-listen ...` sidecar registers; another `sluice proxy` sees the endpoint in the Endpoints
 // of cluster `hello` (/config_dump). SIGKILL the sidecar: the endpoint is gone within the lease TTL
 // (+ margin). A second sidecar stopped with SIGTERM turns DRAINING first, then goes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { EtcdCluster } from '../support/etcd-cluster.js';
 import { etcdctl } from '../support/etcdctl.js';
@@ -15,6 +13,8 @@ import { freePort } from '../support/free-port.js';
 import { stopChild } from '../support/process-guard.js';
 import { runSluice, SluiceProcess } from '../support/run-sluice.js';
 import { until } from '../support/until.js';
+import { tokenDir } from '../support/token-file.js';
+import { cleanupStack } from '../support/cleanup-stack.js';
 
 const TTL_SECONDS = 3;
 
@@ -26,21 +26,15 @@ interface DumpedEndpoint {
 
 
 test('a SIGKILLed sidecar is gone within the lease TTL; a SIGTERMed one turns DRAINING first', { timeout: 90_000 }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-registration-'));
-  const token = randomBytes(24).toString('hex');
-  const tokenFile = join(dir, 'token');
-  writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
-  const cleanups: Array<() => Promise<unknown>> = [];
-  t.after(async () => {
-    for (const c of cleanups.reverse()) await c().catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { dir, token, tokenFile } = tokenDir('sluice-registration-');
+  const cleanup = cleanupStack(t);
+  cleanup(() => rmSync(dir, { recursive: true, force: true }));
   const etcd = await EtcdCluster.start(1);
-  cleanups.push(() => etcd.stop());
+  cleanup(() => etcd.stop());
   const [apiPort, discoveryPort, observerAdmin] = [await freePort(), await freePort(), await freePort()];
   const api = `http://127.0.0.1:${apiPort}`;
   const cp = new SluiceProcess(['control-plane', '--etcd', etcd.endpoints.join(','), '--api-listen', `127.0.0.1:${apiPort}`, '--discovery-listen', `127.0.0.1:${discoveryPort}`, '--token-file', tokenFile, '--lease-ttl-seconds', String(TTL_SECONDS)]);
-  cleanups.push(() => cp.stop());
+  cleanup(() => cp.stop());
   await until('the control plane', async () => {
     if (cp.child.exitCode !== null) throw new Error(`sluice control-plane exited:\n${cp.stderr}`);
     return (await fetch(`${api}/readyz`).catch(() => undefined))?.status === 200 ? true : undefined;
@@ -50,7 +44,7 @@ test('a SIGKILLed sidecar is gone within the lease TTL; a SIGTERMed one turns DR
 
   const proxy = (nodeId: string, extra: string[]): SluiceProcess => {
     const p = new SluiceProcess(['proxy', '--control-plane', `127.0.0.1:${discoveryPort}`, '--node-id', nodeId, '--token-file', tokenFile, '--workers', '1', '--state-dir', join(dir, nodeId), ...extra]);
-    cleanups.push(() => stopChild(p.child, 0, 'SIGKILL'));
+    cleanup(() => stopChild(p.child, 0, 'SIGKILL'));
     return p;
   };
   const observer = proxy('observer', ['--service', 'caller', '--admin-listen', `127.0.0.1:${observerAdmin}`]);

@@ -1,4 +1,4 @@
-// Issue 6, the short variant of the zero-drop scenario (the 60 s one is test/bench/zero-drop-bench.ts):
+// The short variant of the zero-drop scenario (the 60 s one is test/bench/zero-drop-bench.ts):
 // real etcd, two control-plane replicas, three proxies with two workers each; keep-alive HTTP/1.1 and
 // HTTPS, HTTP/2 (h2c and TLS), gRPC streams, WebSockets and large uploads for about 33 s (3 s of warm-up, then 30 s) while the
 // admin API applies 10 changes a second (route edits, weight shifts, endpoint changes, a certificate

@@ -1,4 +1,4 @@
-// Issue 7, zone-aware routing with failover by priority, through a real `sluice proxy --config FILE
+// Zone-aware routing with failover by priority, through a real `sluice proxy --config FILE
 // --workers 2 --zone zone-a`: cluster `app` has a0 (zone-a, priority 0), b0 (zone-b, priority 0) and a1
 // (zone-a, priority 1), each a fake upstream answering with its name, and an active HTTP check every
 // 200 ms (thresholds 2/2). While a0 is healthy it takes all traffic; a0 killed → b0 (same priority,
@@ -11,6 +11,7 @@ import { Pool } from 'undici';
 import { startUpstream, type FakeUpstream } from '../data-plane/helpers/fake-upstream.js';
 import { startProxyProcess } from '../data-plane/helpers/proxy-process.js';
 import { freePort } from '../support/free-port.js';
+import { until } from '../support/until.js';
 
 const INTERVAL_MS = 200;
 const TIMEOUT_MS = 200;
@@ -109,13 +110,11 @@ port: ${listenPort}
     return new Map(body.clusters.find((c) => c.name === 'app')!.endpoints.map((e) => [e.port, e.activeHealth]));
   };
   // Every endpoint checked HEALTHY before traffic starts, so the first phase is steady state.
-  const startedAt = performance.now();
-  for (;;) {
-    const h = await activeHealth().catch(() => new Map<number, string>());
-    if ([a0, b0, a1].every((u) => h.get(u.port) === 'HEALTHY')) break;
-    assert.ok(performance.now() - startedAt < 15_000, `endpoints not all HEALTHY: ${JSON.stringify([...h])}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  let health = new Map<number, string>();
+  await until(() => `every endpoint HEALTHY (${JSON.stringify([...health])})`, async () => {
+    health = await activeHealth();
+    return [a0, b0, a1].every((u) => health.get(u.port) === 'HEALTHY');
+  }, 15_000);
 
   // Steady keep-alive load over both workers: 4 loops, one request per 15 ms each at most.
   const client = new Pool(`http://127.0.0.1:${listenPort}`, { connections: 4, pipelining: 1 });
@@ -153,19 +152,17 @@ port: ${listenPort}
    * Waits for traffic to settle on `name` after `since`: returns the time (ms after `since`) of the
    * first answer from `name` that begins a run of STABLE answers all from it, up to now.
    */
-  const switchTo = async (name: string, since: number, limitMs: number): Promise<number> => {
-    const deadline = since + limitMs + 5000;
-    for (;;) {
-      const after = answers.filter((a) => a.at >= since);
+  const switchTo = (name: string, since: number, limitMs: number): Promise<number> => {
+    const after = (): Answer[] => answers.filter((a) => a.at >= since);
+    return until(() => `traffic to settle on ${name} (waited ${(performance.now() - since).toFixed(0)} ms): ${tally(after())}`, () => {
+      const seen = after();
       let runStart = -1;
-      for (let i = 0; i < after.length; i++) {
-        if (after[i]!.who !== name) runStart = -1;
+      for (let i = 0; i < seen.length; i++) {
+        if (seen[i]!.who !== name) runStart = -1;
         else if (runStart < 0) runStart = i;
       }
-      if (runStart >= 0 && after.length - runStart >= STABLE) return after[runStart]!.at - since;
-      if (performance.now() > deadline) throw new Error(`traffic never settled on ${name} (waited ${(performance.now() - since).toFixed(0)} ms): ${tally(after)}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+      return runStart >= 0 && seen.length - runStart >= STABLE ? seen[runStart]!.at - since : undefined;
+    }, since + limitMs + 5000 - performance.now(), 20);
   };
   /** The answers in [from, to) must all be `name`. */
   const allFrom = (name: string, from: number, to: number, what: string): number => {

@@ -6,8 +6,8 @@
 // never which status, so they hold whatever limits the listener enforces. docs/testing.md, "Fuzzing".
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startUpstream } from '../data-plane/helpers/fake-upstream.js';
-import { startProxyProcess } from '../data-plane/helpers/proxy-process.js';
+import { catchAllRouteYaml, clusterYaml, listenerYaml, yamlDocs } from '../data-plane/helpers/config-yaml.js';
+import { startProxyInFrontOfUpstream } from '../data-plane/helpers/proxy-in-front-of-upstream.js';
 import { rawRequest } from '../data-plane/helpers/raw-http.js';
 import { checkProperty, fuzzSettings, fuzzTimeoutMs, Histogram } from './helpers/fuzz-run.js';
 import { exchange } from './helpers/http1-exchange.js';
@@ -18,39 +18,18 @@ const BOUNDS = { answerWithinMs: 5000, closeWithinMs: 10_000 };
 const settings = fuzzSettings(1303, 2500);
 
 test('HTTP/1 listener: every generated input is answered or closed in time, and the proxy keeps serving', { timeout: fuzzTimeoutMs(settings, 100) }, async (t) => {
-  const upstream = await startUpstream();
-  const proxy = await startProxyProcess(`
-kind: Cluster
-name: web
-endpoints: [{address: 127.0.0.1, port: ${upstream.port}}]
----
-kind: Route
-name: ping
-hosts: ["*"]
-match: {pathExact: /ping}
-respond: {status: 200, body: pong}
----
-kind: Route
-name: web
-hosts: ["*"]
-forward: {cluster: web}
----
-kind: Listener
-name: main
-address: 127.0.0.1
-port: 0
-`, ['--workers', '1', '--admin-listen', 'off']);
-  t.after(async () => {
-    await proxy.stop();
-    await upstream.close();
-  });
-  const port = proxy.ports.get('main')!;
-  const outcomes = new Histogram();
-  const ends = new Histogram();
-  let answered = 0;
-  let slowest = { ms: 0, bytes: 0 };
+  const { proxy, port } = await startProxyInFrontOfUpstream(t, (up) => yamlDocs(
+    clusterYaml('web', [up]),
+    'kind: Route\nname: ping\nhosts: ["*"]\nmatch: {pathExact: /ping}\nrespond: {status: 200, body: pong}',
+    catchAllRouteYaml('web', 'web'),
+    listenerYaml('main'),
+    ));
+    const outcomes = new Histogram();
+    const ends = new Histogram();
+    let answered = 0;
+    let slowest = { ms: 0, bytes: 0 };
 
-  await checkProperty(t, 'http1-listener', settings, http1Case, async (c) => {
+    await checkProperty(t, 'http1-listener', settings, http1Case, async (c) => {
     const methods = c.requests.map((r) => r.method);
     const alive = (): void => assert.ok(proxy.child.exitCode === null && proxy.child.signalCode === null, `the proxy died (${proxy.child.exitCode ?? proxy.child.signalCode}): ${proxy.output().slice(-3000)}`);
     alive();
@@ -75,7 +54,7 @@ port: 0
     const good = await rawRequest(port, `GET /after HTTP/1.1\r\nHost: ${GOOD_HOST}\r\nConnection: close\r\n\r\n`, BOUNDS.answerWithinMs);
     if (good.status !== 200) alive();
     assert.equal(good.status, 200, `a good request after the case was not served (${good.closed ? 'closed' : 'no answer'}): ${JSON.stringify(good.text.slice(0, 200))}; proxy output: ${proxy.output().slice(-2000)}`);
-  }, () => `first statuses ${outcomes}; connection ends ${ends}; ${answered} cases well formed; slowest ${slowest.ms} ms (${slowest.bytes} bytes)`);
-  assert.match(proxy.output(), /sluice proxy: ready/);
-  assert.doesNotMatch(proxy.output(), /uncaught|unhandled/i, 'the proxy logged an uncaught error');
+    }, () => `first statuses ${outcomes}; connection ends ${ends}; ${answered} cases well formed; slowest ${slowest.ms} ms (${slowest.bytes} bytes)`);
+    assert.match(proxy.output(), /sluice proxy: ready/);
+    assert.doesNotMatch(proxy.output(), /uncaught|unhandled/i, 'the proxy logged an uncaught error');
 });

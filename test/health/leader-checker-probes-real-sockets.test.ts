@@ -1,4 +1,4 @@
-// The control plane's own checker against real HTTP upstreams on 127.0.0.1 (issue 7): it probes only
+// The control plane's own checker against real HTTP upstreams on 127.0.0.1: it probes only
 // while its election leads, writes transitions only (one write per transition, not per probe), and stops
 // at once when a fenced write is refused. The election and the write are seams we own: plain functions.
 import { afterEach, test, type TestContext } from 'node:test';
@@ -9,6 +9,7 @@ import { Health } from '../../proto/gen/sluice/v1/endpoints_pb.js';
 import { ControlPlaneChecker, type CheckTarget, type HealthTransition } from '../../control-plane/src/health/control-plane-checker.js';
 import type { Fence } from '../../control-plane/src/store/fence.js';
 import { startUpstream, type FakeUpstream } from '../data-plane/helpers/fake-upstream.js';
+import { until } from '../support/until.js';
 
 /** The election as the checker sees it, driven by the test. */
 class TestElection {
@@ -56,14 +57,6 @@ function checker(targets: () => CheckTarget[], election: TestElection, write: (t
   return c;
 }
 
-async function until(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 test('only a leader probes; each transition is written once, however many probes confirm it', async (t: TestContext) => {
@@ -80,16 +73,16 @@ test('only a leader probes; each transition is written once, however many probes
 
   const fence = { key: '/sluice/leader/health-checker', createRevision: 7 };
   election.set(fence);
-  await until('HEALTHY written', () => writes.length === 1);
+  await until('HEALTHY written', () => writes.length === 1, 5_000, 10);
   assert.equal(writes[0]!.health, Health.HEALTHY);
-  await until('more probes confirm it', () => u.probes() >= 8);
+  await until('more probes confirm it', () => u.probes() >= 8, 5_000, 10);
   assert.equal(writes.length, 1, 'confirming probes write nothing');
 
   u.status = 503;
-  await until('UNHEALTHY written', () => writes.length === 2);
+  await until('UNHEALTHY written', () => writes.length === 2, 5_000, 10);
   assert.deepEqual({ health: writes[1]!.health, reason: writes[1]!.reason }, { health: Health.UNHEALTHY, reason: 'http 503' });
   u.status = 200;
-  await until('HEALTHY again', () => writes.length === 3);
+  await until('HEALTHY again', () => writes.length === 3, 5_000, 10);
   assert.equal(writes[2]!.health, Health.HEALTHY);
   const probes = u.probes();
   await sleep(300);
@@ -114,7 +107,7 @@ test('a write refused by the fence stops the checks and reports the deposition',
   });
   const fence = { key: '/sluice/leader/health-checker', createRevision: 3 };
   election.set(fence);
-  await until('deposed', () => election.deposedWith.length === 1);
+  await until('deposed', () => election.deposedWith.length === 1, 5_000, 10);
   assert.deepEqual(election.deposedWith[0], fence);
   const probes = u.probes();
   await sleep(300);
@@ -123,7 +116,7 @@ test('a write refused by the fence stops the checks and reports the deposition',
 });
 
 // The previous leader's entry lives under that replica's health lease and goes with it, so the new
-// leader writes the verdict once under its own (review: test/health/review/checker-verdict-survives-old-leader).
+// leader writes the verdict once under its own (that handover with real processes: checker-verdict-survives-old-leader.test.ts).
 test('a previous leader\'s verdict is the start: written once under the new term, then transitions only', async () => {
   const u = await upstream();
   u.status = 503;
@@ -134,10 +127,10 @@ test('a previous leader\'s verdict is the start: written once under the new term
     return true;
   });
   election.set({ key: '/sluice/leader/health-checker', createRevision: 9 });
-  await until('several probes', () => u.probes() >= 6);
+  await until('several probes', () => u.probes() >= 6, 5_000, 10);
   assert.deepEqual(writes.map((w) => w.health), [Health.UNHEALTHY], 'still UNHEALTHY: written once, under this term');
   u.status = 200;
-  await until('HEALTHY written', () => writes.length === 2);
+  await until('HEALTHY written', () => writes.length === 2, 5_000, 10);
   assert.equal(writes[1]!.health, Health.HEALTHY);
 });
 
@@ -154,7 +147,7 @@ test('a closed port is UNHEALTHY after unhealthyThreshold failures; a store outa
     return true;
   });
   election.set({ key: '/sluice/leader/health-checker', createRevision: 11 });
-  await until('UNHEALTHY written after the failed attempt', () => writes.length === 1);
+  await until('UNHEALTHY written after the failed attempt', () => writes.length === 1, 5_000, 10);
   assert.equal(writes[0]!.health, Health.UNHEALTHY);
   assert.match(writes[0]!.reason, /ECONNREFUSED/);
   await sleep(300);
@@ -168,10 +161,10 @@ test('endpoints leave and join with targets(): a dropped target is probed no mor
   let names = [a.port];
   checker(() => names.map((port) => ({ cluster: 'web', address: '127.0.0.1', port, check: httpCheck() })), election, async () => true);
   election.set({ key: '/sluice/leader/health-checker', createRevision: 12 });
-  await until('a probed', () => a.probes() >= 2);
+  await until('a probed', () => a.probes() >= 2, 5_000, 10);
   assert.equal(b.probes(), 0);
   names = [b.port];
-  await until('b probed', () => b.probes() >= 2);
+  await until('b probed', () => b.probes() >= 2, 5_000, 10);
   await sleep(100);
   const aProbes = a.probes();
   await sleep(300);

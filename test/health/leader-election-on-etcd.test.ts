@@ -1,4 +1,4 @@
-// Two replicas' elections on a real etcd (issue 7): exactly one leads; when its lease is revoked, its key
+// Two replicas' elections on a real etcd: exactly one leads; when its lease is revoked, its key
 // deleted or etcd goes away it stops reporting leadership at once; the other wins within the TTL; a write
 // fenced by the deposed leader's fence is refused by etcd.
 import { after, afterEach, before, test, type TestContext } from 'node:test';
@@ -8,6 +8,7 @@ import { EtcdCluster } from '../support/etcd-cluster.js';
 import { etcdctl } from '../support/etcdctl.js';
 import { EtcdElection } from '../../control-plane/src/store/etcd-election.js';
 import type { Fence } from '../../control-plane/src/store/fence.js';
+import { until } from '../support/until.js';
 
 const TTL_SECONDS = 2;
 let etcd: EtcdCluster;
@@ -37,12 +38,10 @@ function pair(pollMs = 200): { key: string; a: EtcdElection; b: EtcdElection } {
   return { key, a, b };
 }
 
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<number> {
+/** How many ms until `check` holds, polled every 10 ms: the step-down and election times are reported that precisely. */
+async function msUntil(what: string, check: () => boolean, timeoutMs: number): Promise<number> {
   const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await until(what, check, timeoutMs, 10);
   return Date.now() - started;
 }
 
@@ -75,7 +74,7 @@ test('of two replicas exactly one leads, and the key names it with the fence\'s 
   const { key, a, b } = pair();
   a.start();
   b.start();
-  await until('a leader', () => leaders(a, b).length > 0);
+  await until('a leader', () => leaders(a, b).length > 0, 10_000);
   // Both keep campaigning (poll every 200 ms, watch); sample for a while that there is never a second leader.
   for (let i = 0; i < 100; i++) {
     assert.equal(leaders(a, b).length, 1, 'exactly one leader');
@@ -94,7 +93,7 @@ test('revoking the leader\'s lease: it stops leading at once, the other wins wit
   const changes: Array<{ who: string; leads: boolean; at: number }> = [];
   for (const e of [a, b]) e.onChange((f) => changes.push({ who: e.id, leads: f !== undefined, at: Date.now() }));
   a.start();
-  await until('a leads', () => a.fence !== undefined);
+  await until('a leads', () => a.fence !== undefined, 10_000);
   b.start();
   await new Promise((r) => setTimeout(r, 500));
   assert.equal(b.fence, undefined, 'b follows while a leads');
@@ -104,8 +103,8 @@ test('revoking the leader\'s lease: it stops leading at once, the other wins wit
   const stored = await keyValue(key);
   const revokedAt = Date.now();
   await etcdctl(etcd.endpoints, 'lease', 'revoke', stored!.leaseHex);
-  const aGone = await until('a stops leading', () => a.fence === undefined, 2000);
-  const bWon = await until('b leads', () => b.fence !== undefined, (TTL_SECONDS + 3) * 1000);
+  const aGone = await msUntil('a stops leading', () => a.fence === undefined, 2000);
+  const bWon = await msUntil('b leads', () => b.fence !== undefined, (TTL_SECONDS + 3) * 1000);
   t.diagnostic(`a stepped down ${aGone} ms after the revoke; b won ${bWon + aGone} ms after it (TTL ${TTL_SECONDS} s)`);
   assert.ok(Date.now() - revokedAt < (TTL_SECONDS + 3) * 1000);
   assert.notEqual(b.fence!.createRevision, oldFence.createRevision);
@@ -120,7 +119,7 @@ test('revoking the leader\'s lease: it stops leading at once, the other wins wit
 test('a replica whose key is deleted never reports leadership afterwards', async (t: TestContext) => {
   const { key, a } = pair();
   a.start();
-  await until('a leads', () => a.fence !== undefined);
+  await until('a leads', () => a.fence !== undefined, 10_000);
   const fence = a.fence!;
   await etcdctl(etcd.endpoints, 'del', key);
   // Whatever the watch's delay, a read of the key finds it gone and steps down before answering.
@@ -128,7 +127,7 @@ test('a replica whose key is deleted never reports leadership afterwards', async
   const reported = a.fence;
   assert.ok(reported === undefined || reported.createRevision !== fence.createRevision, 'the old term is never reported again');
   // a then wins a new term (nobody else campaigns) with a new create revision.
-  await until('a wins a new term', () => a.fence !== undefined);
+  await until('a wins a new term', () => a.fence !== undefined, 10_000);
   assert.ok(a.fence!.createRevision > fence.createRevision);
   t.diagnostic(`old term ${fence.createRevision}, new term ${a.fence!.createRevision}`);
 });
@@ -136,23 +135,23 @@ test('a replica whose key is deleted never reports leadership afterwards', async
 test('a deleted key is noticed by the watch alone, within a few hundred milliseconds', async (t: TestContext) => {
   const { key, a } = pair(60_000); // no poll during the test: only the watch can notice
   a.start();
-  await until('a leads', () => a.fence !== undefined);
+  await until('a leads', () => a.fence !== undefined, 10_000);
   const fence = a.fence!;
   const deletedAt = Date.now();
   await etcdctl(etcd.endpoints, 'del', key);
-  const lag = await until('a drops the old term', () => a.fence?.createRevision !== fence.createRevision, 2000);
+  const lag = await msUntil('a drops the old term', () => a.fence?.createRevision !== fence.createRevision, 2000);
   t.diagnostic(`the old term ended ${Date.now() - deletedAt} ms after etcdctl del began (${lag} ms after it returned)`);
 });
 
 test('stop() revokes the lease: the follower wins at once, not after the TTL', async (t: TestContext) => {
   const { key, a, b } = pair();
   a.start();
-  await until('a leads', () => a.fence !== undefined);
+  await until('a leads', () => a.fence !== undefined, 10_000);
   b.start();
   const stoppedAt = Date.now();
   await a.stop();
   assert.equal(a.fence, undefined);
-  const took = await until('b leads', () => b.fence !== undefined, 5000);
+  const took = await msUntil('b leads', () => b.fence !== undefined, 5000);
   t.diagnostic(`b won ${Date.now() - stoppedAt} ms after a.stop() began`);
   assert.ok(took < TTL_SECONDS * 1000, `b won in ${took} ms, before a's lease could have expired`);
   assert.equal((await keyValue(key))?.value, 'replica-b');
@@ -162,13 +161,13 @@ test('etcd going away: the leader steps down before its lease could expire; a le
   const { a, b } = pair();
   a.start();
   b.start();
-  await until('a leader', () => leaders(a, b).length === 1);
+  await until('a leader', () => leaders(a, b).length === 1, 10_000);
   const killedAt = Date.now();
   await etcd.kill();
-  const took = await until('nobody leads', () => leaders(a, b).length === 0, TTL_SECONDS * 1000 + 2000);
+  const took = await msUntil('nobody leads', () => leaders(a, b).length === 0, TTL_SECONDS * 1000 + 2000);
   t.diagnostic(`the leader stepped down ${Date.now() - killedAt} ms after etcd was killed (TTL ${TTL_SECONDS * 1000} ms)`);
   assert.ok(Date.now() - killedAt < TTL_SECONDS * 1000, `stepped down after ${took} ms, not before the lease could expire`);
   await etcd.restart();
-  const back = await until('a leader again', () => leaders(a, b).length === 1, (TTL_SECONDS + 8) * 1000);
+  const back = await msUntil('a leader again', () => leaders(a, b).length === 1, (TTL_SECONDS + 8) * 1000);
   t.diagnostic(`a leader again ${back} ms after etcd restarted`);
 });

@@ -14,21 +14,19 @@ import { freePort } from '../support/free-port.js';
 import { stopChild } from '../support/process-guard.js';
 import { SluiceProcess } from '../support/run-sluice.js';
 import { until } from '../support/until.js';
+import { cleanupStack } from '../support/cleanup-stack.js';
 
 const TOKEN = 'replica-killed-token-0123456789';
 const TTL_SECONDS = 2;
 
 
 test('a killed replica\'s entries expire within the lease TTL; the next replica re-creates them', { timeout: 60_000 }, async (t) => {
-  const cleanups: Array<() => Promise<unknown>> = [];
-  t.after(async () => {
-    for (const c of cleanups.reverse()) await c().catch(() => undefined);
-  });
+  const cleanup = cleanupStack(t);
   const etcd = await EtcdCluster.start(1);
-  cleanups.push(() => etcd.stop());
+  cleanup(() => etcd.stop());
   const [apiA, discoveryA] = [await freePort(), await freePort()];
   const a = new SluiceProcess(['control-plane', '--etcd', etcd.endpoints.join(','), '--api-listen', `127.0.0.1:${apiA}`, '--discovery-listen', `127.0.0.1:${discoveryA}`, '--lease-ttl-seconds', String(TTL_SECONDS)], { SLUICE_TOKEN: TOKEN });
-  cleanups.push(() => stopChild(a.child, 0, 'SIGKILL'));
+  cleanup(() => stopChild(a.child, 0, 'SIGKILL'));
   const b = new ControlPlane({
     store: new EtcdStore({ endpoints: etcd.endpoints }),
     token: TOKEN,
@@ -38,7 +36,7 @@ test('a killed replica\'s entries expire within the lease TTL; the next replica 
     health: { replicaId: 'replica-b', leaseTtlSeconds: TTL_SECONDS },
   });
   await b.start();
-  cleanups.push(() => b.stop());
+  cleanup(() => b.stop());
   await until('replica A', async () => ((await fetch(`http://127.0.0.1:${apiA}/readyz`).catch(() => undefined))?.status === 200 ? true : undefined));
 
   // The client starts at a random address: put A first so that it connects there first.
@@ -46,7 +44,7 @@ test('a killed replica\'s entries expire within the lease TTL; the next replica 
   Math.random = () => 0;
   const client = new DiscoveryClient({ addresses: [`127.0.0.1:${discoveryA}`, b.discovery!.address], node: { id: 'p1' }, token: TOKEN, apply: async () => undefined, backoff: { initialMs: 50, maxMs: 200 } });
   Math.random = random;
-  cleanups.push(() => client.stop());
+  cleanup(() => client.stop());
   await client.start();
   client.reportHealth([{ cluster: 'web', address: '10.0.0.9', port: 80, health: Health.UNHEALTHY, reason: 'test' }]);
 

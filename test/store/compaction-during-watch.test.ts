@@ -1,5 +1,5 @@
 // etcd compacts the history a cache still needs while writes go on: the cache lists again and
-// ends up with every write (issue 2: "tests force a compaction ... and show that no update is lost").
+// ends up with every write (a forced compaction loses no update).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { EtcdStore } from '../../control-plane/src/store/etcd-store.js';
@@ -7,7 +7,8 @@ import { ResourceCache } from '../../control-plane/src/store/resource-cache.js';
 import { EtcdCluster } from '../support/etcd-cluster.js';
 import { etcdctl } from '../support/etcdctl.js';
 import { GatedWatchStore } from './gated-watch-store.js';
-import { cacheContents, describeStored, eventually, record, route, startWriter } from './store-fixtures.js';
+import { cacheContents, describeStored, record, route, startWriter } from './store-fixtures.js';
+import { until } from '../support/until.js';
 
 let etcd: EtcdCluster;
 before(async () => {
@@ -28,11 +29,11 @@ test('compaction between the cache\'s list and its watch, writes going on: the c
   const listedAt = cache.revision;
 
   const writer = startWriter(etcdStore, 'w');
-  await eventually(() => writer.revisions.length >= 15, 5000);
+  await until('15 writes', () => writer.revisions.length >= 15, 5000);
   await etcdctl(etcd.endpoints, 'compact', String(await etcdStore.revision())); // as an operator (or auto-compaction) would
   store.releaseWatches();
-  await eventually(() => store.lists >= 2, 5000, () => `the cache listed ${store.lists} times; watch ends ${JSON.stringify(store.ends)}`);
-  await eventually(() => writer.revisions.length >= 30, 5000); // writes go on after the relist too
+  await until(() => `a relist (the cache listed ${store.lists} times; watch ends ${JSON.stringify(store.ends)})`, () => store.lists >= 2, 5000);
+  await until('30 writes', () => writer.revisions.length >= 30, 5000); // writes go on after the relist too
   const last = await writer.stop();
 
   assert.equal(await cache.waitForRevision(last, 5000), true, `cache at ${cache.revision}, last write ${last}`);
@@ -48,7 +49,7 @@ test('a watch resumed after compaction by etcdctl ends with compacted, and a rel
   t.after(() => store.close());
   const from = await store.revision();
   const writer = startWriter(store, 'x', 1);
-  await eventually(() => writer.revisions.length >= 10, 5000);
+  await until('10 writes', () => writer.revisions.length >= 10, 5000);
   const last = await writer.stop();
   await etcdctl(etcd.endpoints, 'compact', String(last));
   const w = record(store, from);

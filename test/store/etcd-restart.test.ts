@@ -1,13 +1,12 @@
 // etcd dies and comes back: store calls fail fast while it is down, the cache keeps serving its
-// last state and is not live, and both recover by themselves (issue 2: restart without a lost update).
+// last state and is not live, and both recover by themselves (an etcd restart loses no update).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ErrorCode } from '../../control-plane/src/errors.js';
-import { EtcdStore } from '../../control-plane/src/store/etcd-store.js';
-import { ResourceCache } from '../../control-plane/src/store/resource-cache.js';
 import type { WriteOp } from '../../control-plane/src/store/store.js';
 import { EtcdCluster } from '../support/etcd-cluster.js';
-import { cacheContents, describeStored, eventually, record, rejectsWithCode, route, startWriter } from './store-fixtures.js';
+import { cacheContents, describeStored, record, rejectsWithCode, route, startWriter, etcdStoreWithCache } from './store-fixtures.js';
+import { until } from '../support/until.js';
 
 let etcd: EtcdCluster;
 before(async () => {
@@ -20,22 +19,18 @@ after(async () => {
 const put = (name: string, host?: string): WriteOp => ({ op: 'put', resource: route(name, host) });
 
 test('etcd killed and restarted: calls fail fast while it is down, the cache keeps its state and catches up after', async (t) => {
-  const store = new EtcdStore({ endpoints: etcd.endpoints });
-  t.after(() => store.close());
-  const cache = new ResourceCache(store);
-  t.after(() => cache.close());
-  await cache.start();
+  const { store, cache } = await etcdStoreWithCache(t, etcd.endpoints);
   const watch = record(store, await store.revision());
   t.after(() => watch.handle.close());
 
   const writer = startWriter(store, 'before');
-  await eventually(() => writer.revisions.length >= 10, 5000);
+  await until('10 writes', () => writer.revisions.length >= 10, 5000);
   const lastBefore = await writer.stop();
   assert.equal(await cache.waitForRevision(lastBefore, 5000), true, `cache at ${cache.revision} live=${cache.live}, last write ${lastBefore}; watch ${JSON.stringify(watch.log)} ${JSON.stringify(writer.revisions)}`);
   const stateBefore = cacheContents(cache);
 
   await etcd.kill();
-  await eventually(() => !cache.live, 3000, () => 'the cache still says it is live');
+  await until('the cache to say it is not live', () => !cache.live, 3000);
   for (const [what, call] of [
     ['commit', () => store.commit([put('while-down')], lastBefore)],
     ['list', () => store.list()],
@@ -55,7 +50,7 @@ test('etcd killed and restarted: calls fail fast while it is down, the cache kee
   await etcd.restart();
   const restartedAt = Date.now();
   let firstAfter = 0;
-  await eventually(async () => {
+  await until('the store to answer after the restart', async () => {
     try {
       firstAfter = await store.commit([put('after-restart')], await store.revision());
       return true;
@@ -63,15 +58,15 @@ test('etcd killed and restarted: calls fail fast while it is down, the cache kee
       assert.equal((err as { code?: string }).code, ErrorCode.StoreUnavailable);
       return false;
     }
-  }, 5000, () => 'the store did not answer after the restart');
+  }, 5000);
   t.diagnostic(`etcd down ${restartedAt - downAt} ms; store answered ${Date.now() - restartedAt} ms after etcd was healthy`);
 
   const after = startWriter(store, 'after');
-  await eventually(() => after.revisions.length >= 10, 5000);
+  await until('10 writes after the restart', () => after.revisions.length >= 10, 5000);
   const lastAfter = await after.stop();
   assert.ok(firstAfter > lastBefore);
   assert.equal(await cache.waitForRevision(lastAfter, 5000), true, `cache at ${cache.revision}, last write ${lastAfter}`);
-  await eventually(() => cache.live, 3000);
+  await until('the cache to be live', () => cache.live, 3000);
   assert.deepEqual(cacheContents(cache), describeStored((await store.list()).resources));
 
   // The raw watch saw the outage and every revision exactly once.

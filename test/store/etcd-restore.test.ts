@@ -1,12 +1,12 @@
 // etcd comes back with less history than before (data wiped, or restored from an old backup): the
 // revision goes backwards, and the cache must list again instead of waiting for revisions that
-// will mean something else (DESIGN.md, etcd: "the store's revision goes backwards (restore)").
+// will mean something else (etcd documents that a restored member's revision can go backwards).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { EtcdStore } from '../../control-plane/src/store/etcd-store.js';
-import { ResourceCache, type CacheUpdate } from '../../control-plane/src/store/resource-cache.js';
+import type { CacheUpdate } from '../../control-plane/src/store/resource-cache.js';
 import { EtcdCluster } from '../support/etcd-cluster.js';
-import { cacheContents, describeStored, eventually, record, route, startWriter } from './store-fixtures.js';
+import { cacheContents, describeStored, record, route, startWriter, etcdStoreWithCache } from './store-fixtures.js';
+import { until } from '../support/until.js';
 
 let etcd: EtcdCluster;
 before(async () => {
@@ -17,15 +17,11 @@ after(async () => {
 });
 
 test('etcd restarted empty at the same address: the revision goes backwards and the cache lists again', async (t) => {
-  const store = new EtcdStore({ endpoints: etcd.endpoints });
-  t.after(() => store.close());
-  const cache = new ResourceCache(store);
-  t.after(() => cache.close());
-  await cache.start();
+  const { store, cache } = await etcdStoreWithCache(t, etcd.endpoints);
   const watch = record(store, await store.revision());
   t.after(() => watch.handle.close());
   const writer = startWriter(store, 'old', 1);
-  await eventually(() => writer.revisions.length >= 25, 5000);
+  await until('25 writes', () => writer.revisions.length >= 25, 5000);
   const lastOld = await writer.stop();
   assert.equal(await cache.waitForRevision(lastOld, 5000), true);
   const updates: CacheUpdate[] = [];
@@ -33,7 +29,7 @@ test('etcd restarted empty at the same address: the revision goes backwards and 
 
   await etcd.restart({ wipeData: true });
   let restored = 0;
-  await eventually(async () => {
+  await until('a write to the restored etcd', async () => {
     try {
       restored = await store.commit([{ op: 'put', resource: route('new-a') }, { op: 'put', resource: route('new-b') }], await store.revision());
       return true;
@@ -43,12 +39,11 @@ test('etcd restarted empty at the same address: the revision goes backwards and 
   }, 5000);
   assert.ok(restored < lastOld, `the new etcd is at ${restored}, below ${lastOld}`);
 
-  await eventually(() => cache.revision === restored && cacheContents(cache).length === 2, 5000,
-    () => `cache at ${cache.revision}: ${cacheContents(cache).join(' ')}`);
+  await until(() => `the cache at ${restored} with two resources (it is at ${cache.revision}: ${cacheContents(cache).join(' ')})`, () => cache.revision === restored && cacheContents(cache).length === 2, 5000);
   assert.deepEqual(cacheContents(cache), describeStored((await store.list()).resources));
   assert.deepEqual(cacheContents(cache), [`Route/new-a@${restored}`, `Route/new-b@${restored}`]);
   assert.ok(updates.some((u) => u.changed.some((c) => c.name.startsWith('old-'))), 'the relist reported the old resources as removed');
-  await eventually(() => cache.live, 3000);
+  await until('the cache to be live', () => cache.live, 3000);
 
   // A bare watch is told why it cannot go on.
   await watch.untilEnded();

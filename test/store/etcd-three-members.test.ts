@@ -7,7 +7,8 @@ import { ResourceCache } from '../../control-plane/src/store/resource-cache.js';
 import { EtcdCluster } from '../support/etcd-cluster.js';
 import { etcdctl } from '../support/etcdctl.js';
 import { GatedWatchStore } from './gated-watch-store.js';
-import { cacheContents, describeStored, eventually, route, startWriter } from './store-fixtures.js';
+import { cacheContents, describeStored, route, startWriter, etcdStoreWithCache } from './store-fixtures.js';
+import { until } from '../support/until.js';
 
 let etcd: EtcdCluster;
 before(async () => {
@@ -26,11 +27,7 @@ async function leaderIndex(): Promise<number> {
 }
 
 test('the leader killed: writes go on through the other members and the cache follows', async (t) => {
-  const store = new EtcdStore({ endpoints: etcd.endpoints });
-  t.after(() => store.close());
-  const cache = new ResourceCache(store);
-  t.after(() => cache.close());
-  await cache.start();
+  const { store, cache } = await etcdStoreWithCache(t, etcd.endpoints);
   const first = await store.commit([{ op: 'put', resource: route('before') }], await store.revision());
   assert.equal(await cache.waitForRevision(first, 3000), true);
 
@@ -39,22 +36,22 @@ test('the leader killed: writes go on through the other members and the cache fo
   const killedAt = Date.now();
   // An election takes about one election timeout (500 ms here); the first write waits for it.
   let firstAfter = 0;
-  await eventually(async () => {
+  await until('a write to succeed after the leader died', async () => {
     try {
       firstAfter = await store.commit([{ op: 'put', resource: route('after-kill') }], await store.revision());
       return true;
     } catch {
       return false;
     }
-  }, 5000, () => 'no write succeeded after the leader died');
+  }, 5000);
   t.diagnostic(`first write after the leader died: ${Date.now() - killedAt} ms`);
 
   const writer = startWriter(store, 'w');
-  await eventually(() => writer.revisions.length >= 20, 5000);
+  await until('20 writes', () => writer.revisions.length >= 20, 5000);
   const last = await writer.stop();
   assert.ok(last > firstAfter);
   assert.equal(await cache.waitForRevision(last, 5000), true, `cache at ${cache.revision}, last write ${last}`);
-  await eventually(() => cache.live, 3000);
+  await until('the cache to be live', () => cache.live, 3000);
   assert.deepEqual(cacheContents(cache), describeStored((await store.list()).resources));
   await etcd.restartMember(leader);
 });
@@ -71,15 +68,15 @@ test('the cache\'s only member down while the others write and compact: back, it
   await cache.start();
 
   await etcd.killMember(0);
-  await eventually(() => !cache.live, 3000);
+  await until('the cache to say it is not live', () => !cache.live, 3000);
   const writer = startWriter(writerStore, 'p', 1);
-  await eventually(() => writer.revisions.length >= 20, 5000);
+  await until('20 writes', () => writer.revisions.length >= 20, 5000);
   const last = await writer.stop();
   await etcdctl([etcd.endpoint(1)], 'compact', String(last));
   await etcd.restartMember(0);
 
   assert.equal(await cache.waitForRevision(last, 5000), true, `cache at ${cache.revision}, last write ${last}`);
-  await eventually(() => cache.live, 3000);
+  await until('the cache to be live', () => cache.live, 3000);
   assert.deepEqual(cacheContents(cache), describeStored((await writerStore.list()).resources));
   assert.deepEqual(seen.ends, ['compacted']);
   assert.equal(seen.lists, 2);

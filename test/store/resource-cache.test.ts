@@ -5,7 +5,8 @@ import { EmbeddedStore } from '../../control-plane/src/store/embedded-store.js';
 import { ResourceCache, type CacheUpdate } from '../../control-plane/src/store/resource-cache.js';
 import type { WriteOp } from '../../control-plane/src/store/store.js';
 import { GatedWatchStore } from './gated-watch-store.js';
-import { cacheContents, cluster, describeStored, eventually, route, startWriter } from './store-fixtures.js';
+import { cacheContents, cluster, describeStored, route, startWriter } from './store-fixtures.js';
+import { until } from '../support/until.js';
 
 const put = (resource: ReturnType<typeof route>): WriteOp => ({ op: 'put', resource });
 
@@ -80,10 +81,10 @@ describe('resource cache', () => {
     await cache.start();
     const listedAt = cache.revision;
     const writer = startWriter(embedded, 'w', 1);
-    await eventually(() => writer.revisions.length >= 10, 2000);
+    await until('10 writes', () => writer.revisions.length >= 10, 2000);
     embedded.compact();
     store.releaseWatches();
-    await eventually(() => store.lists >= 2, 2000, () => `the cache listed ${store.lists} times`);
+    await until(() => `a relist (the cache listed ${store.lists} times)`, () => store.lists >= 2, 2000);
     await new Promise((r) => setTimeout(r, 30));
     const last = await writer.stop();
     assert.equal(await cache.waitForRevision(last, 2000), true);
@@ -111,7 +112,7 @@ describe('resource cache', () => {
     const cache = new ResourceCache(store);
     await cache.start();
     await store.close();
-    await eventually(() => !cache.live, 1000);
+    await until('the cache to say it is not live', () => !cache.live, 1000);
     assert.equal(cache.revision, rev);
     assert.deepEqual(cacheContents(cache), [`Route/a@${rev}`]);
     await cache.close();

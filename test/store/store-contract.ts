@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { ErrorCode } from '../../control-plane/src/errors.js';
 import type { ResourceStore, WriteOp } from '../../control-plane/src/store/store.js';
-import { certificate, cluster, describeStored, eventually, json, record, rejectsWithCode, route } from './store-fixtures.js';
+import { certificate, cluster, describeStored, json, record, rejectsWithCode, route } from './store-fixtures.js';
+import { until } from '../support/until.js';
 
 export interface StoreUnderTest {
   readonly store: ResourceStore;
@@ -205,7 +206,7 @@ export function storeContract(name: string, open: () => Promise<StoreUnderTest>)
       const h = store.watch(from, { onEvents: (evs) => evs.forEach((e) => e.type === 'put' && events.push(json(e.resource))), onEnd() {} });
       const rev = await commit(put(route('web')));
       await w.until(rev);
-      await eventually(() => events.length === 1, 2000);
+      await until('one event', () => events.length === 1, 2000);
       assert.deepEqual(events, [json(route('web'))]);
       await Promise.all([w.handle.close(), h.close()]);
     });

@@ -4,6 +4,10 @@ import { KINDS, type Kind, type Resource } from '../../proto/src/model/kinds.js'
 import { specFromJson, specToJson } from '../../proto/src/model/resource-json.js';
 import { ControlPlaneError } from '../../control-plane/src/errors.js';
 import type { ResourceStore, StoredResource, WatchEvent, WatchHandle, WriteOp } from '../../control-plane/src/store/store.js';
+import { until } from '../support/until.js';
+import type { TestContext } from 'node:test';
+import { EtcdStore } from '../../control-plane/src/store/etcd-store.js';
+import { ResourceCache } from '../../control-plane/src/store/resource-cache.js';
 
 export function route(name: string, host = `${name}.example`): Resource {
   return specFromJson('Route', { name, hosts: [host], priority: 3, timeoutMs: 1500, match: { pathPrefix: '/' }, forward: { cluster: 'backend' } });
@@ -38,8 +42,8 @@ export interface WatchRecord {
   readonly ends: string[];
   readonly log: string[];
   /** Resolves once a batch at `revision` or later has arrived. */
-  until(revision: number, timeoutMs?: number): Promise<void>;
-  untilEnded(timeoutMs?: number): Promise<void>;
+  until(revision: number, timeoutMs?: number): Promise<true>;
+  untilEnded(timeoutMs?: number): Promise<true>;
 }
 
 export function record(store: ResourceStore, fromRevision: number): WatchRecord {
@@ -71,19 +75,9 @@ export function record(store: ResourceStore, fromRevision: number): WatchRecord 
     batches,
     ends,
     log,
-    until: (revision, timeoutMs = 5000) => eventually(() => last >= revision, timeoutMs, () => `watch reached revision ${last}, not ${revision}: ${JSON.stringify(batches)}`),
-    untilEnded: (timeoutMs = 5000) => eventually(() => ends.length > 0, timeoutMs, () => `watch did not end: ${JSON.stringify(log)}`),
+    until: (revision, timeoutMs = 5000) => until(() => `the watch at revision ${revision} (it reached ${last}: ${JSON.stringify(batches)})`, () => last >= revision, timeoutMs),
+    untilEnded: (timeoutMs = 5000) => until(() => `the watch to end (${JSON.stringify(log)})`, () => ends.length > 0, timeoutMs),
   };
-}
-
-/** Polls `condition` every 20 ms; fails with `describe()` after `timeoutMs`. */
-export async function eventually(condition: () => boolean | Promise<boolean>, timeoutMs: number, describe: () => string = () => 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await condition()) return;
-    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms: ${describe()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 export async function rejectsWithCode(promise: Promise<unknown>, code: string, message?: RegExp): Promise<ControlPlaneError> {
@@ -142,4 +136,14 @@ export function startWriter(store: ResourceStore, tag: string, pauseMs = 5): Wri
       return revisions[revisions.length - 1] ?? 0;
     },
   };
+}
+
+/** An EtcdStore on `endpoints` and a started ResourceCache over it, both closed when the test ends. */
+export async function etcdStoreWithCache(t: TestContext, endpoints: readonly string[]): Promise<{ store: EtcdStore; cache: ResourceCache }> {
+  const store = new EtcdStore({ endpoints: [...endpoints] });
+  t.after(() => store.close());
+  const cache = new ResourceCache(store);
+  t.after(() => cache.close());
+  await cache.start();
+  return { store, cache };
 }

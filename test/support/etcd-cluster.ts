@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { freePort } from './free-port.js';
 import { spawnGuarded, stopChild } from './process-guard.js';
+import { GiveUp, until } from './until.js';
 
 export function etcdBinary(): string {
   return process.env['SLUICE_ETCD_BIN'] ?? 'etcd';
@@ -148,16 +149,14 @@ export class EtcdCluster {
 
   /** Waits until every running member (killed ones left out) reports healthy. */
   private async waitHealthy(timeoutMs = 20000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
+    const logs = (): string => this.members.map((m) => m.log.join('')).join('\n');
+    await until(() => `etcd to become healthy:\n${logs()}`, async () => {
       const ok = await Promise.all(this.members.filter(running).map((m) => probe(m.clientPort)));
-      if (ok.every(Boolean)) return;
+      if (ok.every(Boolean)) return true;
       const dead = this.members.find((m) => m.process?.exitCode !== null && m.process?.exitCode !== undefined);
-      if (dead !== undefined || Date.now() > deadline) {
-        throw new Error(`etcd did not become healthy${dead ? ` (${dead.name} exited)` : ''}:\n${this.members.map((m) => m.log.join('')).join('\n')}`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
+      if (dead !== undefined) throw new GiveUp(`etcd did not become healthy (${dead.name} exited):\n${logs()}`);
+      return false;
+    }, timeoutMs, 100);
   }
 }
 

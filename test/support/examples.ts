@@ -13,3 +13,8 @@ export type ExampleName = 'mesh.yaml' | 'protocols.yaml' | 'invalid.yaml' | 'sec
 export function readExample(name: ExampleName): string {
   return readFileSync(join(EXAMPLES_DIR, name), 'utf8');
 }
+
+/** The Certificate documents of protocols.yaml (web-local, api-local, ...), each as YAML text, for tests that serve TLS. */
+export function exampleCertificates(): string[] {
+  return readExample('protocols.yaml').split(/^---$/m).filter((d) => /kind: Certificate/.test(d));
+}

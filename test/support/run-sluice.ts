@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { spawnGuarded, stopChild } from './process-guard.js';
+import { GiveUp, until } from './until.js';
 import type { ChildProcess } from 'node:child_process';
 
 /** This file runs as dist/test/support/run-sluice.js; the bin is dist/bin/sluice.js. */
@@ -57,15 +58,13 @@ export class SluiceProcess {
   }
 
   /** Resolves with the first match of `pattern` in stdout (or stderr), failing if the process exits first. */
-  async waitFor(pattern: RegExp, timeoutMs = 15000, stream: 'stdout' | 'stderr' = 'stdout'): Promise<RegExpMatchArray> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
+  waitFor(pattern: RegExp, timeoutMs = 15000, stream: 'stdout' | 'stderr' = 'stdout'): Promise<RegExpMatchArray> {
+    return until(() => `${pattern}:\n${this.out}\n${this.err}`, () => {
       const m = (stream === 'stdout' ? this.out : this.err).match(pattern);
       if (m !== null) return m;
-      if (this.child.exitCode !== null) throw new Error(`sluice exited (${this.child.exitCode}) before printing ${pattern}:\n${this.out}\n${this.err}`);
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}:\n${this.out}\n${this.err}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+      if (this.child.exitCode !== null) throw new GiveUp(`sluice exited (${this.child.exitCode}) before printing ${pattern}:\n${this.out}\n${this.err}`);
+      return undefined;
+    }, timeoutMs);
   }
 
   /** Stops keeping output (a benchmark's control plane logs every write). */

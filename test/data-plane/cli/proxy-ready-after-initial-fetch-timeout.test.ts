@@ -4,33 +4,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, request } from 'node:http';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../support/free-port.js';
 import { SluiceProcess } from '../../support/run-sluice.js';
+import { until } from '../../support/until.js';
+import { httpAnswer, type HttpAnswer } from '../../support/http-answer.js';
 
-function get(port: number, path: string): Promise<{ status: number; body: string } | undefined> {
-  return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path, agent: false, timeout: 2000 }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', () => resolve(undefined));
-    req.on('timeout', () => req.destroy());
-    req.end();
-  });
-}
+const get = (port: number, path: string): Promise<HttpAnswer | undefined> => httpAnswer(port, path);
 
-async function waitForStatus(port: number, path: string, status: number, timeoutMs: number): Promise<{ status: number; body: string }> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+function waitForStatus(port: number, path: string, status: number, timeoutMs: number): Promise<{ status: number; body: string }> {
+  return until(`GET ${path} on ${port} to answer ${status}`, async () => {
     const answer = await get(port, path);
-    if (answer?.status === status) return answer;
-    if (Date.now() > deadline) throw new Error(`GET ${path} on ${port}: ${answer?.status ?? 'nothing'}, not ${status}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+    if (answer?.status !== status) throw new Error(`GET ${path} on ${port}: ${answer?.status ?? 'nothing'}, not ${status}`);
+    return answer;
+  }, timeoutMs, 100);
 }
 
 for (const controlPlane of ['empty', 'unreachable'] as const) {

@@ -7,7 +7,9 @@ import { parseConfigText } from '../../../data-plane/src/cli/load-proxy-config.j
 import type { ResourceSet } from '../../../proto/src/model/resource-set.js';
 import { Health } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
 import { ActiveHealthChecker, type HealthTransition } from '../../../data-plane/src/upstream/health/active-health-checker.js';
+import { clusterYaml, yamlDocs } from '../helpers/config-yaml.js';
 import { closedPort, startUpstream } from '../helpers/fake-upstream.js';
+import { until } from '../../support/until.js';
 
 function resources(yaml: string): ResourceSet {
   const parsed = parseConfigText(yaml, 'yaml');
@@ -57,11 +59,9 @@ test('HTTP check: UNKNOWN start, HEALTHY after healthy_threshold passes, UNHEALT
   const rec = recorder();
   const checker = new ActiveHealthChecker({ onTransitions: rec.onTransitions });
   t.after(() => checker.stop());
-  checker.update(resources(`kind: Cluster
-name: web
-endpoints: [{address: 127.0.0.1, port: ${up.port}}]
-healthCheck: {http: {path: /healthz, host: web.internal}, intervalMs: 60, timeoutMs: 50, unhealthyThreshold: 3, healthyThreshold: 2}
-`));
+  checker.update(resources(yamlDocs(
+    clusterYaml('web', [up.port], 'healthCheck: {http: {path: /healthz, host: web.internal}, intervalMs: 60, timeoutMs: 50, unhealthyThreshold: 3, healthyThreshold: 2}'),
+  )));
   const healthy = await rec.next((x) => x.health === Health.HEALTHY);
   assert.equal(healthy.cause, 'probe');
   assert.equal(healthy.reason, 'http 200');
@@ -94,11 +94,9 @@ test('initial UNHEALTHY: reported at once, taken back after healthy_threshold pa
   const rec = recorder();
   const checker = new ActiveHealthChecker({ onTransitions: rec.onTransitions });
   t.after(() => checker.stop());
-  checker.update(resources(`kind: Cluster
-name: tea
-endpoints: [{address: 127.0.0.1, port: ${up.port}}]
-healthCheck: {http: {path: /, expectedStatuses: [418]}, intervalMs: 50, healthyThreshold: 3, initialHealth: UNHEALTHY}
-`));
+  checker.update(resources(yamlDocs(
+    clusterYaml('tea', [up.port], 'healthCheck: {http: {path: /, expectedStatuses: [418]}, intervalMs: 50, healthyThreshold: 3, initialHealth: UNHEALTHY}'),
+  )));
   const initial = await rec.next(() => true);
   assert.equal(initial.health, Health.UNHEALTHY);
   assert.equal(initial.cause, 'initial');
@@ -155,12 +153,8 @@ test('probe spacing: interval plus at most jitter_ms after the previous probe en
   t.after(() => up.close());
   const checker = new ActiveHealthChecker({ onTransitions: () => {} });
   t.after(() => checker.stop());
-  checker.update(resources(`kind: Cluster
-name: j
-endpoints: [{address: 127.0.0.1, port: ${up.port}}]
-healthCheck: {http: {path: /}, intervalMs: 40, jitterMs: 60}
-`));
-  while (at.length < 12) await new Promise((r) => setTimeout(r, 50));
+  checker.update(resources(yamlDocs(clusterYaml('j', [up.port], 'healthCheck: {http: {path: /}, intervalMs: 40, jitterMs: 60}'))));
+  await until('12 probes', () => at.length >= 12, 10_000);
   checker.stop();
   const gaps = at.slice(1).map((x, i) => x - at[i]!);
   t.diagnostic(`gaps ms: ${gaps.map((g) => g.toFixed(0)).join(' ')}`);

@@ -9,47 +9,34 @@ import { discoveryServiceDefinition } from '../../../proto/src/wire/service-defi
 import { DiscoveryClient } from '../../../data-plane/src/discovery/discovery-client.js';
 import type { DiscoveryRequest } from '../../../proto/gen/sluice/v1/discovery_pb.js';
 import { Health } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
+import { until } from '../../support/until.js';
 
 interface Stream { requests: DiscoveryRequest[]; call: grpc.ServerDuplexStream<DiscoveryRequest, Buffer> }
 
 test('reportHealth: sent at once on the stream, the full view again on the first request after a reconnect', { timeout: 30_000 }, async (t) => {
   const streams: Stream[] = [];
-  let onRequest: () => void = () => {};
   const server = new grpc.Server();
   server.addService(discoveryServiceDefinition, {
     Stream: (call: grpc.ServerDuplexStream<DiscoveryRequest, Buffer>) => {
       const s: Stream = { requests: [], call };
       streams.push(s);
-      call.on('data', (r: DiscoveryRequest) => {
-        s.requests.push(r);
-        onRequest();
-      });
+      call.on('data', (r: DiscoveryRequest) => s.requests.push(r));
       call.on('error', () => {});
     },
   });
   const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
   t.after(() => server.forceShutdown());
-  const waitFor = async (what: string, pred: () => boolean): Promise<void> => {
-    const deadline = Date.now() + 5000;
-    while (!pred()) {
-      if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-      await new Promise<void>((resolve) => {
-        onRequest = resolve;
-        setTimeout(resolve, 50);
-      });
-    }
-  };
   const client = new DiscoveryClient({ addresses: [`127.0.0.1:${port}`], node: { id: 'proxy-1' }, token: 't', apply: async () => {}, backoff: { initialMs: 20, maxMs: 50 } });
   await client.start();
   t.after(() => client.stop());
-  await waitFor('the subscriptions', () => streams[0]?.requests.length === 5);
+  await until('the subscriptions', () => streams[0]?.requests.length === 5, 5_000);
   assert.deepEqual(streams[0]!.requests[0]!.health, [], 'nothing to report yet');
 
   client.reportHealth([
     { cluster: 'web', address: '10.0.0.1', port: 80, health: Health.UNHEALTHY, reason: 'http 503' },
     { cluster: 'web', address: '10.0.0.2', port: 80, health: Health.HEALTHY, reason: 'http 200' },
   ]);
-  await waitFor('the report', () => streams[0]!.requests.length === 6);
+  await until('the report', () => streams[0]!.requests.length === 6, 5_000);
   const report = streams[0]!.requests[5]!;
   assert.equal(report.type, '');
   assert.deepEqual(report.subscribe, []);
@@ -60,11 +47,11 @@ test('reportHealth: sent at once on the stream, the full view again on the first
   client.reportHealth([{ cluster: 'web', address: '10.0.0.1', port: 80, health: Health.HEALTHY, reason: 'http 200' }]);
   client.reportHealth([{ cluster: 'web', address: '10.0.0.3', port: 80, health: Health.UNHEALTHY, reason: 'timeout after 1000ms' }]);
   client.reportHealth([{ cluster: 'web', address: '10.0.0.3', port: 80, health: Health.UNKNOWN, reason: 'no longer checked' }]);
-  await waitFor('three more reports', () => streams[0]!.requests.length === 9);
+  await until('three more reports', () => streams[0]!.requests.length === 9, 5_000);
 
   // The stream breaks (a replica goes away): the next stream's first request has the full view.
   streams[0]!.call.end();
-  await waitFor('a second stream', () => (streams[1]?.requests.length ?? 0) >= 1);
+  await until('a second stream', () => (streams[1]?.requests.length ?? 0) >= 1, 5_000);
   const first = streams[1]!.requests[0]!;
   assert.equal(first.node?.id, 'proxy-1');
   assert.deepEqual(first.health.map((h) => [h.address, h.health]).sort(), [['10.0.0.1', Health.HEALTHY], ['10.0.0.2', Health.HEALTHY]]);

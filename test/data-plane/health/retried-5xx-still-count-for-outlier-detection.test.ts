@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { request } from 'undici';
+import { catchAllRouteYaml, clusterYaml, listenerYaml, yamlDocs } from '../helpers/config-yaml.js';
 import { startUpstream } from '../helpers/fake-upstream.js';
 import { startMesh } from '../helpers/mesh-fixture.js';
 
@@ -20,22 +21,11 @@ test('5xx answers that the route retries still eject their endpoint', { timeout:
     await good.close();
     await bad.close();
   });
-  const mesh = await startMesh(`kind: Cluster
-name: app
-endpoints: [{address: 127.0.0.1, port: ${good.port}}, {address: 127.0.0.1, port: ${bad.port}}]
-outlierDetection: {consecutive5xx: 3, baseEjectionTimeMs: 30000, maxEjectionPercent: 50}
----
-kind: Route
-name: all
-hosts: ["*"]
-forward: {cluster: app}
-retry: {attempts: 1, on: [SERVER_ERROR], backoffBaseMs: 1}
----
-kind: Listener
-name: main
-address: 127.0.0.1
-port: 0
-`);
+  const mesh = await startMesh(yamlDocs(
+    clusterYaml('app', [good.port, bad.port], 'outlierDetection: {consecutive5xx: 3, baseEjectionTimeMs: 30000, maxEjectionPercent: 50}'),
+    catchAllRouteYaml('all', 'app', 'retry: {attempts: 1, on: [SERVER_ERROR], backoffBaseMs: 1}'),
+    listenerYaml('main'),
+  ));
   t.after(() => mesh.close());
 
   const bodies: string[] = [];

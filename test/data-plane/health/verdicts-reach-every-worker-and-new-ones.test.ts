@@ -6,8 +6,10 @@ import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import { request } from 'undici';
 import { freePort } from '../../support/free-port.js';
+import { catchAllRouteYaml, clusterYaml, listenerYaml, yamlDocs } from '../helpers/config-yaml.js';
 import { startUpstream } from '../helpers/fake-upstream.js';
 import { startProxyProcess } from '../helpers/proxy-process.js';
+import { until } from '../../support/until.js';
 
 interface EndpointView { port: number; serving: number; activeHealth: string }
 
@@ -32,37 +34,22 @@ test('active check verdicts reach both workers, and a replacement worker', { tim
   });
   t.after(() => Promise.all([good.close(), bad.close()]));
   const [listenPort, adminPort] = [await freePort(), await freePort()];
-  const proxy = await startProxyProcess(`kind: Cluster
-name: app
-endpoints: [{address: 127.0.0.1, port: ${good.port}}, {address: 127.0.0.1, port: ${bad.port}}]
-healthCheck: {http: {path: /health}, intervalMs: 100, unhealthyThreshold: 1, healthyThreshold: 1}
----
-kind: Route
-name: all
-hosts: ["*"]
-forward: {cluster: app}
----
-kind: Listener
-name: main
-address: 127.0.0.1
-port: ${listenPort}
-`, ['--workers', '2', '--admin-listen', `127.0.0.1:${adminPort}`, '--drain-timeout-ms', '0']);
+  const proxy = await startProxyProcess(yamlDocs(
+    clusterYaml('app', [good.port, bad.port], 'healthCheck: {http: {path: /health}, intervalMs: 100, unhealthyThreshold: 1, healthyThreshold: 1}'),
+    catchAllRouteYaml('all', 'app'),
+    listenerYaml('main', listenPort),
+  ), ['--workers', '2', '--admin-listen', `127.0.0.1:${adminPort}`, '--drain-timeout-ms', '0']);
   t.after(() => proxy.stop());
 
   const view = async (): Promise<EndpointView[]> => {
     const body = (await (await request(`http://127.0.0.1:${adminPort}/clusters`)).body.json()) as { clusters: Array<{ endpoints: EndpointView[] }> };
     return body.clusters[0]?.endpoints ?? [];
   };
-  const until = async (what: string, pred: (v: EndpointView[]) => boolean): Promise<EndpointView[]> => {
-    for (let i = 0; i < 200; i++) {
-      const v = await view();
-      if (pred(v)) return v;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`${what}: ${JSON.stringify(await view())}`);
-  };
+  let seen: EndpointView[] = [];
+  const viewUntil = (what: string, pred: (v: EndpointView[]) => boolean): Promise<EndpointView[]> =>
+    until(() => `${what} (last seen: ${JSON.stringify(seen)})`, async () => ((seen = await view()), pred(seen) ? seen : undefined), 10_000);
   const badOut = (v: EndpointView[]): boolean => v.length === 2 && v.find((e) => e.port === bad.port)?.serving === 0 && v.find((e) => e.port === good.port)?.serving === 2;
-  const v = await until('the failing endpoint leaves both workers', badOut);
+  const v = await viewUntil('the failing endpoint leaves both workers', badOut);
   assert.equal(v.find((e) => e.port === bad.port)!.activeHealth, 'UNHEALTHY');
 
   // New connections spread over both workers: none reaches the failing endpoint.
@@ -80,14 +67,14 @@ port: ${listenPort}
   assert.equal(before.length, 2, `workers: ${before}`);
   process.kill(before[0]!, 'SIGKILL');
   // The primary forks a replacement (after at most a second); it must hold the verdict too.
-  for (let i = 0; i < 100; i++) {
+  const replaced = (): boolean => {
     const now = workerPids(proxy.pid);
-    if (now.length === 2 && !now.includes(before[0]!)) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+    return now.length === 2 && !now.includes(before[0]!);
+  };
+  await until('a replacement worker', replaced, 5_000).catch(() => undefined);
   const after = workerPids(proxy.pid);
   assert.ok(after.length === 2 && !after.includes(before[0]!), `replacement worker: ${before} -> ${after}`);
-  await until('the replacement worker serves with the verdict', badOut);
+  await viewUntil('the replacement worker serves with the verdict', badOut);
   hits.bad = 0;
   await fresh(30);
   assert.equal(hits.bad, 0, 'the replacement worker sends nothing to the failing endpoint');

@@ -10,6 +10,7 @@ import { clusterReports } from '../../../data-plane/src/metrics/cluster-report.j
 import { Health } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
 import { startUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
 import { startMesh, type MeshFixture } from '../helpers/mesh-fixture.js';
+import { until } from '../../support/until.js';
 
 /** An upstream that answers `name` and remembers which proxy-side port each request came from. */
 async function namedUpstream(name: string, status = () => 200): Promise<FakeUpstream & { remotePorts: number[] }> {
@@ -122,9 +123,7 @@ test('outlier detection through the proxy: real 500s eject, /clusters and metric
   assert.match(text, /sluice_proxy_outlier_ejections_total\{cluster="app"\} 1/);
   assert.match(text, /sluice_proxy_outlier_ejected_endpoints\{cluster="app"\} 1/);
   bStatus = 200;
-  const keepAlive = setInterval(() => {}, 1000);
-  while (clusterReports(mesh.mesh.snapshot!.clusters.values(), mesh.mesh.metrics)[0]!.endpoints.find((e) => e.port === b.port)!.ejected === 1) await new Promise((r) => setTimeout(r, 20));
-  clearInterval(keepAlive);
+  await until('b back from its ejection', () => clusterReports(mesh.mesh.snapshot!.clusters.values(), mesh.mesh.metrics)[0]!.endpoints.find((e) => e.port === b.port)!.ejected !== 1, 10_000, 20);
   const back = performance.now() - ejectedAt;
   t.diagnostic(`ejected for ${back.toFixed(0)}ms (base 400ms)`);
   assert.ok(back >= 380 && back < 2000, `back after ${back}ms`);

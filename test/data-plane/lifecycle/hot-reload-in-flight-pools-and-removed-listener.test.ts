@@ -1,4 +1,4 @@
-// Configuration updates without dropping anything (issue 6, items 1 and 2), on an in-process mesh:
+// Configuration updates without dropping anything, on an in-process mesh:
 // a request in flight finishes on the snapshot it started on while new ones follow the new route; an
 // unchanged cluster keeps its pooled upstream connection across an update; a removed listener stops
 // accepting, answers its in-flight request with `Connection: close`, and closes once drained.

@@ -1,10 +1,11 @@
-// Shared by the lifecycle tests (issue 6): a `sluice proxy` process in front of a fake upstream with
+// Shared by the lifecycle tests: a `sluice proxy` process in front of a fake upstream with
 // fast and slow paths, its admin port, and small probes (ready status, exit wait, worker pids).
 import { readFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
 import { request } from 'undici';
 import { freePort } from '../../support/free-port.js';
+import { catchAllRouteYaml, clusterYaml, listenerYaml, yamlDocs } from '../helpers/config-yaml.js';
 import { startUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
 import { startProxyProcess, type ProxyProcess } from '../helpers/proxy-process.js';
 
@@ -31,21 +32,7 @@ export async function startLifecycleProxy(args: string[]): Promise<LifecycleProx
   });
   const [port, adminPort] = [await freePort(), await freePort()];
   const proxy = await startProxyProcess(
-    `
-kind: Cluster
-name: up
-endpoints: [{address: 127.0.0.1, port: ${upstream.port}}]
----
-kind: Route
-name: all
-hosts: ["*"]
-forward: {cluster: up}
----
-kind: Listener
-name: public
-address: 127.0.0.1
-port: ${port}
-`,
+    yamlDocs(clusterYaml('up', [upstream.port]), catchAllRouteYaml('all', 'up'), listenerYaml('public', port)),
     ['--admin-listen', `127.0.0.1:${adminPort}`, ...args],
   );
   return {

@@ -1,9 +1,10 @@
 // A zero-downtime restart must not cut WebSocket sessions that a retiring worker carries: they may
-// run on until the drain timeout (issue 6: "every in-flight request completed").
+// run on until the drain timeout (every in-flight request completes).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { freePort } from '../../support/free-port.js';
+import { catchAllRouteYaml, clusterYaml, listenerYaml, yamlDocs } from '../helpers/config-yaml.js';
 import { startProxyProcess } from '../helpers/proxy-process.js';
 import { startWebSocketEchoUpstream } from '../../e2e/scenario/websocket-echo-upstream.js';
 
@@ -12,21 +13,7 @@ test('a reload lets WebSocket sessions on the retiring workers finish', async (t
   t.after(() => upstream.close());
   const [port, adminPort] = [await freePort(), await freePort()];
   const proxy = await startProxyProcess(
-    `
-kind: Cluster
-name: ws
-endpoints: [{address: 127.0.0.1, port: ${upstream.port}}]
----
-kind: Route
-name: all
-hosts: ["*"]
-forward: {cluster: ws}
----
-kind: Listener
-name: public
-address: 127.0.0.1
-port: ${port}
-`,
+    yamlDocs(clusterYaml('ws', [upstream.port]), catchAllRouteYaml('all', 'ws'), listenerYaml('public', port)),
     ['--admin-listen', `127.0.0.1:${adminPort}`, '--workers', '2', '--drain-timeout-ms', '15000'],
   );
   t.after(() => proxy.stop());

@@ -1,4 +1,4 @@
-// Zero-downtime restart (issue 6): `sluice proxy reload` (POST /reload on the admin server) and then
+// Zero-downtime restart: `sluice proxy reload` (POST /reload on the admin server) and then
 // SIGHUP to the primary, each while HTTP/1.1 keep-alive clients, a connection-per-request client and
 // HTTP/2 clients send without pause. Every worker pid is replaced (twice), no connection is refused, no
 // request fails, /ready stays 200, and /metrics still counts every request served by retired workers.
@@ -7,6 +7,7 @@ import { connect, constants, type ClientHttp2Session } from 'node:http2';
 import { test } from 'node:test';
 import { Client, request } from 'undici';
 import { runSluice } from '../../support/run-sluice.js';
+import { until } from '../../support/until.js';
 import { childPids, readyStatus, sleep, startLifecycleProxy, tryConnect } from './lifecycle-fixture.js';
 
 interface Counts {
@@ -137,22 +138,18 @@ test('reload twice under continuous HTTP/1.1 and HTTP/2 load: zero refused, zero
   // 2. SIGHUP to the primary: the same, announced on its output.
   const before = fx.proxy.output().length;
   fx.proxy.child.kill('SIGHUP');
-  let line: RegExpExecArray | null = null;
-  for (let i = 0; i < 300 && line === null; i++) {
-    await sleep(100);
-    line = /sluice proxy: reloaded: workers (.+)/.exec(fx.proxy.output().slice(before));
-  }
+  const reloaded = (): RegExpExecArray | null => /sluice proxy: reloaded: workers (.+)/.exec(fx.proxy.output().slice(before));
+  await until('the reload line after SIGHUP', () => reloaded() !== null, 30_000, 100).catch(() => undefined);
+  const line = reloaded();
   assert.ok(line !== null, `no reload line after SIGHUP:\n${fx.proxy.output().slice(before)}`);
   await sleep(1000);
   running = false;
   await Promise.all(loops);
 
   // The retired workers exit once drained; the primary keeps their counters.
-  let pids = childPids(fx.proxy.pid);
-  for (let i = 0; i < 100 && pids.length !== 2; i++) {
-    await sleep(100);
-    pids = childPids(fx.proxy.pid);
-  }
+  // The assertions below say what is wrong if they are not two by then.
+  await until('two workers left', () => childPids(fx.proxy.pid).length === 2, 10_000, 100).catch(() => undefined);
+  const pids = childPids(fx.proxy.pid);
   const secondNew = [...line[1]!.matchAll(/(\d+)->(\d+)/g)];
   const metrics = await (await request(`http://127.0.0.1:${fx.adminPort}/metrics`)).body.text();
   const counted = [...metrics.matchAll(/^sluice_proxy_requests_total\{route="all",cluster="up",status_class="2xx"\} (\d+)$/gm)].reduce((s, m) => s + Number(m[1]), 0);

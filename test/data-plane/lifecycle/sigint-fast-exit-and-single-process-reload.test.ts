@@ -1,6 +1,6 @@
-// SIGINT closes at once (issue 6): with a slow request in flight and a long --drain-timeout-ms the
-// proxy exits 130 within a second or so, cutting the request. With --workers 1 the proxy serves in its
-// own process, so a reload cannot swap its code: POST /reload answers 409 and `sluice proxy reload`
+// SIGINT closes at once (an interactive stop, unlike SIGTERM's drain): with a slow request in flight
+// and a long --drain-timeout-ms the proxy exits 130 within a second or so, cutting the request.
+// With --workers 1 the proxy serves in its own process, so a reload cannot swap its code: POST /reload answers 409 and `sluice proxy reload`
 // exits 1 saying why, while the proxy keeps serving.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

@@ -1,4 +1,4 @@
-// SIGTERM to a `sluice proxy --workers 2` primary (issue 6, shutdown): /ready answers 503 at once,
+// SIGTERM to a `sluice proxy --workers 2` primary (graceful shutdown): /ready answers 503 at once,
 // the listeners stop accepting, a slow HTTP/1.1 request in flight completes (its answer says
 // `Connection: close`), a keep-alive client that sends during the drain gets `Connection: close`, an
 // HTTP/2 client gets GOAWAY while its open stream completes, and the process exits 0 well within

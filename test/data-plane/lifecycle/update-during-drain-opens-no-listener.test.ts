@@ -5,23 +5,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { connect } from 'node:net';
 import { parseConfigText } from '../../../data-plane/src/cli/load-proxy-config.js';
+import { catchAllRouteYaml, clusterYaml, listenerYaml, yamlDocs } from '../helpers/config-yaml.js';
 import { startMesh } from '../helpers/mesh-fixture.js';
 
-const config = `
-kind: Cluster
-name: a
-endpoints: [{address: 127.0.0.1, port: 9}]
----
-kind: Route
-name: all
-hosts: ["*"]
-forward: {cluster: a}
----
-kind: Listener
-name: main
-address: 127.0.0.1
-port: 0
-`;
+const config = yamlDocs(clusterYaml('a', [9]), catchAllRouteYaml('all', 'a'), listenerYaml('main'));
 
 test('a configuration update during a drain opens no listener', { timeout: 20_000 }, async (t) => {
   const fx = await startMesh(config);

@@ -4,23 +4,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { request } from 'undici';
+import { catchAllRouteYaml, clusterYaml, yamlDocs } from '../helpers/config-yaml.js';
 import { startMesh } from '../helpers/mesh-fixture.js';
 import { startResettingUpstream, startUpstream } from '../helpers/fake-upstream.js';
 
 test('a buffered PUT body is replayed on the retry; a streamed one is not retried', async (t) => {
   const good = await startUpstream();
   const bad = await startResettingUpstream();
-  const mesh = await startMesh(`
-kind: Cluster
-name: pair
-endpoints: [{address: 127.0.0.1, port: {{bad}}}, {address: 127.0.0.1, port: {{good}}}]
----
-kind: Route
-name: all
-hosts: ["*"]
-forward: {cluster: pair}
-retry: {attempts: 2, on: [RESET], backoffBaseMs: 1}
-`, { bad: bad.port, good: good.port });
+  const mesh = await startMesh(yamlDocs(
+    clusterYaml('pair', ['{{bad}}', '{{good}}']),
+    catchAllRouteYaml('all', 'pair', 'retry: {attempts: 2, on: [RESET], backoffBaseMs: 1}'),
+  ), { bad: bad.port, good: good.port });
   t.after(async () => {
     await mesh.close();
     await good.close();

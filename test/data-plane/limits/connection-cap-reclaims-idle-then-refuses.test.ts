@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { downstreamConnectionBudget, openFilesLimit, RESERVED_FDS } from '../../../data-plane/src/proxy/fd-budget.js';
 import { DEFAULT_LISTENER_LIMITS } from '../../../data-plane/src/proxy/listener-context.js';
 import { until } from '../../support/until.js';
+import { catchAllRouteYaml, clusterYaml, listenerYaml, yamlDocs } from '../helpers/config-yaml.js';
 import { startUpstream } from '../helpers/fake-upstream.js';
 import { startMesh } from '../helpers/mesh-fixture.js';
 
@@ -42,43 +43,32 @@ test('at the cap an idle keep-alive connection is reclaimed for a new client; wi
     else res.end('ok');
   });
   t.after(() => upstream.close());
-  const mesh = await startMesh(`
-kind: Cluster
-name: web
-endpoints: [{address: 127.0.0.1, port: {{up}}}]
----
-kind: Route
-name: web
-hosts: ["*"]
-forward: {cluster: web}
----
-kind: Listener
-name: main
-address: 127.0.0.1
-port: 0
-limits: {maxConnections: ${CAP}}
-`, { up: upstream.port });
-  t.after(() => mesh.close());
-  const port = mesh.port();
-  const closedTotal = async (reason: string): Promise<number> =>
+  const mesh = await startMesh(yamlDocs(
+    clusterYaml('web', ['{{up}}']),
+    catchAllRouteYaml('web', 'web'),
+    listenerYaml('main', 0, `limits: {maxConnections: ${CAP}}`),
+    ), { up: upstream.port });
+    t.after(() => mesh.close());
+    const port = mesh.port();
+    const closedTotal = async (reason: string): Promise<number> =>
     Number(new RegExp(`sluice_proxy_downstream_connections_closed_total\\{listener="main",reason="${reason}"\\} (\\d+)`).exec(await mesh.mesh.metrics.registry.metrics())?.[1] ?? 0);
 
-  // CAP keep-alive connections, each idle after one request.
-  const agents = Array.from({ length: CAP }, () => new Agent({ keepAlive: true, maxSockets: 1 }));
-  t.after(() => agents.forEach((a) => a.destroy()));
-  for (const a of agents) assert.equal((await get(port, '/warm', a)).status, 200);
-  assert.equal(await mesh.mesh.listeners.connectionCount(), CAP);
+    // CAP keep-alive connections, each idle after one request.
+    const agents = Array.from({ length: CAP }, () => new Agent({ keepAlive: true, maxSockets: 1 }));
+    t.after(() => agents.forEach((a) => a.destroy()));
+    for (const a of agents) assert.equal((await get(port, '/warm', a)).status, 200);
+    assert.equal(await mesh.mesh.listeners.connectionCount(), CAP);
 
-  // A new client: served, the least recently used idle connection was closed for it.
-  const fresh = await get(port, '/new', false);
-  assert.equal(fresh.status, 200);
-  assert.equal(await closedTotal('reclaimed'), 1);
-  await until('the reclaimed connection gone', async () => ((await mesh.mesh.listeners.connectionCount()) <= CAP ? true : undefined), 3000);
+    // A new client: served, the least recently used idle connection was closed for it.
+    const fresh = await get(port, '/new', false);
+    assert.equal(fresh.status, 200);
+    assert.equal(await closedTotal('reclaimed'), 1);
+    await until('the reclaimed connection gone', async () => ((await mesh.mesh.listeners.connectionCount()) <= CAP ? true : undefined), 3000);
 
-  // CAP requests in flight on CAP connections: nothing can be reclaimed.
-  const busy = Array.from({ length: CAP }, () => get(port, '/hold', false));
-  await until('every held request at the upstream', () => (held.length === CAP ? true : undefined), 5000);
-  const refused = await new Promise<{ closed: boolean; bytes: number; ms: number }>((resolve) => {
+    // CAP requests in flight on CAP connections: nothing can be reclaimed.
+    const busy = Array.from({ length: CAP }, () => get(port, '/hold', false));
+    await until('every held request at the upstream', () => (held.length === CAP ? true : undefined), 5000);
+    const refused = await new Promise<{ closed: boolean; bytes: number; ms: number }>((resolve) => {
     const start = performance.now();
     const socket = connect(port, '127.0.0.1');
     let bytes = 0;
@@ -86,11 +76,11 @@ limits: {maxConnections: ${CAP}}
     socket.on('error', () => {});
     socket.on('connect', () => socket.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n'));
     socket.on('close', () => resolve({ closed: true, bytes, ms: performance.now() - start }));
-  });
-  assert.equal(refused.bytes, 0, 'a refused connection gets no answer');
-  assert.ok(refused.ms < 1000, `closed at once (${refused.ms.toFixed(0)} ms)`);
-  assert.equal(await closedTotal('refused'), 1);
+    });
+    assert.equal(refused.bytes, 0, 'a refused connection gets no answer');
+    assert.ok(refused.ms < 1000, `closed at once (${refused.ms.toFixed(0)} ms)`);
+    assert.equal(await closedTotal('refused'), 1);
 
-  for (const release of held) release();
-  for (const r of await Promise.all(busy)) assert.equal(r.body, 'released');
+    for (const release of held) release();
+    for (const r of await Promise.all(busy)) assert.equal(r.body, 'released');
 });

@@ -6,20 +6,12 @@ import assert from 'node:assert/strict';
 import { connect as h2connect, type ClientHttp2Session, type OutgoingHttpHeaders } from 'node:http2';
 import { test } from 'node:test';
 import { DEFAULT_LISTENER_LIMITS } from '../../../data-plane/src/proxy/listener-context.js';
+import { catchAllRouteYaml, clusterYaml, yamlDocs } from '../helpers/config-yaml.js';
 import { startUpstream } from '../helpers/fake-upstream.js';
 import { startMesh } from '../helpers/mesh-fixture.js';
 import { rawRequest } from '../helpers/raw-http.js';
 
-const CONFIG = `
-kind: Cluster
-name: web
-endpoints: [{address: 127.0.0.1, port: {{up}}}]
----
-kind: Route
-name: web
-hosts: ["*"]
-forward: {cluster: web}
-`;
+const CONFIG = yamlDocs(clusterYaml('web', ['{{up}}']), catchAllRouteYaml('web', 'web'));
 
 function headLines(n: number): string {
   let out = '';

@@ -6,14 +6,14 @@ import assert from 'node:assert/strict';
 import { connect as h2connect } from 'node:http2';
 import { connect } from 'node:net';
 import { test } from 'node:test';
-import { readExample } from '../../support/examples.js';
+import { exampleCertificates } from '../../support/examples.js';
 import { until } from '../../support/until.js';
 import { startUpstream } from '../helpers/fake-upstream.js';
 import { startMesh } from '../helpers/mesh-fixture.js';
 
 const HEADER_TIMEOUT_MS = 700;
 const IDLE_TIMEOUT_MS = 900;
-const certDocs = readExample('protocols.yaml').split(/^---$/m).filter((d) => /kind: Certificate/.test(d));
+const certDocs = exampleCertificates();
 
 const CONFIG = `
 ${certDocs.join('\n---\n')}

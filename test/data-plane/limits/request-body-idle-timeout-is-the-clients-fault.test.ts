@@ -6,28 +6,17 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { test } from 'node:test';
 import { until } from '../../support/until.js';
+import { catchAllRouteYaml, clusterYaml, listenerYaml, yamlDocs } from '../helpers/config-yaml.js';
 import { startUpstream } from '../helpers/fake-upstream.js';
 import { startMesh } from '../helpers/mesh-fixture.js';
 
 const BODY_IDLE_MS = 600;
 
-const CONFIG = `
-kind: Cluster
-name: web
-endpoints: [{address: 127.0.0.1, port: {{up}}}]
----
-kind: Route
-name: web
-hosts: ["*"]
-forward: {cluster: web}
-timeoutMs: 500
----
-kind: Listener
-name: main
-address: 127.0.0.1
-port: 0
-limits: {bodyIdleTimeoutMs: ${BODY_IDLE_MS}}
-`;
+const CONFIG = yamlDocs(
+  clusterYaml('web', ['{{up}}']),
+  catchAllRouteYaml('web', 'web', 'timeoutMs: 500'),
+  listenerYaml('main', 0, `limits: {bodyIdleTimeoutMs: ${BODY_IDLE_MS}}`),
+);
 
 /** Sends `parts` with `gapMs` between them; resolves with what came back once the server closed or answered. */
 function upload(port: number, head: string, parts: Buffer[], gapMs: number): Promise<{ status: number; text: string; ms: number }> {

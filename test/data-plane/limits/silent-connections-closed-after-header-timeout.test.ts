@@ -12,6 +12,7 @@ import { DEFAULT_LISTENER_LIMITS } from '../../../data-plane/src/proxy/listener-
 import { downstreamConnectionBudget, RESERVED_FDS } from '../../../data-plane/src/proxy/fd-budget.js';
 import { freePort } from '../../support/free-port.js';
 import { until } from '../../support/until.js';
+import { catchAllRouteYaml, clusterYaml, listenerYaml, yamlDocs } from '../helpers/config-yaml.js';
 import { startUpstream } from '../helpers/fake-upstream.js';
 import { startProxyProcess } from '../helpers/proxy-process.js';
 
@@ -19,27 +20,12 @@ const HEADER_TIMEOUT_MS = 3000;
 const SILENT = 1100;
 const NOFILE = 1024;
 
-const config = (up: number, mainPort: number, defaultsPort: number): string => `
-kind: Cluster
-name: web
-endpoints: [{address: 127.0.0.1, port: ${up}}]
----
-kind: Route
-name: web
-hosts: ["*"]
-forward: {cluster: web}
----
-kind: Listener
-name: main
-address: 127.0.0.1
-port: ${mainPort}
-limits: {headerTimeoutMs: ${HEADER_TIMEOUT_MS}}
----
-kind: Listener
-name: defaults
-address: 127.0.0.1
-port: ${defaultsPort}
-`;
+const config = (up: number, mainPort: number, defaultsPort: number): string => yamlDocs(
+  clusterYaml('web', [up]),
+  catchAllRouteYaml('web', 'web'),
+  listenerYaml('main', mainPort, `limits: {headerTimeoutMs: ${HEADER_TIMEOUT_MS}}`),
+  listenerYaml('defaults', defaultsPort),
+);
 
 const fdCount = (pid: number): number => readdirSync(`/proc/${pid}/fd`).length;
 const childPids = (pid: number): number[] =>

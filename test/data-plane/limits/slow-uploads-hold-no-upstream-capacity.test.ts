@@ -8,6 +8,7 @@ import { connect, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { Pool } from 'undici';
 import { until } from '../../support/until.js';
+import { catchAllRouteYaml, clusterYaml, listenerYaml, yamlDocs } from '../helpers/config-yaml.js';
 import { startUpstream } from '../helpers/fake-upstream.js';
 import { startMesh } from '../helpers/mesh-fixture.js';
 
@@ -15,22 +16,11 @@ const SLOW = 1100;
 const BODY_BYTES = 30;
 const BODY_IDLE_MS = 2000;
 
-const CONFIG = `
-kind: Cluster
-name: web
-endpoints: [{address: 127.0.0.1, port: {{up}}}]
----
-kind: Route
-name: web
-hosts: ["*"]
-forward: {cluster: web}
----
-kind: Listener
-name: main
-address: 127.0.0.1
-port: 0
-limits: {bodyIdleTimeoutMs: ${BODY_IDLE_MS}}
-`;
+const CONFIG = yamlDocs(
+  clusterYaml('web', ['{{up}}']),
+  catchAllRouteYaml('web', 'web'),
+  listenerYaml('main', 0, `limits: {bodyIdleTimeoutMs: ${BODY_IDLE_MS}}`),
+);
 
 interface SlowClient {
   readonly socket: Socket;

@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { request } from 'undici';
 import { parseConfigText } from '../../../data-plane/src/cli/load-proxy-config.js';
+import { catchAllRouteYaml, clusterYaml, yamlDocs } from '../helpers/config-yaml.js';
 import { startMesh } from '../helpers/mesh-fixture.js';
 import { startUpstream } from '../helpers/fake-upstream.js';
 import { rawRequest } from '../helpers/raw-http.js';
@@ -150,17 +151,7 @@ test('an invalid update is refused with field paths and the previous snapshot ke
   const mesh = await startMesh(CONFIG, { up: upstream.port });
   t.after(() => mesh.close());
   const version = mesh.mesh.snapshot!.version;
-  const bad = parseConfigText(`
-kind: Route
-name: r
-hosts: ["*"]
-forward: {cluster: web}
-filters: [{name: no-such-filter}]
----
-kind: Cluster
-name: web
-endpoints: [{address: 127.0.0.1, port: 1}]
-`, 'yaml');
+  const bad = parseConfigText(yamlDocs(catchAllRouteYaml('r', 'web', 'filters: [{name: no-such-filter}]'), clusterYaml('web', [1])), 'yaml');
   assert.ok(bad.ok);
   const result = await mesh.mesh.applyResources(bad.config.resources);
   assert.equal(result.ok, false);

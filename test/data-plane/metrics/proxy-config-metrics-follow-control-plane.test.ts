@@ -1,4 +1,4 @@
-// Issue 8: `sluice proxy --control-plane ... --workers 2` reports on its /metrics the control-plane
+// `sluice proxy --control-plane ... --workers 2` reports on its /metrics the control-plane
 // revision it serves and counts the NACKs its discovery client sends; the last good revision stays.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { freePort } from '../../support/free-port.js';
 import { SluiceProcess } from '../../support/run-sluice.js';
-import { cluster, route, startMesh, TEST_TOKEN, until } from '../../discovery/support/discovery-fixture.js';
+import { cluster, route, startMesh, TEST_TOKEN } from '../../discovery/support/discovery-fixture.js';
+import { until } from '../../support/until.js';
 
 function value(page: string, series: string): number {
   const line = page.split('\n').find((l) => l.startsWith(`${series} `));

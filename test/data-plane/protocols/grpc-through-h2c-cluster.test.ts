@@ -7,10 +7,9 @@ import { test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { json, SERVICE, startGrpcServer, type Msg } from '../helpers/grpc-echo.js';
 import { startMesh } from '../helpers/mesh-fixture.js';
-import { readExample } from '../../support/examples.js';
+import { exampleCertificates } from '../../support/examples.js';
 
-const PROTOCOLS = readExample('protocols.yaml');
-const WEB_LOCAL = PROTOCOLS.split(/^---$/m).find((d) => /name: web-local/.test(d))!;
+const WEB_LOCAL = exampleCertificates().find((d) => /name: web-local/.test(d))!;
 const WEB_LOCAL_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(WEB_LOCAL)![0].replace(/^\s+/gm, '');
 
 const CONFIG = `${WEB_LOCAL}

@@ -3,22 +3,14 @@
 // with a body that never comes (the exchange hung, even after the client's FIN).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { catchAllRouteYaml, clusterYaml, yamlDocs } from '../helpers/config-yaml.js';
 import { startMesh } from '../helpers/mesh-fixture.js';
 import { startUpstream } from '../helpers/fake-upstream.js';
 import { rawRequest } from '../helpers/raw-http.js';
 
 test('Upgrade: h2c with a body is refused 400 and closed; without a body it is served', async (t) => {
   const upstream = await startUpstream();
-  const mesh = await startMesh(`
-kind: Cluster
-name: web
-endpoints: [{address: 127.0.0.1, port: {{up}}}]
----
-kind: Route
-name: web
-hosts: ["*"]
-forward: {cluster: web}
-`, { up: upstream.port });
+  const mesh = await startMesh(yamlDocs(clusterYaml('web', ['{{up}}']), catchAllRouteYaml('web', 'web')), { up: upstream.port });
   t.after(async () => {
     await mesh.close();
     await upstream.close();

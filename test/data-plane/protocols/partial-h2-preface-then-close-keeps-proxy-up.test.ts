@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { connect } from 'node:net';
-import { startUpstream } from '../helpers/fake-upstream.js';
-import { startProxyProcess } from '../helpers/proxy-process.js';
+import { catchAllRouteYaml, clusterYaml, listenerYaml, yamlDocs } from '../helpers/config-yaml.js';
+import { startProxyInFrontOfUpstream } from '../helpers/proxy-in-front-of-upstream.js';
 import { rawRequest } from '../helpers/raw-http.js';
 
 /** Sends `bytes`, then FIN (or a reset); resolves when the proxy has closed the connection. */
@@ -22,27 +22,7 @@ function sendThenLeave(port: number, bytes: string, reset: boolean): Promise<voi
 }
 
 test('the first bytes of the HTTP/2 preface, then FIN or reset: the connection closes, the proxy stays up', async (t) => {
-  const upstream = await startUpstream();
-  const proxy = await startProxyProcess(`
-kind: Cluster
-name: web
-endpoints: [{address: 127.0.0.1, port: ${upstream.port}}]
----
-kind: Route
-name: web
-hosts: ["*"]
-forward: {cluster: web}
----
-kind: Listener
-name: main
-address: 127.0.0.1
-port: 0
-`, ['--workers', '1', '--admin-listen', 'off']);
-  t.after(async () => {
-    await proxy.stop();
-    await upstream.close();
-  });
-  const port = proxy.ports.get('main')!;
+  const { proxy, port } = await startProxyInFrontOfUpstream(t, (up) => yamlDocs(clusterYaml('web', [up]), catchAllRouteYaml('web', 'web'), listenerYaml('main')));
   for (const bytes of ['P', 'PRI', 'PRI * HTTP/2.0\r\n', 'PRI * HTTP/2.0\r\n\r\nSM\r\n']) {
     for (const reset of [false, true]) {
       await sendThenLeave(port, bytes, reset);

@@ -4,6 +4,7 @@
 // answer ends (right after the head for a HEAD), instead of waiting for the upstream to close.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { catchAllRouteYaml, clusterYaml, yamlDocs } from '../helpers/config-yaml.js';
 import { startMesh } from '../helpers/mesh-fixture.js';
 import { startUpstream } from '../helpers/fake-upstream.js';
 import { rawRequest } from '../helpers/raw-http.js';
@@ -22,16 +23,7 @@ test('a refused upgrade is answered with a framed response and the connection cl
       res.end('forbidden');
     }
   });
-  const mesh = await startMesh(`
-kind: Cluster
-name: web
-endpoints: [{address: 127.0.0.1, port: {{up}}}]
----
-kind: Route
-name: web
-hosts: ["*"]
-forward: {cluster: web}
-`, { up: upstream.port });
+  const mesh = await startMesh(yamlDocs(clusterYaml('web', ['{{up}}']), catchAllRouteYaml('web', 'web')), { up: upstream.port });
   t.after(async () => {
     await mesh.close();
     await upstream.close();

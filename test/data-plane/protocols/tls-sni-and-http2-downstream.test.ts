@@ -10,11 +10,10 @@ import { promisify } from 'node:util';
 import { parseConfigText } from '../../../data-plane/src/cli/load-proxy-config.js';
 import { startMesh } from '../helpers/mesh-fixture.js';
 import { startUpstream } from '../helpers/fake-upstream.js';
-import { readExample } from '../../support/examples.js';
+import { exampleCertificates } from '../../support/examples.js';
 
 const run = promisify(execFile);
-const PROTOCOLS = readExample('protocols.yaml');
-const certDocs = PROTOCOLS.split(/^---$/m).filter((d) => /kind: Certificate/.test(d));
+const certDocs = exampleCertificates();
 
 const config = (defaultCert: string, minVersion = 'TLS1_2'): string => `
 ${certDocs.join('\n---\n')}

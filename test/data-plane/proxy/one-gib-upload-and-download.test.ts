@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { promisify } from 'node:util';
 import { test } from 'node:test';
+import { catchAllRouteYaml, clusterYaml, listenerYaml, yamlDocs } from '../helpers/config-yaml.js';
 import { startUpstream } from '../helpers/fake-upstream.js';
 import { startProxyProcess } from '../helpers/proxy-process.js';
 
@@ -41,22 +42,11 @@ test('1 GiB up and 1 GiB down through the proxy; proxy memory grows under 50 MB'
     void pump(res, GIB);
   });
   t.after(() => upstream.close());
-  const proxy = await startProxyProcess(`
-kind: Cluster
-name: bulk
-endpoints: [{address: 127.0.0.1, port: ${upstream.port}}]
----
-kind: Route
-name: bulk
-hosts: ["*"]
-forward: {cluster: bulk}
-timeoutMs: 60000
----
-kind: Listener
-name: main
-address: 127.0.0.1
-port: 0
-`, ['--workers', '1', '--admin-listen', 'off']);
+  const proxy = await startProxyProcess(yamlDocs(
+    clusterYaml('bulk', [upstream.port]),
+    catchAllRouteYaml('bulk', 'bulk', 'timeoutMs: 60000'),
+    listenerYaml('main'),
+  ), ['--workers', '1', '--admin-listen', 'off']);
   t.after(() => proxy.stop());
   const port = proxy.ports.get('main')!;
 

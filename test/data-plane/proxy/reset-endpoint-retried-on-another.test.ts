@@ -3,23 +3,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { request } from 'undici';
+import { catchAllRouteYaml, clusterYaml, yamlDocs } from '../helpers/config-yaml.js';
 import { startMesh } from '../helpers/mesh-fixture.js';
 import { closedPort, startResettingUpstream, startUpstream } from '../helpers/fake-upstream.js';
 
 test('a reset endpoint: every request succeeds on the other endpoint', async (t) => {
   const good = await startUpstream((_req, res) => res.end('good'));
   const bad = await startResettingUpstream();
-  const mesh = await startMesh(`
-kind: Cluster
-name: pair
-endpoints: [{address: 127.0.0.1, port: {{bad}}}, {address: 127.0.0.1, port: {{good}}}]
----
-kind: Route
-name: all
-hosts: ["*"]
-forward: {cluster: pair}
-retry: {attempts: 2, on: [RESET, CONNECT_FAILURE], backoffBaseMs: 1}
-`, { bad: bad.port, good: good.port });
+  const mesh = await startMesh(yamlDocs(
+    clusterYaml('pair', ['{{bad}}', '{{good}}']),
+    catchAllRouteYaml('all', 'pair', 'retry: {attempts: 2, on: [RESET, CONNECT_FAILURE], backoffBaseMs: 1}'),
+  ), { bad: bad.port, good: good.port });
   t.after(async () => {
     await mesh.close();
     await good.close();
@@ -40,17 +34,10 @@ test('a refused endpoint: connect failures are retried on another endpoint, even
     req.on('end', () => res.end(`got ${n}`));
   });
   const dead = await closedPort();
-  const mesh = await startMesh(`
-kind: Cluster
-name: pair
-endpoints: [{address: 127.0.0.1, port: {{dead}}}, {address: 127.0.0.1, port: {{good}}}]
----
-kind: Route
-name: all
-hosts: ["*"]
-forward: {cluster: pair}
-retry: {attempts: 1, on: [CONNECT_FAILURE], backoffBaseMs: 1}
-`, { dead, good: good.port });
+  const mesh = await startMesh(yamlDocs(
+    clusterYaml('pair', ['{{dead}}', '{{good}}']),
+    catchAllRouteYaml('all', 'pair', 'retry: {attempts: 1, on: [CONNECT_FAILURE], backoffBaseMs: 1}'),
+  ), { dead, good: good.port });
   t.after(async () => {
     await mesh.close();
     await good.close();

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { catchAllRouteYaml, clusterYaml, yamlDocs } from '../helpers/config-yaml.js';
 import { startMesh } from '../helpers/mesh-fixture.js';
 import { startUpstream } from '../helpers/fake-upstream.js';
 import { rawRequest } from '../helpers/raw-http.js';
@@ -42,16 +43,7 @@ const VECTORS: Array<[name: string, raw: string]> = [
 
 test('every request-smuggling vector is answered 400 and the connection closed; none reaches the upstream', async (t) => {
   const upstream = await startUpstream();
-  const mesh = await startMesh(`
-kind: Cluster
-name: web
-endpoints: [{address: 127.0.0.1, port: {{up}}}]
----
-kind: Route
-name: web
-hosts: ["*"]
-forward: {cluster: web}
-`, { up: upstream.port });
+  const mesh = await startMesh(yamlDocs(clusterYaml('web', ['{{up}}']), catchAllRouteYaml('web', 'web')), { up: upstream.port });
   t.after(async () => {
     await mesh.close();
     await upstream.close();
@@ -83,16 +75,7 @@ test('an upstream answering with ambiguous framing → 502 upstream-protocol-err
     socket.once('data', () => socket.end(BAD_RESPONSES[next++ % BAD_RESPONSES.length]![1]));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const mesh = await startMesh(`
-kind: Cluster
-name: bad
-endpoints: [{address: 127.0.0.1, port: {{up}}}]
----
-kind: Route
-name: bad
-hosts: ["*"]
-forward: {cluster: bad}
-`, { up: (server.address() as AddressInfo).port });
+  const mesh = await startMesh(yamlDocs(clusterYaml('bad', ['{{up}}']), catchAllRouteYaml('bad', 'bad')), { up: (server.address() as AddressInfo).port });
   t.after(async () => {
     await mesh.close();
     server.close();
@@ -110,16 +93,7 @@ test('a bad chunk inside an upstream body that already started → the client co
     socket.once('data', () => socket.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\nzz\r\nabc\r\n0\r\n\r\n'));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const mesh = await startMesh(`
-kind: Cluster
-name: bad
-endpoints: [{address: 127.0.0.1, port: {{up}}}]
----
-kind: Route
-name: bad
-hosts: ["*"]
-forward: {cluster: bad}
-`, { up: (server.address() as AddressInfo).port });
+  const mesh = await startMesh(yamlDocs(clusterYaml('bad', ['{{up}}']), catchAllRouteYaml('bad', 'bad')), { up: (server.address() as AddressInfo).port });
   t.after(async () => {
     await mesh.close();
     server.close();

@@ -8,8 +8,10 @@ import { createServer as createNetServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { ServerResponse } from 'node:http';
 import { request } from 'undici';
+import { catchAllRouteYaml, clusterYaml, yamlDocs } from '../helpers/config-yaml.js';
 import { startMesh, type MeshFixture } from '../helpers/mesh-fixture.js';
 import { startUpstream } from '../helpers/fake-upstream.js';
+import { until } from '../../support/until.js';
 
 /** The breaker's in-use gauge and the two counters, read from the proxy's own metrics. */
 async function breakerMetrics(mesh: MeshFixture, cluster: string): Promise<{ inUse: Record<string, number>; trips: Record<string, number>; refused: Record<string, number> }> {
@@ -22,19 +24,11 @@ async function breakerMetrics(mesh: MeshFixture, cluster: string): Promise<{ inU
   return { inUse: pick('sluice_proxy_circuit_breaker_in_use', 'resource'), trips: pick('sluice_proxy_circuit_breaker_trips_total', 'limit'), refused: pick('sluice_proxy_retries_refused_total', 'limit') };
 }
 
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 async function assertIdle(mesh: MeshFixture, cluster: string, connections?: number): Promise<void> {
-  await waitFor('breaker counters back to 0', async () => {
+  await until('breaker counters back to 0', async () => {
     const { inUse } = await breakerMetrics(mesh, cluster);
     return inUse['requests'] === 0 && inUse['pending'] === 0 && inUse['retries'] === 0 && (connections === undefined || inUse['connections'] === connections);
-  });
+  }, 5_000, 10);
 }
 
 /** An upstream that holds every response until `release()`. */
@@ -53,20 +47,13 @@ async function get(url: string): Promise<{ status: number; overloaded: string | 
 
 test('max_requests: requests over the limit get 503 overloaded at once; the held ones succeed', async (t) => {
   const { up, held, release } = await heldUpstream(t);
-  const mesh = await startMesh(`
-kind: Cluster
-name: slow
-endpoints: [{address: 127.0.0.1, port: {{up}}}]
-circuitBreakers: {maxRequests: 2}
----
-kind: Route
-name: all
-hosts: ["*"]
-forward: {cluster: slow}
-`, { up: up.port });
+  const mesh = await startMesh(yamlDocs(
+    clusterYaml('slow', ['{{up}}'], 'circuitBreakers: {maxRequests: 2}'),
+    catchAllRouteYaml('all', 'slow'),
+  ), { up: up.port });
   t.after(() => mesh.close());
   const first = [get(mesh.url('/1')), get(mesh.url('/2'))];
-  await waitFor('two requests at the upstream', () => held.length === 2);
+  await until('two requests at the upstream', () => held.length === 2, 5_000, 10);
   const refused = await Promise.all([3, 4, 5, 6].map((i) => get(mesh.url(`/${i}`))));
   for (const r of refused) {
     assert.equal(r.status, 503);
@@ -76,7 +63,7 @@ forward: {cluster: slow}
   release();
   for (const r of await Promise.all(first)) assert.equal(r.status, 200);
   const again = get(mesh.url('/again'));
-  await waitFor('a slot is free again', () => held.length === 1);
+  await until('a slot is free again', () => held.length === 1, 5_000, 10);
   release();
   assert.equal((await again).status, 200);
   const m = await breakerMetrics(mesh, 'slow');
@@ -86,20 +73,13 @@ forward: {cluster: slow}
 
 test('max_connections: a request that needs one more connection than allowed gets 503 max_connections', async (t) => {
   const { up, held, release } = await heldUpstream(t);
-  const mesh = await startMesh(`
-kind: Cluster
-name: slow
-endpoints: [{address: 127.0.0.1, port: {{up}}}]
-circuitBreakers: {maxConnections: 2}
----
-kind: Route
-name: all
-hosts: ["*"]
-forward: {cluster: slow}
-`, { up: up.port });
+  const mesh = await startMesh(yamlDocs(
+    clusterYaml('slow', ['{{up}}'], 'circuitBreakers: {maxConnections: 2}'),
+    catchAllRouteYaml('all', 'slow'),
+  ), { up: up.port });
   t.after(() => mesh.close());
   const first = [get(mesh.url('/1')), get(mesh.url('/2'))];
-  await waitFor('two requests at the upstream', () => held.length === 2);
+  await until('two requests at the upstream', () => held.length === 2, 5_000, 10);
   const r = await get(mesh.url('/3'));
   assert.equal(r.status, 503);
   assert.equal(r.overloaded, 'max_connections');
@@ -108,7 +88,7 @@ forward: {cluster: slow}
   // The two connections are pooled now: more requests reuse them without tripping.
   for (let i = 0; i < 5; i++) {
     const p = get(mesh.url(`/seq${i}`));
-    await waitFor('request held', () => held.length === 1);
+    await until('request held', () => held.length === 1, 5_000, 10);
     release();
     assert.equal((await p).status, 200);
   }
@@ -143,7 +123,7 @@ forward: {cluster: stuck}
 `, { port: (silent.address() as AddressInfo).port });
   t.after(() => mesh.close());
   const waiting = [get(mesh.url('/1')), get(mesh.url('/2'))];
-  await waitFor('two connects under way', () => sockets.size === 2);
+  await until('two connects under way', () => sockets.size === 2, 5_000, 10);
   const refused = await Promise.all([3, 4, 5].map((i) => get(mesh.url(`/${i}`))));
   for (const r of refused) {
     assert.equal(r.status, 503);
@@ -162,18 +142,10 @@ for (const [label, breakers, limit] of [
     // Every answer is a 503 after 300 ms, so the first tries of all requests fail together.
     const up = await startUpstream((_req, res) => setTimeout(() => res.writeHead(503).end('upstream says no'), 300));
     t.after(() => up.close());
-    const mesh = await startMesh(`
-kind: Cluster
-name: failing
-endpoints: [{address: 127.0.0.1, port: {{up}}}]
-circuitBreakers: ${breakers}
----
-kind: Route
-name: all
-hosts: ["*"]
-forward: {cluster: failing}
-retry: {attempts: 1, on: [GATEWAY_ERROR], backoffBaseMs: 1}
-`, { up: up.port });
+    const mesh = await startMesh(yamlDocs(
+      clusterYaml('failing', ['{{up}}'], `circuitBreakers: ${breakers}`),
+      catchAllRouteYaml('all', 'failing', 'retry: {attempts: 1, on: [GATEWAY_ERROR], backoffBaseMs: 1}'),
+    ), { up: up.port });
     t.after(() => mesh.close());
     const N = 10;
     const results = await Promise.all(Array.from({ length: N }, (_, i) => get(mesh.url(`/${i}`))));
@@ -233,7 +205,7 @@ forward: {cluster: slow}
     const p = request(mesh.url('/abandoned'), { signal: ac.signal }).catch(() => undefined);
     return { ac, p };
   });
-  await waitFor('abandoned requests at the upstream', () => held.length >= before + 3);
+  await until('abandoned requests at the upstream', () => held.length >= before + 3, 5_000, 10);
   assert.equal((await breakerMetrics(mesh, 'slow')).inUse['requests'], 3);
   for (const a of aborts) a.ac.abort();
   await Promise.all(aborts.map((a) => a.p));
@@ -246,21 +218,14 @@ forward: {cluster: slow}
 
 test('counters survive a configuration update that changes the limits', async (t) => {
   const { up, held, release } = await heldUpstream(t);
-  const yaml = (max: number): string => `
-kind: Cluster
-name: slow
-endpoints: [{address: 127.0.0.1, port: ${up.port}}]
-circuitBreakers: {maxRequests: ${max}}
----
-kind: Route
-name: all
-hosts: ["*"]
-forward: {cluster: slow}
-`;
+  const yaml = (max: number): string => yamlDocs(
+    clusterYaml('slow', [up.port], `circuitBreakers: {maxRequests: ${max}}`),
+    catchAllRouteYaml('all', 'slow'),
+  );
   const mesh = await startMesh(yaml(3));
   t.after(() => mesh.close());
   const first = [1, 2, 3].map((i) => get(mesh.url(`/${i}`)));
-  await waitFor('three requests at the upstream', () => held.length === 3);
+  await until('three requests at the upstream', () => held.length === 3, 5_000, 10);
   const { parseConfigText } = await import('../../../data-plane/src/cli/load-proxy-config.js');
   const parsed = parseConfigText(yaml(4) + '\n---\nkind: Listener\nname: main\naddress: 127.0.0.1\nport: 0\n', 'yaml');
   assert.ok(parsed.ok);
@@ -268,7 +233,7 @@ forward: {cluster: slow}
   assert.ok(applied.ok);
   // Three still in flight from before the update: the fourth fits, the fifth does not.
   const fourth = get(mesh.url('/4'));
-  await waitFor('fourth at the upstream', () => held.length === 4);
+  await until('fourth at the upstream', () => held.length === 4, 5_000, 10);
   const fifth = await get(mesh.url('/5'));
   assert.equal(fifth.status, 503);
   assert.equal(fifth.overloaded, 'max_requests');

@@ -6,7 +6,6 @@ import { delimiter, join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { REPO_ROOT } from '../../support/repo-root.js';
 
-export { REPO_ROOT };
 export const DEPLOY_DIR = join(REPO_ROOT, 'deploy');
 
 /** A rendered Kubernetes object; fields past the type and object metadata are left to the schemas. */

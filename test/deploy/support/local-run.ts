@@ -3,13 +3,14 @@
 // etcd, the control plane and the application replaced by local ones. What a probe or a Service reaches by port in the
 // cluster is then reached here through `localPorts`.
 import { mkdtempSync } from 'node:fs';
-import { request } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { freePort } from '../../support/free-port.js';
+import { httpAnswer, type HttpAnswer } from '../../support/http-answer.js';
+import { until } from '../../support/until.js';
 import { spawnGuarded, stopChild } from '../../support/process-guard.js';
-import { REPO_ROOT } from './kustomize.js';
+import { REPO_ROOT } from '../../support/repo-root.js';
 import { expandVariables, splitHostPort, type SluiceUse } from './manifest-uses.js';
 import { sluiceBinPath } from './sluice-code.js';
 
@@ -102,34 +103,14 @@ export class LocalProcess {
   }
 }
 
-export interface HttpAnswer {
-  status: number;
-  body: string;
-}
-
 /** GET http://127.0.0.1:port/path; undefined when nothing answers. */
 export function httpGet(port: number, path: string, headers: Record<string, string> = {}): Promise<HttpAnswer | undefined> {
-  return send('GET', port, path, headers);
+  return httpAnswer(port, path, { headers, timeoutMs: 3000 });
 }
 
 /** POST `body` to http://127.0.0.1:port/path; undefined when nothing answers. */
 export function httpPost(port: number, path: string, body: string, headers: Record<string, string> = {}): Promise<HttpAnswer | undefined> {
-  return send('POST', port, path, headers, body);
-}
-
-function send(method: string, port: number, path: string, headers: Record<string, string>, body?: string): Promise<HttpAnswer | undefined> {
-  return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path, method, headers, timeout: 3000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      res.on('error', () => resolve(undefined));
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(undefined));
-    req.end(body);
-  });
+  return httpAnswer(port, path, { method: 'POST', headers, body, timeoutMs: 3000 });
 }
 
 /**
@@ -137,13 +118,14 @@ function send(method: string, port: number, path: string, headers: Record<string
  * exits, or `timeoutMs` passes; returns the last answer.
  */
 export async function waitForAnswer(proc: LocalProcess, port: number, path: string, timeoutMs: number): Promise<HttpAnswer | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const answer = await httpGet(port, path);
-    if (answer !== undefined && answer.status !== 503) return answer;
-    if (proc.exited || Date.now() > deadline) return answer;
-    await new Promise((r) => setTimeout(r, 150));
-  }
+  let answer: HttpAnswer | undefined;
+  const settled = async (): Promise<boolean> => {
+    answer = await httpGet(port, path);
+    return (answer !== undefined && answer.status !== 503) || proc.exited;
+  };
+  // Running out of time is no error here: the caller asserts on the last answer, which says more.
+  await until(`GET ${path} on ${port}`, settled, timeoutMs, 150).catch(() => undefined);
+  return answer;
 }
 
 /** Whether 127.0.0.1:port speaks HTTP/2 (as gRPC does): the server answers the preface with SETTINGS. */

@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { REPO_ROOT } from './kustomize.js';
+import { REPO_ROOT } from '../../support/repo-root.js';
 
 /** package.json's `bin.sluice`, repo-relative. */
 export function sluiceBinPath(): string {

@@ -13,6 +13,7 @@ import type { ResourceStore } from '../../../control-plane/src/store/store.js';
 import { DiscoveryClient, type DiscoveryClientOptions } from '../../../data-plane/src/discovery/discovery-client.js';
 import { EtcdCluster } from '../../support/etcd-cluster.js';
 import { TEST_TOKEN, TestApi } from '../../support/api-harness.js';
+import { until } from '../../support/until.js';
 
 export { TEST_TOKEN };
 
@@ -26,7 +27,7 @@ export const route = (name: string, clusterName: string, extra: Record<string, u
   ...extra,
 });
 
-/** Opens the etcd store the way the control plane does (the module lands in issue 2). */
+/** Opens the etcd store the way the control plane does. */
 export async function openEtcdStore(endpoints: readonly string[]): Promise<ResourceStore> {
   return new EtcdStore({ endpoints: [...endpoints] });
 }
@@ -99,15 +100,6 @@ export async function startProxy(addresses: readonly string[], options: Partial<
   client.on('rejected', (_rev, _kind, message) => rejected.push(message));
   await client.start();
   return { client, applied, responses, rejected, stop: () => client.stop() };
-}
-
-/** Polls `check` until it returns true; fails with `what` after `timeoutMs`. */
-export async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 8000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

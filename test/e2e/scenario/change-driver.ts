@@ -1,4 +1,4 @@
-// Drives configuration changes through the admin API at a fixed rate (issue 6: 10 a second): route
+// Drives configuration changes through the admin API at a fixed rate (10 a second by default): route
 // edits, weight shifts and endpoint changes in rotation, with one-off changes (a certificate rotation,
 // a listener added and removed, a route removed) at set points of the run (unless `oneOffs: false`).
 // Every change is one API call, counted and timed; a refused one is a failure of the scenario.

@@ -1,14 +1,14 @@
 // The scenario's real processes: etcd (one member, or three), two `sluice control-plane` replicas on
 // it, and three `sluice proxy` gateways (two workers each) following both replicas. Everything on
 // 127.0.0.1. A replica can be SIGKILLed and started again on its ports (the chaos run does).
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { EtcdCluster } from '../../support/etcd-cluster.js';
 import { freePort } from '../../support/free-port.js';
 import { stopChild } from '../../support/process-guard.js';
 import { SluiceProcess } from '../../support/run-sluice.js';
+import { GiveUp, until } from '../../support/until.js';
+import { tokenDir } from '../../support/token-file.js';
 
 export interface Replica {
   readonly name: string;
@@ -36,14 +36,6 @@ export interface Mesh {
   stop(): Promise<void>;
 }
 
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 async function status(url: string): Promise<number> {
   try {
     return (await fetch(url, { signal: AbortSignal.timeout(2000) })).status;
@@ -61,10 +53,7 @@ export interface MeshOptions {
 }
 
 export async function startMesh(options: MeshOptions = {}): Promise<Mesh> {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-zero-drop-'));
-  const token = randomBytes(24).toString('hex');
-  const tokenFile = join(dir, 'token');
-  writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+  const { dir, token, tokenFile } = tokenDir('sluice-zero-drop-');
   const etcd = await EtcdCluster.start(options.etcdMembers ?? 1);
   const replicas: Replica[] = [];
   const proxies: Proxy[] = [];
@@ -80,9 +69,9 @@ export async function startMesh(options: MeshOptions = {}): Promise<Mesh> {
     const replica = { name, api: `http://${api}`, discovery, process };
     replicas[index] = replica;
     await until(`${name} ready`, async () => {
-      if (process.child.exitCode !== null) throw new Error(`${name} exited (${process.child.exitCode}):\n${process.stderr}\n${process.stdout.slice(-2000)}`);
+      if (process.child.exitCode !== null) throw new GiveUp(`${name} exited (${process.child.exitCode}):\n${process.stderr}\n${process.stdout.slice(-2000)}`);
       return (await status(`${replica.api}/readyz`)) === 200;
-    });
+    }, 20_000, 100);
     return replica;
   };
   try {

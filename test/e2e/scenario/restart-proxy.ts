@@ -1,10 +1,11 @@
 // The scenario's zero-downtime proxy restart, one function so the way it is done can change in one
-// place. Issue 6: SIGHUP to the proxy's primary replaces the workers one by one with freshly loaded
+// place. SIGHUP to the proxy's primary replaces the workers one by one with freshly loaded
 // code while the primary keeps the listening sockets. A build without that (its `--help` does not
 // mention SIGHUP or reload) gets the closest thing it has: each worker in turn is sent SIGTERM, drains,
 // and the primary forks its replacement.
 import { childPids } from './process-sockets.js';
 import { proxyHelp, type Proxy } from './mesh-processes.js';
+import { until } from '../../support/until.js';
 
 export interface RestartResult {
   readonly how: 'SIGHUP' | 'worker SIGTERM';
@@ -13,7 +14,6 @@ export interface RestartResult {
   readonly ms: number;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export async function restartProxy(proxy: Proxy, timeoutMs = 30_000): Promise<RestartResult> {
   const started = Date.now();
@@ -27,20 +27,13 @@ export async function restartProxy(proxy: Proxy, timeoutMs = 30_000): Promise<Re
       const before = new Set(childPids(proxy.pid));
       process.kill(pid, 'SIGTERM');
       // The next one only once this one's replacement is there: one worker serves meanwhile.
-      await waitFor(() => childPids(proxy.pid).some((p) => !before.has(p)), started + timeoutMs, `a replacement for worker ${pid} of ${proxy.nodeId}`);
+      await until(`a replacement for worker ${pid} of ${proxy.nodeId}`, () => childPids(proxy.pid).some((p) => !before.has(p)), started + timeoutMs - Date.now());
     }
   }
-  await waitFor(() => {
+  await until(`every worker of ${proxy.nodeId} replaced`, () => {
     const now = childPids(proxy.pid);
     return now.length >= oldWorkers.length && now.every((p) => !oldWorkers.includes(p));
-  }, started + timeoutMs, `every worker of ${proxy.nodeId} replaced`);
+  }, started + timeoutMs - Date.now());
   if (proxy.process.child.exitCode !== null || proxy.process.child.signalCode !== null) throw new Error(`${proxy.nodeId} exited during its restart:\n${proxy.process.stdout.slice(-2000)}\n${proxy.process.stderr.slice(-2000)}`);
   return { how, oldWorkers, newWorkers: childPids(proxy.pid), ms: Date.now() - started };
-}
-
-async function waitFor(ok: () => boolean, deadline: number, what: string): Promise<void> {
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
 }

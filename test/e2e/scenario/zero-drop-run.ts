@@ -1,4 +1,4 @@
-// The zero-drop scenario of issue 6, end to end: real etcd, two control-plane replicas, three proxies
+// The zero-drop scenario, end to end: real etcd, two control-plane replicas, three proxies
 // with two workers each, fake upstreams, and every kind of load running while the admin API applies
 // changes at 10 a second; midway one replica is SIGKILLed and one proxy restarted. Returns every count;
 // zero-drop-verdicts.ts says what must hold. Used by the `npm test` variant and the 60 s benchmark.

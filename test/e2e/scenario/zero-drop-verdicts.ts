@@ -1,4 +1,4 @@
-// What the zero-drop scenario must show (issue 6, "Must show"), as a list of violations: empty when
+// What the zero-drop scenario must show, as a list of violations: empty when
 // every count holds. The test asserts it is empty; the benchmark prints it under its table.
 import type { ScenarioReport, UpstreamCounts } from './zero-drop-run.js';
 

@@ -1,38 +1,36 @@
-// Review: the checker's verdict lives under the health lease of the replica that wrote it. When that
+// The checker's verdict lives under the health lease of the replica that wrote it. When that
 // leader is SIGKILLed, the new leader keeps checking the endpoint and still finds it UNHEALTHY; the
 // verdict must stay in etcd after the old replica's lease expires (the new leader vouches for it), not
 // vanish and leave the endpoint without its verdict. Replica A is a real `sluice control-plane`
 // process (so it can be SIGKILLed), replica B one in this process, both on one real etcd.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Health } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
-import { ControlPlane } from '../../../control-plane/src/control-plane.js';
-import { createLogger } from '../../../control-plane/src/logger.js';
-import { EtcdCluster } from '../../support/etcd-cluster.js';
-import { etcdctl } from '../../support/etcdctl.js';
-import { freePort } from '../../support/free-port.js';
-import { stopChild } from '../../support/process-guard.js';
-import { SluiceProcess } from '../../support/run-sluice.js';
-import { until } from '../../support/until.js';
+import { Health } from '../../proto/gen/sluice/v1/endpoints_pb.js';
+import { ControlPlane } from '../../control-plane/src/control-plane.js';
+import { createLogger } from '../../control-plane/src/logger.js';
+import { EtcdCluster } from '../support/etcd-cluster.js';
+import { etcdctl } from '../support/etcdctl.js';
+import { freePort } from '../support/free-port.js';
+import { stopChild } from '../support/process-guard.js';
+import { SluiceProcess } from '../support/run-sluice.js';
+import { until } from '../support/until.js';
+import { cleanupStack } from '../support/cleanup-stack.js';
 
-const TOKEN = 'review-checker-handover-token';
+const TOKEN = 'checker-handover-token';
 const HEALTH_TTL_SECONDS = 5;
 const LEADER_TTL_SECONDS = 2;
 
 
 test('the old leader is SIGKILLed: the checker\'s verdict outlives its lease under the new leader', { timeout: 90_000 }, async (t) => {
-  const cleanups: Array<() => Promise<unknown>> = [];
-  t.after(async () => {
-    for (const c of cleanups.reverse()) await c().catch(() => undefined);
-  });
+  const cleanup = cleanupStack(t);
   const etcd = await EtcdCluster.start(1);
-  cleanups.push(() => etcd.stop());
+  cleanup(() => etcd.stop());
   const apiA = await freePort();
   const a = new SluiceProcess([
     'control-plane', '--etcd', etcd.endpoints.join(','), '--api-listen', `127.0.0.1:${apiA}`, '--discovery-listen', '127.0.0.1:0',
     '--lease-ttl-seconds', String(HEALTH_TTL_SECONDS), '--leader-lease-ttl-seconds', String(LEADER_TTL_SECONDS),
   ], { SLUICE_TOKEN: TOKEN });
-  cleanups.push(() => stopChild(a.child, 0, 'SIGKILL'));
+  cleanup(() => stopChild(a.child, 0, 'SIGKILL'));
   await a.waitFor(/"msg":"control plane ready"/, 20_000);
   const leaderA = await until('A leads', async () => (await etcdctl(etcd.endpoints, 'get', '/sluice/leader/health-checker', '--print-value-only')).trim() || undefined, 10_000);
 
@@ -41,7 +39,7 @@ test('the old leader is SIGKILLed: the checker\'s verdict outlives its lease und
     health: { replicaId: 'replica-b', leaseTtlSeconds: HEALTH_TTL_SECONDS, leaderLeaseTtlSeconds: LEADER_TTL_SECONDS },
   });
   await b.start();
-  cleanups.push(() => b.stop());
+  cleanup(() => b.stop());
 
   const port = await freePort(); // nothing listens: the endpoint stays UNHEALTHY throughout
   const res = await fetch(`http://127.0.0.1:${apiA}/v1/apply`, {

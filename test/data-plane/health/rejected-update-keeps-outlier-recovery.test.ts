@@ -1,7 +1,7 @@
-// Review: a configuration the proxy refuses (here an unknown filter) must leave the serving snapshot
-// as it was. Building it used to carry the cluster's peers over into a throw-away ClusterState first
-// (peer.owner, weight, health), so an ejected endpoint's un-ejection refreshed that orphan instead of
-// the serving cluster: the endpoint never took traffic again.
+// A configuration the proxy refuses (here an unknown filter) leaves the serving snapshot as it was,
+// down to its peers: an endpoint ejected by outlier detection before the refused update must still
+// come back after its ejection time and take traffic again. Building a snapshot carries peers over
+// (owner, weight, health), so a refused build must not take the live peers with it.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { request } from 'undici';

@@ -1,7 +1,7 @@
-// Review: a worker whose IPC channel has closed but that has not exited yet (a worker on its way out:
-// Node reports 'disconnect' before 'exit') must not take the primary down. WorkerPool used to
-// worker.send() to it without a callback: ERR_IPC_CHANNEL_CLOSED was emitted as an 'error' nobody
-// handles, an uncaught exception in the primary (a /metrics scrape at the wrong moment of a reload).
+// A worker whose IPC channel has closed but that has not exited yet (a worker on its way out: Node
+// reports 'disconnect' before 'exit') does not take the primary down. A send() to it without a
+// callback would emit ERR_IPC_CHANNEL_CLOSED as an 'error' nobody handles, an uncaught exception in
+// the primary (a /metrics scrape at the wrong moment of a reload); metrics and health must answer.
 import assert from 'node:assert/strict';
 import cluster from 'node:cluster';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { WorkerPool } from '../../../data-plane/src/cli/worker-pool.js';
 
 test('metrics and health to a disconnected, still running worker: no crash, no hang', { timeout: 20_000 }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-review-'));
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-worker-pool-'));
   const script = join(dir, 'worker.cjs');
   // Says hello, then closes its channel and stays alive for 3 s (as a worker between disconnect and exit).
   writeFileSync(script, `process.send({ sluice: 'hello', id: 0 }); setTimeout(() => process.disconnect(), 100); setTimeout(() => process.exit(0), 3000);\n`);

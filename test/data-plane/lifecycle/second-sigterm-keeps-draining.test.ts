@@ -1,10 +1,10 @@
-// Review: a second SIGTERM during a drain (an operator or a supervisor repeating the signal) must not
-// kill the proxy with the signal's default action: the drain goes on, the in-flight request finishes
-// and the process exits 0 (README "Lifecycle": SIGTERM drains, exits 0).
+// A second SIGTERM during a drain (an operator or a supervisor repeating the signal) does not kill the
+// proxy with the signal's default action: the drain goes on, the in-flight request finishes and the
+// process exits 0, as after a single SIGTERM.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { request } from 'undici';
-import { exitOf, sleep, startLifecycleProxy } from '../lifecycle/lifecycle-fixture.js';
+import { exitOf, sleep, startLifecycleProxy } from './lifecycle-fixture.js';
 
 test('a second SIGTERM during the drain keeps draining and exits 0', { timeout: 60_000 }, async (t) => {
   const fx = await startLifecycleProxy(['--workers', '1', '--drain-timeout-ms', '10000']);

@@ -1,15 +1,15 @@
-// Review: etcd unreachable for longer than the health lease's TTL. Once etcd is back the entries must
+// etcd unreachable for longer than the health lease's TTL. Once etcd is back the entries must
 // be there, whichever way the lease went: etcd extended it when it came back (the renewals resume), or
 // it expired (etcd answers the renewal with TTL 0, the replica grants a new one, maybe failing while
-// etcd is still down, and writes its entries again under it: README "Leases"). They must not be
+// etcd is still down, and writes its entries again under it). They must not be
 // forgotten: the aggregator still vouches for the verdict and will not put it again until it changes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Health } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
-import { HealthWriter } from '../../../control-plane/src/health/health-writer.js';
-import { EtcdStore } from '../../../control-plane/src/store/etcd-store.js';
-import { EtcdCluster } from '../../support/etcd-cluster.js';
-import { etcdctl } from '../../support/etcdctl.js';
+import { Health } from '../../proto/gen/sluice/v1/endpoints_pb.js';
+import { HealthWriter } from '../../control-plane/src/health/health-writer.js';
+import { EtcdStore } from '../../control-plane/src/store/etcd-store.js';
+import { EtcdCluster } from '../support/etcd-cluster.js';
+import { etcdctl } from '../support/etcdctl.js';
 
 const TTL_SECONDS = 2;
 const KEY = '/sluice/health/web/10.0.0.1:80/r1';

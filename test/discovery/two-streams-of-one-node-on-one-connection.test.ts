@@ -1,4 +1,4 @@
-// Review: two discovery streams of one node on one gRPC connection (any gRPC client may open a new
+// Two discovery streams of one node on one gRPC connection (any gRPC client may open a new
 // stream on the channel it has, e.g. before ending the old one). They share the connection's peer
 // address, yet they are two streams: when the older one closes, the newer one's registration must
 // stay alive and its health votes must stay counted. Real etcd, real gRPC (grpc-js client).
@@ -6,15 +6,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { create } from '@bufbuild/protobuf';
-import { DiscoveryRequestSchema, HealthReportSchema } from '../../../proto/gen/sluice/v1/discovery_pb.js';
-import { Health } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
-import { ControlPlane } from '../../../control-plane/src/control-plane.js';
-import { createLogger } from '../../../control-plane/src/logger.js';
-import { DISCOVERY_STREAM_PATH, deserializeResponse, serializeRequest } from '../../../proto/src/wire/service-definition.js';
-import { EtcdCluster } from '../../support/etcd-cluster.js';
-import { etcdctl } from '../../support/etcdctl.js';
+import { DiscoveryRequestSchema, HealthReportSchema } from '../../proto/gen/sluice/v1/discovery_pb.js';
+import { Health } from '../../proto/gen/sluice/v1/endpoints_pb.js';
+import { ControlPlane } from '../../control-plane/src/control-plane.js';
+import { createLogger } from '../../control-plane/src/logger.js';
+import { DISCOVERY_STREAM_PATH, deserializeResponse, serializeRequest } from '../../proto/src/wire/service-definition.js';
+import { EtcdCluster } from '../support/etcd-cluster.js';
+import { etcdctl } from '../support/etcdctl.js';
 
-const TOKEN = 'review-two-streams-token';
+const TOKEN = 'two-streams-token';
 const TTL_SECONDS = 2;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,8 +1,8 @@
-// Review: an endpoint added by an update to a cluster whose health check says initialHealth UNHEALTHY
-// must not take traffic before a check passes (README: "UNHEALTHY waits for healthy_threshold
-// passes"). The serving snapshot only learnt of the initial health when the checker's 'initial'
-// transition arrived (a setImmediate later in-process, an IPC message later with workers): until then
-// the new endpoint was in the balancer.
+// An endpoint added by an update to a cluster whose health check says initialHealth UNHEALTHY takes no
+// traffic before a check passes (UNHEALTHY waits for healthy_threshold passes, as Envoy's
+// health_checker does for new hosts). The checker reports the initial health asynchronously (a tick
+// later in-process, an IPC message later with workers), so the serving snapshot must apply it when the
+// endpoint appears, not when that report arrives.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { request } from 'undici';
