@@ -4,12 +4,12 @@
 // before it got here, so the worker decodes and applies it without validating again: decoding a
 // handful of protobuf messages costs microseconds where parsing and validating 10,000 resources from
 // JSON on every update cost tens of milliseconds per worker.
-import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
-import { ResourceSchema, type Resource as WireResource } from '../../../proto/gen/sluice/v1/discovery_pb.js';
+import { fromBinary, toBinary } from '@bufbuild/protobuf';
+import { ResourceSchema } from '../../../proto/gen/sluice/v1/discovery_pb.js';
 import type { ResourceKey } from '../../../proto/src/model/change-set.js';
-import { KINDS, type Kind, type Resource } from '../../../proto/src/model/kinds.js';
+import { KINDS, type Resource } from '../../../proto/src/model/kinds.js';
 import { ResourceSet } from '../../../proto/src/model/resource-set.js';
-import { BODY_CASE } from '../../../proto/src/wire/encoded-resource.js';
+import { fromWireResource, toWireResource } from '../../../proto/src/wire/wire-resource.js';
 
 export interface WorkerDelta {
   /** `puts` is the whole configuration: forget the previous one (a worker that has none yet). */
@@ -44,15 +44,13 @@ export function applyDelta(base: ResourceSet | undefined, delta: WorkerDelta): R
   return next;
 }
 
-const KIND_OF_CASE = new Map<string, Kind>(KINDS.map((k) => [BODY_CASE[k], k]));
-
 function encode(resource: Resource): Uint8Array {
-  return toBinary(ResourceSchema, create(ResourceSchema, { name: resource.spec.name, body: { case: BODY_CASE[resource.kind], value: resource.spec } as WireResource['body'] }));
+  return toBinary(ResourceSchema, toWireResource(resource));
 }
 
 function decode(bytes: Uint8Array): Resource {
   const wire = fromBinary(ResourceSchema, bytes);
-  const kind = wire.body.case === undefined ? undefined : KIND_OF_CASE.get(wire.body.case);
-  if (kind === undefined) throw new Error(`a configuration change holds a resource of no known kind ("${wire.name}")`);
-  return { kind, spec: wire.body.value } as Resource;
+  const resource = fromWireResource(wire);
+  if (resource === undefined) throw new Error(`a configuration change holds a resource of no known kind ("${wire.name}")`);
+  return resource;
 }

@@ -3,7 +3,7 @@
 // The one check of an update in the proxy: what it accepts is applied as it is, in this process and
 // in every worker, so it checks everything the change can break, not only the changed resources.
 import type { DiscoveryResponse } from '../../../proto/gen/sluice/v1/discovery_pb.js';
-import { BODY_CASE } from '../../../proto/src/wire/encoded-resource.js';
+import { fromWireResource } from '../../../proto/src/wire/wire-resource.js';
 import { FieldErrors, type FieldError } from '../../../proto/src/model/field-error.js';
 import { KINDS, resourcePath, type Kind, type Resource } from '../../../proto/src/model/kinds.js';
 import { checkReferences, referrersOf, referringResources } from '../../../proto/src/model/references.js';
@@ -37,11 +37,11 @@ export function checkResponse(current: ResourceSet, response: DiscoveryResponse)
   const puts: Resource[] = [];
   for (const wire of response.resources) {
     const path = resourcePath(kind, wire.name);
-    if (wire.body.case !== BODY_CASE[kind] || wire.body.value.name !== wire.name) {
+    const resource = fromWireResource(wire);
+    if (resource?.kind !== kind || resource.spec.name !== wire.name) {
       fail(wire.name, [{ path, message: `expected a ${kind} named "${wire.name}"` }]);
       continue;
     }
-    const resource = { kind, spec: wire.body.value } as Resource;
     const invalid = validateSpec(resource, path);
     fail(wire.name, invalid);
     if (invalid.length > 0) continue;

@@ -1,9 +1,10 @@
 // One resource version encoded once for the wire: the `Resource` submessage of a DiscoveryResponse,
 // field tag and length included, shared by every stream that sends it.
-import { create, toBinary } from '@bufbuild/protobuf';
+import { toBinary } from '@bufbuild/protobuf';
 import { createHash } from 'node:crypto';
-import { ResourceSchema, type Resource as WireResource } from '../../gen/sluice/v1/discovery_pb.js';
+import { ResourceSchema } from '../../gen/sluice/v1/discovery_pb.js';
 import { KIND_INFO, type Kind, type Resource } from '../model/kinds.js';
+import { toWireResource } from './wire-resource.js';
 
 /** DiscoveryResponse.resources is field 2, length-delimited: tag byte (2 << 3) | 2. */
 const RESOURCES_TAG = 0x12;
@@ -18,24 +19,10 @@ export interface EncodedResource {
   readonly field: Buffer;
 }
 
-/** The `body` oneof case of each kind in the wire `Resource` message. */
-export const BODY_CASE = {
-  Certificate: 'certificate',
-  Cluster: 'cluster',
-  Endpoints: 'endpoints',
-  Listener: 'listener',
-  Route: 'route',
-} as const satisfies Record<Kind, WireResource['body']['case'] & string>;
-
 export function encodeResource(resource: Resource): EncodedResource {
   const specBytes = toBinary(KIND_INFO[resource.kind].schema, resource.spec);
   const version = createHash('sha256').update(specBytes).digest('base64url').slice(0, 22);
-  const wire = create(ResourceSchema, {
-    name: resource.spec.name,
-    version,
-    body: { case: BODY_CASE[resource.kind], value: resource.spec } as WireResource['body'],
-  });
-  const message = toBinary(ResourceSchema, wire);
+  const message = toBinary(ResourceSchema, toWireResource(resource, version));
   return { kind: resource.kind, name: resource.spec.name, version, resource, field: lengthDelimited(RESOURCES_TAG, message) };
 }
 
