@@ -3,17 +3,14 @@
 //
 // How etcd3 1.1.2 picks a member: each call walks the hosts in a fresh random order and runs on the
 // first whose `faultHandling.host` policy lets it through; whatever that call then throws is final
-// for the call (`global` may retry it, on the next host of the same order). Its defaults are a
-// breaker per host that opens after three failures for 5 s, and a global retry of three. With no
-// breaker, every call has a fair chance of landing on a dead member: when that member refuses
-// connections the call fails fast, but when it hangs (host down, partition, SIGSTOP) the call waits
-// for its whole deadline in "connecting". Hence: one failure (UNAVAILABLE, DEADLINE_EXCEEDED) opens the
-// member's circuit, the next call goes elsewhere, and one call at a time probes the member again
-// after a growing pause (250 ms doubling to 5 s), so a member that is back is used again soon. No
-// global retry: callWithFailover (etcd-failover.ts) retries, knowing which calls are safe to repeat.
-import { circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleWhen, noop } from 'cockatiel';
+// for the call (`global` may retry it, on the next host of the same order). With nothing in the way,
+// every call has a fair chance of landing on a dead member: when that member refuses connections the
+// call fails fast, but when it hangs (host down, partition, SIGSTOP) the call waits for its whole
+// deadline in "connecting". Hence a circuit per member (etcd-member-circuits.ts). No global retry:
+// callWithFailover (etcd-failover.ts) retries, knowing which calls are safe to repeat.
+import { noop } from 'cockatiel';
 import { Etcd3 } from 'etcd3';
-import { isMemberFault } from './etcd-errors.js';
+import { MemberCircuits } from './etcd-member-circuits.js';
 
 export interface EtcdClientOptions {
   /** The deadline of each unary call (one attempt on one member), unless the call sets its own. */
@@ -22,15 +19,9 @@ export interface EtcdClientOptions {
   readonly grpcOptions?: Record<string, number | string>;
 }
 
-const CIRCUIT_HALF_OPEN_MIN_MS = 250;
-const CIRCUIT_HALF_OPEN_MAX_MS = 5000;
-
 export function createEtcdClient(endpoints: readonly string[], options: EtcdClientOptions): Etcd3 {
-  // With one member there is nowhere else to go: a circuit would only delay the first call after it is back.
-  const memberPolicy = (): ReturnType<typeof circuitBreaker> | typeof noop => (endpoints.length < 2 ? noop : circuitBreaker(handleWhen(isMemberFault), {
-    breaker: new ConsecutiveBreaker(1),
-    halfOpenAfter: new ExponentialBackoff({ initialDelay: CIRCUIT_HALF_OPEN_MIN_MS, maxDelay: CIRCUIT_HALF_OPEN_MAX_MS }),
-  }));
+  // With one member, its circuit is every circuit: open, it holds nothing back (the panic rule).
+  const circuits = new MemberCircuits();
   return new Etcd3({
     hosts: [...endpoints],
     // Streams (watches, keepalives) live on; every other call has a deadline, so nothing hangs on a
@@ -46,7 +37,7 @@ export function createEtcdClient(endpoints: readonly string[], options: EtcdClie
       ...options.grpcOptions,
     },
     faultHandling: {
-      host: memberPolicy,
+      host: (member) => circuits.policyFor(member),
       global: noop,
     },
   });
