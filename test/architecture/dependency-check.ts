@@ -52,7 +52,7 @@ export function outsideReads(root: string, folders = CHECKED_FOLDERS): string[] 
       readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
         const at = `${rel}:${i + 1}`;
         if (/^\s*(\/\/|\*)/.test(line)) return;
-        if (/['"`](\.\.\/)+shared(\/|['"`])/.test(line)) found.push(`${at}: a path into ../shared`);
+        if (/['"`](\.\.\/)+shared(\/|['"`])/.test(line)) found.push(`${at}: a path into a shared folder beside the repository`);
         for (const m of line.matchAll(/new URL\(\s*['"]([^'"]+)['"]\s*,\s*import\.meta\.url\s*\)/g)) {
           const target = resolve(runsFrom, m[1]!);
           if (relative(root, target).startsWith('..')) found.push(`${at}: new URL('${m[1]}', import.meta.url) leaves the repository`);
