@@ -49,6 +49,28 @@ test('apply -f invalid.yaml: exit 1, the API\'s message, and every field error o
   }
 });
 
+test('apply -f security.yaml after mesh.yaml: exit 0; get lists the policies with a summary', async () => {
+  const res = await ctl(['apply', '-f', join(EXAMPLES_DIR, 'security.yaml')]);
+  assert.equal(res.code, 0, res.stderr);
+  assert.match(res.stdout, /^peerauthentication\/web-strict created$/m);
+  assert.match(res.stdout, /^authorizationpolicy\/web-allow-frontend created$/m);
+  const table = await ctl(['get', 'authorizationpolicies']);
+  assert.equal(table.code, 0, table.stderr);
+  assert.match(table.stdout, /^AuthorizationPolicy\s+web-audit-writes\s+\d+\s+DENY \(dry run\) 1 rules service=web$/m);
+  assert.match(table.stdout, /^AuthorizationPolicy\s+deny-admin-paths\s+\d+\s+DENY 1 rules mesh-wide$/m);
+  const peer = await ctl(['get', 'peerauthentication', 'web-strict', '-o', 'yaml']);
+  assert.equal(parse(peer.stdout).mode, 'STRICT');
+});
+
+test('apply -f security-invalid.yaml: exit 1 and every field error on its own line', async () => {
+  const res = await ctl(['apply', '-f', join(EXAMPLES_DIR, 'security-invalid.yaml')]);
+  assert.equal(res.code, 1);
+  const lines = res.stderr.trim().split('\n');
+  for (const path of ['peerauthentications[bad-mode].mode', 'authorizationpolicies[bad-action].action', 'authorizationpolicies[bad-principal].rules[0].from[0].principals[0]', 'authorizationpolicies[bad-method].rules[0].to[0].methods[0]']) {
+    assert.ok(lines.some((l) => l.startsWith(`  ${path}: `)), `${path} on its own line in:\n${res.stderr}`);
+  }
+});
+
 test('apply -f - reads YAML from stdin; a .json file goes as JSON', async () => {
   const yaml = await ctl(['apply', '-f', '-'], { stdin: 'kind: Cluster\nname: from-stdin\nendpoints:\n  - address: 127.0.0.1\n    port: 19090\n' });
   assert.equal(yaml.code, 0, yaml.stderr);
@@ -133,5 +155,5 @@ test('an unreachable server exits 1 saying so; usage errors exit 2', async () =>
 test('an unknown kind exits 1 with the API\'s 404 listing the kinds', async () => {
   const res = await ctl(['get', 'widgets']);
   assert.equal(res.code, 1);
-  assert.match(res.stderr, /404 SLUICE_NOT_FOUND: unknown kind "widgets" \(one of certificates, clusters, endpoints, listeners, routes\)/);
+  assert.match(res.stderr, /404 SLUICE_NOT_FOUND: unknown kind "widgets" \(one of certificates, clusters, endpoints, peerauthentications, authorizationpolicies, listeners, routes\)/);
 });

@@ -1,5 +1,5 @@
-// examples/: mesh.yaml and protocols.yaml must validate unchanged; every document of
-// invalid.yaml must be refused with a field path.
+// examples/: mesh.yaml, protocols.yaml and security.yaml must validate unchanged; every document of
+// invalid.yaml and security-invalid.yaml must be refused with a field path.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseDocuments } from '../../proto/src/model/documents.js';
@@ -8,9 +8,9 @@ import { checkChangeSet } from '../../proto/src/model/change-set.js';
 import { ResourceSet } from '../../proto/src/model/resource-set.js';
 import type { FieldError } from '../../proto/src/model/field-error.js';
 import type { Resource } from '../../proto/src/model/kinds.js';
-import { readExample } from '../support/examples.js';
+import { readExample, type ExampleName } from '../support/examples.js';
 
-function documentsOf(name: 'mesh.yaml' | 'protocols.yaml' | 'invalid.yaml'): unknown[] {
+function documentsOf(name: ExampleName): unknown[] {
   const parsed = parseDocuments(readExample(name), 'yaml');
   assert.ok(parsed.ok, `${name} parses as YAML`);
   return parsed.documents;
@@ -56,6 +56,33 @@ test('every document of invalid.yaml is refused with its field path', () => {
   assert.equal(docs.length, expected.length);
   docs.forEach((doc, i) => {
     const { errors } = apply(set, [doc]);
+    const [path, message] = expected[i]!;
+    assert.ok(errors.some((e) => e.path === path && message.test(e.message)), `document ${i}: expected ${path} ${message}, got ${JSON.stringify(errors)}`);
+  });
+});
+
+test('security.yaml validates unchanged after mesh.yaml', () => {
+  const set = new ResourceSet();
+  apply(set, documentsOf('mesh.yaml')).resources.forEach((r) => set.put(r));
+  const security = apply(set, documentsOf('security.yaml'));
+  assert.deepEqual(security.errors, []);
+  assert.deepEqual(security.resources.map((r) => `${r.kind}/${r.spec.name}`), [
+    'PeerAuthentication/mesh-default', 'PeerAuthentication/web-strict',
+    'AuthorizationPolicy/web-allow-frontend', 'AuthorizationPolicy/deny-admin-paths', 'AuthorizationPolicy/web-audit-writes',
+  ]);
+});
+
+test('every document of security-invalid.yaml is refused with its field path', () => {
+  const expected: Array<[string, RegExp]> = [
+    ['peerauthentications[bad-mode].mode', /must be one of .*STRICT.*got "LOOSE"/],
+    ['authorizationpolicies[bad-action].action', /must be one of ALLOW, DENY, got "MAYBE"/],
+    ['authorizationpolicies[bad-principal].rules[0].from[0].principals[0]', /"frontend" is not a SPIFFE ID/],
+    ['authorizationpolicies[bad-method].rules[0].to[0].methods[0]', /"FETCH" is not an HTTP method/],
+  ];
+  const docs = documentsOf('security-invalid.yaml');
+  assert.equal(docs.length, expected.length);
+  docs.forEach((doc, i) => {
+    const { errors } = apply(new ResourceSet(), [doc]);
     const [path, message] = expected[i]!;
     assert.ok(errors.some((e) => e.path === path && message.test(e.message)), `document ${i}: expected ${path} ${message}, got ${JSON.stringify(errors)}`);
   });

@@ -1,13 +1,19 @@
-// The five resource kinds, their protobuf schemas and the names users spell them with.
+// The resource kinds, their protobuf schemas and the names users spell them with.
 import type { DescMessage } from '@bufbuild/protobuf';
+import { AuthorizationPolicySchema, type AuthorizationPolicy } from '../../gen/sluice/v1/authorization_policy_pb.js';
 import { CertificateSchema, type Certificate } from '../../gen/sluice/v1/certificate_pb.js';
 import { ClusterSchema, type Cluster } from '../../gen/sluice/v1/cluster_pb.js';
 import { EndpointsSchema, type Endpoints } from '../../gen/sluice/v1/endpoints_pb.js';
 import { ListenerSchema, type Listener } from '../../gen/sluice/v1/listener_pb.js';
+import { PeerAuthenticationSchema, type PeerAuthentication } from '../../gen/sluice/v1/peer_authentication_pb.js';
 import { RouteSchema, type Route } from '../../gen/sluice/v1/route_pb.js';
 
-/** In make-before-break order: a kind is only referenced by kinds after it. */
-export const KINDS = ['Certificate', 'Cluster', 'Endpoints', 'Listener', 'Route'] as const;
+/**
+ * In make-before-break order: a kind is only referenced by kinds after it. The two policy kinds
+ * reference nothing and come before the listeners and routes that open traffic, so a proxy holds the
+ * policies that guard a new listener or route before it serves it.
+ */
+export const KINDS = ['Certificate', 'Cluster', 'Endpoints', 'PeerAuthentication', 'AuthorizationPolicy', 'Listener', 'Route'] as const;
 export type Kind = (typeof KINDS)[number];
 
 export interface SpecOf {
@@ -16,6 +22,8 @@ export interface SpecOf {
   Endpoints: Endpoints;
   Route: Route;
   Listener: Listener;
+  PeerAuthentication: PeerAuthentication;
+  AuthorizationPolicy: AuthorizationPolicy;
 }
 export type AnySpec = SpecOf[Kind];
 
@@ -35,6 +43,8 @@ export const KIND_INFO: Readonly<Record<Kind, KindInfo>> = {
   Endpoints: { kind: 'Endpoints', plural: 'endpoints', schema: EndpointsSchema },
   Route: { kind: 'Route', plural: 'routes', schema: RouteSchema },
   Listener: { kind: 'Listener', plural: 'listeners', schema: ListenerSchema },
+  PeerAuthentication: { kind: 'PeerAuthentication', plural: 'peerauthentications', schema: PeerAuthenticationSchema },
+  AuthorizationPolicy: { kind: 'AuthorizationPolicy', plural: 'authorizationpolicies', schema: AuthorizationPolicySchema },
 };
 
 const BY_SPELLING = new Map<string, Kind>();

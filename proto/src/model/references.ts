@@ -47,6 +47,8 @@ export function referencesOf(resource: Resource): Reference[] {
       refs.push({ kind: 'Cluster', name: resource.spec.name, path: fieldPath(base, 'name') });
       break;
     case 'Certificate':
+    case 'PeerAuthentication':
+    case 'AuthorizationPolicy':
       break;
   }
   return refs;

@@ -1,11 +1,13 @@
 // Decodes and validates one resource document: the one entry point both planes use.
 import { FieldErrors, type FieldError } from './field-error.js';
 import { decodeJson } from './decode-json.js';
-import { KIND_INFO, parseKind, resourcePath, type AnySpec, type Kind, type Resource } from './kinds.js';
+import { KIND_INFO, KINDS, parseKind, resourcePath, type AnySpec, type Kind, type Resource } from './kinds.js';
+import { validateAuthorizationPolicy } from './validate/authorization-policy.js';
 import { validateCertificate } from './validate/certificate.js';
 import { validateCluster } from './validate/cluster.js';
 import { validateEndpoints } from './validate/endpoints.js';
 import { validateListener } from './validate/listener.js';
+import { validatePeerAuthentication } from './validate/peer-authentication.js';
 import { validateRoute } from './validate/route.js';
 import { checkName } from './validate/syntax.js';
 import { validationCount } from './validation-count.js';
@@ -34,7 +36,7 @@ export function parseResource(doc: unknown, where: string, expectKind?: Kind, op
   const kind = typeof rawKind === 'string' ? parseKind(rawKind) : undefined;
   if (kind === undefined) {
     const got = rawKind === undefined ? 'no kind' : `kind ${JSON.stringify(rawKind)}`;
-    return { ok: false, errors: [{ path: `${where}.kind`, message: `must be one of Listener, Route, Cluster, Endpoints, Certificate (got ${got})` }] };
+    return { ok: false, errors: [{ path: `${where}.kind`, message: `must be one of ${KINDS.join(', ')} (got ${got})` }] };
   }
   if (expectKind !== undefined && kind !== expectKind) {
     return { ok: false, errors: [{ path: `${where}.kind`, message: `must be ${expectKind} at this URL, got ${kind}` }] };
@@ -68,6 +70,12 @@ export function validateSpec(resource: Resource, path = resourcePath(resource.ki
       break;
     case 'Certificate':
       validateCertificate(resource.spec, path, errors, options.refuseExpiredAt);
+      break;
+    case 'PeerAuthentication':
+      validatePeerAuthentication(resource.spec, path, errors);
+      break;
+    case 'AuthorizationPolicy':
+      validateAuthorizationPolicy(resource.spec, path, errors);
       break;
   }
   return errors.list;

@@ -12,6 +12,8 @@ export const BODY_CASE = {
   Endpoints: 'endpoints',
   Listener: 'listener',
   Route: 'route',
+  PeerAuthentication: 'peerAuthentication',
+  AuthorizationPolicy: 'authorizationPolicy',
 } as const satisfies Record<Kind, WireResource['body']['case'] & string>;
 
 const KIND_OF_CASE = new Map<string, Kind>(KINDS.map((k) => [BODY_CASE[k], k]));

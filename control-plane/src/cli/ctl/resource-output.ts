@@ -42,7 +42,17 @@ function summary(r: ApiResource): string {
       return `${r.address ?? ''}:${r.port ?? 0} ${r.protocol ?? 'HTTP'}`;
     case 'Certificate':
       return r.notAfter ? `until ${r.notAfter}` : 'CA bundle';
+    case 'PeerAuthentication':
+      return `${r.mode ?? 'UNSET'} ${selectorSummary(r.selector)}`;
+    case 'AuthorizationPolicy':
+      return `${r.action ?? 'ALLOW'}${r.dryRun === true ? ' (dry run)' : ''} ${(r.rules ?? []).length} rules ${selectorSummary(r.selector)}`;
     default:
       return '';
   }
+}
+
+/** Which proxies a policy applies to: `service=web`, `namespace=shop`, or `mesh-wide`. */
+function selectorSummary(selector: { service?: string; namespace?: string } | undefined): string {
+  const parts = [selector?.namespace ? `namespace=${selector.namespace}` : '', selector?.service ? `service=${selector.service}` : ''].filter(Boolean);
+  return parts.length === 0 ? 'mesh-wide' : parts.join(',');
 }

@@ -7,6 +7,8 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { AuthorizationPolicy } from "./authorization_policy_pb.js";
+import { file_sluice_v1_authorization_policy } from "./authorization_policy_pb.js";
 import type { Certificate } from "./certificate_pb.js";
 import { file_sluice_v1_certificate } from "./certificate_pb.js";
 import type { Cluster } from "./cluster_pb.js";
@@ -15,6 +17,8 @@ import type { Endpoint, Endpoints, Health } from "./endpoints_pb.js";
 import { file_sluice_v1_endpoints } from "./endpoints_pb.js";
 import type { Listener } from "./listener_pb.js";
 import { file_sluice_v1_listener } from "./listener_pb.js";
+import type { PeerAuthentication } from "./peer_authentication_pb.js";
+import { file_sluice_v1_peer_authentication } from "./peer_authentication_pb.js";
 import type { Route } from "./route_pb.js";
 import { file_sluice_v1_route } from "./route_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -23,7 +27,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file sluice/v1/discovery.proto.
  */
 export const file_sluice_v1_discovery: GenFile = /*@__PURE__*/
-  fileDesc("ChlzbHVpY2UvdjEvZGlzY292ZXJ5LnByb3RvEglzbHVpY2UudjEi0AEKBE5vZGUSCgoCaWQYASABKAkSDwoHc2VydmljZRgCIAEoCRIMCgR6b25lGAMgASgJEg8KB3ZlcnNpb24YBCABKAkSLwoIbWV0YWRhdGEYBSADKAsyHS5zbHVpY2UudjEuTm9kZS5NZXRhZGF0YUVudHJ5EioKDXNlbGZfZW5kcG9pbnQYBiABKAsyEy5zbHVpY2UudjEuRW5kcG9pbnQaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIisKCkZpZWxkRXJyb3ISDAoEcGF0aBgBIAEoCRIPCgdtZXNzYWdlGAIgASgJIm8KC0Vycm9yRGV0YWlsEgwKBGNvZGUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIlCgZlcnJvcnMYAyADKAsyFS5zbHVpY2UudjEuRmllbGRFcnJvchIaChJyZWplY3RlZF9yZXNvdXJjZXMYBCADKAkicQoMSGVhbHRoUmVwb3J0Eg8KB2NsdXN0ZXIYASABKAkSDwoHYWRkcmVzcxgCIAEoCRIMCgRwb3J0GAMgASgNEiEKBmhlYWx0aBgEIAEoDjIRLnNsdWljZS52MS5IZWFsdGgSDgoGcmVhc29uGAUgASgJIosDChBEaXNjb3ZlcnlSZXF1ZXN0Eh0KBG5vZGUYASABKAsyDy5zbHVpY2UudjEuTm9kZRIMCgR0eXBlGAIgASgJEhEKCXN1YnNjcmliZRgDIAMoCRITCgt1bnN1YnNjcmliZRgEIAMoCRJbChlpbml0aWFsX3Jlc291cmNlX3ZlcnNpb25zGAUgAygLMjguc2x1aWNlLnYxLkRpc2NvdmVyeVJlcXVlc3QuSW5pdGlhbFJlc291cmNlVmVyc2lvbnNFbnRyeRIWCg5yZXNwb25zZV9ub25jZRgGIAEoCRIsCgxlcnJvcl9kZXRhaWwYByABKAsyFi5zbHVpY2UudjEuRXJyb3JEZXRhaWwSJwoGaGVhbHRoGAggAygLMhcuc2x1aWNlLnYxLkhlYWx0aFJlcG9ydBIWCg5rbm93bl9yZXZpc2lvbhgJIAEoAxo+ChxJbml0aWFsUmVzb3VyY2VWZXJzaW9uc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi/gEKCFJlc291cmNlEgwKBG5hbWUYASABKAkSDwoHdmVyc2lvbhgCIAEoCRIlCgdjbHVzdGVyGAMgASgLMhIuc2x1aWNlLnYxLkNsdXN0ZXJIABIpCgllbmRwb2ludHMYBCABKAsyFC5zbHVpY2UudjEuRW5kcG9pbnRzSAASJwoIbGlzdGVuZXIYBSABKAsyEy5zbHVpY2UudjEuTGlzdGVuZXJIABIhCgVyb3V0ZRgGIAEoCzIQLnNsdWljZS52MS5Sb3V0ZUgAEi0KC2NlcnRpZmljYXRlGAcgASgLMhYuc2x1aWNlLnYxLkNlcnRpZmljYXRlSABCBgoEYm9keSKFAQoRRGlzY292ZXJ5UmVzcG9uc2USDAoEdHlwZRgBIAEoCRImCglyZXNvdXJjZXMYAiADKAsyEy5zbHVpY2UudjEuUmVzb3VyY2USGQoRcmVtb3ZlZF9yZXNvdXJjZXMYAyADKAkSDQoFbm9uY2UYBCABKAkSEAoIcmV2aXNpb24YBSABKAMyWwoQRGlzY292ZXJ5U2VydmljZRJHCgZTdHJlYW0SGy5zbHVpY2UudjEuRGlzY292ZXJ5UmVxdWVzdBocLnNsdWljZS52MS5EaXNjb3ZlcnlSZXNwb25zZSgBMAFiBnByb3RvMw", [file_sluice_v1_certificate, file_sluice_v1_cluster, file_sluice_v1_endpoints, file_sluice_v1_listener, file_sluice_v1_route]);
+  fileDesc("ChlzbHVpY2UvdjEvZGlzY292ZXJ5LnByb3RvEglzbHVpY2UudjEi0AEKBE5vZGUSCgoCaWQYASABKAkSDwoHc2VydmljZRgCIAEoCRIMCgR6b25lGAMgASgJEg8KB3ZlcnNpb24YBCABKAkSLwoIbWV0YWRhdGEYBSADKAsyHS5zbHVpY2UudjEuTm9kZS5NZXRhZGF0YUVudHJ5EioKDXNlbGZfZW5kcG9pbnQYBiABKAsyEy5zbHVpY2UudjEuRW5kcG9pbnQaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIisKCkZpZWxkRXJyb3ISDAoEcGF0aBgBIAEoCRIPCgdtZXNzYWdlGAIgASgJIm8KC0Vycm9yRGV0YWlsEgwKBGNvZGUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIlCgZlcnJvcnMYAyADKAsyFS5zbHVpY2UudjEuRmllbGRFcnJvchIaChJyZWplY3RlZF9yZXNvdXJjZXMYBCADKAkicQoMSGVhbHRoUmVwb3J0Eg8KB2NsdXN0ZXIYASABKAkSDwoHYWRkcmVzcxgCIAEoCRIMCgRwb3J0GAMgASgNEiEKBmhlYWx0aBgEIAEoDjIRLnNsdWljZS52MS5IZWFsdGgSDgoGcmVhc29uGAUgASgJIosDChBEaXNjb3ZlcnlSZXF1ZXN0Eh0KBG5vZGUYASABKAsyDy5zbHVpY2UudjEuTm9kZRIMCgR0eXBlGAIgASgJEhEKCXN1YnNjcmliZRgDIAMoCRITCgt1bnN1YnNjcmliZRgEIAMoCRJbChlpbml0aWFsX3Jlc291cmNlX3ZlcnNpb25zGAUgAygLMjguc2x1aWNlLnYxLkRpc2NvdmVyeVJlcXVlc3QuSW5pdGlhbFJlc291cmNlVmVyc2lvbnNFbnRyeRIWCg5yZXNwb25zZV9ub25jZRgGIAEoCRIsCgxlcnJvcl9kZXRhaWwYByABKAsyFi5zbHVpY2UudjEuRXJyb3JEZXRhaWwSJwoGaGVhbHRoGAggAygLMhcuc2x1aWNlLnYxLkhlYWx0aFJlcG9ydBIWCg5rbm93bl9yZXZpc2lvbhgJIAEoAxo+ChxJbml0aWFsUmVzb3VyY2VWZXJzaW9uc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi/AIKCFJlc291cmNlEgwKBG5hbWUYASABKAkSDwoHdmVyc2lvbhgCIAEoCRIlCgdjbHVzdGVyGAMgASgLMhIuc2x1aWNlLnYxLkNsdXN0ZXJIABIpCgllbmRwb2ludHMYBCABKAsyFC5zbHVpY2UudjEuRW5kcG9pbnRzSAASJwoIbGlzdGVuZXIYBSABKAsyEy5zbHVpY2UudjEuTGlzdGVuZXJIABIhCgVyb3V0ZRgGIAEoCzIQLnNsdWljZS52MS5Sb3V0ZUgAEi0KC2NlcnRpZmljYXRlGAcgASgLMhYuc2x1aWNlLnYxLkNlcnRpZmljYXRlSAASPAoTcGVlcl9hdXRoZW50aWNhdGlvbhgIIAEoCzIdLnNsdWljZS52MS5QZWVyQXV0aGVudGljYXRpb25IABI+ChRhdXRob3JpemF0aW9uX3BvbGljeRgJIAEoCzIeLnNsdWljZS52MS5BdXRob3JpemF0aW9uUG9saWN5SABCBgoEYm9keSKFAQoRRGlzY292ZXJ5UmVzcG9uc2USDAoEdHlwZRgBIAEoCRImCglyZXNvdXJjZXMYAiADKAsyEy5zbHVpY2UudjEuUmVzb3VyY2USGQoRcmVtb3ZlZF9yZXNvdXJjZXMYAyADKAkSDQoFbm9uY2UYBCABKAkSEAoIcmV2aXNpb24YBSABKAMyWwoQRGlzY292ZXJ5U2VydmljZRJHCgZTdHJlYW0SGy5zbHVpY2UudjEuRGlzY292ZXJ5UmVxdWVzdBocLnNsdWljZS52MS5EaXNjb3ZlcnlSZXNwb25zZSgBMAFiBnByb3RvMw", [file_sluice_v1_authorization_policy, file_sluice_v1_certificate, file_sluice_v1_cluster, file_sluice_v1_endpoints, file_sluice_v1_listener, file_sluice_v1_peer_authentication, file_sluice_v1_route]);
 
 /**
  * Identity of a proxy, sent on the first request of a stream.
@@ -184,7 +188,8 @@ export type DiscoveryRequest = Message<"sluice.v1.DiscoveryRequest"> & {
   node?: Node | undefined;
 
   /**
-   * Resource kind: "Cluster", "Endpoints", "Listener", "Route" or "Certificate".
+   * Resource kind: "Cluster", "Endpoints", "Listener", "Route", "Certificate", "PeerAuthentication"
+   * or "AuthorizationPolicy".
    *
    * @generated from field: string type = 2;
    */
@@ -292,6 +297,18 @@ export type Resource = Message<"sluice.v1.Resource"> & {
      */
     value: Certificate;
     case: "certificate";
+  } | {
+    /**
+     * @generated from field: sluice.v1.PeerAuthentication peer_authentication = 8;
+     */
+    value: PeerAuthentication;
+    case: "peerAuthentication";
+  } | {
+    /**
+     * @generated from field: sluice.v1.AuthorizationPolicy authorization_policy = 9;
+     */
+    value: AuthorizationPolicy;
+    case: "authorizationPolicy";
   } | { case: undefined; value?: undefined };
 };
 
