@@ -43,6 +43,8 @@ export const ProxyErrorCode = {
   Internal: 'SLUICE_PROXY_INTERNAL',
   /** A cluster's circuit breaker refused the request; `x-sluice-overloaded` names the limit (503). */
   Overloaded: 'SLUICE_PROXY_OVERLOADED',
+  /** An AuthorizationPolicy denied the request: a DENY policy matched, or no ALLOW policy did (403; gRPC PERMISSION_DENIED). */
+  RbacDenied: 'SLUICE_PROXY_RBAC_DENIED',
 } as const;
 export type ProxyErrorCode = (typeof ProxyErrorCode)[keyof typeof ProxyErrorCode];
 
@@ -78,6 +80,7 @@ const CODE_INFO: Readonly<Record<ProxyErrorCode, CodeInfo>> = {
   SLUICE_PROXY_FAULT_INJECTED: { status: 503, source: 'internal', retryable: false, cause: 'fault-injected' },
   SLUICE_PROXY_INTERNAL: { status: 500, source: 'internal', retryable: false, cause: 'internal' },
   SLUICE_PROXY_OVERLOADED: { status: 503, source: 'internal', retryable: false, cause: 'overloaded' },
+  SLUICE_PROXY_RBAC_DENIED: { status: 403, source: 'downstream', retryable: false, cause: 'rbac-denied' },
 };
 
 export class ProxyError extends Error {

@@ -22,6 +22,8 @@ With --control-plane:
   --node-id ID                  this proxy's name in GET /v1/rollout (default: hostname-pid)
   --service NAME                the service this proxy runs beside (default: empty)
   --zone ZONE                   this proxy's zone (default: empty)
+  --namespace NAME              this proxy's namespace: AuthorizationPolicy selectors pick proxies by
+                                --service and --namespace (default: POD_NAMESPACE, else empty)
   --token-file FILE             the control plane's token (else SLUICE_TOKEN)
   --state-dir DIR               keeps the last good configuration in DIR/last-good.json, so a restart
                                 while the control plane is unreachable starts with it
@@ -56,6 +58,8 @@ export interface ProxyOptions {
   readonly nodeId: string;
   readonly service: string;
   readonly zone: string;
+  /** With `service`, what AuthorizationPolicy selectors match (docs/security.md). */
+  readonly namespace: string;
   readonly tokenFile?: string;
   readonly stateDir: string;
   readonly initialFetchTimeoutMs: number;
@@ -84,6 +88,7 @@ export function parseProxyArgs(argv: readonly string[]): ProxyOptions | 'help' {
         'node-id': { type: 'string' },
         service: { type: 'string' },
         zone: { type: 'string' },
+        namespace: { type: 'string' },
         'token-file': { type: 'string' },
         'state-dir': { type: 'string' },
         'initial-fetch-timeout-ms': { type: 'string' },
@@ -114,6 +119,7 @@ export function parseProxyArgs(argv: readonly string[]): ProxyOptions | 'help' {
     nodeId,
     service: values.service ?? '',
     zone: values.zone ?? '',
+    namespace: namespace(values.namespace),
     tokenFile: values['token-file'],
     stateDir: values['state-dir'] ?? join(tmpdir(), `sluice-proxy-${nodeId.replace(/[^A-Za-z0-9._-]/g, '_')}`),
     initialFetchTimeoutMs: values['initial-fetch-timeout-ms'] === undefined ? 5000 : positiveInt(values['initial-fetch-timeout-ms'], '--initial-fetch-timeout-ms'),
@@ -131,6 +137,13 @@ export function parseProxyArgs(argv: readonly string[]): ProxyOptions | 'help' {
   // --app-port alone registers the endpoint without an inbound listener.
   if (options.inboundListen !== undefined && options.appPort === undefined) throw new UsageError('--inbound-listen and --app-port go together (--app-port alone only registers the endpoint)');
   return Object.freeze(options);
+}
+
+/** A Kubernetes namespace is a DNS label (RFC 1123). */
+function namespace(flag: string | undefined): string {
+  const value = (flag ?? process.env['POD_NAMESPACE'] ?? '').trim();
+  if (value !== '' && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(value)) throw new UsageError(`--namespace must be a namespace (lowercase letters, digits and '-', at most 63 characters), got "${value}"`);
+  return value;
 }
 
 function registerAddress(flag: string | undefined): string {

@@ -5,6 +5,7 @@ import type { ResourceSet } from '../../../proto/src/model/resource-set.js';
 import { FilterRegistry } from '../filters/filter-registry.js';
 import { AccessLog, type AccessLogOptions } from '../logging/access-log.js';
 import { MeshProxy, type ApplyResult } from '../mesh/mesh-proxy.js';
+import type { Workload } from '../authorization/authorizer.js';
 import type { UserFilterModule } from './load-proxy-config.js';
 
 export class ProxyRuntime {
@@ -14,14 +15,19 @@ export class ProxyRuntime {
   /** The access log (--access-log), written from the mesh's `logging` phase. */
   readonly accessLog: AccessLog | undefined;
 
-  /** `localZone`: the proxy's --zone (workers read it from SLUICE_ZONE), preferred by every cluster's balancer. */
-  constructor(warn: (message: string) => void = (m) => console.error(`sluice proxy: ${m}`), accessLog?: AccessLogOptions, localZone = '') {
+  /**
+   * `localZone`: the proxy's --zone (workers read it from SLUICE_ZONE), preferred by every cluster's
+   * balancer. `workload`: its --service and --namespace (SLUICE_SERVICE, SLUICE_NAMESPACE), which
+   * AuthorizationPolicy selectors match.
+   */
+  constructor(warn: (message: string) => void = (m) => console.error(`sluice proxy: ${m}`), accessLog?: AccessLogOptions, localZone = '', workload?: Workload) {
     const log = (this.accessLog = accessLog === undefined ? undefined : new AccessLog(accessLog));
     this.mesh = new MeshProxy({
       filters: this.registry,
       warn,
       localZone,
-      ...(log === undefined ? {} : { onRequest: (session, error, ctx) => log.write(session, error, { route: ctx?.route?.name, cluster: ctx?.cluster?.name, upstreamMs: ctx?.upstreamMs ?? -1 }) }),
+      ...(workload === undefined ? {} : { workload }),
+      ...(log === undefined ? {} : { onRequest: (session, error, ctx) => log.write(session, error, { route: ctx?.route?.name, cluster: ctx?.cluster?.name, upstreamMs: ctx?.upstreamMs ?? -1, authz: ctx?.authz }) }),
     });
   }
 

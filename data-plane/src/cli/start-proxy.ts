@@ -90,7 +90,7 @@ export async function startProxy(options: ProxyOptions, extras: StartProxyExtras
   // active checks; a single process does both in its MeshProxy.
   const ejections = workers === 1 ? undefined : new SharedEjections((verdicts) => pool?.setEjections(verdicts));
   if (workers === 1) {
-    const rt = (runtime = new ProxyRuntime(undefined, accessLog, options.zone));
+    const rt = (runtime = new ProxyRuntime(undefined, accessLog, options.zone, { service: options.service, namespace: options.namespace }));
     applyTo = async (set) => {
       const r = await rt.apply(set, userFilters, baseDir);
       return r.ok ? [] : r.errors;
@@ -102,6 +102,8 @@ export async function startProxy(options: ProxyOptions, extras: StartProxyExtras
     // Workers read the access-log settings from their environment (proxy-command.ts).
     const env: Record<string, string> = accessLog === undefined ? {} : { SLUICE_ACCESS_LOG: accessLog.destination, SLUICE_ACCESS_LOG_SAMPLE_RATE: String(accessLog.sampleRate) };
     env['SLUICE_ZONE'] = options.zone;
+    env['SLUICE_SERVICE'] = options.service;
+    env['SLUICE_NAMESPACE'] = options.namespace;
     const wp = (pool = new WorkerPool(workers, env, options.drainTimeoutMs, ejections));
     await wp.start();
     applyTo = (set) => wp.apply(set, userFilters, baseDir);

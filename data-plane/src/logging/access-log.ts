@@ -3,6 +3,7 @@
 // stdout. Secret query parameters are redacted; headers other than the user agent are not logged,
 // and the redact paths guard any field added later.
 import { pino, type DestinationStream, type Logger } from 'pino';
+import type { AuthzDecision } from '../authorization/authorizer.js';
 import type { ProxyError } from '../errors.js';
 import type { Session } from '../proxy/session.js';
 import { REDACTED, REDACT_PATHS, redactQuery } from './redact.js';
@@ -20,6 +21,8 @@ export interface AccessLogFields {
   readonly cluster: string | undefined;
   /** Milliseconds from picking the answering endpoint to its response head, or -1. */
   readonly upstreamMs: number;
+  /** The authorization decision, when a policy guarded the listener. */
+  readonly authz?: AuthzDecision | undefined;
 }
 
 export class AccessLog {
@@ -66,6 +69,10 @@ export class AccessLog {
       userAgent: session.headers.get('user-agent') ?? null,
       remoteAddress: session.remoteAddress,
       error: error?.code ?? null,
+      // Set only where an AuthorizationPolicy guards the listener (docs/security.md).
+      principal: fields.authz?.principal ?? null,
+      rbacPolicy: fields.authz === undefined ? null : fields.authz.policy,
+      rbacResult: fields.authz?.result ?? null,
     });
   }
 

@@ -24,6 +24,8 @@ import type { UpstreamRequest } from '../upstream/upstream-client.js';
 import { performance } from 'node:perf_hooks';
 import { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import { ListenerManager } from './listener-manager.js';
+import { AuthorizationStats } from '../authorization/authorization-stats.js';
+import type { AuthzDecision, Workload } from '../authorization/authorizer.js';
 
 /** Per-request state of the mesh application. */
 export interface MeshCtx {
@@ -35,6 +37,8 @@ export interface MeshCtx {
   upstreamStartMs: number;
   /** From picking the answering endpoint to its response head; -1 until a response head arrives. */
   upstreamMs: number;
+  /** The authorization decision, when a policy guards the request's listener (access log: rbac*). */
+  authz: AuthzDecision | undefined;
 }
 
 export type ApplyResult = { readonly ok: true; readonly version: number } | { readonly ok: false; readonly errors: FieldError[] };
@@ -48,12 +52,16 @@ export interface MeshProxyOptions {
   readonly onRequest?: (session: Session, error: ProxyError | undefined, ctx: MeshCtx | undefined) => void;
   /** The proxy's zone (--zone): each cluster prefers its endpoints in it (selectPeers). */
   readonly localZone?: string;
+  /** The proxy's --service and --namespace: which AuthorizationPolicy selectors pick it. Default: neither. */
+  readonly workload?: Workload;
 }
 
 export class MeshProxy implements ProxyHttp<MeshCtx> {
   readonly engine: HttpProxy<MeshCtx>;
   readonly listeners: ListenerManager;
   readonly metrics: ProxyMetrics;
+  /** Authorization decisions, for sluice_proxy_rbac_decisions_total. */
+  readonly authorizationStats = new AuthorizationStats();
   private current: Snapshot | undefined;
   private readonly filters: FilterRegistry;
   private applying: Promise<unknown> = Promise.resolve();
@@ -77,6 +85,7 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
       downstreamConnections: () => this.listeners.connectionCount(),
       downstreamClosed: () => this.listeners.closedConnections.values(),
       breakers: () => this.breakers.values(),
+      rbacDecisions: () => this.authorizationStats.values(),
     });
     this.clusterContext = {
       localZone: options.localZone ?? '',
@@ -157,7 +166,7 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
   }
 
   private async applyNow(set: ResourceSet): Promise<ApplyResult> {
-    const built = buildSnapshot(set, this.current, this.filters, this.clusterContext);
+    const built = buildSnapshot(set, this.current, this.filters, this.clusterContext, this.options.workload);
     if (!built.ok) return built;
     this.refreshBreakers(built.snapshot);
     const previous = this.current;
@@ -202,10 +211,17 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
   newCtx(): MeshCtx {
     const snapshot = this.current;
     if (snapshot === undefined) throw new ProxyError(ProxyErrorCode.NoRoute, 'no configuration yet');
-    return { snapshot, route: undefined, cluster: undefined, upstreamStartMs: 0, upstreamMs: -1 };
+    return { snapshot, route: undefined, cluster: undefined, upstreamStartMs: 0, upstreamMs: -1, authz: undefined };
   }
 
   requestFilter(session: Session, ctx: MeshCtx): MaybePromise<boolean> {
+    // Authorization first, before routing, as Envoy's RBAC filter runs before its router: a denied
+    // caller learns nothing of which routes exist.
+    const authz = (ctx.authz = ctx.snapshot.authorization.authorize(session));
+    if (authz !== undefined) {
+      this.authorizationStats.record(authz);
+      if (authz.result === 'denied') throw new ProxyError(ProxyErrorCode.RbacDenied, 'access denied');
+    }
     const route = ctx.snapshot.matcher(session.listener.name).match(session);
     if (route === undefined) throw new ProxyError(ProxyErrorCode.NoRoute, `no route for ${session.host}${session.path}`);
     ctx.route = route;

@@ -23,6 +23,8 @@ export interface MetricsSource {
   downstreamClosed?(): Iterable<{ listener: string; reason: string; value: number }>;
   /** Every cluster's circuit breaker. */
   breakers?(): Iterable<CircuitBreaker>;
+  /** Authorization decisions by policy, action and result (authorization-stats.ts). */
+  rbacDecisions?(): Iterable<{ policy: string; action: string; result: string; value: number }>;
 }
 
 /** Per-endpoint request counts, for /clusters. */
@@ -66,6 +68,8 @@ export class ProxyMetrics {
       [...(this.source.downstreamClosed?.() ?? [])].map((c) => ({ labels: { listener: c.listener, reason: c.reason }, value: c.value })), r);
     new CollectedMetric('sluice_proxy_upstream_connections_total', 'Upstream connections by cluster: new (opened) and reused (taken from the pool).', 'counter', () => this.poolValues(), r);
     new CollectedMetric('sluice_proxy_upstream_connect_failures_total', 'Upstream connect attempts that failed or timed out, by cluster.', 'counter', () => this.connectFailureValues(), r);
+    new CollectedMetric('sluice_proxy_rbac_decisions_total', 'Authorization decisions on guarded listeners, by deciding policy, its action and result: allowed, denied, or would_deny (a dry-run policy would have denied; the request went on).', 'counter', () =>
+      [...(this.source.rbacDecisions?.() ?? [])].map((d) => ({ labels: { policy: d.policy, action: d.action, result: d.result }, value: d.value })), r);
     const breakers = (): CircuitBreaker[] => [...(this.source.breakers?.() ?? [])];
     new CollectedMetric('sluice_proxy_circuit_breaker_trips_total', 'Requests and connections refused by a circuit breaker, by cluster and limit.', 'counter', () =>
       breakers().flatMap((b) => (['max_connections', 'max_pending_requests', 'max_requests'] as const).map((limit) => ({ labels: { cluster: b.cluster, limit }, value: b.trips[limit] }))), r);

@@ -49,6 +49,8 @@ export function grpcStatusOf(error: ProxyError): number {
     case ProxyErrorCode.BadRequest:
     case ProxyErrorCode.Internal:
       return GrpcStatus.INTERNAL;
+    case ProxyErrorCode.RbacDenied:
+      return GrpcStatus.PERMISSION_DENIED;
   }
   // The HTTP-to-gRPC table of grpc/doc/http-grpc-status-mapping.md.
   switch (error.status) {
@@ -68,11 +70,28 @@ export function grpcStatusOf(error: ProxyError): number {
   }
 }
 
+/**
+ * Refusals decided on the request head alone are answered Trailers-Only: one HEADERS frame that ends
+ * the stream and carries grpc-status (grpc/PROTOCOL-HTTP2.md), as Envoy's RBAC filter answers.
+ */
+const TRAILERS_ONLY: ReadonlySet<ProxyErrorCode> = new Set([ProxyErrorCode.RbacDenied]);
+
 /** Answers a gRPC request that failed in the proxy: 200, then grpc-status and grpc-message trailers. */
 export function respondGrpcError(session: Session, error: ProxyError): void {
   const res = session.res;
   if (res.headersSent) return;
   session.status = 200;
+  if (TRAILERS_ONLY.has(error.code)) {
+    // No writeHead: node:http2's compatibility response sends the head at once without END_STREAM;
+    // from end() it goes as one HEADERS frame that ends the stream.
+    res.statusCode = 200;
+    res.setHeader('content-type', 'application/grpc');
+    res.setHeader('grpc-status', String(grpcStatusOf(error)));
+    res.setHeader('grpc-message', encodeURIComponent(`sluice: ${error.causeName}`));
+    res.setHeader('x-sluice-error', error.causeName);
+    res.end();
+    return;
+  }
   res.writeHead(200, ['content-type', 'application/grpc', 'x-sluice-error', error.causeName]);
   res.addTrailers({ 'grpc-status': String(grpcStatusOf(error)), 'grpc-message': encodeURIComponent(`sluice: ${error.causeName}`) });
   res.end();

@@ -4,6 +4,8 @@
 import type { FieldError } from '../../../proto/src/model/field-error.js';
 import type { Listener } from '../../../proto/gen/sluice/v1/listener_pb.js';
 import type { ResourceSet } from '../../../proto/src/model/resource-set.js';
+import { RequestAuthorization } from '../authorization/request-authorization.js';
+import type { Workload } from '../authorization/authorizer.js';
 import type { FilterRegistry } from '../filters/filter-registry.js';
 import type { HttpFilter } from '../proxy/proxy-http.js';
 import { CompiledRoute } from '../routing/compiled-route.js';
@@ -23,6 +25,8 @@ export class Snapshot {
     private readonly defaultMatcher: RouteMatcher,
     /** Filter instances by route, name and config, carried into the next snapshot when unchanged. */
     readonly filterInstances: ReadonlyMap<string, HttpFilter>,
+    /** The AuthorizationPolicies that select this proxy, compiled for its guarded listeners. */
+    readonly authorization: RequestAuthorization,
   ) {}
 
   /** The route matcher of a listener. */
@@ -30,6 +34,9 @@ export class Snapshot {
     return this.matchers.get(listenerName) ?? this.defaultMatcher;
   }
 }
+
+/** A proxy started without --service or --namespace: only mesh-wide policies select it. */
+const NO_WORKLOAD: Workload = Object.freeze({ service: '', namespace: '' });
 
 export type BuildResult =
   | { readonly ok: true; readonly snapshot: Snapshot; readonly retiredClusters: readonly ClusterState[]; readonly retiredPeers: readonly Peer[] }
@@ -41,7 +48,7 @@ export type BuildResult =
  * `previous` serving. `context` gives new cluster states the proxy's zone, the active checks' verdicts
  * (so a snapshot built later keeps them) and where to report ejections.
  */
-export function buildSnapshot(set: ResourceSet, previous: Snapshot | undefined, filters: FilterRegistry, context: ClusterContext = {}): BuildResult {
+export function buildSnapshot(set: ResourceSet, previous: Snapshot | undefined, filters: FilterRegistry, context: ClusterContext = {}, workload: Workload = NO_WORKLOAD): BuildResult {
   const errors: FieldError[] = [];
   const filterInstances = new Map<string, HttpFilter>();
   const routes: CompiledRoute[] = [];
@@ -103,6 +110,7 @@ export function buildSnapshot(set: ResourceSet, previous: Snapshot | undefined, 
     matchers.set(name, new RouteMatcher(routes.filter((r) => r.listeners.length === 0 || r.listeners.includes(name))));
   }
   const defaultMatcher = new RouteMatcher(routes.filter((r) => r.listeners.length === 0));
-  const snapshot = new Snapshot((previous?.version ?? 0) + 1, set, clusters, listeners, matchers, defaultMatcher, filterInstances);
+  const authorization = new RequestAuthorization(set.list('AuthorizationPolicy'), workload, listeners.keys());
+  const snapshot = new Snapshot((previous?.version ?? 0) + 1, set, clusters, listeners, matchers, defaultMatcher, filterInstances, authorization);
   return { ok: true, snapshot, retiredClusters, retiredPeers };
 }

@@ -137,8 +137,8 @@ export const ConditionSchema: GenMessage<Condition> = /*@__PURE__*/
   messageDesc(file_sluice_v1_authorization_policy, 2);
 
 /**
- * A rule matches when its from, to and when all match; within each list, any entry matching is enough.
- * An empty list matches every request.
+ * A rule matches when its from, to and when all match: any entry of from, any entry of to, and every
+ * condition of when (Istio's semantics). An empty list matches every request.
  *
  * @generated from message sluice.v1.Rule
  */
