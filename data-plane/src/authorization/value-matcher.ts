@@ -20,11 +20,6 @@ export class ValueMatcher {
     }
   }
 
-  /** Whether the list was empty (a field not set in the rule). */
-  get empty(): boolean {
-    return !this.any && this.exact.size === 0 && this.prefixes.length === 0 && this.suffixes.length === 0;
-  }
-
   /** Whether `value` matches any pattern; undefined (no principal, no header) matches nothing, not even `*`. */
   matches(value: string | undefined): boolean {
     if (value === undefined) return false;
