@@ -9,6 +9,7 @@ import { discoveryServiceDefinition } from '../../../proto/src/wire/service-defi
 import { DiscoveryClient } from '../../../data-plane/src/discovery/discovery-client.js';
 import type { DiscoveryRequest } from '../../../proto/gen/sluice/v1/discovery_pb.js';
 import { Health } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
+import { KINDS } from '../../../proto/src/model/kinds.js';
 import { until } from '../../support/until.js';
 
 interface Stream { requests: DiscoveryRequest[]; call: grpc.ServerDuplexStream<DiscoveryRequest, Buffer> }
@@ -29,15 +30,17 @@ test('reportHealth: sent at once on the stream, the full view again on the first
   const client = new DiscoveryClient({ addresses: [`127.0.0.1:${port}`], node: { id: 'proxy-1' }, token: 't', apply: async () => {}, backoff: { initialMs: 20, maxMs: 50 } });
   await client.start();
   t.after(() => client.stop());
-  await until('the subscriptions', () => streams[0]?.requests.length === 5, 5_000);
+  // One subscription per kind.
+  const subscriptions = KINDS.length;
+  await until('the subscriptions', () => streams[0]?.requests.length === subscriptions, 5_000);
   assert.deepEqual(streams[0]!.requests[0]!.health, [], 'nothing to report yet');
 
   client.reportHealth([
     { cluster: 'web', address: '10.0.0.1', port: 80, health: Health.UNHEALTHY, reason: 'http 503' },
     { cluster: 'web', address: '10.0.0.2', port: 80, health: Health.HEALTHY, reason: 'http 200' },
   ]);
-  await until('the report', () => streams[0]!.requests.length === 6, 5_000);
-  const report = streams[0]!.requests[5]!;
+  await until('the report', () => streams[0]!.requests.length === subscriptions + 1, 5_000);
+  const report = streams[0]!.requests[subscriptions]!;
   assert.equal(report.type, '');
   assert.deepEqual(report.subscribe, []);
   assert.equal(report.node, undefined);
@@ -47,7 +50,7 @@ test('reportHealth: sent at once on the stream, the full view again on the first
   client.reportHealth([{ cluster: 'web', address: '10.0.0.1', port: 80, health: Health.HEALTHY, reason: 'http 200' }]);
   client.reportHealth([{ cluster: 'web', address: '10.0.0.3', port: 80, health: Health.UNHEALTHY, reason: 'timeout after 1000ms' }]);
   client.reportHealth([{ cluster: 'web', address: '10.0.0.3', port: 80, health: Health.UNKNOWN, reason: 'no longer checked' }]);
-  await until('three more reports', () => streams[0]!.requests.length === 9, 5_000);
+  await until('three more reports', () => streams[0]!.requests.length === subscriptions + 4, 5_000);
 
   // The stream breaks (a replica goes away): the next stream's first request has the full view.
   streams[0]!.call.end();
