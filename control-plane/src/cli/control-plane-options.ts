@@ -103,8 +103,9 @@ export function parseControlPlaneArgs(argv: readonly string[], env: NodeJS.Proce
   }
   if (values.help === true) return 'help';
   if (!allowEtcd) {
-    const given = ['etcd', 'etcd-ca', 'etcd-cert', 'etcd-key', 'etcd-user', 'etcd-password-file', 'api-tls-cert', 'api-tls-key'].find((f) => values[f as keyof typeof values] !== undefined);
-    if (given !== undefined) throw new UsageError(`--${given} is not an option here: this command runs on the embedded store and serves plain HTTP`);
+    // The embedded store keeps nothing at rest, and `sluice start` talks to its own API over HTTP.
+    const given = ['etcd', 'etcd-ca', 'etcd-cert', 'etcd-key', 'etcd-user', 'etcd-password-file', 'encryption-key-file', 'api-tls-cert', 'api-tls-key'].find((f) => values[f as keyof typeof values] !== undefined);
+    if (given !== undefined) throw new UsageError(`--${given} is not an option here: this command runs on the embedded store (nothing kept at rest) and serves plain HTTP`);
   }
   const etcdEndpoints = values.etcd === undefined ? [] : parseEtcdEndpoints(values.etcd);
   const logLevel = values['log-level'] as LogLevel;

@@ -61,8 +61,11 @@ export function describeEtcdError(err: unknown): string {
 /** What went wrong on a TLS handshake: the other side's alert or node's verification error. */
 const HANDSHAKE_REFUSED = /(?:sslv3|tlsv1\d*) alert (?:bad certificate|certificate required|unknown ca|certificate unknown|certificate expired|certificate revoked|handshake failure|access denied)/i;
 const SERVER_UNTRUSTED = /unable to verify the first certificate|unable to get local issuer certificate|self[- ]signed certificate(?: in certificate chain)?|certificate has expired|Hostname\/IP does not match certificate's altnames[^.]*/i;
-/** etcd's own words when auth is enabled (etcd's rpctypes: ErrAuthFailed, ErrUserEmpty, ErrInvalidAuthToken, ErrPermissionDenied). */
-const USER_REFUSED = /authentication failed, invalid user ID or password|user name is empty|invalid auth token|permission denied|authentication is not enabled/i;
+/**
+ * etcd's own words when auth is enabled (etcd's rpctypes: ErrAuthFailed, ErrUserEmpty,
+ * ErrPermissionDenied, ErrAuthNotEnabled). An expired token is not among them: etcd3 signs in again.
+ */
+const USER_REFUSED = /authentication failed, invalid user ID or password|user name is empty|permission denied|authentication is not enabled/i;
 
 /**
  * When `err` (or its cause) shows that etcd refused our credentials or that etcd's certificate could
