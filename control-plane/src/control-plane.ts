@@ -5,12 +5,16 @@ import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ApiServer, DEFAULT_MAX_BODY_BYTES, formatListenAddress, type ListenAddress } from './api/api-server.js';
 import type { ApiRoute } from './api/api-route.js';
+import { reencryptRoute } from './api/reencrypt-route.js';
 import { createLogger } from './logger.js';
 import { ListenError } from '../../proto/src/model/listen-error.js';
 import { discoveryModule, type DiscoveryModule } from './discovery/discovery-module.js';
 import { HealthModule, type HealthModuleOptions } from './health/health-module.js';
 import { EmbeddedStore } from './store/embedded-store.js';
 import { EtcdStore } from './store/etcd-store.js';
+import type { EtcdCredentials } from './store/etcd-client.js';
+import { AesGcmSealer } from './identity/aes-gcm-sealer.js';
+import type { SecretSealer } from './identity/secret-sealer.js';
 import { ResourceCache } from './store/resource-cache.js';
 import type { ControlPlaneDeps, ControlPlaneModule, ControlPlaneModuleFactory } from './module.js';
 import type { ResourceStore } from './store/store.js';
@@ -21,6 +25,13 @@ export const DEFAULT_DISCOVERY_LISTEN: ListenAddress = Object.freeze({ host: '12
 export interface ControlPlaneOptions {
   /** etcd client URLs; empty or absent runs on the embedded store (one process, nothing persisted). */
   readonly etcdEndpoints?: readonly string[];
+  /** TLS client certificate and/or user for etcd (--etcd-ca, --etcd-cert, --etcd-key, --etcd-user). */
+  readonly etcdCredentials?: EtcdCredentials;
+  /**
+   * Seals private keys before they are stored and opens them after they are read (--encryption-key-file).
+   * Default: no encryption key, keys stored as they are, and a sealed value read back is refused.
+   */
+  readonly sealer?: SecretSealer;
   /** A store built by the caller (tests); wins over etcdEndpoints. The control plane closes it on stop. */
   readonly store?: ResourceStore;
   readonly apiListen?: ListenAddress;
@@ -28,6 +39,8 @@ export interface ControlPlaneOptions {
   /** The admin API's bearer token (proxies use it on the discovery stream too). */
   readonly token: string;
   readonly maxBodyBytes?: number;
+  /** --api-tls-cert and --api-tls-key: the admin API serves HTTPS. */
+  readonly apiTls?: { readonly cert: Buffer; readonly key: Buffer };
   readonly log?: Logger;
   /** More admin API routes. */
   readonly extraRoutes?: readonly ApiRoute[];
@@ -49,8 +62,11 @@ export class ControlPlane {
   private healthModule: HealthModule | undefined;
   private discoveryModule: DiscoveryModule | undefined;
 
+  readonly sealer: SecretSealer;
+
   constructor(readonly options: ControlPlaneOptions) {
     this.log = options.log ?? createLogger();
+    this.sealer = options.sealer ?? new AesGcmSealer([]);
   }
 
   /** Which store backs this control plane, for the start-up message. */
@@ -77,7 +93,7 @@ export class ControlPlane {
     const cache = (this.cache = new ResourceCache(store, this.log.child({ part: 'cache' })));
     const metrics = new Registry();
     collectDefaultMetrics({ register: metrics });
-    const deps: ControlPlaneDeps = { store, cache, log: this.log, metrics, token: this.options.token };
+    const deps: ControlPlaneDeps = { store, cache, log: this.log, metrics, token: this.options.token, sealer: this.sealer };
     // Health first: discovery reports to it and lays its view over the Endpoints it sends; it starts
     // (reads etcd's health) before discovery and stops after it (once every stream's votes are gone).
     const health = (this.healthModule = new HealthModule(deps, this.options.health));
@@ -91,8 +107,13 @@ export class ControlPlane {
       log: this.log.child({ part: 'api' }),
       maxBodyBytes: this.options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
       metrics,
-      extraRoutes: [...(this.options.extraRoutes ?? []), ...this.modules.flatMap((m) => m.routes ?? [])],
+      extraRoutes: [
+        reencryptRoute({ store, cache, sealingKey: this.sealer instanceof AesGcmSealer ? this.sealer.primaryKeyName : undefined }),
+        ...(this.options.extraRoutes ?? []),
+        ...this.modules.flatMap((m) => m.routes ?? []),
+      ],
       serving: () => this.modulesStarted,
+      tls: this.options.apiTls,
     });
     const apiListen = this.options.apiListen ?? DEFAULT_API_LISTEN;
     this.apiAddress = await this.api.listen(apiListen).catch((err: unknown) => {
@@ -113,9 +134,9 @@ export class ControlPlane {
     return this.apiAddress;
   }
 
-  /** `http://127.0.0.1:15080` */
+  /** `http://127.0.0.1:15080`, or https:// with --api-tls-cert. */
   get apiUrl(): string {
-    return `http://${formatListenAddress(this.apiListenAddress)}`;
+    return `${this.options.apiTls === undefined ? 'http' : 'https'}://${formatListenAddress(this.apiListenAddress)}`;
   }
 
   /** Health in etcd and registrations, once started. */
@@ -148,7 +169,7 @@ export class ControlPlane {
   private async openStore(): Promise<ResourceStore> {
     if (this.options.store !== undefined) return this.options.store;
     const endpoints = this.options.etcdEndpoints ?? [];
-    if (endpoints.length === 0) return new EmbeddedStore();
-    return new EtcdStore({ endpoints: [...endpoints], log: this.log.child({ part: 'etcd' }) });
+    if (endpoints.length === 0) return new EmbeddedStore({ sealer: this.sealer });
+    return new EtcdStore({ endpoints: [...endpoints], log: this.log.child({ part: 'etcd' }), sealer: this.sealer, credentials: this.options.etcdCredentials });
   }
 }

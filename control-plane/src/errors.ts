@@ -21,6 +21,13 @@ export const ErrorCode = {
   MethodNotAllowed: 'SLUICE_METHOD_NOT_ALLOWED',
   /** etcd cannot be reached; reads still answer from the last watched state. */
   StoreUnavailable: 'SLUICE_STORE_UNAVAILABLE',
+  /**
+   * etcd refused this control plane: its client certificate or user, or the control plane could not
+   * verify etcd's certificate. A replica starting with it exits; the message names the flags to check.
+   */
+  StoreRefused: 'SLUICE_STORE_REFUSED',
+  /** A private key in the store that no configured encryption key opens (--encryption-key-file). */
+  SecretUnreadable: 'SLUICE_SECRET_UNREADABLE',
   Internal: 'SLUICE_INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -37,6 +44,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   SLUICE_HEADERS_TOO_LARGE: 431,
   SLUICE_METHOD_NOT_ALLOWED: 405,
   SLUICE_STORE_UNAVAILABLE: 503,
+  SLUICE_STORE_REFUSED: 503,
+  SLUICE_SECRET_UNREADABLE: 500,
   SLUICE_INTERNAL: 500,
 };
 

@@ -6,6 +6,7 @@ import type { Registry } from 'prom-client';
 import type { ApiRoute } from './api/api-route.js';
 import type { ResourceCache } from './store/resource-cache.js';
 import type { ResourceStore } from './store/store.js';
+import type { SecretSealer } from './identity/secret-sealer.js';
 
 /**
  * A part of the control plane that lives on the cache: the discovery gRPC server is one. Created
@@ -26,6 +27,8 @@ export interface ControlPlaneDeps {
   readonly metrics: Registry;
   /** The admin API's bearer token (proxies present it on the discovery stream too). */
   readonly token: string;
+  /** Seals private keys kept in the store (the operator's --encryption-key-file); see secret-sealer.ts. */
+  readonly sealer: SecretSealer;
 }
 
 export type ControlPlaneModuleFactory = (deps: ControlPlaneDeps) => ControlPlaneModule;

@@ -11,6 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EtcdCluster } from '../support/etcd-cluster.js';
+import { testKey, writeEncryptionKeyFile } from '../support/encryption-keys.js';
 import { REPO_ROOT } from '../support/repo-root.js';
 import { render } from './support/kustomize.js';
 import { flagValue, httpUses, podTemplates, resolvePort, sluiceUses, splitHostPort, type SluiceUse } from './support/manifest-uses.js';
@@ -26,6 +27,7 @@ const proxyUses = (): SluiceUse[] => [...usesIn('deploy/examples/sidecar-app'), 
 let etcd: EtcdCluster | undefined;
 let dir = '';
 let tokenFile = '';
+let keyFile = '';
 let token = '';
 let discoveryPort: number | undefined;
 const running: LocalProcess[] = [];
@@ -36,7 +38,9 @@ before(async () => {
   token = randomBytes(24).toString('hex');
   tokenFile = join(dir, 'token');
   writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
-  etcd = await EtcdCluster.start(1);
+  keyFile = writeEncryptionKeyFile(join(dir, 'keys.yaml'), [testKey('deploy-test')]);
+  // As deploy/base runs it: TLS with client certificates.
+  etcd = await EtcdCluster.start(1, { tls: true });
 });
 
 after(async () => {
@@ -73,7 +77,7 @@ test('the control plane runs with deploy/base\'s command line, serving what each
   const use = controlPlaneUse();
   assert.ok(use, 'deploy/base runs `sluice control-plane`');
   assert.ok(etcd);
-  const line = await localCommandLine(use, { tokenFile, scratchDir: dir, etcdEndpoints: etcd.endpoints });
+  const line = await localCommandLine(use, { tokenFile, scratchDir: dir, etcdEndpoints: etcd.endpoints, etcdTls: etcd.tls, encryptionKeyFile: keyFile });
   const proc = new LocalProcess(line.args);
   running.push(proc);
   const problems: string[] = [];

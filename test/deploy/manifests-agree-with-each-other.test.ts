@@ -145,6 +145,37 @@ test('the Sluice token file is a Secret key mounted into every container that re
   assert.deepEqual(problems, []);
 });
 
+test('etcd and the control plane speak TLS with client certificates, and every file they read is a key of a mounted Secret', () => {
+  const pods = podTemplates('deploy/base', render('deploy/base').objects);
+  const etcd = containersOf(pods.find((p) => p.owner.metadata.name === 'sluice-etcd')!).find((u) => u.container.name === 'etcd');
+  assert.ok(etcd);
+  const etcdArgs = etcd.container.args ?? [];
+  for (const flag of ['--client-cert-auth=true', '--peer-client-cert-auth=true']) assert.ok(etcdArgs.includes(flag), `etcd runs with ${flag}`);
+  const controlPlane = sluiceUses(pods).find((u) => u.command === 'control-plane');
+  assert.ok(controlPlane);
+  const files: Array<{ where: string; use: { container: typeof etcd.container; pod: typeof etcd.pod }; path: string }> = [];
+  for (const flag of ['--trusted-ca-file', '--cert-file', '--key-file', '--peer-trusted-ca-file', '--peer-cert-file', '--peer-key-file']) {
+    const path = etcdArgs.find((a) => a.startsWith(`${flag}=`))?.slice(flag.length + 1);
+    assert.ok(path, `etcd runs with ${flag}`);
+    files.push({ where: `etcd ${flag}`, use: etcd, path });
+  }
+  for (const flag of ['--etcd-ca', '--etcd-cert', '--etcd-key', '--encryption-key-file']) {
+    const path = flagValue(controlPlane, flag);
+    assert.ok(path, `the control plane runs with ${flag}`);
+    files.push({ where: `control plane ${flag}`, use: controlPlane, path });
+  }
+  const problems: string[] = [];
+  for (const { where, use, path } of files) {
+    const mount = use.container.volumeMounts?.find((m) => path.startsWith(`${m.mountPath}/`));
+    const volume = use.pod.spec.volumes?.find((v) => v.name === mount?.name);
+    const key = path.slice((mount?.mountPath.length ?? 0) + 1);
+    if (volume?.secret === undefined) problems.push(`${where}: ${path} is not on a Secret volume`);
+    else if (!(volume.secret.items ?? []).some((i) => i.path === key)) problems.push(`${where}: ${path} is no item of the Secret ${volume.secret.secretName}`);
+  }
+  assert.deepEqual(problems, []);
+  assert.ok((flagValue(controlPlane, '--etcd') ?? '').split(',').every((u) => u.startsWith('https://')), 'the control plane reaches etcd over https://');
+});
+
 test('the directories Sluice writes (--state-dir) are emptyDir mounts: the root file system is read-only', () => {
   const problems: string[] = [];
   for (const use of allSluice()) {
@@ -199,12 +230,12 @@ test('the control plane\'s --etcd names every etcd member on its client port', (
   const replicas = specOf(etcd)['replicas'] as number;
   const peerService = specOf(etcd)['serviceName'] as string;
   const members = Array.from({ length: replicas }, (_, i) => `${etcd.metadata.name}-${i}`);
-  assert.equal(arg('--initial-cluster'), members.map((m) => `${m}=http://${m}.${peerService}.$(POD_NAMESPACE).svc:${peerPort}`).join(','));
-  assert.equal(arg('--initial-advertise-peer-urls'), `http://$(POD_NAME).${peerService}.$(POD_NAMESPACE).svc:${peerPort}`);
-  assert.equal(arg('--advertise-client-urls'), `http://$(POD_NAME).${peerService}.$(POD_NAMESPACE).svc:${clientPort}`);
+  assert.equal(arg('--initial-cluster'), members.map((m) => `${m}=https://${m}.${peerService}.$(POD_NAMESPACE).svc:${peerPort}`).join(','));
+  assert.equal(arg('--initial-advertise-peer-urls'), `https://$(POD_NAME).${peerService}.$(POD_NAMESPACE).svc:${peerPort}`);
+  assert.equal(arg('--advertise-client-urls'), `https://$(POD_NAME).${peerService}.$(POD_NAMESPACE).svc:${clientPort}`);
   const controlPlane = sluiceUses(pods('deploy/base')).find((u) => u.command === 'control-plane');
   assert.ok(controlPlane);
-  assert.equal(flagValue(controlPlane, '--etcd'), members.map((m) => `http://${m}.${peerService}:${clientPort}`).join(','));
+  assert.equal(flagValue(controlPlane, '--etcd'), members.map((m) => `https://${m}.${peerService}:${clientPort}`).join(','));
   const peer = objects.find((o) => o.kind === 'Service' && o.metadata.name === peerService);
   assert.ok(peer && (specOf(peer)['ports'] as ServicePort[]).some((p) => p.port === clientPort && resolvePort(etcdContainer, p.targetPort ?? p.port) === clientPort), `${peerService} serves the client port`);
 });

@@ -1,11 +1,15 @@
 // Throwaway etcd members for tests: free loopback ports, data on tmpfs, killed with the test process.
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+// With `tls`, members serve clients over TLS and require a client certificate (--client-cert-auth).
+import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { freePort } from './free-port.js';
 import { spawnGuarded, stopChild } from './process-guard.js';
 import { GiveUp, until } from './until.js';
+import { TestPki, type CertFiles } from './test-pki.js';
 
 export function etcdBinary(): string {
   return process.env['SLUICE_ETCD_BIN'] ?? 'etcd';
@@ -27,18 +31,42 @@ interface Member {
   log: string[];
 }
 
+export interface EtcdClusterOptions {
+  /**
+   * Client URLs are https:// with a certificate from a CA made for the cluster, and members refuse
+   * clients without a certificate that CA signed (--client-cert-auth --trusted-ca-file).
+   */
+  readonly tls?: boolean;
+}
+
+/** What a client needs for a TLS cluster: the CA that signed the members, and a client certificate. */
+export interface EtcdClientTls extends CertFiles {
+  readonly ca: string;
+}
+
+interface ClusterTls {
+  readonly pki: TestPki;
+  readonly server: CertFiles;
+  readonly client: EtcdClientTls;
+}
+
 export class EtcdCluster {
-  private constructor(private readonly members: Member[], private readonly root: string) {}
+  private constructor(private readonly members: Member[], private readonly root: string, private readonly tlsFiles: ClusterTls | undefined) {}
 
   /** Starts `size` members (1 or 3) and waits until the cluster answers. */
-  static async start(size = 1): Promise<EtcdCluster> {
+  static async start(size = 1, options: EtcdClusterOptions = {}): Promise<EtcdCluster> {
     const base = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
     const root = mkdtempSync(join(base, 'sluice-etcd-'));
     const members: Member[] = [];
     for (let i = 0; i < size; i++) {
       members.push({ name: `m${i}`, clientPort: await freePort(), peerPort: await freePort(), dataDir: join(root, `m${i}`), log: [] });
     }
-    const cluster = new EtcdCluster(members, root);
+    let tls: ClusterTls | undefined;
+    if (options.tls === true) {
+      const pki = TestPki.create('sluice test etcd CA');
+      tls = { pki, server: pki.server(), client: { ca: pki.ca, ...pki.client('sluice-control-plane') } };
+    }
+    const cluster = new EtcdCluster(members, root, tls);
     for (const m of members) cluster.spawn(m);
     await cluster.waitHealthy();
     return cluster;
@@ -46,7 +74,23 @@ export class EtcdCluster {
 
   /** Client URLs, for `etcd3`'s `hosts`. */
   get endpoints(): string[] {
-    return this.members.map((m) => `http://127.0.0.1:${m.clientPort}`);
+    return this.members.map((m) => this.clientUrl(m));
+  }
+
+  /** With `tls`: the CA and a client certificate the members accept (the PKI's other certificates too). */
+  get tls(): EtcdClientTls | undefined {
+    return this.tlsFiles?.client;
+  }
+
+  /** The PKI behind `tls`: for more client certificates the members trust. */
+  get pki(): TestPki | undefined {
+    return this.tlsFiles?.pki;
+  }
+
+  /** etcdctl's flags for this cluster's TLS (none without it). */
+  etcdctlFlags(): string[] {
+    const t = this.tlsFiles?.client;
+    return t === undefined ? [] : ['--cacert', t.ca, '--cert', t.cert, '--key', t.key];
   }
 
   /** Kills every member (SIGKILL: an outage, not a shutdown). Data stays for `restart`. */
@@ -97,8 +141,7 @@ export class EtcdCluster {
     const statuses = await Promise.all(this.members.map(async (m) => {
       if (!running(m)) return undefined;
       try {
-        const res = await fetch(`http://127.0.0.1:${m.clientPort}/v3/maintenance/status`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(1000) });
-        return (await res.json()) as { header?: { member_id?: string }; leader?: string };
+        return JSON.parse(await this.memberRequest(m, '/v3/maintenance/status', '{}')) as { header?: { member_id?: string }; leader?: string };
       } catch {
         return undefined;
       }
@@ -112,12 +155,35 @@ export class EtcdCluster {
   endpoint(index: number): string {
     const m = this.members[index];
     if (m === undefined) throw new Error(`no member ${index}`);
-    return `http://127.0.0.1:${m.clientPort}`;
+    return this.clientUrl(m);
   }
 
   async stop(): Promise<void> {
     await Promise.all(this.members.map((m) => (m.process ? stopChild(m.process, 2000) : undefined)));
     rmSync(this.root, { recursive: true, force: true });
+    this.tlsFiles?.pki.dispose();
+  }
+
+  private clientUrl(m: Member): string {
+    return `${this.tlsFiles === undefined ? 'http' : 'https'}://127.0.0.1:${m.clientPort}`;
+  }
+
+  /** One call to a member's HTTP gateway (GET, or POST with `body`), with the client certificate under TLS. */
+  private async memberRequest(m: Member, path: string, body?: string): Promise<string> {
+    const t = this.tlsFiles?.client;
+    const tlsOptions = t === undefined ? {} : { ca: readFileSync(t.ca), cert: readFileSync(t.cert), key: readFileSync(t.key), servername: 'localhost' };
+    return await new Promise((resolve, reject) => {
+      const req = (t === undefined ? httpRequest : httpsRequest)({ host: '127.0.0.1', port: m.clientPort, path, method: body === undefined ? 'GET' : 'POST', timeout: 1000, ...tlsOptions }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve(text));
+        res.on('error', reject);
+      });
+      req.on('timeout', () => req.destroy(new Error('timed out')));
+      req.on('error', reject);
+      req.end(body);
+    });
   }
 
   private spawn(m: Member): void {
@@ -125,8 +191,12 @@ export class EtcdCluster {
     const args = [
       '--name', m.name,
       '--data-dir', m.dataDir,
-      '--listen-client-urls', `http://127.0.0.1:${m.clientPort}`,
-      '--advertise-client-urls', `http://127.0.0.1:${m.clientPort}`,
+      '--listen-client-urls', this.clientUrl(m),
+      '--advertise-client-urls', this.clientUrl(m),
+      ...(this.tlsFiles === undefined ? [] : [
+        '--client-cert-auth', '--trusted-ca-file', this.tlsFiles.pki.ca,
+        '--cert-file', this.tlsFiles.server.cert, '--key-file', this.tlsFiles.server.key,
+      ]),
       '--listen-peer-urls', `http://127.0.0.1:${m.peerPort}`,
       '--initial-advertise-peer-urls', `http://127.0.0.1:${m.peerPort}`,
       '--initial-cluster', initialCluster,
@@ -151,26 +221,25 @@ export class EtcdCluster {
   private async waitHealthy(timeoutMs = 20000): Promise<void> {
     const logs = (): string => this.members.map((m) => m.log.join('')).join('\n');
     await until(() => `etcd to become healthy:\n${logs()}`, async () => {
-      const ok = await Promise.all(this.members.filter(running).map((m) => probe(m.clientPort)));
+      const ok = await Promise.all(this.members.filter(running).map((m) => this.probe(m)));
       if (ok.every(Boolean)) return true;
       const dead = this.members.find((m) => m.process?.exitCode !== null && m.process?.exitCode !== undefined);
       if (dead !== undefined) throw new GiveUp(`etcd did not become healthy (${dead.name} exited):\n${logs()}`);
       return false;
     }, timeoutMs, 100);
   }
+
+  private async probe(m: Member): Promise<boolean> {
+    try {
+      const body = JSON.parse(await this.memberRequest(m, '/health')) as { health?: string };
+      return body.health === 'true';
+    } catch {
+      return false;
+    }
+  }
 }
 
 /** Spawned and neither exited nor killed by a signal. */
 function running(m: Member): boolean {
   return m.process !== undefined && m.process.exitCode === null && m.process.signalCode === null;
-}
-
-async function probe(port: number): Promise<boolean> {
-  try {
-    const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1000) });
-    const body = (await res.json()) as { health?: string };
-    return body.health === 'true';
-  } catch {
-    return false;
-  }
 }

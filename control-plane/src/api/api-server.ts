@@ -1,6 +1,7 @@
 // The admin API's HTTP server: routes each request, checks the bearer token, turns errors into their
 // JSON bodies, and puts the store revision on every response.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { ControlPlaneError, ErrorCode } from '../errors.js';
@@ -36,6 +37,8 @@ export interface ApiServerOptions {
   readonly metrics?: Registry;
   /** Whether the parts that serve proxies (discovery) are up: /readyz waits for it too. Default: always. */
   readonly serving?: () => boolean;
+  /** PEM certificate chain and key: the API serves HTTPS instead of plain HTTP. */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
 }
 
 export interface ListenAddress {
@@ -52,7 +55,7 @@ export class ApiServer {
   private readonly router: Router;
   private readonly auth: BearerAuth;
   private readonly maxBodyBytes: number;
-  private readonly server: Server;
+  private readonly server: Server | HttpsServer;
   private readonly metrics: ApiMetrics;
   private nextRequestId = 1;
 
@@ -67,7 +70,9 @@ export class ApiServer {
     ]);
     this.auth = new BearerAuth(options.token);
     this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-    this.server = createServer((req, res) => void this.handle(req, res));
+    const handler = (req: IncomingMessage, res: ServerResponse): void => void this.handle(req, res);
+    // Node's defaults for HTTPS: TLS 1.2 and up, its vetted cipher list.
+    this.server = options.tls === undefined ? createServer(handler) : createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler);
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket) => answerClientError(err, socket, options.cache.revision));
   }
 

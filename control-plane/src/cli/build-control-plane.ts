@@ -3,11 +3,20 @@
 // health with its hooks on the discovery stream, and discovery on --discovery-listen.
 import type { Logger } from 'pino';
 import { ControlPlane } from '../control-plane.js';
+import { AesGcmSealer } from '../identity/aes-gcm-sealer.js';
 import type { ControlPlaneCliOptions } from './control-plane-options.js';
 
+/**
+ * The sealer is built here from --encryption-key-file, one per process, and reaches every part that
+ * stores a private key: the store (Certificates) and, through ControlPlane.sealer and the modules'
+ * deps, anything else kept sealed in etcd.
+ */
 export function buildControlPlane(options: ControlPlaneCliOptions, token: string, log: Logger): ControlPlane {
   return new ControlPlane({
     etcdEndpoints: options.etcdEndpoints,
+    etcdCredentials: options.etcdCredentials,
+    sealer: new AesGcmSealer(options.encryptionKeys ?? []),
+    apiTls: options.apiTls,
     apiListen: options.apiListen,
     discoveryListen: options.discoveryListen,
     token,

@@ -15,7 +15,12 @@ export async function runControlPlaneCommand(argv: readonly string[], env: NodeJ
   const log = createLogger({ level: options.logLevel });
   const embedded = options.etcdEndpoints.length === 0;
   if (embedded) log.warn('no --etcd given: running on the embedded store (one process, nothing is kept after exit); use --etcd for production');
-  else log.info({ etcd: options.etcdEndpoints }, 'using etcd');
+  else log.info({ etcd: options.etcdEndpoints, tls: options.etcdCredentials?.ca !== undefined || options.etcdCredentials?.cert !== undefined, user: options.etcdCredentials?.user?.name }, 'using etcd');
+  if (options.encryptionKeys === undefined) {
+    if (!embedded) log.warn('no --encryption-key-file: private keys are stored in etcd in plaintext, readable by anyone who can read etcd or its backups (docs/operations.md)');
+  } else {
+    log.info({ sealingKey: options.encryptionKeys[0]!.name, keys: options.encryptionKeys.map((k) => k.name) }, 'private keys in the store are sealed with AES-256-GCM');
+  }
   const controlPlane = buildControlPlane(options, options.token, log);
   stopOnSignals(() => controlPlane.stop(), log);
   await controlPlane.start();

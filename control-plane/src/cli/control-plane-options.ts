@@ -1,9 +1,13 @@
 // The bootstrap options of `sluice control-plane` and `sluice start`: defaults in one object, parsed
 // and validated once, then frozen.
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { ListenAddress } from '../api/api-server.js';
 import type { LogLevel } from '../logger.js';
 import { parseListenAddress } from './listen-address.js';
+import type { EtcdCredentials } from '../store/etcd-client.js';
+import type { EncryptionKey } from '../identity/aes-gcm-sealer.js';
+import { readEncryptionKeyFile } from '../identity/encryption-key-file.js';
 import { configuredToken } from '../../../proto/src/command-line/token-source.js';
 import { UsageError } from '../../../proto/src/command-line/usage-error.js';
 
@@ -18,7 +22,8 @@ export const CONTROL_PLANE_DEFAULTS = Object.freeze({
 
 export const CONTROL_PLANE_USAGE = `usage: sluice control-plane [--etcd URL[,URL...]] [--api-listen HOST:PORT] [--discovery-listen HOST:PORT]
                             [--token-file FILE] [--max-body-bytes N] [--lease-ttl-seconds N] [--leader-lease-ttl-seconds N]
-                            [--log-level LEVEL]
+                            [--log-level LEVEL] [--encryption-key-file FILE] [--api-tls-cert FILE --api-tls-key FILE]
+                            [--etcd-ca FILE] [--etcd-cert FILE --etcd-key FILE] [--etcd-user NAME --etcd-password-file FILE]
 
 Runs the control plane: the admin REST API (and /metrics) and the discovery gRPC server for proxies.
 
@@ -33,6 +38,15 @@ Runs the control plane: the admin REST API (and /metrics) and the discovery gRPC
   --leader-lease-ttl-seconds N  TTL of the lease of the replica elected to run the control plane's own
                               health checks: a replica that dies is replaced within it (default ${CONTROL_PLANE_DEFAULTS.leaderLeaseTtlSeconds})
   --log-level LEVEL           fatal, error, warn, info, debug, trace or silent (default ${CONTROL_PLANE_DEFAULTS.logLevel})
+  --encryption-key-file FILE  named AES-256 keys that seal private keys in the store: the first seals,
+                              every one opens (docs/operations.md). Without it keys are stored in plaintext.
+  --api-tls-cert FILE         serve the admin API over HTTPS with this PEM certificate chain
+  --api-tls-key FILE          ... and this PEM private key
+  --etcd-ca FILE              PEM CA bundle that verifies etcd's certificates (https:// URLs)
+  --etcd-cert FILE            PEM client certificate for etcd members run with --client-cert-auth
+  --etcd-key FILE             its PEM private key
+  --etcd-user NAME            an etcd user (etcd's auth enabled), with --etcd-password-file FILE
+  --etcd-password-file FILE   the file holding that user's password
   -h, --help                  this text`;
 
 export interface ControlPlaneCliOptions {
@@ -46,6 +60,12 @@ export interface ControlPlaneCliOptions {
   readonly leaseTtlSeconds: number;
   readonly leaderLeaseTtlSeconds: number;
   readonly logLevel: LogLevel;
+  /** From --encryption-key-file; undefined without it (private keys stored as they are). */
+  readonly encryptionKeys: readonly EncryptionKey[] | undefined;
+  /** From --etcd-ca, --etcd-cert, --etcd-key, --etcd-user and --etcd-password-file. */
+  readonly etcdCredentials: EtcdCredentials | undefined;
+  /** From --api-tls-cert and --api-tls-key: the admin API serves HTTPS. */
+  readonly apiTls: { readonly cert: Buffer; readonly key: Buffer } | undefined;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -65,6 +85,14 @@ export function parseControlPlaneArgs(argv: readonly string[], env: NodeJS.Proce
         'lease-ttl-seconds': { type: 'string' },
         'leader-lease-ttl-seconds': { type: 'string' },
         'log-level': { type: 'string', default: CONTROL_PLANE_DEFAULTS.logLevel },
+        'encryption-key-file': { type: 'string' },
+        'api-tls-cert': { type: 'string' },
+        'api-tls-key': { type: 'string' },
+        'etcd-ca': { type: 'string' },
+        'etcd-cert': { type: 'string' },
+        'etcd-key': { type: 'string' },
+        'etcd-user': { type: 'string' },
+        'etcd-password-file': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -74,11 +102,16 @@ export function parseControlPlaneArgs(argv: readonly string[], env: NodeJS.Proce
     throw new UsageError((err as Error).message);
   }
   if (values.help === true) return 'help';
-  if (!allowEtcd && values.etcd !== undefined) throw new UsageError('--etcd is not an option here: this command runs on the embedded store');
+  if (!allowEtcd) {
+    // The embedded store keeps nothing at rest, and `sluice start` talks to its own API over HTTP.
+    const given = ['etcd', 'etcd-ca', 'etcd-cert', 'etcd-key', 'etcd-user', 'etcd-password-file', 'encryption-key-file', 'api-tls-cert', 'api-tls-key'].find((f) => values[f as keyof typeof values] !== undefined);
+    if (given !== undefined) throw new UsageError(`--${given} is not an option here: this command runs on the embedded store (nothing kept at rest) and serves plain HTTP`);
+  }
+  const etcdEndpoints = values.etcd === undefined ? [] : parseEtcdEndpoints(values.etcd);
   const logLevel = values['log-level'] as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
   return Object.freeze({
-    etcdEndpoints: Object.freeze(values.etcd === undefined ? [] : parseEtcdEndpoints(values.etcd)),
+    etcdEndpoints: Object.freeze(etcdEndpoints),
     apiListen: parseListenAddress(values['api-listen'], '--api-listen'),
     discoveryListen: parseListenAddress(values['discovery-listen'], '--discovery-listen'),
     token: configuredToken(values['token-file'], env),
@@ -86,7 +119,47 @@ export function parseControlPlaneArgs(argv: readonly string[], env: NodeJS.Proce
     leaseTtlSeconds: values['lease-ttl-seconds'] === undefined ? CONTROL_PLANE_DEFAULTS.leaseTtlSeconds : positiveInteger(values['lease-ttl-seconds'], '--lease-ttl-seconds'),
     leaderLeaseTtlSeconds: values['leader-lease-ttl-seconds'] === undefined ? CONTROL_PLANE_DEFAULTS.leaderLeaseTtlSeconds : positiveInteger(values['leader-lease-ttl-seconds'], '--leader-lease-ttl-seconds'),
     logLevel,
+    encryptionKeys: values['encryption-key-file'] === undefined ? undefined : Object.freeze(readEncryptionKeyFile(values['encryption-key-file'])),
+    etcdCredentials: parseEtcdCredentials(values, etcdEndpoints),
+    apiTls: pair(values['api-tls-cert'], values['api-tls-key'], '--api-tls-cert', '--api-tls-key'),
   });
+}
+
+type EtcdFlags = Partial<Record<'etcd-ca' | 'etcd-cert' | 'etcd-key' | 'etcd-user' | 'etcd-password-file', string>>;
+
+function parseEtcdCredentials(values: EtcdFlags, endpoints: readonly string[]): EtcdCredentials | undefined {
+  const ca = values['etcd-ca'] === undefined ? undefined : readFlagFile(values['etcd-ca'], '--etcd-ca');
+  const client = pair(values['etcd-cert'], values['etcd-key'], '--etcd-cert', '--etcd-key');
+  const userName = values['etcd-user'];
+  const passwordFile = values['etcd-password-file'];
+  if ((userName === undefined) !== (passwordFile === undefined)) throw new UsageError('--etcd-user and --etcd-password-file go together');
+  const password = passwordFile === undefined ? undefined : readFlagFile(passwordFile, '--etcd-password-file').toString('utf8').replace(/\r?\n$/, '');
+  if (password === '') throw new UsageError(`--etcd-password-file ${passwordFile}: the file is empty`);
+  if (ca === undefined && client === undefined && userName === undefined) return undefined;
+  if (endpoints.length === 0) throw new UsageError('--etcd-ca, --etcd-cert, --etcd-key and --etcd-user need --etcd');
+  // etcd3 talks TLS to every member or to none: certificates with an http:// URL would not be used.
+  const plain = endpoints.find((e) => e.startsWith('http://'));
+  if ((ca !== undefined || client !== undefined) && plain !== undefined) throw new UsageError(`--etcd ${plain}: with --etcd-ca or --etcd-cert every etcd URL must be https://`);
+  return Object.freeze({
+    ...(ca === undefined ? {} : { ca }),
+    ...(client === undefined ? {} : { cert: client.cert, key: client.key }),
+    ...(userName === undefined ? {} : { user: { name: userName, password: password! } }),
+  });
+}
+
+/** A certificate and its key: both or neither. */
+function pair(certFile: string | undefined, keyFile: string | undefined, certFlag: string, keyFlag: string): { cert: Buffer; key: Buffer } | undefined {
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined || keyFile === undefined) throw new UsageError(`${certFlag} and ${keyFlag} go together`);
+  return Object.freeze({ cert: readFlagFile(certFile, certFlag), key: readFlagFile(keyFile, keyFlag) });
+}
+
+function readFlagFile(path: string, flag: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new UsageError(`${flag} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
 }
 
 function parseEtcdEndpoints(value: string): string[] {

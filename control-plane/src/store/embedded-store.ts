@@ -6,6 +6,7 @@ import type { Kind } from '../../../proto/src/model/kinds.js';
 import { EmbeddedElection } from './embedded-election.js';
 import { EmbeddedLeaseStore } from './embedded-lease-store.js';
 import { resourceKey } from './keys.js';
+import { PLAINTEXT_SEALER, type SecretSealer } from '../identity/secret-sealer.js';
 import { fromStoredValue, toStoredValue } from './stored-value.js';
 import type { ElectionOptions, ListResult, ResourceStore, StoredResource, WatchEvent, WatchHandle, WatchHandlers, WriteOp } from './store.js';
 import {
@@ -20,6 +21,8 @@ export interface EmbeddedStoreOptions {
   readonly maxRequestBytes?: number;
   /** Watch history kept, in revisions; older revisions are compacted as etcd's auto-compaction does. */
   readonly historyRevisions?: number;
+  /** Seals Certificate private keys as etcd would hold them (default: stored as they are). */
+  readonly sealer?: SecretSealer;
 }
 
 interface Entry {
@@ -44,6 +47,7 @@ export class EmbeddedStore implements ResourceStore {
   private readonly maxTxnOps: number;
   private readonly maxRequestBytes: number;
   private readonly historyRevisions: number;
+  private readonly sealer: SecretSealer;
   private currentRevision = 1;
   private generationRevision = 0;
   private compactedRevision = 0;
@@ -54,6 +58,7 @@ export class EmbeddedStore implements ResourceStore {
     this.maxTxnOps = options.maxTxnOps ?? ETCD_MAX_TXN_OPS;
     this.maxRequestBytes = options.maxRequestBytes ?? ETCD_MAX_REQUEST_BYTES;
     this.historyRevisions = options.historyRevisions ?? 10_000;
+    this.sealer = options.sealer ?? PLAINTEXT_SEALER;
   }
 
   /** Leased keys (health, registrations): TTL timers in this process. */
@@ -88,7 +93,7 @@ export class EmbeddedStore implements ResourceStore {
     this.ensureOpen();
     checkDistinctTargets(ops);
     if (ops.length + 1 > this.maxTxnOps) throw tooManyOpsError(ops.length, this.maxTxnOps);
-    const values = ops.map((op) => (op.op === 'put' ? toStoredValue(op.resource) : undefined));
+    const values = ops.map((op) => (op.op === 'put' ? toStoredValue(op.resource, this.sealer) : undefined));
     const bytes = ops.reduce((sum, op, i) => sum + opTarget(op).key.length + Buffer.byteLength(values[i] ?? ''), 0);
     if (bytes > this.maxRequestBytes) throw requestTooLargeError(`${bytes} bytes of keys and values`);
     for (const op of ops) {
@@ -176,7 +181,7 @@ export class EmbeddedStore implements ResourceStore {
   }
 
   private decode(key: string, entry: Entry): StoredResource {
-    const decoded = fromStoredValue(key, entry.json);
+    const decoded = fromStoredValue(key, entry.json, this.sealer);
     if (!decoded.ok) throw new ControlPlaneError(ErrorCode.Internal, `embedded store holds a bad value at ${key}: ${decoded.reason}`);
     return { resource: decoded.resource, revision: entry.modRevision };
   }

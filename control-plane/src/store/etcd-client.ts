@@ -12,18 +12,39 @@ import { noop } from 'cockatiel';
 import { Etcd3 } from 'etcd3';
 import { MemberCircuits } from './etcd-member-circuits.js';
 
+/**
+ * How the control plane proves itself to etcd and checks etcd's certificate (etcd's security model:
+ * client certificates with --client-cert-auth, and/or users with `etcdctl auth enable`).
+ */
+export interface EtcdCredentials {
+  /** PEM CA bundle that verifies the members' certificates on https:// endpoints (default: system CAs). */
+  readonly ca?: Buffer;
+  /** PEM client certificate chain and its key, for members started with --client-cert-auth. */
+  readonly cert?: Buffer;
+  readonly key?: Buffer;
+  /** An etcd user: the client exchanges name and password for a token, renewed when it expires. */
+  readonly user?: { readonly name: string; readonly password: string };
+}
+
 export interface EtcdClientOptions {
   /** The deadline of each unary call (one attempt on one member), unless the call sets its own. */
   readonly attemptTimeoutMs: number;
   /** gRPC channel options added to (or overriding) the defaults below. */
   readonly grpcOptions?: Record<string, number | string>;
+  readonly credentials?: EtcdCredentials;
 }
 
 export function createEtcdClient(endpoints: readonly string[], options: EtcdClientOptions): Etcd3 {
   // With one member, its circuit is every circuit: open, it holds nothing back (the panic rule).
   const circuits = new MemberCircuits();
+  const creds = options.credentials;
+  const tls = creds?.ca !== undefined || creds?.cert !== undefined;
   return new Etcd3({
     hosts: [...endpoints],
+    // etcd3 passes these to grpc.credentials.createSsl, where a null root certificate means the
+    // system's CAs; without them, https:// endpoints get the system's CAs and no client certificate.
+    ...(tls ? { credentials: { rootCertificate: creds?.ca as Buffer, privateKey: creds?.key, certChain: creds?.cert } } : {}),
+    ...(creds?.user === undefined ? {} : { auth: { username: creds.user.name, password: creds.user.password } }),
     // Streams (watches, keepalives) live on; every other call has a deadline, so nothing hangs on a
     // dead member.
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + options.attemptTimeoutMs }),

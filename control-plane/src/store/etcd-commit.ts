@@ -14,6 +14,7 @@ import { ControlPlaneError, ErrorCode } from '../errors.js';
 import { callWithFailover, type CallBudget } from './etcd-failover.js';
 import { isCompactedError, isTooManyOpsError, provesNotSent, toStoreError } from './etcd-errors.js';
 import { GENERATION_KEY } from './keys.js';
+import type { SecretSealer } from '../identity/secret-sealer.js';
 import { toStoredValue } from './stored-value.js';
 import type { WriteOp } from './store.js';
 import { checkDistinctTargets, concurrentWriteError, conflictError, opTarget, tooManyOpsError } from './write-checks.js';
@@ -23,7 +24,7 @@ const GENERATION = Buffer.from(GENERATION_KEY);
 const MAX_HISTORY_STEPS = 32;
 
 /** Applies `ops` in one transaction and returns its revision; see ResourceStore.commit for the errors. */
-export async function commitOps(client: Etcd3, budget: CallBudget, ops: readonly WriteOp[], validatedAt: number): Promise<number> {
+export async function commitOps(client: Etcd3, budget: CallBudget, ops: readonly WriteOp[], validatedAt: number, sealer: SecretSealer): Promise<number> {
   checkDistinctTargets(ops);
   const txnId = randomBytes(12).toString('base64url');
   const targets = ops.map(opTarget);
@@ -36,7 +37,7 @@ export async function commitOps(client: Etcd3, budget: CallBudget, ops: readonly
       : { key: Buffer.from(target.key), target: CompareTarget.Mod, result: CompareResult.Equal, mod_revision: ifRevision })),
   ];
   const success: IRequestOp[] = ops.map((op, i): IRequestOp => (op.op === 'put'
-    ? { request_put: { key: Buffer.from(targets[i]!.key), value: Buffer.from(toStoredValue(op.resource)) } }
+    ? { request_put: { key: Buffer.from(targets[i]!.key), value: Buffer.from(toStoredValue(op.resource, sealer)) } }
     : { request_delete_range: { key: Buffer.from(targets[i]!.key) } }));
   success.push({ request_put: { key: GENERATION, value: Buffer.from(txnId) } });
   // When a compare fails, the failure branch reads every compared key in the same transaction, so

@@ -12,12 +12,13 @@ import { CompareResult, CompareTarget, type Etcd3, type IKeyValue, type Watcher 
 import type { Logger } from 'pino';
 import type { Fence } from './fence.js';
 import { DEFAULT_LEADER_LEASE_TTL_SECONDS, HEALTH_CHECKER_ELECTION_KEY, newReplicaId, sameFence, type LeaderElection } from './leader-election.js';
-import { createEtcdClient } from './etcd-client.js';
+import { createEtcdClient, type EtcdCredentials } from './etcd-client.js';
 import { callWithFailover, type CallBudget } from './etcd-failover.js';
 import { EtcdLeaseKeeper } from './etcd-lease-keeper.js';
 
 export interface EtcdElectionOptions {
   readonly endpoints: readonly string[];
+  readonly credentials?: EtcdCredentials;
   /** Default: host-pid-random. */
   readonly id?: string;
   /** Default HEALTH_CHECKER_ELECTION_KEY. */
@@ -72,7 +73,7 @@ export class EtcdElection implements LeaderElection {
     this.budget = { requestTimeoutMs: callTimeoutMs, attemptTimeoutMs: Math.max(250, Math.floor(callTimeoutMs / 2)), members: options.endpoints.length };
     // An own connection (built as etcd-store.ts builds its one): the election's fate must not depend
     // on the resource watch, and closing it ends every keepalive.
-    this.client = createEtcdClient(options.endpoints, { attemptTimeoutMs: this.budget.attemptTimeoutMs });
+    this.client = createEtcdClient(options.endpoints, { attemptTimeoutMs: this.budget.attemptTimeoutMs, credentials: options.credentials });
   }
 
   get fence(): Fence | undefined {

@@ -58,8 +58,36 @@ export function describeEtcdError(err: unknown): string {
   return details === '' ? status.name : `${status.name}: ${details}`;
 }
 
+/** What went wrong on a TLS handshake: the other side's alert or node's verification error. */
+const HANDSHAKE_REFUSED = /(?:sslv3|tlsv1\d*) alert (?:bad certificate|certificate required|unknown ca|certificate unknown|certificate expired|certificate revoked|handshake failure|access denied)/i;
+const SERVER_UNTRUSTED = /unable to verify the first certificate|unable to get local issuer certificate|self[- ]signed certificate(?: in certificate chain)?|certificate has expired|Hostname\/IP does not match certificate's altnames[^.]*/i;
+/**
+ * etcd's own words when auth is enabled (etcd's rpctypes: ErrAuthFailed, ErrUserEmpty,
+ * ErrPermissionDenied, ErrAuthNotEnabled). An expired token is not among them: etcd3 signs in again.
+ */
+const USER_REFUSED = /authentication failed, invalid user ID or password|user name is empty|permission denied|authentication is not enabled/i;
+
+/**
+ * When `err` (or its cause) shows that etcd refused our credentials or that etcd's certificate could
+ * not be verified: what happened and which flags to check. Undefined for anything else.
+ */
+export function credentialsProblem(err: unknown): string | undefined {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const text = e.message;
+    let m = HANDSHAKE_REFUSED.exec(text);
+    if (m !== null) return `etcd refused the TLS handshake (${m[0]}): it requires a client certificate signed by a CA it trusts (--etcd-cert, --etcd-key)`;
+    m = SERVER_UNTRUSTED.exec(text);
+    if (m !== null) return `etcd's certificate is not trusted (${m[0]}): pass the CA that signed it with --etcd-ca`;
+    m = USER_REFUSED.exec(text);
+    if (m !== null) return `etcd refused the request (${m[0]}): check --etcd-user, --etcd-password-file and the user's role`;
+  }
+  return undefined;
+}
+
 export function toStoreError(err: unknown, action: string): ControlPlaneError {
   if (err instanceof ControlPlaneError) return err;
+  const refused = credentialsProblem(err);
+  if (refused !== undefined) return new ControlPlaneError(ErrorCode.StoreRefused, `cannot ${action}: ${refused}`, { cause: err });
   const message = err instanceof Error ? err.message : String(err);
   if (message.includes('request is too large') || message.includes('received message larger than max')) {
     return requestTooLargeError(message, err);

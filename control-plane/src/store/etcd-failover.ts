@@ -8,7 +8,7 @@
 // reconciles.
 import { isBrokenCircuitError } from 'cockatiel';
 import { ControlPlaneError, ErrorCode } from '../errors.js';
-import { describeEtcdError, isRetryable, provesNotSent, refusedAddress } from './etcd-errors.js';
+import { credentialsProblem, describeEtcdError, isRetryable, provesNotSent, refusedAddress } from './etcd-errors.js';
 
 export interface CallBudget {
   /** The deadline of one attempt on one member (ms). */
@@ -50,6 +50,8 @@ export async function callWithFailover<T>(action: string, budget: CallBudget, at
   /** The last error from a member the request reached: the most telling (a live member's "no leader"). */
   let lastReached: unknown;
   const refusedBy = new Set<string>();
+  /** Attempts that etcd refused for our credentials: no wait cures that, so the call ends soon. */
+  let credentialRefusals = 0;
   for (let pauseMs = PAUSE_MIN_MS; ; pauseMs = Math.min(pauseMs * 2, PAUSE_MAX_MS)) {
     attempts++;
     try {
@@ -61,7 +63,10 @@ export async function callWithFailover<T>(action: string, budget: CallBudget, at
       if (!provesNotSent(err)) lastReached = err;
       const refused = refusedAddress(err);
       if (refused !== undefined) refusedBy.add(refused);
+      if (credentialsProblem(err) !== undefined) credentialRefusals++;
     }
+    // Two refusals per member: each had its chance (the circuits send attempts to the others first).
+    if (credentialRefusals >= 2 * budget.members) break;
     // Skipped members (open circuits) prove nothing: they may have answered "no leader" during an
     // election. Every member refusing a connection does: nothing listens.
     if (refusedBy.size >= budget.members) break;
@@ -70,6 +75,11 @@ export async function callWithFailover<T>(action: string, budget: CallBudget, at
   }
   const cause = lastReached ?? lastAnswer ?? lastError;
   const extra = options.onExhausted?.();
+  const refused = credentialsProblem(cause);
+  if (refused !== undefined) {
+    return Promise.reject(new ControlPlaneError(ErrorCode.StoreRefused,
+      `cannot ${action}: ${refused}${extra === undefined ? '' : `; ${extra}`}`, { cause }));
+  }
   return Promise.reject(new ControlPlaneError(ErrorCode.StoreUnavailable,
     `etcd is unavailable: could not ${action} within ${Date.now() - started} ms (${attempts} attempt${attempts === 1 ? '' : 's'}; last error: ${describeEtcdError(cause)})${extra === undefined ? '' : `; ${extra}`}`,
     { cause }));

@@ -6,7 +6,7 @@ import { Range, type Etcd3, type IKeyValue } from 'etcd3';
 import type { Logger } from 'pino';
 import type { Kind } from '../../../proto/src/model/kinds.js';
 import { ControlPlaneError, ErrorCode } from '../errors.js';
-import { createEtcdClient } from './etcd-client.js';
+import { createEtcdClient, type EtcdCredentials } from './etcd-client.js';
 import { commitOps } from './etcd-commit.js';
 import { isCompactedError, isFutureRevisionError, toStoreError } from './etcd-errors.js';
 import { callWithFailover, type CallBudget } from './etcd-failover.js';
@@ -14,6 +14,7 @@ import { EtcdElection } from './etcd-election.js';
 import { EtcdLeaseStore } from './etcd-lease-store.js';
 import { EtcdWatch } from './etcd-watch.js';
 import { GENERATION_KEY, RESOURCE_PREFIX, resourceKey } from './keys.js';
+import { PLAINTEXT_SEALER, type SecretSealer } from '../identity/secret-sealer.js';
 import { fromStoredValue } from './stored-value.js';
 import type { LeaseStore } from './lease-store.js';
 import type { ElectionOptions, ListResult, ResourceStore, StoredResource, WatchHandle, WatchHandlers, WriteOp } from './store.js';
@@ -33,6 +34,13 @@ export interface EtcdStoreOptions {
    * died or hangs costs a call this long, then the call goes on to another member.
    */
   readonly attemptTimeoutMs?: number;
+  /**
+   * Seals Certificate private keys before they are written and opens them after they are read
+   * (default: stored as they are).
+   */
+  readonly sealer?: SecretSealer;
+  /** TLS and user credentials for etcd (every connection: resources, leases, elections). */
+  readonly credentials?: EtcdCredentials;
 }
 
 export const DEFAULT_ETCD_REQUEST_TIMEOUT_MS = 4000;
@@ -51,11 +59,15 @@ export class EtcdStore implements ResourceStore {
   private closed = false;
   private leaseStore: EtcdLeaseStore | undefined;
   private readonly endpoints: readonly string[];
+  private readonly sealer: SecretSealer;
+  private readonly credentials: EtcdCredentials | undefined;
 
   constructor(options: EtcdStoreOptions) {
     if (options.endpoints.length === 0) throw new ControlPlaneError(ErrorCode.Internal, 'EtcdStore needs at least one endpoint');
     this.endpoints = [...options.endpoints];
     this.log = options.log;
+    this.sealer = options.sealer ?? PLAINTEXT_SEALER;
+    this.credentials = options.credentials;
     const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_ETCD_REQUEST_TIMEOUT_MS;
     this.budget = {
       requestTimeoutMs,
@@ -64,6 +76,7 @@ export class EtcdStore implements ResourceStore {
     };
     this.client = createEtcdClient(this.endpoints, {
       attemptTimeoutMs: this.budget.attemptTimeoutMs,
+      credentials: this.credentials,
       grpcOptions: { 'grpc.max_receive_message_length': -1 }, // a list of every resource can exceed gRPC's 4 MiB default
     });
   }
@@ -96,7 +109,7 @@ export class EtcdStore implements ResourceStore {
 
   async commit(ops: readonly WriteOp[], validatedAt: number): Promise<number> {
     this.ensureOpen('commit');
-    return await commitOps(this.client, this.budget, ops, validatedAt);
+    return await commitOps(this.client, this.budget, ops, validatedAt, this.sealer);
   }
 
   watch(fromRevision: number, handlers: WatchHandlers): WatchHandle {
@@ -104,6 +117,7 @@ export class EtcdStore implements ResourceStore {
     const watch = new EtcdWatch({
       client: this.client,
       log: this.log,
+      sealer: this.sealer,
       currentRevision: () => this.revision(),
       isCompacted: (revision) => this.isCompacted(revision),
       forget: (w) => this.watches.delete(w),
@@ -119,7 +133,7 @@ export class EtcdStore implements ResourceStore {
 
   /** Our own election on the same etcd (etcd-election.ts), with a connection of its own. */
   election(options: ElectionOptions): EtcdElection {
-    return new EtcdElection({ endpoints: this.endpoints, ...options });
+    return new EtcdElection({ endpoints: this.endpoints, credentials: this.credentials, ...options });
   }
 
   /**
@@ -156,9 +170,10 @@ export class EtcdStore implements ResourceStore {
     }
   }
 
+  /** Throws SLUICE_SECRET_UNREADABLE for a private key no configured encryption key opens. */
   private decode(kv: IKeyValue): StoredResource | undefined {
     const key = kv.key.toString();
-    const decoded = fromStoredValue(key, kv.value.toString());
+    const decoded = fromStoredValue(key, kv.value.toString(), this.sealer);
     if (!decoded.ok) {
       this.log?.error({ key, reason: decoded.reason }, 'etcd holds a value that is not a resource; leaving it out');
       return undefined;

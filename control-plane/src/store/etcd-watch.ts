@@ -10,6 +10,8 @@
 import type { Etcd3, IEvent, IWatchResponse, Watcher } from 'etcd3';
 import type { Logger } from 'pino';
 import { parseResourceKey, SLUICE_PREFIX } from './keys.js';
+import { ControlPlaneError, ErrorCode } from '../errors.js';
+import type { SecretSealer } from '../identity/secret-sealer.js';
 import { fromStoredValue } from './stored-value.js';
 import type { WatchEvent, WatchHandle, WatchHandlers } from './store.js';
 
@@ -22,6 +24,8 @@ const CANCEL_TIMEOUT_MS = 1000;
 export interface EtcdWatchContext {
   readonly client: Etcd3;
   readonly log: Logger | undefined;
+  /** Opens the private keys of the Certificates the watch delivers. */
+  readonly sealer: SecretSealer;
   /** etcd's current revision; throws when etcd cannot be reached. */
   currentRevision(): Promise<number>;
   /** Whether a watch starting at `revision` would be refused as compacted; throws when unreachable. */
@@ -111,7 +115,19 @@ export class EtcdWatch implements WatchHandle {
         flush();
         batchRevision = revision;
       }
-      const event = this.toEvent(ev, revision);
+      let event: WatchEvent | undefined;
+      try {
+        event = this.toEvent(ev, revision);
+      } catch (err) {
+        // A private key this replica cannot open: neither drop the certificate (proxies would lose
+        // it) nor skip the revision. The watch ends before it; the cache keeps its last state and
+        // lists again, which reports the same error until the key is configured.
+        if (!(err instanceof ControlPlaneError && err.code === ErrorCode.SecretUnreadable)) throw err;
+        // Earlier revisions are delivered already; this one is not delivered in part.
+        this.ctx.log?.error({ err, revision }, 'cannot open a private key the watch delivered; ending the watch');
+        void this.end('unavailable', err);
+        return;
+      }
       if (event !== undefined) batch.push(event);
     }
     flush();
@@ -122,7 +138,7 @@ export class EtcdWatch implements WatchHandle {
     const target = parseResourceKey(key);
     if (target === undefined) return undefined;
     if (ev.type === 'Delete') return { type: 'delete', kind: target.kind, name: target.name, revision };
-    const decoded = fromStoredValue(key, ev.kv.value.toString());
+    const decoded = fromStoredValue(key, ev.kv.value.toString(), this.ctx.sealer);
     if (decoded.ok) return { type: 'put', resource: decoded.resource, revision };
     // The same rule as list(): a value that is not a resource reads as no resource.
     this.ctx.log?.error({ key, revision, reason: decoded.reason }, 'etcd holds a value that is not a resource; treating it as deleted');

@@ -2,11 +2,12 @@
 // watch is compacted away or the store's revision goes backwards (a restore). Reads are served from
 // here, so they keep working, from the last watched state, while etcd is down.
 import { EventEmitter } from 'node:events';
+import { ControlPlaneError, ErrorCode } from '../errors.js';
 import type { Logger } from 'pino';
 import type { ResourceKey } from '../../../proto/src/model/change-set.js';
 import type { Kind, Resource } from '../../../proto/src/model/kinds.js';
 import { ResourceSet, type ResourceView } from '../../../proto/src/model/resource-set.js';
-import { toStoredValue } from './stored-value.js';
+import { resourceContent } from './stored-value.js';
 import type { ResourceStore, StoredResource, WatchEvent, WatchHandle } from './store.js';
 
 export interface CacheUpdate {
@@ -15,6 +16,13 @@ export interface CacheUpdate {
   /** Resources that were added, changed or removed. */
   readonly changed: readonly ResourceKey[];
 }
+
+/**
+ * Errors that waiting does not cure: etcd refusing this replica's credentials, a private key no
+ * configured encryption key opens. Before the first list they fail start() (the process exits and
+ * says why); later the cache keeps serving its last state and lists again, logging them.
+ */
+const FATAL_AT_START: ReadonlySet<string> = new Set([ErrorCode.StoreRefused, ErrorCode.SecretUnreadable]);
 
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 2000;
@@ -30,6 +38,7 @@ export class ResourceCache {
   /** What interrupted the watch or failed the last list, while the cache is not live. */
   private lastFailure: unknown;
   private closed = false;
+  private listedOnce = false;
   private resyncing: Promise<void> | undefined;
   private resyncAgain = false;
   private retryMs = RETRY_MIN_MS;
@@ -40,7 +49,10 @@ export class ResourceCache {
     this.emitter.setMaxListeners(0);
   }
 
-  /** Lists once (retrying until the store answers, or until `close()`) and starts watching. */
+  /**
+   * Lists once (retrying until the store answers, or until `close()`) and starts watching. Rejects
+   * with the store's error when it is one of FATAL_AT_START.
+   */
   async start(): Promise<void> {
     await this.resync();
   }
@@ -162,7 +174,10 @@ export class ResourceCache {
         return;
       } catch (err) {
         this.lastFailure = err;
-        this.log?.warn({ err }, 'store list failed; serving the last known state and retrying');
+        const fatal = err instanceof ControlPlaneError && FATAL_AT_START.has(err.code);
+        if (fatal && !this.listedOnce) throw err;
+        if (fatal) this.log?.error({ err }, 'store list failed; serving the last known state and retrying');
+        else this.log?.warn({ err }, 'store list failed; serving the last known state and retrying');
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, this.retryMs);
           this.wakeRetry = () => {
@@ -184,6 +199,7 @@ export class ResourceCache {
     await old?.close();
     const { resources, revision } = await this.store.list();
     if (this.closed || id !== this.watchId) return;
+    this.listedOnce = true;
     this.replaceAll(resources, revision);
     this.watchHandle = this.store.watch(revision, {
       onEvents: (events, rev) => {
@@ -228,7 +244,7 @@ export class ResourceCache {
     for (const [key, entry] of next) {
       const before = this.entries.get(key);
       // After a restore the same revision number can hold other content: compare both.
-      if (before === undefined || before.revision !== entry.revision || toStoredValue(before.resource) !== toStoredValue(entry.resource)) {
+      if (before === undefined || before.revision !== entry.revision || resourceContent(before.resource) !== resourceContent(entry.resource)) {
         changed.push(keyParts(entry.resource));
       }
     }

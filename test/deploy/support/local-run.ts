@@ -19,6 +19,10 @@ export interface LocalStand {
   /** A directory of this test's own, for directories the command line names (--state-dir). */
   scratchDir: string;
   etcdEndpoints?: readonly string[];
+  /** Files that stand in for the etcd client certificate Secret (--etcd-ca, --etcd-cert, --etcd-key). */
+  etcdTls?: { readonly ca: string; readonly cert: string; readonly key: string };
+  /** Stands in for the encryption key Secret (--encryption-key-file). */
+  encryptionKeyFile?: string;
   /** 127.0.0.1 port of the local control plane's discovery listener. */
   discoveryPort?: number;
   /** 127.0.0.1 port of the local application behind a sidecar. */
@@ -58,6 +62,14 @@ export async function localCommandLine(use: SluiceUse, stand: LocalStand): Promi
       }
     } else if (flag.name === '--etcd' && stand.etcdEndpoints !== undefined) {
       value = stand.etcdEndpoints.join(',');
+    } else if (flag.name === '--etcd-ca' && stand.etcdTls !== undefined) {
+      value = stand.etcdTls.ca;
+    } else if (flag.name === '--etcd-cert' && stand.etcdTls !== undefined) {
+      value = stand.etcdTls.cert;
+    } else if (flag.name === '--etcd-key' && stand.etcdTls !== undefined) {
+      value = stand.etcdTls.key;
+    } else if (flag.name === '--encryption-key-file' && stand.encryptionKeyFile !== undefined) {
+      value = stand.encryptionKeyFile;
     } else if (flag.name === '--state-dir') {
       value = mkdtempSync(join(stand.scratchDir, 'state-'));
     } else if (flag.name === '--token-file') {

@@ -20,7 +20,10 @@ export interface CallOptions {
 }
 
 export class ApiClient {
-  constructor(private readonly server: string, private readonly token: string | undefined, private readonly timeoutMs = 60_000) {}
+  private dispatcher: unknown;
+
+  /** `ca`: PEM certificates that verify an https:// server (`--ca`, SLUICE_CA), instead of the system's. */
+  constructor(private readonly server: string, private readonly token: string | undefined, private readonly timeoutMs = 60_000, private readonly ca?: string) {}
 
   async call(method: string, path: string, options: CallOptions = {}): Promise<any> {
     const headers: Record<string, string> = { accept: 'application/json' };
@@ -29,11 +32,13 @@ export class ApiClient {
     const url = new URL(path, this.server.endsWith('/') ? this.server : `${this.server}/`);
     let res: Response;
     try {
-      res = await fetch(url, { method, headers, body: options.body, signal: AbortSignal.timeout(this.timeoutMs) });
+      res = await (await this.fetcher())(url, { method, headers, body: options.body, signal: AbortSignal.timeout(this.timeoutMs) });
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       const why = cause?.code ?? cause?.message ?? (err as Error).message;
-      throw new CtlError(`cannot reach the control plane at ${this.server}: ${why} (set --server or SLUICE_SERVER)`);
+      const untrusted = url.protocol === 'https:' && /CERT|SIGNATURE|ISSUER|SELF_SIGNED|altnames/i.test(`${cause?.code} ${cause?.message}`);
+      const hint = untrusted ? 'pass the CA that signed the API\'s certificate with --ca FILE or SLUICE_CA' : 'set --server or SLUICE_SERVER';
+      throw new CtlError(`cannot reach the control plane at ${this.server}: ${why} (${hint})`);
     }
     const text = await res.text();
     let body: any;
@@ -48,5 +53,16 @@ export class ApiClient {
       throw new CtlError(`${res.status} ${body.code}: ${body.message}${hint}`, Array.isArray(body.errors) ? body.errors : []);
     }
     throw new CtlError(`${res.status} ${res.statusText}: ${text.slice(0, 200)}`);
+  }
+
+  /**
+   * Node's fetch, or with a CA given, undici's with an agent that trusts it (Node's built-in fetch
+   * takes no CA; loaded only then, so ctl stays quick to start).
+   */
+  private async fetcher(): Promise<(url: URL, init: RequestInit) => Promise<Response>> {
+    if (this.ca === undefined) return fetch;
+    const undici = await import('undici');
+    this.dispatcher ??= new undici.Agent({ connect: { ca: this.ca } });
+    return async (url, init) => (await undici.fetch(url, { ...(init as object), dispatcher: this.dispatcher as InstanceType<typeof undici.Agent> })) as unknown as Response;
   }
 }

@@ -7,16 +7,20 @@ import { ApiClient } from './api-client.js';
 import { formatResources, type OutputFormat } from './resource-output.js';
 import { ROLLOUT_USAGE, rolloutFlags, runCtlRollout } from './ctl-rollout.js';
 
-export const CTL_USAGE = `usage: sluice ctl [--server URL] [--token TOKEN | --token-file FILE] COMMAND
+export const CTL_USAGE = `usage: sluice ctl [--server URL] [--ca FILE] [--token TOKEN | --token-file FILE] COMMAND
 
   apply -f FILE|- [-f FILE...]   create or update every resource in the files (YAML or JSON, many
                                  documents), all or nothing
   get KIND [NAME] [-o table|json|yaml]
                                  list a kind, or show one resource
   delete KIND NAME               delete one resource
+  reencrypt                      seal every stored private key again with the control plane's first
+                                 encryption key (after adding a key, before dropping the old one)
 ${ROLLOUT_USAGE}
 
   --server URL      the admin API (default: SLUICE_SERVER, else http://127.0.0.1:15080)
+  --ca FILE         PEM CA certificates that verify an https:// server (default: SLUICE_CA, else
+                    the system's CAs)
   --token TOKEN     the bearer token (default: SLUICE_TOKEN)
   --token-file FILE read the token from FILE
 
@@ -33,6 +37,7 @@ export async function runCtlCommand(argv: readonly string[], env: NodeJS.Process
       args: [...argv],
       options: {
         server: { type: 'string' },
+        ca: { type: 'string' },
         token: { type: 'string' },
         'token-file': { type: 'string' },
         filename: { type: 'string', short: 'f', multiple: true },
@@ -52,7 +57,7 @@ export async function runCtlCommand(argv: readonly string[], env: NodeJS.Process
   const [command, ...args] = positionals;
   if (values.help === true || command === undefined || command === 'help') return CTL_USAGE;
   const token = values.token ?? configuredToken(values['token-file'], env);
-  const client = new ApiClient(values.server ?? env['SLUICE_SERVER'] ?? DEFAULT_SERVER, token);
+  const client = new ApiClient(values.server ?? env['SLUICE_SERVER'] ?? DEFAULT_SERVER, token, undefined, readCa(values.ca ?? env['SLUICE_CA']));
   const only = (allowed: string[]): void => {
     for (const flag of ['filename', 'output'] as const) {
       if (values[flag] !== undefined && !allowed.includes(flag)) throw new UsageError(`--${flag} is not an option of \`ctl ${command}\``);
@@ -90,6 +95,13 @@ export async function runCtlCommand(argv: readonly string[], env: NodeJS.Process
       const answer = await client.call('DELETE', `/v1/${kindSegment(kindArg)}/${encodeURIComponent(name)}`);
       return `${String(answer.kind).toLowerCase()}/${answer.name} deleted\nrevision ${answer.revision}`;
     }
+    case 'reencrypt': {
+      only([]);
+      if (args.length > 0) throw new UsageError('usage: sluice ctl reencrypt');
+      const answer = await client.call('POST', '/v1/reencrypt');
+      const how = answer.sealingKey === null ? 'in plaintext (the control plane has no --encryption-key-file)' : `sealed with key "${answer.sealingKey}"`;
+      return `${answer.certificates} certificate${answer.certificates === 1 ? '' : 's'} rewritten, private keys ${how}\nrevision ${answer.revision}`;
+    }
     case 'rollout':
       only([]);
       if (args.length > 0) throw new UsageError('usage: sluice ctl rollout [--wait] [--timeout MS] [--revision R]');
@@ -122,6 +134,15 @@ function outputFormat(value: string | undefined): OutputFormat {
   if (value === undefined) return 'table';
   if (value === 'table' || value === 'json' || value === 'yaml') return value;
   throw new UsageError(`-o must be table, json or yaml, got ${JSON.stringify(value)}`);
+}
+
+function readCa(path: string | undefined): string | undefined {
+  if (path === undefined || path === '') return undefined;
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--ca ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
 }
 
 function readStdin(): string {
