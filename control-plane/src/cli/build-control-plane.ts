@@ -5,12 +5,14 @@ import type { Logger } from 'pino';
 import { ControlPlane } from '../control-plane.js';
 import type { ControlPlaneCliOptions } from './control-plane-options.js';
 
-export function buildControlPlane(options: ControlPlaneCliOptions, token: string, log: Logger): ControlPlane {
+/** `token`: the admin token (`--token-file`, or `sluice start`'s own); the named tokens come from `options`. */
+export function buildControlPlane(options: ControlPlaneCliOptions, token: string | undefined, log: Logger): ControlPlane {
   return new ControlPlane({
     etcdEndpoints: options.etcdEndpoints,
     apiListen: options.apiListen,
     discoveryListen: options.discoveryListen,
-    token,
+    ...(token === undefined ? {} : { token }),
+    tokens: options.tokens,
     maxBodyBytes: options.maxBodyBytes,
     health: { leaseTtlSeconds: options.leaseTtlSeconds, leaderLeaseTtlSeconds: options.leaderLeaseTtlSeconds },
     log,
