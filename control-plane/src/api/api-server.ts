@@ -143,7 +143,7 @@ export class ApiServer {
       if (caller !== undefined && needs !== 'public' && !roleAllows(caller.role, needs)) {
         const operation = changeOperation(method, match.route.path);
         if (operation !== undefined) this.audit.refused({ actor: caller.name, operation }, ErrorCode.Forbidden, [], { method, path: url.pathname, needs });
-        throw new ControlPlaneError(ErrorCode.Forbidden, `${method} ${match.route.path} needs the ${needs} role; the token of "${caller.name}" has the ${caller.role} role`);
+        throw new ControlPlaneError(ErrorCode.Forbidden, `${method} ${url.pathname} needs the ${needs} role; the token of "${caller.name}" has the ${caller.role} role`);
       }
       const ctx: ApiContext = {
         method: method as HttpMethod,
