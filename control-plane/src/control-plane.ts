@@ -6,6 +6,8 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ApiServer, DEFAULT_MAX_BODY_BYTES, formatListenAddress, type ListenAddress } from './api/api-server.js';
 import type { ApiRoute } from './api/api-route.js';
 import { reencryptRoute } from './api/reencrypt-route.js';
+import { ApiTokens, STATIC_ADMIN_NAME, type ApiTokenEntry } from './api/api-tokens.js';
+import type { WorkloadAuthenticator } from './identity/workload-authenticator.js';
 import { createLogger } from './logger.js';
 import { ListenError } from '../../proto/src/model/listen-error.js';
 import { discoveryModule, type DiscoveryModule } from './discovery/discovery-module.js';
@@ -36,8 +38,15 @@ export interface ControlPlaneOptions {
   readonly store?: ResourceStore;
   readonly apiListen?: ListenAddress;
   readonly discoveryListen?: ListenAddress;
-  /** The admin API's bearer token (proxies use it on the discovery stream too). */
-  readonly token: string;
+  /**
+   * The admin token (`--token-file`, known as `admin`); proxies may present it on the discovery stream
+   * too (the single-machine path). At least one of `token` and `tokens` is needed.
+   */
+  readonly token?: string;
+  /** Named admin API tokens with roles (`--tokens-file`), beside or instead of `token`. */
+  readonly tokens?: readonly ApiTokenEntry[];
+  /** Checks the workload credentials (bootstrap tokens) proxies present on the discovery stream. */
+  readonly workloadAuthenticator?: WorkloadAuthenticator;
   readonly maxBodyBytes?: number;
   /** --api-tls-cert and --api-tls-key: the admin API serves HTTPS. */
   readonly apiTls?: { readonly cert: Buffer; readonly key: Buffer };
@@ -93,17 +102,24 @@ export class ControlPlane {
     const cache = (this.cache = new ResourceCache(store, this.log.child({ part: 'cache' })));
     const metrics = new Registry();
     collectDefaultMetrics({ register: metrics });
-    const deps: ControlPlaneDeps = { store, cache, log: this.log, metrics, token: this.options.token, sealer: this.sealer };
+    const apiTokens = new ApiTokens([
+      ...(this.options.token === undefined ? [] : [{ token: this.options.token, name: STATIC_ADMIN_NAME, role: 'admin' as const }]),
+      ...(this.options.tokens ?? []),
+    ]);
+    if (apiTokens.size === 0) throw new Error('the admin API needs a token: pass `token` or `tokens`');
+    const deps: ControlPlaneDeps = { store, cache, log: this.log, metrics, apiTokens, sealer: this.sealer };
     // Health first: discovery reports to it and lays its view over the Endpoints it sends; it starts
     // (reads etcd's health) before discovery and stops after it (once every stream's votes are gone).
     const health = (this.healthModule = new HealthModule(deps, this.options.health));
-    // Discovery serves proxies on discoveryListen (the CLI's --discovery-listen) with the same token.
-    const discovery = this.options.discoveryListen === undefined ? [] : [discoveryModule({ listen: this.options.discoveryListen, hooks: health.hooks, overlay: health.view }, (m) => (this.discoveryModule = m))];
+    // Discovery serves proxies on discoveryListen (the CLI's --discovery-listen): workload credentials,
+    // or an admin token on the single-machine path.
+    const authenticator = this.options.workloadAuthenticator;
+    const discovery = this.options.discoveryListen === undefined ? [] : [discoveryModule({ listen: this.options.discoveryListen, hooks: health.hooks, overlay: health.view, ...(authenticator ? { authenticator } : {}) }, (m) => (this.discoveryModule = m))];
     this.modules = [health, ...[...discovery, ...(this.options.modules ?? [])].map((create) => create(deps))];
     this.api = new ApiServer({
       store,
       cache,
-      token: this.options.token,
+      token: apiTokens,
       log: this.log.child({ part: 'api' }),
       maxBodyBytes: this.options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
       metrics,

@@ -15,6 +15,8 @@ export const ErrorCode = {
   /** A delete would leave other resources pointing at nothing; `errors` names the referrers. */
   Referenced: 'SLUICE_REFERENCED',
   Unauthenticated: 'SLUICE_UNAUTHENTICATED',
+  /** A valid token whose role does not allow the route; the message names the role needed. */
+  Forbidden: 'SLUICE_FORBIDDEN',
   PayloadTooLarge: 'SLUICE_PAYLOAD_TOO_LARGE',
   /** The request line and headers are over node:http's limit (16 KiB): a very long resource name. */
   HeadersTooLarge: 'SLUICE_HEADERS_TOO_LARGE',
@@ -40,6 +42,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   SLUICE_CONCURRENT_WRITE: 409,
   SLUICE_REFERENCED: 409,
   SLUICE_UNAUTHENTICATED: 401,
+  SLUICE_FORBIDDEN: 403,
   SLUICE_PAYLOAD_TOO_LARGE: 413,
   SLUICE_HEADERS_TOO_LARGE: 431,
   SLUICE_METHOD_NOT_ALLOWED: 405,

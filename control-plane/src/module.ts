@@ -4,6 +4,7 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ApiRoute } from './api/api-route.js';
+import type { ApiTokens } from './api/api-tokens.js';
 import type { ResourceCache } from './store/resource-cache.js';
 import type { ResourceStore } from './store/store.js';
 import type { SecretSealer } from './identity/secret-sealer.js';
@@ -25,8 +26,8 @@ export interface ControlPlaneDeps {
   readonly log: Logger;
   /** The Prometheus registry GET /metrics serves: modules register their metrics here. */
   readonly metrics: Registry;
-  /** The admin API's bearer token (proxies present it on the discovery stream too). */
-  readonly token: string;
+  /** The admin API's tokens with their names and roles (admin ones are accepted on the discovery stream too). */
+  readonly apiTokens: ApiTokens;
   /** Seals private keys kept in the store (the operator's --encryption-key-file); see secret-sealer.ts. */
   readonly sealer: SecretSealer;
 }

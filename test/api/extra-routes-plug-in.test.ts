@@ -16,7 +16,7 @@ const extraRoutes: ApiRoute[] = [
   },
   { method: 'GET', path: '/v1/rollout', handler: () => { throw new ControlPlaneError(ErrorCode.Conflict, 'rollout busy'); } },
   { method: 'GET', path: '/v1/broken', handler: () => { throw new Error('secret internal detail'); } },
-  { method: 'GET', path: '/debug/open', auth: false, handler: () => ({ status: 200, body: { open: true } }) },
+  { method: 'GET', path: '/debug/open', role: 'public', handler: () => ({ status: 200, body: { open: true } }) },
 ];
 
 let api: TestApi;

@@ -69,7 +69,7 @@ export class ApiMetrics {
     return {
       method: 'GET',
       path: '/metrics',
-      auth: false,
+      role: 'public',
       handler: async () => ({
         status: 200,
         body: await this.registry.metrics(),

@@ -2,6 +2,8 @@
 // health, discovery's /v1/proxies and /v1/rollout): a method, a path pattern and a handler.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
+import type { RouteAccess } from './api-role.js';
+import type { ApiCaller } from './api-tokens.js';
 
 export type HttpMethod = 'GET' | 'PUT' | 'POST' | 'DELETE';
 
@@ -21,6 +23,8 @@ export interface ApiContext {
   readonly signal: AbortSignal;
   /** The request's logger (carries a request id). Never log resources: they may hold private keys. */
   readonly log: Logger;
+  /** Who called: the token's name and role. Undefined on public routes (probes). */
+  readonly caller?: ApiCaller;
 }
 
 /**
@@ -41,8 +45,12 @@ export interface ApiRoute {
    * `/v1/:kind`), so modules can add routes beside the resource routes.
    */
   readonly path: string;
-  /** False for probes (`/healthz`); every other route needs the bearer token. Default true. */
-  readonly auth?: boolean;
+  /**
+   * The role a caller's token needs: `viewer` for reads, `editor` for resource changes, `admin` for
+   * access management; `public` for probes (`/healthz`), which need no token. Default `admin`, so a
+   * route that does not say is closed to all but admins.
+   */
+  readonly role?: RouteAccess;
   /**
    * Called once per matching request. Throw ControlPlaneError for an error answer (its code picks the
    * status); any other throw becomes 500 SLUICE_INTERNAL.

@@ -11,6 +11,10 @@ import type { ApiContext, ApiRoute, HttpMethod } from './api-route.js';
 import { ApiJson } from './api-json.js';
 import { answerClientError } from './client-error.js';
 import { BearerAuth } from './bearer-auth.js';
+import { roleAllows } from './api-role.js';
+import { accessRoutes } from './access-routes.js';
+import { AuditLog, type ChangeOperation } from './audit-log.js';
+import type { ApiCaller, ApiTokens } from './api-tokens.js';
 import { healthRoutes } from './health-routes.js';
 import { readRequestBody } from './request-body.js';
 import { resourceRoutes } from './resource-routes.js';
@@ -22,11 +26,19 @@ import { formatHostPort } from '../../../proto/src/model/host-port.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 
+/** The audit operation of a refused request that would have changed something; undefined for reads. */
+function changeOperation(method: string, routePath: string): ChangeOperation | undefined {
+  if (method === 'GET') return undefined;
+  if (routePath === '/v1/apply') return 'apply';
+  if (routePath === '/v1/:kind/:name') return method === 'PUT' ? 'put' : 'delete';
+  return 'other';
+}
+
 export interface ApiServerOptions {
   readonly store: ResourceStore;
   readonly cache: ResourceCache;
-  /** The bearer token every route but the probes requires. */
-  readonly token: string;
+  /** The admin token (`--token-file`), or named tokens with roles; every route but the probes needs one. */
+  readonly token: string | ApiTokens;
   readonly log: Logger;
   /** Request bodies above this answer 413. Default 4 MiB. */
   readonly maxBodyBytes?: number;
@@ -54,6 +66,7 @@ export function formatListenAddress({ host, port }: ListenAddress): string {
 export class ApiServer {
   private readonly router: Router;
   private readonly auth: BearerAuth;
+  private readonly audit: AuditLog;
   private readonly maxBodyBytes: number;
   private readonly server: Server | HttpsServer;
   private readonly metrics: ApiMetrics;
@@ -61,14 +74,16 @@ export class ApiServer {
 
   constructor(private readonly options: ApiServerOptions) {
     this.metrics = new ApiMetrics(options.metrics ?? new Registry(), options.cache);
-    const writer = new ResourceWriter(options.store, options.cache, { ...options.writer, onCommitSeen: (seconds, seen) => this.metrics.commitSeen(seconds, seen) });
+    this.audit = new AuditLog(options.log.child({ part: 'audit' }));
+    const writer = new ResourceWriter(options.store, options.cache, { ...options.writer, audit: this.audit, onCommitSeen: (seconds, seen) => this.metrics.commitSeen(seconds, seen) });
+    this.auth = new BearerAuth(options.token);
     this.router = new Router([
       ...healthRoutes(options.cache, options.serving),
       this.metrics.route(),
-      ...resourceRoutes({ cache: options.cache, writer, json: new ApiJson() }),
+      ...resourceRoutes({ cache: options.cache, writer, json: new ApiJson(), audit: this.audit }),
+      ...accessRoutes(this.auth.tokens),
       ...(options.extraRoutes ?? []),
     ]);
-    this.auth = new BearerAuth(options.token);
     this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     const handler = (req: IncomingMessage, res: ServerResponse): void => void this.handle(req, res);
     // Node's defaults for HTTPS: TLS 1.2 and up, its vetted cipher list.
@@ -115,6 +130,7 @@ export class ApiServer {
     /** A 5xx's error, logged whole (message, code, cause chain) while the answer carries only code and message. */
     let failure: ControlPlaneError | undefined;
     let routePattern = 'unmatched';
+    let caller: ApiCaller | undefined;
     try {
       const method = req.method ?? 'GET';
       let match: ReturnType<Router['match']> | undefined;
@@ -125,9 +141,15 @@ export class ApiServer {
         notRouted = err;
       }
       // Unauthenticated callers learn nothing, not even which paths exist.
-      if (match?.route.auth !== false) this.auth.check(req.headers.authorization);
+      const needs = match?.route.role ?? 'admin';
+      if (needs !== 'public') caller = this.auth.check(req.headers.authorization);
       if (match === undefined) throw notRouted;
       routePattern = match.route.path;
+      if (caller !== undefined && needs !== 'public' && !roleAllows(caller.role, needs)) {
+        const operation = changeOperation(method, match.route.path);
+        if (operation !== undefined) this.audit.refused({ actor: caller.name, operation }, ErrorCode.Forbidden, [], { method, path: url.pathname, needs });
+        throw new ControlPlaneError(ErrorCode.Forbidden, `${method} ${url.pathname} needs the ${needs} role; the token of "${caller.name}" has the ${caller.role} role`);
+      }
       const ctx: ApiContext = {
         method: method as HttpMethod,
         url,
@@ -140,6 +162,7 @@ export class ApiServer {
         },
         signal: abort.signal,
         log,
+        ...(caller === undefined ? {} : { caller }),
       };
       const result = await match.route.handler(ctx);
       ({ status, body } = result);
@@ -169,7 +192,7 @@ export class ApiServer {
     const seconds = (performance.now() - started) / 1000;
     this.metrics.observe(req.method ?? '', routePattern, status, seconds);
     const ms = Math.round(seconds * 10000) / 10;
-    const entry = { method: req.method, path: url.pathname, status, ms, ...(code ? { code } : {}) };
+    const entry = { method: req.method, path: url.pathname, status, ms, ...(caller === undefined ? {} : { actor: caller.name }), ...(code ? { code } : {}) };
     if (status >= 500) log.warn(failure === undefined ? entry : { ...entry, err: failure }, 'request failed');
     else if (req.method === 'GET') log.debug(entry, 'request');
     else log.info(entry, 'request');

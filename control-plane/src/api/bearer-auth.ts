@@ -1,30 +1,33 @@
-// Checks `Authorization: Bearer <token>` in constant time (no early exit on the first differing byte,
-// no length leak: both sides are hashed to the same length first).
-import { createHash, timingSafeEqual } from 'node:crypto';
+// Checks `Authorization: Bearer <token>` against the admin API's tokens in constant time (ApiTokens)
+// and says who the caller is.
 import { ControlPlaneError, ErrorCode } from '../errors.js';
+import { ApiTokens, type ApiCaller } from './api-tokens.js';
 
 export class BearerAuth {
-  private readonly expected: Buffer;
+  readonly tokens: ApiTokens;
 
-  constructor(token: string) {
-    if (token === '') throw new Error('the admin API token must not be empty');
-    this.expected = digest(token);
+  /** One admin token (`--token-file`), or a set of named tokens with roles (`--tokens-file`). */
+  constructor(tokens: string | ApiTokens) {
+    if (tokens === '') throw new Error('the admin API token must not be empty');
+    this.tokens = typeof tokens === 'string' ? ApiTokens.single(tokens) : tokens;
+    if (this.tokens.size === 0) throw new Error('the admin API needs at least one token');
   }
 
-  /** Throws SLUICE_UNAUTHENTICATED unless `header` is `Bearer <the token>`. */
-  check(header: string | undefined): void {
-    const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header ?? '');
-    const given = digest(match?.[1] ?? '');
-    // Compare even when the header is missing or malformed, so every refusal takes the same time.
-    const ok = timingSafeEqual(given, this.expected) && match !== null;
-    if (!ok) {
+  /** The caller of `header`; throws SLUICE_UNAUTHENTICATED unless it is `Bearer <a known token>`. */
+  check(header: string | undefined): ApiCaller {
+    const token = bearerToken(header);
+    // Look up even when the header is missing or malformed, so every refusal takes the same time.
+    const caller = this.tokens.lookup(token ?? '');
+    if (caller === undefined || token === undefined) {
       throw new ControlPlaneError(ErrorCode.Unauthenticated, header === undefined
         ? 'missing Authorization: Bearer <token> header'
         : 'the bearer token is not valid');
     }
+    return caller;
   }
 }
 
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
+/** The token of `Bearer <token>` (scheme case-insensitive, RFC 6750 section 2.1), or undefined. */
+export function bearerToken(header: string | undefined): string | undefined {
+  return /^Bearer[ ]+(\S+)\s*$/i.exec(header ?? '')?.[1];
 }

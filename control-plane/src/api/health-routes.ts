@@ -8,11 +8,11 @@ import type { ApiRoute } from './api-route.js';
 
 export function healthRoutes(cache: ResourceCache, serving: () => boolean = () => true): ApiRoute[] {
   return [
-    { method: 'GET', path: '/healthz', auth: false, handler: () => ({ status: 200, body: { status: 'ok' } }) },
+    { method: 'GET', path: '/healthz', role: 'public', handler: () => ({ status: 200, body: { status: 'ok' } }) },
     {
       method: 'GET',
       path: '/readyz',
-      auth: false,
+      role: 'public',
       handler: () => {
         const synced = cache.revision > 0;
         const ready = synced && serving();

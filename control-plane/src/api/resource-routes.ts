@@ -9,14 +9,17 @@ import { parseIfMatch } from './if-match.js';
 import { parseApplyBody, parsePutBody, type StoredKeyLookup } from './resource-input.js';
 import type { ResourceWriter } from './resource-writer.js';
 import type { ApiJson } from './api-json.js';
+import type { AuditLog, ChangeOperation, ChangeOrigin, ResourceRef } from './audit-log.js';
 
 export interface ResourceRoutesDeps {
   readonly cache: ResourceCache;
   readonly writer: ResourceWriter;
   readonly json: ApiJson;
+  /** Records change requests refused before they reach the writer (a body that does not parse). */
+  readonly audit?: AuditLog;
 }
 
-export function resourceRoutes({ cache, writer, json }: ResourceRoutesDeps): ApiRoute[] {
+export function resourceRoutes({ cache, writer, json, audit }: ResourceRoutesDeps): ApiRoute[] {
   const storedKey: StoredKeyLookup = (name) => {
     const stored = cache.get('Certificate', name)?.resource;
     return stored?.kind === 'Certificate' ? stored.spec.privateKey : undefined;
@@ -24,11 +27,21 @@ export function resourceRoutes({ cache, writer, json }: ResourceRoutesDeps): Api
   const requireSynced = (): void => {
     if (cache.revision === 0) throw new ControlPlaneError(ErrorCode.StoreUnavailable, 'the control plane has not read the store yet; try again shortly');
   };
+  /** Reads a change request; a refusal here is audited, since the writer never sees it. */
+  const parsed = async <T>(origin: ChangeOrigin, targets: readonly ResourceRef[], parse: () => Promise<T>): Promise<T> => {
+    try {
+      return await parse();
+    } catch (err) {
+      audit?.refused(origin, err instanceof ControlPlaneError ? err.code : ErrorCode.Internal, targets);
+      throw err;
+    }
+  };
 
   return [
     {
       method: 'GET',
       path: '/v1/:kind',
+      role: 'viewer',
       handler: (ctx) => {
         const kind = kindParam(ctx);
         requireSynced();
@@ -38,6 +51,7 @@ export function resourceRoutes({ cache, writer, json }: ResourceRoutesDeps): Api
     {
       method: 'GET',
       path: '/v1/:kind/:name',
+      role: 'viewer',
       handler: (ctx) => {
         const kind = kindParam(ctx);
         requireSynced();
@@ -50,12 +64,16 @@ export function resourceRoutes({ cache, writer, json }: ResourceRoutesDeps): Api
     {
       method: 'PUT',
       path: '/v1/:kind/:name',
+      role: 'editor',
       handler: async (ctx) => {
-        const kind = kindParam(ctx);
         const name = ctx.params['name']!;
-        const ifRevision = parseIfMatch(ctx.headers['if-match']);
-        const resource = parsePutBody(await ctx.body(), ctx.headers['content-type'], kind, name, storedKey);
-        const outcome = await writer.write([{ resource, ifRevision }], []);
+        const origin = originOf(ctx, 'put');
+        const { resource, ifRevision } = await parsed(origin, [{ kind: ctx.params['kind']!, name }], async () => {
+          const kind = kindParam(ctx);
+          const ifRevision = parseIfMatch(ctx.headers['if-match']);
+          return { kind, ifRevision, resource: parsePutBody(await ctx.body(), ctx.headers['content-type'], kind, name, storedKey) };
+        });
+        const outcome = await writer.write([{ resource, ifRevision }], [], origin);
         const change = outcome.changes[0]!;
         return { status: change.action === 'created' ? 201 : 200, body: json.written(resource, change.revision) };
       },
@@ -63,20 +81,23 @@ export function resourceRoutes({ cache, writer, json }: ResourceRoutesDeps): Api
     {
       method: 'DELETE',
       path: '/v1/:kind/:name',
+      role: 'editor',
       handler: async (ctx) => {
-        const kind = kindParam(ctx);
         const name = ctx.params['name']!;
-        const ifRevision = parseIfMatch(ctx.headers['if-match']);
-        const outcome = await writer.write([], [{ kind, name, ifRevision }]);
+        const origin = originOf(ctx, 'delete');
+        const { kind, ifRevision } = await parsed(origin, [{ kind: ctx.params['kind']!, name }], async () => ({ kind: kindParam(ctx), ifRevision: parseIfMatch(ctx.headers['if-match']) }));
+        const outcome = await writer.write([], [{ kind, name, ifRevision }], origin);
         return { status: 200, body: { kind, name, deleted: true, revision: outcome.revision } };
       },
     },
     {
       method: 'POST',
       path: '/v1/apply',
+      role: 'editor',
       handler: async (ctx) => {
-        const resources = parseApplyBody(await ctx.body(), ctx.headers['content-type'], storedKey, cache.resources);
-        const outcome = await writer.write(resources.map((resource) => ({ resource })), []);
+        const origin = originOf(ctx, 'apply');
+        const resources = await parsed(origin, [], async () => parseApplyBody(await ctx.body(), ctx.headers['content-type'], storedKey, cache.resources));
+        const outcome = await writer.write(resources.map((resource) => ({ resource })), [], origin);
         return {
           status: 200,
           body: {
@@ -88,6 +109,10 @@ export function resourceRoutes({ cache, writer, json }: ResourceRoutesDeps): Api
       },
     },
   ];
+}
+
+function originOf(ctx: ApiContext, operation: ChangeOperation): ChangeOrigin {
+  return { actor: ctx.caller?.name ?? 'unknown', operation };
 }
 
 function kindParam(ctx: ApiContext): Kind {

@@ -10,6 +10,7 @@ import { specToJson } from '../../../proto/src/model/resource-json.js';
 import { describeEtcdError } from '../store/etcd-errors.js';
 import type { ResourceCache } from '../store/resource-cache.js';
 import type { ResourceStore, WriteOp } from '../store/store.js';
+import type { AuditLog, ChangeOrigin } from './audit-log.js';
 
 export interface PutRequest {
   readonly resource: Resource;
@@ -53,6 +54,8 @@ export interface ResourceWriterOptions {
    * from the store's answer to the watch delivering the change (the watch-lag metric).
    */
   readonly onCommitSeen?: (seconds: number, seen: boolean) => void;
+  /** Where each write, committed or refused, is recorded with its origin. */
+  readonly audit?: AuditLog;
 }
 
 export class ResourceWriter {
@@ -61,6 +64,7 @@ export class ResourceWriter {
   private readonly catchUpTimeoutMs: number;
   private readonly liveWaitMs: number;
   private readonly onCommitSeen: ((seconds: number, seen: boolean) => void) | undefined;
+  private readonly audit: AuditLog | undefined;
   private queue: Promise<void> = Promise.resolve();
 
   constructor(private readonly store: ResourceStore, private readonly cache: ResourceCache, options: ResourceWriterOptions = {}) {
@@ -69,15 +73,17 @@ export class ResourceWriter {
     this.catchUpTimeoutMs = options.catchUpTimeoutMs ?? 5000;
     this.liveWaitMs = options.liveWaitMs ?? 2000;
     this.onCommitSeen = options.onCommitSeen;
+    this.audit = options.audit;
   }
 
   /**
    * Writes `puts` and `deletes` in one transaction. Throws SLUICE_VALIDATION (a put references
    * something missing), SLUICE_REFERENCED (a delete would leave a dangling reference),
    * SLUICE_CONFLICT (an If-Match revision is stale), SLUICE_STORE_UNAVAILABLE, or
-   * SLUICE_CONCURRENT_WRITE when other writes kept winning for every attempt.
+   * SLUICE_CONCURRENT_WRITE when other writes kept winning for every attempt. `origin` says who asked
+   * and how; the outcome, or the refusal, is recorded in the audit log with it.
    */
-  async write(puts: readonly PutRequest[], deletes: readonly DeleteRequest[]): Promise<WriteOutcome> {
+  async write(puts: readonly PutRequest[], deletes: readonly DeleteRequest[], origin: ChangeOrigin): Promise<WriteOutcome> {
     // Writes of this process go one at a time: concurrent ones would all validate at the same revision
     // and all but one fail the store's check, so N parallel clients would cost O(N²) attempts. Only
     // writes from other replicas can still race; those are retried below.
@@ -86,7 +92,13 @@ export class ResourceWriter {
     this.queue = new Promise((resolve) => (release = resolve));
     await previous;
     try {
-      return await this.writeNow(puts, deletes);
+      const outcome = await this.writeNow(puts, deletes);
+      this.audit?.committed(origin, outcome.revision, outcome.changes);
+      return outcome;
+    } catch (err) {
+      const targets = [...puts.map((p) => ({ kind: p.resource.kind, name: p.resource.spec.name })), ...deletes];
+      this.audit?.refused(origin, err instanceof ControlPlaneError ? err.code : ErrorCode.Internal, targets);
+      throw err;
     } finally {
       release();
     }

@@ -10,8 +10,9 @@ import type { ControlPlaneCliOptions } from './control-plane-options.js';
  * The sealer is built here from --encryption-key-file, one per process, and reaches every part that
  * stores a private key: the store (Certificates) and, through ControlPlane.sealer and the modules'
  * deps, anything else kept sealed in etcd.
+ * `token`: the admin token (`--token-file`, or `sluice start`'s own); the named tokens come from `options`.
  */
-export function buildControlPlane(options: ControlPlaneCliOptions, token: string, log: Logger): ControlPlane {
+export function buildControlPlane(options: ControlPlaneCliOptions, token: string | undefined, log: Logger): ControlPlane {
   return new ControlPlane({
     etcdEndpoints: options.etcdEndpoints,
     etcdCredentials: options.etcdCredentials,
@@ -19,7 +20,8 @@ export function buildControlPlane(options: ControlPlaneCliOptions, token: string
     apiTls: options.apiTls,
     apiListen: options.apiListen,
     discoveryListen: options.discoveryListen,
-    token,
+    ...(token === undefined ? {} : { token }),
+    tokens: options.tokens,
     maxBodyBytes: options.maxBodyBytes,
     health: { leaseTtlSeconds: options.leaseTtlSeconds, leaderLeaseTtlSeconds: options.leaderLeaseTtlSeconds },
     log,

@@ -11,7 +11,7 @@ export async function runControlPlaneCommand(argv: readonly string[], env: NodeJ
     console.log(CONTROL_PLANE_USAGE);
     return;
   }
-  if (options.token === undefined) throw new UsageError('the admin API needs a token: pass --token-file FILE or set SLUICE_TOKEN');
+  if (options.token === undefined && options.tokens.length === 0) throw new UsageError('the admin API needs a token: pass --token-file FILE or set SLUICE_TOKEN (or name tokens with roles in --tokens-file FILE)');
   const log = createLogger({ level: options.logLevel });
   const embedded = options.etcdEndpoints.length === 0;
   if (embedded) log.warn('no --etcd given: running on the embedded store (one process, nothing is kept after exit); use --etcd for production');

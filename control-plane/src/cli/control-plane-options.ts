@@ -8,6 +8,8 @@ import { parseListenAddress } from './listen-address.js';
 import type { EtcdCredentials } from '../store/etcd-client.js';
 import type { EncryptionKey } from '../identity/aes-gcm-sealer.js';
 import { readEncryptionKeyFile } from '../identity/encryption-key-file.js';
+import { readTokensFile } from './tokens-file.js';
+import type { ApiTokenEntry } from '../api/api-tokens.js';
 import { configuredToken } from '../../../proto/src/command-line/token-source.js';
 import { UsageError } from '../../../proto/src/command-line/usage-error.js';
 
@@ -21,7 +23,7 @@ export const CONTROL_PLANE_DEFAULTS = Object.freeze({
 });
 
 export const CONTROL_PLANE_USAGE = `usage: sluice control-plane [--etcd URL[,URL...]] [--api-listen HOST:PORT] [--discovery-listen HOST:PORT]
-                            [--token-file FILE] [--max-body-bytes N] [--lease-ttl-seconds N] [--leader-lease-ttl-seconds N]
+                            [--token-file FILE] [--tokens-file FILE] [--max-body-bytes N] [--lease-ttl-seconds N] [--leader-lease-ttl-seconds N]
                             [--log-level LEVEL] [--encryption-key-file FILE] [--api-tls-cert FILE --api-tls-key FILE]
                             [--etcd-ca FILE] [--etcd-cert FILE --etcd-key FILE] [--etcd-user NAME --etcd-password-file FILE]
 
@@ -31,7 +33,10 @@ Runs the control plane: the admin REST API (and /metrics) and the discovery gRPC
                               runs on the embedded store: one process, nothing kept after exit.
   --api-listen HOST:PORT      admin REST API (default ${CONTROL_PLANE_DEFAULTS.apiListen})
   --discovery-listen HOST:PORT  discovery gRPC for proxies (default ${CONTROL_PLANE_DEFAULTS.discoveryListen})
-  --token-file FILE           the bearer token for the API and discovery (else SLUICE_TOKEN)
+  --token-file FILE           an admin token (named "admin") for the API, also accepted from proxies
+                              on the discovery port (else SLUICE_TOKEN)
+  --tokens-file FILE          named admin API tokens with roles: one "token,name,role" per line, role
+                              viewer, editor or admin; # comments (beside or instead of --token-file)
   --max-body-bytes N          larger request bodies answer 413 (default ${CONTROL_PLANE_DEFAULTS.maxBodyBytes})
   --lease-ttl-seconds N       TTL of the etcd leases under this replica's health entries and its
                               proxies' self-registrations (default ${CONTROL_PLANE_DEFAULTS.leaseTtlSeconds})
@@ -56,6 +61,8 @@ export interface ControlPlaneCliOptions {
   readonly discoveryListen: ListenAddress;
   /** From --token-file or SLUICE_TOKEN; undefined when neither is set. */
   readonly token: string | undefined;
+  /** From --tokens-file; empty without it. */
+  readonly tokens: readonly ApiTokenEntry[];
   readonly maxBodyBytes: number;
   readonly leaseTtlSeconds: number;
   readonly leaderLeaseTtlSeconds: number;
@@ -81,6 +88,7 @@ export function parseControlPlaneArgs(argv: readonly string[], env: NodeJS.Proce
         'api-listen': { type: 'string', default: CONTROL_PLANE_DEFAULTS.apiListen },
         'discovery-listen': { type: 'string', default: CONTROL_PLANE_DEFAULTS.discoveryListen },
         'token-file': { type: 'string' },
+        'tokens-file': { type: 'string' },
         'max-body-bytes': { type: 'string' },
         'lease-ttl-seconds': { type: 'string' },
         'leader-lease-ttl-seconds': { type: 'string' },
@@ -110,11 +118,17 @@ export function parseControlPlaneArgs(argv: readonly string[], env: NodeJS.Proce
   const etcdEndpoints = values.etcd === undefined ? [] : parseEtcdEndpoints(values.etcd);
   const logLevel = values['log-level'] as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
+  const token = configuredToken(values['token-file'], env);
+  const tokens = values['tokens-file'] === undefined ? [] : readTokensFile(values['tokens-file']);
+  if (token !== undefined && tokens.some((t) => t.token === token)) {
+    throw new UsageError(`--tokens-file lists the token of ${values['token-file'] === undefined ? 'SLUICE_TOKEN' : '--token-file'} again: give each token once`);
+  }
   return Object.freeze({
     etcdEndpoints: Object.freeze(etcdEndpoints),
     apiListen: parseListenAddress(values['api-listen'], '--api-listen'),
     discoveryListen: parseListenAddress(values['discovery-listen'], '--discovery-listen'),
-    token: configuredToken(values['token-file'], env),
+    token,
+    tokens: Object.freeze(tokens),
     maxBodyBytes: values['max-body-bytes'] === undefined ? CONTROL_PLANE_DEFAULTS.maxBodyBytes : positiveInteger(values['max-body-bytes'], '--max-body-bytes'),
     leaseTtlSeconds: values['lease-ttl-seconds'] === undefined ? CONTROL_PLANE_DEFAULTS.leaseTtlSeconds : positiveInteger(values['lease-ttl-seconds'], '--lease-ttl-seconds'),
     leaderLeaseTtlSeconds: values['leader-lease-ttl-seconds'] === undefined ? CONTROL_PLANE_DEFAULTS.leaderLeaseTtlSeconds : positiveInteger(values['leader-lease-ttl-seconds'], '--leader-lease-ttl-seconds'),

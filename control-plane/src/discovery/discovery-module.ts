@@ -1,6 +1,7 @@
 // Discovery as a part of the control plane: snapshots built from the cache, the gRPC server on
-// --discovery-listen with the admin token, and the rollout routes of the admin API.
+// --discovery-listen (workload credentials, or an admin token), and the rollout routes of the admin API.
 import type { ApiRoute } from '../api/api-route.js';
+import type { WorkloadAuthenticator } from '../identity/workload-authenticator.js';
 import { formatListenAddress } from '../api/api-server.js';
 import type { ControlPlaneDeps, ControlPlaneModule, ControlPlaneModuleFactory } from '../module.js';
 import { KINDS } from '../../../proto/src/model/kinds.js';
@@ -19,6 +20,8 @@ export interface DiscoveryModuleOptions {
   readonly hooks?: DiscoveryHooks;
   /** Health and registrations laid over the Endpoints sent (the health module's view). */
   readonly overlay?: EndpointOverlay;
+  /** Checks the workload credentials proxies present; without it only admin tokens open streams. */
+  readonly authenticator?: WorkloadAuthenticator;
   readonly server?: Pick<DiscoveryServerOptions, 'credentials' | 'keepaliveTimeMs' | 'keepaliveTimeoutMs' | 'maxConnectionAgeMs' | 'maxConnectionAgeGraceMs' | 'sendBudgetBytes'>;
 }
 
@@ -45,7 +48,8 @@ export class DiscoveryModule implements ControlPlaneModule {
     this.server = new DiscoveryServer({
       ...options.server,
       snapshots: this.snapshots,
-      token: deps.token,
+      token: deps.apiTokens,
+      ...(options.authenticator ? { authenticator: options.authenticator } : {}),
       registry: this.registry,
       metrics,
       log,

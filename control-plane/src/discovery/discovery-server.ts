@@ -4,12 +4,14 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { DiscoveryRequest, Node } from '../../../proto/gen/sluice/v1/discovery_pb.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
-import { BearerAuth } from '../api/bearer-auth.js';
+import { ApiTokens } from '../api/api-tokens.js';
+import type { WorkloadAuthenticator } from '../identity/workload-authenticator.js';
 import type { DiscoveryHooks } from './discovery-hooks.js';
 import type { DiscoveryMetrics } from './discovery-metrics.js';
 import { ProxyRegistry } from './proxy-registry.js';
 import { discoveryServiceDefinition } from '../../../proto/src/wire/service-definition.js';
 import { StreamState } from './stream-state.js';
+import { authenticateStream, nodeBindingProblem, type StreamCredential } from './stream-credential.js';
 
 /** Where snapshots come from (SnapshotBuilder). */
 export interface SnapshotSource {
@@ -19,8 +21,13 @@ export interface SnapshotSource {
 
 export interface DiscoveryServerOptions {
   readonly snapshots: SnapshotSource;
-  /** Streams must send `authorization: Bearer <token>`. */
-  readonly token: string;
+  /**
+   * Streams must send `authorization: Bearer <token>`: a workload credential the authenticator
+   * accepts, or an admin API token with the admin role (the single-machine path, warned about).
+   */
+  readonly token: string | ApiTokens;
+  /** Checks workload credentials (bootstrap tokens); without it only admin tokens are accepted. */
+  readonly authenticator?: WorkloadAuthenticator;
   readonly registry?: ProxyRegistry;
   readonly hooks?: DiscoveryHooks;
   readonly metrics?: DiscoveryMetrics;
@@ -78,7 +85,7 @@ interface Live {
 export class DiscoveryServer {
   readonly registry: ProxyRegistry;
   private readonly server: grpc.Server;
-  private readonly auth: BearerAuth;
+  private readonly tokens: ApiTokens;
   private readonly live = new Set<Live>();
   private unsubscribe: (() => void) | undefined;
   private streamSeq = 0;
@@ -88,7 +95,7 @@ export class DiscoveryServer {
 
   constructor(private readonly options: DiscoveryServerOptions) {
     this.registry = options.registry ?? new ProxyRegistry();
-    this.auth = new BearerAuth(options.token);
+    this.tokens = typeof options.token === 'string' ? ApiTokens.single(options.token) : options.token;
     const o = { ...DISCOVERY_DEFAULTS, ...definedOnly(options) };
     this.sendBudgetBytes = o.sendBudgetBytes;
     this.server = new grpc.Server({
@@ -132,13 +139,23 @@ export class DiscoveryServer {
     const peer = call.getPeer();
     call.on('error', (err) => this.options.log?.debug({ err, peer }, 'discovery stream error'));
     const header = call.metadata.get('authorization')[0];
-    try {
-      this.auth.check(header === undefined ? undefined : header.toString());
-    } catch (err) {
-      this.options.log?.warn({ peer }, 'discovery stream refused: missing or wrong bearer token');
-      call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: (err as Error).message });
-      return;
-    }
+    // Until the credential is checked no 'data' listener is attached: requests wait in the stream.
+    void authenticateStream(header?.toString(), this.tokens, this.options.authenticator).then((credential) => {
+      if (call.cancelled || call.destroyed) return;
+      if (credential.kind === 'refused') {
+        this.options.log?.warn({ peer, reason: credential.details }, 'discovery stream refused: its credential');
+        call.emit('error', { code: credential.code, details: credential.details });
+        return;
+      }
+      if (credential.kind === 'admin-token') {
+        this.options.log?.warn({ peer, actor: credential.name },
+          'discovery stream authenticated with an admin API token: the single-machine path; give each proxy a workload credential instead');
+      }
+      this.serve(call, peer, credential);
+    });
+  }
+
+  private serve(call: Call, peer: string, credential: StreamCredential): void {
     const refusal = this.options.refuseStreams?.();
     if (refusal !== undefined) {
       this.options.log?.warn({ peer, reason: refusal }, 'discovery stream refused');
@@ -162,7 +179,8 @@ export class DiscoveryServer {
       this.registry.add(state);
       this.options.hooks?.onStreamOpen?.(node, peer, state.id);
       this.options.metrics?.streamOpened();
-      this.options.log?.info({ node: node.id, service: node.service, peer }, 'proxy connected');
+      const who = credential.kind === 'workload' ? { identity: credential.caller.spiffeId } : { actor: credential.name };
+      this.options.log?.info({ node: node.id, service: node.service, peer, ...who }, 'proxy connected');
       return opened;
     };
     call.on('data', (request: DiscoveryRequest) => {
@@ -174,6 +192,12 @@ export class DiscoveryServer {
         const node = request.node;
         if (node === undefined || node.id === '') {
           call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: 'the first request of a stream must carry node.id' });
+          return;
+        }
+        const unbound = nodeBindingProblem(credential, node);
+        if (unbound !== undefined) {
+          this.options.log?.warn({ node: node.id, service: node.service, peer, reason: unbound }, 'discovery stream refused: its node is not the credential\'s');
+          call.emit('error', { code: grpc.status.PERMISSION_DENIED, details: unbound });
           return;
         }
         const known = Number(request.knownRevision);

@@ -9,11 +9,13 @@ export function rolloutRoutes(registry: ProxyRegistry, currentRevision: () => nu
     {
       method: 'GET',
       path: '/v1/proxies',
+      role: 'viewer',
       handler: () => ({ status: 200, body: { proxies: registry.proxies() } }),
     },
     {
       method: 'GET',
       path: '/v1/rollout',
+      role: 'viewer',
       handler: (ctx) => {
         const raw = ctx.url.searchParams.get('revision');
         let revision = currentRevision();

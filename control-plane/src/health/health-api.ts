@@ -8,6 +8,7 @@ export function healthRoutes(view: HealthView): ApiRoute[] {
   return [{
     method: 'GET',
     path: '/v1/health',
+    role: 'viewer',
     handler: () => {
       const byEndpoint = new Map<string, { cluster: string; address: string; port: number; verdicts: Array<{ source: string; replica: string; health: string; since: string }> }>();
       for (const e of view.allEntries()) {

@@ -14,6 +14,8 @@ import { DiscoveryClient, type DiscoveryClientOptions } from '../../../data-plan
 import { EtcdCluster } from '../../support/etcd-cluster.js';
 import { TEST_TOKEN, TestApi } from '../../support/api-harness.js';
 import { until } from '../../support/until.js';
+import type { WorkloadAuthenticator } from '../../../control-plane/src/identity/workload-authenticator.js';
+import type { ApiTokenEntry } from '../../../control-plane/src/api/api-tokens.js';
 
 export { TEST_TOKEN };
 
@@ -47,7 +49,15 @@ export interface Replica {
  * One control plane with discovery on an ephemeral port, on its own connection to `etcd` (or on a
  * store the test made).
  */
-export async function startReplica(source: EtcdCluster | ResourceStore, options: { debounceMs?: number; port?: number; server?: DiscoveryModuleOptions['server'] } = {}): Promise<Replica> {
+export async function startReplica(source: EtcdCluster | ResourceStore, options: {
+  debounceMs?: number;
+  port?: number;
+  server?: DiscoveryModuleOptions['server'];
+  /** Workload credentials the discovery server accepts besides admin tokens. */
+  authenticator?: WorkloadAuthenticator;
+  /** Named admin API tokens with roles, beside TEST_TOKEN. */
+  tokens?: readonly ApiTokenEntry[];
+} = {}): Promise<Replica> {
   let discovery: DiscoveryModule | undefined;
   const store = source instanceof EtcdCluster ? await openEtcdStore(source.endpoints) : source;
   const logs: string[] = [];
@@ -60,7 +70,13 @@ export async function startReplica(source: EtcdCluster | ResourceStore, options:
   const api = await TestApi.start({ kind: 'embedded' }, {
     store,
     log: createLogger({ level: 'debug', destination }),
-    modules: [discoveryModule({ listen: { host: '127.0.0.1', port: options.port ?? 0 }, debounceMs: options.debounceMs ?? 20, ...(options.server ? { server: options.server } : {}) }, (m) => (discovery = m))],
+    ...(options.tokens ? { tokens: options.tokens } : {}),
+    modules: [discoveryModule({
+      listen: { host: '127.0.0.1', port: options.port ?? 0 },
+      debounceMs: options.debounceMs ?? 20,
+      ...(options.server ? { server: options.server } : {}),
+      ...(options.authenticator ? { authenticator: options.authenticator } : {}),
+    }, (m) => (discovery = m))],
   });
   const d = discovery!;
   return { api, discovery: d, address: d.address, store, logs, stop: () => api.stop() };
