@@ -22,6 +22,8 @@ export const ErrorCode = {
   /** etcd cannot be reached; reads still answer from the last watched state. */
   StoreUnavailable: 'SLUICE_STORE_UNAVAILABLE',
   Internal: 'SLUICE_INTERNAL',
+  /** A certificate signing request that is not valid PKCS #10, is wrongly signed or has a key the CA refuses. */
+  BadCsr: 'SLUICE_BAD_CSR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -38,6 +40,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   SLUICE_METHOD_NOT_ALLOWED: 405,
   SLUICE_STORE_UNAVAILABLE: 503,
   SLUICE_INTERNAL: 500,
+  SLUICE_BAD_CSR: 400,
 };
 
 export class ControlPlaneError extends Error {

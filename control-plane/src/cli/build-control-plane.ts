@@ -4,8 +4,14 @@
 import type { Logger } from 'pino';
 import { ControlPlane } from '../control-plane.js';
 import type { ControlPlaneCliOptions } from './control-plane-options.js';
+import type { SecretSealer } from '../identity/secret-sealer.js';
 
-export function buildControlPlane(options: ControlPlaneCliOptions, token: string, log: Logger): ControlPlane {
+/** Parts the flags cannot give: the sealer of the CA's private key (default: stored as it is). */
+export interface ControlPlaneParts {
+  readonly sealer?: SecretSealer;
+}
+
+export function buildControlPlane(options: ControlPlaneCliOptions, token: string, log: Logger, parts: ControlPlaneParts = {}): ControlPlane {
   return new ControlPlane({
     etcdEndpoints: options.etcdEndpoints,
     apiListen: options.apiListen,
@@ -13,6 +19,7 @@ export function buildControlPlane(options: ControlPlaneCliOptions, token: string
     token,
     maxBodyBytes: options.maxBodyBytes,
     health: { leaseTtlSeconds: options.leaseTtlSeconds, leaderLeaseTtlSeconds: options.leaderLeaseTtlSeconds },
+    identity: { ...parts, trustDomain: options.trustDomain, workloadCertTtlSeconds: options.workloadCertTtlSeconds, ...(options.pluginCa === undefined ? {} : { pluginCa: options.pluginCa }) },
     log,
   });
 }

@@ -6,6 +6,7 @@ import { UsageError } from '../../../../proto/src/command-line/usage-error.js';
 import { ApiClient } from './api-client.js';
 import { formatResources, type OutputFormat } from './resource-output.js';
 import { ROLLOUT_USAGE, rolloutFlags, runCtlRollout } from './ctl-rollout.js';
+import { runCtlToken } from './ctl-token.js';
 
 export const CTL_USAGE = `usage: sluice ctl [--server URL] [--token TOKEN | --token-file FILE] COMMAND
 
@@ -15,6 +16,12 @@ export const CTL_USAGE = `usage: sluice ctl [--server URL] [--token TOKEN | --to
                                  list a kind, or show one resource
   delete KIND NAME               delete one resource
 ${ROLLOUT_USAGE}
+  token create --service NAME [--ttl-seconds N] [-o json]
+                                 a bootstrap token for NAME's proxies (identity
+                                 spiffe://<trust domain>/svc/NAME), printed once; without
+                                 --ttl-seconds it is valid until revoked
+  token list                     the tokens (never the tokens themselves: their ids)
+  token revoke ID                revoke a token; certificates already issued stay valid
 
   --server URL      the admin API (default: SLUICE_SERVER, else http://127.0.0.1:15080)
   --token TOKEN     the bearer token (default: SLUICE_TOKEN)
@@ -41,6 +48,8 @@ export async function runCtlCommand(argv: readonly string[], env: NodeJS.Process
         wait: { type: 'boolean' },
         timeout: { type: 'string' },
         revision: { type: 'string' },
+        service: { type: 'string' },
+        'ttl-seconds': { type: 'string' },
       },
       strict: true,
       allowPositionals: true,
@@ -54,7 +63,7 @@ export async function runCtlCommand(argv: readonly string[], env: NodeJS.Process
   const token = values.token ?? configuredToken(values['token-file'], env);
   const client = new ApiClient(values.server ?? env['SLUICE_SERVER'] ?? DEFAULT_SERVER, token);
   const only = (allowed: string[]): void => {
-    for (const flag of ['filename', 'output'] as const) {
+    for (const flag of ['filename', 'output', 'service', 'ttl-seconds'] as const) {
       if (values[flag] !== undefined && !allowed.includes(flag)) throw new UsageError(`--${flag} is not an option of \`ctl ${command}\``);
     }
   };
@@ -94,6 +103,8 @@ export async function runCtlCommand(argv: readonly string[], env: NodeJS.Process
       only([]);
       if (args.length > 0) throw new UsageError('usage: sluice ctl rollout [--wait] [--timeout MS] [--revision R]');
       return await runCtlRollout(client, rolloutFlags(values));
+    case 'token':
+      return await runCtlToken(client, args, values, only);
     default:
       throw new UsageError(`unknown ctl command "${command}"\n\n${CTL_USAGE}`);
   }

@@ -1,0 +1,96 @@
+// The mesh identity as a part of the control plane: the CA (self-made root in the store, or the
+// operator's plug-in CA), bootstrap tokens, their admin routes, and IdentityService for the discovery
+// port's gRPC server.
+import type { UntypedServiceImplementation, ServiceDefinition } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { DEFAULT_TRUST_DOMAIN } from '../../../proto/src/identity/spiffe-id.js';
+import { identityServiceDefinition } from '../../../proto/src/wire/identity-service-definition.js';
+import type { ApiRoute } from '../api/api-route.js';
+import { ControlPlaneError, ErrorCode } from '../errors.js';
+import type { ControlPlaneDeps, ControlPlaneModule } from '../module.js';
+import { EmbeddedKeyValues } from '../store/embedded-key-values.js';
+import type { KeyValueStore } from '../store/key-value-store.js';
+import { BootstrapTokens } from './bootstrap-tokens.js';
+import { IdentityMetrics } from './identity-metrics.js';
+import { identityRoutes } from './identity-routes.js';
+import { identityServiceHandlers } from './identity-service.js';
+import { DEFAULT_WORKLOAD_CERT_TTL_SECONDS, MeshCa } from './mesh-ca.js';
+import { pluginAuthority, type PluginCaFiles } from './plugin-authority.js';
+import { loadOrCreateRootAuthority } from './root-authority.js';
+import { PLAINTEXT_SEALER, type SecretSealer } from './secret-sealer.js';
+import type { SigningAuthority } from './signing-authority.js';
+
+export interface IdentityOptions {
+  /** --trust-domain (default sluice.local). */
+  readonly trustDomain?: string;
+  /** --workload-cert-ttl-seconds (default 24 h). */
+  readonly workloadCertTtlSeconds?: number;
+  /** How the CA's private key is kept in the store (default: as it is). */
+  readonly sealer?: SecretSealer;
+  /** --ca-cert, --ca-key, --ca-chain: sign with the operator's CA instead of a root kept in the store. */
+  readonly pluginCa?: PluginCaFiles;
+}
+
+/** A gRPC service the discovery server adds beside its own. */
+export interface GrpcService {
+  readonly definition: ServiceDefinition;
+  readonly implementation: UntypedServiceImplementation;
+}
+
+export class IdentityModule implements ControlPlaneModule {
+  readonly trustDomain: string;
+  readonly tokens: BootstrapTokens;
+  readonly signer: MeshCa;
+  readonly routes: readonly ApiRoute[];
+  readonly grpcService: GrpcService;
+  private loading: Promise<SigningAuthority> | undefined;
+  private readonly log: Logger;
+  private readonly kv: KeyValueStore;
+
+  constructor(deps: ControlPlaneDeps, private readonly options: IdentityOptions = {}) {
+    this.trustDomain = options.trustDomain ?? DEFAULT_TRUST_DOMAIN;
+    this.log = deps.log.child({ part: 'identity' });
+    this.kv = deps.store.keyValues?.() ?? new EmbeddedKeyValues();
+    this.tokens = new BootstrapTokens(this.kv, this.trustDomain);
+    this.signer = new MeshCa({ authority: () => this.authority(), defaultTtlSeconds: options.workloadCertTtlSeconds ?? DEFAULT_WORKLOAD_CERT_TTL_SECONDS });
+    this.routes = identityRoutes(this.tokens, () => this.authority());
+    this.grpcService = {
+      definition: identityServiceDefinition,
+      implementation: identityServiceHandlers({ authenticator: this.tokens, signer: this.signer, metrics: new IdentityMetrics(deps.metrics), log: this.log }),
+    };
+  }
+
+  /**
+   * Reads (or on the mesh's first start, creates) the CA. A store that cannot be reached now is no
+   * reason to stop: the CA is read again at the first certificate request. A CA that is wrong (a
+   * plug-in CA whose files do not match, a damaged stored root) stops the control plane.
+   */
+  async start(): Promise<void> {
+    try {
+      await this.authority();
+    } catch (err) {
+      if (!(err instanceof ControlPlaneError && err.code === ErrorCode.StoreUnavailable)) throw err;
+      this.log.warn({ err }, 'mesh CA: the store cannot be reached; reading the CA again at the first certificate request');
+    }
+  }
+
+  async stop(): Promise<void> {}
+
+  /** The CA to sign with, read once; a failed read is tried again by the next caller. */
+  authority(): Promise<SigningAuthority> {
+    if (this.loading === undefined) {
+      const sealer = this.options.sealer ?? PLAINTEXT_SEALER;
+      const loading = this.options.pluginCa !== undefined
+        ? pluginAuthority(this.options.pluginCa).then((a) => {
+          this.log.info({ subject: a.signer.subject, notAfter: a.signer.notAfter.toISOString(), roots: a.roots.length }, 'mesh CA: signing with the plug-in CA (--ca-cert)');
+          return a;
+        })
+        : loadOrCreateRootAuthority(this.kv, sealer, this.trustDomain, this.log);
+      this.loading = loading;
+      loading.catch(() => {
+        if (this.loading === loading) this.loading = undefined;
+      });
+    }
+    return this.loading;
+  }
+}
