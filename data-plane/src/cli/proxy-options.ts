@@ -23,6 +23,9 @@ With --control-plane:
   --service NAME                the service this proxy runs beside (default: empty)
   --zone ZONE                   this proxy's zone (default: empty)
   --token-file FILE             the control plane's token (else SLUICE_TOKEN)
+  --bootstrap-token-file FILE   a bootstrap token (sluice ctl token create): the proxy obtains a
+                                workload certificate for the token's identity and renews it at
+                                half-life (else SLUICE_BOOTSTRAP_TOKEN; neither: no certificate)
   --state-dir DIR               keeps the last good configuration in DIR/last-good.json, so a restart
                                 while the control plane is unreachable starts with it
                                 (default: ${join(tmpdir(), 'sluice-proxy-<node-id>')})
@@ -57,6 +60,8 @@ export interface ProxyOptions {
   readonly service: string;
   readonly zone: string;
   readonly tokenFile?: string;
+  /** --bootstrap-token-file; SLUICE_BOOTSTRAP_TOKEN is read at start (start-proxy.ts). */
+  readonly bootstrapTokenFile?: string;
   readonly stateDir: string;
   readonly initialFetchTimeoutMs: number;
   readonly admin?: HostPort;
@@ -85,6 +90,7 @@ export function parseProxyArgs(argv: readonly string[]): ProxyOptions | 'help' {
         service: { type: 'string' },
         zone: { type: 'string' },
         'token-file': { type: 'string' },
+        'bootstrap-token-file': { type: 'string' },
         'state-dir': { type: 'string' },
         'initial-fetch-timeout-ms': { type: 'string' },
         'admin-listen': { type: 'string', default: '127.0.0.1:15000' },
@@ -115,6 +121,7 @@ export function parseProxyArgs(argv: readonly string[]): ProxyOptions | 'help' {
     service: values.service ?? '',
     zone: values.zone ?? '',
     tokenFile: values['token-file'],
+    bootstrapTokenFile: values['bootstrap-token-file'],
     stateDir: values['state-dir'] ?? join(tmpdir(), `sluice-proxy-${nodeId.replace(/[^A-Za-z0-9._-]/g, '_')}`),
     initialFetchTimeoutMs: values['initial-fetch-timeout-ms'] === undefined ? 5000 : positiveInt(values['initial-fetch-timeout-ms'], '--initial-fetch-timeout-ms'),
     admin: admin === '' || admin === 'off' ? undefined : hostPort(admin, '--admin-listen'),
@@ -127,6 +134,7 @@ export function parseProxyArgs(argv: readonly string[]): ProxyOptions | 'help' {
     accessLog: values['access-log'] === 'off' || values['access-log'] === '' ? undefined : values['access-log'],
     accessLogSampleRate: fraction(values['access-log-sample-rate'], '--access-log-sample-rate'),
   };
+  if (options.bootstrapTokenFile !== undefined && options.controlPlane === undefined) throw new UsageError('--bootstrap-token-file needs --control-plane: the certificate comes from the control plane');
   if (options.controlPlane?.length === 0) throw new UsageError('--control-plane needs at least one HOST:PORT');
   // --app-port alone registers the endpoint without an inbound listener.
   if (options.inboundListen !== undefined && options.appPort === undefined) throw new UsageError('--inbound-listen and --app-port go together (--app-port alone only registers the endpoint)');
