@@ -34,11 +34,17 @@ export async function pluginAuthority(files: PluginCaFiles): Promise<SigningAuth
   const intermediates = chain.filter((c) => !isSelfSigned(c));
   const roots = isSelfSigned(signer) ? [signer, ...chain.filter(isSelfSigned)] : chain.filter(isSelfSigned);
   if (roots.length === 0) throw new PluginCaError('--ca-chain must end with the root certificate (--ca-cert is not self-signed)');
-  // Each certificate must be signed by the next one, up to the root: proxies verify the same path.
-  const path = [signer, ...intermediates, roots[isSelfSigned(signer) ? 0 : roots.length - 1]!];
+  // Each certificate must be signed by the next one, and the last by one of the roots (a chain may
+  // list an old and a new root while a root is rotated): proxies verify the same path.
+  const path = [signer, ...intermediates];
+  const signedBy = (cert: x509.X509Certificate, issuer: x509.X509Certificate): Promise<boolean> => cert.verify({ publicKey: issuer.publicKey, signatureOnly: true }).catch(() => false);
   for (let i = 0; i + 1 < path.length; i++) {
-    const ok = await path[i]!.verify({ publicKey: path[i + 1]!.publicKey, signatureOnly: true }).catch(() => false);
-    if (!ok) throw new PluginCaError(`--ca-chain: "${path[i]!.subject}" is not signed by "${path[i + 1]!.subject}" (list the chain from --ca-cert's issuer up to the root)`);
+    if (!(await signedBy(path[i]!, path[i + 1]!))) throw new PluginCaError(`--ca-chain: "${path[i]!.subject}" is not signed by "${path[i + 1]!.subject}" (list the chain from --ca-cert's issuer up to the root)`);
+  }
+  const top = path[path.length - 1]!;
+  if (!isSelfSigned(top)) {
+    const anchored = await Promise.all(roots.map((r) => signedBy(top, r)));
+    if (!anchored.includes(true)) throw new PluginCaError(`--ca-chain: no root in it signed "${top.subject}"`);
   }
   for (const c of intermediates) {
     const p = caProblem(c);

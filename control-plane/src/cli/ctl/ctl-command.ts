@@ -26,6 +26,8 @@ ${ROLLOUT_USAGE}
   --server URL      the admin API (default: SLUICE_SERVER, else http://127.0.0.1:15080)
   --token TOKEN     the bearer token (default: SLUICE_TOKEN)
   --token-file FILE read the token from FILE
+  --service NAME    (token create) the service whose identity the token proves
+  --ttl-seconds N   (token create) how long the token is valid (default: until revoked)
 
 KIND: listeners, routes, clusters, endpoints, certificates (singular or plural, any case).
 Exit status: 0 on success, 1 when the API refuses or cannot be reached, 2 on a usage error.`;
