@@ -16,9 +16,10 @@ import { identityRoutes } from './identity-routes.js';
 import { identityServiceHandlers } from './identity-service.js';
 import { DEFAULT_WORKLOAD_CERT_TTL_SECONDS, MeshCa } from './mesh-ca.js';
 import { pluginAuthority, type PluginCaFiles } from './plugin-authority.js';
-import { loadOrCreateRootAuthority } from './root-authority.js';
 import { PLAINTEXT_SEALER, type SecretSealer } from './secret-sealer.js';
 import type { SigningAuthority } from './signing-authority.js';
+import { StoredAuthority } from './stored-authority.js';
+import { RootRotation } from './root-rotation.js';
 
 export interface IdentityOptions {
   /** --trust-domain (default sluice.local). */
@@ -43,7 +44,9 @@ export class IdentityModule implements ControlPlaneModule {
   readonly signer: MeshCa;
   readonly routes: readonly ApiRoute[];
   readonly grpcService: GrpcService;
-  private loading: Promise<SigningAuthority> | undefined;
+  private plugin: Promise<SigningAuthority> | undefined;
+  /** The root kept in the store; undefined with a plug-in CA. */
+  readonly stored: StoredAuthority | undefined;
   private readonly log: Logger;
   private readonly kv: KeyValueStore;
 
@@ -52,8 +55,10 @@ export class IdentityModule implements ControlPlaneModule {
     this.log = deps.log.child({ part: 'identity' });
     this.kv = deps.store.keyValues?.() ?? new EmbeddedKeyValues();
     this.tokens = new BootstrapTokens(this.kv, this.trustDomain);
+    this.stored = options.pluginCa === undefined ? new StoredAuthority(this.kv, options.sealer ?? PLAINTEXT_SEALER, this.trustDomain, this.log) : undefined;
     this.signer = new MeshCa({ authority: () => this.authority(), defaultTtlSeconds: options.workloadCertTtlSeconds ?? DEFAULT_WORKLOAD_CERT_TTL_SECONDS });
-    this.routes = identityRoutes(this.tokens, () => this.authority());
+    const rotation = this.stored === undefined ? undefined : new RootRotation(this.kv, options.sealer ?? PLAINTEXT_SEALER, this.trustDomain);
+    this.routes = identityRoutes(this.tokens, () => this.authority(), rotation);
     this.grpcService = {
       definition: identityServiceDefinition,
       implementation: identityServiceHandlers({ authenticator: this.tokens, signer: this.signer, metrics: new IdentityMetrics(deps.metrics), log: this.log }),
@@ -76,21 +81,19 @@ export class IdentityModule implements ControlPlaneModule {
 
   async stop(): Promise<void> {}
 
-  /** The CA to sign with, read once; a failed read is tried again by the next caller. */
+  /** The CA to sign with now: the plug-in CA (read once), or the one in the store (StoredAuthority). */
   authority(): Promise<SigningAuthority> {
-    if (this.loading === undefined) {
-      const sealer = this.options.sealer ?? PLAINTEXT_SEALER;
-      const loading = this.options.pluginCa !== undefined
-        ? pluginAuthority(this.options.pluginCa).then((a) => {
-          this.log.info({ subject: a.signer.subject, notAfter: a.signer.notAfter.toISOString(), roots: a.roots.length }, 'mesh CA: signing with the plug-in CA (--ca-cert)');
-          return a;
-        })
-        : loadOrCreateRootAuthority(this.kv, sealer, this.trustDomain, this.log);
-      this.loading = loading;
+    if (this.stored !== undefined) return this.stored.current();
+    if (this.plugin === undefined) {
+      const loading = pluginAuthority(this.options.pluginCa!).then((a) => {
+        this.log.info({ subject: a.signer.subject, notAfter: a.signer.notAfter.toISOString(), roots: a.roots.length }, 'mesh CA: signing with the plug-in CA (--ca-cert)');
+        return a;
+      });
+      this.plugin = loading;
       loading.catch(() => {
-        if (this.loading === loading) this.loading = undefined;
+        if (this.plugin === loading) this.plugin = undefined;
       });
     }
-    return this.loading;
+    return this.plugin;
   }
 }

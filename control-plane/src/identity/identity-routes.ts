@@ -1,7 +1,9 @@
 // Admin API routes of the mesh identity: bootstrap tokens (POST, GET /v1/tokens, DELETE
-// /v1/tokens/:id) and the trust bundle (GET /v1/trust-bundle). No answer ever holds a private key; a
-// token is in exactly one answer, the one that created it.
-import type { ApiRoute } from '../api/api-route.js';
+// /v1/tokens/:id), the trust bundle (GET /v1/trust-bundle) and the three steps of a root rotation
+// (POST /v1/ca/roots, POST /v1/ca/roots/:serial/use, DELETE /v1/ca/roots/:serial). No answer ever holds
+// a private key; a token is in exactly one answer, the one that created it.
+import type { ApiContext, ApiResult, ApiRoute } from '../api/api-route.js';
+import type { RootInfo, RootRotation } from './root-rotation.js';
 import { ControlPlaneError, ErrorCode } from '../errors.js';
 import type { BootstrapTokens } from './bootstrap-tokens.js';
 import type { SigningAuthority } from './signing-authority.js';
@@ -10,8 +12,30 @@ import { trustBundlePem } from './signing-authority.js';
 /** Ten years: longer TTLs are surely a mistake (a token without --ttl-seconds never expires anyway). */
 const MAX_TOKEN_TTL_SECONDS = 10 * 365 * 24 * 3600;
 
-export function identityRoutes(tokens: BootstrapTokens, authority: () => Promise<SigningAuthority>): ApiRoute[] {
+/** `rotation`: undefined with a plug-in CA, whose roots are the operator's files. */
+export function identityRoutes(tokens: BootstrapTokens, authority: () => Promise<SigningAuthority>, rotation: RootRotation | undefined): ApiRoute[] {
+  const rotate = async (what: string, step: (r: RootRotation) => Promise<RootInfo[]>, log: ApiContext['log']): Promise<ApiResult> => {
+    if (rotation === undefined) throw new ControlPlaneError(ErrorCode.Conflict, 'the mesh CA is the plug-in CA (--ca-cert): its roots are the --ca-chain file; rotate by changing the files');
+    const roots = await step(rotation);
+    log.info({ roots: roots.map((r) => ({ serial: r.serial, signing: r.signing })) }, `mesh CA: ${what}`);
+    return { status: 200, body: { roots } };
+  };
   return [
+    {
+      method: 'POST',
+      path: '/v1/ca/roots',
+      handler: (ctx) => rotate('root added to the trust bundle', (r) => r.addRoot(), ctx.log),
+    },
+    {
+      method: 'POST',
+      path: '/v1/ca/roots/:serial/use',
+      handler: (ctx) => rotate('signing root switched', (r) => r.useRoot(ctx.params['serial']!), ctx.log),
+    },
+    {
+      method: 'DELETE',
+      path: '/v1/ca/roots/:serial',
+      handler: (ctx) => rotate('root removed from the trust bundle', (r) => r.removeRoot(ctx.params['serial']!), ctx.log),
+    },
     {
       method: 'POST',
       path: '/v1/tokens',
@@ -42,12 +66,14 @@ export function identityRoutes(tokens: BootstrapTokens, authority: () => Promise
       path: '/v1/trust-bundle',
       handler: async () => {
         const a = await authority();
+        const top = [a.signer, ...a.intermediates].at(-1)!;
         const roots = a.roots.map((r) => ({
           serial: r.serialNumber,
           subject: r.subject,
           notBefore: r.notBefore.toISOString(),
           notAfter: r.notAfter.toISOString(),
-          signing: r.serialNumber === a.signer.serialNumber || a.intermediates.some((i) => i.issuer === r.subject),
+          // The root the signer's path ends at (itself, when a root signs).
+          signing: r === a.signer || (r !== top && top.issuer === r.subject),
         }));
         return { status: 200, body: { roots, pem: trustBundlePem(a) } };
       },

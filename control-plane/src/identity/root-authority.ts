@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { generateP256KeyPair, importP256PrivateKey, parseCertificates, privateKeyPem, x509, EC_P256 } from '../../../proto/src/identity/x509.js';
 import { ControlPlaneError, ErrorCode } from '../errors.js';
-import { IDENTITY_PREFIX, type KeyValueStore } from '../store/key-value-store.js';
+import { IDENTITY_PREFIX, type KeyValueStore, type StoredValue } from '../store/key-value-store.js';
 import type { SecretSealer } from './secret-sealer.js';
 import { caProblem, keyMatches, type SigningAuthority } from './signing-authority.js';
 
@@ -58,32 +58,33 @@ export async function createRoot(trustDomain: string, sealer: SecretSealer, now 
 }
 
 /**
- * The CA as the store holds it; on the first start of the mesh, a new root made and stored first
- * (another replica's, when it stored one at the same moment).
+ * The CA's stored value; on the first start of the mesh, a new root made and stored first (another
+ * replica's, when it stored one at the same moment).
  */
-export async function loadOrCreateRootAuthority(kv: KeyValueStore, sealer: SecretSealer, trustDomain: string, log: Logger): Promise<SigningAuthority> {
-  let stored = (await kv.get(CA_STORE_KEY))?.value;
-  if (stored === undefined) {
-    const root = await createRoot(trustDomain, sealer);
-    const fresh: StoredCa = { roots: [root], signingSerial: parseCertificates(root.certPem)[0]!.serialNumber };
-    const result = await kv.createIfAbsent(CA_STORE_KEY, JSON.stringify(fresh));
-    stored = result.value;
-    if (result.created) log.info({ serial: fresh.signingSerial, trustDomain }, 'mesh CA: created a new root');
+export async function loadOrCreateStoredCa(kv: KeyValueStore, sealer: SecretSealer, trustDomain: string, log: Logger): Promise<StoredValue> {
+  const existing = await kv.get(CA_STORE_KEY);
+  if (existing !== undefined) return existing;
+  const root = await createRoot(trustDomain, sealer);
+  const fresh: StoredCa = { roots: [root], signingSerial: parseCertificates(root.certPem)[0]!.serialNumber };
+  const result = await kv.createIfAbsent(CA_STORE_KEY, JSON.stringify(fresh));
+  if (result.created) log.info({ serial: fresh.signingSerial, trustDomain }, 'mesh CA: created a new root');
+  return result;
+}
+
+/** Decodes the value at CA_STORE_KEY. */
+export function decodeStoredCa(value: string): StoredCa {
+  try {
+    const ca = JSON.parse(value) as StoredCa;
+    if (!Array.isArray(ca.roots) || typeof ca.signingSerial !== 'string') throw new Error('roots or signingSerial missing');
+    return ca;
+  } catch (err) {
+    throw new ControlPlaneError(ErrorCode.Internal, `the store's ${CA_STORE_KEY} is not a mesh CA: ${(err as Error).message}`, { cause: err });
   }
-  const authority = await openStoredCa(stored, sealer);
-  log.info({ serial: authority.signer.serialNumber, subject: authority.signer.subject, notAfter: authority.signer.notAfter.toISOString(), roots: authority.roots.length }, 'mesh CA: signing with the root kept in the store');
-  return authority;
 }
 
 /** Decodes the value at CA_STORE_KEY and opens the signing root's key. */
 export async function openStoredCa(value: string, sealer: SecretSealer): Promise<SigningAuthority> {
-  let ca: StoredCa;
-  try {
-    ca = JSON.parse(value) as StoredCa;
-    if (!Array.isArray(ca.roots) || typeof ca.signingSerial !== 'string') throw new Error('roots or signingSerial missing');
-  } catch (err) {
-    throw new ControlPlaneError(ErrorCode.Internal, `the store's ${CA_STORE_KEY} is not a mesh CA: ${(err as Error).message}`, { cause: err });
-  }
+  const ca = decodeStoredCa(value);
   const roots = ca.roots.map((r) => parseCertificates(r.certPem)[0]!);
   const index = roots.findIndex((r) => r.serialNumber === ca.signingSerial);
   if (index < 0) throw new ControlPlaneError(ErrorCode.Internal, `the store's mesh CA names signing root ${ca.signingSerial}, which it does not hold`);

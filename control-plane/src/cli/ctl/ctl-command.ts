@@ -7,6 +7,7 @@ import { ApiClient } from './api-client.js';
 import { formatResources, type OutputFormat } from './resource-output.js';
 import { ROLLOUT_USAGE, rolloutFlags, runCtlRollout } from './ctl-rollout.js';
 import { runCtlToken } from './ctl-token.js';
+import { runCtlCa } from './ctl-ca.js';
 
 export const CTL_USAGE = `usage: sluice ctl [--server URL] [--token TOKEN | --token-file FILE] COMMAND
 
@@ -22,6 +23,10 @@ ${ROLLOUT_USAGE}
                                  --ttl-seconds it is valid until revoked
   token list                     the tokens (never the tokens themselves: their ids)
   token revoke ID                revoke a token; certificates already issued stay valid
+  ca roots                       the roots of the trust bundle, and which one signs
+  ca add-root | ca use-root SERIAL | ca remove-root SERIAL
+                                 the three steps of a root rotation: add a new root to the
+                                 bundle, sign with it, remove the old one
 
   --server URL      the admin API (default: SLUICE_SERVER, else http://127.0.0.1:15080)
   --token TOKEN     the bearer token (default: SLUICE_TOKEN)
@@ -107,6 +112,9 @@ export async function runCtlCommand(argv: readonly string[], env: NodeJS.Process
       return await runCtlRollout(client, rolloutFlags(values));
     case 'token':
       return await runCtlToken(client, args, values, only);
+    case 'ca':
+      only([]);
+      return await runCtlCa(client, args);
     default:
       throw new UsageError(`unknown ctl command "${command}"\n\n${CTL_USAGE}`);
   }
