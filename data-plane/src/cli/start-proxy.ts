@@ -55,6 +55,8 @@ export interface StartProxyExtras {
   readonly print?: (line: string) => void;
   /** The discovery token itself, for a process that embeds the proxy (`sluice start`). */
   readonly token?: string;
+  /** A bootstrap token itself (in place of --bootstrap-token-file), for a process that embeds the proxy. */
+  readonly bootstrapToken?: string;
   /** The flag that gave the admin address, for the error when it cannot bind (default --admin-listen). */
   readonly adminFlag?: string;
   /** Listeners given at start by the embedding command: name → flag. Unbindable, they stop the process. */
@@ -162,7 +164,7 @@ export async function startProxy(options: ProxyOptions, extras: StartProxyExtras
     healthChecks.reportTo(discovery.client);
     print(`sluice proxy: following the control plane at ${options.controlPlane!.join(',')} as ${options.nodeId}`);
     // The workload certificate: made and renewed here, in the primary; its key goes only to the workers.
-    const token = bootstrapToken(options);
+    const token = extras.bootstrapToken ?? bootstrapToken(options);
     if (token !== undefined) {
       rotator = followWorkloadCertificate(options.controlPlane!, token, (identity) => {
         if (runtime !== undefined) runtime.identity = identity;
