@@ -88,8 +88,10 @@ export class ControlPlane {
     // Identity before discovery: its IdentityService is served on the discovery port, and the CA is
     // read (or created) before proxies can ask for certificates.
     const identity = (this.identityModule = new IdentityModule(deps, this.options.identity));
+    const credentials = identity.serverCredentials();
+    const tls = credentials === undefined ? {} : { server: { credentials } };
     // Discovery serves proxies on discoveryListen (the CLI's --discovery-listen) with the same token.
-    const discovery = this.options.discoveryListen === undefined ? [] : [discoveryModule({ listen: this.options.discoveryListen, hooks: health.hooks, overlay: health.view, services: [identity.grpcService] }, (m) => (this.discoveryModule = m))];
+    const discovery = this.options.discoveryListen === undefined ? [] : [discoveryModule({ listen: this.options.discoveryListen, hooks: health.hooks, overlay: health.view, services: [identity.grpcService], ...tls }, (m) => (this.discoveryModule = m))];
     this.modules = [health, identity, ...[...discovery, ...(this.options.modules ?? [])].map((create) => create(deps))];
     this.api = new ApiServer({
       store,

@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { requestCertificate } from '../../data-plane/src/identity/certificate-client.js';
-import { createWorkloadKey } from '../../data-plane/src/identity/workload-key.js';
+import { createWorkloadKey } from '../../proto/src/identity/workload-key.js';
 import type { TestApi } from '../support/api-harness.js';
 import { EtcdCluster } from '../support/etcd-cluster.js';
 import { until } from '../support/until.js';

@@ -19,7 +19,7 @@ export function buildControlPlane(options: ControlPlaneCliOptions, token: string
     token,
     maxBodyBytes: options.maxBodyBytes,
     health: { leaseTtlSeconds: options.leaseTtlSeconds, leaderLeaseTtlSeconds: options.leaderLeaseTtlSeconds },
-    identity: { ...parts, trustDomain: options.trustDomain, workloadCertTtlSeconds: options.workloadCertTtlSeconds, ...(options.pluginCa === undefined ? {} : { pluginCa: options.pluginCa }) },
+    identity: { ...parts, discoveryTls: options.discoveryTls, trustDomain: options.trustDomain, workloadCertTtlSeconds: options.workloadCertTtlSeconds, ...(options.pluginCa === undefined ? {} : { pluginCa: options.pluginCa }) },
     log,
   });
 }

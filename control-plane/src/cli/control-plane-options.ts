@@ -25,7 +25,7 @@ export const CONTROL_PLANE_DEFAULTS = Object.freeze({
 export const CONTROL_PLANE_USAGE = `usage: sluice control-plane [--etcd URL[,URL...]] [--api-listen HOST:PORT] [--discovery-listen HOST:PORT]
                             [--token-file FILE] [--max-body-bytes N] [--lease-ttl-seconds N] [--leader-lease-ttl-seconds N]
                             [--log-level LEVEL] [--trust-domain DOMAIN] [--workload-cert-ttl-seconds N]
-                            [--ca-cert FILE --ca-key FILE [--ca-chain FILE]]
+                            [--ca-cert FILE --ca-key FILE [--ca-chain FILE]] [--discovery-tls]
 
 Runs the control plane: the admin REST API (and /metrics) and the discovery gRPC server for proxies.
 
@@ -46,6 +46,9 @@ Runs the control plane: the admin REST API (and /metrics) and the discovery gRPC
                               a root the control plane creates and keeps in the store; with --ca-key
   --ca-key FILE               the private key of --ca-cert (PEM); read from disk, never stored
   --ca-chain FILE             the certificates above --ca-cert up to and including the root (PEM)
+  --discovery-tls             serve the discovery port over TLS with a certificate from the mesh CA
+                              (spiffe://<trust domain>/control-plane, renewed at half-life); proxies
+                              then need --control-plane-ca with the trust bundle
   --log-level LEVEL           fatal, error, warn, info, debug, trace or silent (default ${CONTROL_PLANE_DEFAULTS.logLevel})
   -h, --help                  this text`;
 
@@ -64,6 +67,8 @@ export interface ControlPlaneCliOptions {
   readonly workloadCertTtlSeconds: number;
   /** --ca-cert, --ca-key, --ca-chain, read; undefined: the root kept in the store. */
   readonly pluginCa?: PluginCaFiles;
+  /** --discovery-tls. */
+  readonly discoveryTls: boolean;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -88,6 +93,7 @@ export function parseControlPlaneArgs(argv: readonly string[], env: NodeJS.Proce
         'ca-cert': { type: 'string' },
         'ca-key': { type: 'string' },
         'ca-chain': { type: 'string' },
+        'discovery-tls': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -98,6 +104,7 @@ export function parseControlPlaneArgs(argv: readonly string[], env: NodeJS.Proce
   }
   if (values.help === true) return 'help';
   if (!allowEtcd && values.etcd !== undefined) throw new UsageError('--etcd is not an option here: this command runs on the embedded store');
+  if (!allowEtcd && values['discovery-tls'] === true) throw new UsageError('--discovery-tls is not an option here: the local proxy follows the discovery port in plaintext');
   const logLevel = values['log-level'] as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
   const trustDomain = values['trust-domain'];
@@ -116,6 +123,7 @@ export function parseControlPlaneArgs(argv: readonly string[], env: NodeJS.Proce
     trustDomain,
     workloadCertTtlSeconds: values['workload-cert-ttl-seconds'] === undefined ? CONTROL_PLANE_DEFAULTS.workloadCertTtlSeconds : positiveInteger(values['workload-cert-ttl-seconds'], '--workload-cert-ttl-seconds'),
     ...(pluginCa === undefined ? {} : { pluginCa }),
+    discoveryTls: values['discovery-tls'] === true,
   });
 }
 

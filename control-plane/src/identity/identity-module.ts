@@ -1,7 +1,9 @@
 // The mesh identity as a part of the control plane: the CA (self-made root in the store, or the
 // operator's plug-in CA), bootstrap tokens, their admin routes, and IdentityService for the discovery
 // port's gRPC server.
-import type { UntypedServiceImplementation, ServiceDefinition } from '@grpc/grpc-js';
+import { experimental, type ServerCredentials, type UntypedServiceImplementation, type ServiceDefinition } from '@grpc/grpc-js';
+import { controlPlaneSpiffeId } from '../../../proto/src/identity/control-plane-identity.js';
+import { ServingCertificate } from './serving-certificate.js';
 import type { Logger } from 'pino';
 import { DEFAULT_TRUST_DOMAIN } from '../../../proto/src/identity/spiffe-id.js';
 import { identityServiceDefinition } from '../../../proto/src/wire/identity-service-definition.js';
@@ -30,6 +32,8 @@ export interface IdentityOptions {
   readonly sealer?: SecretSealer;
   /** --ca-cert, --ca-key, --ca-chain: sign with the operator's CA instead of a root kept in the store. */
   readonly pluginCa?: PluginCaFiles;
+  /** --discovery-tls: the discovery port serves TLS with a certificate from this CA (ServingCertificate). */
+  readonly discoveryTls?: boolean;
 }
 
 /** A gRPC service the discovery server adds beside its own. */
@@ -45,6 +49,8 @@ export class IdentityModule implements ControlPlaneModule {
   readonly routes: readonly ApiRoute[];
   readonly grpcService: GrpcService;
   private plugin: Promise<SigningAuthority> | undefined;
+  /** The discovery port's certificate, with --discovery-tls. */
+  readonly servingCertificate: ServingCertificate | undefined;
   /** The root kept in the store; undefined with a plug-in CA. */
   readonly stored: StoredAuthority | undefined;
   private readonly log: Logger;
@@ -59,6 +65,7 @@ export class IdentityModule implements ControlPlaneModule {
     this.signer = new MeshCa({ authority: () => this.authority(), defaultTtlSeconds: options.workloadCertTtlSeconds ?? DEFAULT_WORKLOAD_CERT_TTL_SECONDS });
     const rotation = this.stored === undefined ? undefined : new RootRotation(this.kv, options.sealer ?? PLAINTEXT_SEALER, this.trustDomain);
     this.routes = identityRoutes(this.tokens, () => this.authority(), rotation);
+    this.servingCertificate = options.discoveryTls === true ? new ServingCertificate(this.signer, controlPlaneSpiffeId(this.trustDomain), this.log) : undefined;
     this.grpcService = {
       definition: identityServiceDefinition,
       implementation: identityServiceHandlers({ authenticator: this.tokens, signer: this.signer, metrics: new IdentityMetrics(deps.metrics), log: this.log }),
@@ -74,12 +81,22 @@ export class IdentityModule implements ControlPlaneModule {
     try {
       await this.authority();
     } catch (err) {
-      if (!(err instanceof ControlPlaneError && err.code === ErrorCode.StoreUnavailable)) throw err;
+      // With --discovery-tls the port cannot serve without a certificate: no reason to go on then.
+      if (!(err instanceof ControlPlaneError && err.code === ErrorCode.StoreUnavailable) || this.servingCertificate !== undefined) throw err;
       this.log.warn({ err }, 'mesh CA: the store cannot be reached; reading the CA again at the first certificate request');
     }
+    await this.servingCertificate?.start();
   }
 
-  async stop(): Promise<void> {}
+  async stop(): Promise<void> {
+    this.servingCertificate?.stop();
+  }
+
+  /** The discovery server's credentials with --discovery-tls (each renewal reaches new connections); undefined: plaintext. */
+  serverCredentials(): ServerCredentials | undefined {
+    // grpc-js takes the identity provider first, then an optional CA provider for client certificates.
+    return this.servingCertificate === undefined ? undefined : experimental.createCertificateProviderServerCredentials(this.servingCertificate, null, false);
+  }
 
   /** The CA to sign with now: the plug-in CA (read once), or the one in the store (StoredAuthority). */
   authority(): Promise<SigningAuthority> {

@@ -26,6 +26,8 @@ With --control-plane:
   --bootstrap-token-file FILE   a bootstrap token (sluice ctl token create): the proxy obtains a
                                 workload certificate for the token's identity and renews it at
                                 half-life (else SLUICE_BOOTSTRAP_TOKEN; neither: no certificate)
+  --control-plane-ca FILE       the control plane serves discovery over TLS (--discovery-tls): verify
+                                it with this trust bundle (PEM: sluice ctl ca roots, GET /v1/trust-bundle)
   --state-dir DIR               keeps the last good configuration in DIR/last-good.json, so a restart
                                 while the control plane is unreachable starts with it
                                 (default: ${join(tmpdir(), 'sluice-proxy-<node-id>')})
@@ -62,6 +64,8 @@ export interface ProxyOptions {
   readonly tokenFile?: string;
   /** --bootstrap-token-file; SLUICE_BOOTSTRAP_TOKEN is read at start (start-proxy.ts). */
   readonly bootstrapTokenFile?: string;
+  /** --control-plane-ca: TLS to the control plane, verified with this trust bundle. */
+  readonly controlPlaneCa?: string;
   readonly stateDir: string;
   readonly initialFetchTimeoutMs: number;
   readonly admin?: HostPort;
@@ -91,6 +95,7 @@ export function parseProxyArgs(argv: readonly string[]): ProxyOptions | 'help' {
         zone: { type: 'string' },
         'token-file': { type: 'string' },
         'bootstrap-token-file': { type: 'string' },
+        'control-plane-ca': { type: 'string' },
         'state-dir': { type: 'string' },
         'initial-fetch-timeout-ms': { type: 'string' },
         'admin-listen': { type: 'string', default: '127.0.0.1:15000' },
@@ -122,6 +127,7 @@ export function parseProxyArgs(argv: readonly string[]): ProxyOptions | 'help' {
     zone: values.zone ?? '',
     tokenFile: values['token-file'],
     bootstrapTokenFile: values['bootstrap-token-file'],
+    controlPlaneCa: values['control-plane-ca'],
     stateDir: values['state-dir'] ?? join(tmpdir(), `sluice-proxy-${nodeId.replace(/[^A-Za-z0-9._-]/g, '_')}`),
     initialFetchTimeoutMs: values['initial-fetch-timeout-ms'] === undefined ? 5000 : positiveInt(values['initial-fetch-timeout-ms'], '--initial-fetch-timeout-ms'),
     admin: admin === '' || admin === 'off' ? undefined : hostPort(admin, '--admin-listen'),
@@ -134,6 +140,7 @@ export function parseProxyArgs(argv: readonly string[]): ProxyOptions | 'help' {
     accessLog: values['access-log'] === 'off' || values['access-log'] === '' ? undefined : values['access-log'],
     accessLogSampleRate: fraction(values['access-log-sample-rate'], '--access-log-sample-rate'),
   };
+  if (options.controlPlaneCa !== undefined && options.controlPlane === undefined) throw new UsageError('--control-plane-ca needs --control-plane');
   if (options.bootstrapTokenFile !== undefined && options.controlPlane === undefined) throw new UsageError('--bootstrap-token-file needs --control-plane: the certificate comes from the control plane');
   if (options.controlPlane?.length === 0) throw new UsageError('--control-plane needs at least one HOST:PORT');
   // --app-port alone registers the endpoint without an inbound listener.

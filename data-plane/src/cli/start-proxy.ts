@@ -166,7 +166,7 @@ export async function startProxy(options: ProxyOptions, extras: StartProxyExtras
     // The workload certificate: made and renewed here, in the primary; its key goes only to the workers.
     const token = extras.bootstrapToken ?? bootstrapToken(options);
     if (token !== undefined) {
-      rotator = followWorkloadCertificate(options.controlPlane!, token, (identity) => {
+      rotator = followWorkloadCertificate(options, token, (identity) => {
         if (runtime !== undefined) runtime.identity = identity;
         else pool?.setIdentity(identity);
       });

@@ -4,6 +4,7 @@
 import type { JsonObject } from '@bufbuild/protobuf';
 import { readTokenFile } from '../../../proto/src/command-line/token-source.js';
 import { requestCertificate } from '../identity/certificate-client.js';
+import { controlPlaneChannel } from '../identity/control-plane-credentials.js';
 import { CertificateRotator } from '../identity/certificate-rotator.js';
 import { certificateSummary, type WorkloadIdentity } from '../identity/workload-identity.js';
 import type { ProxyOptions } from './proxy-options.js';
@@ -16,8 +17,9 @@ export function bootstrapToken(options: ProxyOptions, env: NodeJS.ProcessEnv = p
 }
 
 /** Starts obtaining and renewing the certificate; `deliver` gets each one (undefined once one expired unrenewed). */
-export function followWorkloadCertificate(addresses: readonly string[], token: string, deliver: (identity: WorkloadIdentity | undefined) => void): CertificateRotator {
-  const rotator = new CertificateRotator({ request: (csrPem) => requestCertificate({ addresses, token }, csrPem) });
+export function followWorkloadCertificate(options: ProxyOptions, token: string, deliver: (identity: WorkloadIdentity | undefined) => void): CertificateRotator {
+  const channel = options.controlPlaneCa === undefined ? {} : controlPlaneChannel(options.controlPlaneCa);
+  const rotator = new CertificateRotator({ request: (csrPem) => requestCertificate({ addresses: options.controlPlane ?? [], token, ...channel }, csrPem) });
   rotator.on('certificate', (identity) => {
     console.log(`sluice proxy: workload certificate for ${identity.spiffeId}, serial ${identity.serialNumber}, valid until ${new Date(identity.notAfterMs).toISOString()}`);
     deliver(identity);

@@ -16,6 +16,7 @@ export interface CertificateClientOptions {
   readonly addresses: readonly string[];
   readonly token: string;
   readonly credentials?: grpc.ChannelCredentials;
+  readonly channelOptions?: grpc.ChannelOptions;
   readonly deadlineMs?: number;
 }
 
@@ -44,7 +45,7 @@ export async function requestCertificate(options: CertificateClientOptions, csrP
 }
 
 function callOne(address: string, options: CertificateClientOptions, csrPem: string): Promise<IssueCertificateResponse> {
-  const client = new grpc.Client(address, options.credentials ?? grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
+  const client = new grpc.Client(address, options.credentials ?? grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1, ...options.channelOptions });
   const metadata = new grpc.Metadata();
   metadata.set('authorization', `Bearer ${options.token}`);
   const request = create(IssueCertificateRequestSchema, { csrPem });

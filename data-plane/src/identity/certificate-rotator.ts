@@ -4,7 +4,7 @@
 // own expiry. Each renewal makes a new key pair: a key never outlives its certificate.
 import { EventEmitter } from 'node:events';
 import { Backoff, type BackoffOptions } from '../discovery/backoff.js';
-import { createWorkloadKey } from './workload-key.js';
+import { createWorkloadKey } from '../../../proto/src/identity/workload-key.js';
 import { workloadIdentity, type WorkloadIdentity } from './workload-identity.js';
 
 /** The control plane's answer to a CSR (IssueCertificateResponse). */

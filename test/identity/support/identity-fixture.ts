@@ -4,7 +4,7 @@ import { X509Certificate } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import type { ControlPlaneOptions } from '../../../control-plane/src/control-plane.js';
 import { CertificateRequestError, requestCertificate } from '../../../data-plane/src/identity/certificate-client.js';
-import { createWorkloadKey } from '../../../data-plane/src/identity/workload-key.js';
+import { createWorkloadKey } from '../../../proto/src/identity/workload-key.js';
 import type { IssueCertificateResponse } from '../../../proto/gen/sluice/v1/identity_pb.js';
 import { TestApi, type StoreChoice } from '../../support/api-harness.js';
 

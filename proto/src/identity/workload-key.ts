@@ -1,6 +1,7 @@
-// The proxy's own key pair and the CSR that proves it holds the private key: made in this process
-// (ECDSA P-256 through WebCrypto), so the private key never leaves the proxy.
-import { generateP256KeyPair, privateKeyPem, x509, EC_P256 } from '../../../proto/src/identity/x509.js';
+// A workload's own key pair and the CSR that proves it holds the private key: made in the process
+// that will use it (ECDSA P-256 through WebCrypto), so the private key never leaves it (a proxy, or
+// the control plane for its own discovery-port certificate).
+import { generateP256KeyPair, privateKeyPem, x509, EC_P256 } from './x509.js';
 
 export interface WorkloadKey {
   /** PKCS #8 PEM: handed to the workers only, never sent anywhere else. */
