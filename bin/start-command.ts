@@ -92,7 +92,7 @@ function banner(apiUrl: string, discovery: string, token: string, proxy: LocalPr
 
   admin API  ${apiUrl}
   discovery  ${discovery} (gRPC, for proxies; same token)
-  proxy      ${proxy.trafficUrl} (listener "public"), admin ${proxy.adminUrl} (/ready, /metrics, /config_dump)
+  proxy      ${proxy.trafficUrl} (listener "public"), admin ${proxy.adminUrl} (/ready, /metrics, /config_dump, /certs)
   token      ${token}
 
 Send traffic through the proxy (the ping route answers already):

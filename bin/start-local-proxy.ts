@@ -12,6 +12,8 @@ import type { ListenAddress } from '../control-plane/src/api/api-server.js';
 import { formatListenAddress } from '../control-plane/src/cli/listen-address.js';
 
 export const LOCAL_PROXY_NODE_ID = 'sluice-start';
+/** The local proxy's service, and so its identity: spiffe://<trust domain>/svc/local. */
+const LOCAL_SERVICE = 'local';
 const READY_TIMEOUT_MS = 15_000;
 
 export interface LocalProxy {
@@ -59,11 +61,20 @@ export async function startLocalProxy(options: LocalProxyOptions): Promise<Local
   });
   if (!applied.ok) throw new Error(`cannot apply the ping route and listener: ${applied.status} ${await applied.text()}`);
 
+  // A bootstrap token for the proxy's own service: it gets a workload certificate (GET /certs).
+  const created = await fetch(`${options.apiUrl}/v1/tokens`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${options.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ service: LOCAL_SERVICE }),
+  });
+  if (!created.ok) throw new Error(`cannot create the local proxy's bootstrap token: ${created.status} ${await created.text()}`);
+  const bootstrapToken = ((await created.json()) as { token: string }).token;
+
   const stateDir = await mkdtemp(join(tmpdir(), 'sluice-start-proxy-'));
   const proxyOptions = parseProxyArgs([
     '--control-plane', options.discoveryAddress,
     '--node-id', LOCAL_PROXY_NODE_ID,
-    '--service', 'local',
+    '--service', LOCAL_SERVICE,
     '--workers', '1',
     '--admin-listen', formatListenAddress(options.adminListen),
     '--state-dir', stateDir,
@@ -75,6 +86,7 @@ export async function startLocalProxy(options: LocalProxyOptions): Promise<Local
     // --proxy-listen's listener arrives through discovery: if it cannot bind, the process stops.
     proxy = await startProxy(proxyOptions, {
       token: options.token,
+      bootstrapToken,
       print: (line) => console.error(line),
       adminFlag: '--proxy-admin-listen',
       startListeners: new Map([['public', '--proxy-listen']]),

@@ -12,6 +12,7 @@ import { createLogger } from './logger.js';
 import { ListenError } from '../../proto/src/model/listen-error.js';
 import { discoveryModule, type DiscoveryModule } from './discovery/discovery-module.js';
 import { HealthModule, type HealthModuleOptions } from './health/health-module.js';
+import { IdentityModule, type IdentityOptions } from './identity/identity-module.js';
 import { EmbeddedStore } from './store/embedded-store.js';
 import { EtcdStore } from './store/etcd-store.js';
 import type { EtcdCredentials } from './store/etcd-client.js';
@@ -57,6 +58,8 @@ export interface ControlPlaneOptions {
   readonly modules?: readonly ControlPlaneModuleFactory[];
   /** Health in etcd and self-registration: lease TTL (default 10 s) and this replica's id. */
   readonly health?: HealthModuleOptions;
+  /** The mesh CA and bootstrap tokens: trust domain, workload certificate TTL, sealer, plug-in CA. */
+  readonly identity?: IdentityOptions;
 }
 
 export class ControlPlane {
@@ -70,6 +73,7 @@ export class ControlPlane {
   private modulesStarted = false;
   private healthModule: HealthModule | undefined;
   private discoveryModule: DiscoveryModule | undefined;
+  private identityModule: IdentityModule | undefined;
 
   readonly sealer: SecretSealer;
 
@@ -111,11 +115,17 @@ export class ControlPlane {
     // Health first: discovery reports to it and lays its view over the Endpoints it sends; it starts
     // (reads etcd's health) before discovery and stops after it (once every stream's votes are gone).
     const health = (this.healthModule = new HealthModule(deps, this.options.health));
-    // Discovery serves proxies on discoveryListen (the CLI's --discovery-listen): workload credentials,
-    // or an admin token on the single-machine path.
-    const authenticator = this.options.workloadAuthenticator;
-    const discovery = this.options.discoveryListen === undefined ? [] : [discoveryModule({ listen: this.options.discoveryListen, hooks: health.hooks, overlay: health.view, ...(authenticator ? { authenticator } : {}) }, (m) => (this.discoveryModule = m))];
-    this.modules = [health, ...[...discovery, ...(this.options.modules ?? [])].map((create) => create(deps))];
+    // Identity before discovery: its IdentityService is served on the discovery port, and the CA is
+    // read (or created) before proxies can ask for certificates.
+    const identity = (this.identityModule = new IdentityModule(deps, this.options.identity));
+    const credentials = identity.serverCredentials();
+    const tls = credentials === undefined ? {} : { server: { credentials } };
+    // Discovery serves proxies on discoveryListen (the CLI's --discovery-listen): workload credentials
+    // (bootstrap tokens, unless the embedder brings its own authenticator), or an admin token on the
+    // single-machine path.
+    const authenticator = this.options.workloadAuthenticator ?? identity.tokens;
+    const discovery = this.options.discoveryListen === undefined ? [] : [discoveryModule({ listen: this.options.discoveryListen, hooks: health.hooks, overlay: health.view, authenticator, services: [identity.grpcService], ...tls }, (m) => (this.discoveryModule = m))];
+    this.modules = [health, identity, ...[...discovery, ...(this.options.modules ?? [])].map((create) => create(deps))];
     this.api = new ApiServer({
       store,
       cache,
@@ -159,6 +169,12 @@ export class ControlPlane {
   get health(): HealthModule {
     if (this.healthModule === undefined) throw new Error('the control plane is not started');
     return this.healthModule;
+  }
+
+  /** The mesh CA and bootstrap tokens, once started. */
+  get identity(): IdentityModule {
+    if (this.identityModule === undefined) throw new Error('the control plane is not started');
+    return this.identityModule;
   }
 
   /** The discovery module serving --discovery-listen, once started (undefined without it). */

@@ -31,6 +31,8 @@ export const ErrorCode = {
   /** A private key in the store that no configured encryption key opens (--encryption-key-file). */
   SecretUnreadable: 'SLUICE_SECRET_UNREADABLE',
   Internal: 'SLUICE_INTERNAL',
+  /** A certificate signing request that is not valid PKCS #10, is wrongly signed or has a key the CA refuses. */
+  BadCsr: 'SLUICE_BAD_CSR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -50,6 +52,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   SLUICE_STORE_REFUSED: 503,
   SLUICE_SECRET_UNREADABLE: 500,
   SLUICE_INTERNAL: 500,
+  SLUICE_BAD_CSR: 400,
 };
 
 export class ControlPlaneError extends Error {

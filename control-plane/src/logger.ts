@@ -7,7 +7,7 @@ import { serializeError } from './error-serializer.js';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 /** Paths pino replaces with `[redacted]`, at the top level and up to three levels down. */
-export const REDACT_PATHS: readonly string[] = ['privateKey', 'token', 'authorization']
+export const REDACT_PATHS: readonly string[] = ['privateKey', 'token', 'authorization', 'keyPem', 'sealedKeyPem', 'signingKey']
   .flatMap((key) => [key, `*.${key}`, `*.*.${key}`, `*.*.*.${key}`]);
 
 export function createLogger(options: { level?: LogLevel; destination?: DestinationStream; name?: string } = {}): Logger {

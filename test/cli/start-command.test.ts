@@ -1,10 +1,12 @@
 // `sluice start` (what `npm start` runs): prints the API address, a fresh token, a curl command that
-// answers `pong` through the proxy it runs, and an apply example that works when pasted into a shell.
+// answers `pong` through the proxy it runs (which holds a workload certificate), and an apply example
+// that works when pasted into a shell.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { freePort } from '../support/free-port.js';
 import { SluiceProcess } from '../support/run-sluice.js';
+import { until } from '../support/until.js';
 
 test('sluice start prints the API address, a token, a curl that answers pong through its proxy and a working `sluice ctl apply` example', async () => {
   const proxyPort = await freePort();
@@ -25,6 +27,15 @@ test('sluice start prints the API address, a token, a curl that answers pong thr
     assert.equal(ping.stdout, 'pong');
     const proxies = (await (await fetch(`${url}/v1/proxies`, { headers: { authorization: `Bearer ${token}` } })).json()) as { proxies: Array<{ nodeId: string }> };
     assert.deepEqual(proxies.proxies.map((p) => p.nodeId), ['sluice-start'], 'the proxy follows this control plane');
+
+    // The proxy has a workload certificate for its service, from a bootstrap token made at start.
+    const admin = proc.stdout.match(/admin (http:\/\/127\.0\.0\.1:\d+) \(/)?.[1];
+    assert.ok(admin, proc.stdout);
+    const certs = await until('the local proxy\'s certificate', async () => {
+      const res = await fetch(`${admin}/certs`);
+      return res.status === 200 ? (await res.json()) as { identity: string } : undefined;
+    });
+    assert.equal(certs.identity, 'spiffe://sluice.local/svc/local');
 
     assert.equal((await fetch(`${url}/v1/routes`)).status, 401);
     assert.equal((await fetch(`${url}/v1/routes`, { headers: { authorization: `Bearer ${token}` } })).status, 200);

@@ -10,6 +10,9 @@ import type { EncryptionKey } from '../identity/aes-gcm-sealer.js';
 import { readEncryptionKeyFile } from '../identity/encryption-key-file.js';
 import { readTokensFile } from './tokens-file.js';
 import type { ApiTokenEntry } from '../api/api-tokens.js';
+import { DEFAULT_TRUST_DOMAIN, trustDomainProblem } from '../../../proto/src/identity/spiffe-id.js';
+import { DEFAULT_WORKLOAD_CERT_TTL_SECONDS } from '../identity/mesh-ca.js';
+import type { PluginCaFiles } from '../identity/plugin-authority.js';
 import { configuredToken } from '../../../proto/src/command-line/token-source.js';
 import { UsageError } from '../../../proto/src/command-line/usage-error.js';
 
@@ -20,12 +23,16 @@ export const CONTROL_PLANE_DEFAULTS = Object.freeze({
   leaseTtlSeconds: 10,
   leaderLeaseTtlSeconds: 5,
   logLevel: 'info' as LogLevel,
+  trustDomain: DEFAULT_TRUST_DOMAIN,
+  workloadCertTtlSeconds: DEFAULT_WORKLOAD_CERT_TTL_SECONDS,
 });
 
 export const CONTROL_PLANE_USAGE = `usage: sluice control-plane [--etcd URL[,URL...]] [--api-listen HOST:PORT] [--discovery-listen HOST:PORT]
                             [--token-file FILE] [--tokens-file FILE] [--max-body-bytes N] [--lease-ttl-seconds N] [--leader-lease-ttl-seconds N]
                             [--log-level LEVEL] [--encryption-key-file FILE] [--api-tls-cert FILE --api-tls-key FILE]
                             [--etcd-ca FILE] [--etcd-cert FILE --etcd-key FILE] [--etcd-user NAME --etcd-password-file FILE]
+                            [--trust-domain DOMAIN] [--workload-cert-ttl-seconds N]
+                            [--ca-cert FILE --ca-key FILE [--ca-chain FILE]] [--discovery-tls]
 
 Runs the control plane: the admin REST API (and /metrics) and the discovery gRPC server for proxies.
 
@@ -42,6 +49,16 @@ Runs the control plane: the admin REST API (and /metrics) and the discovery gRPC
                               proxies' self-registrations (default ${CONTROL_PLANE_DEFAULTS.leaseTtlSeconds})
   --leader-lease-ttl-seconds N  TTL of the lease of the replica elected to run the control plane's own
                               health checks: a replica that dies is replaced within it (default ${CONTROL_PLANE_DEFAULTS.leaderLeaseTtlSeconds})
+  --trust-domain DOMAIN       the SPIFFE trust domain of workload identities (default ${CONTROL_PLANE_DEFAULTS.trustDomain})
+  --workload-cert-ttl-seconds N  lifetime of the workload certificates the mesh CA signs; proxies
+                              renew at half of it (default ${CONTROL_PLANE_DEFAULTS.workloadCertTtlSeconds}: 24 h)
+  --ca-cert FILE              sign with this CA certificate (the operator's intermediate) instead of
+                              a root the control plane creates and keeps in the store; with --ca-key
+  --ca-key FILE               the private key of --ca-cert (PEM); read from disk, never stored
+  --ca-chain FILE             the certificates above --ca-cert up to and including the root (PEM)
+  --discovery-tls             serve the discovery port over TLS with a certificate from the mesh CA
+                              (spiffe://<trust domain>/control-plane, renewed at half-life); proxies
+                              then need --control-plane-ca with the trust bundle
   --log-level LEVEL           fatal, error, warn, info, debug, trace or silent (default ${CONTROL_PLANE_DEFAULTS.logLevel})
   --encryption-key-file FILE  named AES-256 keys that seal private keys in the store: the first seals,
                               every one opens (docs/operations.md). Without it keys are stored in plaintext.
@@ -73,6 +90,12 @@ export interface ControlPlaneCliOptions {
   readonly etcdCredentials: EtcdCredentials | undefined;
   /** From --api-tls-cert and --api-tls-key: the admin API serves HTTPS. */
   readonly apiTls: { readonly cert: Buffer; readonly key: Buffer } | undefined;
+  readonly trustDomain: string;
+  readonly workloadCertTtlSeconds: number;
+  /** --ca-cert, --ca-key, --ca-chain, read; undefined: the root kept in the store. */
+  readonly pluginCa?: PluginCaFiles;
+  /** --discovery-tls. */
+  readonly discoveryTls: boolean;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -101,6 +124,12 @@ export function parseControlPlaneArgs(argv: readonly string[], env: NodeJS.Proce
         'etcd-key': { type: 'string' },
         'etcd-user': { type: 'string' },
         'etcd-password-file': { type: 'string' },
+        'trust-domain': { type: 'string', default: CONTROL_PLANE_DEFAULTS.trustDomain },
+        'workload-cert-ttl-seconds': { type: 'string' },
+        'ca-cert': { type: 'string' },
+        'ca-key': { type: 'string' },
+        'ca-chain': { type: 'string' },
+        'discovery-tls': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -123,6 +152,11 @@ export function parseControlPlaneArgs(argv: readonly string[], env: NodeJS.Proce
   if (token !== undefined && tokens.some((t) => t.token === token)) {
     throw new UsageError(`--tokens-file lists the token of ${values['token-file'] === undefined ? 'SLUICE_TOKEN' : '--token-file'} again: give each token once`);
   }
+  if (!allowEtcd && values['discovery-tls'] === true) throw new UsageError('--discovery-tls is not an option here: the local proxy follows the discovery port in plaintext');
+  const trustDomain = values['trust-domain'];
+  const tdProblem = trustDomainProblem(trustDomain);
+  if (tdProblem !== undefined) throw new UsageError(`--trust-domain ${JSON.stringify(trustDomain)} ${tdProblem}`);
+  const pluginCa = pluginCaFiles(values['ca-cert'], values['ca-key'], values['ca-chain']);
   return Object.freeze({
     etcdEndpoints: Object.freeze(etcdEndpoints),
     apiListen: parseListenAddress(values['api-listen'], '--api-listen'),
@@ -136,6 +170,10 @@ export function parseControlPlaneArgs(argv: readonly string[], env: NodeJS.Proce
     encryptionKeys: values['encryption-key-file'] === undefined ? undefined : Object.freeze(readEncryptionKeyFile(values['encryption-key-file'])),
     etcdCredentials: parseEtcdCredentials(values, etcdEndpoints),
     apiTls: pair(values['api-tls-cert'], values['api-tls-key'], '--api-tls-cert', '--api-tls-key'),
+    trustDomain,
+    workloadCertTtlSeconds: values['workload-cert-ttl-seconds'] === undefined ? CONTROL_PLANE_DEFAULTS.workloadCertTtlSeconds : positiveInteger(values['workload-cert-ttl-seconds'], '--workload-cert-ttl-seconds'),
+    ...(pluginCa === undefined ? {} : { pluginCa }),
+    discoveryTls: values['discovery-tls'] === true,
   });
 }
 
@@ -174,6 +212,14 @@ function readFlagFile(path: string, flag: string): Buffer {
   } catch (err) {
     throw new UsageError(`${flag} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
+}
+
+/** The plug-in CA's files, read now so a missing file is a usage error; their content is checked at start. */
+function pluginCaFiles(cert: string | undefined, key: string | undefined, chain: string | undefined): PluginCaFiles | undefined {
+  if (cert === undefined && key === undefined && chain === undefined) return undefined;
+  if (cert === undefined || key === undefined) throw new UsageError('--ca-cert and --ca-key go together (and --ca-chain needs them)');
+  const read = (path: string, flag: string): string => readFlagFile(path, flag).toString('utf8');
+  return Object.freeze({ certPem: read(cert, '--ca-cert'), keyPem: read(key, '--ca-key'), ...(chain === undefined ? {} : { chainPem: read(chain, '--ca-chain') }) });
 }
 
 function parseEtcdEndpoints(value: string): string[] {

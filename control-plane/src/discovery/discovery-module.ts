@@ -22,6 +22,8 @@ export interface DiscoveryModuleOptions {
   readonly overlay?: EndpointOverlay;
   /** Checks the workload credentials proxies present; without it only admin tokens open streams. */
   readonly authenticator?: WorkloadAuthenticator;
+  /** More gRPC services on the discovery port (IdentityService). */
+  readonly services?: DiscoveryServerOptions['services'];
   readonly server?: Pick<DiscoveryServerOptions, 'credentials' | 'keepaliveTimeMs' | 'keepaliveTimeoutMs' | 'maxConnectionAgeMs' | 'maxConnectionAgeGraceMs' | 'sendBudgetBytes'>;
 }
 
@@ -56,6 +58,7 @@ export class DiscoveryModule implements ControlPlaneModule {
       // A replica cut off from the store may hold an old snapshot: send proxies to another one.
       refuseStreams: () => (deps.cache.live ? undefined : 'this control-plane replica cannot reach its store; try another replica'),
       ...(options.hooks ? { hooks: options.hooks } : {}),
+      ...(options.services ? { services: options.services } : {}),
     });
     this.routes = rolloutRoutes(this.registry, () => deps.cache.revision);
   }

@@ -55,6 +55,8 @@ export interface DiscoveryServerOptions {
    * the proxy tries another replica; streams already open keep their configuration.
    */
   readonly refuseStreams?: () => string | undefined;
+  /** More gRPC services on the same port (IdentityService). */
+  readonly services?: readonly { readonly definition: grpc.ServiceDefinition; readonly implementation: grpc.UntypedServiceImplementation }[];
   /** How long a new stream from a proxy ahead of this replica's snapshot waits for it to catch up. */
   readonly catchUpWaitMs?: number;
 }
@@ -108,6 +110,7 @@ export class DiscoveryServer {
       'grpc.max_receive_message_length': 4 << 20,
     });
     this.server.addService(discoveryServiceDefinition, { Stream: (call: Call) => this.onCall(call) });
+    for (const s of options.services ?? []) this.server.addService(s.definition, s.implementation);
   }
 
   /** Binds `host:port` (port 0 picks one) and starts serving; resolves to the bound port. */

@@ -4,6 +4,7 @@
 import { ControlPlaneError, ErrorCode } from '../errors.js';
 import type { Kind } from '../../../proto/src/model/kinds.js';
 import { EmbeddedElection } from './embedded-election.js';
+import { EmbeddedKeyValues } from './embedded-key-values.js';
 import { EmbeddedLeaseStore } from './embedded-lease-store.js';
 import { resourceKey } from './keys.js';
 import { PLAINTEXT_SEALER, type SecretSealer } from '../identity/secret-sealer.js';
@@ -53,6 +54,7 @@ export class EmbeddedStore implements ResourceStore {
   private compactedRevision = 0;
   private closed = false;
   private leaseStore: EmbeddedLeaseStore | undefined;
+  private keyValueStore: EmbeddedKeyValues | undefined;
 
   constructor(options: EmbeddedStoreOptions = {}) {
     this.maxTxnOps = options.maxTxnOps ?? ETCD_MAX_TXN_OPS;
@@ -64,6 +66,11 @@ export class EmbeddedStore implements ResourceStore {
   /** Leased keys (health, registrations): TTL timers in this process. */
   leases(): EmbeddedLeaseStore {
     return (this.leaseStore ??= new EmbeddedLeaseStore());
+  }
+
+  /** Keys beside the resources (identity), in this process. */
+  keyValues(): EmbeddedKeyValues {
+    return (this.keyValueStore ??= new EmbeddedKeyValues());
   }
 
   /** One process is the whole control plane: it always leads, fenced by this store's lease store. */

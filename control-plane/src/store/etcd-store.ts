@@ -11,6 +11,7 @@ import { commitOps } from './etcd-commit.js';
 import { isCompactedError, isFutureRevisionError, toStoreError } from './etcd-errors.js';
 import { callWithFailover, type CallBudget } from './etcd-failover.js';
 import { EtcdElection } from './etcd-election.js';
+import { EtcdKeyValues } from './etcd-key-values.js';
 import { EtcdLeaseStore } from './etcd-lease-store.js';
 import { EtcdWatch } from './etcd-watch.js';
 import { GENERATION_KEY, RESOURCE_PREFIX, resourceKey } from './keys.js';
@@ -58,6 +59,7 @@ export class EtcdStore implements ResourceStore {
   private readonly watches = new Set<EtcdWatch>();
   private closed = false;
   private leaseStore: EtcdLeaseStore | undefined;
+  private keyValueStore: EtcdKeyValues | undefined;
   private readonly endpoints: readonly string[];
   private readonly sealer: SecretSealer;
   private readonly credentials: EtcdCredentials | undefined;
@@ -129,6 +131,11 @@ export class EtcdStore implements ResourceStore {
   /** Leased keys (health, registrations) on the same etcd client. */
   leases(): LeaseStore {
     return (this.leaseStore ??= new EtcdLeaseStore(this.client, this.budget, this.log));
+  }
+
+  /** Keys beside the resources (identity) on the same etcd client. */
+  keyValues(): EtcdKeyValues {
+    return (this.keyValueStore ??= new EtcdKeyValues(this.client, this.budget));
   }
 
   /** Our own election on the same etcd (etcd-election.ts), with a connection of its own. */

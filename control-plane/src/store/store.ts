@@ -4,6 +4,7 @@
 import type { Kind, Resource } from '../../../proto/src/model/kinds.js';
 import type { Logger } from 'pino';
 import type { LeaderElection } from './leader-election.js';
+import type { KeyValueStore } from './key-value-store.js';
 import type { LeaseStore } from './lease-store.js';
 
 /** A resource with the store revision at which it was last modified (etcd's mod_revision). */
@@ -104,6 +105,11 @@ export interface ResourceStore {
    * without it runs no such work.
    */
   election?(options: ElectionOptions): LeaderElection;
+  /**
+   * Keys beside the resources (the mesh CA, bootstrap-token hashes). Optional: a store without them
+   * gets an in-process EmbeddedKeyValues.
+   */
+  keyValues?(): KeyValueStore;
 }
 
 export interface ElectionOptions {

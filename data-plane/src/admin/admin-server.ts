@@ -1,6 +1,6 @@
 // The proxy's admin endpoints on --admin-listen (default 127.0.0.1:15000): /live (200 while the
-// process runs), /ready, /metrics, /clusters and /config_dump. Private keys of certificates never
-// appear in a dump. POST /reload (loopback clients only) replaces the workers with freshly loaded code.
+// process runs), /ready, /metrics, /clusters, /config_dump and /certs. Private keys of certificates
+// never appear in a dump, nor in /certs. POST /reload (loopback clients only) replaces the workers with freshly loaded code.
 import { createServer, type Server } from 'node:http';
 import type { JsonObject } from '@bufbuild/protobuf';
 
@@ -12,6 +12,8 @@ export interface AdminSource {
   configDump(): JsonObject;
   /** Clusters with their endpoints' health and traffic (metrics/cluster-report.ts), summed over workers. */
   clusters?(): Promise<JsonObject>;
+  /** GET /certs: the workload certificate in use (Envoy's /certs), and the status to answer with. */
+  certs?(): Promise<{ status: number; body: JsonObject }>;
   /** POST /reload: a zero-downtime worker restart; an error's `status` (default 500) is the answer's. */
   reload?(): Promise<JsonObject>;
 }
@@ -49,6 +51,13 @@ export async function startAdminServer(source: AdminSource, host: string, port: 
       );
       return;
     }
+    if (path === '/certs' && source.certs !== undefined) {
+      source.certs().then(
+        (answer) => send(answer.status, 'application/json', `${JSON.stringify(answer.body, null, 2)}\n`),
+        (err: Error) => send(500, 'text/plain', `${err.message}\n`),
+      );
+      return;
+    }
     if (path === '/metrics') {
       source.metrics().then(
         (text) => send(200, 'text/plain; version=0.0.4', text),
@@ -56,7 +65,7 @@ export async function startAdminServer(source: AdminSource, host: string, port: 
       );
       return;
     }
-    send(404, 'text/plain', 'not found: try /live, /ready, /metrics or /config_dump\n');
+    send(404, 'text/plain', 'not found: try /live, /ready, /metrics, /clusters, /config_dump or /certs\n');
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

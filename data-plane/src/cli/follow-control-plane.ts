@@ -11,6 +11,7 @@ import { DiscoveryClient } from '../discovery/discovery-client.js';
 import type { ProxyOptions } from './proxy-options.js';
 import { UsageError } from '../../../proto/src/command-line/usage-error.js';
 import { configuredToken } from '../../../proto/src/command-line/token-source.js';
+import { controlPlaneChannel } from '../identity/control-plane-credentials.js';
 
 export const LAST_GOOD_FILE = 'last-good.json';
 
@@ -46,6 +47,7 @@ export async function followControlPlane(
   };
   const client = new DiscoveryClient({
     addresses: options.controlPlane ?? [],
+    ...(options.controlPlaneCa === undefined ? {} : controlPlaneChannel(options.controlPlaneCa)),
     node: { id: options.nodeId, service: options.service, zone: options.zone, ...selfEndpoint(options) },
     token: token ?? requiredToken(options.tokenFile),
     persistPath: join(options.stateDir, LAST_GOOD_FILE),

@@ -25,6 +25,11 @@ With --control-plane:
   --namespace NAME              this proxy's namespace: AuthorizationPolicy selectors pick proxies by
                                 --service and --namespace (default: POD_NAMESPACE, else empty)
   --token-file FILE             the control plane's token (else SLUICE_TOKEN)
+  --bootstrap-token-file FILE   a bootstrap token (sluice ctl token create): the proxy obtains a
+                                workload certificate for the token's identity and renews it at
+                                half-life (else SLUICE_BOOTSTRAP_TOKEN; neither: no certificate)
+  --control-plane-ca FILE       the control plane serves discovery over TLS (--discovery-tls): verify
+                                it with this trust bundle (PEM: sluice ctl ca roots, GET /v1/trust-bundle)
   --state-dir DIR               keeps the last good configuration in DIR/last-good.json, so a restart
                                 while the control plane is unreachable starts with it
                                 (default: ${join(tmpdir(), 'sluice-proxy-<node-id>')})
@@ -61,6 +66,10 @@ export interface ProxyOptions {
   /** With `service`, what AuthorizationPolicy selectors match (docs/security.md). */
   readonly namespace: string;
   readonly tokenFile?: string;
+  /** --bootstrap-token-file; SLUICE_BOOTSTRAP_TOKEN is read at start (start-proxy.ts). */
+  readonly bootstrapTokenFile?: string;
+  /** --control-plane-ca: TLS to the control plane, verified with this trust bundle. */
+  readonly controlPlaneCa?: string;
   readonly stateDir: string;
   readonly initialFetchTimeoutMs: number;
   readonly admin?: HostPort;
@@ -90,6 +99,8 @@ export function parseProxyArgs(argv: readonly string[]): ProxyOptions | 'help' {
         zone: { type: 'string' },
         namespace: { type: 'string' },
         'token-file': { type: 'string' },
+        'bootstrap-token-file': { type: 'string' },
+        'control-plane-ca': { type: 'string' },
         'state-dir': { type: 'string' },
         'initial-fetch-timeout-ms': { type: 'string' },
         'admin-listen': { type: 'string', default: '127.0.0.1:15000' },
@@ -121,6 +132,8 @@ export function parseProxyArgs(argv: readonly string[]): ProxyOptions | 'help' {
     zone: values.zone ?? '',
     namespace: namespace(values.namespace),
     tokenFile: values['token-file'],
+    bootstrapTokenFile: values['bootstrap-token-file'],
+    controlPlaneCa: values['control-plane-ca'],
     stateDir: values['state-dir'] ?? join(tmpdir(), `sluice-proxy-${nodeId.replace(/[^A-Za-z0-9._-]/g, '_')}`),
     initialFetchTimeoutMs: values['initial-fetch-timeout-ms'] === undefined ? 5000 : positiveInt(values['initial-fetch-timeout-ms'], '--initial-fetch-timeout-ms'),
     admin: admin === '' || admin === 'off' ? undefined : hostPort(admin, '--admin-listen'),
@@ -133,6 +146,8 @@ export function parseProxyArgs(argv: readonly string[]): ProxyOptions | 'help' {
     accessLog: values['access-log'] === 'off' || values['access-log'] === '' ? undefined : values['access-log'],
     accessLogSampleRate: fraction(values['access-log-sample-rate'], '--access-log-sample-rate'),
   };
+  if (options.controlPlaneCa !== undefined && options.controlPlane === undefined) throw new UsageError('--control-plane-ca needs --control-plane');
+  if (options.bootstrapTokenFile !== undefined && options.controlPlane === undefined) throw new UsageError('--bootstrap-token-file needs --control-plane: the certificate comes from the control plane');
   if (options.controlPlane?.length === 0) throw new UsageError('--control-plane needs at least one HOST:PORT');
   // --app-port alone registers the endpoint without an inbound listener.
   if (options.inboundListen !== undefined && options.appPort === undefined) throw new UsageError('--inbound-listen and --app-port go together (--app-port alone only registers the endpoint)');

@@ -7,6 +7,7 @@ import { AccessLog, type AccessLogOptions } from '../logging/access-log.js';
 import { MeshProxy, type ApplyResult } from '../mesh/mesh-proxy.js';
 import type { Workload } from '../authorization/authorizer.js';
 import type { UserFilterModule } from './load-proxy-config.js';
+import type { WorkloadIdentity } from '../identity/workload-identity.js';
 
 export class ProxyRuntime {
   readonly mesh: MeshProxy;
@@ -14,6 +15,11 @@ export class ProxyRuntime {
   private readonly loaded = new Set<string>();
   /** The access log (--access-log), written from the mesh's `logging` phase. */
   readonly accessLog: AccessLog | undefined;
+  /**
+   * The workload certificate and key the primary obtained from the control plane (--bootstrap-token-file),
+   * kept current by it; undefined without one. For the mesh's mTLS listeners and upstream connections.
+   */
+  identity: WorkloadIdentity | undefined;
 
   /**
    * `localZone`: the proxy's --zone (workers read it from SLUICE_ZONE), preferred by every cluster's

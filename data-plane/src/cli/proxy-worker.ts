@@ -45,6 +45,10 @@ export function runWorker(runtime: ProxyRuntime): void {
       for (const o of m.overrides) runtime.mesh.setActiveHealth(o.cluster, o.address, o.port, o.health, o.reason);
     } else if (m?.sluice === 'ejections') {
       runtime.mesh.applyEjections(m.verdicts);
+    } else if (m?.sluice === 'identity') {
+      runtime.identity = m.identity;
+    } else if (m?.sluice === 'certs') {
+      send({ sluice: 'certs', id: m.id, serial: runtime.identity?.serialNumber });
     } else if (m?.sluice === 'clusters') {
       send({ sluice: 'clusters', id: m.id, clusters: clusterReports(runtime.mesh.snapshot?.clusters.values() ?? [], runtime.mesh.metrics) });
     }

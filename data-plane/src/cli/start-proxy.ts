@@ -20,6 +20,8 @@ import { resourcesToJson } from './resources-json.js';
 import { withSidecar, type SidecarFlags } from './sidecar-resources.js';
 import { StartListeners, tryStartPorts } from './start-listeners.js';
 import { WorkerPool, type ReloadResult } from './worker-pool.js';
+import { bootstrapToken, certsAnswer, followWorkloadCertificate } from './workload-certificate.js';
+import type { CertificateRotator } from '../identity/certificate-rotator.js';
 import { startProxyHealthChecks } from '../upstream/health/proxy-health-checks.js';
 import { SharedEjections } from '../upstream/health/shared-ejections.js';
 
@@ -53,6 +55,8 @@ export interface StartProxyExtras {
   readonly print?: (line: string) => void;
   /** The discovery token itself, for a process that embeds the proxy (`sluice start`). */
   readonly token?: string;
+  /** A bootstrap token itself (in place of --bootstrap-token-file), for a process that embeds the proxy. */
+  readonly bootstrapToken?: string;
   /** The flag that gave the admin address, for the error when it cannot bind (default --admin-listen). */
   readonly adminFlag?: string;
   /** Listeners given at start by the embedding command: name → flag. Unbindable, they stop the process. */
@@ -133,6 +137,7 @@ export async function startProxy(options: ProxyOptions, extras: StartProxyExtras
   };
 
   let discovery: FollowedControlPlane | undefined;
+  let rotator: CertificateRotator | undefined;
   if (fileResources !== undefined) {
     const errors = await apply(fileResources);
     if (errors.length > 0) {
@@ -160,6 +165,14 @@ export async function startProxy(options: ProxyOptions, extras: StartProxyExtras
     discovery.client.on('rejected', () => configMetrics.nacked());
     healthChecks.reportTo(discovery.client);
     print(`sluice proxy: following the control plane at ${options.controlPlane!.join(',')} as ${options.nodeId}`);
+    // The workload certificate: made and renewed here, in the primary; its key goes only to the workers.
+    const token = extras.bootstrapToken ?? bootstrapToken(options);
+    if (token !== undefined) {
+      rotator = followWorkloadCertificate(options, token, (identity) => {
+        if (runtime !== undefined) runtime.identity = identity;
+        else pool?.setIdentity(identity);
+      });
+    }
   }
   if (runtime !== undefined) {
     for (const name of runtime.mesh.listeners.names()) {
@@ -184,6 +197,7 @@ export async function startProxy(options: ProxyOptions, extras: StartProxyExtras
       resources: applied === undefined ? [] : resourcesToJson(applied, true),
     }),
     reload: async () => ({ replaced: (await reload()).replaced }) as unknown as JsonObject,
+    certs: () => certsAnswer(rotator, async () => (pool !== undefined ? await pool.certificateSerials() : [runtime?.identity?.serialNumber])),
   };
   let draining = false;
   let stopping: Promise<void> | undefined;
@@ -194,6 +208,7 @@ export async function startProxy(options: ProxyOptions, extras: StartProxyExtras
     stopping = (async () => {
       healthChecks.stop();
       ejections?.stop();
+      rotator?.stop();
       // First: a registered sidecar turns DRAINING for every other proxy.
       await discovery?.client.announceDraining().catch(() => undefined);
       await discovery?.stop();
@@ -211,7 +226,7 @@ export async function startProxy(options: ProxyOptions, extras: StartProxyExtras
     throw new ListenError(extras.adminFlag ?? '--admin-listen', formatHostPort(admin!.host, admin!.port), err);
   }
   const adminAddress = (adminServer?.address() as AddressInfo | null) ?? undefined;
-  if (adminAddress !== undefined) print(`sluice proxy: admin on http://${formatHostPort(adminAddress.address, adminAddress.port)} (/live, /ready, /metrics, /clusters, /config_dump)`);
+  if (adminAddress !== undefined) print(`sluice proxy: admin on http://${formatHostPort(adminAddress.address, adminAddress.port)} (/live, /ready, /metrics, /clusters, /config_dump, /certs)`);
   print('sluice proxy: ready');
   return {
     adminAddress,

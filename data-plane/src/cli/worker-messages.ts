@@ -5,6 +5,7 @@ import type { FieldError } from '../../../proto/src/model/field-error.js';
 import type { ClusterReport } from '../metrics/cluster-report.js';
 import type { MetricsJson } from '../metrics/metrics-text.js';
 import type { EjectionReport, EjectionVerdict } from '../upstream/health/ejection.js';
+import type { WorkloadIdentity } from '../identity/workload-identity.js';
 import type { UserFilterModule } from './load-proxy-config.js';
 import type { WorkerDelta } from './worker-delta.js';
 
@@ -17,6 +18,10 @@ export type ToWorker =
   | { readonly sluice: 'health'; readonly id: number; readonly overrides: readonly WorkerHealthOverride[] }
   /** The proxy's outlier ejections (SharedEjections in the primary), for every worker (MeshProxy.applyEjections); not answered. */
   | { readonly sluice: 'ejections'; readonly id: number; readonly verdicts: readonly EjectionVerdict[] }
+  /** The proxy's workload certificate and key (the primary renews them); not answered. */
+  | { readonly sluice: 'identity'; readonly id: 0; readonly identity: WorkloadIdentity | undefined }
+  /** Which workload certificate the worker holds (GET /certs); answered 'certs'. */
+  | { readonly sluice: 'certs'; readonly id: number }
   /** Stop accepting and drain for up to `timeoutMs` (shutdown, or retirement in a reload); answered 'draining' once the listeners stopped accepting, then the worker sends 'retired' and exits 0. */
   | { readonly sluice: 'drain'; readonly id: number; readonly timeoutMs: number };
 
@@ -27,6 +32,8 @@ export type FromWorker =
   | { readonly sluice: 'metrics'; readonly id: number; readonly metrics: MetricsJson }
   | { readonly sluice: 'clusters'; readonly id: number; readonly clusters: ClusterReport[] }
   | { readonly sluice: 'draining'; readonly id: number }
+  /** The serial number of the workload certificate the worker holds, if any. */
+  | { readonly sluice: 'certs'; readonly id: number; readonly serial: string | undefined }
   /** The worker's outlier detection ejected an endpoint: the primary shares it with every worker. */
   | { readonly sluice: 'ejection'; readonly id: 0; readonly report: EjectionReport }
   /** Sent last, before a drained worker exits: its final counters, so /metrics survives a reload. */

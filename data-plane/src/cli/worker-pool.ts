@@ -18,6 +18,7 @@ import { WorkerUpdates, type WorkerUpdate } from './worker-updates.js';
 import { isFromWorker, type FromWorker, type ToWorker, type WorkerHealthOverride } from './worker-messages.js';
 import { clusterEndpointKey } from '../upstream/peer.js';
 import type { EjectionReport, EjectionVerdict } from '../upstream/health/ejection.js';
+import type { WorkloadIdentity } from '../identity/workload-identity.js';
 
 const RESTART_SPACING_MS = 1000;
 /** A draining worker still alive this long after its drain timeout is killed. */
@@ -53,6 +54,8 @@ export class WorkerPool {
   ready = false;
   /** The active health checks' verdicts by `cluster\0address:port`: a newly forked worker gets them all. */
   private readonly health = new Map<string, WorkerHealthOverride>();
+  /** The workload certificate: a newly forked worker gets it. */
+  private identity: WorkloadIdentity | undefined;
   /** Workers draining (shutdown or reload): not replaced when they exit. */
   private readonly retiring = new Set<Worker>();
   /** Workers a reload forked that do not serve yet: not replaced if they die. */
@@ -131,6 +134,22 @@ export class WorkerPool {
   setEjections(verdicts: readonly EjectionVerdict[]): void {
     const message: ToWorker = { sluice: 'ejections', id: 0, verdicts };
     for (const w of this.serving()) this.post(w, message);
+  }
+
+  /**
+   * Hands the workload certificate and key to every worker, and keeps them for workers forked later
+   * (undefined: the certificate expired). Not answered; `certificateSerials` asks what each holds.
+   */
+  setIdentity(identity: WorkloadIdentity | undefined): void {
+    this.identity = identity;
+    for (const w of this.serving()) this.post(w, { sluice: 'identity', id: 0, identity });
+  }
+
+  /** The serial of the workload certificate each serving worker holds (GET /certs). */
+  async certificateSerials(): Promise<Array<string | undefined>> {
+    const id = this.nextId++;
+    const p = await this.ask(this.serving(), id, () => ({ sluice: 'certs', id }));
+    return p.replies.flatMap((m) => (m.sluice === 'certs' ? [m.serial] : []));
   }
 
   /** Every worker's /clusters report, for the primary to sum (cluster-report.ts). */
@@ -290,6 +309,7 @@ export class WorkerPool {
           this.pending.get(update.id)?.waiting.add(worker);
           this.post(worker, this.updates.messageFor(worker, update, update.id));
         }
+        if (this.identity !== undefined) this.post(worker, { sluice: 'identity', id: 0, identity: this.identity } satisfies ToWorker);
         if (this.health.size > 0) this.post(worker, { sluice: 'health', id: 0, overrides: [...this.health.values()] } satisfies ToWorker);
         const ejected = this.ejections?.states() ?? [];
         if (ejected.length > 0) this.post(worker, { sluice: 'ejections', id: 0, verdicts: ejected } satisfies ToWorker);
@@ -368,7 +388,7 @@ export class WorkerPool {
       pending.errors.push(...m.errors.map((e) => ({ path: e.path, message: `${e.message} (worker ${worker.id})` })));
       this.updates.forget(worker);
     }
-    if (m.sluice === 'metrics' || m.sluice === 'clusters') {
+    if (m.sluice === 'metrics' || m.sluice === 'clusters' || m.sluice === 'certs') {
       pending.replies.push(m);
       pending.repliers.push(worker);
     }

@@ -44,6 +44,8 @@ export interface DiscoveryClientOptions {
   /** Keep the last applied configuration in this file and start from it. */
   readonly persistPath?: string;
   readonly credentials?: grpc.ChannelCredentials;
+  /** More channel options (the TLS server name with --control-plane-ca). */
+  readonly channelOptions?: grpc.ChannelOptions;
   readonly backoff?: BackoffOptions;
   /** A stream that stayed up this long resets the backoff. Default 5000. */
   readonly stableAfterMs?: number;
@@ -197,6 +199,7 @@ export class DiscoveryClient extends EventEmitter<DiscoveryClientEvents> {
       'grpc.keepalive_time_ms': this.options.keepaliveTimeMs ?? 30_000,
       'grpc.keepalive_timeout_ms': 10_000,
       'grpc.max_receive_message_length': 64 << 20,
+      ...this.options.channelOptions,
     });
     const metadata = new grpc.Metadata();
     metadata.set('authorization', `Bearer ${this.options.token}`);

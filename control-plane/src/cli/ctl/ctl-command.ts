@@ -6,6 +6,8 @@ import { UsageError } from '../../../../proto/src/command-line/usage-error.js';
 import { ApiClient } from './api-client.js';
 import { formatResources, type OutputFormat } from './resource-output.js';
 import { ROLLOUT_USAGE, rolloutFlags, runCtlRollout } from './ctl-rollout.js';
+import { runCtlToken } from './ctl-token.js';
+import { runCtlCa } from './ctl-ca.js';
 
 export const CTL_USAGE = `usage: sluice ctl [--server URL] [--ca FILE] [--token TOKEN | --token-file FILE] COMMAND
 
@@ -17,12 +19,24 @@ export const CTL_USAGE = `usage: sluice ctl [--server URL] [--ca FILE] [--token 
   reencrypt                      seal every stored private key again with the control plane's first
                                  encryption key (after adding a key, before dropping the old one)
 ${ROLLOUT_USAGE}
+  token create --service NAME [--ttl-seconds N] [-o json]
+                                 a bootstrap token for NAME's proxies (identity
+                                 spiffe://<trust domain>/svc/NAME), printed once; without
+                                 --ttl-seconds it is valid until revoked
+  token list                     the tokens (never the tokens themselves: their ids)
+  token revoke ID                revoke a token; certificates already issued stay valid
+  ca roots                       the roots of the trust bundle, and which one signs
+  ca add-root | ca use-root SERIAL | ca remove-root SERIAL
+                                 the three steps of a root rotation: add a new root to the
+                                 bundle, sign with it, remove the old one
 
   --server URL      the admin API (default: SLUICE_SERVER, else http://127.0.0.1:15080)
   --ca FILE         PEM CA certificates that verify an https:// server (default: SLUICE_CA, else
                     the system's CAs)
   --token TOKEN     the bearer token (default: SLUICE_TOKEN)
   --token-file FILE read the token from FILE
+  --service NAME    (token create) the service whose identity the token proves
+  --ttl-seconds N   (token create) how long the token is valid (default: until revoked)
 
 KIND: listeners, routes, clusters, endpoints, certificates (singular or plural, any case).
 Exit status: 0 on success, 1 when the API refuses or cannot be reached, 2 on a usage error.`;
@@ -46,6 +60,8 @@ export async function runCtlCommand(argv: readonly string[], env: NodeJS.Process
         wait: { type: 'boolean' },
         timeout: { type: 'string' },
         revision: { type: 'string' },
+        service: { type: 'string' },
+        'ttl-seconds': { type: 'string' },
       },
       strict: true,
       allowPositionals: true,
@@ -59,7 +75,7 @@ export async function runCtlCommand(argv: readonly string[], env: NodeJS.Process
   const token = values.token ?? configuredToken(values['token-file'], env);
   const client = new ApiClient(values.server ?? env['SLUICE_SERVER'] ?? DEFAULT_SERVER, token, undefined, readCa(values.ca ?? env['SLUICE_CA']));
   const only = (allowed: string[]): void => {
-    for (const flag of ['filename', 'output'] as const) {
+    for (const flag of ['filename', 'output', 'service', 'ttl-seconds'] as const) {
       if (values[flag] !== undefined && !allowed.includes(flag)) throw new UsageError(`--${flag} is not an option of \`ctl ${command}\``);
     }
   };
@@ -106,6 +122,11 @@ export async function runCtlCommand(argv: readonly string[], env: NodeJS.Process
       only([]);
       if (args.length > 0) throw new UsageError('usage: sluice ctl rollout [--wait] [--timeout MS] [--revision R]');
       return await runCtlRollout(client, rolloutFlags(values));
+    case 'token':
+      return await runCtlToken(client, args, values, only);
+    case 'ca':
+      only([]);
+      return await runCtlCa(client, args);
     default:
       throw new UsageError(`unknown ctl command "${command}"\n\n${CTL_USAGE}`);
   }
