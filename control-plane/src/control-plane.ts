@@ -134,7 +134,7 @@ export class ControlPlane {
       maxBodyBytes: this.options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
       metrics,
       extraRoutes: [
-        reencryptRoute({ store, cache, sealingKey: this.sealer instanceof AesGcmSealer ? this.sealer.primaryKeyName : undefined }),
+        reencryptRoute({ store, cache, sealingKey: this.sealer instanceof AesGcmSealer ? this.sealer.primaryKeyName : undefined, resealCaKeys: () => identity.resealCaKeys() }),
         ...(this.options.extraRoutes ?? []),
         ...this.modules.flatMap((m) => m.routes ?? []),
       ],

@@ -10,6 +10,8 @@ export interface ReencryptRouteOptions {
   readonly cache: ResourceCache;
   /** The key new values are sealed with; undefined when private keys are stored in plaintext. */
   readonly sealingKey: string | undefined;
+  /** Seals the mesh CA's stored keys again; answers how many roots it resealed. */
+  readonly resealCaKeys?: () => Promise<number>;
 }
 
 export function reencryptRoute(options: ReencryptRouteOptions): ApiRoute {
@@ -18,9 +20,10 @@ export function reencryptRoute(options: ReencryptRouteOptions): ApiRoute {
     path: '/v1/reencrypt',
     handler: async () => {
       const outcome = await resealCertificates(options.store);
+      const caRoots = (await options.resealCaKeys?.()) ?? 0;
       // Read-your-writes, as every write of the API: a read after this answer sees the new revision.
       await options.cache.waitForRevision(outcome.revision);
-      return { status: 200, body: { certificates: outcome.certificates, sealingKey: options.sealingKey ?? null, revision: outcome.revision } };
+      return { status: 200, body: { certificates: outcome.certificates, caRoots, sealingKey: options.sealingKey ?? null, revision: outcome.revision } };
     },
   };
 }

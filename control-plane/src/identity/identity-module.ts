@@ -54,6 +54,7 @@ export class IdentityModule implements ControlPlaneModule {
   /** The root kept in the store; undefined with a plug-in CA. */
   readonly stored: StoredAuthority | undefined;
   private readonly log: Logger;
+  private readonly rotation: RootRotation | undefined;
   private readonly kv: KeyValueStore;
 
   constructor(deps: ControlPlaneDeps, private readonly options: IdentityOptions = {}) {
@@ -63,7 +64,7 @@ export class IdentityModule implements ControlPlaneModule {
     this.tokens = new BootstrapTokens(this.kv, this.trustDomain);
     this.stored = options.pluginCa === undefined ? new StoredAuthority(this.kv, options.sealer ?? deps.sealer, this.trustDomain, this.log) : undefined;
     this.signer = new MeshCa({ authority: () => this.authority(), defaultTtlSeconds: options.workloadCertTtlSeconds ?? DEFAULT_WORKLOAD_CERT_TTL_SECONDS });
-    const rotation = this.stored === undefined ? undefined : new RootRotation(this.kv, options.sealer ?? deps.sealer, this.trustDomain);
+    const rotation = (this.rotation = this.stored === undefined ? undefined : new RootRotation(this.kv, options.sealer ?? deps.sealer, this.trustDomain));
     this.routes = identityRoutes(this.tokens, () => this.authority(), rotation);
     this.servingCertificate = options.discoveryTls === true ? new ServingCertificate(this.signer, controlPlaneSpiffeId(this.trustDomain), this.log) : undefined;
     this.grpcService = {
@@ -93,6 +94,11 @@ export class IdentityModule implements ControlPlaneModule {
   }
 
   /** The discovery server's credentials with --discovery-tls (each renewal reaches new connections); undefined: plaintext. */
+  /** Seals the stored CA's keys again with the first encryption key (a plug-in CA's key is not stored). */
+  async resealCaKeys(): Promise<number> {
+    return (await this.rotation?.resealKeys()) ?? 0;
+  }
+
   serverCredentials(): ServerCredentials | undefined {
     // grpc-js takes the identity provider first, then an optional CA provider for client certificates.
     return this.servingCertificate === undefined ? undefined : experimental.createCertificateProviderServerCredentials(this.servingCertificate, null, false);

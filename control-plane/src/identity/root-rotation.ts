@@ -48,6 +48,20 @@ export class RootRotation {
     });
   }
 
+  /**
+   * Seals every root's key again with the sealer's first key: the CA's part of `sluice ctl reencrypt`,
+   * so that dropping an old encryption key never leaves the CA unreadable. 0 when no CA is stored yet.
+   */
+  async resealKeys(): Promise<number> {
+    if ((await this.kv.get(CA_STORE_KEY)) === undefined) return 0;
+    let count = 0;
+    await this.change((ca) => {
+      count = ca.roots.length;
+      return { ...ca, roots: ca.roots.map((r) => ({ ...r, sealedKeyPem: this.sealer.seal(this.sealer.open(r.sealedKeyPem)) })) };
+    });
+    return count;
+  }
+
   private async change(step: (ca: StoredCa) => StoredCa): Promise<RootInfo[]> {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const stored = await this.kv.get(CA_STORE_KEY);
