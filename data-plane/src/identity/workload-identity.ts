@@ -1,5 +1,6 @@
 // The proxy's workload certificate as one plain value: what the primary obtained, what it hands its
 // workers over IPC (structured clone), and what GET /certs describes (never the key).
+import { spiffeUri } from '../../../proto/src/identity/subject-alt-name.js';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 
 export interface WorkloadIdentity {
@@ -34,7 +35,7 @@ export function workloadIdentity(spiffeId: string, keyPem: string, certChainPem:
   const leaf = chain[0];
   if (leaf === undefined) throw new Error('the control plane sent no certificate');
   if (!leaf.checkPrivateKey(createPrivateKey(keyPem))) throw new Error("the certificate the control plane sent is not for this proxy's key");
-  const uri = /URI:([^,\s]+)/.exec(leaf.subjectAltName ?? '')?.[1];
+  const uri = spiffeUri(leaf.subjectAltName);
   if (uri !== spiffeId) throw new Error(`the certificate names ${uri ?? 'no URI'}, the answer ${spiffeId}`);
   return {
     spiffeId,

@@ -2,6 +2,8 @@
 // whose URI SAN is spiffe://<trust domain>/control-plane. Proxies check that name rather than a host
 // name, so the certificate serves whatever address they dial. No bootstrap token can name it: tokens
 // are scoped to spiffe://<trust domain>/svc/<service>.
+import { parseSpiffeId } from './spiffe-id.js';
+import { spiffeUri } from './subject-alt-name.js';
 
 export const CONTROL_PLANE_SPIFFE_PATH = '/control-plane';
 
@@ -14,5 +16,6 @@ export function controlPlaneSpiffeId(trustDomain: string): string {
 
 /** Whether a certificate's subjectAltName (node:tls spelling, `URI:spiffe://..., DNS:...`) names the control plane. */
 export function namesControlPlane(subjectAltName: string | undefined): boolean {
-  return (subjectAltName ?? '').split(/,\s*/).some((name) => /^URI:spiffe:\/\/[a-z0-9._-]+\/control-plane$/.test(name));
+  const uri = spiffeUri(subjectAltName);
+  return uri !== undefined && parseSpiffeId(uri)?.path === CONTROL_PLANE_SPIFFE_PATH;
 }

@@ -9,7 +9,7 @@ import type { AuthorizationPolicy } from '../../../proto/gen/sluice/v1/authoriza
 import { Authorizer, type Workload } from '../../../data-plane/src/authorization/authorizer.js';
 import type { AuthzRequest } from '../../../data-plane/src/authorization/compiled-policy.js';
 import { normalizePath } from '../../../data-plane/src/authorization/normalize-path.js';
-import { spiffeUri } from '../../../data-plane/src/authorization/caller-identity.js';
+import { spiffeUri } from '../../../proto/src/identity/subject-alt-name.js';
 import { parseResource } from '../../../proto/src/model/validate-resource.js';
 
 const FRONTEND = 'spiffe://sluice.local/ns/shop/sa/frontend';
