@@ -88,7 +88,9 @@ test('ejection time: base × ejections, capped at max; un-ejected when the time 
   for (let i = 0; i < 4; i++) measured.push(await ejectAndWait());
   const lengths = events.filter((e) => e.ejected).map((e) => e.ms);
   assert.deepEqual(lengths, [60, 120, 150, 150], 'grows with each ejection, capped at max_ejection_time');
-  for (let i = 0; i < 4; i++) assert.ok(measured[i]! >= lengths[i]! - 2 && measured[i]! < lengths[i]! + 500, `ejection ${i} lasted ${measured[i]}ms, configured ${lengths[i]}`);
+  // Node starts a timer from the event loop's cached time, which under load can be several
+  // milliseconds older than performance.now() at the call: a timer may look up to ~20 ms early.
+  for (let i = 0; i < 4; i++) assert.ok(measured[i]! >= lengths[i]! - 20 && measured[i]! < lengths[i]! + 500, `ejection ${i} lasted ${measured[i]}ms, configured ${lengths[i]}`);
   // Two base times of good behaviour since the last un-ejection: the multiplier (4) drops by 2.
   clock += 120;
   d.onStatus(a, 500);
