@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file sluice/v1/endpoints.proto.
  */
 export const file_sluice_v1_endpoints: GenFile = /*@__PURE__*/
-  fileDesc("ChlzbHVpY2UvdjEvZW5kcG9pbnRzLnByb3RvEglzbHVpY2UudjEi4gEKCEVuZHBvaW50Eg8KB2FkZHJlc3MYASABKAkSDAoEcG9ydBgCIAEoDRIOCgZ3ZWlnaHQYAyABKA0SDAoEem9uZRgEIAEoCRIhCgZoZWFsdGgYBSABKA4yES5zbHVpY2UudjEuSGVhbHRoEhAKCHByaW9yaXR5GAYgASgNEjMKCG1ldGFkYXRhGAcgAygLMiEuc2x1aWNlLnYxLkVuZHBvaW50Lk1ldGFkYXRhRW50cnkaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIkEKCUVuZHBvaW50cxIMCgRuYW1lGAEgASgJEiYKCWVuZHBvaW50cxgCIAMoCzITLnNsdWljZS52MS5FbmRwb2ludCo/CgZIZWFsdGgSCwoHVU5LTk9XThAAEgsKB0hFQUxUSFkQARINCglVTkhFQUxUSFkQAhIMCghEUkFJTklORxADYgZwcm90bzM");
+  fileDesc("ChlzbHVpY2UvdjEvZW5kcG9pbnRzLnByb3RvEglzbHVpY2UudjEi9AEKCEVuZHBvaW50Eg8KB2FkZHJlc3MYASABKAkSDAoEcG9ydBgCIAEoDRIOCgZ3ZWlnaHQYAyABKA0SDAoEem9uZRgEIAEoCRIhCgZoZWFsdGgYBSABKA4yES5zbHVpY2UudjEuSGVhbHRoEhAKCHByaW9yaXR5GAYgASgNEjMKCG1ldGFkYXRhGAcgAygLMiEuc2x1aWNlLnYxLkVuZHBvaW50Lk1ldGFkYXRhRW50cnkSEAoIaWRlbnRpdHkYCCABKAkaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIkEKCUVuZHBvaW50cxIMCgRuYW1lGAEgASgJEiYKCWVuZHBvaW50cxgCIAMoCzITLnNsdWljZS52MS5FbmRwb2ludCo/CgZIZWFsdGgSCwoHVU5LTk9XThAAEgsKB0hFQUxUSFkQARINCglVTkhFQUxUSFkQAhIMCghEUkFJTklORxADYgZwcm90bzM");
 
 /**
  * @generated from message sluice.v1.Endpoint
@@ -58,6 +58,15 @@ export type Endpoint = Message<"sluice.v1.Endpoint"> & {
    * @generated from field: map<string, string> metadata = 7;
    */
   metadata: { [key: string]: string };
+
+  /**
+   * The SPIFFE ID of the mesh workload behind this endpoint (its sidecar's inbound listener). Set, a
+   * sidecar with a workload certificate reaches the endpoint with mutual TLS and accepts only a server
+   * certificate naming this ID. The control plane sets it on the endpoints sidecars register.
+   *
+   * @generated from field: string identity = 8;
+   */
+  identity: string;
 };
 
 /**
