@@ -124,7 +124,7 @@ export class ControlPlane {
     // Discovery serves proxies on discoveryListen (the CLI's --discovery-listen): workload credentials
     // (bootstrap tokens, unless the embedder brings its own authenticator), or an admin token on the
     // single-machine path.
-    const authenticator = this.options.workloadAuthenticator ?? identity.tokens;
+    const authenticator = this.options.workloadAuthenticator ?? identity.authenticator;
     const discovery = this.options.discoveryListen === undefined ? [] : [discoveryModule({ listen: this.options.discoveryListen, hooks: health.hooks, overlay: health.view, authenticator, services: [identity.grpcService], ...tls }, (m) => (this.discoveryModule = m))];
     this.modules = [health, identity, ...[...discovery, ...(this.options.modules ?? [])].map((create) => create(deps))];
     this.api = new ApiServer({

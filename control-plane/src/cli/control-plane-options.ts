@@ -15,6 +15,8 @@ import { DEFAULT_WORKLOAD_CERT_TTL_SECONDS } from '../identity/mesh-ca.js';
 import type { PluginCaFiles } from '../identity/plugin-authority.js';
 import { configuredToken } from '../../../proto/src/command-line/token-source.js';
 import { UsageError } from '../../../proto/src/command-line/usage-error.js';
+import { DEFAULT_KUBERNETES_AUDIENCE, DEFAULT_KUBERNETES_ISSUER, type KubernetesTokenOptions } from '../identity/kubernetes-token-authenticator.js';
+import { readJwksFile } from '../identity/jwks-file.js';
 
 export const CONTROL_PLANE_DEFAULTS = Object.freeze({
   apiListen: '127.0.0.1:15080',
@@ -25,6 +27,8 @@ export const CONTROL_PLANE_DEFAULTS = Object.freeze({
   logLevel: 'info' as LogLevel,
   trustDomain: DEFAULT_TRUST_DOMAIN,
   workloadCertTtlSeconds: DEFAULT_WORKLOAD_CERT_TTL_SECONDS,
+  kubernetesIssuer: DEFAULT_KUBERNETES_ISSUER,
+  kubernetesAudience: DEFAULT_KUBERNETES_AUDIENCE,
 });
 
 export const CONTROL_PLANE_USAGE = `usage: sluice control-plane [--etcd URL[,URL...]] [--api-listen HOST:PORT] [--discovery-listen HOST:PORT]
@@ -33,6 +37,7 @@ export const CONTROL_PLANE_USAGE = `usage: sluice control-plane [--etcd URL[,URL
                             [--etcd-ca FILE] [--etcd-cert FILE --etcd-key FILE] [--etcd-user NAME --etcd-password-file FILE]
                             [--trust-domain DOMAIN] [--workload-cert-ttl-seconds N]
                             [--ca-cert FILE --ca-key FILE [--ca-chain FILE]] [--discovery-tls]
+                            [--kubernetes-jwks-file FILE [--kubernetes-issuer ISS] [--kubernetes-audience AUD]]
 
 Runs the control plane: the admin REST API (and /metrics) and the discovery gRPC server for proxies.
 
@@ -59,6 +64,12 @@ Runs the control plane: the admin REST API (and /metrics) and the discovery gRPC
   --discovery-tls             serve the discovery port over TLS with a certificate from the mesh CA
                               (spiffe://<trust domain>/control-plane, renewed at half-life); proxies
                               then need --control-plane-ca with the trust bundle
+  --kubernetes-jwks-file FILE  the cluster's service-account issuer keys (kubectl get --raw
+                              /openid/v1/jwks): proxies may then present their projected
+                              service-account token, proving spiffe://<trust domain>/ns/<ns>/sa/<sa>;
+                              read again when the file changes
+  --kubernetes-issuer ISS     the iss those tokens must have (default ${CONTROL_PLANE_DEFAULTS.kubernetesIssuer})
+  --kubernetes-audience AUD   the aud those tokens must have (default ${CONTROL_PLANE_DEFAULTS.kubernetesAudience})
   --log-level LEVEL           fatal, error, warn, info, debug, trace or silent (default ${CONTROL_PLANE_DEFAULTS.logLevel})
   --encryption-key-file FILE  named AES-256 keys that seal private keys in the store: the first seals,
                               every one opens (docs/operations.md). Without it keys are stored in plaintext.
@@ -96,6 +107,8 @@ export interface ControlPlaneCliOptions {
   readonly pluginCa?: PluginCaFiles;
   /** --discovery-tls. */
   readonly discoveryTls: boolean;
+  /** --kubernetes-jwks-file (read), --kubernetes-issuer, --kubernetes-audience; undefined without the file. */
+  readonly kubernetes?: KubernetesTokenOptions;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -130,6 +143,9 @@ export function parseControlPlaneArgs(argv: readonly string[], env: NodeJS.Proce
         'ca-key': { type: 'string' },
         'ca-chain': { type: 'string' },
         'discovery-tls': { type: 'boolean' },
+        'kubernetes-jwks-file': { type: 'string' },
+        'kubernetes-issuer': { type: 'string' },
+        'kubernetes-audience': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -157,6 +173,7 @@ export function parseControlPlaneArgs(argv: readonly string[], env: NodeJS.Proce
   const tdProblem = trustDomainProblem(trustDomain);
   if (tdProblem !== undefined) throw new UsageError(`--trust-domain ${JSON.stringify(trustDomain)} ${tdProblem}`);
   const pluginCa = pluginCaFiles(values['ca-cert'], values['ca-key'], values['ca-chain']);
+  const kubernetes = kubernetesTokens(values['kubernetes-jwks-file'], values['kubernetes-issuer'], values['kubernetes-audience']);
   return Object.freeze({
     etcdEndpoints: Object.freeze(etcdEndpoints),
     apiListen: parseListenAddress(values['api-listen'], '--api-listen'),
@@ -174,6 +191,7 @@ export function parseControlPlaneArgs(argv: readonly string[], env: NodeJS.Proce
     workloadCertTtlSeconds: values['workload-cert-ttl-seconds'] === undefined ? CONTROL_PLANE_DEFAULTS.workloadCertTtlSeconds : positiveInteger(values['workload-cert-ttl-seconds'], '--workload-cert-ttl-seconds'),
     ...(pluginCa === undefined ? {} : { pluginCa }),
     discoveryTls: values['discovery-tls'] === true,
+    ...(kubernetes === undefined ? {} : { kubernetes }),
   });
 }
 
@@ -220,6 +238,22 @@ function pluginCaFiles(cert: string | undefined, key: string | undefined, chain:
   if (cert === undefined || key === undefined) throw new UsageError('--ca-cert and --ca-key go together (and --ca-chain needs them)');
   const read = (path: string, flag: string): string => readFlagFile(path, flag).toString('utf8');
   return Object.freeze({ certPem: read(cert, '--ca-cert'), keyPem: read(key, '--ca-key'), ...(chain === undefined ? {} : { chainPem: read(chain, '--ca-chain') }) });
+}
+
+/** The Kubernetes token flags; the key set is read now, so a missing or broken file stops the start. */
+function kubernetesTokens(jwksFile: string | undefined, issuer: string | undefined, audience: string | undefined): KubernetesTokenOptions | undefined {
+  if (jwksFile === undefined) {
+    if (issuer !== undefined || audience !== undefined) throw new UsageError('--kubernetes-issuer and --kubernetes-audience need --kubernetes-jwks-file');
+    return undefined;
+  }
+  if (issuer === '' || audience === '') throw new UsageError(`--kubernetes-${issuer === '' ? 'issuer' : 'audience'} must not be empty`);
+  let jwks;
+  try {
+    jwks = readJwksFile(jwksFile);
+  } catch (err) {
+    throw new UsageError(`--kubernetes-jwks-file: ${(err as Error).message}`);
+  }
+  return Object.freeze({ jwksFile, issuer: issuer ?? CONTROL_PLANE_DEFAULTS.kubernetesIssuer, audience: audience ?? CONTROL_PLANE_DEFAULTS.kubernetesAudience, jwks });
 }
 
 function parseEtcdEndpoints(value: string): string[] {

@@ -14,6 +14,9 @@ import type { ControlPlaneDeps, ControlPlaneModule } from '../module.js';
 import { EmbeddedKeyValues } from '../store/embedded-key-values.js';
 import type { KeyValueStore } from '../store/key-value-store.js';
 import { BootstrapTokens } from './bootstrap-tokens.js';
+import { FirstAuthenticator } from './first-authenticator.js';
+import { KubernetesTokenAuthenticator, type KubernetesTokenOptions } from './kubernetes-token-authenticator.js';
+import type { WorkloadAuthenticator } from './workload-authenticator.js';
 import { IdentityMetrics } from './identity-metrics.js';
 import { identityRoutes } from './identity-routes.js';
 import { identityServiceHandlers } from './identity-service.js';
@@ -35,6 +38,8 @@ export interface IdentityOptions {
   readonly pluginCa?: PluginCaFiles;
   /** --discovery-tls: the discovery port serves TLS with a certificate from this CA (ServingCertificate). */
   readonly discoveryTls?: boolean;
+  /** --kubernetes-jwks-file and friends: projected service-account tokens prove ns/sa identities too. */
+  readonly kubernetes?: KubernetesTokenOptions;
 }
 
 /** A gRPC service the discovery server adds beside its own. */
@@ -46,6 +51,8 @@ export interface GrpcService {
 export class IdentityModule implements ControlPlaneModule {
   readonly trustDomain: string;
   readonly tokens: BootstrapTokens;
+  /** What proves a workload on the discovery port: Kubernetes service-account tokens (when configured), then bootstrap tokens. */
+  readonly authenticator: WorkloadAuthenticator;
   readonly signer: MeshCa;
   readonly routes: readonly ApiRoute[];
   readonly grpcService: GrpcService;
@@ -65,6 +72,9 @@ export class IdentityModule implements ControlPlaneModule {
     this.log = deps.log.child({ part: 'identity' });
     this.kv = deps.store.keyValues?.() ?? new EmbeddedKeyValues();
     this.tokens = new BootstrapTokens(this.kv, this.trustDomain);
+    this.authenticator = options.kubernetes === undefined
+      ? this.tokens
+      : new FirstAuthenticator([new KubernetesTokenAuthenticator(options.kubernetes, this.trustDomain, this.log), this.tokens]);
     this.stored = options.pluginCa === undefined ? new StoredAuthority(this.kv, options.sealer ?? deps.sealer, this.trustDomain, this.log) : undefined;
     this.signer = new MeshCa({ authority: () => this.authority(), defaultTtlSeconds: options.workloadCertTtlSeconds ?? DEFAULT_WORKLOAD_CERT_TTL_SECONDS });
     const rotation = (this.rotation = this.stored === undefined ? undefined : new RootRotation(this.kv, options.sealer ?? deps.sealer, this.trustDomain));
@@ -73,7 +83,7 @@ export class IdentityModule implements ControlPlaneModule {
     this.probeCredentials = new ProbeCredentials(this.signer, controlPlaneSpiffeId(this.trustDomain), this.log);
     this.grpcService = {
       definition: identityServiceDefinition,
-      implementation: identityServiceHandlers({ authenticator: this.tokens, signer: this.signer, metrics: new IdentityMetrics(deps.metrics), log: this.log }),
+      implementation: identityServiceHandlers({ authenticator: this.authenticator, signer: this.signer, metrics: new IdentityMetrics(deps.metrics), log: this.log }),
     };
   }
 

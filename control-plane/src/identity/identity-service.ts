@@ -50,7 +50,7 @@ async function issue(deps: IdentityServiceDeps, call: Call): Promise<IssueCertif
   const token = /^Bearer[ ]+(\S+)\s*$/i.exec(header ?? '')?.[1];
   if (token === undefined) throw new Refusal(grpc.status.UNAUTHENTICATED, 'unauthenticated', 'missing authorization: Bearer <bootstrap token> metadata');
   const caller = await deps.authenticator.authenticate(token);
-  if (caller === undefined) throw new Refusal(grpc.status.UNAUTHENTICATED, 'unauthenticated', 'the bootstrap token is not valid (unknown, revoked or expired)');
+  if (caller === undefined) throw new Refusal(grpc.status.UNAUTHENTICATED, 'unauthenticated', 'the token is not valid (a bootstrap token unknown, revoked or expired, or a service-account token that does not verify)');
   const issued = await deps.signer.sign(call.request.csrPem, caller.spiffeId, deps.ttlSeconds);
   deps.metrics?.issuedOne();
   deps.log?.info({ identity: caller.spiffeId, serial: issued.serialNumber, notAfter: issued.notAfter.toISOString(), peer: call.getPeer() }, 'workload certificate issued');

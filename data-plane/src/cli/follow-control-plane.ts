@@ -11,7 +11,7 @@ import { DiscoveryClient } from '../discovery/discovery-client.js';
 import type { ProxyOptions } from './proxy-options.js';
 import { UsageError } from '../../../proto/src/command-line/usage-error.js';
 import * as grpc from '@grpc/grpc-js';
-import { configuredToken } from '../../../proto/src/command-line/token-source.js';
+import { configuredToken, tokenFileReader, type BearerToken } from '../../../proto/src/command-line/token-source.js';
 import { controlPlaneChannel } from '../identity/control-plane-credentials.js';
 
 export const LAST_GOOD_FILE = 'last-good.json';
@@ -95,8 +95,9 @@ function selfEndpoint(options: ProxyOptions): { selfEndpoint?: { address: string
   return { selfEndpoint: { address: options.registerAddress, port: options.inboundListen?.port || options.appPort, zone: options.zone } };
 }
 
-/** The discovery token: --token-file, else SLUICE_TOKEN; one of them is required. */
-function requiredToken(file: string | undefined): string {
+/** The discovery token: --token-file (read again at each reconnect), else SLUICE_TOKEN; one of them is required. */
+function requiredToken(file: string | undefined): BearerToken {
+  if (file !== undefined) return tokenFileReader(file, '--token-file');
   const token = configuredToken(file, process.env);
   if (token === undefined) throw new UsageError('--control-plane needs --token-file FILE or SLUICE_TOKEN');
   return token;

@@ -2,22 +2,25 @@
 // IdentityService, each certificate handed on (to the workers, or the in-process runtime), and what
 // GET /certs answers about it.
 import type { JsonObject } from '@bufbuild/protobuf';
-import { readTokenFile } from '../../../proto/src/command-line/token-source.js';
+import { tokenFileReader, type BearerToken } from '../../../proto/src/command-line/token-source.js';
 import { requestCertificate } from '../identity/certificate-client.js';
 import { controlPlaneChannel } from '../identity/control-plane-credentials.js';
 import { CertificateRotator } from '../identity/certificate-rotator.js';
 import { certificateSummary, type WorkloadIdentity } from '../identity/workload-identity.js';
 import type { ProxyOptions } from './proxy-options.js';
 
-/** --bootstrap-token-file, else SLUICE_BOOTSTRAP_TOKEN; undefined: the proxy runs without a certificate. */
-export function bootstrapToken(options: ProxyOptions, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (options.bootstrapTokenFile !== undefined) return readTokenFile(options.bootstrapTokenFile);
+/**
+ * --bootstrap-token-file (read again at each certificate request: a projected service-account token is
+ * rewritten before it expires), else SLUICE_BOOTSTRAP_TOKEN; undefined: the proxy runs without a certificate.
+ */
+export function bootstrapToken(options: ProxyOptions, env: NodeJS.ProcessEnv = process.env): BearerToken | undefined {
+  if (options.bootstrapTokenFile !== undefined) return tokenFileReader(options.bootstrapTokenFile, '--bootstrap-token-file');
   const fromEnv = env['SLUICE_BOOTSTRAP_TOKEN']?.trim();
   return fromEnv === undefined || fromEnv === '' || options.controlPlane === undefined ? undefined : fromEnv;
 }
 
 /** Starts obtaining and renewing the certificate; `deliver` gets each one (undefined once one expired unrenewed). */
-export function followWorkloadCertificate(options: ProxyOptions, token: string, deliver: (identity: WorkloadIdentity | undefined) => void): CertificateRotator {
+export function followWorkloadCertificate(options: ProxyOptions, token: BearerToken, deliver: (identity: WorkloadIdentity | undefined) => void): CertificateRotator {
   const channel = options.controlPlaneCa === undefined ? {} : controlPlaneChannel(options.controlPlaneCa);
   const rotator = new CertificateRotator({ request: (csrPem) => requestCertificate({ addresses: options.controlPlane ?? [], token, ...channel }, csrPem) });
   rotator.on('certificate', (identity) => {

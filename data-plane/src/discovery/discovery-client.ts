@@ -23,6 +23,7 @@ import { Backoff, type BackoffOptions } from './backoff.js';
 import { checkResponse } from './check-response.js';
 import { loadLastGood, saveLastGood } from './last-good-file.js';
 import { NackCode } from './nack-codes.js';
+import { currentToken, type BearerToken } from '../../../proto/src/command-line/token-source.js';
 import { clusterEndpointKey } from '../upstream/peer.js';
 
 /** announceDraining() waits at most this long for its report to be written before the drain goes on. */
@@ -33,7 +34,8 @@ export interface DiscoveryClientOptions {
   readonly addresses: readonly string[];
   /** Identity sent on the first request; `id` is required. */
   readonly node: MessageInitShape<typeof NodeSchema> & { id: string };
-  readonly token: string;
+  /** A function is called at each (re)connect, so a rewritten token file is read again. */
+  readonly token: BearerToken;
   /**
    * Called with the whole new configuration after each accepted response, one call at a time.
    * Resolve when it serves traffic; throw to reject it (the control plane gets a NACK with the
@@ -202,7 +204,7 @@ export class DiscoveryClient extends EventEmitter<DiscoveryClientEvents> {
       ...this.options.channelOptions,
     });
     const metadata = new grpc.Metadata();
-    metadata.set('authorization', `Bearer ${this.options.token}`);
+    metadata.set('authorization', `Bearer ${currentToken(this.options.token)}`);
     const call = client.makeBidiStreamRequest(DISCOVERY_STREAM_PATH, serializeRequest, deserializeResponse, metadata, {});
     const conn: Connection = { address, client, call, ended: false };
     this.connection = conn;

@@ -3,6 +3,7 @@
 import { create } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import { IssueCertificateRequestSchema, type IssueCertificateResponse } from '../../../proto/gen/sluice/v1/identity_pb.js';
+import { currentToken, type BearerToken } from '../../../proto/src/command-line/token-source.js';
 import { ISSUE_CERTIFICATE_PATH, deserializeIssueResponse, serializeIssueRequest } from '../../../proto/src/wire/identity-service-definition.js';
 
 /** One call's deadline: a replica that does not answer in this time is left for the next one. */
@@ -14,7 +15,8 @@ const TRY_ANOTHER = new Set<number>([grpc.status.UNAVAILABLE, grpc.status.DEADLI
 export interface CertificateClientOptions {
   /** Control-plane discovery addresses, `host:port`. */
   readonly addresses: readonly string[];
-  readonly token: string;
+  /** A function is called once per certificate request (the token file is read again). */
+  readonly token: BearerToken;
   readonly credentials?: grpc.ChannelCredentials;
   readonly channelOptions?: grpc.ChannelOptions;
   readonly deadlineMs?: number;
@@ -30,12 +32,13 @@ export class CertificateRequestError extends Error {
 
 export async function requestCertificate(options: CertificateClientOptions, csrPem: string): Promise<IssueCertificateResponse> {
   let last: CertificateRequestError | undefined;
+  const token = currentToken(options.token);
   // Start at a random replica so a fleet spreads its requests.
   const start = Math.floor(Math.random() * options.addresses.length);
   for (let i = 0; i < options.addresses.length; i++) {
     const address = options.addresses[(start + i) % options.addresses.length]!;
     try {
-      return await callOne(address, options, csrPem);
+      return await callOne(address, token, options, csrPem);
     } catch (err) {
       last = err as CertificateRequestError;
       if (!TRY_ANOTHER.has(last.code)) throw last;
@@ -44,10 +47,10 @@ export async function requestCertificate(options: CertificateClientOptions, csrP
   throw last!;
 }
 
-function callOne(address: string, options: CertificateClientOptions, csrPem: string): Promise<IssueCertificateResponse> {
+function callOne(address: string, token: string, options: CertificateClientOptions, csrPem: string): Promise<IssueCertificateResponse> {
   const client = new grpc.Client(address, options.credentials ?? grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1, ...options.channelOptions });
   const metadata = new grpc.Metadata();
-  metadata.set('authorization', `Bearer ${options.token}`);
+  metadata.set('authorization', `Bearer ${token}`);
   const request = create(IssueCertificateRequestSchema, { csrPem });
   return new Promise<IssueCertificateResponse>((resolve, reject) => {
     client.makeUnaryRequest(ISSUE_CERTIFICATE_PATH, serializeIssueRequest, deserializeIssueResponse, request, metadata,
