@@ -30,6 +30,7 @@ let tokenFile = '';
 let keyFile = '';
 let token = '';
 let discoveryPort: number | undefined;
+let apiPort: number | undefined;
 const running: LocalProcess[] = [];
 const servers: Server[] = [];
 
@@ -83,7 +84,7 @@ test('the control plane runs with deploy/base\'s command line, serving what each
   const problems: string[] = [];
   await checkHttpUses(use, line, proc, problems);
 
-  const apiPort = line.localPorts.get(resolvePort(use.container, 'api') ?? -1);
+  apiPort = line.localPorts.get(resolvePort(use.container, 'api') ?? -1);
   if (apiPort === undefined) {
     problems.push('the `api` port is bound by no listen flag');
   } else {
@@ -116,7 +117,13 @@ for (const use of proxyUses()) {
     servers.push(app);
     await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
     const appPort = (app.address() as { port: number }).port;
-    const line = await localCommandLine(use, { tokenFile, scratchDir: dir, discoveryPort, appPort });
+    // As the manifests' Secret holds it: a bootstrap token for the proxy's own --service.
+    const service = flagValue(use, '--service') ?? '';
+    const created = await httpPost(apiPort ?? -1, '/v1/tokens', JSON.stringify({ service }), { authorization: `Bearer ${token}`, 'content-type': 'application/json' });
+    assert.equal(created?.status, 201, `POST /v1/tokens for ${service}: ${created?.body}`);
+    const bootstrapFile = join(dir, `token-${service}`);
+    writeFileSync(bootstrapFile, `${(JSON.parse(created!.body) as { token: string }).token}\n`, { mode: 0o600 });
+    const line = await localCommandLine(use, { tokenFile: bootstrapFile, scratchDir: dir, discoveryPort, appPort });
     const proc = new LocalProcess(line.args);
     running.push(proc);
     const problems: string[] = [];

@@ -127,10 +127,15 @@ test('a Sluice port is declared exactly when a listen flag binds it on all inter
   assert.deepEqual(problems, []);
 });
 
-test('the Sluice token file is a Secret key mounted into every container that reads it', () => {
+test('the Sluice token file is a Secret key mounted into every container that reads it: the admin token for the control plane, a bootstrap token of its own service for each proxy', () => {
   const problems: string[] = [];
   for (const use of allSluice()) {
     const file = flagValue(use, '--token-file');
+    // A proxy proves its service with a bootstrap token (its own key of the Secret), never the admin
+    // token, and the same token gets its workload certificate.
+    const service = use.command === 'proxy' ? flagValue(use, '--service') : undefined;
+    const expectedKey = use.command === 'proxy' ? service ?? '(no --service)' : 'token';
+    if (use.command === 'proxy' && flagValue(use, '--bootstrap-token-file') !== file) problems.push(`${use.where}: --bootstrap-token-file is not the --token-file`);
     if (file === undefined) {
       problems.push(`${use.where}: no --token-file`);
       continue;
@@ -140,7 +145,7 @@ test('the Sluice token file is a Secret key mounted into every container that re
     const key = file.slice((mount?.mountPath.length ?? 0) + 1);
     const items = volume?.secret?.items;
     if (volume?.secret?.secretName !== 'sluice-token') problems.push(`${use.where}: ${file} is not in the Secret sluice-token`);
-    else if (items !== undefined && !items.some((i) => i.path === key && i.key === 'token')) problems.push(`${use.where}: ${file} is not the Secret's key "token"`);
+    else if (!(items ?? []).some((i) => i.path === key && i.key === expectedKey)) problems.push(`${use.where}: ${file} is not the Secret's key "${expectedKey}"`);
   }
   assert.deepEqual(problems, []);
 });

@@ -15,6 +15,7 @@ import { expandVariables, splitHostPort, type SluiceUse } from './manifest-uses.
 import { sluiceBinPath } from './sluice-code.js';
 
 export interface LocalStand {
+  /** Stands in for the Secret key the command line reads (--token-file, --bootstrap-token-file). */
   tokenFile: string;
   /** A directory of this test's own, for directories the command line names (--state-dir). */
   scratchDir: string;
@@ -72,7 +73,7 @@ export async function localCommandLine(use: SluiceUse, stand: LocalStand): Promi
       value = stand.encryptionKeyFile;
     } else if (flag.name === '--state-dir') {
       value = mkdtempSync(join(stand.scratchDir, 'state-'));
-    } else if (flag.name === '--token-file') {
+    } else if (flag.name === '--token-file' || flag.name === '--bootstrap-token-file') {
       value = stand.tokenFile;
     } else if (flag.name === '--control-plane' && stand.discoveryPort !== undefined) {
       value = `127.0.0.1:${stand.discoveryPort}`;
