@@ -72,7 +72,8 @@ export class ProxyScope {
       this.keyed = keyed;
     }
     const routes = snapshot.kind('Route');
-    if (excludedChanged || prev === undefined) {
+    // `changed` says what differs from the snapshot just before: after a gap, every route is looked at.
+    if (excludedChanged || prev === undefined || snapshot.serial !== prev.serial + 1) {
       const old = this.routes;
       this.routes = new Map();
       if (this.excluded.size > 0) for (const entry of routes.values()) this.scopeRoute(entry);
