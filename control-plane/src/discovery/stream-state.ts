@@ -143,7 +143,7 @@ export class StreamState {
     const keysWithdrawn = this.collectPuts('Certificate', true);
     if (keysWithdrawn.length > 0) return this.send('Certificate', keysWithdrawn, []);
     if (this.subscriptions.size > 0) this.syncedRevision = this.snapshot.revision;
-    // In sync: what the proxy holds of a wildcard kind is the snapshot's own map.
+    // In sync: what the proxy holds of a wildcard kind is its scope's shared map plus its differences.
     for (const [kind, r] of this.rejected) if (r.size === 0) this.rejected.delete(kind);
     for (const [kind, sub] of this.subscriptions) {
       if (sub.wildcard && !this.rejected.has(kind)) this.knownMap(kind).rebase(this.scope.base(kind), this.scope.overrides(kind));
