@@ -138,3 +138,34 @@ test('once in sync the proxy versions are the snapshot map; later changes diff a
   assert.equal(s.versionOf('Route', 'r8'), undefined);
   assert.equal(s.versionOf('Route', 'r7'), snaps.current.entry('Route', 'r7')!.version);
 });
+
+test('a listener moving to another service: the key arrives before the listener, and leaves only after it', () => {
+  const snaps = new Snapshots();
+  const cert = res('Certificate', { name: 'gw-cert', certChain: 'chain', privateKey: 'key' });
+  const gateway = (service: string): Resource => res('Listener', { name: 'gw', port: 8443, protocol: 'HTTPS', selector: { service }, tls: { certificates: ['gw-cert'] } });
+  snaps.next(2, [cert, clusterRes('c'), gateway('b'), routeRes('r', 'c'), res('Route', { name: 'gw-only', hosts: ['g.local'], forward: { cluster: 'c' }, listeners: ['gw'] })]);
+  const streams = { a: new StreamState('a', create(NodeSchema, { id: 'a-1', service: 'a' }), 'test', snaps.current), b: new StreamState('b', create(NodeSchema, { id: 'b-1', service: 'b' }), 'test', snaps.current) };
+  /** Every response until in sync, as `Kind +name/key` lines (`/key`: the certificate carries its key). */
+  const drain = (s: StreamState): string[] => {
+    const seen: string[] = [];
+    for (let out = s.next(); out !== undefined; out = s.next()) {
+      const key = (r: EncodedResource) => (r.kind === 'Certificate' && (r.resource.spec as { privateKey: string }).privateKey !== '' ? '/key' : '');
+      seen.push(`${out.type} ${names(out).join(' ')}${out.resources.map(key).join('')}`);
+      ack(s, out);
+    }
+    return seen;
+  };
+  for (const s of Object.values(streams)) for (const kind of KINDS) s.onRequest(req({ node: s.node, type: kind, subscribe: ['*'] }));
+  assert.deepEqual(drain(streams.a), ['Certificate +gw-cert', 'Cluster +c', 'Route +r']);
+  assert.deepEqual(drain(streams.b), ['Certificate +gw-cert/key', 'Cluster +c', 'Listener +gw', 'Route +r +gw-only']);
+
+  for (const s of Object.values(streams)) s.onSnapshot(snaps.next(3, [gateway('a')]));
+  assert.deepEqual(drain(streams.a), ['Certificate +gw-cert/key', 'Listener +gw', 'Route +gw-only']);
+  // Make-before-break the other way: the route and the listener go before the key is withdrawn.
+  assert.deepEqual(drain(streams.b), ['Route -gw-only', 'Listener -gw', 'Certificate +gw-cert']);
+
+  // In sync, the versions b holds are the shared maps plus its differences: nothing more is sent.
+  for (const s of Object.values(streams)) s.onSnapshot(snaps.next(4, [clusterRes('d')]));
+  assert.deepEqual(drain(streams.b), ['Cluster +d']);
+  assert.notEqual(streams.a.versionOf('Certificate', 'gw-cert'), streams.b.versionOf('Certificate', 'gw-cert'), 'the keyless form has its own version');
+});

@@ -35,7 +35,8 @@ before(async () => {
   keyFile = writeEncryptionKeyFile(join(dir, 'keys.yaml'), [testKey('k1')]);
   const doc = exampleCertificates()[0]!;
   certFile = join(dir, 'cert.yaml');
-  writeFileSync(certFile, doc);
+  // A listener that serves it: only proxies that serve a certificate receive its key.
+  writeFileSync(certFile, `${doc}\n---\nkind: Listener\nname: web-https\naddress: 127.0.0.1\nport: 0\nprotocol: HTTPS\ntls: {certificates: [web-local]}\n`);
   plaintextKey = (parse(doc) as { privateKey: string }).privateKey;
 });
 

@@ -5,9 +5,10 @@ import type { HealthReport, Node } from '../../../proto/gen/sluice/v1/discovery_
 export interface DiscoveryHooks {
   /**
    * A proxy connected and named itself (first request of a stream). `stream` is unique per stream of
-   * this server; `peer` is not (streams multiplexed on one connection share it).
+   * this server; `peer` is not (streams multiplexed on one connection share it). `identity` is the
+   * workload SPIFFE ID the stream's credential proves; undefined for an admin API token.
    */
-  onStreamOpen?(node: Node, peer: string, stream: string): void;
+  onStreamOpen?(node: Node, peer: string, stream: string, identity: string | undefined): void;
   /**
    * The proxy has ACKed everything of `revision` (apart from versions it rejected): what /v1/rollout
    * counts as "at". Called once per revision reached, right after the ACK that completed it.

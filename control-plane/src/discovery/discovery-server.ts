@@ -180,7 +180,7 @@ export class DiscoveryServer {
       const opened: Live = { state, call, scheduled: false, inFlightBytes: 0, waiting: undefined, pushed: undefined };
       this.live.add(opened);
       this.registry.add(state);
-      this.options.hooks?.onStreamOpen?.(node, peer, state.id);
+      this.options.hooks?.onStreamOpen?.(node, peer, state.id, credential.kind === 'workload' ? credential.caller.spiffeId : undefined);
       this.options.metrics?.streamOpened();
       const who = credential.kind === 'workload' ? { identity: credential.caller.spiffeId } : { actor: credential.name };
       this.options.log?.info({ node: node.id, service: node.service, peer, ...who }, 'proxy connected');

@@ -1,6 +1,8 @@
 // The versions one proxy holds of one kind. Once a proxy is in sync, they are exactly a snapshot's,
 // so they are kept as a reference to the snapshot's shared, immutable map plus the few differences:
 // a thousand connected proxies then cost one map, not a thousand (the budget is < 100 KB per proxy).
+// Where a proxy's scope differs from the shared map (proxy-scope.ts), the differences start the overlay.
+import type { EncodedResource } from '../../../proto/src/wire/encoded-resource.js';
 import type { KindMap } from '../snapshot/snapshot.js';
 
 export class KnownVersions {
@@ -38,9 +40,10 @@ export class KnownVersions {
     return true;
   }
 
-  /** The proxy now holds exactly `base` (a snapshot's map of this kind). */
-  rebase(base: KindMap): void {
+  /** The proxy now holds exactly `base` (a shared map of this kind) with `differences` (null: not held). */
+  rebase(base: KindMap, differences: ReadonlyMap<string, EncodedResource | null>): void {
     this.base = base;
     this.overlay.clear();
+    for (const [name, entry] of differences) this.overlay.set(name, entry?.version ?? null);
   }
 }

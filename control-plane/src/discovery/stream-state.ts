@@ -1,12 +1,15 @@
 // What the control plane knows about one discovery stream (go-control-plane's per-stream state): the
 // proxy's subscriptions, the versions it holds, the one response in flight, and the versions it
-// rejected. It decides what to send next; discovery-server.ts only moves bytes.
+// rejected. It decides what to send next, from what the proxy's scope lets it receive (proxy-scope.ts);
+// discovery-server.ts only moves bytes.
 import type { DiscoveryRequest, ErrorDetail, Node } from '../../../proto/gen/sluice/v1/discovery_pb.js';
 import { KINDS, kindOrder, type Kind } from '../../../proto/src/model/kinds.js';
 import { referencesOf } from '../../../proto/src/model/references.js';
 import type { EncodedResource } from '../../../proto/src/wire/encoded-resource.js';
 import type { Snapshot } from '../snapshot/snapshot.js';
 import { KnownVersions } from './known-versions.js';
+import { ProxyScope } from './proxy-scope.js';
+import { hasKey } from './scoped-encodings.js';
 import { encodeResponse } from './response-encoder.js';
 
 export const WILDCARD = '*';
@@ -49,9 +52,14 @@ export class StreamState {
   private readonly rejected = new Map<Kind, Map<string, Rejection>>();
   private inFlight: Outgoing | undefined;
   private nonceSeq = 0;
+  private readonly scope: ProxyScope;
+  /** Certificates the proxy holds with their private key. */
+  private readonly keysHeld = new Set<string>();
 
   constructor(readonly id: string, readonly node: Node, readonly peer: string, snapshot: Snapshot) {
     this.snapshot = snapshot;
+    this.scope = new ProxyScope(node);
+    this.scope.update(snapshot);
   }
 
   get pending(): Outgoing | undefined {
@@ -106,35 +114,46 @@ export class StreamState {
       }
     }
     this.snapshot = snapshot;
+    // What changed for this proxy alone: a listener its selector now picks or drops, a key now needed or not.
+    for (const [kind, names] of this.scope.update(snapshot)) {
+      if (!this.subscriptions.has(kind)) continue;
+      const d = this.dirtySet(kind);
+      for (const n of names) d.add(n);
+    }
   }
 
   /**
    * The next response to send, or undefined when one is in flight or the proxy is up to date.
    * Make-before-break: additions and changes go first, kind by kind in KINDS order (a route never
    * arrives before the cluster it needs), then removals in the reverse order (routes before the
-   * clusters they used); one response at a time, so each waits for the ACK of the one before.
+   * clusters they used); one response at a time, so each waits for the ACK of the one before. A
+   * private key the proxy no longer needs is replaced by the keyless certificate last, once nothing
+   * that used it remains (the listener that served it is removed first).
    */
   next(): Outgoing | undefined {
     if (this.inFlight !== undefined) return undefined;
     for (const kind of KINDS) {
-      const puts = this.collectPuts(kind);
+      const puts = this.collectPuts(kind, false);
       if (puts.length > 0) return this.send(kind, puts, []);
     }
     for (const kind of [...KINDS].reverse()) {
       const removed = this.collectRemovals(kind);
       if (removed.length > 0) return this.send(kind, [], removed);
     }
+    const keysWithdrawn = this.collectPuts('Certificate', true);
+    if (keysWithdrawn.length > 0) return this.send('Certificate', keysWithdrawn, []);
     if (this.subscriptions.size > 0) this.syncedRevision = this.snapshot.revision;
-    // In sync: what the proxy holds of a wildcard kind is the snapshot's own map.
+    // In sync: what the proxy holds of a wildcard kind is its scope's shared map plus its differences.
     for (const [kind, r] of this.rejected) if (r.size === 0) this.rejected.delete(kind);
     for (const [kind, sub] of this.subscriptions) {
-      if (sub.wildcard && !this.rejected.has(kind)) this.knownMap(kind).rebase(this.snapshot.kind(kind));
+      if (sub.wildcard && !this.rejected.has(kind)) this.knownMap(kind).rebase(this.scope.base(kind), this.scope.overrides(kind));
     }
     this.dirty.clear();
     return undefined;
   }
 
-  private collectPuts(kind: Kind): EncodedResource[] {
+  /** `withdrawals`: only now may a held key be replaced by the keyless form (see next()). */
+  private collectPuts(kind: Kind, withdrawals: boolean): EncodedResource[] {
     const dirty = this.dirty.get(kind);
     if (dirty === undefined || dirty.size === 0) return [];
     const known = this.known.get(kind);
@@ -142,7 +161,7 @@ export class StreamState {
     const puts: EncodedResource[] = [];
     let bytes = 0;
     for (const name of dirty) {
-      const entry = this.snapshot.entry(kind, name);
+      const entry = this.scope.entry(kind, name);
       if (entry === undefined || !this.subscribed(kind, name)) {
         if (known?.has(name) !== true) {
           dirty.delete(name);
@@ -154,6 +173,7 @@ export class StreamState {
         dirty.delete(name);
         continue;
       }
+      if (this.withdrawsKey(kind, name, entry) !== withdrawals) continue;
       if (puts.length > 0 && bytes + entry.field.length > MAX_RESPONSE_BYTES) break;
       puts.push(entry);
       bytes += entry.field.length;
@@ -169,13 +189,23 @@ export class StreamState {
     const rejected = this.rejected.get(kind);
     const removed: string[] = [];
     for (const name of dirty) {
+      const entry = this.scope.entry(kind, name);
+      if (entry !== undefined && this.subscribed(kind, name)) {
+        // A put: sent already, or a key withdrawal that waits for the removals.
+        if (!this.withdrawsKey(kind, name, entry)) dirty.delete(name);
+        continue;
+      }
       dirty.delete(name);
-      if (this.snapshot.has(kind, name) && this.subscribed(kind, name)) continue;
       if (rejected?.get(name)?.version === '') continue;
       if (this.known.get(kind)?.has(name) === true) removed.push(name);
     }
-    this.dirty.delete(kind);
+    if (dirty.size === 0) this.dirty.delete(kind);
     return removed;
+  }
+
+  /** Whether sending `entry` replaces a private key the proxy holds by the keyless certificate. */
+  private withdrawsKey(kind: Kind, name: string, entry: EncodedResource): boolean {
+    return kind === 'Certificate' && this.keysHeld.has(name) && !hasKey(entry);
   }
 
   private send(type: Kind, resources: EncodedResource[], removed: string[]): Outgoing {
@@ -192,10 +222,15 @@ export class StreamState {
     for (const r of out.resources) {
       known.set(r.name, r.version);
       rejected?.delete(r.name);
+      if (out.type === 'Certificate') {
+        if (hasKey(r)) this.keysHeld.add(r.name);
+        else this.keysHeld.delete(r.name);
+      }
     }
     for (const name of out.removed) {
       known.delete(name);
       rejected?.delete(name);
+      if (out.type === 'Certificate') this.keysHeld.delete(name);
     }
     this.retryDependents(out);
   }
@@ -234,7 +269,7 @@ export class StreamState {
         let retry = false;
         if (r.version === '') retry = kindOrder(kind) < order;
         else if (kindOrder(kind) > order && put.size > 0) {
-          const entry = this.snapshot.entry(kind, name);
+          const entry = this.scope.entry(kind, name);
           retry = entry !== undefined && referencesOf(entry.resource).some((ref) => ref.kind === out.type && put.has(ref.name));
         }
         if (retry) {
@@ -255,7 +290,12 @@ export class StreamState {
     if (isNew && initial.length > 0) {
       // Reconnect: what the proxy already holds is not sent again.
       const known = this.knownMap(kind);
-      for (const [name, version] of initial) known.set(name, version);
+      for (const [name, version] of initial) {
+        known.set(name, version);
+        // Held since before a reconnect: a key is held when the version is that of the keyed form.
+        const entry = kind === 'Certificate' ? this.snapshot.entry(kind, name) : undefined;
+        if (entry !== undefined && entry.version === version && hasKey(entry)) this.keysHeld.add(name);
+      }
     }
     for (const name of request.subscribe) {
       if (name === WILDCARD) sub.wildcard = true;

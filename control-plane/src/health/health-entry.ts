@@ -4,6 +4,7 @@
 // Values are JSON (readable with `etcdctl get`), each under its writer's lease.
 import { Health } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
 import { formatHostPort } from '../../../proto/src/model/host-port.js';
+import { parseSpiffeId } from '../../../proto/src/identity/spiffe-id.js';
 
 /** The source name of the elected leader's own verdicts in /sluice/health/<cluster>/<endpoint>/<source>. */
 export const CHECKER_SOURCE = 'checker';
@@ -32,6 +33,8 @@ export interface Registration {
   readonly address: string;
   readonly port: number;
   readonly zone: string;
+  /** The SPIFFE ID of the workload credential that registered it; absent for an admin token. */
+  readonly identity?: string;
   /** UNKNOWN while serving; DRAINING once the sidecar announced its graceful stop. */
   readonly health: Health;
   readonly replica: string;
@@ -64,7 +67,10 @@ export function encodeHealthEntry(e: HealthEntry): string {
 }
 
 export function encodeRegistration(r: Registration): string {
-  return JSON.stringify({ service: r.service, nodeId: r.nodeId, address: r.address, port: r.port, zone: r.zone, health: healthName(r.health), replica: r.replica, since: r.since });
+  return JSON.stringify({
+    service: r.service, nodeId: r.nodeId, address: r.address, port: r.port, zone: r.zone,
+    ...(r.identity === undefined ? {} : { identity: r.identity }), health: healthName(r.health), replica: r.replica, since: r.since,
+  });
 }
 
 /** A stored value read back; undefined (and the caller logs it) when it is not one of ours. */
@@ -81,6 +87,8 @@ export function decodeRegistration(json: string): Registration | undefined {
   if (o === undefined || health === undefined || !isEndpoint(o) || typeof o['service'] !== 'string' || typeof o['nodeId'] !== 'string') return undefined;
   return {
     service: o['service'], nodeId: o['nodeId'], address: o['address'] as string, port: o['port'] as number, zone: String(o['zone'] ?? ''), health,
+    // Anything but a SPIFFE ID would make every proxy reject the cluster's Endpoints: left out.
+    ...(typeof o['identity'] === 'string' && parseSpiffeId(o['identity']) !== undefined ? { identity: o['identity'] } : {}),
     replica: String(o['replica'] ?? ''), since: String(o['since'] ?? ''),
   };
 }

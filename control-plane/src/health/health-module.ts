@@ -56,7 +56,7 @@ export class HealthModule implements ControlPlaneModule {
     // share its peer address, and one closing must not end the other's registration or votes.
     const stream = (id: string, streamId: string): string => `${id}|${streamId}`;
     this.hooks = {
-      onStreamOpen: (node, _peer, streamId) => this.registrar.open(stream(node.id, streamId), node),
+      onStreamOpen: (node, _peer, streamId, identity) => this.registrar.open(stream(node.id, streamId), node, identity),
       onStreamClose: (node, _peer, streamId) => {
         this.registrar.close(stream(node.id, streamId));
         this.aggregator.dropReporter(stream(node.id, streamId));

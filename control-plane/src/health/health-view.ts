@@ -83,7 +83,7 @@ export class HealthView implements EndpointOverlay {
     return [...this.registrations.values()]
       .filter((r) => r.service === cluster)
       .sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0))
-      .map((r) => ({ address: r.address, port: r.port, zone: r.zone, health: r.health }));
+      .map((r) => ({ address: r.address, port: r.port, zone: r.zone, health: r.health, identity: r.identity ?? '' }));
   }
 
   /** Every entry with its key, for GET /v1/health. */

@@ -31,8 +31,12 @@ export class Registrar {
     return this.streams.size;
   }
 
-  /** A stream opened (`stream` identifies it): registers node.self_endpoint when set. */
-  open(stream: string, node: Node): void {
+  /**
+   * A stream opened (`stream` identifies it): registers node.self_endpoint when set, with `identity`
+   * (the SPIFFE ID the stream's workload credential proves, none for an admin token) so that other
+   * sidecars reach it with mutual TLS and check that certificate.
+   */
+  open(stream: string, node: Node, identity?: string): void {
     const self = node.selfEndpoint;
     if (self === undefined) return;
     const problem = node.service === '' ? 'node.service: a registered endpoint needs the service it belongs to'
@@ -48,6 +52,7 @@ export class Registrar {
       key: registrationKey(node.service, node.id),
       registration: {
         service: node.service, nodeId: node.id, address: self.address, port: self.port, zone: self.zone || node.zone,
+        ...(identity === undefined ? {} : { identity }),
         // A proxy that reconnects while draining says so in its node.
         health: self.health === Health.DRAINING ? Health.DRAINING : Health.UNKNOWN,
         replica: this.options.replicaId, since: new Date().toISOString(),

@@ -14,6 +14,8 @@ export interface RegisteredEndpoint {
   readonly port: number;
   readonly zone: string;
   readonly health: Health;
+  /** The SPIFFE ID of the workload that registered it ('' when unknown): sidecars reach it with mutual TLS. */
+  readonly identity?: string;
 }
 
 /** Health and registrations kept outside the resources (control-plane/src/health/health-view.ts). */
@@ -49,7 +51,7 @@ export function effectiveEndpoints(name: string, stored: Endpoints | undefined, 
       if (seen.has(k)) continue;
       seen.add(k);
       const verdict = r.health === Health.DRAINING ? Health.DRAINING : (health.get(k) ?? r.health);
-      out.push(create(EndpointsSchema, { endpoints: [{ address: r.address, port: r.port, zone: r.zone, health: verdict }] }).endpoints[0]!);
+      out.push(create(EndpointsSchema, { endpoints: [{ address: r.address, port: r.port, zone: r.zone, health: verdict, identity: r.identity ?? '' }] }).endpoints[0]!);
     }
   }
   if (stored === undefined && out.length === 0) return undefined;

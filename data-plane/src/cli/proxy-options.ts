@@ -22,8 +22,8 @@ With --control-plane:
   --node-id ID                  this proxy's name in GET /v1/rollout (default: hostname-pid)
   --service NAME                the service this proxy runs beside (default: empty)
   --zone ZONE                   this proxy's zone (default: empty)
-  --namespace NAME              this proxy's namespace: AuthorizationPolicy selectors pick proxies by
-                                --service and --namespace (default: POD_NAMESPACE, else empty)
+  --namespace NAME              this proxy's namespace: AuthorizationPolicy and Listener selectors pick
+                                proxies by --service and --namespace (default: POD_NAMESPACE, else empty)
   --token-file FILE             the control plane's token (else SLUICE_TOKEN)
   --bootstrap-token-file FILE   a bootstrap token (sluice ctl token create): the proxy obtains a
                                 workload certificate for the token's identity and renews it at

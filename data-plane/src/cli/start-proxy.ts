@@ -25,6 +25,7 @@ import type { CertificateRotator } from '../identity/certificate-rotator.js';
 import { startProxyHealthChecks } from '../upstream/health/proxy-health-checks.js';
 import { SharedEjections } from '../upstream/health/shared-ejections.js';
 import { MeshTls } from '../identity/mesh-tls.js';
+import { selectsWorkload } from '../../../proto/src/model/selects-workload.js';
 
 export interface RunningProxy {
   /** The admin server's address (port 0 resolved), unless --admin-listen off. */
@@ -188,7 +189,8 @@ export async function startProxy(options: ProxyOptions, extras: StartProxyExtras
       print(`sluice proxy: listener ${name} on ${a?.address}:${a?.port}`);
     }
   } else if (applied !== undefined) {
-    print(`sluice proxy: ${workers} workers serving ${applied.list('Listener').map((l) => `${l.name} on ${l.address}:${l.port}`).join(', ')}`);
+    const served = applied.list('Listener').filter((l) => selectsWorkload(l.selector, options));
+    print(`sluice proxy: ${workers} workers serving ${served.map((l) => `${l.name} on ${l.address}:${l.port}`).join(', ')}`);
   }
   const reload = (): Promise<ReloadResult> => (pool === undefined ? Promise.reject(new ReloadUnsupported()) : pool.reload());
   const source: AdminSource = {

@@ -4,6 +4,7 @@
 import type { FieldError } from '../../../proto/src/model/field-error.js';
 import type { Listener } from '../../../proto/gen/sluice/v1/listener_pb.js';
 import type { ResourceSet } from '../../../proto/src/model/resource-set.js';
+import { selectsWorkload } from '../../../proto/src/model/selects-workload.js';
 import { RequestAuthorization } from '../authorization/request-authorization.js';
 import type { Workload } from '../authorization/authorizer.js';
 import type { FilterRegistry } from '../filters/filter-registry.js';
@@ -104,7 +105,9 @@ export function buildSnapshot(set: ResourceSet, previous: Snapshot | undefined, 
   }
   const retiredClusters = [...(previous?.clusters.values() ?? [])].filter((c) => !clusters.has(c.name));
 
-  const listeners = new Map(set.list('Listener').map((l) => [l.name, l]));
+  // A listener whose selector picks other proxies is not served here, whether it came from a --config
+  // file or from a control plane (which should not have sent it): defence in depth for its keys.
+  const listeners = new Map(set.list('Listener').filter((l) => selectsWorkload(l.selector, workload)).map((l) => [l.name, l]));
   const matchers = new Map<string, RouteMatcher>();
   for (const name of listeners.keys()) {
     matchers.set(name, new RouteMatcher(routes.filter((r) => r.listeners.length === 0 || r.listeners.includes(name))));

@@ -4,12 +4,12 @@
 import { FieldErrors, type FieldError } from './field-error.js';
 import { checkReferences } from './references.js';
 import type { ResourceView } from './resource-set.js';
-import { validateSpec } from './validate-resource.js';
+import { validateSpec, type SpecCheckOptions } from './validate-resource.js';
 
-export function validateResourceSet(set: ResourceView): FieldError[] {
+export function validateResourceSet(set: ResourceView, options: SpecCheckOptions = {}): FieldError[] {
   const errors = new FieldErrors();
   for (const resource of set.all()) {
-    for (const e of validateSpec(resource)) errors.add(e.path, e.message);
+    for (const e of validateSpec(resource, undefined, options)) errors.add(e.path, e.message);
     checkReferences(resource, set, errors);
   }
   return errors.list;

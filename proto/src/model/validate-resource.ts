@@ -17,6 +17,11 @@ export type ParseResult = { ok: true; resource: Resource } | { ok: false; errors
 export interface SpecCheckOptions {
   /** Refuse certificates expired by this time (new writes through the API). */
   readonly refuseExpiredAt?: Date;
+  /**
+   * Accept a Certificate with certChain and no privateKey: what a proxy receives of a certificate
+   * whose key the control plane withholds from it (it serves no listener with it). Never for writes.
+   */
+  readonly keyWithheld?: boolean;
 }
 
 /** Envelope keys a document may carry besides the message's own fields. */
@@ -69,7 +74,7 @@ export function validateSpec(resource: Resource, path = resourcePath(resource.ki
       validateListener(resource.spec, path, errors);
       break;
     case 'Certificate':
-      validateCertificate(resource.spec, path, errors, options.refuseExpiredAt);
+      validateCertificate(resource.spec, path, errors, options.refuseExpiredAt, options.keyWithheld);
       break;
     case 'PeerAuthentication':
       validatePeerAuthentication(resource.spec, path, errors);

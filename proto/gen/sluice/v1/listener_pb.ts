@@ -6,13 +6,15 @@
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { WorkloadSelector } from "./peer_authentication_pb.js";
+import { file_sluice_v1_peer_authentication } from "./peer_authentication_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file sluice/v1/listener.proto.
  */
 export const file_sluice_v1_listener: GenFile = /*@__PURE__*/
-  fileDesc("ChhzbHVpY2UvdjEvbGlzdGVuZXIucHJvdG8SCXNsdWljZS52MSK/AQoLTGlzdGVuZXJUbHMSFAoMY2VydGlmaWNhdGVzGAEgAygJEhsKE2RlZmF1bHRfY2VydGlmaWNhdGUYAiABKAkSPgoSY2xpZW50X2NlcnRpZmljYXRlGAMgASgOMiIuc2x1aWNlLnYxLkNsaWVudENlcnRpZmljYXRlUG9saWN5EhEKCWNsaWVudF9jYRgEIAEoCRIqCgttaW5fdmVyc2lvbhgFIAEoDjIVLnNsdWljZS52MS5UbHNWZXJzaW9uIqQCCg5MaXN0ZW5lckxpbWl0cxIYChBtYXhfaGVhZGVyX2J5dGVzGAEgASgNEiIKFm1heF9yZXF1ZXN0X2JvZHlfYnl0ZXMYAiABKARCAjACEhcKD21heF9jb25uZWN0aW9ucxgDIAEoDRIZChFoZWFkZXJfdGltZW91dF9tcxgEIAEoDRIXCg9pZGxlX3RpbWVvdXRfbXMYBSABKA0SGgoScmVxdWVzdF90aW1lb3V0X21zGAYgASgNEhgKEGRyYWluX3RpbWVvdXRfbXMYByABKA0SGAoQbWF4X2hlYWRlcl9jb3VudBgIIAEoDRIcChRib2R5X2lkbGVfdGltZW91dF9tcxgJIAEoDRIZChFib2R5X2J1ZmZlcl9ieXRlcxgKIAEoDSK2AQoITGlzdGVuZXISDAoEbmFtZRgBIAEoCRIPCgdhZGRyZXNzGAIgASgJEgwKBHBvcnQYAyABKA0SLQoIcHJvdG9jb2wYBCABKA4yGy5zbHVpY2UudjEuTGlzdGVuZXJQcm90b2NvbBIjCgN0bHMYBSABKAsyFi5zbHVpY2UudjEuTGlzdGVuZXJUbHMSKQoGbGltaXRzGAYgASgLMhkuc2x1aWNlLnYxLkxpc3RlbmVyTGltaXRzKicKEExpc3RlbmVyUHJvdG9jb2wSCAoESFRUUBAAEgkKBUhUVFBTEAEqPQoXQ2xpZW50Q2VydGlmaWNhdGVQb2xpY3kSCAoETk9ORRAAEgsKB1JFUVVFU1QQARILCgdSRVFVSVJFEAIqJAoKVGxzVmVyc2lvbhIKCgZUTFMxXzIQABIKCgZUTFMxXzMQAWIGcHJvdG8z");
+  fileDesc("ChhzbHVpY2UvdjEvbGlzdGVuZXIucHJvdG8SCXNsdWljZS52MSK/AQoLTGlzdGVuZXJUbHMSFAoMY2VydGlmaWNhdGVzGAEgAygJEhsKE2RlZmF1bHRfY2VydGlmaWNhdGUYAiABKAkSPgoSY2xpZW50X2NlcnRpZmljYXRlGAMgASgOMiIuc2x1aWNlLnYxLkNsaWVudENlcnRpZmljYXRlUG9saWN5EhEKCWNsaWVudF9jYRgEIAEoCRIqCgttaW5fdmVyc2lvbhgFIAEoDjIVLnNsdWljZS52MS5UbHNWZXJzaW9uIqQCCg5MaXN0ZW5lckxpbWl0cxIYChBtYXhfaGVhZGVyX2J5dGVzGAEgASgNEiIKFm1heF9yZXF1ZXN0X2JvZHlfYnl0ZXMYAiABKARCAjACEhcKD21heF9jb25uZWN0aW9ucxgDIAEoDRIZChFoZWFkZXJfdGltZW91dF9tcxgEIAEoDRIXCg9pZGxlX3RpbWVvdXRfbXMYBSABKA0SGgoScmVxdWVzdF90aW1lb3V0X21zGAYgASgNEhgKEGRyYWluX3RpbWVvdXRfbXMYByABKA0SGAoQbWF4X2hlYWRlcl9jb3VudBgIIAEoDRIcChRib2R5X2lkbGVfdGltZW91dF9tcxgJIAEoDRIZChFib2R5X2J1ZmZlcl9ieXRlcxgKIAEoDSLlAQoITGlzdGVuZXISDAoEbmFtZRgBIAEoCRIPCgdhZGRyZXNzGAIgASgJEgwKBHBvcnQYAyABKA0SLQoIcHJvdG9jb2wYBCABKA4yGy5zbHVpY2UudjEuTGlzdGVuZXJQcm90b2NvbBIjCgN0bHMYBSABKAsyFi5zbHVpY2UudjEuTGlzdGVuZXJUbHMSKQoGbGltaXRzGAYgASgLMhkuc2x1aWNlLnYxLkxpc3RlbmVyTGltaXRzEi0KCHNlbGVjdG9yGAcgASgLMhsuc2x1aWNlLnYxLldvcmtsb2FkU2VsZWN0b3IqJwoQTGlzdGVuZXJQcm90b2NvbBIICgRIVFRQEAASCQoFSFRUUFMQASo9ChdDbGllbnRDZXJ0aWZpY2F0ZVBvbGljeRIICgROT05FEAASCwoHUkVRVUVTVBABEgsKB1JFUVVJUkUQAiokCgpUbHNWZXJzaW9uEgoKBlRMUzFfMhAAEgoKBlRMUzFfMxABYgZwcm90bzM", [file_sluice_v1_peer_authentication]);
 
 /**
  * @generated from message sluice.v1.ListenerTls
@@ -178,6 +180,14 @@ export type Listener = Message<"sluice.v1.Listener"> & {
    * @generated from field: sluice.v1.ListenerLimits limits = 6;
    */
   limits?: ListenerLimits | undefined;
+
+  /**
+   * Which proxies receive this listener (their --service and --namespace). Empty: every proxy. A
+   * proxy that does not receive a listener does not receive the private keys of its certificates.
+   *
+   * @generated from field: sluice.v1.WorkloadSelector selector = 7;
+   */
+  selector?: WorkloadSelector | undefined;
 };
 
 /**

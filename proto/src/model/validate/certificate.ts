@@ -22,17 +22,18 @@ export function dnsNamesOf(leaf: X509Certificate): string[] {
 }
 
 /**
+ * `keyWithheld`: a chain without its key is accepted (a proxy's view; see SpecCheckOptions).
  * `refuseExpiredAt`: refuse a leaf that has expired by then. Only new writes pass it: a certificate
  * that expires after it was stored must not make proxies NACK, or discard, a whole configuration.
  */
-export function validateCertificate(cert: Certificate, path: string, errors: FieldErrors, refuseExpiredAt?: Date): void {
+export function validateCertificate(cert: Certificate, path: string, errors: FieldErrors, refuseExpiredAt?: Date, keyWithheld = false): void {
   const chainPath = fieldPath(path, 'certChain');
   const keyPath = fieldPath(path, 'privateKey');
   if (cert.certChain === '' && cert.privateKey === '' && cert.caBundle === '') {
     errors.add(path, 'needs certChain and privateKey, or caBundle');
     return;
   }
-  if ((cert.certChain === '') !== (cert.privateKey === '')) {
+  if ((cert.certChain === '') !== (cert.privateKey === '') && !(keyWithheld && cert.privateKey === '')) {
     errors.add(cert.certChain === '' ? chainPath : keyPath, 'certChain and privateKey go together');
   }
 

@@ -2,6 +2,7 @@
 import { ListenerProtocol, type Listener } from '../../../gen/sluice/v1/listener_pb.js';
 import { fieldPath, type FieldErrors } from '../field-error.js';
 import { checkAddress, checkPort } from './syntax.js';
+import { validateWorkloadSelector } from './workload-selector.js';
 
 export function validateListener(listener: Listener, path: string, errors: FieldErrors): void {
   checkAddress(listener.address, fieldPath(path, 'address'), errors, true);
@@ -16,6 +17,7 @@ export function validateListener(listener: Listener, path: string, errors: Field
   if (tls !== undefined && tls.defaultCertificate !== '' && !tls.certificates.includes(tls.defaultCertificate)) {
     errors.add(fieldPath(path, 'tls.defaultCertificate'), `"${tls.defaultCertificate}" is not one of tls.certificates`);
   }
+  validateWorkloadSelector(listener.selector, path, errors);
   const limits = listener.limits;
   if (limits !== undefined) {
     const at = fieldPath(path, 'limits');
