@@ -49,6 +49,8 @@ Sidecar listeners (added to whatever the configuration holds):
   --inbound-listen HOST:PORT    inbound traffic, forwarded to the application on --app-port
   --app-port PORT               the application's port on 127.0.0.1; with --service it registers the
                                 sidecar's endpoint (the --inbound-listen port when given, else this one)
+  --app-protocol http1|h2c      how the inbound listener speaks to the application (default http1;
+                                h2c: HTTP/2 with prior knowledge, for gRPC applications)
   --register-address HOST       the address registered for --service (default: POD_IP, else 127.0.0.1)
   -h, --help                    this text`;
 
@@ -79,6 +81,8 @@ export interface ProxyOptions {
   readonly outboundListen?: HostPort;
   readonly inboundListen?: HostPort;
   readonly appPort?: number;
+  /** How the inbound listener forwards to the application: HTTP/1.1, or h2c for gRPC. */
+  readonly appProtocol: 'http1' | 'h2c';
   /** The address this sidecar registers for its service (with --service and --app-port). */
   readonly registerAddress: string;
   /** A file path or 'stdout'; undefined: no access log. */
@@ -109,6 +113,7 @@ export function parseProxyArgs(argv: readonly string[]): ProxyOptions | 'help' {
         'outbound-listen': { type: 'string' },
         'inbound-listen': { type: 'string' },
         'app-port': { type: 'string' },
+        'app-protocol': { type: 'string' },
         'register-address': { type: 'string' },
         'access-log': { type: 'string', default: 'off' },
         'access-log-sample-rate': { type: 'string', default: '1' },
@@ -142,6 +147,7 @@ export function parseProxyArgs(argv: readonly string[]): ProxyOptions | 'help' {
     outboundListen: values['outbound-listen'] === undefined ? undefined : hostPort(values['outbound-listen'], '--outbound-listen'),
     inboundListen: values['inbound-listen'] === undefined ? undefined : hostPort(values['inbound-listen'], '--inbound-listen'),
     appPort: values['app-port'] === undefined ? undefined : positiveInt(values['app-port'], '--app-port'),
+    appProtocol: appProtocol(values['app-protocol']),
     registerAddress: registerAddress(values['register-address']),
     accessLog: values['access-log'] === 'off' || values['access-log'] === '' ? undefined : values['access-log'],
     accessLogSampleRate: fraction(values['access-log-sample-rate'], '--access-log-sample-rate'),
@@ -184,4 +190,9 @@ function hostPort(value: string, flag: string): HostPort {
   const port = Number(value.slice(colon + 1));
   if (colon <= 0 || value.slice(colon + 1) === '' || !Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`${flag} must be HOST:PORT, got "${value}"`);
   return { host: value.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port };
+}
+
+function appProtocol(value: string | undefined): 'http1' | 'h2c' {
+  if (value === undefined || value === 'http1' || value === 'h2c') return value ?? 'http1';
+  throw new UsageError(`--app-protocol must be http1 or h2c, got "${value}"`);
 }

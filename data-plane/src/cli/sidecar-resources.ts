@@ -1,7 +1,7 @@
 // The sidecar flags as resources: `--outbound-listen` opens a listener that serves every route;
 // `--inbound-listen` with `--app-port` opens one whose only route forwards to the local application.
 import { create } from '@bufbuild/protobuf';
-import { ClusterSchema } from '../../../proto/gen/sluice/v1/cluster_pb.js';
+import { ClusterSchema, UpstreamProtocol } from '../../../proto/gen/sluice/v1/cluster_pb.js';
 import { ListenerSchema } from '../../../proto/gen/sluice/v1/listener_pb.js';
 import { RouteSchema } from '../../../proto/gen/sluice/v1/route_pb.js';
 import { FieldErrors, type FieldError } from '../../../proto/src/model/field-error.js';
@@ -14,6 +14,8 @@ export interface SidecarFlags {
   readonly outboundListen?: { host: string; port: number };
   readonly inboundListen?: { host: string; port: number };
   readonly appPort?: number;
+  /** How the inbound listener reaches the application (default http1). */
+  readonly appProtocol?: 'http1' | 'h2c';
 }
 
 export const OUTBOUND_LISTENER = 'sidecar-outbound';
@@ -51,7 +53,14 @@ function sidecarResources(flags: SidecarFlags): Resource[] {
   }
   if (flags.inboundListen !== undefined && flags.appPort !== undefined) {
     out.push({ kind: 'Listener', spec: create(ListenerSchema, { name: INBOUND_LISTENER, address: flags.inboundListen.host, port: flags.inboundListen.port }) });
-    out.push({ kind: 'Cluster', spec: create(ClusterSchema, { name: INBOUND_CLUSTER, endpoints: [{ address: '127.0.0.1', port: flags.appPort }] }) });
+    out.push({
+      kind: 'Cluster',
+      spec: create(ClusterSchema, {
+        name: INBOUND_CLUSTER,
+        protocol: flags.appProtocol === 'h2c' ? UpstreamProtocol.H2C : UpstreamProtocol.HTTP1,
+        endpoints: [{ address: '127.0.0.1', port: flags.appPort }],
+      }),
+    });
     out.push({
       kind: 'Route',
       spec: create(RouteSchema, {

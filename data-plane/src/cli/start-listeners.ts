@@ -7,7 +7,7 @@
 // Following a control plane, the sidecar listeners open with the first configuration, which may come
 // only after --initial-fetch-timeout-ms: their ports are tried at once, so a taken one stops the
 // proxy within a second (and if it is taken in between, the first configuration stops it).
-import { createServer } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import type { FieldError } from '../../../proto/src/model/field-error.js';
 import { formatHostPort } from '../../../proto/src/model/host-port.js';
 import { ListenError } from '../../../proto/src/model/listen-error.js';
@@ -45,19 +45,29 @@ export class StartListeners {
   }
 }
 
-/** Binds and releases each sidecar flag's address: throws the ListenError of the first one that cannot bind. */
-export async function tryStartPorts(sidecar: SidecarFlags): Promise<void> {
+/**
+ * Binds and releases each sidecar flag's address: throws the ListenError of the first one that cannot
+ * bind. An inbound listener on port 0 gets its port chosen here and returned: the sidecar registers
+ * that port as its endpoint, which must be the port it then listens on, not the application's.
+ */
+export async function tryStartPorts(sidecar: SidecarFlags): Promise<{ inboundListen?: { host: string; port: number } }> {
   const flags: Array<[string, { host: string; port: number } | undefined]> = [
     ['--outbound-listen', sidecar.outboundListen],
     ['--inbound-listen', sidecar.appPort === undefined ? undefined : sidecar.inboundListen],
   ];
+  let inboundListen: { host: string; port: number } | undefined;
   for (const [flag, address] of flags) {
-    if (address === undefined || address.port === 0) continue;
+    if (address === undefined || (address.port === 0 && flag !== '--inbound-listen')) continue;
     const server = createServer();
-    await new Promise<void>((resolve, reject) => {
+    const port = await new Promise<number>((resolve, reject) => {
       server.once('error', (err) => reject(new ListenError(flag, formatHostPort(address.host, address.port), err)));
       // exclusive: in a cluster primary too, a real bind of this process, not a handle shared with workers.
-      server.listen({ host: address.host, port: address.port, exclusive: true }, () => server.close(() => resolve()));
+      server.listen({ host: address.host, port: address.port, exclusive: true }, () => {
+        const bound = (server.address() as AddressInfo).port;
+        server.close(() => resolve(bound));
+      });
     });
+    if (flag === '--inbound-listen' && address.port === 0) inboundListen = { host: address.host, port };
   }
+  return inboundListen === undefined ? {} : { inboundListen };
 }

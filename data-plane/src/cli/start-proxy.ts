@@ -65,9 +65,12 @@ export interface StartProxyExtras {
   readonly startListeners?: ReadonlyMap<string, string>;
 }
 
-export async function startProxy(options: ProxyOptions, extras: StartProxyExtras = {}): Promise<RunningProxy> {
+export async function startProxy(given: ProxyOptions, extras: StartProxyExtras = {}): Promise<RunningProxy> {
   const print = extras.print ?? ((line: string) => console.log(line));
-  const { workers } = options;
+  const { workers } = given;
+  // Before any worker starts: a taken sidecar port stops the proxy at once; an inbound port 0 becomes
+  // a real one here, so the endpoint the sidecar registers is the port it listens on.
+  const options: ProxyOptions = { ...given, ...(await tryStartPorts(given)) };
   const sidecar: SidecarFlags = options;
 
   let userFilters: ProxyConfig['userFilters'] = [];
@@ -80,8 +83,6 @@ export async function startProxy(options: ProxyOptions, extras: StartProxyExtras
     fileResources = loaded.config.resources;
   }
   const startListeners = new StartListeners(sidecar, fileResources && { path: options.config!, resources: fileResources }, extras.startListeners);
-  // Before any worker starts: a taken sidecar port stops the proxy at once.
-  await tryStartPorts(sidecar);
 
   // One way to apply a configuration, whichever its source: in-process, or to every worker.
   let applyTo: (set: ResourceSet) => Promise<FieldError[]>;
