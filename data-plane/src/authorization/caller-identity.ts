@@ -1,6 +1,7 @@
 // Who is calling: the SPIFFE ID in the URI SAN of the client certificate the listener's TLS verified
 // (Istio's source.principal), and the namespace in its `/ns/<namespace>/` segment. Read once per
 // connection: every request on it has the same caller.
+import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { parseSpiffeId } from '../../../proto/src/identity/spiffe-id.js';
 import { spiffeUri } from '../../../proto/src/identity/subject-alt-name.js';
@@ -30,4 +31,10 @@ function readCaller(socket: Partial<TLSSocket>): CallerIdentity {
   const principal = spiffeUri(socket.getPeerCertificate().subjectaltname);
   if (principal === undefined) return ANONYMOUS;
   return Object.freeze({ principal, namespace: parseSpiffeId(principal)?.namespace });
+}
+
+/** The connection's socket: for HTTP/2 its session's (one per connection), else the request's own. */
+export function connectionOf(req: IncomingMessage): object {
+  const h2 = req as IncomingMessage & { stream?: { session?: { socket?: object } } };
+  return h2.stream?.session?.socket ?? req.socket;
 }

@@ -1,12 +1,11 @@
 // Authorization as a phase of the proxy's request path: which listeners it guards, the caller and the
 // request as the rules see them, and the decision. Built once per snapshot from the
 // AuthorizationPolicy resources that select this proxy (docs/security.md, "Where policies apply").
-import type { IncomingMessage } from 'node:http';
 import type { AuthorizationPolicy } from '../../../proto/gen/sluice/v1/authorization_policy_pb.js';
 import { INBOUND_LISTENER } from '../cli/sidecar-resources.js';
 import type { Session } from '../proxy/session.js';
 import { Authorizer, type AuthzDecision, type Workload } from './authorizer.js';
-import { callerIdentity, type CallerIdentity } from './caller-identity.js';
+import { callerIdentity, connectionOf, type CallerIdentity } from './caller-identity.js';
 import type { AuthzRequest } from './compiled-policy.js';
 import { normalizePath } from './normalize-path.js';
 
@@ -37,11 +36,6 @@ export class RequestAuthorization {
   }
 }
 
-/** The connection's socket: for HTTP/2 its session's (one per connection), else the request's own. */
-function connectionOf(req: IncomingMessage): object {
-  const h2 = req as IncomingMessage & { stream?: { session?: { socket?: object } } };
-  return h2.stream?.session?.socket ?? req.socket;
-}
 
 class SessionRequest implements AuthzRequest {
   readonly principal: string | undefined;

@@ -17,7 +17,7 @@ export async function runProxyCommand(argv: string[]): Promise<void> {
   if (cluster.isWorker && process.env['SLUICE_PROXY_WORKER'] === '1') {
     // The primary passes the access-log flags in the environment (start-proxy.ts, WorkerPool `env`).
     const destination = process.env['SLUICE_ACCESS_LOG'];
-    runWorker(new ProxyRuntime(undefined, destination === undefined ? undefined : { destination, sampleRate: Number(process.env['SLUICE_ACCESS_LOG_SAMPLE_RATE'] ?? '1') }, process.env['SLUICE_ZONE'] ?? '', { service: process.env['SLUICE_SERVICE'] ?? '', namespace: process.env['SLUICE_NAMESPACE'] ?? '' }));
+    runWorker(new ProxyRuntime(undefined, destination === undefined ? undefined : { destination, sampleRate: Number(process.env['SLUICE_ACCESS_LOG_SAMPLE_RATE'] ?? '1') }, process.env['SLUICE_ZONE'] ?? '', { service: process.env['SLUICE_SERVICE'] ?? '', namespace: process.env['SLUICE_NAMESPACE'] ?? '' }, process.env['SLUICE_MESH_TLS'] === '1'));
     return;
   }
   const options = parseProxyArgs(argv);

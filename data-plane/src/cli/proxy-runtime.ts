@@ -19,19 +19,26 @@ export class ProxyRuntime {
    * The workload certificate and key the primary obtained from the control plane (--bootstrap-token-file),
    * kept current by it; undefined without one. For the mesh's mTLS listeners and upstream connections.
    */
-  identity: WorkloadIdentity | undefined;
+  get identity(): WorkloadIdentity | undefined {
+    return this.mesh.meshTls.identity;
+  }
+
+  set identity(identity: WorkloadIdentity | undefined) {
+    this.mesh.setWorkloadIdentity(identity);
+  }
 
   /**
    * `localZone`: the proxy's --zone (workers read it from SLUICE_ZONE), preferred by every cluster's
    * balancer. `workload`: its --service and --namespace (SLUICE_SERVICE, SLUICE_NAMESPACE), which
    * AuthorizationPolicy selectors match.
    */
-  constructor(warn: (message: string) => void = (m) => console.error(`sluice proxy: ${m}`), accessLog?: AccessLogOptions, localZone = '', workload?: Workload) {
+  constructor(warn: (message: string) => void = (m) => console.error(`sluice proxy: ${m}`), accessLog?: AccessLogOptions, localZone = '', workload?: Workload, meshTls = false) {
     const log = (this.accessLog = accessLog === undefined ? undefined : new AccessLog(accessLog));
     this.mesh = new MeshProxy({
       filters: this.registry,
       warn,
       localZone,
+      meshTls,
       ...(workload === undefined ? {} : { workload }),
       ...(log === undefined ? {} : { onRequest: (session, error, ctx) => log.write(session, error, { route: ctx?.route?.name, cluster: ctx?.cluster?.name, upstreamMs: ctx?.upstreamMs ?? -1, authz: ctx?.authz }) }),
     });

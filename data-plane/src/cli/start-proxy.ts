@@ -93,8 +93,10 @@ export async function startProxy(options: ProxyOptions, extras: StartProxyExtras
   // Workers share their ejections through the primary, which probes refused endpoints as it runs the
   // active checks; a single process does both in its MeshProxy.
   const ejections = workers === 1 ? undefined : new SharedEjections((verdicts) => pool?.setEjections(verdicts));
+  // With a bootstrap token the proxy gets a workload certificate: mesh endpoints take mutual TLS only.
+  const token = options.controlPlane === undefined ? undefined : (extras.bootstrapToken ?? bootstrapToken(options));
   if (workers === 1) {
-    const rt = (runtime = new ProxyRuntime(undefined, accessLog, options.zone, { service: options.service, namespace: options.namespace }));
+    const rt = (runtime = new ProxyRuntime(undefined, accessLog, options.zone, { service: options.service, namespace: options.namespace }, token !== undefined));
     applyTo = async (set) => {
       const r = await rt.apply(set, userFilters, baseDir);
       return r.ok ? [] : r.errors;
@@ -108,6 +110,7 @@ export async function startProxy(options: ProxyOptions, extras: StartProxyExtras
     env['SLUICE_ZONE'] = options.zone;
     env['SLUICE_SERVICE'] = options.service;
     env['SLUICE_NAMESPACE'] = options.namespace;
+    if (token !== undefined) env['SLUICE_MESH_TLS'] = '1';
     const wp = (pool = new WorkerPool(workers, env, options.drainTimeoutMs, ejections));
     await wp.start();
     applyTo = (set) => wp.apply(set, userFilters, baseDir);
@@ -166,7 +169,6 @@ export async function startProxy(options: ProxyOptions, extras: StartProxyExtras
     healthChecks.reportTo(discovery.client);
     print(`sluice proxy: following the control plane at ${options.controlPlane!.join(',')} as ${options.nodeId}`);
     // The workload certificate: made and renewed here, in the primary; its key goes only to the workers.
-    const token = extras.bootstrapToken ?? bootstrapToken(options);
     if (token !== undefined) {
       rotator = followWorkloadCertificate(options, token, (identity) => {
         if (runtime !== undefined) runtime.identity = identity;
@@ -185,7 +187,9 @@ export async function startProxy(options: ProxyOptions, extras: StartProxyExtras
   const reload = (): Promise<ReloadResult> => (pool === undefined ? Promise.reject(new ReloadUnsupported()) : pool.reload());
   const source: AdminSource = {
     // A drain answers 503 at once, so load balancers stop sending before the listeners close.
-    ready: () => applied !== undefined && (pool?.ready ?? true) && !draining,
+    // A proxy with a bootstrap token is ready once it holds its certificate: before, every mesh
+    // connection in or out would fail (as Istio's sidecar waits for its SDS secret).
+    ready: () => applied !== undefined && (pool?.ready ?? true) && !draining && (token === undefined || rotator?.current !== undefined),
     // One page for the whole proxy: the workers' series summed, plus the primary's configuration metrics.
     metrics: async () => metricsText([...(await workerMetrics()), await configMetrics.registry.getMetricsAsJSON(), await healthChecks.metrics.registry.getMetricsAsJSON()]),
     clusters: async () => ({ clusters: mergeClusterReports(await clusters()) as unknown as JsonObject[] }),

@@ -14,6 +14,7 @@ import { ALPN_PROTOCOLS, listenerTlsOptions, SniContexts } from '../tls/sni-cont
 import { createProxyServer, type ProxyServerOptions } from '../proxy/proxy-server.js';
 import { ClosedConnections } from '../proxy/connection-gate.js';
 import type { ListenerContext } from '../proxy/listener-context.js';
+import type { MeshInbound } from '../tls/mesh-inbound.js';
 
 const DEFAULT_DRAIN_MS = 5_000;
 
@@ -38,7 +39,13 @@ export class ListenerManager {
   /** Connections the listeners' gates closed (header timeout, reclaimed, refused); kept across updates. */
   readonly closedConnections = new ClosedConnections();
 
-  constructor(private readonly engine: HttpProxy<any>, private readonly serverOptions: ProxyServerOptions = {}, private readonly warn: (message: string) => void = () => {}) {}
+  /** `mesh`: the listener that is a sidecar's inbound one (plain HTTP), served per its PeerAuthentication mode. */
+  constructor(
+    private readonly engine: HttpProxy<any>,
+    private readonly serverOptions: ProxyServerOptions = {},
+    private readonly warn: (message: string) => void = () => {},
+    private readonly mesh?: { readonly listener: string; readonly inbound: MeshInbound },
+  ) {}
 
   /**
    * Makes the open listeners those of `listeners`; returns bind errors with their field path.
@@ -139,6 +146,7 @@ export class ListenerManager {
       ...ctx,
       closedConnections: this.closedConnections,
       ...(tls ? { tls, selectContext: (name: string | undefined) => sni!.select(name) } : {}),
+      ...(tls === undefined && this.mesh?.listener === spec.name ? { meshInbound: this.mesh.inbound } : {}),
     });
     return new Promise((resolve, reject) => {
       server.once('error', reject);

@@ -26,6 +26,12 @@ import { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import { ListenerManager } from './listener-manager.js';
 import { AuthorizationStats } from '../authorization/authorization-stats.js';
 import type { AuthzDecision, Workload } from '../authorization/authorizer.js';
+import { connectionOf } from '../authorization/caller-identity.js';
+import { DEFAULT_INBOUND_MODE, inboundModeOf, type InboundMode } from '../authorization/peer-authentication-mode.js';
+import { INBOUND_LISTENER } from '../cli/sidecar-resources.js';
+import { FORWARDED_CLIENT_CERT, forwardedClientCert } from '../identity/forwarded-client-cert.js';
+import { MeshTls } from '../identity/mesh-tls.js';
+import type { WorkloadIdentity } from '../identity/workload-identity.js';
 
 /** Per-request state of the mesh application. */
 export interface MeshCtx {
@@ -54,6 +60,11 @@ export interface MeshProxyOptions {
   readonly localZone?: string;
   /** The proxy's --service and --namespace: which AuthorizationPolicy selectors pick it. Default: neither. */
   readonly workload?: Workload;
+  /**
+   * The proxy is meant to hold a workload certificate (it has a bootstrap token): endpoints with an
+   * `identity` are then reached with mutual TLS only (identity/mesh-tls.ts). Default false.
+   */
+  readonly meshTls?: boolean;
 }
 
 export class MeshProxy implements ProxyHttp<MeshCtx> {
@@ -75,11 +86,19 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
   /** Where this process's own ejections go: its own SharedEjections, or the primary (reportEjectionsTo). */
   private reportEjection: (report: EjectionReport) => void;
   private localEjections: SharedEjections | undefined;
+  /** The workload certificate's TLS, for mesh endpoints and the sidecar's inbound listener. */
+  readonly meshTls: MeshTls;
+  /** The inbound listener's PeerAuthentication mode, from the current snapshot. */
+  private inboundMode: InboundMode = DEFAULT_INBOUND_MODE;
 
   constructor(private readonly options: MeshProxyOptions = {}) {
     this.filters = options.filters ?? new FilterRegistry();
     this.engine = new HttpProxy(this);
-    this.listeners = new ListenerManager(this.engine, options.server, options.warn);
+    this.meshTls = new MeshTls(options.meshTls ?? false);
+    this.listeners = new ListenerManager(this.engine, options.server, options.warn, {
+      listener: INBOUND_LISTENER,
+      inbound: { mode: () => this.inboundMode, tls: this.meshTls },
+    });
     this.metrics = new ProxyMetrics({
       clusters: () => this.current?.clusters.values() ?? [],
       downstreamConnections: () => this.listeners.connectionCount(),
@@ -94,6 +113,7 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
         this.metrics.outlierChanged(report.cluster, true);
         this.reportEjection(report);
       },
+      meshTls: this.meshTls,
       ejection: (cluster, address, port) => {
         const e = this.ejections.get(clusterEndpointKey(cluster, address, port));
         return e === undefined ? undefined : { ...e.verdict, ejectedMs: Math.max(0, e.verdict.ejectedMs - (performance.now() - e.atMs)) };
@@ -138,6 +158,11 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
     this.current?.clusters.get(cluster)?.setActiveHealth(`${address}:${port}`, health, reason);
   }
 
+  /** The workload certificate (renewed, or after a trust-bundle change): new handshakes use it. */
+  setWorkloadIdentity(identity: WorkloadIdentity | undefined): void {
+    this.meshTls.set(identity);
+  }
+
   get snapshot(): Snapshot | undefined {
     return this.current;
   }
@@ -171,6 +196,7 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
     this.refreshBreakers(built.snapshot);
     const previous = this.current;
     this.current = built.snapshot;
+    this.inboundMode = inboundModeOf(set.list('PeerAuthentication'), this.options.workload ?? { service: '', namespace: '' }).mode;
     // Pool counters of endpoints leaving the configuration stay in their cluster's metrics.
     for (const cluster of built.retiredClusters) this.metrics.retire(cluster.name, cluster.peers);
     for (const cluster of built.snapshot.clusters.values()) if (previous?.clusters.get(cluster.name) !== cluster) this.metrics.retire(cluster.name, cluster.retiredPeers);
@@ -275,6 +301,9 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
 
   upstreamRequestFilter(session: Session, request: UpstreamRequest, ctx: MeshCtx): void {
     const route = ctx.route!;
+    // Before the route's header edits: a route may still add to it or remove it.
+    const xfcc = forwardedClientCert(connectionOf(session.req));
+    if (xfcc !== undefined) request.headers.set(FORWARDED_CLIENT_CERT, xfcc);
     route.requestHeaders?.apply(request.headers);
     const filters = route.filters;
     for (let i = 0; i < filters.length; i++) filters[i]!.upstreamRequestFilter?.(session, request, ctx);

@@ -12,7 +12,7 @@ import { downstreamConnectionBudget } from './fd-budget.js';
 import { rawAnswer } from './raw-answer.js';
 
 /** Why the proxy closed a client connection itself (the `reason` label of the metric). */
-export type CloseReason = 'header_timeout' | 'reclaimed' | 'refused';
+export type CloseReason = 'header_timeout' | 'reclaimed' | 'refused' | 'mtls_required';
 
 /** Counts of connections the proxy closed, by listener and reason; kept across listener updates. */
 export class ClosedConnections {
@@ -20,7 +20,7 @@ export class ClosedConnections {
 
   add(listener: string, reason: CloseReason): void {
     let c = this.counts.get(listener);
-    if (c === undefined) this.counts.set(listener, (c = { header_timeout: 0, reclaimed: 0, refused: 0 }));
+    if (c === undefined) this.counts.set(listener, (c = { header_timeout: 0, reclaimed: 0, refused: 0, mtls_required: 0 }));
     c[reason]++;
   }
 

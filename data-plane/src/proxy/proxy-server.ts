@@ -16,6 +16,7 @@ import type { HttpProxy } from './http-proxy.js';
 import { DEFAULT_LISTENER_LIMITS, type ListenerContext } from './listener-context.js';
 import { rawAnswer } from './raw-answer.js';
 import { selectContextByClientHello } from '../tls/context-by-client-hello.js';
+import { meshInboundAcceptor, type MeshInbound } from '../tls/mesh-inbound.js';
 
 export interface ProxyServerOptions extends Partial<ListenerContext> {
   /** Called for requests refused before they had a session (bad framing, timeouts). */
@@ -33,9 +34,11 @@ export interface ProxyServerOptions extends Partial<ListenerContext> {
    * the handshake so each name's own key pairs are offered (tls/context-by-client-hello.ts).
    */
   selectContext?: (servername: string | undefined) => SecureContext | undefined;
+  /** A sidecar's inbound listener (plain-text server): mutual TLS or plain text per PeerAuthentication (tls/mesh-inbound.ts). */
+  meshInbound?: MeshInbound;
 }
 
-const SERVER_ONLY = new Set(['onClientError', 'tls', 'http2', 'connectionBudget', 'closedConnections', 'selectContext']);
+const SERVER_ONLY = new Set(['onClientError', 'tls', 'http2', 'connectionBudget', 'closedConnections', 'selectContext', 'meshInbound']);
 
 const gates = new WeakMap<object, ConnectionGate>();
 
@@ -110,10 +113,23 @@ export function createProxyServer(proxy: HttpProxy<any>, options: ProxyServerOpt
   // a connection it refuses reaches none of them.
   const onConnection = server.listeners('connection') as ((socket: Socket) => void)[];
   server.removeAllListeners('connection');
+  const handOn = (socket: Socket): void => {
+    for (const l of onConnection) l.call(server, socket);
+  };
+  const mesh =
+    options.meshInbound === undefined || tls
+      ? undefined
+      : meshInboundAcceptor(options.meshInbound, listener.headerTimeoutMs, (socket) => {
+          // A TLSSocket after the handshake: the gate knows it by its raw socket.
+          gate.secured(socket);
+          if (!http2) gate.http1(socket);
+          handOn(socket);
+        }, (reason) => options.closedConnections?.add(listener.name, reason));
   server.on('connection', (socket: Socket) => {
     if (!gate.admit(socket)) return;
+    if (mesh !== undefined) return mesh.accept(socket);
     if (!http2 && !tls) gate.http1(socket);
-    for (const l of onConnection) l.call(server, socket);
+    handOn(socket);
   });
   if (tls) {
     server.prependListener('secureConnection', (socket: Socket) => {
@@ -121,7 +137,10 @@ export function createProxyServer(proxy: HttpProxy<any>, options: ProxyServerOpt
       if (!http2) gate.http1(socket);
     });
   }
-  server.once('close', () => gate.close());
+  server.once('close', () => {
+    gate.close();
+    mesh?.close();
+  });
   // WebSocket handshakes (and other HTTP/1.1 upgrades) leave node:http's request cycle here.
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     gate.busy(req.socket);

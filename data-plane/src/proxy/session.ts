@@ -11,7 +11,9 @@ import type { RetryPolicy } from '../upstream/retry-policy.js';
 import type { ListenerContext } from './listener-context.js';
 
 /** Headers the proxy itself writes upstream; incoming copies are read, then replaced. */
-const PROXY_OWNED = new Set(['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-request-id', 'expect', 'content-length']);
+// x-forwarded-client-cert: only the proxy says who the caller is (identity/forwarded-client-cert.ts);
+// a value from the client is dropped, as Envoy's default SANITIZE does.
+const PROXY_OWNED = new Set(['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-request-id', 'x-forwarded-client-cert', 'expect', 'content-length']);
 
 export class Session {
   readonly method: string;

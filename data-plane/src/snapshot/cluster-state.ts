@@ -17,7 +17,8 @@ import type { EjectionReport } from '../upstream/health/ejection.js';
 import { OutlierDetector, outlierSettingsOf, UNTIL_PROBED, type AdoptedEjection } from '../upstream/health/outlier-detector.js';
 import { healthCheckSettingsOf } from '../upstream/health/health-check-settings.js';
 import { Peer, type PeerOwner } from '../upstream/peer.js';
-import { wireOf, type CertificateLookup } from '../upstream/cluster-wire.js';
+import { meshWireOf, wireOf, type CertificateLookup } from '../upstream/cluster-wire.js';
+import type { MeshTls } from '../identity/mesh-tls.js';
 
 export type { CertificateLookup };
 
@@ -38,6 +39,8 @@ export interface ClusterContext {
   onEjection?(report: EjectionReport): void;
   /** The proxy's current ejection of `address:port` of `cluster` (SharedEjections' verdict), if any: a new peer starts with it. */
   ejection?(cluster: string, address: string, port: number): AdoptedEjection | undefined;
+  /** The proxy's mesh TLS: given and enabled, endpoints with an `identity` are reached with mutual TLS. */
+  readonly meshTls?: MeshTls;
 }
 
 /** What a checked endpoint with initial_health UNHEALTHY starts as (the checker's own reason). */
@@ -70,12 +73,15 @@ export class ClusterState implements PeerOwner {
     const poolKey = JSON.stringify([pool, wire]);
     // Only the address and the pool settings decide whether a pool can be kept.
     const old = new Map<string, Peer>();
-    if (previous !== undefined && previous.poolKey === poolKey) for (const p of previous.peers) old.set(p.key, p);
+    if (previous !== undefined && previous.poolKey === poolKey) for (const p of previous.peers) old.set(p.meshIdentity === '' ? p.key : `${p.key}|${p.meshIdentity}`, p);
     this.poolKey = poolKey;
     const peers: Peer[] = [];
     const initialUnhealthy = cluster.healthCheck !== undefined && healthCheckSettingsOf(cluster.healthCheck).initialHealth === Health.UNHEALTHY;
+    const meshTls = context.meshTls?.enabled === true ? context.meshTls : undefined;
     for (const e of mergeEndpoints(endpoints?.endpoints ?? [], cluster.endpoints)) {
-      const key = `${e.address}:${e.port}`;
+      const mesh = meshTls !== undefined && e.identity !== '' && cluster.tls === undefined ? e.identity : '';
+      // A pool is kept only for the same endpoint reached the same way (plain, or as the same identity).
+      const key = mesh === '' ? `${e.address}:${e.port}` : `${e.address}:${e.port}|${mesh}`;
       let peer = old.get(key);
       if (peer !== undefined) {
         old.delete(key);
@@ -83,7 +89,9 @@ export class ClusterState implements PeerOwner {
         peer.zone = e.zone;
         peer.priority = e.priority;
       } else {
-        peer = new Peer(e.address, e.port, { weight: e.weight || 1, zone: e.zone, priority: e.priority, pool, ...wire });
+        const peerWire = mesh === '' ? wire : meshWireOf(cluster, wire, meshTls!.clientOptions(mesh));
+        peer = new Peer(e.address, e.port, { weight: e.weight || 1, zone: e.zone, priority: e.priority, pool, ...peerWire });
+        if (mesh !== '') peer.meshIdentity = mesh;
       }
       peer.pushedHealth = e.health;
       // No verdict yet on a checked endpoint: its cluster's initial health, as the checker will say

@@ -37,3 +37,16 @@ export function wireOf(cluster: Cluster, certificates: CertificateLookup): { pro
       return { protocol: 'http1', maxConcurrentStreams, ...(tls ? { tls } : {}) };
   }
 }
+
+export type Wire = ReturnType<typeof wireOf>;
+
+/**
+ * The wire to a mesh endpoint (one with an `identity`, reached by a proxy that has a workload
+ * identity): the cluster's protocol over mutual TLS with `tls`. h2c becomes h2 over TLS (ALPN h2):
+ * gRPC between sidecars is encrypted too. A cluster that sets its own `tls` keeps it (the operator
+ * chose how to reach those endpoints).
+ */
+export function meshWireOf(cluster: Cluster, wire: Wire, tls: ConnectionOptions): Wire {
+  if (cluster.tls !== undefined) return wire;
+  return { ...wire, protocol: wire.protocol === 'h2c' ? 'h2' : wire.protocol, tls };
+}

@@ -67,6 +67,8 @@ export class Peer {
   readonly tls: ConnectionOptions | undefined;
   /** Requests in flight to this peer (least-request balancing reads it). */
   inflight = 0;
+  /** The SPIFFE ID the endpoint must prove when it is reached with mesh mutual TLS; '' otherwise. */
+  meshIdentity = '';
 
   constructor(readonly host: string, readonly port: number, options: PeerOptions = {}) {
     this.key = `${host}:${port}`;

@@ -16,6 +16,8 @@ export interface SpiffePki {
   readonly server: KeyPair;
   /** A client certificate with `spiffeId` as its only URI SAN. */
   client(spiffeId: string): KeyPair;
+  /** A workload certificate as the mesh CA issues them: `spiffeId` as its only URI SAN, for servers and clients. */
+  workload(spiffeId: string): KeyPair;
   dispose(): void;
 }
 
@@ -38,6 +40,7 @@ export function createSpiffePki(serverNames: readonly string[]): SpiffePki {
     ca: r('ca.pem'),
     server,
     client: (spiffeId) => issue(spiffeId.split('/').pop()!, `subjectAltName=URI:${spiffeId}\nextendedKeyUsage=clientAuth\n`),
+    workload: (spiffeId) => issue(spiffeId.split('/').pop()!, `subjectAltName=URI:${spiffeId}\nextendedKeyUsage=serverAuth,clientAuth\n`),
     dispose: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

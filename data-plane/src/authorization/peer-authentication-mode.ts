@@ -1,0 +1,47 @@
+// Which mutual-TLS mode this proxy's inbound listener enforces, from the PeerAuthentication resources,
+// with Istio's precedence: a policy selecting the proxy's service beats one selecting only its
+// namespace, which beats a mesh-wide one (empty selector); UNSET inherits from the next less specific
+// level; with none at all, PERMISSIVE. Among policies of the same level the first by name decides, so
+// every proxy reads the same answer from the same resources.
+import { PeerAuthentication_Mode, type PeerAuthentication } from '../../../proto/gen/sluice/v1/peer_authentication_pb.js';
+import type { Workload } from './authorizer.js';
+
+export type InboundMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
+
+export const DEFAULT_INBOUND_MODE: InboundMode = 'PERMISSIVE';
+
+/** 2: names the service (and its namespace, if set); 1: only the namespace; 0: mesh-wide; -1: not this proxy. */
+function specificity(policy: PeerAuthentication, workload: Workload): number {
+  const s = policy.selector;
+  const service = s?.service ?? '';
+  const namespace = s?.namespace ?? '';
+  if (service !== '' && service !== workload.service) return -1;
+  if (namespace !== '' && namespace !== workload.namespace) return -1;
+  return service !== '' ? 2 : namespace !== '' ? 1 : 0;
+}
+
+export function inboundModeOf(policies: Iterable<PeerAuthentication>, workload: Workload): { mode: InboundMode; policy: string } {
+  const byLevel: (PeerAuthentication | undefined)[] = [undefined, undefined, undefined];
+  for (const p of policies) {
+    const level = specificity(p, workload);
+    if (level < 0 || p.mode === PeerAuthentication_Mode.UNSET) continue;
+    const held = byLevel[level];
+    if (held === undefined || p.name < held.name) byLevel[level] = p;
+  }
+  for (let level = 2; level >= 0; level--) {
+    const p = byLevel[level];
+    if (p !== undefined) return { mode: modeName(p.mode), policy: p.name };
+  }
+  return { mode: DEFAULT_INBOUND_MODE, policy: '' };
+}
+
+function modeName(mode: PeerAuthentication_Mode): InboundMode {
+  switch (mode) {
+    case PeerAuthentication_Mode.STRICT:
+      return 'STRICT';
+    case PeerAuthentication_Mode.DISABLE:
+      return 'DISABLE';
+    default:
+      return 'PERMISSIVE';
+  }
+}
