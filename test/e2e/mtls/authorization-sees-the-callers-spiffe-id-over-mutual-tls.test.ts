@@ -10,6 +10,7 @@ import { startUpstream } from '../../data-plane/helpers/fake-upstream.js';
 import { json, startGrpcServer, type Msg } from '../../data-plane/helpers/grpc-echo.js';
 import { cleanupStack } from '../../support/cleanup-stack.js';
 import { until } from '../../support/until.js';
+import { startRecordingRelay } from './support/recording-relay.js';
 import { call, SPIFFE_A, startTwoSidecars } from './support/two-sidecars.js';
 
 const DENY_A = `kind: AuthorizationPolicy
@@ -60,11 +61,14 @@ test('HTTP: DENY for svc/a refuses A, ALLOW for another principal refuses A, ALL
   assert.equal(admitted.body, 'ok');
 });
 
-test('gRPC through the sidecars over an H2C cluster: served, then PERMISSION_DENIED under the DENY for svc/a', { timeout: 60_000 }, async (t) => {
+test('gRPC through the sidecars over an H2C cluster: TLS with ALPN h2 on the wire, served, then PERMISSION_DENIED under the DENY for svc/a', { timeout: 60_000 }, async (t) => {
   const cleanup = cleanupStack(t);
   const { port: grpcPort, server } = await startGrpcServer();
   cleanup(() => server.forceShutdown());
   const mesh = await startTwoSidecars(cleanup, { appPort: grpcPort, protocol: 'H2C' });
+  const relay = await startRecordingRelay(mesh.b.port, 4096);
+  cleanup(() => relay.close());
+  await mesh.setEndpoint(relay.port);
   const client = new grpc.Client(`127.0.0.1:${mesh.a.port}`, grpc.credentials.createInsecure(), { 'grpc.default_authority': 'b' });
   cleanup(() => client.close());
   const unary = (n: number) => new Promise<{ error: grpc.ServiceError | null; reply?: Msg }>((resolve) => {
@@ -72,14 +76,29 @@ test('gRPC through the sidecars over an H2C cluster: served, then PERMISSION_DEN
       (error, reply) => resolve({ error, reply }));
   });
 
-  const served = await unary(21);
-  assert.equal(served.error, null, served.error?.message);
-  assert.equal(served.reply?.n, 42);
-
-  await mesh.cp.apply(DENY_A);
-  const refused = await until('the gRPC call denied', async () => {
-    const r = await unary(1);
-    return r.error?.code === grpc.status.PERMISSION_DENIED ? r.error : undefined;
-  }, POLICY_WAIT_MS);
-  assert.equal(refused.metadata.get('x-sluice-error')[0], 'rbac-denied');
+  // Subtests: each verdict stands on its own.
+  await t.test('the call is served by B\'s gRPC application', async () => {
+    const served = await unary(21);
+    assert.equal(served.error, null, served.error?.message);
+    assert.equal(served.reply?.n, 42);
+  });
+  await t.test('A offers ALPN h2 in a TLS ClientHello to B', () => {
+    assert.ok(relay.sent.length >= 1, 'A connected through the relay');
+    // The ALPN extension (type 16) listing exactly "h2": RFC 7301 §3.1.
+    const alpnH2 = Buffer.from([0x00, 0x10, 0x00, 0x05, 0x00, 0x03, 0x02, 0x68, 0x32]);
+    for (const bytes of relay.sent) {
+      assert.equal(bytes[0], 0x16, 'a TLS handshake record');
+      assert.notEqual(bytes.indexOf(alpnH2), -1, 'ALPN h2 offered');
+    }
+  });
+  await t.test('the DENY for svc/a answers PERMISSION_DENIED', async () => {
+    await mesh.cp.apply(DENY_A);
+    const refused = await until('the gRPC call denied', async () => {
+      const r = await unary(1);
+      return r.error?.code === grpc.status.PERMISSION_DENIED ? r.error : undefined;
+    }, POLICY_WAIT_MS);
+    assert.equal(refused.code, grpc.status.PERMISSION_DENIED);
+    // B's policy decided it (not A, which guards nothing on its outbound side).
+    assert.ok(await mesh.b.metric('sluice_proxy_rbac_decisions_total', { policy: 'b-deny-a', result: 'denied' }) >= 1, 'B counted the denial');
+  });
 });

@@ -56,7 +56,12 @@ test('A reaches B with mutual TLS on the wire, and B\'s application learns the c
   }
   assert.ok(relay.sent.length >= 1, 'A connected through the relay');
   const wire = Buffer.concat(relay.sent);
-  for (const [i, bytes] of relay.sent.entries()) assert.equal(bytes[0], 0x16, `connection ${i} starts with a TLS handshake record, not ${JSON.stringify(bytes.subarray(0, 16).toString('latin1'))}`);
+  // The ALPN extension (type 16) listing exactly "http/1.1" (RFC 7301 §3.1): the cluster's protocol is HTTP1.
+  const alpnHttp11 = Buffer.concat([Buffer.from([0x00, 0x10, 0x00, 0x0b, 0x00, 0x09, 0x08]), Buffer.from('http/1.1')]);
+  for (const [i, bytes] of relay.sent.entries()) {
+    assert.equal(bytes[0], 0x16, `connection ${i} starts with a TLS handshake record, not ${JSON.stringify(bytes.subarray(0, 16).toString('latin1'))}`);
+    assert.notEqual(bytes.indexOf(alpnHttp11), -1, `connection ${i} offers ALPN http/1.1`);
+  }
   assert.equal(wire.indexOf(secretPath), -1, 'the request path is not on the wire in clear');
   assert.equal(wire.toString('latin1').toLowerCase().indexOf('host: b'), -1, 'the Host header is not on the wire in clear');
 
