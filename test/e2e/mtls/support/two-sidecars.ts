@@ -28,6 +28,8 @@ export interface TwoSidecarsOptions extends MeshControlPlaneOptions {
   readonly appPort: number;
   readonly protocol?: 'HTTP1' | 'H2C';
   readonly workers?: number;
+  /** Extra lines of the Cluster (a pool block). */
+  readonly clusterExtra?: string;
   /** Extra resources applied before the sidecars start (a PeerAuthentication). */
   readonly extraYaml?: string;
 }
@@ -38,6 +40,7 @@ export async function startTwoSidecars(cleanup: AddCleanup, options: TwoSidecars
 name: ${CLUSTER}
 protocol: ${options.protocol ?? 'HTTP1'}
 connectTimeoutMs: 2000
+${options.clusterExtra ?? ''}
 ---
 kind: Route
 name: to-b

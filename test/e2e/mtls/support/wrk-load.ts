@@ -37,3 +37,33 @@ export function runWrk(port: number, options: WrkOptions): Promise<WrkResult> {
     });
   });
 }
+
+export interface LoadLoop {
+  /** Ends the loop after the wrk run in progress; resolves with the sum of every run. */
+  stop(): Promise<WrkResult & { runs: number }>;
+}
+
+/**
+ * wrk runs of `chunkSeconds` back to back until stopped, for a load that lasts as long as the test
+ * needs (a rotation whose steps each wait for renewals) without guessing its length up front.
+ */
+export function loadLoop(port: number, chunkSeconds = 2, connections = 8): LoadLoop {
+  let stopping = false;
+  const results: WrkResult[] = [];
+  const done = (async () => {
+    while (!stopping) results.push(await runWrk(port, { seconds: chunkSeconds, connections }));
+  })();
+  return {
+    stop: async () => {
+      stopping = true;
+      await done;
+      return {
+        runs: results.length,
+        requests: results.reduce((n, r) => n + r.requests, 0),
+        seconds: results.reduce((n, r) => n + r.seconds, 0),
+        failed: results.reduce((n, r) => n + r.failed, 0),
+        output: results.filter((r) => r.failed > 0).map((r) => r.output).join('\n') || results.at(-1)?.output || '',
+      };
+    },
+  };
+}
