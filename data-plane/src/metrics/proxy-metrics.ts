@@ -64,7 +64,7 @@ export class ProxyMetrics {
     new CollectedMetric('sluice_proxy_errors_total', 'Requests that ended in a proxy error, by error code.', 'counter', () =>
       [...this.errors].map(([code, n]) => ({ labels: { code }, value: n })), r);
     new CollectedMetric('sluice_proxy_downstream_connections_active', 'Open client connections over every listener.', 'gauge', async () => [{ labels: {}, value: await this.source.downstreamConnections() }], r);
-    new CollectedMetric('sluice_proxy_downstream_connections_closed_total', 'Client connections the proxy closed itself, by listener and reason: header_timeout, reclaimed (to admit a new one at the cap), refused (at the cap, nothing to reclaim).', 'counter', () =>
+    new CollectedMetric('sluice_proxy_downstream_connections_closed_total', 'Client connections the proxy closed itself, by listener and reason: header_timeout, reclaimed (to admit a new one at the cap), refused (at the cap, nothing to reclaim), mtls_required (plain text or no mesh certificate on a STRICT inbound listener).', 'counter', () =>
       [...(this.source.downstreamClosed?.() ?? [])].map((c) => ({ labels: { listener: c.listener, reason: c.reason }, value: c.value })), r);
     new CollectedMetric('sluice_proxy_upstream_connections_total', 'Upstream connections by cluster: new (opened) and reused (taken from the pool).', 'counter', () => this.poolValues(), r);
     new CollectedMetric('sluice_proxy_upstream_connect_failures_total', 'Upstream connect attempts that failed or timed out, by cluster.', 'counter', () => this.connectFailureValues(), r);

@@ -8,6 +8,7 @@
 import type { Socket } from 'node:net';
 import type { SecureContext, Server as TlsServer } from 'node:tls';
 import { readClientHello } from './client-hello.js';
+import { peekBytes } from './peek-bytes.js';
 
 /**
  * Replaces `server`'s own connection listener (node:tls's, which wraps every accepted socket with the
@@ -32,34 +33,8 @@ export function selectContextByClientHello(server: TlsServer, select: (servernam
   };
   server.removeListener('connection', own);
   server.prependListener('connection', (raw: Socket) => {
-    const chunks: Buffer[] = [];
-    const onData = (chunk: Buffer): void => {
-      chunks.push(chunk);
-      const data = chunks.length === 1 ? chunk : Buffer.concat(chunks);
-      const hello = readClientHello(data);
-      if (hello === undefined) return;
-      stopWaiting();
-      raw.pause();
-      // node:tls feeds bytes already read from the socket to OpenSSL before reading more (initRead).
-      raw.unshift(data);
-      handOver(raw, select(hello.servername));
-    };
-    const onGone = (): void => {
-      stopWaiting();
-      raw.destroy();
-    };
-    const timer = setTimeout(onGone, timeoutMs).unref();
-    const stopWaiting = (): void => {
-      clearTimeout(timer);
-      raw.off('data', onData);
-      raw.off('end', onGone);
-      raw.off('error', onGone);
-      raw.off('close', stopWaiting);
-    };
-    raw.on('data', onData);
-    raw.once('end', onGone);
-    raw.once('error', onGone);
-    // Closed meanwhile (a drain's deadline destroys every accepted socket).
-    raw.once('close', stopWaiting);
+    // node:tls feeds bytes already read from the socket to OpenSSL before reading more (initRead).
+    let hello: ReturnType<typeof readClientHello>;
+    peekBytes(raw, (data) => (hello = readClientHello(data)) !== undefined, () => handOver(raw, select(hello!.servername)), timeoutMs);
   });
 }

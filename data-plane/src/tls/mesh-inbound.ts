@@ -11,6 +11,7 @@ import { spiffeUri } from '../../../proto/src/identity/subject-alt-name.js';
 import type { InboundMode } from '../authorization/peer-authentication-mode.js';
 import type { MeshTls } from '../identity/mesh-tls.js';
 import { ALPN_PROTOCOLS } from './sni-contexts.js';
+import { peekBytes } from './peek-bytes.js';
 
 /** The first byte of a TLS record carrying a handshake message (a ClientHello). */
 const TLS_HANDSHAKE = 0x16;
@@ -78,25 +79,8 @@ export function meshInboundAcceptor(inbound: MeshInbound, handshakeTimeoutMs: nu
   return {
     accept(raw: Socket): void {
       if (inbound.mode() === 'DISABLE') return handOn(raw);
-      const onData = (chunk: Buffer): void => {
-        stop();
-        raw.pause();
-        raw.unshift(chunk);
-        decide(raw, chunk[0]!);
-      };
-      const onGone = (): void => {
-        stop();
-        raw.destroy();
-      };
-      const stop = (): void => {
-        raw.off('data', onData);
-        raw.off('end', onGone);
-        raw.off('error', onGone);
-      };
       // A silent connection is closed by the listener's gate at its header timeout.
-      raw.on('data', onData);
-      raw.once('end', onGone);
-      raw.once('error', onGone);
+      peekBytes(raw, (data) => data.length > 0, (data) => decide(raw, data[0]!));
     },
     close(): void {
       server?.close();
