@@ -114,10 +114,11 @@ export class ControlPlane {
     const deps: ControlPlaneDeps = { store, cache, log: this.log, metrics, apiTokens, sealer: this.sealer };
     // Health first: discovery reports to it and lays its view over the Endpoints it sends; it starts
     // (reads etcd's health) before discovery and stops after it (once every stream's votes are gone).
-    const health = (this.healthModule = new HealthModule(deps, this.options.health));
     // Identity before discovery: its IdentityService is served on the discovery port, and the CA is
-    // read (or created) before proxies can ask for certificates.
+    // read (or created) before proxies can ask for certificates. Made before health, whose checks of
+    // mesh endpoints use its certificate (they start probing those once it is issued).
     const identity = (this.identityModule = new IdentityModule(deps, this.options.identity));
+    const health = (this.healthModule = new HealthModule(deps, { ...this.options.health, meshTls: identity.probeCredentials.meshTls }));
     const credentials = identity.serverCredentials();
     const tls = credentials === undefined ? {} : { server: { credentials } };
     // Discovery serves proxies on discoveryListen (the CLI's --discovery-listen): workload credentials

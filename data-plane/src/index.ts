@@ -69,4 +69,6 @@ export { ResourceSet } from '../../proto/src/model/resource-set.js';
 // checks with this same code, so a verdict means the same thing whoever reached it.
 export { probeEndpoint, type ProbeResult } from './upstream/health/probe.js';
 export { countProbe, healthCheckSettingsOf, nextProbeDelayMs, type HealthCheckSettings } from './upstream/health/health-check-settings.js';
-export { wireOf } from './upstream/cluster-wire.js';
+export { endpointWireOf, wireOf } from './upstream/cluster-wire.js';
+export { MeshTls } from './identity/mesh-tls.js';
+export { workloadIdentity, type WorkloadIdentity } from './identity/workload-identity.js';

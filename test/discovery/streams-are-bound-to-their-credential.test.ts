@@ -6,6 +6,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SluiceProcess } from '../support/run-sluice.js';
 import { EtcdCluster } from '../support/etcd-cluster.js';
 import { until } from '../support/until.js';
 import { ADMIN, EDITOR, ROLE_TOKENS, VIEWER } from '../support/role-tokens.js';
@@ -131,4 +135,15 @@ test('a workload credential is not an admin API token: 401 on reads and writes',
     assert.equal(res.body.code, 'SLUICE_UNAUTHENTICATED');
   }
   assert.equal((await cp.api.get('/v1/clusters/taken')).status, 404);
+});
+
+test('a real proxy whose credential is refused says so on stderr, with the control plane\'s reason', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-refused-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const tokenFile = join(dir, 'token');
+  writeFileSync(tokenFile, `${WEB_TOKEN}\n`, { mode: 0o600 });
+  const proxy = new SluiceProcess(['proxy', '--control-plane', cp.address, '--node-id', 'payments-1', '--service', 'payments', '--token-file', tokenFile,
+    '--admin-listen', '127.0.0.1:0', '--state-dir', dir]);
+  t.after(() => proxy.stop());
+  await proxy.waitFor(/refused this proxy's credential: node "payments-1" says --service "payments", but its credential is scoped to service "web"/, 15_000, 'stderr');
 });

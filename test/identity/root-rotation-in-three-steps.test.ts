@@ -8,6 +8,7 @@ import { cleanupStack } from '../support/cleanup-stack.js';
 import { EtcdCluster } from '../support/etcd-cluster.js';
 import { TEST_TOKEN } from '../support/api-harness.js';
 import { runSluice } from '../support/run-sluice.js';
+import { until } from '../support/until.js';
 import { certificates, createToken, issue, startIdentityApi } from './support/identity-fixture.js';
 
 test('add a root, sign with it, remove the old one: each replica follows each step', { timeout: 60_000 }, async (t) => {
@@ -37,6 +38,14 @@ test('add a root, sign with it, remove the old one: each replica follows each st
   assert.deepEqual(bundle.map((c) => c.serialNumber.toLowerCase()).sort(), [oldSerial, newSerial].sort(), 'the bundle holds both roots');
   const newRoot = bundle.find((c) => c.serialNumber.toLowerCase() === newSerial)!;
   assert.ok(certificates(during.certChainPem)[0]!.verify(oldRoot!.publicKey), 'signed by the old root');
+
+  // Each replica's own probe certificate (for health checks of STRICT sidecars) follows the bundle.
+  for (const replica of [operated, issuing]) {
+    await until('the control plane re-issued its probe certificate with both roots', () => {
+      const held = replica.controlPlane.identity.probeCredentials.meshTls.identity;
+      return held !== undefined && held.spiffeId === 'spiffe://sluice.local/control-plane' && certificates(held.trustBundlePem).length === 2;
+    }, 20_000);
+  }
 
   const switched = await ctl('use-root', newSerial);
   assert.equal(switched.code, 0, switched.stderr);

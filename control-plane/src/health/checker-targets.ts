@@ -7,7 +7,7 @@
 // that route to this cluster. Every replica sees the same entries, so the rule needs no coordination.
 import type { Certificate } from '../../../proto/gen/sluice/v1/certificate_pb.js';
 import type { Cluster } from '../../../proto/gen/sluice/v1/cluster_pb.js';
-import { wireOf } from '../../../data-plane/src/index.js';
+import { endpointWireOf, wireOf, type MeshTls } from '../../../data-plane/src/index.js';
 import { Health, type Endpoints } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
 import { mergeEndpoints } from '../../../proto/src/model/merge-endpoints.js';
 import type { CheckTarget } from './control-plane-checker.js';
@@ -21,11 +21,13 @@ export interface CheckerTargetInputs {
   /** The Endpoints resource named like the cluster, if any. */
   endpoints(cluster: string): Endpoints | undefined;
   /** Sidecars registered for the service named like the cluster. */
-  registered(cluster: string): ReadonlyArray<{ address: string; port: number; health: Health }>;
+  registered(cluster: string): ReadonlyArray<{ address: string; port: number; health: Health; identity?: string }>;
   /** Every health entry in etcd. */
   entries(): readonly HealthEntry[];
   /** Certificate resources by name: a cluster's upstream TLS (CA, client certificate) probes with them. */
   certificate(name: string): Certificate | undefined;
+  /** The control plane's mesh certificate: endpoints with an `identity` are probed over mutual TLS. */
+  readonly meshTls?: MeshTls | undefined;
 }
 
 export function checkerTargets(inputs: CheckerTargetInputs): CheckTarget[] {
@@ -42,14 +44,18 @@ export function checkerTargets(inputs: CheckerTargetInputs): CheckTarget[] {
     if (check === undefined || check.check.case === undefined) continue;
     // The probe speaks to the endpoint as the proxies do: over TLS when the cluster says so (H2, AUTO,
     // tls set), and HTTP/2 for H2C and H2 clusters.
-    const wire = wireOf(cluster, (name) => inputs.certificate(name));
-    const { tls } = wire;
-    const http2 = wire.protocol === 'h2c' || wire.protocol === 'h2';
+    const clusterWire = wireOf(cluster, (name) => inputs.certificate(name));
     // As on the proxy; registered sidecars come last, at addresses neither lists.
     const candidates = mergeEndpoints(mergeEndpoints(inputs.endpoints(cluster.name)?.endpoints ?? [], cluster.endpoints), inputs.registered(cluster.name));
     for (const ep of candidates) {
       const k = `${cluster.name}/${endpointId(ep.address, ep.port)}`;
       if (ep.health === Health.DRAINING || proxyChecked.has(k)) continue;
+      // A mesh endpoint over mutual TLS, as the proxies reach it; not at all before the certificate
+      // arrives (a failed handshake would mark a healthy sidecar down).
+      const { wire, meshIdentity } = endpointWireOf(cluster, clusterWire, { identity: ep.identity ?? '' }, inputs.meshTls);
+      if (meshIdentity !== '' && inputs.meshTls?.identity === undefined) continue;
+      const { tls } = wire;
+      const http2 = wire.protocol === 'h2c' || wire.protocol === 'h2';
       const target: CheckTarget = { cluster: cluster.name, address: ep.address, port: ep.port, check, ...(tls === undefined ? {} : { tls }), ...(http2 ? { http2 } : {}) };
       const health = known.get(k);
       out.push(health === undefined ? target : { ...target, known: health });

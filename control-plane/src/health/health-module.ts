@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ApiRoute } from '../api/api-route.js';
+import type { MeshTls } from '../../../data-plane/src/index.js';
 import type { ControlPlaneDeps, ControlPlaneModule } from '../module.js';
 import type { DiscoveryHooks } from '../discovery/discovery-hooks.js';
 import { EmbeddedLeaseStore } from '../store/embedded-lease-store.js';
@@ -25,6 +26,8 @@ export interface HealthModuleOptions {
   readonly replicaId?: string;
   /** TTL of the lease of the elected leader that runs the control plane's own checks (`--leader-lease-ttl-seconds`, default 5). */
   readonly leaderLeaseTtlSeconds?: number;
+  /** The control plane's mesh certificate: mesh endpoints (those with an `identity`) are probed over mutual TLS. */
+  readonly meshTls?: MeshTls;
 }
 
 export class HealthModule implements ControlPlaneModule {
@@ -66,7 +69,7 @@ export class HealthModule implements ControlPlaneModule {
       },
     };
     this.routes = healthRoutes(this.view);
-    this.leaderChecks = LeaderChecks.create(deps, this.view, this.writer, this.replicaId, { leaseTtlSeconds: options.leaderLeaseTtlSeconds });
+    this.leaderChecks = LeaderChecks.create(deps, this.view, this.writer, this.replicaId, { leaseTtlSeconds: options.leaderLeaseTtlSeconds, ...(options.meshTls ? { meshTls: options.meshTls } : {}) });
   }
 
   async start(): Promise<void> {

@@ -1,6 +1,7 @@
 // The control plane's own health checks as one part of the health module: the election on
 // the store this control plane runs on (etcd: a lease and a fenced key; embedded: always leader), and
 // the checker that probes while it leads and writes through the health writer with the leader's fence.
+import type { MeshTls } from '../../../data-plane/src/index.js';
 import type { ControlPlaneDeps } from '../module.js';
 import { checkerTargets, CHECKER_SOURCE } from './checker-targets.js';
 import { ControlPlaneChecker } from './control-plane-checker.js';
@@ -12,6 +13,8 @@ import { instrumentLeaderElection } from './leader-election-metrics.js';
 export interface LeaderChecksOptions {
   /** The leader's lease TTL (`--leader-lease-ttl-seconds`, default 5). */
   readonly leaseTtlSeconds?: number;
+  /** The control plane's mesh certificate for probes of mesh endpoints. */
+  readonly meshTls?: MeshTls;
 }
 
 export class LeaderChecks {
@@ -31,6 +34,7 @@ export class LeaderChecks {
           return r?.kind === 'Endpoints' ? r.spec : undefined;
         },
         registered: (name) => view.registered(name),
+        meshTls: options.meshTls,
         entries: () => view.allEntries(),
         certificate: (name) => {
           const r = deps.cache.get('Certificate', name)?.resource;

@@ -4,6 +4,7 @@
 import { experimental, type ServerCredentials, type UntypedServiceImplementation, type ServiceDefinition } from '@grpc/grpc-js';
 import { controlPlaneSpiffeId } from '../../../proto/src/identity/control-plane-identity.js';
 import { ServingCertificate } from './serving-certificate.js';
+import { ProbeCredentials } from './probe-credentials.js';
 import type { Logger } from 'pino';
 import { DEFAULT_TRUST_DOMAIN } from '../../../proto/src/identity/spiffe-id.js';
 import { identityServiceDefinition } from '../../../proto/src/wire/identity-service-definition.js';
@@ -51,6 +52,8 @@ export class IdentityModule implements ControlPlaneModule {
   private plugin: Promise<SigningAuthority> | undefined;
   /** The discovery port's certificate, with --discovery-tls. */
   readonly servingCertificate: ServingCertificate | undefined;
+  /** The control plane's own mesh certificate, for its health checks of mesh endpoints. */
+  readonly probeCredentials: ProbeCredentials;
   /** The root kept in the store; undefined with a plug-in CA. */
   readonly stored: StoredAuthority | undefined;
   private readonly log: Logger;
@@ -67,6 +70,7 @@ export class IdentityModule implements ControlPlaneModule {
     const rotation = (this.rotation = this.stored === undefined ? undefined : new RootRotation(this.kv, options.sealer ?? deps.sealer, this.trustDomain));
     this.routes = identityRoutes(this.tokens, () => this.authority(), rotation);
     this.servingCertificate = options.discoveryTls === true ? new ServingCertificate(this.signer, controlPlaneSpiffeId(this.trustDomain), this.log) : undefined;
+    this.probeCredentials = new ProbeCredentials(this.signer, controlPlaneSpiffeId(this.trustDomain), this.log);
     this.grpcService = {
       definition: identityServiceDefinition,
       implementation: identityServiceHandlers({ authenticator: this.tokens, signer: this.signer, metrics: new IdentityMetrics(deps.metrics), log: this.log }),
@@ -87,10 +91,12 @@ export class IdentityModule implements ControlPlaneModule {
       this.log.warn({ err }, 'mesh CA: the store cannot be reached; reading the CA again at the first certificate request');
     }
     await this.servingCertificate?.start();
+    this.probeCredentials.start();
   }
 
   async stop(): Promise<void> {
     this.servingCertificate?.stop();
+    this.probeCredentials.stop();
   }
 
   /** The discovery server's credentials with --discovery-tls (each renewal reaches new connections); undefined: plaintext. */

@@ -10,6 +10,7 @@ import { ResourceSet } from '../../../proto/src/model/resource-set.js';
 import { DiscoveryClient } from '../discovery/discovery-client.js';
 import type { ProxyOptions } from './proxy-options.js';
 import { UsageError } from '../../../proto/src/command-line/usage-error.js';
+import * as grpc from '@grpc/grpc-js';
 import { configuredToken } from '../../../proto/src/command-line/token-source.js';
 import { controlPlaneChannel } from '../identity/control-plane-credentials.js';
 
@@ -57,6 +58,14 @@ export async function followControlPlane(
     },
   });
   client.on('rejected', (revision, kind, message) => console.error(`sluice proxy: rejected ${kind} at revision ${revision}; keeping the last good configuration:\n${message}`));
+  // A refused credential is the operator's to fix (a wrong token, a --service the token is not for):
+  // say why on every refusal (the reconnect backoff bounds how often) instead of retrying silently.
+  client.on('disconnected', (address, err) => {
+    const status = err as Partial<grpc.StatusObject> | undefined;
+    if (status?.code === grpc.status.UNAUTHENTICATED || status?.code === grpc.status.PERMISSION_DENIED) {
+      console.error(`sluice proxy: the control plane at ${address} refused this proxy's credential: ${status.details ?? ''}`);
+    }
+  });
   const timer = setTimeout(() => {
     // Queued behind an update in progress; nothing to do if that one applied.
     void serialized(async () => (applied() ? [] : apply(new ResourceSet()))).then((errors) => {

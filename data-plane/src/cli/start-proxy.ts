@@ -24,6 +24,7 @@ import { bootstrapToken, certsAnswer, followWorkloadCertificate } from './worklo
 import type { CertificateRotator } from '../identity/certificate-rotator.js';
 import { startProxyHealthChecks } from '../upstream/health/proxy-health-checks.js';
 import { SharedEjections } from '../upstream/health/shared-ejections.js';
+import { MeshTls } from '../identity/mesh-tls.js';
 
 export interface RunningProxy {
   /** The admin server's address (port 0 resolved), unless --admin-listen off. */
@@ -92,9 +93,11 @@ export async function startProxy(options: ProxyOptions, extras: StartProxyExtras
   let pool: WorkerPool | undefined;
   // Workers share their ejections through the primary, which probes refused endpoints as it runs the
   // active checks; a single process does both in its MeshProxy.
-  const ejections = workers === 1 ? undefined : new SharedEjections((verdicts) => pool?.setEjections(verdicts));
   // With a bootstrap token the proxy gets a workload certificate: mesh endpoints take mutual TLS only.
   const token = options.controlPlane === undefined ? undefined : (extras.bootstrapToken ?? bootstrapToken(options));
+  // The primary of workers probes endpoints too (health checks, refusals): with the workers' certificate.
+  const primaryMeshTls = workers === 1 ? undefined : new MeshTls(token !== undefined);
+  const ejections = workers === 1 ? undefined : new SharedEjections((verdicts) => pool?.setEjections(verdicts), { meshTls: primaryMeshTls! });
   if (workers === 1) {
     const rt = (runtime = new ProxyRuntime(undefined, accessLog, options.zone, { service: options.service, namespace: options.namespace }, token !== undefined));
     applyTo = async (set) => {
@@ -122,7 +125,7 @@ export async function startProxy(options: ProxyOptions, extras: StartProxyExtras
   const healthChecks = startProxyHealthChecks((ts) => {
     if (runtime !== undefined) for (const t of ts) runtime.mesh.setActiveHealth(t.cluster, t.address, t.port, t.health, t.reason);
     else pool?.setHealth(ts.map(({ cluster, address, port, health, reason }) => ({ cluster, address, port, health, reason })));
-  });
+  }, runtime?.mesh.meshTls ?? primaryMeshTls);
   let applied: ResourceSet | undefined;
   // `set` comes validated (a --config file, the discovery client's check): applied as it is.
   const apply = async (set: ResourceSet): Promise<FieldError[]> => {
@@ -172,7 +175,10 @@ export async function startProxy(options: ProxyOptions, extras: StartProxyExtras
     if (token !== undefined) {
       rotator = followWorkloadCertificate(options, token, (identity) => {
         if (runtime !== undefined) runtime.identity = identity;
-        else pool?.setIdentity(identity);
+        else {
+          primaryMeshTls?.set(identity);
+          pool?.setIdentity(identity);
+        }
       });
     }
   }

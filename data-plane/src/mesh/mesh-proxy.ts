@@ -120,7 +120,7 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
       },
     };
     // A process on its own probes the endpoints that refused and shares nothing; a worker's primary does it for every worker.
-    const local = (this.localEjections = new SharedEjections((verdicts) => this.applyEjections(verdicts)));
+    const local = (this.localEjections = new SharedEjections((verdicts) => this.applyEjections(verdicts), { meshTls: this.meshTls }));
     this.reportEjection = (report) => local.report(report);
   }
 

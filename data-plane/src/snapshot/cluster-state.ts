@@ -17,7 +17,7 @@ import type { EjectionReport } from '../upstream/health/ejection.js';
 import { OutlierDetector, outlierSettingsOf, UNTIL_PROBED, type AdoptedEjection } from '../upstream/health/outlier-detector.js';
 import { healthCheckSettingsOf } from '../upstream/health/health-check-settings.js';
 import { Peer, type PeerOwner } from '../upstream/peer.js';
-import { meshWireOf, wireOf, type CertificateLookup } from '../upstream/cluster-wire.js';
+import { endpointWireOf, wireOf, type CertificateLookup } from '../upstream/cluster-wire.js';
 import type { MeshTls } from '../identity/mesh-tls.js';
 
 export type { CertificateLookup };
@@ -77,11 +77,10 @@ export class ClusterState implements PeerOwner {
     this.poolKey = poolKey;
     const peers: Peer[] = [];
     const initialUnhealthy = cluster.healthCheck !== undefined && healthCheckSettingsOf(cluster.healthCheck).initialHealth === Health.UNHEALTHY;
-    const meshTls = context.meshTls?.enabled === true ? context.meshTls : undefined;
     for (const e of mergeEndpoints(endpoints?.endpoints ?? [], cluster.endpoints)) {
-      const mesh = meshTls !== undefined && e.identity !== '' && cluster.tls === undefined ? e.identity : '';
+      const { wire: peerWire, meshIdentity } = endpointWireOf(cluster, wire, e, context.meshTls);
       // A pool is kept only for the same endpoint reached the same way (plain, or as the same identity).
-      const key = mesh === '' ? `${e.address}:${e.port}` : `${e.address}:${e.port}|${mesh}`;
+      const key = meshIdentity === '' ? `${e.address}:${e.port}` : `${e.address}:${e.port}|${meshIdentity}`;
       let peer = old.get(key);
       if (peer !== undefined) {
         old.delete(key);
@@ -89,9 +88,8 @@ export class ClusterState implements PeerOwner {
         peer.zone = e.zone;
         peer.priority = e.priority;
       } else {
-        const peerWire = mesh === '' ? wire : meshWireOf(cluster, wire, meshTls!.clientOptions(mesh));
         peer = new Peer(e.address, e.port, { weight: e.weight || 1, zone: e.zone, priority: e.priority, pool, ...peerWire });
-        if (mesh !== '') peer.meshIdentity = mesh;
+        peer.meshIdentity = meshIdentity;
       }
       peer.pushedHealth = e.health;
       // No verdict yet on a checked endpoint: its cluster's initial health, as the checker will say

@@ -4,6 +4,8 @@
 import type { ConnectionOptions } from 'node:tls';
 import type { Certificate } from '../../../proto/gen/sluice/v1/certificate_pb.js';
 import { UpstreamProtocol, type Cluster } from '../../../proto/gen/sluice/v1/cluster_pb.js';
+import type { Endpoint } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
+import type { MeshTls } from '../identity/mesh-tls.js';
 
 export type CertificateLookup = (name: string) => Certificate | undefined;
 
@@ -49,4 +51,14 @@ export type Wire = ReturnType<typeof wireOf>;
 export function meshWireOf(cluster: Cluster, wire: Wire, tls: ConnectionOptions): Wire {
   if (cluster.tls !== undefined) return wire;
   return { ...wire, protocol: wire.protocol === 'h2c' ? 'h2' : wire.protocol, tls };
+}
+
+/**
+ * The wire to one endpoint of `cluster`: the mesh wire (mutual TLS as the endpoint's identity) when
+ * the endpoint has an `identity`, the proxy means to hold a workload certificate and the cluster sets
+ * no `tls` of its own; else the cluster's. Pools and health probes both reach an endpoint this way.
+ */
+export function endpointWireOf(cluster: Cluster, wire: Wire, endpoint: Pick<Endpoint, 'identity'>, meshTls: MeshTls | undefined): { wire: Wire; meshIdentity: string } {
+  if (meshTls === undefined || !meshTls.enabled || endpoint.identity === '' || cluster.tls !== undefined) return { wire, meshIdentity: '' };
+  return { wire: meshWireOf(cluster, wire, meshTls.clientOptions(endpoint.identity)), meshIdentity: endpoint.identity };
 }

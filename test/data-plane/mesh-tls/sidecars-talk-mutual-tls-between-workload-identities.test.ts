@@ -15,6 +15,7 @@ import { startMesh, type MeshFixture } from '../helpers/mesh-fixture.js';
 import { createSpiffePki, type KeyPair } from '../helpers/spiffe-pki.js';
 import { parseConfigText } from '../../../data-plane/src/cli/load-proxy-config.js';
 import { until } from '../../support/until.js';
+import { sidecarInboundYaml } from '../helpers/sidecar-inbound-yaml.js';
 
 const A = 'spiffe://sluice.local/svc/a';
 const B = 'spiffe://sluice.local/svc/b';
@@ -66,25 +67,7 @@ function identityOf(spiffeId: string, pair: KeyPair, ca: string) {
   return workloadIdentity(spiffeId, pair.key, pair.cert, ca);
 }
 
-const sidecarB = (appPort: number, mode: string): string => `kind: Listener
-name: ${INBOUND_LISTENER}
-address: 127.0.0.1
-port: 0
----
-kind: Cluster
-name: app
-endpoints: [{address: 127.0.0.1, port: ${appPort}}]
----
-kind: Route
-name: app
-hosts: ["*"]
-forward: {cluster: app}
-${mode === '' ? '' : `---
-kind: PeerAuthentication
-name: b-mode
-selector: {service: b}
-mode: ${mode}
-`}`;
+const sidecarB = sidecarInboundYaml;
 
 const sidecarA = (port: number, identity: string, protocol = 'HTTP1'): string => `kind: Cluster
 name: b

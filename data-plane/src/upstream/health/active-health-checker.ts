@@ -8,7 +8,8 @@ import type { HealthCheck } from '../../../../proto/gen/sluice/v1/cluster_pb.js'
 import { Health } from '../../../../proto/gen/sluice/v1/endpoints_pb.js';
 import type { ConnectionOptions } from 'node:tls';
 import { mergeEndpoints } from '../../../../proto/src/model/merge-endpoints.js';
-import { wireOf } from '../cluster-wire.js';
+import { endpointWireOf, wireOf } from '../cluster-wire.js';
+import type { MeshTls } from '../../identity/mesh-tls.js';
 import { countProbe, healthCheckSettingsOf, nextProbeDelayMs, type HealthCheckSettings } from './health-check-settings.js';
 import { probeEndpoint, type ProbeResult } from './probe.js';
 import { clusterEndpointKey } from '../peer.js';
@@ -35,6 +36,8 @@ export interface ActiveHealthCheckerOptions {
   onProbe?(cluster: string, healthy: boolean): void;
   /** Jitter's randomness (tests pin it). */
   readonly random?: () => number;
+  /** The proxy's mesh TLS: endpoints with an `identity` are probed over mutual TLS. */
+  readonly meshTls?: MeshTls;
 }
 
 interface Target {
@@ -76,10 +79,12 @@ export class ActiveHealthChecker {
       const check = cluster.healthCheck;
       if (check === undefined) continue;
       const settings = healthCheckSettingsOf(check);
-      const wire = wireOf(cluster, (name) => set.get('Certificate', name));
-      const { tls } = wire;
-      const http2 = wire.protocol === 'h2c' || wire.protocol === 'h2';
+      const clusterWire = wireOf(cluster, (name) => set.get('Certificate', name));
       for (const e of mergeEndpoints(set.get('Endpoints', cluster.name)?.endpoints ?? [], cluster.endpoints)) {
+        // A mesh endpoint is probed over mutual TLS, as traffic reaches it (a STRICT sidecar refuses plain text).
+        const { wire } = endpointWireOf(cluster, clusterWire, e, this.options.meshTls);
+        const { tls } = wire;
+        const http2 = wire.protocol === 'h2c' || wire.protocol === 'h2';
         const key = clusterEndpointKey(cluster.name, e.address, e.port);
         seen.add(key);
         const t = this.targets.get(key);

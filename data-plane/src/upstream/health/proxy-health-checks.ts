@@ -5,6 +5,7 @@ import type { ResourceSet } from '../../../../proto/src/model/resource-set.js';
 import type { DiscoveryClient } from '../../discovery/discovery-client.js';
 import { ActiveHealthChecker, type HealthTransition } from './active-health-checker.js';
 import { HealthCheckMetrics } from './health-check-metrics.js';
+import type { MeshTls } from '../../identity/mesh-tls.js';
 
 export interface ProxyHealthChecks {
   readonly metrics: HealthCheckMetrics;
@@ -16,7 +17,7 @@ export interface ProxyHealthChecks {
 }
 
 /** `serve` gets every transition (initial health included) for the processes that serve traffic. */
-export function startProxyHealthChecks(serve: (transitions: readonly HealthTransition[]) => void): ProxyHealthChecks {
+export function startProxyHealthChecks(serve: (transitions: readonly HealthTransition[]) => void, meshTls?: MeshTls): ProxyHealthChecks {
   const metrics = new HealthCheckMetrics();
   let client: DiscoveryClient | undefined;
   // The control plane hears what probes decided and what is no longer checked, never an initial
@@ -26,6 +27,7 @@ export function startProxyHealthChecks(serve: (transitions: readonly HealthTrans
     if (decided.length > 0) client?.reportHealth(decided);
   };
   const checker = new ActiveHealthChecker({
+    ...(meshTls === undefined ? {} : { meshTls }),
     onProbe: (cluster, healthy) => metrics.probed(cluster, healthy),
     onTransitions: (ts) => {
       metrics.transitioned(ts);

@@ -7,7 +7,9 @@ import { create } from '@bufbuild/protobuf';
 import type { ResourceSet } from '../../../../proto/src/model/resource-set.js';
 import { HealthCheckSchema, type Cluster, type HealthCheck } from '../../../../proto/gen/sluice/v1/cluster_pb.js';
 import { mergeEndpoints } from '../../../../proto/src/model/merge-endpoints.js';
-import { wireOf } from '../cluster-wire.js';
+import type { Endpoint } from '../../../../proto/gen/sluice/v1/endpoints_pb.js';
+import { endpointWireOf, wireOf } from '../cluster-wire.js';
+import type { MeshTls } from '../../identity/mesh-tls.js';
 import { DEFAULT_POOL_OPTIONS } from '../connection-pool.js';
 import { clusterEndpointKey } from '../peer.js';
 import { ejects, type EjectionReport, type EjectionVerdict } from './ejection.js';
@@ -33,6 +35,8 @@ interface Entry {
 
 export interface SharedEjectionsOptions extends RefusalProbeOptions {
   readonly now?: () => number;
+  /** The proxy's mesh TLS: endpoints with an `identity` are probed over mutual TLS. */
+  readonly meshTls?: MeshTls;
 }
 
 export class SharedEjections {
@@ -40,11 +44,13 @@ export class SharedEjections {
   private clusters = new Map<string, ClusterInfo>();
   private readonly probes: RefusalProbes;
   private readonly now: () => number;
+  private readonly meshTls: MeshTls | undefined;
 
   /** `publish` gets every change, for every serving process (the reporter included). */
   constructor(private readonly publish: (verdicts: EjectionVerdict[]) => void, options: SharedEjectionsOptions = {}) {
     this.probes = new RefusalProbes(options);
     this.now = options.now ?? (() => performance.now());
+    this.meshTls = options.meshTls;
   }
 
   /**
@@ -61,7 +67,7 @@ export class SharedEjections {
       clusters.set(cluster.name, {
         endpoints: new Set(endpoints.map((e) => `${e.address}:${e.port}`)),
         maxEjectionPercent: settings.maxEjectionPercent,
-        target: probeTargetOf(cluster, (name) => set.get('Certificate', name)),
+        target: probeTargetOf(cluster, endpoints, (name) => set.get('Certificate', name), this.meshTls),
       });
     }
     this.clusters = clusters;
@@ -152,10 +158,16 @@ function tcpCheck(timeoutMs: number): HealthCheck {
   return create(HealthCheckSchema, { timeoutMs, check: { case: 'tcp', value: {} } });
 }
 
-/** The cluster's own health check (over its TLS and HTTP version), else a TCP connect within its connect timeout. */
-function probeTargetOf(cluster: Cluster, certificates: Parameters<typeof wireOf>[1]): ClusterInfo['target'] {
-  const wire = wireOf(cluster, certificates);
-  const http2 = wire.protocol === 'h2c' || wire.protocol === 'h2';
+/**
+ * The cluster's own health check (over its TLS and HTTP version; a mesh endpoint over mutual TLS),
+ * else a TCP connect within its connect timeout.
+ */
+function probeTargetOf(cluster: Cluster, endpoints: readonly Endpoint[], certificates: Parameters<typeof wireOf>[1], meshTls: MeshTls | undefined): ClusterInfo['target'] {
+  const clusterWire = wireOf(cluster, certificates);
+  const identities = new Map(endpoints.filter((e) => e.identity !== '').map((e) => [`${e.address}:${e.port}`, e.identity]));
   const check = cluster.healthCheck ?? tcpCheck(cluster.connectTimeoutMs || DEFAULT_POOL_OPTIONS.connectTimeoutMs);
-  return (address, port) => ({ address, port, check, tls: wire.tls, http2 });
+  return (address, port) => {
+    const { wire } = endpointWireOf(cluster, clusterWire, { identity: identities.get(`${address}:${port}`) ?? '' }, meshTls);
+    return { address, port, check, tls: wire.tls, http2: wire.protocol === 'h2c' || wire.protocol === 'h2' };
+  };
 }
