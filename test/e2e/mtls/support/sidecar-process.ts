@@ -41,6 +41,8 @@ export interface SidecarOptions {
   readonly workers?: number;
   /** Inbound side: the application's port. Without it, the outbound side. */
   readonly appPort?: number;
+  /** How the inbound side speaks to the application (--app-protocol). */
+  readonly appProtocol?: 'http1' | 'h2c';
   /** A bootstrap token file; default: one made for `service`. `false`: no workload certificate. */
   readonly bootstrapTokenFile?: string | false;
 }
@@ -48,10 +50,12 @@ export interface SidecarOptions {
 export async function startSidecar(cp: MeshControlPlane, cleanup: AddCleanup, options: SidecarOptions): Promise<SidecarProcess> {
   const nodeId = options.nodeId ?? `${options.service}-1`;
   const bootstrap = options.bootstrapTokenFile ?? (await cp.bootstrapTokenFile(options.service));
-  const args = ['proxy', '--control-plane', cp.discovery, '--node-id', nodeId, '--service', options.service, '--token-file', cp.tokenFile,
+  const args = ['proxy', '--control-plane', cp.discovery, '--node-id', nodeId, '--service', options.service,
+    // As deployed: the proxy's own bootstrap token opens its stream too (its registration then carries its identity).
+    '--token-file', bootstrap === false ? cp.tokenFile : bootstrap,
     '--workers', String(options.workers ?? 2), '--admin-listen', '127.0.0.1:0', '--state-dir', join(cp.dir, `state-${nodeId}`), '--drain-timeout-ms', '200',
     ...(bootstrap === false ? [] : ['--bootstrap-token-file', bootstrap]),
-    ...(options.appPort === undefined ? ['--outbound-listen', '127.0.0.1:0'] : ['--inbound-listen', '127.0.0.1:0', '--app-port', String(options.appPort)])];
+    ...(options.appPort === undefined ? ['--outbound-listen', '127.0.0.1:0'] : ['--inbound-listen', '127.0.0.1:0', '--app-port', String(options.appPort), '--app-protocol', options.appProtocol ?? 'http1'])];
   const proxy = new SluiceProcess(args);
   cleanup(() => stopChild(proxy.child, 0, 'SIGKILL'));
   const admin = (await proxy.waitFor(/admin on (http:\/\/\S+)/, 20_000))[1]!;

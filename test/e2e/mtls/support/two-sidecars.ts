@@ -50,7 +50,7 @@ forward: {cluster: ${CLUSTER}}
 timeoutMs: 10000
 ${options.extraYaml === undefined ? '' : `---\n${options.extraYaml}`}`);
   const [b, a] = await Promise.all([
-    startSidecar(cp, cleanup, { service: 'b', appPort: options.appPort, workers: options.workers }),
+    startSidecar(cp, cleanup, { service: 'b', appPort: options.appPort, appProtocol: options.protocol === 'H2C' ? 'h2c' : 'http1', workers: options.workers }),
     startSidecar(cp, cleanup, { service: 'a', workers: options.workers }),
   ]);
   await Promise.all([certified(a), certified(b)]);
