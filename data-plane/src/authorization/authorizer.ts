@@ -4,6 +4,7 @@
 // never change the answer: the decision is taken a second time as if they were enforced, and a
 // request that would then be denied is reported as `would_deny`.
 import type { AuthorizationPolicy } from '../../../proto/gen/sluice/v1/authorization_policy_pb.js';
+import { selectsWorkload } from '../../../proto/src/model/selects-workload.js';
 import { CompiledPolicy, type AuthzRequest, type PolicyAction } from './compiled-policy.js';
 
 /** The proxy's own workload, which policy selectors pick: its --service and --namespace. */
@@ -30,13 +31,6 @@ interface Verdict {
   readonly action: PolicyAction | '';
 }
 
-/** Whether `selector` picks `workload`: an empty selector picks every proxy; set fields must all equal. */
-export function selects(policy: AuthorizationPolicy, workload: Workload): boolean {
-  const s = policy.selector;
-  if (s === undefined) return true;
-  return (s.service === '' || s.service === workload.service) && (s.namespace === '' || s.namespace === workload.namespace);
-}
-
 export class Authorizer {
   private readonly deny: CompiledPolicy[] = [];
   private readonly allow: CompiledPolicy[] = [];
@@ -48,7 +42,7 @@ export class Authorizer {
 
   /** `policies` in name order, so that the policy named in logs is the same on every proxy. */
   constructor(policies: Iterable<AuthorizationPolicy>, workload: Workload) {
-    const sorted = [...policies].filter((p) => selects(p, workload)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const sorted = [...policies].filter((p) => selectsWorkload(p.selector, workload)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const p of sorted) {
       const c = new CompiledPolicy(p);
       (c.dryRun ? (c.action === 'DENY' ? this.dryDeny : this.dryAllow) : c.action === 'DENY' ? this.deny : this.allow).push(c);

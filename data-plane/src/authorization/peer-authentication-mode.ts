@@ -5,6 +5,7 @@
 // every proxy reads the same answer from the same resources.
 import { PeerAuthentication_Mode, type PeerAuthentication } from '../../../proto/gen/sluice/v1/peer_authentication_pb.js';
 import type { Workload } from './authorizer.js';
+import { selectsWorkload } from '../../../proto/src/model/selects-workload.js';
 
 export type InboundMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
 
@@ -13,11 +14,8 @@ export const DEFAULT_INBOUND_MODE: InboundMode = 'PERMISSIVE';
 /** 2: names the service (and its namespace, if set); 1: only the namespace; 0: mesh-wide; -1: not this proxy. */
 function specificity(policy: PeerAuthentication, workload: Workload): number {
   const s = policy.selector;
-  const service = s?.service ?? '';
-  const namespace = s?.namespace ?? '';
-  if (service !== '' && service !== workload.service) return -1;
-  if (namespace !== '' && namespace !== workload.namespace) return -1;
-  return service !== '' ? 2 : namespace !== '' ? 1 : 0;
+  if (!selectsWorkload(s, workload)) return -1;
+  return (s?.service ?? '') !== '' ? 2 : (s?.namespace ?? '') !== '' ? 1 : 0;
 }
 
 export function inboundModeOf(policies: Iterable<PeerAuthentication>, workload: Workload): { mode: InboundMode; policy: string } {
