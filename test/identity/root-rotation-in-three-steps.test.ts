@@ -39,6 +39,11 @@ test('add a root, sign with it, remove the old one: each replica follows each st
   const newRoot = bundle.find((c) => c.serialNumber.toLowerCase() === newSerial)!;
   assert.ok(certificates(during.certChainPem)[0]!.verify(oldRoot!.publicKey), 'signed by the old root');
 
+  // `ca bundle` prints the PEM proxies verify the discovery port with: both roots now.
+  const pem = await ctl('bundle');
+  assert.equal(pem.code, 0, pem.stderr);
+  assert.deepEqual(certificates(pem.stdout).map((c) => c.serialNumber.toLowerCase()).sort(), [oldSerial, newSerial].sort());
+
   // Each replica's own probe certificate (for health checks of STRICT sidecars) follows the bundle.
   for (const replica of [operated, issuing]) {
     await until('the control plane re-issued its probe certificate with both roots', () => {

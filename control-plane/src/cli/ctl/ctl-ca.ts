@@ -1,5 +1,6 @@
-// `sluice ctl ca roots|add-root|use-root SERIAL|remove-root SERIAL`: the mesh CA's roots and the three
-// steps of a root rotation through the admin API (docs/identity.md, "Rotating the root").
+// `sluice ctl ca roots|bundle|add-root|use-root SERIAL|remove-root SERIAL`: the mesh CA's roots, the
+// trust bundle as PEM (what proxies verify the discovery port with), and the three steps of a root
+// rotation through the admin API (docs/identity.md, "Rotating the root").
 import { UsageError } from '../../../../proto/src/command-line/usage-error.js';
 import type { ApiClient } from './api-client.js';
 
@@ -23,6 +24,9 @@ export async function runCtlCa(client: ApiClient, args: readonly string[]): Prom
     case 'roots':
       none();
       return table((await client.call('GET', '/v1/trust-bundle')).roots);
+    case 'bundle':
+      none();
+      return ((await client.call('GET', '/v1/trust-bundle')).pem as string).trimEnd();
     case 'add-root':
       none();
       return table((await client.call('POST', '/v1/ca/roots')).roots);
@@ -31,7 +35,7 @@ export async function runCtlCa(client: ApiClient, args: readonly string[]): Prom
     case 'remove-root':
       return table((await client.call('DELETE', `/v1/ca/roots/${one()}`)).roots);
     default:
-      throw new UsageError('usage: sluice ctl ca roots|add-root|use-root SERIAL|remove-root SERIAL');
+      throw new UsageError('usage: sluice ctl ca roots|bundle|add-root|use-root SERIAL|remove-root SERIAL');
   }
 }
 

@@ -26,6 +26,7 @@ ${ROLLOUT_USAGE}
   token list                     the tokens (never the tokens themselves: their ids)
   token revoke ID                revoke a token; certificates already issued stay valid
   ca roots                       the roots of the trust bundle, and which one signs
+  ca bundle                      the trust bundle as PEM (proxies' --control-plane-ca)
   ca add-root | ca use-root SERIAL | ca remove-root SERIAL
                                  the three steps of a root rotation: add a new root to the
                                  bundle, sign with it, remove the old one
