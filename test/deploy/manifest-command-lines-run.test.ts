@@ -31,6 +31,8 @@ let keyFile = '';
 let token = '';
 let discoveryPort: number | undefined;
 let apiPort: number | undefined;
+/** The local control plane's trust bundle, as `sluice ctl ca bundle` prints it into the ConfigMap. */
+let bundleFile = '';
 const running: LocalProcess[] = [];
 const servers: Server[] = [];
 
@@ -93,9 +95,14 @@ test('the control plane runs with deploy/base\'s command line, serving what each
     if (withToken?.status !== 200) problems.push(`GET /v1/clusters with the --token-file token answered ${withToken?.status ?? 'nothing'} on the api port`);
     if (without?.status !== 401) problems.push(`GET /v1/clusters without a token answered ${without?.status ?? 'nothing'} on the api port, not 401`);
   }
+  const bundle = apiPort === undefined ? undefined : await httpGet(apiPort, '/v1/trust-bundle', { authorization: `Bearer ${token}` });
+  if (bundle?.status !== 200) problems.push(`GET /v1/trust-bundle answered ${bundle?.status ?? 'nothing'}`);
+  const pem = bundle?.status === 200 ? (JSON.parse(bundle.body) as { pem: string }).pem : undefined;
+  if (pem !== undefined) writeFileSync((bundleFile = join(dir, 'ca.pem')), pem);
   const localDiscovery = line.localPorts.get(resolvePort(use.container, 'discovery') ?? -1);
+  const tls = use.flags.some((f) => f.name === '--discovery-tls');
   if (localDiscovery === undefined) problems.push('the `discovery` port is bound by no listen flag');
-  else if (!(await speaksHttp2(localDiscovery))) problems.push('the `discovery` port does not speak HTTP/2 (gRPC)');
+  else if (!(await speaksHttp2(localDiscovery, tls ? pem : undefined))) problems.push(`the \`discovery\` port does not speak HTTP/2 (gRPC)${tls ? ' over TLS verified by the trust bundle' : ''}`);
   else discoveryPort = localDiscovery;
 
   // The sidecar example's resources, as its README applies them; proxies then get a configuration
@@ -123,7 +130,7 @@ for (const use of proxyUses()) {
     assert.equal(created?.status, 201, `POST /v1/tokens for ${service}: ${created?.body}`);
     const bootstrapFile = join(dir, `token-${service}`);
     writeFileSync(bootstrapFile, `${(JSON.parse(created!.body) as { token: string }).token}\n`, { mode: 0o600 });
-    const line = await localCommandLine(use, { tokenFile: bootstrapFile, scratchDir: dir, discoveryPort, appPort });
+    const line = await localCommandLine(use, { tokenFile: bootstrapFile, scratchDir: dir, discoveryPort, appPort, controlPlaneCa: bundleFile });
     const proc = new LocalProcess(line.args);
     running.push(proc);
     const problems: string[] = [];

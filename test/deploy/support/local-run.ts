@@ -4,6 +4,7 @@
 // cluster is then reached here through `localPorts`.
 import { mkdtempSync } from 'node:fs';
 import { connect } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { freePort } from '../../support/free-port.js';
@@ -26,6 +27,8 @@ export interface LocalStand {
   encryptionKeyFile?: string;
   /** 127.0.0.1 port of the local control plane's discovery listener. */
   discoveryPort?: number;
+  /** Stands in for the trust-bundle ConfigMap (--control-plane-ca): the local control plane's roots. */
+  controlPlaneCa?: string;
   /** 127.0.0.1 port of the local application behind a sidecar. */
   appPort?: number;
 }
@@ -77,6 +80,8 @@ export async function localCommandLine(use: SluiceUse, stand: LocalStand): Promi
       value = stand.tokenFile;
     } else if (flag.name === '--control-plane' && stand.discoveryPort !== undefined) {
       value = `127.0.0.1:${stand.discoveryPort}`;
+    } else if (flag.name === '--control-plane-ca' && stand.controlPlaneCa !== undefined) {
+      value = stand.controlPlaneCa;
     } else if (flag.name === '--app-port' && stand.appPort !== undefined) {
       value = String(stand.appPort);
     }
@@ -141,10 +146,13 @@ export async function waitForAnswer(proc: LocalProcess, port: number, path: stri
   return answer;
 }
 
-/** Whether 127.0.0.1:port speaks HTTP/2 (as gRPC does): the server answers the preface with SETTINGS. */
-export function speaksHttp2(port: number): Promise<boolean> {
+/**
+ * Whether 127.0.0.1:port speaks HTTP/2 (as gRPC does): the server answers the preface with SETTINGS.
+ * With `ca`: over TLS whose certificate chains to `ca`, ALPN h2 (the discovery port with --discovery-tls).
+ */
+export function speaksHttp2(port: number, ca?: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
+    const socket = ca === undefined ? connect({ host: '127.0.0.1', port }) : connectTls({ host: '127.0.0.1', port, ca, ALPNProtocols: ['h2'], servername: 'control-plane.sluice', checkServerIdentity: () => undefined });
     let received = Buffer.alloc(0);
     const done = (ok: boolean): void => {
       socket.destroy();
@@ -152,7 +160,7 @@ export function speaksHttp2(port: number): Promise<boolean> {
     };
     socket.setTimeout(3000, () => done(false));
     socket.on('error', () => done(false));
-    socket.on('connect', () => {
+    socket.on(ca === undefined ? 'connect' : 'secureConnect', () => {
       // Client preface, then an empty SETTINGS frame (length 0, type 4, flags 0, stream 0).
       socket.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])]));
     });
