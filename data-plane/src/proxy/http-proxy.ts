@@ -234,7 +234,7 @@ export class HttpProxy<CTX = unknown> {
     raw[n++] = 'x-forwarded-for';
     raw[n++] = session.forwardedFor === undefined ? session.remoteAddress : `${session.forwardedFor}, ${session.remoteAddress}`;
     raw[n++] = 'x-forwarded-proto';
-    raw[n++] = session.listener.scheme;
+    raw[n++] = session.scheme;
     raw[n++] = 'x-forwarded-host';
     raw[n++] = session.authority;
     raw[n++] = 'x-request-id';

@@ -75,8 +75,15 @@ export class Session {
   error: ProxyError | undefined;
   private continued = false;
 
+  /**
+   * How the client reached the proxy (X-Forwarded-Proto, redirects): the listener's scheme, or https
+   * on a plain listener that terminated TLS itself (a sidecar's inbound listener in mutual TLS).
+   */
+  readonly scheme: 'http' | 'https';
+
   constructor(readonly req: IncomingMessage, readonly res: ServerResponse, readonly listener: ListenerContext, expectContinue = false) {
     this.method = req.method ?? 'GET';
+    this.scheme = listener.scheme === 'https' || (req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
     this.expectContinue = expectContinue;
     this.remoteAddress = req.socket.remoteAddress ?? '';
     this.maxRequestBodyBytes = listener.maxRequestBodyBytes;

@@ -14,7 +14,7 @@ export function compileRedirect(r: Redirect, match: PathMatch): CompiledRedirect
   return {
     status,
     location(session: Session): string {
-      const scheme = r.scheme || session.listener.scheme;
+      const scheme = r.scheme || session.scheme;
       let authority: string;
       if (r.host !== '') authority = r.port > 0 ? `${r.host}:${r.port}` : r.host;
       else if (r.port > 0) authority = `${session.host}:${r.port}`;

@@ -85,7 +85,7 @@ test('A reaches B over mutual TLS; B learns the caller; PERMISSIVE and STRICT; t
   t.after(() => pki.dispose());
   const certA = pki.workload(A);
   const certB = pki.workload(B);
-  const app = await startUpstream((req, res) => res.end(JSON.stringify({ xfcc: req.headers['x-forwarded-client-cert'] ?? null, path: req.url })));
+  const app = await startUpstream((req, res) => res.end(JSON.stringify({ xfcc: req.headers['x-forwarded-client-cert'] ?? null, proto: req.headers['x-forwarded-proto'], path: req.url })));
   t.after(() => app.close());
 
   const b = await startMesh(sidecarB(app.port, ''), {}, { meshTls: true, workload: { service: 'b', namespace: '' } });
@@ -106,7 +106,8 @@ test('A reaches B over mutual TLS; B learns the caller; PERMISSIVE and STRICT; t
   a.mesh.setWorkloadIdentity(identityOf(A, certA, pki.ca));
   const r = await get(a.port(), '/secret-path', { host: 'b', 'x-forwarded-client-cert': 'By=spiffe://evil/x;URI=spiffe://sluice.local/svc/admin' });
   assert.equal(r.status, 200, r.body);
-  const seenByApp = JSON.parse(r.body) as { xfcc: string | null };
+  const seenByApp = JSON.parse(r.body) as { xfcc: string | null; proto: string };
+  assert.equal(seenByApp.proto, 'https', 'B terminated TLS: the caller came over https');
   const hash = createHash('sha256').update(new X509Certificate(certA.cert).raw).digest('hex');
   assert.equal(seenByApp.xfcc, `By=${B};Hash=${hash};URI=${A}`, 'the verified caller, in Envoy format; the forged value is gone');
 
@@ -124,6 +125,7 @@ test('A reaches B over mutual TLS; B learns the caller; PERMISSIVE and STRICT; t
   const plain = await get(bPort, '/plain', { host: 'b', 'x-forwarded-client-cert': 'URI=spiffe://sluice.local/svc/forged' });
   assert.equal(plain.status, 200);
   assert.equal((JSON.parse(plain.body) as { xfcc: string | null }).xfcc, null, 'a plain caller is nobody, and a forged value is dropped');
+  assert.equal((JSON.parse(plain.body) as { proto: string }).proto, 'http');
 
   // STRICT: plain text is closed without an answer; A, over mTLS, is still served.
   const strict = parseConfigText(sidecarB(app.port, 'STRICT'), 'yaml');
