@@ -87,8 +87,14 @@ export function createProxyServer(proxy: HttpProxy<any>, options: ProxyServerOpt
   // A draining server (drain-server.ts) answers `Connection: close`, so keep-alive clients leave cleanly.
   // `drain` is set below, before the server listens.
   let drain: DrainState;
+  // A sidecar's inbound listener switched to STRICT: a plain-text connection accepted before the
+  // switch serves the request in hand and closes (as Envoy drains a replaced filter chain), so no
+  // plain-text caller keeps a connection past a switch.
+  const meshInbound = options.meshInbound;
+  const plainUnderStrict = (req: IncomingMessage): boolean =>
+    meshInbound !== undefined && (req.socket as { encrypted?: boolean }).encrypted !== true && meshInbound.mode() === 'STRICT';
   const serve = (req: IncomingMessage, res: ServerResponse, expectContinue: boolean): void => {
-    if (drain.draining) res.shouldKeepAlive = false;
+    if (drain.draining || plainUnderStrict(req)) res.shouldKeepAlive = false;
     const token = gate.busy(req.socket);
     res.once('close', () => gate.done(token));
     proxy.handle(req, res, listener, expectContinue);
@@ -104,7 +110,11 @@ export function createProxyServer(proxy: HttpProxy<any>, options: ProxyServerOpt
       maxHeaderCount: listener.maxHeaderCount,
       idleTimeoutMs: listener.idleTimeoutMs,
       gate,
-      onRequest: (req, res, expectContinue) => proxy.handle(req, res, listener, expectContinue),
+      onRequest: (req, res, expectContinue) => {
+        // HTTP/2 in plain text after a switch to STRICT: GOAWAY, the streams already open finish.
+        if (plainUnderStrict(req)) (req as IncomingMessage & { stream?: { session?: { close(): void } } }).stream?.session?.close();
+        proxy.handle(req, res, listener, expectContinue);
+      },
     });
   }
   // After attachHttp2, which takes over the 'connection' listeners: h2 sockets are tracked too.

@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, X509Certificate } from 'node:crypto';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
+import { connect as http2Connect } from 'node:http2';
 import { workloadIdentity } from '../../../data-plane/src/identity/workload-identity.js';
 import { INBOUND_LISTENER } from '../../../data-plane/src/cli/sidecar-resources.js';
 import { startUpstream } from '../helpers/fake-upstream.js';
@@ -177,4 +178,46 @@ test('an h2c cluster between sidecars becomes HTTP/2 over mutual TLS; a renewed 
   relay.drop();
   const hash = createHash('sha256').update(new X509Certificate(renewed.cert).raw).digest('hex');
   await until('the renewed certificate on a new connection', async () => (await get(a.port(), '/renewed', { host: 'b' }).catch(() => ({ body: '' }))).body.includes(hash), 5000);
+});
+
+test('a switch to STRICT closes plain-text connections opened before it after the request in hand (HTTP/1.1 and h2c)', { timeout: 30_000 }, async (t) => {
+  const pki = createSpiffePki(['unused.local']);
+  t.after(() => pki.dispose());
+  const app = await startUpstream((_req, res) => res.end('ok'));
+  t.after(() => app.close());
+  const b = await startMesh(sidecarB(app.port, 'PERMISSIVE'), {}, { meshTls: true, workload: { service: 'b', namespace: '' } });
+  t.after(() => b.close());
+  const certB = pki.workload(B);
+  b.mesh.setWorkloadIdentity(identityOf(B, certB, pki.ca));
+  const port = b.port(INBOUND_LISTENER);
+
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  t.after(() => agent.destroy());
+  const viaAgent = (): Promise<{ status: number; connection: string | undefined }> => new Promise((resolve, reject) => {
+    request({ host: '127.0.0.1', port, path: '/', headers: { host: 'b' }, agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers['connection'] }));
+    }).on('error', reject).end();
+  });
+  const h2 = http2Connect(`http://127.0.0.1:${port}`);
+  t.after(() => h2.destroy());
+  const h2Get = (): Promise<number> => new Promise((resolve, reject) => {
+    const s = h2.request({ ':path': '/', ':authority': 'b' });
+    s.on('response', (h) => resolve(Number(h[':status'])));
+    s.on('error', reject);
+    s.resume();
+    s.end();
+  });
+  assert.deepEqual(await viaAgent(), { status: 200, connection: 'keep-alive' });
+  assert.equal(await h2Get(), 200);
+  let goaway = false;
+  h2.on('goaway', () => (goaway = true));
+
+  const strict = parseConfigText(sidecarB(app.port, 'STRICT'), 'yaml');
+  assert.ok(strict.ok);
+  assert.equal((await b.mesh.applyResources(strict.config.resources)).ok, true);
+  assert.deepEqual(await viaAgent(), { status: 200, connection: 'close' }, 'the request in hand is served, and the connection closes');
+  assert.equal(await h2Get(), 200);
+  await until('GOAWAY on the plain h2c session', () => goaway, 5000);
+  await assert.rejects(viaAgent(), /socket hang up|ECONNRESET/, 'a new plain connection is refused');
 });
