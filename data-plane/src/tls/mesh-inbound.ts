@@ -34,6 +34,8 @@ export function meshInboundAcceptor(inbound: MeshInbound, handshakeTimeoutMs: nu
   let version = -1;
   /** The TLS server of the current certificate: remade context only when the certificate changed. */
   const tlsServer = (): TlsServer | undefined => {
+    // The common case, per connection: the certificate has not changed since the last one.
+    if (server !== undefined && version === inbound.tls.version) return server;
     const creds = inbound.tls.serverCredentials();
     if (creds === undefined) return undefined;
     if (server === undefined) {
