@@ -1,13 +1,43 @@
-// A free TCP port on 127.0.0.1, for servers that cannot be told to listen on port 0 (etcd).
+// A free TCP port on 127.0.0.1, for servers that must be told their port before they start (etcd, a
+// restarted control plane that keeps its address).
+//
+// Port 0 would hand out a port from the kernel's ephemeral range, the same range every outgoing
+// connection's local port comes from: between our close and the server's listen, any client in any
+// test file running alongside could take it as its source port, and the server fails with
+// EADDRINUSE. So the port is drawn at random from below that range, checked by binding it, and never
+// handed out twice by one process.
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
-export async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
+const LOWEST = 20_000;
+const handedOut = new Set<number>();
+
+function ephemeralRangeStart(): number {
+  try {
+    const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (low !== undefined && Number.isInteger(low) && low > LOWEST + 1_000) return low;
+  } catch {
+    // not Linux: fall back to the IANA dynamic range's start
+  }
+  return 32_768;
+}
+
+const highest = ephemeralRangeStart() - 1;
+
+async function bindable(port: number): Promise<boolean> {
+  return await new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = LOWEST + Math.floor(Math.random() * (highest - LOWEST + 1));
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    if (await bindable(port)) return port;
+  }
+  throw new Error(`no free port found between ${LOWEST} and ${highest} after 200 tries`);
 }
