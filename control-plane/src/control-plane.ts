@@ -118,7 +118,7 @@ export class ControlPlane {
     // read (or created) before proxies can ask for certificates. Made before health, whose checks of
     // mesh endpoints use its certificate (they start probing those once it is issued).
     const identity = (this.identityModule = new IdentityModule(deps, this.options.identity));
-    const health = (this.healthModule = new HealthModule(deps, { ...this.options.health, meshTls: identity.probeCredentials.meshTls }));
+    const health = (this.healthModule = new HealthModule(deps, { ...this.options.health, meshTls: identity.certificate.meshTls }));
     const credentials = identity.serverCredentials();
     const tls = credentials === undefined ? {} : { server: { credentials } };
     // Discovery serves proxies on discoveryListen (the CLI's --discovery-listen): workload credentials

@@ -47,7 +47,7 @@ test('add a root, sign with it, remove the old one: each replica follows each st
   // Each replica's own probe certificate (for health checks of STRICT sidecars) follows the bundle.
   for (const replica of [operated, issuing]) {
     await until('the control plane re-issued its probe certificate with both roots', () => {
-      const held = replica.controlPlane.identity.probeCredentials.meshTls.identity;
+      const held = replica.controlPlane.identity.certificate.current;
       return held !== undefined && held.spiffeId === 'spiffe://sluice.local/control-plane' && certificates(held.trustBundlePem).length === 2;
     }, 20_000);
   }

@@ -3,8 +3,8 @@
 // port's gRPC server.
 import { experimental, type ServerCredentials, type UntypedServiceImplementation, type ServiceDefinition } from '@grpc/grpc-js';
 import { controlPlaneSpiffeId } from '../../../proto/src/identity/control-plane-identity.js';
-import { ServingCertificate } from './serving-certificate.js';
-import { ProbeCredentials } from './probe-credentials.js';
+import { ControlPlaneCertificate } from './control-plane-certificate.js';
+import { DiscoveryCertificateProvider } from './discovery-certificate-provider.js';
 import type { Logger } from 'pino';
 import { DEFAULT_TRUST_DOMAIN } from '../../../proto/src/identity/spiffe-id.js';
 import { identityServiceDefinition } from '../../../proto/src/wire/identity-service-definition.js';
@@ -36,7 +36,7 @@ export interface IdentityOptions {
   readonly sealer?: SecretSealer;
   /** --ca-cert, --ca-key, --ca-chain: sign with the operator's CA instead of a root kept in the store. */
   readonly pluginCa?: PluginCaFiles;
-  /** --discovery-tls: the discovery port serves TLS with a certificate from this CA (ServingCertificate). */
+  /** --discovery-tls: the discovery port serves TLS with a certificate from this CA (DiscoveryCertificateProvider). */
   readonly discoveryTls?: boolean;
   /** --kubernetes-jwks-file and friends: projected service-account tokens prove ns/sa identities too. */
   readonly kubernetes?: KubernetesTokenOptions;
@@ -57,10 +57,10 @@ export class IdentityModule implements ControlPlaneModule {
   readonly routes: readonly ApiRoute[];
   readonly grpcService: GrpcService;
   private plugin: Promise<SigningAuthority> | undefined;
-  /** The discovery port's certificate, with --discovery-tls. */
-  readonly servingCertificate: ServingCertificate | undefined;
-  /** The control plane's own mesh certificate, for its health checks of mesh endpoints. */
-  readonly probeCredentials: ProbeCredentials;
+  /** The control plane's own mesh certificate: the discovery port's (--discovery-tls) and the health checks' to mesh endpoints. */
+  readonly certificate: ControlPlaneCertificate;
+  /** The discovery port's TLS, with --discovery-tls. */
+  private readonly servingProvider: DiscoveryCertificateProvider | undefined;
   /** The root kept in the store; undefined with a plug-in CA. */
   readonly stored: StoredAuthority | undefined;
   private readonly log: Logger;
@@ -79,8 +79,8 @@ export class IdentityModule implements ControlPlaneModule {
     this.signer = new MeshCa({ authority: () => this.authority(), defaultTtlSeconds: options.workloadCertTtlSeconds ?? DEFAULT_WORKLOAD_CERT_TTL_SECONDS });
     const rotation = (this.rotation = this.stored === undefined ? undefined : new RootRotation(this.kv, options.sealer ?? deps.sealer, this.trustDomain));
     this.routes = identityRoutes(this.tokens, () => this.authority(), rotation);
-    this.servingCertificate = options.discoveryTls === true ? new ServingCertificate(this.signer, controlPlaneSpiffeId(this.trustDomain), this.log) : undefined;
-    this.probeCredentials = new ProbeCredentials(this.signer, controlPlaneSpiffeId(this.trustDomain), this.log);
+    this.certificate = new ControlPlaneCertificate(this.signer, controlPlaneSpiffeId(this.trustDomain), this.log);
+    this.servingProvider = options.discoveryTls === true ? new DiscoveryCertificateProvider(this.certificate) : undefined;
     this.grpcService = {
       definition: identityServiceDefinition,
       implementation: identityServiceHandlers({ authenticator: this.authenticator, signer: this.signer, metrics: new IdentityMetrics(deps.metrics), log: this.log }),
@@ -97,27 +97,28 @@ export class IdentityModule implements ControlPlaneModule {
       await this.authority();
     } catch (err) {
       // With --discovery-tls the port cannot serve without a certificate: no reason to go on then.
-      if (!(err instanceof ControlPlaneError && err.code === ErrorCode.StoreUnavailable) || this.servingCertificate !== undefined) throw err;
+      if (!(err instanceof ControlPlaneError && err.code === ErrorCode.StoreUnavailable) || this.servingProvider !== undefined) throw err;
       this.log.warn({ err }, 'mesh CA: the store cannot be reached; reading the CA again at the first certificate request');
     }
-    await this.servingCertificate?.start();
-    this.probeCredentials.start();
+    // With --discovery-tls the port needs the certificate before it opens; otherwise only health
+    // checks of mesh endpoints wait for it.
+    if (this.servingProvider !== undefined) await this.certificate.start();
+    else this.certificate.startInBackground();
   }
 
   async stop(): Promise<void> {
-    this.servingCertificate?.stop();
-    this.probeCredentials.stop();
+    this.certificate.stop();
   }
 
-  /** The discovery server's credentials with --discovery-tls (each renewal reaches new connections); undefined: plaintext. */
   /** Seals the stored CA's keys again with the first encryption key (a plug-in CA's key is not stored). */
   async resealCaKeys(): Promise<number> {
     return (await this.rotation?.resealKeys()) ?? 0;
   }
 
+  /** The discovery server's credentials with --discovery-tls (each renewal reaches new connections); undefined: plaintext. */
   serverCredentials(): ServerCredentials | undefined {
     // grpc-js takes the identity provider first, then an optional CA provider for client certificates.
-    return this.servingCertificate === undefined ? undefined : experimental.createCertificateProviderServerCredentials(this.servingCertificate, null, false);
+    return this.servingProvider === undefined ? undefined : experimental.createCertificateProviderServerCredentials(this.servingProvider, null, false);
   }
 
   /** The CA to sign with now: the plug-in CA (read once), or the one in the store (StoredAuthority). */
