@@ -24,7 +24,7 @@ export interface DiscoveryModuleOptions {
   readonly authenticator?: WorkloadAuthenticator;
   /** More gRPC services on the discovery port (IdentityService). */
   readonly services?: DiscoveryServerOptions['services'];
-  readonly server?: Pick<DiscoveryServerOptions, 'credentials' | 'keepaliveTimeMs' | 'keepaliveTimeoutMs' | 'maxConnectionAgeMs' | 'maxConnectionAgeGraceMs' | 'sendBudgetBytes'>;
+  readonly server?: Pick<DiscoveryServerOptions, 'credentials' | 'keepaliveTimeMs' | 'keepaliveTimeoutMs' | 'maxConnectionAgeMs' | 'maxConnectionAgeGraceMs' | 'sendBudgetBytes' | 'unansweredBudgetMs'>;
 }
 
 export class DiscoveryModule implements ControlPlaneModule {

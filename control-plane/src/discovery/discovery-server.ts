@@ -1,5 +1,6 @@
 // The discovery gRPC server: authenticates each stream, keeps one StreamState per proxy, and writes
 // what the state says to send when a request or a new snapshot arrives. It knows nothing of storage.
+import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { DiscoveryRequest, Node } from '../../../proto/gen/sluice/v1/discovery_pb.js';
@@ -50,6 +51,12 @@ export interface DiscoveryServerOptions {
    */
   readonly sendBudgetBytes?: number;
   /**
+   * How long a response counts against the send budget while its proxy neither ACKs nor NACKs it. A
+   * proxy that stalls (or lies) must not hold the budget, and with it every other proxy's updates,
+   * for as long as its stream stays open: after this its bytes leave the budget (the stream goes on).
+   */
+  readonly unansweredBudgetMs?: number;
+  /**
    * Why this replica should not take new streams now (its store is unreachable, so its snapshot may
    * be older than what proxies hold), or undefined when it may. Refused streams get UNAVAILABLE and
    * the proxy tries another replica; streams already open keep their configuration.
@@ -67,6 +74,7 @@ export const DISCOVERY_DEFAULTS = Object.freeze({
   maxConnectionAgeMs: 30 * 60_000,
   maxConnectionAgeGraceMs: 30_000,
   sendBudgetBytes: 16 << 20,
+  unansweredBudgetMs: 10_000,
   catchUpWaitMs: 3_000,
 });
 
@@ -78,6 +86,8 @@ interface Live {
   scheduled: boolean;
   /** Bytes of the response in flight, counted against the send budget. */
   inFlightBytes: number;
+  /** When the response in flight was written (it leaves the send budget unansweredBudgetMs later). */
+  inFlightSinceMs: number;
   /** A response waiting for room in the send budget. */
   waiting: Buffer | undefined;
   /** The response in flight: its type and when it was ready (push latency). */
@@ -92,14 +102,25 @@ export class DiscoveryServer {
   private unsubscribe: (() => void) | undefined;
   private streamSeq = 0;
   private readonly sendBudgetBytes: number;
+  private readonly unansweredBudgetMs: number;
   private budgetUsed = 0;
-  private readonly budgetQueue = new Set<Live>();
+  /** Streams whose response counts against the budget now, oldest first. */
+  private readonly inBudget = new Set<Live>();
+  /**
+   * Responses waiting for room, in two queues: updates to proxies that have synced before go first,
+   * so a mass (re)connect, where every new proxy needs the whole configuration, cannot hold back the
+   * changes the proxies already running are waiting for.
+   */
+  private readonly queuedUpdates = new Set<Live>();
+  private readonly queuedInitial = new Set<Live>();
+  private budgetTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: DiscoveryServerOptions) {
     this.registry = options.registry ?? new ProxyRegistry();
     this.tokens = typeof options.token === 'string' ? ApiTokens.single(options.token) : options.token;
     const o = { ...DISCOVERY_DEFAULTS, ...definedOnly(options) };
     this.sendBudgetBytes = o.sendBudgetBytes;
+    this.unansweredBudgetMs = o.unansweredBudgetMs;
     this.server = new grpc.Server({
       'grpc.keepalive_time_ms': o.keepaliveTimeMs,
       'grpc.keepalive_timeout_ms': o.keepaliveTimeoutMs,
@@ -125,6 +146,7 @@ export class DiscoveryServer {
   /** Stops accepting, ends every stream (proxies reconnect elsewhere) and waits up to `graceMs`. */
   async close(graceMs = 2000): Promise<void> {
     this.unsubscribe?.();
+    clearTimeout(this.budgetTimer);
     for (const l of this.live) l.call.end();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
@@ -177,7 +199,7 @@ export class DiscoveryServer {
     };
     const open = (node: Node): Live => {
       const state = new StreamState(`${++this.streamSeq}`, node, peer, this.options.snapshots.current);
-      const opened: Live = { state, call, scheduled: false, inFlightBytes: 0, waiting: undefined, pushed: undefined };
+      const opened: Live = { state, call, scheduled: false, inFlightBytes: 0, inFlightSinceMs: 0, waiting: undefined, pushed: undefined };
       this.live.add(opened);
       this.registry.add(state);
       this.options.hooks?.onStreamOpen?.(node, peer, state.id, credential.kind === 'workload' ? credential.caller.spiffeId : undefined);
@@ -288,33 +310,77 @@ export class DiscoveryServer {
       return;
     }
     if (this.options.metrics !== undefined) live.pushed = { type: out.type, atMs: this.options.metrics.pushed(out.type) };
-    if (this.budgetUsed > 0 && this.budgetUsed + out.bytes.length > this.sendBudgetBytes) {
+    if (!this.fits(out.bytes.length)) {
       live.waiting = out.bytes;
-      this.budgetQueue.add(live);
+      (live.state.syncedRevision > 0 ? this.queuedUpdates : this.queuedInitial).add(live);
+      this.armBudgetTimer();
       return;
     }
     this.write(live, out.bytes);
   }
 
+  /** One response always goes, however large; more only while they fit in the budget together. */
+  private fits(bytes: number): boolean {
+    return this.budgetUsed === 0 || this.budgetUsed + bytes <= this.sendBudgetBytes;
+  }
+
   private write(live: Live, bytes: Buffer): void {
     live.inFlightBytes = bytes.length;
+    live.inFlightSinceMs = performance.now();
     this.budgetUsed += bytes.length;
+    this.inBudget.add(live);
     live.call.write(bytes);
   }
 
   /** The stream's response was answered (or the stream is gone): its bytes leave the budget. */
   private release(live: Live): void {
-    this.budgetQueue.delete(live);
+    this.queuedUpdates.delete(live);
+    this.queuedInitial.delete(live);
     live.waiting = undefined;
+    this.leaveBudget(live);
+    this.drainQueues();
+  }
+
+  private leaveBudget(live: Live): void {
+    if (!this.inBudget.delete(live)) return;
     this.budgetUsed -= live.inFlightBytes;
     live.inFlightBytes = 0;
-    for (const next of this.budgetQueue) {
-      const bytes = next.waiting!;
-      if (this.budgetUsed > 0 && this.budgetUsed + bytes.length > this.sendBudgetBytes) break;
-      this.budgetQueue.delete(next);
-      next.waiting = undefined;
-      this.write(next, bytes);
+  }
+
+  private drainQueues(): void {
+    for (const queue of [this.queuedUpdates, this.queuedInitial]) {
+      for (const next of queue) {
+        const bytes = next.waiting!;
+        if (!this.fits(bytes.length)) return;
+        queue.delete(next);
+        next.waiting = undefined;
+        this.write(next, bytes);
+      }
     }
+  }
+
+  /**
+   * While responses wait, the oldest unanswered one leaves the budget when its time is up: a proxy
+   * that never answers then delays the others by unansweredBudgetMs at most.
+   */
+  private armBudgetTimer(): void {
+    if (this.budgetTimer !== undefined) return;
+    const oldest = this.inBudget.values().next().value;
+    if (oldest === undefined) return;
+    const dueInMs = Math.max(0, oldest.inFlightSinceMs + this.unansweredBudgetMs - performance.now());
+    this.budgetTimer = setTimeout(() => {
+      this.budgetTimer = undefined;
+      const now = performance.now();
+      for (const live of this.inBudget) {
+        if (now - live.inFlightSinceMs < this.unansweredBudgetMs) break;
+        this.options.log?.warn({ node: live.state.node.id, bytes: live.inFlightBytes, waitedMs: Math.round(now - live.inFlightSinceMs) },
+          'proxy has not answered a response; it no longer holds back the others');
+        this.leaveBudget(live);
+      }
+      this.drainQueues();
+      if (this.queuedUpdates.size + this.queuedInitial.size > 0) this.armBudgetTimer();
+    }, dueInMs);
+    this.budgetTimer.unref();
   }
 }
 
