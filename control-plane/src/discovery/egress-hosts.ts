@@ -20,6 +20,7 @@ export class EgressHosts {
 
   /** Whether a route with these hosts (empty: any host) could serve a declared host. */
   admits(routeHosts: readonly string[]): boolean {
+    if (this.exact.size === 0 && this.suffixes.length === 0) return false; // declares it calls nothing
     if (routeHosts.length === 0) return true;
     for (const raw of routeHosts) {
       const host = raw.toLowerCase();
