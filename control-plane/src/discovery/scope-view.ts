@@ -150,9 +150,13 @@ export class ScopeView {
       clusterNames = prev !== undefined && sameSet(prev.clusterNames, names) ? prev.clusterNames : names;
     }
 
+    // Cluster names are references checked on write: as many as the snapshot's clusters means all of them.
+    const everyCluster = clusterNames.size === snapshot.kind('Cluster').size;
     const reach = prev?.clusterNames === clusterNames;
-    maps.set('Cluster', reach && reusable('Cluster') ? prev!.base('Cluster') : only(snapshot.kind('Cluster'), clusterNames));
-    maps.set('Endpoints', reach && reusable('Endpoints') ? prev!.base('Endpoints') : only(snapshot.kind('Endpoints'), clusterNames));
+    for (const kind of ['Cluster', 'Endpoints'] as const) {
+      if (everyCluster) maps.set(kind, snapshot.kind(kind));
+      else maps.set(kind, reach && reusable(kind) ? prev!.base(kind) : only(snapshot.kind(kind), clusterNames));
+    }
 
     const certificates = snapshot.kind('Certificate');
     maps.set('Certificate', keylessMap(certificates));
