@@ -5,13 +5,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
+import { request } from 'node:http';
 import { EtcdCluster } from '../support/etcd-cluster.js';
 import { freePort } from '../support/free-port.js';
 import { runSluice, SluiceProcess } from '../support/run-sluice.js';
 import { until } from '../support/until.js';
 import { tokenDir } from '../support/token-file.js';
 import { httpAnswer } from '../support/http-answer.js';
+import { startUpstream } from '../data-plane/helpers/fake-upstream.js';
 
 interface Answer {
   readonly status: number;
@@ -34,21 +35,16 @@ function call(port: number, host: string): Promise<Answer | undefined> {
   });
 }
 
-async function listen(server: Server): Promise<number> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return (server.address() as { port: number }).port;
-}
-
 test('a sidecar reaches the hosts its Sidecar declares; an undeclared host is 404 no-route until declared', { timeout: 60_000 }, async (t) => {
   const { dir, token, tokenFile } = tokenDir('sluice-scope-');
   const etcd = await EtcdCluster.start(1);
-  const upstreams = ['b', 'd'].map((name) => createServer((_req, res) => res.end(`${name} answered`)));
+  const upstreams = await Promise.all(['b', 'd'].map((name) => startUpstream((_req, res) => res.end(`${name} answered`))));
   t.after(async () => {
-    for (const u of upstreams) u.close();
+    for (const u of upstreams) await u.close();
     await etcd.stop();
     rmSync(dir, { recursive: true, force: true });
   });
-  const [bPort, dPort] = [await listen(upstreams[0]!), await listen(upstreams[1]!)];
+  const [bPort, dPort] = upstreams.map((u) => u.port);
   const [apiPort, discoveryPort, adminPort, outboundPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const api = `http://127.0.0.1:${apiPort}`;
 
