@@ -7,13 +7,15 @@ import { EndpointsSchema, type Endpoints } from '../../gen/sluice/v1/endpoints_p
 import { ListenerSchema, type Listener } from '../../gen/sluice/v1/listener_pb.js';
 import { PeerAuthenticationSchema, type PeerAuthentication } from '../../gen/sluice/v1/peer_authentication_pb.js';
 import { RouteSchema, type Route } from '../../gen/sluice/v1/route_pb.js';
+import { SidecarSchema, type Sidecar } from '../../gen/sluice/v1/sidecar_pb.js';
 
 /**
  * In make-before-break order: a kind is only referenced by kinds after it. The two policy kinds
  * reference nothing and come before the listeners and routes that open traffic, so a proxy holds the
- * policies that guard a new listener or route before it serves it.
+ * policies that guard a new listener or route before it serves it. Sidecar (declared dependencies)
+ * references nothing and is never sent to proxies: it only decides what they receive.
  */
-export const KINDS = ['Certificate', 'Cluster', 'Endpoints', 'PeerAuthentication', 'AuthorizationPolicy', 'Listener', 'Route'] as const;
+export const KINDS = ['Certificate', 'Cluster', 'Endpoints', 'PeerAuthentication', 'AuthorizationPolicy', 'Sidecar', 'Listener', 'Route'] as const;
 export type Kind = (typeof KINDS)[number];
 
 export interface SpecOf {
@@ -24,6 +26,7 @@ export interface SpecOf {
   Listener: Listener;
   PeerAuthentication: PeerAuthentication;
   AuthorizationPolicy: AuthorizationPolicy;
+  Sidecar: Sidecar;
 }
 export type AnySpec = SpecOf[Kind];
 
@@ -45,6 +48,7 @@ export const KIND_INFO: Readonly<Record<Kind, KindInfo>> = {
   Listener: { kind: 'Listener', plural: 'listeners', schema: ListenerSchema },
   PeerAuthentication: { kind: 'PeerAuthentication', plural: 'peerauthentications', schema: PeerAuthenticationSchema },
   AuthorizationPolicy: { kind: 'AuthorizationPolicy', plural: 'authorizationpolicies', schema: AuthorizationPolicySchema },
+  Sidecar: { kind: 'Sidecar', plural: 'sidecars', schema: SidecarSchema },
 };
 
 const BY_SPELLING = new Map<string, Kind>();

@@ -49,6 +49,7 @@ export function referencesOf(resource: Resource): Reference[] {
     case 'Certificate':
     case 'PeerAuthentication':
     case 'AuthorizationPolicy':
+    case 'Sidecar':
       break;
   }
   return refs;

@@ -9,6 +9,7 @@ import { validateEndpoints } from './validate/endpoints.js';
 import { validateListener } from './validate/listener.js';
 import { validatePeerAuthentication } from './validate/peer-authentication.js';
 import { validateRoute } from './validate/route.js';
+import { validateSidecar } from './validate/sidecar.js';
 import { checkName } from './validate/syntax.js';
 import { validationCount } from './validation-count.js';
 
@@ -81,6 +82,9 @@ export function validateSpec(resource: Resource, path = resourcePath(resource.ki
       break;
     case 'AuthorizationPolicy':
       validateAuthorizationPolicy(resource.spec, path, errors);
+      break;
+    case 'Sidecar':
+      validateSidecar(resource.spec, path, errors);
       break;
   }
   return errors.list;

@@ -14,6 +14,7 @@ export const BODY_CASE = {
   Route: 'route',
   PeerAuthentication: 'peerAuthentication',
   AuthorizationPolicy: 'authorizationPolicy',
+  Sidecar: 'sidecar',
 } as const satisfies Record<Kind, WireResource['body']['case'] & string>;
 
 const KIND_OF_CASE = new Map<string, Kind>(KINDS.map((k) => [BODY_CASE[k], k]));

@@ -46,6 +46,8 @@ function summary(r: ApiResource): string {
       return `${r.mode ?? 'UNSET'} ${selectorSummary(r.selector)}`;
     case 'AuthorizationPolicy':
       return `${r.action ?? 'ALLOW'}${r.dryRun === true ? ' (dry run)' : ''} ${(r.rules ?? []).length} rules ${selectorSummary(r.selector)}`;
+    case 'Sidecar':
+      return `calls ${(r.egress?.hosts ?? []).join(',') || 'nothing'} ${selectorSummary(r.selector)}`;
     default:
       return '';
   }
