@@ -7,7 +7,8 @@ import type { ApiClient } from './api-client.js';
 export const HISTORY_USAGE = `  history [KIND [NAME]] [--limit N] [-o table|json]
                                  the recorded changes, newest first: revision, time, who, what
                                  (-o json: each resource before and after, private keys redacted)
-  rollback --to R [--dry-run]    restore the configuration of revision R as one new change`;
+  rollback --to R [--dry-run]    restore the configuration of revision R as one new change;
+                                 --to R: any revision from the oldest \`ctl history\` names on`;
 
 /** Changes named per row in the table; the rest are counted. */
 const SUMMARY_CHANGES = 3;
