@@ -49,6 +49,8 @@ export interface ControlPlaneOptions {
   /** Checks the workload credentials (bootstrap tokens) proxies present on the discovery stream. */
   readonly workloadAuthenticator?: WorkloadAuthenticator;
   readonly maxBodyBytes?: number;
+  /** Change records kept (--history-limit, default 1000). */
+  readonly historyLimit?: number;
   /** --api-tls-cert and --api-tls-key: the admin API serves HTTPS. */
   readonly apiTls?: { readonly cert: Buffer; readonly key: Buffer };
   readonly log?: Logger;
@@ -133,6 +135,7 @@ export class ControlPlane {
       token: apiTokens,
       log: this.log.child({ part: 'api' }),
       maxBodyBytes: this.options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+      history: { sealer: this.sealer, ...(this.options.historyLimit === undefined ? {} : { limit: this.options.historyLimit }) },
       metrics,
       extraRoutes: [
         reencryptRoute({ store, cache, sealingKey: this.sealer instanceof AesGcmSealer ? this.sealer.primaryKeyName : undefined, resealCaKeys: () => identity.resealCaKeys() }),

@@ -33,6 +33,8 @@ export const ErrorCode = {
   Internal: 'SLUICE_INTERNAL',
   /** A certificate signing request that is not valid PKCS #10, is wrongly signed or has a key the CA refuses. */
   BadCsr: 'SLUICE_BAD_CSR',
+  /** A rollback to a revision older than the retained change history reaches; names the oldest it can restore. */
+  HistoryExpired: 'SLUICE_HISTORY_EXPIRED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -53,6 +55,8 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   SLUICE_SECRET_UNREADABLE: 500,
   SLUICE_INTERNAL: 500,
   SLUICE_BAD_CSR: 400,
+  // 410 Gone, as Kubernetes answers a resourceVersion older than etcd's compacted history.
+  SLUICE_HISTORY_EXPIRED: 410,
 };
 
 export class ControlPlaneError extends Error {

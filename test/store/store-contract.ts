@@ -27,7 +27,11 @@ export function storeContract(name: string, open: () => Promise<StoreUnderTest>)
     /** Commits validated at the current revision, as the API does when nothing races it. */
     const commit = async (...ops: WriteOp[]): Promise<number> => await store.commit(ops, await store.revision());
 
+    /** Meta keys of one test: stores may be shared between tests. */
+    let metaPrefix = '';
+
     beforeEach(async () => {
+      metaPrefix = `/sluice/meta/test-${Date.now()}-${Math.random().toString(36).slice(2)}/`;
       s = await open();
       store = s.store;
     });
@@ -177,6 +181,41 @@ export function storeContract(name: string, open: () => Promise<StoreUnderTest>)
       assert.equal(await store.get('Certificate', 'huge'), undefined);
       await commit(put(certificate('normal', 2000)));
       assert.equal((await store.get('Certificate', 'normal'))?.resource.spec.name, 'normal');
+    });
+
+    test('meta keys are written in the transaction of the change, at its revision, and never reach watches', async () => {
+      const keyValues = store.keyValues?.();
+      assert.ok(keyValues, 'a store that takes meta writes reads them back through keyValues()');
+      const from = await store.revision();
+      const w = record(store, from);
+      const r1 = await store.commit([put(route('a'))], from, { puts: [{ key: `${metaPrefix}1`, value: 'one' }, { key: `${metaPrefix}2`, value: 'two' }] });
+      assert.deepEqual(await keyValues.get(`${metaPrefix}1`), { value: 'one', revision: r1 });
+      const r2 = await store.commit([del('a')], r1, { puts: [{ key: `${metaPrefix}3`, value: 'three' }], deletes: [`${metaPrefix}1`] });
+      assert.equal(await keyValues.get(`${metaPrefix}1`), undefined);
+      assert.deepEqual((await keyValues.list(metaPrefix)).map((e) => `${e.key}=${e.value}@${e.revision}`),
+        [`${metaPrefix}2=two@${r1}`, `${metaPrefix}3=three@${r2}`]);
+      await w.until(r2);
+      assert.deepEqual(w.batches, [`${r1}: put Route/a@${r1}`, `${r2}: delete Route/a@${r2}`]);
+      await w.handle.close();
+    });
+
+    test('a refused transaction writes none of its meta keys; a meta key outside /sluice/meta/ is refused', async () => {
+      const r1 = await commit(put(route('taken')));
+      await rejectsWithCode(store.commit([put(route('taken'), 0)], r1, { puts: [{ key: `${metaPrefix}refused`, value: 'x' }] }), ErrorCode.Conflict, /routes\[taken\]/);
+      await rejectsWithCode(store.commit([put(route('b'))], 0, { puts: [{ key: `${metaPrefix}stale`, value: 'x' }] }), ErrorCode.ConcurrentWrite, /after revision 0/);
+      for (const key of ['/sluice/v1/routes/sneaky', '/sluice/meta/generation']) {
+        await rejectsWithCode(store.commit([put(route('c'))], r1, { puts: [{ key, value: 'x' }] }), ErrorCode.Internal, /meta key/);
+      }
+      assert.deepEqual(await store.keyValues?.().list(metaPrefix), []);
+      assert.equal(await store.revision(), r1);
+    });
+
+    test('meta writes count towards the ops of one transaction: 126 resources and one meta key fit, 127 do not', async () => {
+      const ops = (n: number, tag: string): WriteOp[] => Array.from({ length: n }, (_, i) => put(route(`${tag}-${i}`)));
+      const meta = { puts: [{ key: `${metaPrefix}limit`, value: 'x' }] };
+      const rev = await store.commit(ops(126, 'fits'), await store.revision(), meta);
+      await rejectsWithCode(store.commit(ops(127, 'over'), rev, meta), ErrorCode.PayloadTooLarge, /127 resources and 1 record of the change/);
+      assert.equal(await store.get('Route', 'over-0'), undefined);
     });
 
     test('watch from R delivers exactly the changes after R, one batch per transaction, in order', async () => {

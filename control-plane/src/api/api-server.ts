@@ -16,6 +16,9 @@ import { accessRoutes } from './access-routes.js';
 import { AuditLog, type ChangeOperation } from './audit-log.js';
 import type { ApiCaller, ApiTokens } from './api-tokens.js';
 import { healthRoutes } from './health-routes.js';
+import { historyRoutes } from './history-routes.js';
+import { HistoryLog } from '../history/history-log.js';
+import type { SecretSealer } from '../identity/secret-sealer.js';
 import { readRequestBody } from './request-body.js';
 import { resourceRoutes } from './resource-routes.js';
 import { ResourceWriter, type ResourceWriterOptions } from './resource-writer.js';
@@ -31,6 +34,7 @@ function changeOperation(method: string, routePath: string): ChangeOperation | u
   if (method === 'GET') return undefined;
   if (routePath === '/v1/apply') return 'apply';
   if (routePath === '/v1/:kind/:name') return method === 'PUT' ? 'put' : 'delete';
+  if (routePath === '/v1/rollback') return 'rollback';
   return 'other';
 }
 
@@ -45,6 +49,11 @@ export interface ApiServerOptions {
   /** Routes other modules add (discovery's /v1/proxies and /v1/rollout). */
   readonly extraRoutes?: readonly ApiRoute[];
   readonly writer?: ResourceWriterOptions;
+  /**
+   * The change history (GET /v1/history, POST /v1/rollback): every change recorded in its own
+   * transaction. Needs a store with keyValues(); `limit` records are kept (--history-limit).
+   */
+  readonly history?: { readonly sealer: SecretSealer; readonly limit?: number };
   /** The registry GET /metrics serves; the API adds its request metrics to it. Default: a new one. */
   readonly metrics?: Registry;
   /** Whether the parts that serve proxies (discovery) are up: /readyz waits for it too. Default: always. */
@@ -75,13 +84,17 @@ export class ApiServer {
   constructor(private readonly options: ApiServerOptions) {
     this.metrics = new ApiMetrics(options.metrics ?? new Registry(), options.cache);
     this.audit = new AuditLog(options.log.child({ part: 'audit' }));
-    const writer = new ResourceWriter(options.store, options.cache, { ...options.writer, audit: this.audit, onCommitSeen: (seconds, seen) => this.metrics.commitSeen(seconds, seen) });
+    const keyValues = options.store.keyValues?.();
+    const history = options.history === undefined || keyValues === undefined ? undefined
+      : new HistoryLog({ keyValues, sealer: options.history.sealer, limit: options.history.limit, log: options.log.child({ part: 'history' }) });
+    const writer = new ResourceWriter(options.store, options.cache, { ...options.writer, audit: this.audit, history, onCommitSeen: (seconds, seen) => this.metrics.commitSeen(seconds, seen) });
     this.auth = new BearerAuth(options.token);
     this.router = new Router([
       ...healthRoutes(options.cache, options.serving),
       this.metrics.route(),
       ...resourceRoutes({ cache: options.cache, writer, json: new ApiJson(), audit: this.audit }),
       ...accessRoutes(this.auth.tokens),
+      ...(history === undefined ? [] : historyRoutes({ cache: options.cache, writer, history })),
       ...(options.extraRoutes ?? []),
     ]);
     this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;

@@ -5,13 +5,15 @@ import type { Logger } from 'pino';
 import type { Kind } from '../../../proto/src/model/kinds.js';
 
 /** What a change request did: the admin API's write operations; `other` for any other changing route. */
-export type ChangeOperation = 'apply' | 'put' | 'delete' | 'prune' | 'other';
+export type ChangeOperation = 'apply' | 'put' | 'delete' | 'prune' | 'rollback' | 'other';
 
 /** Who asks for a change and how: carried by every write down to the store. */
 export interface ChangeOrigin {
   /** The name of the caller's token (`admin` for `--token-file`). */
   readonly actor: string;
   readonly operation: ChangeOperation;
+  /** (rollback) the revision whose configuration the change restores. */
+  readonly toRevision?: number;
 }
 
 export interface ResourceRef {

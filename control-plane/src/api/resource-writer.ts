@@ -9,7 +9,8 @@ import { resourcePath } from '../../../proto/src/model/kinds.js';
 import { specToJson } from '../../../proto/src/model/resource-json.js';
 import { describeEtcdError } from '../store/etcd-errors.js';
 import type { ResourceCache } from '../store/resource-cache.js';
-import type { ResourceStore, WriteOp } from '../store/store.js';
+import type { MetaWrites, ResourceStore, WriteOp } from '../store/store.js';
+import type { ChangeRecorder, RecordedChange } from '../history/change-recorder.js';
 import type { AuditLog, ChangeOrigin } from './audit-log.js';
 
 export interface PutRequest {
@@ -56,6 +57,8 @@ export interface ResourceWriterOptions {
   readonly onCommitSeen?: (seconds: number, seen: boolean) => void;
   /** Where each write, committed or refused, is recorded with its origin. */
   readonly audit?: AuditLog;
+  /** Records each change in the store, in the change's own transaction (the change history). */
+  readonly history?: ChangeRecorder;
 }
 
 export class ResourceWriter {
@@ -65,6 +68,7 @@ export class ResourceWriter {
   private readonly liveWaitMs: number;
   private readonly onCommitSeen: ((seconds: number, seen: boolean) => void) | undefined;
   private readonly audit: AuditLog | undefined;
+  private readonly history: ChangeRecorder | undefined;
   private queue: Promise<void> = Promise.resolve();
 
   constructor(private readonly store: ResourceStore, private readonly cache: ResourceCache, options: ResourceWriterOptions = {}) {
@@ -74,6 +78,7 @@ export class ResourceWriter {
     this.liveWaitMs = options.liveWaitMs ?? 2000;
     this.onCommitSeen = options.onCommitSeen;
     this.audit = options.audit;
+    this.history = options.history;
   }
 
   /**
@@ -92,7 +97,7 @@ export class ResourceWriter {
     this.queue = new Promise((resolve) => (release = resolve));
     await previous;
     try {
-      const outcome = await this.writeNow(puts, deletes);
+      const outcome = await this.writeNow(puts, deletes, origin);
       this.audit?.committed(origin, outcome.revision, outcome.changes);
       return outcome;
     } catch (err) {
@@ -104,7 +109,7 @@ export class ResourceWriter {
     }
   }
 
-  private async writeNow(puts: readonly PutRequest[], deletes: readonly DeleteRequest[]): Promise<WriteOutcome> {
+  private async writeNow(puts: readonly PutRequest[], deletes: readonly DeleteRequest[], origin: ChangeOrigin): Promise<WriteOutcome> {
     for (let attempt = 1; ; attempt++) {
       await this.ensureWritable();
       const validatedAt = this.cache.revision;
@@ -112,7 +117,8 @@ export class ResourceWriter {
       if (plan.ops.length === 0) return { revision: validatedAt, changes: plan.changes.map((c) => ({ ...c, revision: c.revision ?? validatedAt })) };
       let revision: number;
       try {
-        revision = await this.commit(plan.ops, validatedAt);
+        const record = this.history?.record({ validatedAt, actor: origin.actor, operation: origin.operation, ...(origin.toRevision === undefined ? {} : { toRevision: origin.toRevision }), changes: plan.recorded });
+        revision = await this.commit(plan.ops, validatedAt, record);
       } catch (err) {
         if (err instanceof ControlPlaneError && err.code === ErrorCode.ConcurrentWrite && attempt < this.maxAttempts) {
           // Another write landed after validatedAt: wait until the cache shows it, then check again.
@@ -121,6 +127,7 @@ export class ResourceWriter {
         }
         throw err;
       }
+      this.history?.committed();
       const committedAt = performance.now();
       const seen = await this.cache.waitForRevision(revision, this.catchUpTimeoutMs);
       this.onCommitSeen?.((performance.now() - committedAt) / 1000, seen);
@@ -141,6 +148,8 @@ export class ResourceWriter {
   private plan(puts: readonly PutRequest[], deletes: readonly DeleteRequest[]): {
     ops: WriteOp[];
     changes: Array<{ kind: Kind; name: string; action: ChangeAction; revision?: number }>;
+    /** What each op replaces, for the change history. */
+    recorded: RecordedChange['changes'][number][];
   } {
     const check = checkChangeSet(this.cache.resources, { puts: puts.map((p) => p.resource), deletes });
     if (check.invalid.length > 0) {
@@ -152,6 +161,7 @@ export class ResourceWriter {
     }
     const ops: WriteOp[] = [];
     const changes: Array<{ kind: Kind; name: string; action: ChangeAction; revision?: number }> = [];
+    const recorded: RecordedChange['changes'][number][] = [];
     for (const p of puts) {
       const { kind, spec } = p.resource;
       const current = this.cache.get(kind, spec.name);
@@ -161,27 +171,30 @@ export class ResourceWriter {
       }
       ops.push(p.ifRevision === undefined ? { op: 'put', resource: p.resource } : { op: 'put', resource: p.resource, ifRevision: p.ifRevision });
       changes.push({ kind, name: spec.name, action: current === undefined ? 'created' : 'updated' });
+      recorded.push(current === undefined ? { kind, name: spec.name, action: 'created' } : { kind, name: spec.name, action: 'updated', before: current.resource });
     }
     for (const d of deletes) {
       // Missing is 404 whatever If-Match says: `If-Match: 0` would otherwise "delete" nothing and
       // push an empty revision to the whole fleet.
-      if (this.cache.get(d.kind, d.name) === undefined) {
+      const current = this.cache.get(d.kind, d.name);
+      if (current === undefined) {
         throw new ControlPlaneError(ErrorCode.NotFound, `${resourcePath(d.kind, d.name)} does not exist`);
       }
       ops.push(d.ifRevision === undefined ? { op: 'delete', kind: d.kind, name: d.name } : { op: 'delete', kind: d.kind, name: d.name, ifRevision: d.ifRevision });
       changes.push({ kind: d.kind, name: d.name, action: 'deleted' });
+      recorded.push({ kind: d.kind, name: d.name, action: 'deleted', before: current.resource });
     }
-    return { ops, changes };
+    return { ops, changes, recorded };
   }
 
-  private async commit(ops: WriteOp[], validatedAt: number): Promise<number> {
+  private async commit(ops: WriteOp[], validatedAt: number, meta: MetaWrites | undefined): Promise<number> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new ControlPlaneError(ErrorCode.StoreUnavailable,
         `the store did not answer within ${this.commitTimeoutMs} ms; the write may or may not have been applied`)), this.commitTimeoutMs);
     });
     try {
-      return await Promise.race([this.store.commit(ops, validatedAt), timeout]);
+      return await Promise.race([this.store.commit(ops, validatedAt, meta), timeout]);
     } catch (err) {
       if (err instanceof ControlPlaneError) throw err;
       throw new ControlPlaneError(ErrorCode.StoreUnavailable, `the store refused the write: ${(err as Error).message}`, { cause: err });

@@ -22,6 +22,7 @@ export const CONTROL_PLANE_DEFAULTS = Object.freeze({
   apiListen: '127.0.0.1:15080',
   discoveryListen: '127.0.0.1:15010',
   maxBodyBytes: 4 * 1024 * 1024,
+  historyLimit: 1000,
   leaseTtlSeconds: 10,
   leaderLeaseTtlSeconds: 5,
   logLevel: 'info' as LogLevel,
@@ -32,7 +33,7 @@ export const CONTROL_PLANE_DEFAULTS = Object.freeze({
 });
 
 export const CONTROL_PLANE_USAGE = `usage: sluice control-plane [--etcd URL[,URL...]] [--api-listen HOST:PORT] [--discovery-listen HOST:PORT]
-                            [--token-file FILE] [--tokens-file FILE] [--max-body-bytes N] [--lease-ttl-seconds N] [--leader-lease-ttl-seconds N]
+                            [--token-file FILE] [--tokens-file FILE] [--max-body-bytes N] [--history-limit N] [--lease-ttl-seconds N] [--leader-lease-ttl-seconds N]
                             [--log-level LEVEL] [--encryption-key-file FILE] [--api-tls-cert FILE --api-tls-key FILE]
                             [--etcd-ca FILE] [--etcd-cert FILE --etcd-key FILE] [--etcd-user NAME --etcd-password-file FILE]
                             [--trust-domain DOMAIN] [--workload-cert-ttl-seconds N]
@@ -50,6 +51,8 @@ Runs the control plane: the admin REST API (and /metrics) and the discovery gRPC
   --tokens-file FILE          named admin API tokens with roles: one "token,name,role" per line, role
                               viewer, editor or admin; # comments (beside or instead of --token-file)
   --max-body-bytes N          larger request bodies answer 413 (default ${CONTROL_PLANE_DEFAULTS.maxBodyBytes})
+  --history-limit N           changes kept in the change history (ctl history, ctl rollback); older
+                              ones are pruned (default ${CONTROL_PLANE_DEFAULTS.historyLimit})
   --lease-ttl-seconds N       TTL of the etcd leases under this replica's health entries and its
                               proxies' self-registrations (default ${CONTROL_PLANE_DEFAULTS.leaseTtlSeconds})
   --leader-lease-ttl-seconds N  TTL of the lease of the replica elected to run the control plane's own
@@ -92,6 +95,8 @@ export interface ControlPlaneCliOptions {
   /** From --tokens-file; empty without it. */
   readonly tokens: readonly ApiTokenEntry[];
   readonly maxBodyBytes: number;
+  /** --history-limit: change records kept. */
+  readonly historyLimit: number;
   readonly leaseTtlSeconds: number;
   readonly leaderLeaseTtlSeconds: number;
   readonly logLevel: LogLevel;
@@ -126,6 +131,7 @@ export function parseControlPlaneArgs(argv: readonly string[], env: NodeJS.Proce
         'token-file': { type: 'string' },
         'tokens-file': { type: 'string' },
         'max-body-bytes': { type: 'string' },
+        'history-limit': { type: 'string' },
         'lease-ttl-seconds': { type: 'string' },
         'leader-lease-ttl-seconds': { type: 'string' },
         'log-level': { type: 'string', default: CONTROL_PLANE_DEFAULTS.logLevel },
@@ -181,6 +187,7 @@ export function parseControlPlaneArgs(argv: readonly string[], env: NodeJS.Proce
     token,
     tokens: Object.freeze(tokens),
     maxBodyBytes: values['max-body-bytes'] === undefined ? CONTROL_PLANE_DEFAULTS.maxBodyBytes : positiveInteger(values['max-body-bytes'], '--max-body-bytes'),
+    historyLimit: values['history-limit'] === undefined ? CONTROL_PLANE_DEFAULTS.historyLimit : positiveInteger(values['history-limit'], '--history-limit'),
     leaseTtlSeconds: values['lease-ttl-seconds'] === undefined ? CONTROL_PLANE_DEFAULTS.leaseTtlSeconds : positiveInteger(values['lease-ttl-seconds'], '--lease-ttl-seconds'),
     leaderLeaseTtlSeconds: values['leader-lease-ttl-seconds'] === undefined ? CONTROL_PLANE_DEFAULTS.leaderLeaseTtlSeconds : positiveInteger(values['leader-lease-ttl-seconds'], '--leader-lease-ttl-seconds'),
     logLevel,

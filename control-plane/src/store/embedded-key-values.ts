@@ -24,6 +24,15 @@ export class EmbeddedKeyValues implements KeyValueStore {
     return true;
   }
 
+  /**
+   * Writes `key` at the revision of the embedded store's commit that carries it (ResourceStore.commit's
+   * `meta`), as etcd gives such a key its transaction's revision.
+   */
+  setAt(key: string, value: string, revision: number): void {
+    this.revision = Math.max(this.revision, revision);
+    this.entries.set(key, { value, revision });
+  }
+
   async delete(key: string): Promise<boolean> {
     return this.entries.delete(key);
   }

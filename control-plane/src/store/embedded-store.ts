@@ -9,9 +9,9 @@ import { EmbeddedLeaseStore } from './embedded-lease-store.js';
 import { resourceKey } from './keys.js';
 import { PLAINTEXT_SEALER, type SecretSealer } from '../identity/secret-sealer.js';
 import { fromStoredValue, toStoredValue } from './stored-value.js';
-import type { ElectionOptions, ListResult, ResourceStore, StoredResource, WatchEvent, WatchHandle, WatchHandlers, WriteOp } from './store.js';
+import type { ElectionOptions, ListResult, MetaWrites, ResourceStore, StoredResource, WatchEvent, WatchHandle, WatchHandlers, WriteOp } from './store.js';
 import {
-  checkDistinctTargets, concurrentWriteError, conflictError, ETCD_MAX_REQUEST_BYTES, ETCD_MAX_TXN_OPS, opTarget,
+  checkDistinctTargets, concurrentWriteError, conflictError, ETCD_MAX_REQUEST_BYTES, ETCD_MAX_TXN_OPS, metaKeys, opTarget,
   requestTooLargeError, tooManyOpsError,
 } from './write-checks.js';
 
@@ -96,12 +96,14 @@ export class EmbeddedStore implements ResourceStore {
     return this.currentRevision;
   }
 
-  async commit(ops: readonly WriteOp[], validatedAt: number): Promise<number> {
+  async commit(ops: readonly WriteOp[], validatedAt: number, meta?: MetaWrites): Promise<number> {
     this.ensureOpen();
     checkDistinctTargets(ops);
-    if (ops.length + 1 > this.maxTxnOps) throw tooManyOpsError(ops.length, this.maxTxnOps);
+    const metaCount = metaKeys(meta).length;
+    if (ops.length + metaCount + 1 > this.maxTxnOps) throw tooManyOpsError(ops.length, this.maxTxnOps, metaCount);
     const values = ops.map((op) => (op.op === 'put' ? toStoredValue(op.resource, this.sealer) : undefined));
-    const bytes = ops.reduce((sum, op, i) => sum + opTarget(op).key.length + Buffer.byteLength(values[i] ?? ''), 0);
+    const metaBytes = (meta?.puts ?? []).reduce((sum, p) => sum + p.key.length + Buffer.byteLength(p.value), 0) + (meta?.deletes ?? []).reduce((sum, k) => sum + k.length, 0);
+    const bytes = ops.reduce((sum, op, i) => sum + opTarget(op).key.length + Buffer.byteLength(values[i] ?? ''), metaBytes);
     if (bytes > this.maxRequestBytes) throw requestTooLargeError(`${bytes} bytes of keys and values`);
     for (const op of ops) {
       if (op.ifRevision === undefined) continue;
@@ -123,6 +125,9 @@ export class EmbeddedStore implements ResourceStore {
         events.push({ type: 'delete', kind, name, revision });
       }
     });
+    const keyValues = this.keyValues();
+    for (const m of meta?.puts ?? []) keyValues.setAt(m.key, m.value, revision);
+    for (const key of meta?.deletes ?? []) void keyValues.delete(key);
     this.currentRevision = revision;
     this.generationRevision = revision;
     // Like etcd, where the generation key's put is an event in the watched range: every commit

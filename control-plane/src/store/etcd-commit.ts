@@ -16,16 +16,17 @@ import { isCompactedError, isTooManyOpsError, provesNotSent, toStoreError } from
 import { GENERATION_KEY } from './keys.js';
 import type { SecretSealer } from '../identity/secret-sealer.js';
 import { toStoredValue } from './stored-value.js';
-import type { WriteOp } from './store.js';
-import { checkDistinctTargets, concurrentWriteError, conflictError, opTarget, tooManyOpsError } from './write-checks.js';
+import type { MetaWrites, WriteOp } from './store.js';
+import { checkDistinctTargets, concurrentWriteError, conflictError, metaKeys, opTarget, tooManyOpsError } from './write-checks.js';
 
 const GENERATION = Buffer.from(GENERATION_KEY);
 /** Generation writes read back when looking for our own commit; more than this many after ours in the meantime is "unknown". */
 const MAX_HISTORY_STEPS = 32;
 
 /** Applies `ops` in one transaction and returns its revision; see ResourceStore.commit for the errors. */
-export async function commitOps(client: Etcd3, budget: CallBudget, ops: readonly WriteOp[], validatedAt: number, sealer: SecretSealer): Promise<number> {
+export async function commitOps(client: Etcd3, budget: CallBudget, ops: readonly WriteOp[], validatedAt: number, sealer: SecretSealer, meta?: MetaWrites): Promise<number> {
   checkDistinctTargets(ops);
+  const metaCount = metaKeys(meta).length;
   const txnId = randomBytes(12).toString('base64url');
   const targets = ops.map(opTarget);
   const conditioned = ops.flatMap((op, i) => (op.ifRevision === undefined ? [] : [{ target: targets[i]!, ifRevision: op.ifRevision }]));
@@ -39,6 +40,8 @@ export async function commitOps(client: Etcd3, budget: CallBudget, ops: readonly
   const success: IRequestOp[] = ops.map((op, i): IRequestOp => (op.op === 'put'
     ? { request_put: { key: Buffer.from(targets[i]!.key), value: Buffer.from(toStoredValue(op.resource, sealer)) } }
     : { request_delete_range: { key: Buffer.from(targets[i]!.key) } }));
+  for (const m of meta?.puts ?? []) success.push({ request_put: { key: Buffer.from(m.key), value: Buffer.from(m.value) } });
+  for (const key of meta?.deletes ?? []) success.push({ request_delete_range: { key: Buffer.from(key) } });
   success.push({ request_put: { key: GENERATION, value: Buffer.from(txnId) } });
   // When a compare fails, the failure branch reads every compared key in the same transaction, so
   // the error names the right cause at the revision the compares saw.
@@ -62,7 +65,7 @@ export async function commitOps(client: Etcd3, budget: CallBudget, ops: readonly
     }, { deadline, onExhausted: () => (uncertain > 0 ? 'the write may or may not have been applied' : 'the write was not applied') });
   } catch (err) {
     const storeError = toStoreError(err, 'commit');
-    if (isTooManyOpsError(storeError.cause)) throw tooManyOpsError(ops.length);
+    if (isTooManyOpsError(storeError.cause)) throw tooManyOpsError(ops.length, undefined, metaCount);
     throw storeError;
   }
   if (res.succeeded) return Number(res.header.revision);

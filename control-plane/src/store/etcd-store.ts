@@ -18,7 +18,7 @@ import { GENERATION_KEY, RESOURCE_PREFIX, resourceKey } from './keys.js';
 import { PLAINTEXT_SEALER, type SecretSealer } from '../identity/secret-sealer.js';
 import { fromStoredValue } from './stored-value.js';
 import type { LeaseStore } from './lease-store.js';
-import type { ElectionOptions, ListResult, ResourceStore, StoredResource, WatchHandle, WatchHandlers, WriteOp } from './store.js';
+import type { ElectionOptions, ListResult, MetaWrites, ResourceStore, StoredResource, WatchHandle, WatchHandlers, WriteOp } from './store.js';
 
 export interface EtcdStoreOptions {
   /** Client URLs, `http://host:2379`; calls go to any of them (a failed member is skipped). */
@@ -109,9 +109,9 @@ export class EtcdStore implements ResourceStore {
     return Number(res.header.revision);
   }
 
-  async commit(ops: readonly WriteOp[], validatedAt: number): Promise<number> {
+  async commit(ops: readonly WriteOp[], validatedAt: number, meta?: MetaWrites): Promise<number> {
     this.ensureOpen('commit');
-    return await commitOps(this.client, this.budget, ops, validatedAt, this.sealer);
+    return await commitOps(this.client, this.budget, ops, validatedAt, this.sealer, meta);
   }
 
   watch(fromRevision: number, handlers: WatchHandlers): WatchHandle {

@@ -12,6 +12,8 @@ export const SLUICE_PREFIX = '/sluice/';
  * key's mod_revision is still <= R, so cross-reference checks always see the state they commit on.
  */
 export const GENERATION_KEY = '/sluice/meta/generation';
+/** Records written beside a commit (ResourceStore.commit's `meta`): the change history, apply sets. */
+export const META_PREFIX = '/sluice/meta/';
 
 export function resourceKey(kind: Kind, name: string): string {
   return `${RESOURCE_PREFIX}${KIND_INFO[kind].plural}/${name}`;

@@ -28,6 +28,18 @@ export type WriteOp =
   | { readonly op: 'put'; readonly resource: Resource; readonly ifRevision?: number }
   | { readonly op: 'delete'; readonly kind: Kind; readonly name: string; readonly ifRevision?: number };
 
+/**
+ * Keys beside the resources written in the same transaction as a commit, so that a record of a change
+ * (the change history, apply sets) can never be committed without the change or the change without
+ * it. Keys live under META_PREFIX (`/sluice/meta/`, not the generation key); they are no resources:
+ * watches do not report them and they are read back through `keyValues()`, where each key's revision
+ * is that of the commit that wrote it.
+ */
+export interface MetaWrites {
+  readonly puts?: ReadonlyArray<{ readonly key: string; readonly value: string }>;
+  readonly deletes?: readonly string[];
+}
+
 export type WatchEvent =
   | { readonly type: 'put'; readonly resource: Resource; readonly revision: number }
   | { readonly type: 'delete'; readonly kind: Kind; readonly name: string; readonly revision: number };
@@ -80,14 +92,16 @@ export interface ResourceStore {
    * revision of every resource it wrote). Checks, in this order:
    * - the same resource twice in `ops` → SLUICE_VALIDATION;
    * - more ops than etcd takes in one transaction (127 with etcd's default `--max-txn-ops` of 128,
-   *   one is the generation key) or a request over `--max-request-bytes` (1.5 MiB) → SLUICE_PAYLOAD_TOO_LARGE;
+   *   one is the generation key; `meta` writes count too) or a request over `--max-request-bytes`
+   *   (1.5 MiB) → SLUICE_PAYLOAD_TOO_LARGE;
    * - a failed `ifRevision` → SLUICE_CONFLICT naming the resource (it can never succeed as asked);
    * - `validatedAt` is the revision the caller checked references against: when any transaction
    *   committed after it → SLUICE_CONCURRENT_WRITE (the caller validates again and retries).
    * A delete of a missing resource (without ifRevision) is no error and produces no watch event
-   * (its revision still reaches watches, with no events).
+   * (its revision still reaches watches, with no events). `meta` keys are written (or deleted) in the
+   * same transaction; a key outside META_PREFIX is refused with SLUICE_INTERNAL.
    */
-  commit(ops: readonly WriteOp[], validatedAt: number): Promise<number>;
+  commit(ops: readonly WriteOp[], validatedAt: number, meta?: MetaWrites): Promise<number>;
   /** Streams every change after `fromRevision` (exclusive); see WatchHandlers. */
   watch(fromRevision: number, handlers: WatchHandlers): WatchHandle;
   /** The current store revision. */

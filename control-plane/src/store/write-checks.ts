@@ -2,8 +2,8 @@
 // and the errors for a failed If-Match or a concurrent write.
 import { ControlPlaneError, ErrorCode } from '../errors.js';
 import { resourcePath, type Kind } from '../../../proto/src/model/kinds.js';
-import { resourceKey } from './keys.js';
-import type { WriteOp } from './store.js';
+import { GENERATION_KEY, META_PREFIX, resourceKey } from './keys.js';
+import type { MetaWrites, WriteOp } from './store.js';
 
 /** etcd's defaults (`--max-txn-ops`, `--max-request-bytes`); the embedded store enforces the same. */
 export const ETCD_MAX_TXN_OPS = 128;
@@ -36,10 +36,11 @@ export function checkDistinctTargets(ops: readonly WriteOp[]): void {
   }
 }
 
-/** `ops` resources plus the generation key must fit in one etcd transaction. */
-export function tooManyOpsError(count: number, maxTxnOps = ETCD_MAX_TXN_OPS): ControlPlaneError {
+/** `ops` resources, the records written beside them (`meta`) and the generation key must fit in one etcd transaction. */
+export function tooManyOpsError(count: number, maxTxnOps = ETCD_MAX_TXN_OPS, metaCount = 0): ControlPlaneError {
+  const records = metaCount === 0 ? '' : ` and ${metaCount} record${metaCount === 1 ? '' : 's'} of the change`;
   return new ControlPlaneError(ErrorCode.PayloadTooLarge,
-    `${count} resources do not fit in one transaction: etcd takes at most --max-txn-ops (${maxTxnOps} by default) ` +
+    `${count} resources${records} do not fit in one transaction: etcd takes at most --max-txn-ops (${maxTxnOps} by default) ` +
     `operations, one of them the generation key; apply them in smaller batches`);
 }
 
@@ -60,4 +61,17 @@ export function conflictError(target: Pick<OpTarget, 'kind' | 'name'>, current: 
 export function concurrentWriteError(validatedAt: number, changedAt: number): ControlPlaneError {
   return new ControlPlaneError(ErrorCode.ConcurrentWrite,
     `resources changed at revision ${changedAt}, after revision ${validatedAt} that this write was checked against; check again`);
+}
+
+/** The meta keys a commit writes, checked: each under META_PREFIX, never the generation key, once. */
+export function metaKeys(meta: MetaWrites | undefined): string[] {
+  const keys = [...(meta?.puts ?? []).map((p) => p.key), ...(meta?.deletes ?? [])];
+  const seen = new Set<string>();
+  for (const key of keys) {
+    if (!key.startsWith(META_PREFIX) || key === GENERATION_KEY || key.length === META_PREFIX.length || seen.has(key)) {
+      throw new ControlPlaneError(ErrorCode.Internal, `a commit may not write the meta key "${key}" (outside ${META_PREFIX}, the generation key, or twice)`);
+    }
+    seen.add(key);
+  }
+  return keys;
 }

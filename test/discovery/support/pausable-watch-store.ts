@@ -18,7 +18,7 @@ export class PausableWatchStore implements ResourceStore {
 
   list: ResourceStore['list'] = () => this.inner.list();
   get: ResourceStore['get'] = (kind, name) => this.inner.get(kind, name);
-  commit: ResourceStore['commit'] = (ops, validatedAt) => this.inner.commit(ops, validatedAt);
+  commit: ResourceStore['commit'] = (ops, validatedAt, meta) => this.inner.commit(ops, validatedAt, meta);
   revision: ResourceStore['revision'] = () => this.inner.revision();
 
   watch(fromRevision: number, handlers: WatchHandlers): WatchHandle {

@@ -8,6 +8,7 @@ import { formatResources, type OutputFormat } from './resource-output.js';
 import { ROLLOUT_USAGE, rolloutFlags, runCtlRollout } from './ctl-rollout.js';
 import { runCtlToken } from './ctl-token.js';
 import { runCtlCa } from './ctl-ca.js';
+import { HISTORY_USAGE, runCtlHistory, runCtlRollback } from './ctl-history.js';
 
 export const CTL_USAGE = `usage: sluice ctl [--server URL] [--ca FILE] [--token TOKEN | --token-file FILE] COMMAND
 
@@ -19,6 +20,7 @@ export const CTL_USAGE = `usage: sluice ctl [--server URL] [--ca FILE] [--token 
   reencrypt                      seal every stored private key again with the control plane's first
                                  encryption key (after adding a key, before dropping the old one)
 ${ROLLOUT_USAGE}
+${HISTORY_USAGE}
   token create --service NAME [--ttl-seconds N] [-o json]
                                  a bootstrap token for NAME's proxies (identity
                                  spiffe://<trust domain>/svc/NAME), printed once; without
@@ -63,6 +65,9 @@ export async function runCtlCommand(argv: readonly string[], env: NodeJS.Process
         revision: { type: 'string' },
         service: { type: 'string' },
         'ttl-seconds': { type: 'string' },
+        to: { type: 'string' },
+        limit: { type: 'string' },
+        'dry-run': { type: 'boolean' },
       },
       strict: true,
       allowPositionals: true,
@@ -76,7 +81,7 @@ export async function runCtlCommand(argv: readonly string[], env: NodeJS.Process
   const token = values.token ?? configuredToken(values['token-file'], env);
   const client = new ApiClient(values.server ?? env['SLUICE_SERVER'] ?? DEFAULT_SERVER, token, undefined, readCa(values.ca ?? env['SLUICE_CA']));
   const only = (allowed: string[]): void => {
-    for (const flag of ['filename', 'output', 'service', 'ttl-seconds'] as const) {
+    for (const flag of ['filename', 'output', 'service', 'ttl-seconds', 'to', 'limit', 'dry-run'] as const) {
       if (values[flag] !== undefined && !allowed.includes(flag)) throw new UsageError(`--${flag} is not an option of \`ctl ${command}\``);
     }
   };
@@ -125,6 +130,12 @@ export async function runCtlCommand(argv: readonly string[], env: NodeJS.Process
       return await runCtlRollout(client, rolloutFlags(values));
     case 'token':
       return await runCtlToken(client, args, values, only);
+    case 'history':
+      only(['output', 'limit']);
+      return await runCtlHistory(client, args, values);
+    case 'rollback':
+      only(['to', 'dry-run']);
+      return await runCtlRollback(client, args, values);
     case 'ca':
       only([]);
       return await runCtlCa(client, args);
