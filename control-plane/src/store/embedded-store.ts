@@ -9,16 +9,18 @@ import { EmbeddedLeaseStore } from './embedded-lease-store.js';
 import { resourceKey } from './keys.js';
 import { PLAINTEXT_SEALER, type SecretSealer } from '../identity/secret-sealer.js';
 import { fromStoredValue, toStoredValue } from './stored-value.js';
-import type { ElectionOptions, ListResult, ResourceStore, StoredResource, WatchEvent, WatchHandle, WatchHandlers, WriteOp } from './store.js';
+import type { ElectionOptions, ListResult, MetaWrite, ResourceStore, StoredResource, WatchEvent, WatchHandle, WatchHandlers, WriteOp } from './store.js';
 import {
-  checkDistinctTargets, concurrentWriteError, conflictError, ETCD_MAX_REQUEST_BYTES, ETCD_MAX_TXN_OPS, opTarget,
-  requestTooLargeError, tooManyOpsError,
+  checkDistinctTargets, checkLimits, checkMetaKeys, commitBytes, concurrentWriteError, conflictError, DEFAULT_STORE_LIMITS, opTarget,
 } from './write-checks.js';
 
 export interface EmbeddedStoreOptions {
-  /** etcd's `--max-txn-ops`: a commit may hold this many ops minus one (the generation key). */
+  /**
+   * As etcd's `--max-txn-ops`: a commit may hold this many ops, the generation key and meta keys
+   * included (default DEFAULT_STORE_LIMITS, as deploy/ runs etcd; `--store-max-txn-ops`).
+   */
   readonly maxTxnOps?: number;
-  /** etcd's `--max-request-bytes`, measured as the keys and values a commit writes. */
+  /** As etcd's `--max-request-bytes`, measured as the keys and values a commit writes (`--store-max-request-bytes`). */
   readonly maxRequestBytes?: number;
   /** Watch history kept, in revisions; older revisions are compacted as etcd's auto-compaction does. */
   readonly historyRevisions?: number;
@@ -43,6 +45,7 @@ interface Watch {
 
 export class EmbeddedStore implements ResourceStore {
   private readonly entries = new Map<string, Entry>();
+  private readonly meta = new Map<string, string>();
   private readonly history: HistoryItem[] = [];
   private readonly watches = new Set<Watch>();
   private readonly maxTxnOps: number;
@@ -57,8 +60,8 @@ export class EmbeddedStore implements ResourceStore {
   private keyValueStore: EmbeddedKeyValues | undefined;
 
   constructor(options: EmbeddedStoreOptions = {}) {
-    this.maxTxnOps = options.maxTxnOps ?? ETCD_MAX_TXN_OPS;
-    this.maxRequestBytes = options.maxRequestBytes ?? ETCD_MAX_REQUEST_BYTES;
+    this.maxTxnOps = options.maxTxnOps ?? DEFAULT_STORE_LIMITS.maxTxnOps;
+    this.maxRequestBytes = options.maxRequestBytes ?? DEFAULT_STORE_LIMITS.maxRequestBytes;
     this.historyRevisions = options.historyRevisions ?? 10_000;
     this.sealer = options.sealer ?? PLAINTEXT_SEALER;
   }
@@ -96,13 +99,17 @@ export class EmbeddedStore implements ResourceStore {
     return this.currentRevision;
   }
 
-  async commit(ops: readonly WriteOp[], validatedAt: number): Promise<number> {
+  async listMeta(prefix: string): Promise<Array<{ readonly key: string; readonly value: string }>> {
+    this.ensureOpen();
+    return [...this.meta].filter(([key]) => key.startsWith(prefix)).sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, value]) => ({ key, value }));
+  }
+
+  async commit(ops: readonly WriteOp[], validatedAt: number, meta: readonly MetaWrite[] = []): Promise<number> {
     this.ensureOpen();
     checkDistinctTargets(ops);
-    if (ops.length + 1 > this.maxTxnOps) throw tooManyOpsError(ops.length, this.maxTxnOps);
+    checkMetaKeys(meta);
     const values = ops.map((op) => (op.op === 'put' ? toStoredValue(op.resource, this.sealer) : undefined));
-    const bytes = ops.reduce((sum, op, i) => sum + opTarget(op).key.length + Buffer.byteLength(values[i] ?? ''), 0);
-    if (bytes > this.maxRequestBytes) throw requestTooLargeError(`${bytes} bytes of keys and values`);
+    checkLimits(ops, meta, commitBytes(ops, values, meta), { maxTxnOps: this.maxTxnOps, maxRequestBytes: this.maxRequestBytes });
     for (const op of ops) {
       if (op.ifRevision === undefined) continue;
       const target = opTarget(op);
@@ -123,6 +130,10 @@ export class EmbeddedStore implements ResourceStore {
         events.push({ type: 'delete', kind, name, revision });
       }
     });
+    for (const m of meta) {
+      if (m.value === undefined) this.meta.delete(m.key);
+      else this.meta.set(m.key, m.value);
+    }
     this.currentRevision = revision;
     this.generationRevision = revision;
     // Like etcd, where the generation key's put is an event in the watched range: every commit
