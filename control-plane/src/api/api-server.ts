@@ -24,7 +24,8 @@ import { ApiMetrics } from './api-metrics.js';
 import { Registry } from 'prom-client';
 import { formatHostPort } from '../../../proto/src/model/host-port.js';
 
-export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+/** Above the store's default request limit (10 MiB): a body the store takes in one transaction fits. */
+export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 /** The audit operation of a refused request that would have changed something; undefined for reads. */
 function changeOperation(method: string, routePath: string): ChangeOperation | undefined {
@@ -40,7 +41,7 @@ export interface ApiServerOptions {
   /** The admin token (`--token-file`), or named tokens with roles; every route but the probes needs one. */
   readonly token: string | ApiTokens;
   readonly log: Logger;
-  /** Request bodies above this answer 413. Default 4 MiB. */
+  /** Request bodies above this answer 413. Default 16 MiB. */
   readonly maxBodyBytes?: number;
   /** Routes other modules add (discovery's /v1/proxies and /v1/rollout). */
   readonly extraRoutes?: readonly ApiRoute[];

@@ -23,6 +23,7 @@ export function buildControlPlane(options: ControlPlaneCliOptions, token: string
     ...(token === undefined ? {} : { token }),
     tokens: options.tokens,
     maxBodyBytes: options.maxBodyBytes,
+    storeLimits: options.storeLimits,
     health: { leaseTtlSeconds: options.leaseTtlSeconds, leaderLeaseTtlSeconds: options.leaderLeaseTtlSeconds },
     identity: { discoveryTls: options.discoveryTls, trustDomain: options.trustDomain, workloadCertTtlSeconds: options.workloadCertTtlSeconds, ...(options.pluginCa === undefined ? {} : { pluginCa: options.pluginCa }), ...(options.kubernetes === undefined ? {} : { kubernetes: options.kubernetes }) },
     log,
