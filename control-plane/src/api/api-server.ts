@@ -18,6 +18,7 @@ import type { ApiCaller, ApiTokens } from './api-tokens.js';
 import { healthRoutes } from './health-routes.js';
 import { readRequestBody } from './request-body.js';
 import { resourceRoutes } from './resource-routes.js';
+import { applyRoutes } from './apply-routes.js';
 import { ResourceWriter, type ResourceWriterOptions } from './resource-writer.js';
 import { Router } from './router.js';
 import { ApiMetrics } from './api-metrics.js';
@@ -31,6 +32,7 @@ export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 function changeOperation(method: string, routePath: string): ChangeOperation | undefined {
   if (method === 'GET') return undefined;
   if (routePath === '/v1/apply') return 'apply';
+  if (routePath === '/v1/delete') return 'delete';
   if (routePath === '/v1/:kind/:name') return method === 'PUT' ? 'put' : 'delete';
   return 'other';
 }
@@ -78,10 +80,12 @@ export class ApiServer {
     this.audit = new AuditLog(options.log.child({ part: 'audit' }));
     const writer = new ResourceWriter(options.store, options.cache, { ...options.writer, audit: this.audit, onCommitSeen: (seconds, seen) => this.metrics.commitSeen(seconds, seen) });
     this.auth = new BearerAuth(options.token);
+    const json = new ApiJson();
     this.router = new Router([
       ...healthRoutes(options.cache, options.serving),
       this.metrics.route(),
-      ...resourceRoutes({ cache: options.cache, writer, json: new ApiJson(), audit: this.audit }),
+      ...resourceRoutes({ cache: options.cache, writer, json, audit: this.audit }),
+      ...applyRoutes({ cache: options.cache, store: options.store, writer, json, audit: this.audit }),
       ...accessRoutes(this.auth.tokens),
       ...(options.extraRoutes ?? []),
     ]);
