@@ -2,6 +2,7 @@
 // The `sluice` command: dispatches to control-plane, ctl, proxy and start.
 // Each command is loaded on demand: `ctl` stays quick to start (it never loads etcd, gRPC or the proxy).
 import { CtlError } from '../control-plane/src/cli/ctl/api-client.js';
+import { CtlExitStatus } from '../control-plane/src/cli/ctl/ctl-exit-status.js';
 import { UsageError } from '../proto/src/command-line/usage-error.js';
 import { dumpValidationCountOnSignal } from '../proto/src/model/validation-count-dump.js';
 
@@ -65,8 +66,12 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     let code = 1;
-    if (err instanceof CtlError) {
+    if (err instanceof CtlExitStatus) {
+      if (err.output !== '') console.log(err.output);
+      code = err.exitCode;
+    } else if (err instanceof CtlError) {
       console.error(err.format());
+      code = err.exitCode;
     } else if (err instanceof UsageError) {
       console.error(`sluice: ${(err as Error).message}`);
       code = 2;

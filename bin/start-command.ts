@@ -16,7 +16,7 @@ const PROXY_DEFAULTS = Object.freeze({ proxyListen: '127.0.0.1:18080', proxyAdmi
 
 export const START_USAGE = `usage: sluice start [--api-listen HOST:PORT] [--discovery-listen HOST:PORT] [--token-file FILE]
                     [--proxy-listen HOST:PORT] [--proxy-admin-listen HOST:PORT]
-                    [--max-body-bytes N] [--log-level LEVEL]
+                    [--max-body-bytes N] [--store-max-txn-ops N] [--store-max-request-bytes N] [--log-level LEVEL]
 
 Runs a whole mesh on one machine on the embedded store (nothing is kept after exit): the control
 plane and one proxy in this process, following it. The proxy's \`public\` listener (--proxy-listen) and

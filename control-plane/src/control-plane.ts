@@ -21,6 +21,7 @@ import type { SecretSealer } from './identity/secret-sealer.js';
 import { ResourceCache } from './store/resource-cache.js';
 import type { ControlPlaneDeps, ControlPlaneModule, ControlPlaneModuleFactory } from './module.js';
 import type { ResourceStore } from './store/store.js';
+import type { StoreLimits } from './store/write-checks.js';
 
 export const DEFAULT_API_LISTEN: ListenAddress = Object.freeze({ host: '127.0.0.1', port: 15080 });
 export const DEFAULT_DISCOVERY_LISTEN: ListenAddress = Object.freeze({ host: '127.0.0.1', port: 15010 });
@@ -51,6 +52,12 @@ export interface ControlPlaneOptions {
   readonly maxBodyBytes?: number;
   /** Change records kept (--history-limit, default 1000). */
   readonly historyLimit?: number;
+  /**
+   * The transaction limits of the store: etcd's --max-txn-ops and --max-request-bytes as the members
+   * run with them (--store-max-txn-ops, --store-max-request-bytes), and the embedded store's own.
+   * Default DEFAULT_STORE_LIMITS (as deploy/ runs etcd).
+   */
+  readonly storeLimits?: Partial<StoreLimits>;
   /** --api-tls-cert and --api-tls-key: the admin API serves HTTPS. */
   readonly apiTls?: { readonly cert: Buffer; readonly key: Buffer };
   readonly log?: Logger;
@@ -205,7 +212,8 @@ export class ControlPlane {
   private async openStore(): Promise<ResourceStore> {
     if (this.options.store !== undefined) return this.options.store;
     const endpoints = this.options.etcdEndpoints ?? [];
-    if (endpoints.length === 0) return new EmbeddedStore({ sealer: this.sealer });
-    return new EtcdStore({ endpoints: [...endpoints], log: this.log.child({ part: 'etcd' }), sealer: this.sealer, credentials: this.options.etcdCredentials });
+    const limits = this.options.storeLimits ?? {};
+    if (endpoints.length === 0) return new EmbeddedStore({ sealer: this.sealer, ...limits });
+    return new EtcdStore({ endpoints: [...endpoints], log: this.log.child({ part: 'etcd' }), sealer: this.sealer, credentials: this.options.etcdCredentials, limits });
   }
 }

@@ -24,11 +24,12 @@ function paddedApply(bytes: number): string {
   return base.slice(0, -1) + ',"pad":"' + 'x'.repeat(Math.max(0, bytes - base.length - 9)) + '"}';
 }
 
-test('the default limit is 4 MiB: a body just over it answers 413 and stores nothing', async () => {
-  assert.equal(DEFAULT_MAX_BODY_BYTES, 4 * 1024 * 1024);
+test('the default limit is 16 MiB: a body just over it answers 413 naming the limit and flag, and stores nothing', async () => {
+  assert.equal(DEFAULT_MAX_BODY_BYTES, 16 * 1024 * 1024);
   const res = await api.request('POST', '/v1/apply', { body: paddedApply(DEFAULT_MAX_BODY_BYTES + 1024) });
   assert.equal(res.status, 413);
   assert.equal(res.body.code, 'SLUICE_PAYLOAD_TOO_LARGE');
+  assert.equal(res.body.message, `the request body is larger than the limit of ${DEFAULT_MAX_BODY_BYTES} bytes (the control plane's --max-body-bytes); raise it, or send smaller requests`);
   assert.match(res.headers.get('sluice-revision') ?? '', /^\d+$/);
   assert.equal((await api.get('/v1/clusters/big')).status, 404);
 });

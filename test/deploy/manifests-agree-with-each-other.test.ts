@@ -181,6 +181,24 @@ test('etcd and the control plane speak TLS with client certificates, and every f
   assert.ok((flagValue(controlPlane, '--etcd') ?? '').split(',').every((u) => u.startsWith('https://')), 'the control plane reaches etcd over https://');
 });
 
+test('the control plane is told the transaction limits etcd runs with', () => {
+  let checked = 0;
+  for (const dir of kustomizationDirs()) {
+    const found = pods(dir);
+    const etcd = found.find((p) => p.owner.metadata.name === 'sluice-etcd');
+    const controlPlane = sluiceUses(found).find((u) => u.command === 'control-plane');
+    if (etcd === undefined || controlPlane === undefined) continue;
+    const etcdArgs = containersOf(etcd).find((u) => u.container.name === 'etcd')?.container.args ?? [];
+    for (const [etcdFlag, ours] of [['--max-txn-ops', '--store-max-txn-ops'], ['--max-request-bytes', '--store-max-request-bytes']] as const) {
+      const etcdValue = etcdArgs.find((a) => a.startsWith(`${etcdFlag}=`))?.slice(etcdFlag.length + 1);
+      assert.ok(etcdValue !== undefined, `${dir}: etcd runs with ${etcdFlag}`);
+      assert.equal(flagValue(controlPlane, ours), etcdValue, `${dir}: the control plane's ${ours} is etcd's ${etcdFlag}`);
+    }
+    checked++;
+  }
+  assert.ok(checked > 0, 'some kustomization runs etcd and the control plane');
+});
+
 test('the directories Sluice writes (--state-dir) are emptyDir mounts: the root file system is read-only', () => {
   const problems: string[] = [];
   for (const use of allSluice()) {

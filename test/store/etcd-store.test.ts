@@ -8,19 +8,19 @@ import { GENERATION_KEY } from '../../control-plane/src/store/keys.js';
 import { EtcdCluster } from '../support/etcd-cluster.js';
 import { etcdctl } from '../support/etcdctl.js';
 import { freePort } from '../support/free-port.js';
-import { storeContract } from './store-contract.js';
-import { deleteEverything, json, record, rejectsWithCode, route } from './store-fixtures.js';
+import { CONTRACT_LIMITS, storeContract } from './store-contract.js';
+import { certificate, deleteEverything, json, record, rejectsWithCode, route } from './store-fixtures.js';
 
 let etcd: EtcdCluster;
 before(async () => {
-  etcd = await EtcdCluster.start(1);
+  etcd = await EtcdCluster.start(1, { limits: CONTRACT_LIMITS });
 });
 after(async () => {
   await etcd?.stop();
 });
 
 storeContract('etcd', async () => {
-  const store = new EtcdStore({ endpoints: etcd.endpoints });
+  const store = new EtcdStore({ endpoints: etcd.endpoints, limits: CONTRACT_LIMITS });
   await deleteEverything(store);
   return {
     store,
@@ -58,6 +58,20 @@ describe('etcd store on a real member', () => {
       assert.equal(await store.get('Route', 'victim'), undefined);
       await w.handle.close();
       await etcdctl(etcd.endpoints, 'del', '--prefix', '/sluice/v1/routes/');
+    } finally {
+      await store.close();
+    }
+  });
+
+  test("a store told larger limits than etcd runs with: etcd's refusal answers 413 naming both flags", async () => {
+    const store = new EtcdStore({ endpoints: etcd.endpoints, limits: { maxTxnOps: 10_000, maxRequestBytes: 8 * 1024 * 1024 } });
+    try {
+      const ops = Array.from({ length: 200 }, (_, i) => ({ op: 'put' as const, resource: route(`told-${i}`) }));
+      await rejectsWithCode(store.commit(ops, await store.revision()), ErrorCode.PayloadTooLarge,
+        /^200 resources do not fit in one transaction: etcd refused 201 operations .* --store-max-txn-ops is 10000: etcd's --max-txn-ops is lower/);
+      await rejectsWithCode(store.commit([{ op: 'put', resource: certificate('told-huge', 3_000_000) }], await store.revision()), ErrorCode.PayloadTooLarge,
+        /etcd refused it as too large although --store-max-request-bytes is 8388608: etcd's --max-request-bytes is lower/);
+      assert.equal(await store.get('Route', 'told-0'), undefined);
     } finally {
       await store.close();
     }

@@ -24,7 +24,8 @@ export class GatedWatchStore implements ResourceStore {
   }
 
   get: ResourceStore['get'] = (kind, name) => this.inner.get(kind, name);
-  commit: ResourceStore['commit'] = (ops, validatedAt) => this.inner.commit(ops, validatedAt);
+  commit: ResourceStore['commit'] = (ops, validatedAt, meta) => this.inner.commit(ops, validatedAt, meta);
+  listMeta: ResourceStore['listMeta'] = (prefix) => this.inner.listMeta(prefix);
   revision: ResourceStore['revision'] = () => this.inner.revision();
   close: ResourceStore['close'] = () => this.inner.close();
 

@@ -3,9 +3,17 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { ErrorCode } from '../../control-plane/src/errors.js';
-import type { ResourceStore, WriteOp } from '../../control-plane/src/store/store.js';
+import type { MetaWrite, ResourceStore, WriteOp } from '../../control-plane/src/store/store.js';
+import { ETCD_MAX_REQUEST_BYTES, ETCD_MAX_TXN_OPS, type StoreLimits } from '../../control-plane/src/store/write-checks.js';
+import { APPLYSET_PREFIX, GENERATION_KEY } from '../../control-plane/src/store/keys.js';
 import { certificate, cluster, describeStored, json, record, rejectsWithCode, route } from './store-fixtures.js';
 import { until } from '../support/until.js';
+
+/**
+ * The limits every store under the contract runs with: etcd's own defaults (--max-txn-ops 128,
+ * --max-request-bytes 1.5 MiB), small enough to reach in a test.
+ */
+export const CONTRACT_LIMITS: StoreLimits = Object.freeze({ maxTxnOps: ETCD_MAX_TXN_OPS, maxRequestBytes: ETCD_MAX_REQUEST_BYTES });
 
 export interface StoreUnderTest {
   readonly store: ResourceStore;
@@ -165,32 +173,32 @@ export function storeContract(name: string, open: () => Promise<StoreUnderTest>)
       assert.equal(await store.revision(), before);
     });
 
-    test('127 resources fit in one transaction; 128 are refused with SLUICE_PAYLOAD_TOO_LARGE', async () => {
+    test('127 resources fit in one transaction; 128 are refused with SLUICE_PAYLOAD_TOO_LARGE naming the limit and its flag', async () => {
       const ops = (n: number, tag: string): WriteOp[] => Array.from({ length: n }, (_, i) => put(route(`${tag}-${i}`)));
       const rev = await commit(...ops(127, 'fits'));
       assert.equal((await store.list()).resources.length, 127);
-      await rejectsWithCode(commit(...ops(128, 'over')), ErrorCode.PayloadTooLarge, /128 resources/);
+      await rejectsWithCode(commit(...ops(128, 'over')), ErrorCode.PayloadTooLarge, /^128 resources do not fit in one transaction: 129 operations .* limit of 128 \(--store-max-txn-ops, which must match etcd's --max-txn-ops\)/);
       assert.equal(await store.revision(), rev);
       assert.equal(await store.get('Route', 'over-0'), undefined);
     });
 
-    test('a transaction over 1.5 MiB is refused with SLUICE_PAYLOAD_TOO_LARGE, and the store answers right after', async () => {
+    test('a transaction over 1.5 MiB is refused with SLUICE_PAYLOAD_TOO_LARGE naming the limit, and the store answers right after', async () => {
       for (const size of [1_600_000, 3_000_000]) {
-        await rejectsWithCode(commit(put(certificate('huge', size))), ErrorCode.PayloadTooLarge, /too large|larger than/);
+        await rejectsWithCode(commit(put(certificate('huge', size))), ErrorCode.PayloadTooLarge, /limit of 1572864 bytes \(--store-max-request-bytes/);
       }
       assert.equal(await store.get('Certificate', 'huge'), undefined);
       await commit(put(certificate('normal', 2000)));
       assert.equal((await store.get('Certificate', 'normal'))?.resource.spec.name, 'normal');
     });
 
-    test('meta keys are written in the transaction of the change, at its revision, and never reach watches', async () => {
+    test('meta keys carry the revision of their commit (read through keyValues) and never reach watches', async () => {
       const keyValues = store.keyValues?.();
       assert.ok(keyValues, 'a store that takes meta writes reads them back through keyValues()');
       const from = await store.revision();
       const w = record(store, from);
-      const r1 = await store.commit([put(route('a'))], from, { puts: [{ key: `${metaPrefix}1`, value: 'one' }, { key: `${metaPrefix}2`, value: 'two' }] });
+      const r1 = await store.commit([put(route('a'))], from, [{ key: `${metaPrefix}1`, value: 'one' }, { key: `${metaPrefix}2`, value: 'two' }]);
       assert.deepEqual(await keyValues.get(`${metaPrefix}1`), { value: 'one', revision: r1 });
-      const r2 = await store.commit([del('a')], r1, { puts: [{ key: `${metaPrefix}3`, value: 'three' }], deletes: [`${metaPrefix}1`] });
+      const r2 = await store.commit([del('a')], r1, [{ key: `${metaPrefix}3`, value: 'three' }, { key: `${metaPrefix}1` }]);
       assert.equal(await keyValues.get(`${metaPrefix}1`), undefined);
       assert.deepEqual((await keyValues.list(metaPrefix)).map((e) => `${e.key}=${e.value}@${e.revision}`),
         [`${metaPrefix}2=two@${r1}`, `${metaPrefix}3=three@${r2}`]);
@@ -199,23 +207,48 @@ export function storeContract(name: string, open: () => Promise<StoreUnderTest>)
       await w.handle.close();
     });
 
-    test('a refused transaction writes none of its meta keys; a meta key outside /sluice/meta/ is refused', async () => {
-      const r1 = await commit(put(route('taken')));
-      await rejectsWithCode(store.commit([put(route('taken'), 0)], r1, { puts: [{ key: `${metaPrefix}refused`, value: 'x' }] }), ErrorCode.Conflict, /routes\[taken\]/);
-      await rejectsWithCode(store.commit([put(route('b'))], 0, { puts: [{ key: `${metaPrefix}stale`, value: 'x' }] }), ErrorCode.ConcurrentWrite, /after revision 0/);
-      for (const key of ['/sluice/v1/routes/sneaky', '/sluice/meta/generation']) {
-        await rejectsWithCode(store.commit([put(route('c'))], r1, { puts: [{ key, value: 'x' }] }), ErrorCode.Internal, /meta key/);
-      }
-      assert.deepEqual(await store.keyValues?.().list(metaPrefix), []);
-      assert.equal(await store.revision(), r1);
+    test('meta keys are written in the same transaction as the resources, read back with listMeta, and deleted', async () => {
+      const a = `${APPLYSET_PREFIX}contract-a`;
+      const b = `${APPLYSET_PREFIX}contract-b`;
+      const from = await store.revision();
+      const w = record(store, from);
+      const rev = await store.commit([put(route('meta-web'))], from, [{ key: a, value: '["Route/meta-web"]' }, { key: b, value: '[]' }]);
+      assert.deepEqual(await store.listMeta(APPLYSET_PREFIX), [{ key: a, value: '["Route/meta-web"]' }, { key: b, value: '[]' }]);
+      assert.equal((await store.get('Route', 'meta-web'))?.revision, rev);
+      // Meta-only commits move the revision and reach watches without resource events.
+      const rev2 = await store.commit([], rev, [{ key: a }]);
+      assert.ok(rev2 > rev);
+      assert.deepEqual(await store.listMeta(APPLYSET_PREFIX), [{ key: b, value: '[]' }]);
+      await w.until(rev2);
+      assert.deepEqual(w.batches, [`${rev}: put Route/meta-web@${rev}`, `${rev2}: `]);
+      await w.handle.close();
     });
 
-    test('meta writes count towards the ops of one transaction: 126 resources and one meta key fit, 127 do not', async () => {
-      const ops = (n: number, tag: string): WriteOp[] => Array.from({ length: n }, (_, i) => put(route(`${tag}-${i}`)));
-      const meta = { puts: [{ key: `${metaPrefix}limit`, value: 'x' }] };
-      const rev = await store.commit(ops(126, 'fits'), await store.revision(), meta);
-      await rejectsWithCode(store.commit(ops(127, 'over'), rev, meta), ErrorCode.PayloadTooLarge, /127 resources and 1 record of the change/);
-      assert.equal(await store.get('Route', 'over-0'), undefined);
+    test('a refused commit writes none of its meta keys', async () => {
+      const key = `${APPLYSET_PREFIX}contract-refused`;
+      const r1 = await commit(put(route('taken')));
+      await rejectsWithCode(store.commit([put(route('taken'), 0)], r1, [{ key, value: 'x' }]), ErrorCode.Conflict, /routes\[taken\]/);
+      await commit(put(route('later')));
+      await rejectsWithCode(store.commit([put(route('stale'))], r1, [{ key, value: 'x' }]), ErrorCode.ConcurrentWrite);
+      assert.deepEqual(await store.listMeta(APPLYSET_PREFIX), []);
+    });
+
+    test('meta keys count toward the operation limit: 126 resources and one meta key fit, two do not', async () => {
+      const ops = Array.from({ length: 126 }, (_, i) => put(route(`m-${i}`)));
+      const meta = (n: number): MetaWrite[] => Array.from({ length: n }, (_, i) => ({ key: `${APPLYSET_PREFIX}limit-${i}`, value: 'v' }));
+      await rejectsWithCode(store.commit(ops, await store.revision(), meta(2)), ErrorCode.PayloadTooLarge, /^126 resources do not fit .*: 129 operations/);
+      assert.equal(await store.get('Route', 'm-0'), undefined);
+      await store.commit(ops, await store.revision(), meta(1));
+      assert.deepEqual((await store.listMeta(APPLYSET_PREFIX)).map((m) => m.key), [`${APPLYSET_PREFIX}limit-0`]);
+    });
+
+    test('a meta key outside /sluice/meta/, or the generation key, is refused and nothing is written', async () => {
+      const before = await store.revision();
+      for (const key of ['/sluice/v1/routes/sneaky', GENERATION_KEY, '/elsewhere']) {
+        await rejectsWithCode(store.commit([put(route('never'))], before, [{ key, value: 'x' }]), ErrorCode.Internal, /under \/sluice\/meta\//);
+      }
+      assert.equal(await store.revision(), before);
+      assert.equal(await store.get('Route', 'never'), undefined);
     });
 
     test('watch from R delivers exactly the changes after R, one batch per transaction, in order', async () => {

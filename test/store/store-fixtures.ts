@@ -7,6 +7,7 @@ import type { ResourceStore, StoredResource, WatchEvent, WatchHandle, WriteOp } 
 import { until } from '../support/until.js';
 import type { TestContext } from 'node:test';
 import { EtcdStore } from '../../control-plane/src/store/etcd-store.js';
+import { APPLYSET_PREFIX } from '../../control-plane/src/store/keys.js';
 import { ResourceCache } from '../../control-plane/src/store/resource-cache.js';
 
 export function route(name: string, host = `${name}.example`): Resource {
@@ -99,6 +100,8 @@ export async function deleteEverything(store: ResourceStore): Promise<void> {
     const ops = resources.slice(i, i + 100).map((r) => ({ op: 'delete' as const, kind: r.resource.kind as Kind, name: r.resource.spec.name }));
     await store.commit(ops, await store.revision());
   }
+  const meta = (await store.listMeta(APPLYSET_PREFIX)).map(({ key }) => ({ key }));
+  if (meta.length > 0) await store.commit([], await store.revision(), meta);
 }
 
 /** Everything a cache holds, as `Kind/name@revision`. */

@@ -10,6 +10,7 @@ import { freePort } from './free-port.js';
 import { spawnGuarded, stopChild } from './process-guard.js';
 import { GiveUp, until } from './until.js';
 import { TestPki, type CertFiles } from './test-pki.js';
+import { DEFAULT_STORE_LIMITS, type StoreLimits } from '../../control-plane/src/store/write-checks.js';
 
 export function etcdBinary(): string {
   return process.env['SLUICE_ETCD_BIN'] ?? 'etcd';
@@ -37,6 +38,11 @@ export interface EtcdClusterOptions {
    * clients without a certificate that CA signed (--client-cert-auth --trusted-ca-file).
    */
   readonly tls?: boolean;
+  /**
+   * etcd's --max-txn-ops and --max-request-bytes. Default: DEFAULT_STORE_LIMITS, as deploy/ runs etcd
+   * and as the control plane assumes by default; etcd's own defaults are ETCD_MAX_TXN_OPS and ETCD_MAX_REQUEST_BYTES.
+   */
+  readonly limits?: Partial<StoreLimits>;
 }
 
 /** What a client needs for a TLS cluster: the CA that signed the members, and a client certificate. */
@@ -51,7 +57,11 @@ interface ClusterTls {
 }
 
 export class EtcdCluster {
-  private constructor(private readonly members: Member[], private readonly root: string, private readonly tlsFiles: ClusterTls | undefined) {}
+  private constructor(
+    private readonly members: Member[], private readonly root: string, private readonly tlsFiles: ClusterTls | undefined,
+    /** The limits the members run with. */
+    readonly limits: StoreLimits,
+  ) {}
 
   /** Starts `size` members (1 or 3) and waits until the cluster answers. */
   static async start(size = 1, options: EtcdClusterOptions = {}): Promise<EtcdCluster> {
@@ -66,7 +76,7 @@ export class EtcdCluster {
       const pki = TestPki.create('sluice test etcd CA');
       tls = { pki, server: pki.server(), client: { ca: pki.ca, ...pki.client('sluice-control-plane') } };
     }
-    const cluster = new EtcdCluster(members, root, tls);
+    const cluster = new EtcdCluster(members, root, tls, { ...DEFAULT_STORE_LIMITS, ...options.limits });
     for (const m of members) cluster.spawn(m);
     await cluster.waitHealthy();
     return cluster;
@@ -205,6 +215,8 @@ export class EtcdCluster {
       '--heartbeat-interval', '50',
       '--election-timeout', '500',
       '--log-level', 'error',
+      '--max-txn-ops', String(this.limits.maxTxnOps),
+      '--max-request-bytes', String(this.limits.maxRequestBytes),
     ];
     const child = spawnGuarded(etcdBinary(), args, { env: cleanEnv() });
     m.log.length = 0;

@@ -21,18 +21,21 @@ import { HistoryLog } from '../history/history-log.js';
 import type { SecretSealer } from '../identity/secret-sealer.js';
 import { readRequestBody } from './request-body.js';
 import { resourceRoutes } from './resource-routes.js';
+import { applyRoutes } from './apply-routes.js';
 import { ResourceWriter, type ResourceWriterOptions } from './resource-writer.js';
 import { Router } from './router.js';
 import { ApiMetrics } from './api-metrics.js';
 import { Registry } from 'prom-client';
 import { formatHostPort } from '../../../proto/src/model/host-port.js';
 
-export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+/** Above the store's default request limit (10 MiB): a body the store takes in one transaction fits. */
+export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 /** The audit operation of a refused request that would have changed something; undefined for reads. */
 function changeOperation(method: string, routePath: string): ChangeOperation | undefined {
   if (method === 'GET') return undefined;
   if (routePath === '/v1/apply') return 'apply';
+  if (routePath === '/v1/delete') return 'delete';
   if (routePath === '/v1/:kind/:name') return method === 'PUT' ? 'put' : 'delete';
   if (routePath === '/v1/rollback') return 'rollback';
   return 'other';
@@ -44,7 +47,7 @@ export interface ApiServerOptions {
   /** The admin token (`--token-file`), or named tokens with roles; every route but the probes needs one. */
   readonly token: string | ApiTokens;
   readonly log: Logger;
-  /** Request bodies above this answer 413. Default 4 MiB. */
+  /** Request bodies above this answer 413. Default 16 MiB. */
   readonly maxBodyBytes?: number;
   /** Routes other modules add (discovery's /v1/proxies and /v1/rollout). */
   readonly extraRoutes?: readonly ApiRoute[];
@@ -89,10 +92,12 @@ export class ApiServer {
       : new HistoryLog({ keyValues, sealer: options.history.sealer, limit: options.history.limit, log: options.log.child({ part: 'history' }) });
     const writer = new ResourceWriter(options.store, options.cache, { ...options.writer, audit: this.audit, history, onCommitSeen: (seconds, seen) => this.metrics.commitSeen(seconds, seen) });
     this.auth = new BearerAuth(options.token);
+    const json = new ApiJson();
     this.router = new Router([
       ...healthRoutes(options.cache, options.serving),
       this.metrics.route(),
-      ...resourceRoutes({ cache: options.cache, writer, json: new ApiJson(), audit: this.audit }),
+      ...resourceRoutes({ cache: options.cache, writer, json, audit: this.audit }),
+      ...applyRoutes({ cache: options.cache, store: options.store, writer, json, audit: this.audit }),
       ...accessRoutes(this.auth.tokens),
       ...(history === undefined ? [] : historyRoutes({ cache: options.cache, writer, history })),
       ...(options.extraRoutes ?? []),

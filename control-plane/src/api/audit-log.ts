@@ -25,7 +25,8 @@ export interface ResourceRef {
 export interface CommittedChange {
   readonly kind: Kind;
   readonly name: string;
-  readonly action: 'created' | 'updated' | 'unchanged' | 'deleted';
+  /** `pruned`: deleted because its apply set no longer holds it; `notFound`: a delete -f of a missing resource. */
+  readonly action: 'created' | 'updated' | 'unchanged' | 'deleted' | 'pruned' | 'notFound';
 }
 
 export class AuditLog {
@@ -33,7 +34,7 @@ export class AuditLog {
 
   /** A change request went through; `revision` is the store revision it produced (or the current one). */
   committed(origin: ChangeOrigin, revision: number, changes: readonly CommittedChange[]): void {
-    const changed = changes.filter((c) => c.action !== 'unchanged').map(({ kind, name, action }) => ({ kind, name, action }));
+    const changed = changes.filter((c) => c.action !== 'unchanged' && c.action !== 'notFound').map(({ kind, name, action }) => ({ kind, name, action }));
     this.log.info({
       audit: 'change', actor: origin.actor, operation: origin.operation, revision, changes: changed,
       unchanged: changes.length - changed.length,

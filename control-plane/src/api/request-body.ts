@@ -17,5 +17,6 @@ export async function readRequestBody(req: IncomingMessage, limitBytes: number):
 }
 
 function tooLarge(limitBytes: number): ControlPlaneError {
-  return new ControlPlaneError(ErrorCode.PayloadTooLarge, `the request body is larger than the limit of ${limitBytes} bytes (--max-body-bytes)`);
+  return new ControlPlaneError(ErrorCode.PayloadTooLarge,
+    `the request body is larger than the limit of ${limitBytes} bytes (the control plane's --max-body-bytes); raise it, or send smaller requests`);
 }

@@ -86,7 +86,8 @@ export function parsePutBody(body: Buffer, contentType: string | undefined, kind
   return fillOutputOnly(result.resource);
 }
 
-function parseBody(body: Buffer, contentType: string | undefined): unknown[] {
+/** The documents of a JSON or YAML body (`{resources: [...]}`, an array, or YAML documents); 400 when it does not parse. */
+export function parseBody(body: Buffer, contentType: string | undefined): unknown[] {
   const text = body.toString('utf8');
   if (text.trim() === '') throw badBody('the request body is empty', 'is empty');
   const format = bodyFormat(contentType);

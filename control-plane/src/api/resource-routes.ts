@@ -1,4 +1,5 @@
-// The resource routes of the admin API: list, get, put, delete one kind, and apply many at once.
+// The resource routes of the admin API: list, get, put and delete one resource (apply-routes.ts
+// writes many at once).
 // Reads answer from the ResourceCache (so they work from the last watched state while etcd is down);
 // writes go through the ResourceWriter.
 import { ControlPlaneError, ErrorCode } from '../errors.js';
@@ -6,7 +7,7 @@ import { KIND_INFO, KINDS, parseKind, resourcePath, type Kind } from '../../../p
 import type { ResourceCache } from '../store/resource-cache.js';
 import type { ApiContext, ApiRoute } from './api-route.js';
 import { parseIfMatch } from './if-match.js';
-import { parseApplyBody, parsePutBody, type StoredKeyLookup } from './resource-input.js';
+import { parsePutBody, type StoredKeyLookup } from './resource-input.js';
 import type { ResourceWriter } from './resource-writer.js';
 import type { ApiJson } from './api-json.js';
 import type { AuditLog, ChangeOperation, ChangeOrigin, ResourceRef } from './audit-log.js';
@@ -19,16 +20,17 @@ export interface ResourceRoutesDeps {
   readonly audit?: AuditLog;
 }
 
-export function resourceRoutes({ cache, writer, json, audit }: ResourceRoutesDeps): ApiRoute[] {
-  const storedKey: StoredKeyLookup = (name) => {
+/** The stored private key of a certificate, for a body that sends the redacted form back. */
+export function storedKeyOf(cache: ResourceCache): StoredKeyLookup {
+  return (name) => {
     const stored = cache.get('Certificate', name)?.resource;
     return stored?.kind === 'Certificate' ? stored.spec.privateKey : undefined;
   };
-  const requireSynced = (): void => {
-    if (cache.revision === 0) throw new ControlPlaneError(ErrorCode.StoreUnavailable, 'the control plane has not read the store yet; try again shortly');
-  };
-  /** Reads a change request; a refusal here is audited, since the writer never sees it. */
-  const parsed = async <T>(origin: ChangeOrigin, targets: readonly ResourceRef[], parse: () => Promise<T>): Promise<T> => {
+}
+
+/** Reads a change request; a refusal here is audited, since the writer never sees it. */
+export function auditedParse(audit: AuditLog | undefined) {
+  return async <T>(origin: ChangeOrigin, targets: readonly ResourceRef[], parse: () => Promise<T>): Promise<T> => {
     try {
       return await parse();
     } catch (err) {
@@ -36,6 +38,14 @@ export function resourceRoutes({ cache, writer, json, audit }: ResourceRoutesDep
       throw err;
     }
   };
+}
+
+export function resourceRoutes({ cache, writer, json, audit }: ResourceRoutesDeps): ApiRoute[] {
+  const storedKey = storedKeyOf(cache);
+  const requireSynced = (): void => {
+    if (cache.revision === 0) throw new ControlPlaneError(ErrorCode.StoreUnavailable, 'the control plane has not read the store yet; try again shortly');
+  };
+  const parsed = auditedParse(audit);
 
   return [
     {
@@ -90,28 +100,10 @@ export function resourceRoutes({ cache, writer, json, audit }: ResourceRoutesDep
         return { status: 200, body: { kind, name, deleted: true, revision: outcome.revision } };
       },
     },
-    {
-      method: 'POST',
-      path: '/v1/apply',
-      role: 'editor',
-      handler: async (ctx) => {
-        const origin = originOf(ctx, 'apply');
-        const resources = await parsed(origin, [], async () => parseApplyBody(await ctx.body(), ctx.headers['content-type'], storedKey, cache.resources));
-        const outcome = await writer.write(resources.map((resource) => ({ resource })), [], origin);
-        return {
-          status: 200,
-          body: {
-            revision: outcome.revision,
-            resources: resources.map((r, i) => json.written(r, outcome.changes[i]!.revision)),
-            changes: outcome.changes.map(({ kind, name, action }) => ({ kind, name, action })),
-          },
-        };
-      },
-    },
   ];
 }
 
-function originOf(ctx: ApiContext, operation: ChangeOperation): ChangeOrigin {
+export function originOf(ctx: ApiContext, operation: ChangeOperation): ChangeOrigin {
   return { actor: ctx.caller?.name ?? 'unknown', operation };
 }
 

@@ -9,7 +9,7 @@ import { resourcePath } from '../../../proto/src/model/kinds.js';
 import { specToJson } from '../../../proto/src/model/resource-json.js';
 import { describeEtcdError } from '../store/etcd-errors.js';
 import type { ResourceCache } from '../store/resource-cache.js';
-import type { MetaWrites, ResourceStore, WriteOp } from '../store/store.js';
+import type { MetaWrite, ResourceStore, WriteOp } from '../store/store.js';
 import type { ChangeRecorder, RecordedChange } from '../history/change-recorder.js';
 import type { AuditLog, ChangeOrigin } from './audit-log.js';
 
@@ -23,15 +23,39 @@ export interface DeleteRequest {
   readonly kind: Kind;
   readonly name: string;
   readonly ifRevision?: number;
+  /** A resource that does not exist is reported `notFound` instead of refusing the write with 404 (delete -f). */
+  readonly missingOk?: boolean;
+  /** Deleted because its apply set no longer holds it: reported `pruned`. */
+  readonly pruned?: boolean;
 }
 
-export type ChangeAction = 'created' | 'updated' | 'unchanged' | 'deleted';
+export type ChangeAction = 'created' | 'updated' | 'unchanged' | 'deleted' | 'pruned' | 'notFound';
+
+export interface PlannedChange {
+  readonly kind: Kind;
+  readonly name: string;
+  readonly action: ChangeAction;
+  /** The stored resource the change replaces or deletes (updated, unchanged, deleted, pruned). */
+  readonly before?: Resource;
+  /** The resource as it will be stored (created, updated, unchanged). */
+  readonly after?: Resource;
+}
 
 export interface WriteOutcome {
-  /** The store revision after the write (the current one when nothing had to change). */
+  /** The store revision after the write (the current one when nothing had to change, or on a dry run). */
   readonly revision: number;
-  /** One entry per request, in request order: the resource's revision after the write. */
-  readonly changes: ReadonlyArray<{ readonly kind: Kind; readonly name: string; readonly action: ChangeAction; readonly revision: number }>;
+  /** One entry per request (puts, then deletes, then extra deletes), in order: the resource's revision after the write. */
+  readonly changes: ReadonlyArray<PlannedChange & { readonly revision: number }>;
+}
+
+export interface WriteOptions {
+  /** Check and plan only: nothing is committed, the outcome says what the write would do. */
+  readonly dryRun?: boolean;
+  /**
+   * Called at every attempt with the revision the write is checked at: more deletes (an apply set's
+   * prune) and meta keys (its record) for the same transaction. Throwing refuses the write.
+   */
+  readonly extend?: (validatedAt: number) => Promise<{ readonly deletes: readonly DeleteRequest[]; readonly meta: readonly MetaWrite[] }>;
 }
 
 export interface ResourceWriterOptions {
@@ -88,7 +112,7 @@ export class ResourceWriter {
    * SLUICE_CONCURRENT_WRITE when other writes kept winning for every attempt. `origin` says who asked
    * and how; the outcome, or the refusal, is recorded in the audit log with it.
    */
-  async write(puts: readonly PutRequest[], deletes: readonly DeleteRequest[], origin: ChangeOrigin): Promise<WriteOutcome> {
+  async write(puts: readonly PutRequest[], deletes: readonly DeleteRequest[], origin: ChangeOrigin, options: WriteOptions = {}): Promise<WriteOutcome> {
     // Writes of this process go one at a time: concurrent ones would all validate at the same revision
     // and all but one fail the store's check, so N parallel clients would cost O(N²) attempts. Only
     // writes from other replicas can still race; those are retried below.
@@ -97,8 +121,8 @@ export class ResourceWriter {
     this.queue = new Promise((resolve) => (release = resolve));
     await previous;
     try {
-      const outcome = await this.writeNow(puts, deletes, origin);
-      this.audit?.committed(origin, outcome.revision, outcome.changes);
+      const outcome = await this.writeNow(puts, deletes, origin, options);
+      if (options.dryRun !== true) this.audit?.committed(origin, outcome.revision, outcome.changes);
       return outcome;
     } catch (err) {
       const targets = [...puts.map((p) => ({ kind: p.resource.kind, name: p.resource.spec.name })), ...deletes];
@@ -109,16 +133,23 @@ export class ResourceWriter {
     }
   }
 
-  private async writeNow(puts: readonly PutRequest[], deletes: readonly DeleteRequest[], origin: ChangeOrigin): Promise<WriteOutcome> {
+  private async writeNow(puts: readonly PutRequest[], deletes: readonly DeleteRequest[], origin: ChangeOrigin, options: WriteOptions): Promise<WriteOutcome> {
     for (let attempt = 1; ; attempt++) {
       await this.ensureWritable();
       const validatedAt = this.cache.revision;
-      const plan = this.plan(puts, deletes);
-      if (plan.ops.length === 0) return { revision: validatedAt, changes: plan.changes.map((c) => ({ ...c, revision: c.revision ?? validatedAt })) };
+      const extra = await options.extend?.(validatedAt);
+      const plan = this.plan(puts, extra === undefined ? deletes : [...deletes, ...extra.deletes]);
+      const meta = extra?.meta ?? [];
+      if (options.dryRun === true || (plan.ops.length === 0 && meta.length === 0)) {
+        return { revision: validatedAt, changes: plan.changes.map((c) => ({ ...c, revision: c.revision ?? validatedAt })) };
+      }
       let revision: number;
       try {
-        const record = this.history?.record({ validatedAt, actor: origin.actor, operation: origin.operation, ...(origin.toRevision === undefined ? {} : { toRevision: origin.toRevision }), changes: plan.recorded });
-        revision = await this.commit(plan.ops, validatedAt, record);
+        const record = this.history?.record({
+          validatedAt, actor: origin.actor, operation: origin.operation,
+          ...(origin.toRevision === undefined ? {} : { toRevision: origin.toRevision }), changes: recordedChanges(plan.changes),
+        }) ?? [];
+        revision = await this.commit(plan.ops, validatedAt, [...meta, ...record]);
       } catch (err) {
         if (err instanceof ControlPlaneError && err.code === ErrorCode.ConcurrentWrite && attempt < this.maxAttempts) {
           // Another write landed after validatedAt: wait until the cache shows it, then check again.
@@ -145,12 +176,12 @@ export class ResourceWriter {
   }
 
   /** The ops to commit, checked against the cache; puts equal to the stored resource are left out. */
-  private plan(puts: readonly PutRequest[], deletes: readonly DeleteRequest[]): {
+  private plan(puts: readonly PutRequest[], requestedDeletes: readonly DeleteRequest[]): {
     ops: WriteOp[];
-    changes: Array<{ kind: Kind; name: string; action: ChangeAction; revision?: number }>;
-    /** What each op replaces, for the change history. */
-    recorded: RecordedChange['changes'][number][];
+    changes: Array<PlannedChange & { revision?: number }>;
   } {
+    // Missing resources a caller allows to be missing are reported, not deleted (nor checked).
+    const deletes = requestedDeletes.filter((d) => !(d.missingOk === true && this.cache.get(d.kind, d.name) === undefined));
     const check = checkChangeSet(this.cache.resources, { puts: puts.map((p) => p.resource), deletes });
     if (check.invalid.length > 0) {
       throw new ControlPlaneError(ErrorCode.Validation, `${check.invalid.length} reference error${check.invalid.length === 1 ? '' : 's'}`, { errors: check.invalid });
@@ -160,34 +191,36 @@ export class ResourceWriter {
       throw new ControlPlaneError(ErrorCode.Referenced, `${targets} ${targets.includes(',') ? 'are' : 'is'} still referenced`, { errors: check.referenced });
     }
     const ops: WriteOp[] = [];
-    const changes: Array<{ kind: Kind; name: string; action: ChangeAction; revision?: number }> = [];
-    const recorded: RecordedChange['changes'][number][] = [];
+    const changes: Array<PlannedChange & { revision?: number }> = [];
     for (const p of puts) {
       const { kind, spec } = p.resource;
       const current = this.cache.get(kind, spec.name);
+      const before = current === undefined ? {} : { before: current.resource };
       if (p.ifRevision === undefined && current !== undefined && sameSpec(current.resource, p.resource)) {
-        changes.push({ kind, name: spec.name, action: 'unchanged', revision: current.revision });
+        changes.push({ kind, name: spec.name, action: 'unchanged', revision: current.revision, ...before, after: p.resource });
         continue;
       }
       ops.push(p.ifRevision === undefined ? { op: 'put', resource: p.resource } : { op: 'put', resource: p.resource, ifRevision: p.ifRevision });
-      changes.push({ kind, name: spec.name, action: current === undefined ? 'created' : 'updated' });
-      recorded.push(current === undefined ? { kind, name: spec.name, action: 'created' } : { kind, name: spec.name, action: 'updated', before: current.resource });
+      changes.push({ kind, name: spec.name, action: current === undefined ? 'created' : 'updated', ...before, after: p.resource });
     }
-    for (const d of deletes) {
+    for (const d of requestedDeletes) {
+      const current = this.cache.get(d.kind, d.name);
+      if (current === undefined && d.missingOk === true) {
+        changes.push({ kind: d.kind, name: d.name, action: 'notFound' });
+        continue;
+      }
       // Missing is 404 whatever If-Match says: `If-Match: 0` would otherwise "delete" nothing and
       // push an empty revision to the whole fleet.
-      const current = this.cache.get(d.kind, d.name);
       if (current === undefined) {
         throw new ControlPlaneError(ErrorCode.NotFound, `${resourcePath(d.kind, d.name)} does not exist`);
       }
       ops.push(d.ifRevision === undefined ? { op: 'delete', kind: d.kind, name: d.name } : { op: 'delete', kind: d.kind, name: d.name, ifRevision: d.ifRevision });
-      changes.push({ kind: d.kind, name: d.name, action: 'deleted' });
-      recorded.push({ kind: d.kind, name: d.name, action: 'deleted', before: current.resource });
+      changes.push({ kind: d.kind, name: d.name, action: d.pruned === true ? 'pruned' : 'deleted', before: current.resource });
     }
-    return { ops, changes, recorded };
+    return { ops, changes };
   }
 
-  private async commit(ops: WriteOp[], validatedAt: number, meta: MetaWrites | undefined): Promise<number> {
+  private async commit(ops: WriteOp[], validatedAt: number, meta: readonly MetaWrite[]): Promise<number> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new ControlPlaneError(ErrorCode.StoreUnavailable,
@@ -206,4 +239,17 @@ export class ResourceWriter {
 
 function sameSpec(a: Resource, b: Resource): boolean {
   return JSON.stringify(specToJson(a)) === JSON.stringify(specToJson(b));
+}
+
+/** The resources a commit writes, with what each held before, as the change history records them. */
+function recordedChanges(changes: readonly PlannedChange[]): RecordedChange['changes'][number][] {
+  return changes.flatMap((c): RecordedChange['changes'][number][] => {
+    switch (c.action) {
+      case 'created': return [{ kind: c.kind, name: c.name, action: 'created' }];
+      case 'updated': return [{ kind: c.kind, name: c.name, action: 'updated', ...(c.before === undefined ? {} : { before: c.before }) }];
+      case 'deleted':
+      case 'pruned': return [{ kind: c.kind, name: c.name, action: 'deleted', ...(c.before === undefined ? {} : { before: c.before }) }];
+      default: return [];
+    }
+  });
 }

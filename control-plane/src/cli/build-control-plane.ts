@@ -24,6 +24,7 @@ export function buildControlPlane(options: ControlPlaneCliOptions, token: string
     tokens: options.tokens,
     maxBodyBytes: options.maxBodyBytes,
     historyLimit: options.historyLimit,
+    storeLimits: options.storeLimits,
     health: { leaseTtlSeconds: options.leaseTtlSeconds, leaderLeaseTtlSeconds: options.leaderLeaseTtlSeconds },
     identity: { discoveryTls: options.discoveryTls, trustDomain: options.trustDomain, workloadCertTtlSeconds: options.workloadCertTtlSeconds, ...(options.pluginCa === undefined ? {} : { pluginCa: options.pluginCa }), ...(options.kubernetes === undefined ? {} : { kubernetes: options.kubernetes }) },
     log,

@@ -17,12 +17,16 @@ import { configuredToken } from '../../../proto/src/command-line/token-source.js
 import { UsageError } from '../../../proto/src/command-line/usage-error.js';
 import { DEFAULT_KUBERNETES_AUDIENCE, DEFAULT_KUBERNETES_ISSUER, type KubernetesTokenOptions } from '../identity/kubernetes-token-authenticator.js';
 import { readJwksFile } from '../identity/jwks-file.js';
+import { DEFAULT_STORE_LIMITS, type StoreLimits } from '../store/write-checks.js';
 
 export const CONTROL_PLANE_DEFAULTS = Object.freeze({
   apiListen: '127.0.0.1:15080',
   discoveryListen: '127.0.0.1:15010',
-  maxBodyBytes: 4 * 1024 * 1024,
   historyLimit: 1000,
+  // Above the store's request limit, so that a body the store can take in one transaction is accepted.
+  maxBodyBytes: 16 * 1024 * 1024,
+  storeMaxTxnOps: DEFAULT_STORE_LIMITS.maxTxnOps,
+  storeMaxRequestBytes: DEFAULT_STORE_LIMITS.maxRequestBytes,
   leaseTtlSeconds: 10,
   leaderLeaseTtlSeconds: 5,
   logLevel: 'info' as LogLevel,
@@ -34,6 +38,7 @@ export const CONTROL_PLANE_DEFAULTS = Object.freeze({
 
 export const CONTROL_PLANE_USAGE = `usage: sluice control-plane [--etcd URL[,URL...]] [--api-listen HOST:PORT] [--discovery-listen HOST:PORT]
                             [--token-file FILE] [--tokens-file FILE] [--max-body-bytes N] [--history-limit N] [--lease-ttl-seconds N] [--leader-lease-ttl-seconds N]
+                            [--store-max-txn-ops N] [--store-max-request-bytes N]
                             [--log-level LEVEL] [--encryption-key-file FILE] [--api-tls-cert FILE --api-tls-key FILE]
                             [--etcd-ca FILE] [--etcd-cert FILE --etcd-key FILE] [--etcd-user NAME --etcd-password-file FILE]
                             [--trust-domain DOMAIN] [--workload-cert-ttl-seconds N]
@@ -53,6 +58,11 @@ Runs the control plane: the admin REST API (and /metrics) and the discovery gRPC
   --max-body-bytes N          larger request bodies answer 413 (default ${CONTROL_PLANE_DEFAULTS.maxBodyBytes})
   --history-limit N           changes kept in the change history (ctl history, ctl rollback); older
                               ones are pruned (default ${CONTROL_PLANE_DEFAULTS.historyLimit})
+  --store-max-txn-ops N       operations etcd takes in one transaction: its --max-txn-ops, which must be
+                              the same; an apply of more resources answers 413 (default ${CONTROL_PLANE_DEFAULTS.storeMaxTxnOps},
+                              as deploy/ runs etcd; etcd's own default is 128). The embedded store's limit.
+  --store-max-request-bytes N  bytes of keys and values one transaction may write: etcd's own
+                              limit, its --max-request-bytes, the same (default ${CONTROL_PLANE_DEFAULTS.storeMaxRequestBytes}; etcd's own 1572864)
   --lease-ttl-seconds N       TTL of the etcd leases under this replica's health entries and its
                               proxies' self-registrations (default ${CONTROL_PLANE_DEFAULTS.leaseTtlSeconds})
   --leader-lease-ttl-seconds N  TTL of the lease of the replica elected to run the control plane's own
@@ -97,6 +107,8 @@ export interface ControlPlaneCliOptions {
   readonly maxBodyBytes: number;
   /** --history-limit: change records kept. */
   readonly historyLimit: number;
+  /** --store-max-txn-ops and --store-max-request-bytes. */
+  readonly storeLimits: StoreLimits;
   readonly leaseTtlSeconds: number;
   readonly leaderLeaseTtlSeconds: number;
   readonly logLevel: LogLevel;
@@ -132,6 +144,8 @@ export function parseControlPlaneArgs(argv: readonly string[], env: NodeJS.Proce
         'tokens-file': { type: 'string' },
         'max-body-bytes': { type: 'string' },
         'history-limit': { type: 'string' },
+        'store-max-txn-ops': { type: 'string' },
+        'store-max-request-bytes': { type: 'string' },
         'lease-ttl-seconds': { type: 'string' },
         'leader-lease-ttl-seconds': { type: 'string' },
         'log-level': { type: 'string', default: CONTROL_PLANE_DEFAULTS.logLevel },
@@ -188,6 +202,10 @@ export function parseControlPlaneArgs(argv: readonly string[], env: NodeJS.Proce
     tokens: Object.freeze(tokens),
     maxBodyBytes: values['max-body-bytes'] === undefined ? CONTROL_PLANE_DEFAULTS.maxBodyBytes : positiveInteger(values['max-body-bytes'], '--max-body-bytes'),
     historyLimit: values['history-limit'] === undefined ? CONTROL_PLANE_DEFAULTS.historyLimit : positiveInteger(values['history-limit'], '--history-limit'),
+    storeLimits: Object.freeze({
+      maxTxnOps: values['store-max-txn-ops'] === undefined ? CONTROL_PLANE_DEFAULTS.storeMaxTxnOps : txnOps(values['store-max-txn-ops']),
+      maxRequestBytes: values['store-max-request-bytes'] === undefined ? CONTROL_PLANE_DEFAULTS.storeMaxRequestBytes : positiveInteger(values['store-max-request-bytes'], '--store-max-request-bytes'),
+    }),
     leaseTtlSeconds: values['lease-ttl-seconds'] === undefined ? CONTROL_PLANE_DEFAULTS.leaseTtlSeconds : positiveInteger(values['lease-ttl-seconds'], '--lease-ttl-seconds'),
     leaderLeaseTtlSeconds: values['leader-lease-ttl-seconds'] === undefined ? CONTROL_PLANE_DEFAULTS.leaderLeaseTtlSeconds : positiveInteger(values['leader-lease-ttl-seconds'], '--leader-lease-ttl-seconds'),
     logLevel,
@@ -278,6 +296,13 @@ function parseEtcdEndpoints(value: string): string[] {
     }
   }
   return endpoints;
+}
+
+/** A transaction holds the generation key besides the resources: below 2, no write could ever commit. */
+function txnOps(value: string): number {
+  const n = positiveInteger(value, '--store-max-txn-ops');
+  if (n < 2) throw new UsageError(`--store-max-txn-ops must be at least 2 (every commit also writes the generation key), got ${n}`);
+  return n;
 }
 
 function positiveInteger(value: string, flag: string): number {

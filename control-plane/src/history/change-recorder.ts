@@ -1,7 +1,7 @@
 // The seam between the write path and the change history: the writer asks for the records of a change
 // and commits them in the change's own transaction (ResourceStore.commit's `meta`).
 import type { Kind, Resource } from '../../../proto/src/model/kinds.js';
-import type { MetaWrites } from '../store/store.js';
+import type { MetaWrite } from '../store/store.js';
 import type { HistoryAction } from './history-entry.js';
 
 export interface RecordedChange {
@@ -16,7 +16,7 @@ export interface RecordedChange {
 
 export interface ChangeRecorder {
   /** Called before each commit attempt: what to write beside the resources in the same transaction. */
-  record(change: RecordedChange): MetaWrites;
+  record(change: RecordedChange): MetaWrite[];
   /** Called after a commit with the records landed (for bounded background upkeep: pruning). */
   committed(): void;
 }

@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import type { SecretSealer } from '../identity/secret-sealer.js';
 import type { KeyValueStore } from '../store/key-value-store.js';
-import type { MetaWrites } from '../store/store.js';
+import type { MetaWrite } from '../store/store.js';
 import type { ChangeRecorder, RecordedChange } from './change-recorder.js';
 import { decodeHistoryRecord, encodeHistoryRecord, HISTORY_PREFIX, historyKey, type StoredHistoryRecord } from './history-entry.js';
 
@@ -47,9 +47,9 @@ export class HistoryLog implements ChangeRecorder {
     this.commitsSincePrune = this.pruneEvery - 1;
   }
 
-  record(change: RecordedChange): MetaWrites {
+  record(change: RecordedChange): MetaWrite[] {
     const value = encodeHistoryRecord({ ...change, time: this.now().toISOString() }, this.sealer);
-    return { puts: [{ key: historyKey(change.validatedAt), value }] };
+    return [{ key: historyKey(change.validatedAt), value }];
   }
 
   committed(): void {

@@ -9,16 +9,18 @@ import { EmbeddedLeaseStore } from './embedded-lease-store.js';
 import { resourceKey } from './keys.js';
 import { PLAINTEXT_SEALER, type SecretSealer } from '../identity/secret-sealer.js';
 import { fromStoredValue, toStoredValue } from './stored-value.js';
-import type { ElectionOptions, ListResult, MetaWrites, ResourceStore, StoredResource, WatchEvent, WatchHandle, WatchHandlers, WriteOp } from './store.js';
+import type { ElectionOptions, ListResult, MetaWrite, ResourceStore, StoredResource, WatchEvent, WatchHandle, WatchHandlers, WriteOp } from './store.js';
 import {
-  checkDistinctTargets, concurrentWriteError, conflictError, ETCD_MAX_REQUEST_BYTES, ETCD_MAX_TXN_OPS, metaKeys, opTarget,
-  requestTooLargeError, tooManyOpsError,
+  checkDistinctTargets, checkLimits, checkMetaKeys, commitBytes, concurrentWriteError, conflictError, DEFAULT_STORE_LIMITS, opTarget,
 } from './write-checks.js';
 
 export interface EmbeddedStoreOptions {
-  /** etcd's `--max-txn-ops`: a commit may hold this many ops minus one (the generation key). */
+  /**
+   * As etcd's `--max-txn-ops`: a commit may hold this many ops, the generation key and meta keys
+   * included (default DEFAULT_STORE_LIMITS, as deploy/ runs etcd; `--store-max-txn-ops`).
+   */
   readonly maxTxnOps?: number;
-  /** etcd's `--max-request-bytes`, measured as the keys and values a commit writes. */
+  /** As etcd's `--max-request-bytes`, measured as the keys and values a commit writes (`--store-max-request-bytes`). */
   readonly maxRequestBytes?: number;
   /** Watch history kept, in revisions; older revisions are compacted as etcd's auto-compaction does. */
   readonly historyRevisions?: number;
@@ -57,8 +59,8 @@ export class EmbeddedStore implements ResourceStore {
   private keyValueStore: EmbeddedKeyValues | undefined;
 
   constructor(options: EmbeddedStoreOptions = {}) {
-    this.maxTxnOps = options.maxTxnOps ?? ETCD_MAX_TXN_OPS;
-    this.maxRequestBytes = options.maxRequestBytes ?? ETCD_MAX_REQUEST_BYTES;
+    this.maxTxnOps = options.maxTxnOps ?? DEFAULT_STORE_LIMITS.maxTxnOps;
+    this.maxRequestBytes = options.maxRequestBytes ?? DEFAULT_STORE_LIMITS.maxRequestBytes;
     this.historyRevisions = options.historyRevisions ?? 10_000;
     this.sealer = options.sealer ?? PLAINTEXT_SEALER;
   }
@@ -68,7 +70,7 @@ export class EmbeddedStore implements ResourceStore {
     return (this.leaseStore ??= new EmbeddedLeaseStore());
   }
 
-  /** Keys beside the resources (identity), in this process. */
+  /** Keys beside the resources (identity, history, apply sets), in this process. */
   keyValues(): EmbeddedKeyValues {
     return (this.keyValueStore ??= new EmbeddedKeyValues());
   }
@@ -96,15 +98,17 @@ export class EmbeddedStore implements ResourceStore {
     return this.currentRevision;
   }
 
-  async commit(ops: readonly WriteOp[], validatedAt: number, meta?: MetaWrites): Promise<number> {
+  async listMeta(prefix: string): Promise<Array<{ readonly key: string; readonly value: string }>> {
+    this.ensureOpen();
+    return (await this.keyValues().list(prefix)).map(({ key, value }) => ({ key, value }));
+  }
+
+  async commit(ops: readonly WriteOp[], validatedAt: number, meta: readonly MetaWrite[] = []): Promise<number> {
     this.ensureOpen();
     checkDistinctTargets(ops);
-    const metaCount = metaKeys(meta).length;
-    if (ops.length + metaCount + 1 > this.maxTxnOps) throw tooManyOpsError(ops.length, this.maxTxnOps, metaCount);
+    checkMetaKeys(meta);
     const values = ops.map((op) => (op.op === 'put' ? toStoredValue(op.resource, this.sealer) : undefined));
-    const metaBytes = (meta?.puts ?? []).reduce((sum, p) => sum + p.key.length + Buffer.byteLength(p.value), 0) + (meta?.deletes ?? []).reduce((sum, k) => sum + k.length, 0);
-    const bytes = ops.reduce((sum, op, i) => sum + opTarget(op).key.length + Buffer.byteLength(values[i] ?? ''), metaBytes);
-    if (bytes > this.maxRequestBytes) throw requestTooLargeError(`${bytes} bytes of keys and values`);
+    checkLimits(ops, meta, commitBytes(ops, values, meta), { maxTxnOps: this.maxTxnOps, maxRequestBytes: this.maxRequestBytes });
     for (const op of ops) {
       if (op.ifRevision === undefined) continue;
       const target = opTarget(op);
@@ -125,9 +129,12 @@ export class EmbeddedStore implements ResourceStore {
         events.push({ type: 'delete', kind, name, revision });
       }
     });
+    // Meta keys live with the other keys beside the resources, at this commit's revision as in etcd.
     const keyValues = this.keyValues();
-    for (const m of meta?.puts ?? []) keyValues.setAt(m.key, m.value, revision);
-    for (const key of meta?.deletes ?? []) void keyValues.delete(key);
+    for (const m of meta) {
+      if (m.value === undefined) void keyValues.delete(m.key);
+      else keyValues.setAt(m.key, m.value, revision);
+    }
     this.currentRevision = revision;
     this.generationRevision = revision;
     // Like etcd, where the generation key's put is an event in the watched range: every commit

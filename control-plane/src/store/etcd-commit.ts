@@ -16,17 +16,26 @@ import { isCompactedError, isTooManyOpsError, provesNotSent, toStoreError } from
 import { GENERATION_KEY } from './keys.js';
 import type { SecretSealer } from '../identity/secret-sealer.js';
 import { toStoredValue } from './stored-value.js';
-import type { MetaWrites, WriteOp } from './store.js';
-import { checkDistinctTargets, concurrentWriteError, conflictError, metaKeys, opTarget, tooManyOpsError } from './write-checks.js';
+import type { MetaWrite, WriteOp } from './store.js';
+import {
+  checkDistinctTargets, checkLimits, checkMetaKeys, commitBytes, concurrentWriteError, conflictError, opTarget,
+  requestTooLargeError, tooManyOpsError, type StoreLimits,
+} from './write-checks.js';
 
 const GENERATION = Buffer.from(GENERATION_KEY);
 /** Generation writes read back when looking for our own commit; more than this many after ours in the meantime is "unknown". */
 const MAX_HISTORY_STEPS = 32;
 
 /** Applies `ops` in one transaction and returns its revision; see ResourceStore.commit for the errors. */
-export async function commitOps(client: Etcd3, budget: CallBudget, ops: readonly WriteOp[], validatedAt: number, sealer: SecretSealer, meta?: MetaWrites): Promise<number> {
+export async function commitOps(
+  client: Etcd3, budget: CallBudget, ops: readonly WriteOp[], validatedAt: number, sealer: SecretSealer, limits: StoreLimits, meta: readonly MetaWrite[] = [],
+): Promise<number> {
   checkDistinctTargets(ops);
-  const metaCount = metaKeys(meta).length;
+  checkMetaKeys(meta);
+  const values = ops.map((op) => (op.op === 'put' ? toStoredValue(op.resource, sealer) : undefined));
+  const bytes = commitBytes(ops, values, meta);
+  // Refused here, before sending, with the limit named: etcd's own refusal says neither.
+  checkLimits(ops, meta, bytes, limits);
   const txnId = randomBytes(12).toString('base64url');
   const targets = ops.map(opTarget);
   const conditioned = ops.flatMap((op, i) => (op.ifRevision === undefined ? [] : [{ target: targets[i]!, ifRevision: op.ifRevision }]));
@@ -38,10 +47,11 @@ export async function commitOps(client: Etcd3, budget: CallBudget, ops: readonly
       : { key: Buffer.from(target.key), target: CompareTarget.Mod, result: CompareResult.Equal, mod_revision: ifRevision })),
   ];
   const success: IRequestOp[] = ops.map((op, i): IRequestOp => (op.op === 'put'
-    ? { request_put: { key: Buffer.from(targets[i]!.key), value: Buffer.from(toStoredValue(op.resource, sealer)) } }
+    ? { request_put: { key: Buffer.from(targets[i]!.key), value: Buffer.from(values[i]!) } }
     : { request_delete_range: { key: Buffer.from(targets[i]!.key) } }));
-  for (const m of meta?.puts ?? []) success.push({ request_put: { key: Buffer.from(m.key), value: Buffer.from(m.value) } });
-  for (const key of meta?.deletes ?? []) success.push({ request_delete_range: { key: Buffer.from(key) } });
+  for (const m of meta) {
+    success.push(m.value === undefined ? { request_delete_range: { key: Buffer.from(m.key) } } : { request_put: { key: Buffer.from(m.key), value: Buffer.from(m.value) } });
+  }
   success.push({ request_put: { key: GENERATION, value: Buffer.from(txnId) } });
   // When a compare fails, the failure branch reads every compared key in the same transaction, so
   // the error names the right cause at the revision the compares saw.
@@ -65,7 +75,9 @@ export async function commitOps(client: Etcd3, budget: CallBudget, ops: readonly
     }, { deadline, onExhausted: () => (uncertain > 0 ? 'the write may or may not have been applied' : 'the write was not applied') });
   } catch (err) {
     const storeError = toStoreError(err, 'commit');
-    if (isTooManyOpsError(storeError.cause)) throw tooManyOpsError(ops.length, undefined, metaCount);
+    // Under our limits but refused: etcd runs with lower ones than the control plane was told.
+    if (isTooManyOpsError(storeError.cause)) throw tooManyOpsError(ops.length, success.length, limits.maxTxnOps, true);
+    if (storeError.code === ErrorCode.PayloadTooLarge) throw requestTooLargeError(bytes, limits.maxRequestBytes, storeError.cause ?? storeError);
     throw storeError;
   }
   if (res.succeeded) return Number(res.header.revision);

@@ -5,7 +5,6 @@ import { isBrokenCircuitError } from 'cockatiel';
 import { ClientClosedError, GRPCInvalidArgumentError, GRPCOutOfRangeError } from 'etcd3';
 import { ControlPlaneError, ErrorCode } from '../errors.js';
 import { GrpcCode, grpcStatusOf } from '../grpc-status.js';
-import { requestTooLargeError } from './write-checks.js';
 
 /**
  * Whether another attempt, on this member or another, may succeed: the member is down or cut off
@@ -90,7 +89,8 @@ export function toStoreError(err: unknown, action: string): ControlPlaneError {
   if (refused !== undefined) return new ControlPlaneError(ErrorCode.StoreRefused, `cannot ${action}: ${refused}`, { cause: err });
   const message = err instanceof Error ? err.message : String(err);
   if (message.includes('request is too large') || message.includes('received message larger than max')) {
-    return requestTooLargeError(message, err);
+    // The commit names the limits and flags (etcd-commit.ts); this is the answer of any other call.
+    return new ControlPlaneError(ErrorCode.PayloadTooLarge, `etcd refused to ${action}: the request is larger than its --max-request-bytes`, { cause: err });
   }
   if (err instanceof ClientClosedError) {
     return new ControlPlaneError(ErrorCode.StoreUnavailable, `cannot ${action}: the etcd store is closed`, { cause: err });

@@ -18,7 +18,8 @@ import { GENERATION_KEY, RESOURCE_PREFIX, resourceKey } from './keys.js';
 import { PLAINTEXT_SEALER, type SecretSealer } from '../identity/secret-sealer.js';
 import { fromStoredValue } from './stored-value.js';
 import type { LeaseStore } from './lease-store.js';
-import type { ElectionOptions, ListResult, MetaWrites, ResourceStore, StoredResource, WatchHandle, WatchHandlers, WriteOp } from './store.js';
+import type { ElectionOptions, ListResult, MetaWrite, ResourceStore, StoredResource, WatchHandle, WatchHandlers, WriteOp } from './store.js';
+import { DEFAULT_STORE_LIMITS, type StoreLimits } from './write-checks.js';
 
 export interface EtcdStoreOptions {
   /** Client URLs, `http://host:2379`; calls go to any of them (a failed member is skipped). */
@@ -42,6 +43,12 @@ export interface EtcdStoreOptions {
   readonly sealer?: SecretSealer;
   /** TLS and user credentials for etcd (every connection: resources, leases, elections). */
   readonly credentials?: EtcdCredentials;
+  /**
+   * etcd's --max-txn-ops and --max-request-bytes as the members run with them (`--store-max-txn-ops`,
+   * `--store-max-request-bytes`; default DEFAULT_STORE_LIMITS, as in deploy/). Commits over them are
+   * refused before they are sent, naming the limit.
+   */
+  readonly limits?: Partial<StoreLimits>;
 }
 
 export const DEFAULT_ETCD_REQUEST_TIMEOUT_MS = 4000;
@@ -63,6 +70,7 @@ export class EtcdStore implements ResourceStore {
   private readonly endpoints: readonly string[];
   private readonly sealer: SecretSealer;
   private readonly credentials: EtcdCredentials | undefined;
+  private readonly limits: StoreLimits;
 
   constructor(options: EtcdStoreOptions) {
     if (options.endpoints.length === 0) throw new ControlPlaneError(ErrorCode.Internal, 'EtcdStore needs at least one endpoint');
@@ -70,6 +78,7 @@ export class EtcdStore implements ResourceStore {
     this.log = options.log;
     this.sealer = options.sealer ?? PLAINTEXT_SEALER;
     this.credentials = options.credentials;
+    this.limits = { ...DEFAULT_STORE_LIMITS, ...options.limits };
     const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_ETCD_REQUEST_TIMEOUT_MS;
     this.budget = {
       requestTimeoutMs,
@@ -109,9 +118,16 @@ export class EtcdStore implements ResourceStore {
     return Number(res.header.revision);
   }
 
-  async commit(ops: readonly WriteOp[], validatedAt: number, meta?: MetaWrites): Promise<number> {
+  async commit(ops: readonly WriteOp[], validatedAt: number, meta: readonly MetaWrite[] = []): Promise<number> {
     this.ensureOpen('commit');
-    return await commitOps(this.client, this.budget, ops, validatedAt, this.sealer, meta);
+    return await commitOps(this.client, this.budget, ops, validatedAt, this.sealer, this.limits, meta);
+  }
+
+  async listMeta(prefix: string): Promise<Array<{ readonly key: string; readonly value: string }>> {
+    this.ensureOpen('read meta keys');
+    const range = Range.prefix(prefix);
+    const res = await this.call(`read ${prefix}`, (deadline) => this.client.kv.range({ key: range.start, range_end: range.end }, { deadline }));
+    return res.kvs.map((kv) => ({ key: kv.key.toString(), value: kv.value.toString() }));
   }
 
   watch(fromRevision: number, handlers: WatchHandlers): WatchHandle {

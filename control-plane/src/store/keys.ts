@@ -12,8 +12,10 @@ export const SLUICE_PREFIX = '/sluice/';
  * key's mod_revision is still <= R, so cross-reference checks always see the state they commit on.
  */
 export const GENERATION_KEY = '/sluice/meta/generation';
-/** Records written beside a commit (ResourceStore.commit's `meta`): the change history, apply sets. */
+/** Keys a commit may write beside the resources, in the same transaction (ResourceStore.commit's `meta`). */
 export const META_PREFIX = '/sluice/meta/';
+/** One key per apply set: the kinds and names applied under that name (control-plane/src/api/apply-set.ts). */
+export const APPLYSET_PREFIX = '/sluice/meta/applysets/';
 
 export function resourceKey(kind: Kind, name: string): string {
   return `${RESOURCE_PREFIX}${KIND_INFO[kind].plural}/${name}`;

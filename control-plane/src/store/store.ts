@@ -29,15 +29,13 @@ export type WriteOp =
   | { readonly op: 'delete'; readonly kind: Kind; readonly name: string; readonly ifRevision?: number };
 
 /**
- * Keys beside the resources written in the same transaction as a commit, so that a record of a change
- * (the change history, apply sets) can never be committed without the change or the change without
- * it. Keys live under META_PREFIX (`/sluice/meta/`, not the generation key); they are no resources:
- * watches do not report them and they are read back through `keyValues()`, where each key's revision
- * is that of the commit that wrote it.
+ * A key beside the resources written in the same transaction as a commit (a change's history record, an apply set's record):
+ * under `/sluice/meta/`, never the generation key; `value` undefined deletes the key. Not watched
+ * as a resource and never sent to proxies.
  */
-export interface MetaWrites {
-  readonly puts?: ReadonlyArray<{ readonly key: string; readonly value: string }>;
-  readonly deletes?: readonly string[];
+export interface MetaWrite {
+  readonly key: string;
+  readonly value?: string;
 }
 
 export type WatchEvent =
@@ -91,17 +89,23 @@ export interface ResourceStore {
    * Applies every op in one transaction, all or nothing, and returns the new revision (also the
    * revision of every resource it wrote). Checks, in this order:
    * - the same resource twice in `ops` → SLUICE_VALIDATION;
-   * - more ops than etcd takes in one transaction (127 with etcd's default `--max-txn-ops` of 128,
-   *   one is the generation key; `meta` writes count too) or a request over `--max-request-bytes`
-   *   (1.5 MiB) → SLUICE_PAYLOAD_TOO_LARGE;
+   * - more ops than the store's limits take in one transaction (`maxTxnOps` counts every resource op,
+   *   every `meta` write and the generation key; `maxRequestBytes` the keys and values written), or
+   *   etcd refusing it for its own lower limits → SLUICE_PAYLOAD_TOO_LARGE naming the limit and flag;
    * - a failed `ifRevision` → SLUICE_CONFLICT naming the resource (it can never succeed as asked);
    * - `validatedAt` is the revision the caller checked references against: when any transaction
    *   committed after it → SLUICE_CONCURRENT_WRITE (the caller validates again and retries).
    * A delete of a missing resource (without ifRevision) is no error and produces no watch event
-   * (its revision still reaches watches, with no events). `meta` keys are written (or deleted) in the
-   * same transaction; a key outside META_PREFIX is refused with SLUICE_INTERNAL.
+   * (its revision still reaches watches, with no events). `meta` keys are written in the same
+   * transaction (all or nothing with the ops) and read back with `listMeta`.
    */
-  commit(ops: readonly WriteOp[], validatedAt: number, meta?: MetaWrites): Promise<number>;
+  commit(ops: readonly WriteOp[], validatedAt: number, meta?: readonly MetaWrite[]): Promise<number>;
+  /**
+   * Every meta key under `prefix` (within `/sluice/meta/`) with its value, sorted by key, as the
+   * latest commit left them. A caller that validated at revision R and commits at R gets the same
+   * values as at R, or its commit fails with SLUICE_CONCURRENT_WRITE: meta keys change only in commits.
+   */
+  listMeta(prefix: string): Promise<Array<{ readonly key: string; readonly value: string }>>;
   /** Streams every change after `fromRevision` (exclusive); see WatchHandlers. */
   watch(fromRevision: number, handlers: WatchHandlers): WatchHandle;
   /** The current store revision. */

@@ -19,6 +19,7 @@ export class PausableWatchStore implements ResourceStore {
   list: ResourceStore['list'] = () => this.inner.list();
   get: ResourceStore['get'] = (kind, name) => this.inner.get(kind, name);
   commit: ResourceStore['commit'] = (ops, validatedAt, meta) => this.inner.commit(ops, validatedAt, meta);
+  listMeta: ResourceStore['listMeta'] = (prefix) => this.inner.listMeta(prefix);
   revision: ResourceStore['revision'] = () => this.inner.revision();
 
   watch(fromRevision: number, handlers: WatchHandlers): WatchHandle {

@@ -3,7 +3,8 @@
 import type { FieldError } from '../../../../proto/src/model/field-error.js';
 
 export class CtlError extends Error {
-  constructor(message: string, readonly details: readonly FieldError[] = []) {
+  /** `exitCode`: `sluice ctl`'s exit status for it (1; `ctl diff` uses 3, as 1 there means "differences"). */
+  constructor(message: string, readonly details: readonly FieldError[] = [], readonly exitCode = 1) {
     super(message);
     this.name = 'CtlError';
   }

@@ -1,4 +1,4 @@
-// `sluice ctl`: the admin API from the command line: apply, get, delete.
+// `sluice ctl`: the admin API from the command line: apply, diff, get, delete.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { configuredToken } from '../../../../proto/src/command-line/token-source.js';
@@ -9,11 +9,11 @@ import { ROLLOUT_USAGE, rolloutFlags, runCtlRollout } from './ctl-rollout.js';
 import { runCtlToken } from './ctl-token.js';
 import { runCtlCa } from './ctl-ca.js';
 import { HISTORY_USAGE, runCtlHistory, runCtlRollback } from './ctl-history.js';
+import { APPLY_USAGE, fileFlags, runCtlApply, runCtlDeleteFiles, runCtlDiff } from './ctl-apply.js';
 
 export const CTL_USAGE = `usage: sluice ctl [--server URL] [--ca FILE] [--token TOKEN | --token-file FILE] COMMAND
 
-  apply -f FILE|- [-f FILE...]   create or update every resource in the files (YAML or JSON, many
-                                 documents), all or nothing
+${APPLY_USAGE}
   get KIND [NAME] [-o table|json|yaml]
                                  list a kind, or show one resource
   delete KIND NAME               delete one resource
@@ -40,9 +40,13 @@ ${HISTORY_USAGE}
   --token-file FILE read the token from FILE
   --service NAME    (token create) the service whose identity the token proves
   --ttl-seconds N   (token create) how long the token is valid (default: until revoked)
+  --prune           (apply, diff) delete what apply set --applyset NAME held and the files dropped
+  --applyset NAME   (apply, diff) the apply set the files are applied as (needs --prune)
+  --dry-run         (apply, delete -f) say what would change, change nothing
 
 KIND: listeners, routes, clusters, endpoints, certificates (singular or plural, any case).
-Exit status: 0 on success, 1 when the API refuses or cannot be reached, 2 on a usage error.`;
+Exit status: 0 on success, 1 when the API refuses or cannot be reached, 2 on a usage error
+(ctl diff: 0 no differences, 1 differences, 2 usage error, 3 the API refused or is unreachable).`;
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:15080';
 
@@ -67,6 +71,8 @@ export async function runCtlCommand(argv: readonly string[], env: NodeJS.Process
         'ttl-seconds': { type: 'string' },
         to: { type: 'string' },
         limit: { type: 'string' },
+        prune: { type: 'boolean' },
+        applyset: { type: 'string' },
         'dry-run': { type: 'boolean' },
       },
       strict: true,
@@ -81,22 +87,18 @@ export async function runCtlCommand(argv: readonly string[], env: NodeJS.Process
   const token = values.token ?? configuredToken(values['token-file'], env);
   const client = new ApiClient(values.server ?? env['SLUICE_SERVER'] ?? DEFAULT_SERVER, token, undefined, readCa(values.ca ?? env['SLUICE_CA']));
   const only = (allowed: string[]): void => {
-    for (const flag of ['filename', 'output', 'service', 'ttl-seconds', 'to', 'limit', 'dry-run'] as const) {
+    for (const flag of ['filename', 'output', 'service', 'ttl-seconds', 'to', 'limit', 'prune', 'applyset', 'dry-run'] as const) {
       if (values[flag] !== undefined && !allowed.includes(flag)) throw new UsageError(`--${flag} is not an option of \`ctl ${command}\``);
     }
   };
 
   switch (command) {
-    case 'apply': {
-      only(['filename']);
-      if (args.length > 0) throw new UsageError(`ctl apply takes no arguments besides -f, got ${args.join(' ')}`);
-      const files = values.filename ?? [];
-      if (files.length === 0) throw new UsageError('ctl apply needs -f FILE (or -f - for stdin)');
-      const { body, contentType } = applyBody(files, stdin);
-      const answer = await client.call('POST', '/v1/apply', { body, contentType });
-      const changes = answer.changes as Array<{ kind: string; name: string; action: string }>;
-      return changes.map((c) => `${c.kind.toLowerCase()}/${c.name} ${c.action}`).join('\n') + `\nrevision ${answer.revision}`;
-    }
+    case 'apply':
+      only(['filename', 'prune', 'applyset', 'dry-run']);
+      return await runCtlApply(client, fileFlags(command, args, values), stdin);
+    case 'diff':
+      only(['filename', 'prune', 'applyset']);
+      return await runCtlDiff(client, fileFlags(command, args, values), stdin);
     case 'get': {
       only(['output']);
       const format = outputFormat(values.output);
@@ -111,9 +113,13 @@ export async function runCtlCommand(argv: readonly string[], env: NodeJS.Process
       return formatResources(list.resources, format, list);
     }
     case 'delete': {
+      if (values.filename !== undefined) {
+        only(['filename', 'dry-run']);
+        return await runCtlDeleteFiles(client, fileFlags(command, args, values), stdin);
+      }
       only([]);
       const [kindArg, name, ...rest] = args;
-      if (kindArg === undefined || name === undefined || rest.length > 0) throw new UsageError('usage: sluice ctl delete KIND NAME');
+      if (kindArg === undefined || name === undefined || rest.length > 0) throw new UsageError('usage: sluice ctl delete KIND NAME | delete -f FILE');
       const answer = await client.call('DELETE', `/v1/${kindSegment(kindArg)}/${encodeURIComponent(name)}`);
       return `${String(answer.kind).toLowerCase()}/${answer.name} deleted\nrevision ${answer.revision}`;
     }
@@ -142,20 +148,6 @@ export async function runCtlCommand(argv: readonly string[], env: NodeJS.Process
     default:
       throw new UsageError(`unknown ctl command "${command}"\n\n${CTL_USAGE}`);
   }
-}
-
-/** One file ending in .json goes as JSON; anything else (YAML, several files) as YAML documents. */
-function applyBody(files: readonly string[], stdin: () => string): { body: string; contentType: string } {
-  const texts = files.map((f) => {
-    if (f === '-') return stdin();
-    try {
-      return readFileSync(f, 'utf8');
-    } catch (err) {
-      throw new UsageError(`-f ${f}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-  });
-  if (files.length === 1 && files[0]!.toLowerCase().endsWith('.json')) return { body: texts[0]!, contentType: 'application/json' };
-  return { body: texts.join('\n---\n'), contentType: 'application/yaml' };
 }
 
 /** The kind as typed: the API takes any spelling (route, routes, Route) and its 404 lists the kinds. */
