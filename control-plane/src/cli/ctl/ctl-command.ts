@@ -8,6 +8,7 @@ import { formatResources, type OutputFormat } from './resource-output.js';
 import { ROLLOUT_USAGE, rolloutFlags, runCtlRollout } from './ctl-rollout.js';
 import { runCtlToken } from './ctl-token.js';
 import { runCtlCa } from './ctl-ca.js';
+import { PROXY_CONFIG_USAGE, runCtlProxyConfig } from './ctl-proxy-config.js';
 
 export const CTL_USAGE = `usage: sluice ctl [--server URL] [--ca FILE] [--token TOKEN | --token-file FILE] COMMAND
 
@@ -19,6 +20,7 @@ export const CTL_USAGE = `usage: sluice ctl [--server URL] [--ca FILE] [--token 
   reencrypt                      seal every stored private key again with the control plane's first
                                  encryption key (after adding a key, before dropping the old one)
 ${ROLLOUT_USAGE}
+${PROXY_CONFIG_USAGE}
   token create --service NAME [--ttl-seconds N] [-o json]
                                  a bootstrap token for NAME's proxies (identity
                                  spiffe://<trust domain>/svc/NAME), printed once; without
@@ -63,6 +65,7 @@ export async function runCtlCommand(argv: readonly string[], env: NodeJS.Process
         revision: { type: 'string' },
         service: { type: 'string' },
         'ttl-seconds': { type: 'string' },
+        'proxy-admin': { type: 'string' },
       },
       strict: true,
       allowPositionals: true,
@@ -125,6 +128,9 @@ export async function runCtlCommand(argv: readonly string[], env: NodeJS.Process
       return await runCtlRollout(client, rolloutFlags(values));
     case 'token':
       return await runCtlToken(client, args, values, only);
+    case 'proxy-config':
+      only(['output']);
+      return await runCtlProxyConfig(client, args, { output: values.output, proxyAdmin: values['proxy-admin'] });
     case 'ca':
       only([]);
       return await runCtlCa(client, args);
