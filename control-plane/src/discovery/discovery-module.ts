@@ -13,6 +13,7 @@ import type { DiscoveryHooks } from './discovery-hooks.js';
 import { DiscoveryMetrics } from './discovery-metrics.js';
 import { ProxyRegistry } from './proxy-registry.js';
 import { rolloutRoutes } from './rollout-api.js';
+import { intendedConfigRoutes } from './intended-config-route.js';
 
 export interface DiscoveryModuleOptions {
   readonly listen: { readonly host: string; readonly port: number };
@@ -60,7 +61,7 @@ export class DiscoveryModule implements ControlPlaneModule {
       ...(options.hooks ? { hooks: options.hooks } : {}),
       ...(options.services ? { services: options.services } : {}),
     });
-    this.routes = rolloutRoutes(this.registry, () => deps.cache.revision);
+    this.routes = [...rolloutRoutes(this.registry, () => deps.cache.revision), ...intendedConfigRoutes(this.registry, () => this.snapshots.current)];
   }
 
   /** The bound gRPC port (port 0 resolved), once started. */

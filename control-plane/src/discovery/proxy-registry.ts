@@ -1,13 +1,17 @@
 // The proxies connected to this control-plane replica and what each runs: the answer to "has my
 // change reached every proxy?" (GET /v1/proxies, GET /v1/rollout).
+import type { Node } from '../../../proto/gen/sluice/v1/discovery_pb.js';
 import type { StreamState } from './stream-state.js';
 
 export interface ProxyStatus {
   readonly nodeId: string;
   readonly service: string;
   readonly zone: string;
+  readonly namespace: string;
   readonly version: string;
   readonly address: string;
+  /** The proxy's admin server as it advertises it (--admin-advertise), HOST:PORT; '' when it did not. */
+  readonly adminAddress: string;
   readonly connectedSince: string;
   /** The latest revision the proxy ACKed completely (apart from the versions it rejected). */
   readonly ackedRevision: number;
@@ -37,6 +41,13 @@ export class ProxyRegistry {
 
   remove(stream: StreamState): void {
     this.streams.delete(stream.id);
+  }
+
+  /** The Node a connected proxy named itself with (its latest stream's), or undefined. */
+  nodeOf(nodeId: string): Node | undefined {
+    let found: StreamState | undefined;
+    for (const s of this.streams.values()) if (s.node.id === nodeId && (found === undefined || s.connectedAt >= found.connectedAt)) found = s;
+    return found?.node;
   }
 
   get size(): number {
@@ -74,8 +85,10 @@ function statusOf(s: StreamState): ProxyStatus {
     nodeId: s.node.id,
     service: s.node.service,
     zone: s.node.zone,
+    namespace: s.node.namespace,
     version: s.node.version,
     address: s.peer,
+    adminAddress: s.node.adminAddress,
     connectedSince: s.connectedAt.toISOString(),
     ackedRevision: s.syncedRevision,
     rejected,

@@ -1,8 +1,12 @@
 // The proxy's admin endpoints on --admin-listen (default 127.0.0.1:15000): /live (200 while the
-// process runs), /ready, /metrics, /clusters, /config_dump and /certs. Private keys of certificates
-// never appear in a dump, nor in /certs. POST /reload (loopback clients only) replaces the workers with freshly loaded code.
+// process runs), /ready, /metrics, /clusters, /config_dump and /certs. /config_dump?kind=K[,K...]
+// answers the resources in use in the shape `sluice ctl proxy-config` compares with the control
+// plane's intent (proto/src/model/config-view.ts). Private keys of certificates never appear in a
+// dump, nor in /certs. POST /reload (loopback clients only) replaces the workers with freshly loaded code.
 import { createServer, type Server } from 'node:http';
 import type { JsonObject } from '@bufbuild/protobuf';
+import { parseViewKinds, type ConfigView } from '../../../proto/src/model/config-view.js';
+import type { Kind } from '../../../proto/src/model/kinds.js';
 
 export interface AdminSource {
   /** True once a configuration serves traffic (in every worker). */
@@ -10,6 +14,8 @@ export interface AdminSource {
   /** Prometheus text. */
   metrics(): Promise<string>;
   configDump(): JsonObject;
+  /** GET /config_dump?kind=...: the resources of `kinds` in use, certificates summarized. */
+  configView?(kinds: readonly Kind[]): ConfigView;
   /** Clusters with their endpoints' health and traffic (metrics/cluster-report.ts), summed over workers. */
   clusters?(): Promise<JsonObject>;
   /** GET /certs: the workload certificate in use (Envoy's /certs), and the status to answer with. */
@@ -43,7 +49,13 @@ export async function startAdminServer(source: AdminSource, host: string, port: 
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'method not allowed\n');
     if (path === '/live') return send(200, 'text/plain', 'live\n');
     if (path === '/ready') return source.ready() ? send(200, 'text/plain', 'ready\n') : send(503, 'text/plain', 'no configuration applied yet\n');
-    if (path === '/config_dump') return send(200, 'application/json', `${JSON.stringify(source.configDump(), null, 2)}\n`);
+    if (path === '/config_dump') {
+      const kindParam = new URL(req.url ?? '/', 'http://admin').searchParams.get('kind');
+      if (kindParam === null || source.configView === undefined) return send(200, 'application/json', `${JSON.stringify(source.configDump(), null, 2)}\n`);
+      const parsed = parseViewKinds(kindParam);
+      if (!parsed.ok) return send(400, 'application/json', `${JSON.stringify({ error: `unknown kind "${parsed.unknown}": try listeners, routes, clusters, endpoints, certs, peerauthentications, authorizationpolicies or all` })}\n`);
+      return send(200, 'application/json', `${JSON.stringify(source.configView(parsed.kinds), null, 2)}\n`);
+    }
     if (path === '/clusters' && source.clusters !== undefined) {
       source.clusters().then(
         (report) => send(200, 'application/json', `${JSON.stringify(report, null, 2)}\n`),

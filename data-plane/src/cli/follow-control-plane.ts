@@ -49,7 +49,7 @@ export async function followControlPlane(
   const client = new DiscoveryClient({
     addresses: options.controlPlane ?? [],
     ...(options.controlPlaneCa === undefined ? {} : controlPlaneChannel(options.controlPlaneCa)),
-    node: { id: options.nodeId, service: options.service, namespace: options.namespace, zone: options.zone, ...selfEndpoint(options) },
+    node: { id: options.nodeId, service: options.service, namespace: options.namespace, zone: options.zone, adminAddress: options.adminAdvertise, ...selfEndpoint(options) },
     token: token ?? requiredToken(options.tokenFile),
     persistPath: join(options.stateDir, LAST_GOOD_FILE),
     apply: async (set) => {

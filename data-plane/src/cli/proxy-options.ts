@@ -4,6 +4,7 @@ import { availableParallelism, hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../../../proto/src/command-line/usage-error.js';
+import { formatHostPort } from '../../../proto/src/model/host-port.js';
 
 /** --drain-timeout-ms: shorter than Kubernetes' 30 s grace period (docs/data-plane.md, "Lifecycle"). */
 export const DEFAULT_DRAIN_TIMEOUT_MS = 15_000;
@@ -37,6 +38,10 @@ With --control-plane:
                                 nothing for N ms, as Envoy's initial_fetch_timeout (default 5000)
 Serving:
   --admin-listen HOST:PORT      /live, /ready, /metrics, /config_dump (default 127.0.0.1:15000; off: none)
+  --admin-advertise HOST:PORT   the admin address this proxy tells the control plane, where
+                                \`sluice ctl proxy-config\` reads its configuration (default: the
+                                --admin-listen address, unless its host is 0.0.0.0 or :: or its port
+                                0; off: none)
   --workers N                   worker processes serving traffic (default: the number of cores)
   --drain-timeout-ms N          on SIGTERM (and for workers a reload retires), how long open
                                 connections may finish before they are closed (default ${DEFAULT_DRAIN_TIMEOUT_MS}; 0:
@@ -75,6 +80,8 @@ export interface ProxyOptions {
   readonly stateDir: string;
   readonly initialFetchTimeoutMs: number;
   readonly admin?: HostPort;
+  /** --admin-advertise: HOST:PORT sent to the control plane in Node.admin_address; '' for none. */
+  readonly adminAdvertise: string;
   readonly workers: number;
   /** SIGTERM and reload: how long connections may finish (drain-server.ts). */
   readonly drainTimeoutMs: number;
@@ -108,6 +115,7 @@ export function parseProxyArgs(argv: readonly string[]): ProxyOptions | 'help' {
         'state-dir': { type: 'string' },
         'initial-fetch-timeout-ms': { type: 'string' },
         'admin-listen': { type: 'string', default: '127.0.0.1:15000' },
+        'admin-advertise': { type: 'string' },
         workers: { type: 'string' },
         'drain-timeout-ms': { type: 'string', default: String(DEFAULT_DRAIN_TIMEOUT_MS) },
         'outbound-listen': { type: 'string' },
@@ -142,6 +150,7 @@ export function parseProxyArgs(argv: readonly string[]): ProxyOptions | 'help' {
     stateDir: values['state-dir'] ?? join(tmpdir(), `sluice-proxy-${nodeId.replace(/[^A-Za-z0-9._-]/g, '_')}`),
     initialFetchTimeoutMs: values['initial-fetch-timeout-ms'] === undefined ? 5000 : positiveInt(values['initial-fetch-timeout-ms'], '--initial-fetch-timeout-ms'),
     admin: admin === '' || admin === 'off' ? undefined : hostPort(admin, '--admin-listen'),
+    adminAdvertise: adminAdvertise(values['admin-advertise'], admin === '' || admin === 'off' ? undefined : hostPort(admin, '--admin-listen')),
     workers: values.workers === undefined ? availableParallelism() : positiveInt(values.workers, '--workers'),
     drainTimeoutMs: values['drain-timeout-ms'] === '0' ? 0 : positiveInt(values['drain-timeout-ms'], '--drain-timeout-ms'),
     outboundListen: values['outbound-listen'] === undefined ? undefined : hostPort(values['outbound-listen'], '--outbound-listen'),
@@ -190,6 +199,21 @@ function hostPort(value: string, flag: string): HostPort {
   const port = Number(value.slice(colon + 1));
   if (colon <= 0 || value.slice(colon + 1) === '' || !Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`${flag} must be HOST:PORT, got "${value}"`);
   return { host: value.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port };
+}
+
+/**
+ * What the proxy advertises as its admin address: the flag, else the listen address when another
+ * machine could use it as it is (not a wildcard host, not port 0, which is resolved only later).
+ */
+function adminAdvertise(flag: string | undefined, listen: HostPort | undefined): string {
+  if (flag === 'off' || flag === '') return '';
+  if (flag !== undefined) {
+    const { host, port } = hostPort(flag, '--admin-advertise');
+    if (host === '' || port === 0) throw new UsageError(`--admin-advertise must be HOST:PORT with a host and a port, got "${flag}"`);
+    return formatHostPort(host, port);
+  }
+  if (listen === undefined || listen.port === 0 || ['0.0.0.0', '::', ''].includes(listen.host)) return '';
+  return formatHostPort(listen.host, listen.port);
 }
 
 function appProtocol(value: string | undefined): 'http1' | 'h2c' {

@@ -26,6 +26,7 @@ import { startProxyHealthChecks } from '../upstream/health/proxy-health-checks.j
 import { SharedEjections } from '../upstream/health/shared-ejections.js';
 import { MeshTls } from '../identity/mesh-tls.js';
 import { selectsWorkload } from '../../../proto/src/model/selects-workload.js';
+import { configView } from '../../../proto/src/model/config-view.js';
 
 export interface RunningProxy {
   /** The admin server's address (port 0 resolved), unless --admin-listen off. */
@@ -209,6 +210,13 @@ export async function startProxy(given: ProxyOptions, extras: StartProxyExtras =
       ...(discovery === undefined ? {} : { revision: discovery.client.revision, versions: discovery.client.resourceVersions() }),
       resources: applied === undefined ? [] : resourcesToJson(applied, true),
     }),
+    // What `sluice ctl proxy-config` compares with the control plane's intent. Resources the proxy
+    // made from its own flags (sidecar listeners) are in `applied` but not in what the client holds.
+    configView: (kinds) => {
+      const versions = discovery?.client.resourceVersions() ?? {};
+      const fromControlPlane = discovery?.client.current;
+      return configView(kinds, applied?.all() ?? [], discovery?.client.revision ?? 0, (k, n) => versions[k]?.[n], (k, n) => fromControlPlane !== undefined && !fromControlPlane.has(k, n));
+    },
     reload: async () => ({ replaced: (await reload()).replaced }) as unknown as JsonObject,
     certs: () => certsAnswer(rotator, async () => (pool !== undefined ? await pool.certificateSerials() : [runtime?.identity?.serialNumber])),
   };

@@ -10,6 +10,7 @@ import { runCtlToken } from './ctl-token.js';
 import { runCtlCa } from './ctl-ca.js';
 import { HISTORY_USAGE, runCtlHistory, runCtlRollback } from './ctl-history.js';
 import { APPLY_USAGE, fileFlags, runCtlApply, runCtlDeleteFiles, runCtlDiff } from './ctl-apply.js';
+import { PROXY_CONFIG_USAGE, runCtlProxyConfig } from './ctl-proxy-config.js';
 
 export const CTL_USAGE = `usage: sluice ctl [--server URL] [--ca FILE] [--token TOKEN | --token-file FILE] COMMAND
 
@@ -21,6 +22,7 @@ ${APPLY_USAGE}
                                  encryption key (after adding a key, before dropping the old one)
 ${ROLLOUT_USAGE}
 ${HISTORY_USAGE}
+${PROXY_CONFIG_USAGE}
   token create --service NAME [--ttl-seconds N] [-o json]
                                  a bootstrap token for NAME's proxies (identity
                                  spiffe://<trust domain>/svc/NAME), printed once; without
@@ -74,6 +76,7 @@ export async function runCtlCommand(argv: readonly string[], env: NodeJS.Process
         prune: { type: 'boolean' },
         applyset: { type: 'string' },
         'dry-run': { type: 'boolean' },
+        'proxy-admin': { type: 'string' },
       },
       strict: true,
       allowPositionals: true,
@@ -142,6 +145,9 @@ export async function runCtlCommand(argv: readonly string[], env: NodeJS.Process
     case 'rollback':
       only(['to', 'dry-run']);
       return await runCtlRollback(client, args, values);
+    case 'proxy-config':
+      only(['output']);
+      return await runCtlProxyConfig(client, args, { output: values.output, proxyAdmin: values['proxy-admin'] });
     case 'ca':
       only([]);
       return await runCtlCa(client, args);
