@@ -37,6 +37,8 @@ const NEEDS: ReadonlyArray<{ what: string; pkg: string; present: () => boolean }
   { what: 'openssl', pkg: 'openssl', present: () => onPath('openssl') !== undefined },
   { what: 'nghttp', pkg: 'nghttp2-client', present: () => onPath('nghttp') !== undefined },
   { what: 'kubectl', pkg: 'kubernetes-client', present: () => onPath('kubectl') !== undefined },
+  // Load at full rate with no limit: the failover and root-rotation tests.
+  { what: 'wrk', pkg: 'wrk', present: () => onPath('wrk') !== undefined },
   { what: 'python3 grpc', pkg: 'python3-grpcio', present: () => pythonHas('grpc') },
   { what: 'python3 websockets', pkg: 'python3-websockets', present: () => pythonHas('websockets') },
 ];
