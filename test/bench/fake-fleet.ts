@@ -2,7 +2,9 @@
 // benchmark measures on the control plane's side, where the ACKs arrive). `full`: the real DiscoveryClient (decode,
 // validate, build the whole configuration, apply nothing). `light`: decode and ACK only, keeping the
 // versions, so that a 2-core machine measures the control plane rather than the fleet's own work.
-// Run by fleet-bench.ts: node fake-fleet.js <addresses,comma> <count> <id-prefix> <token> <full|light>
+// Run by fleet-bench.ts: node fake-fleet.js <addresses,comma> <count> <id-prefix> <token> <full|light> [services offset]
+// With `services` S > 0, proxy i (counted from `offset` across the fleet) is a sidecar of `svc-<i % S>`;
+// otherwise every proxy says service `bench`.
 import { create } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import { DiscoveryRequestSchema, type DiscoveryRequest, type DiscoveryResponse } from '../../proto/gen/sluice/v1/discovery_pb.js';
@@ -14,7 +16,10 @@ export type FleetMessage =
   | { readonly type: 'memory'; readonly rss: number }
   | { readonly type: 'started'; readonly count: number };
 
-const [addressList, countText, prefix, token, mode] = process.argv.slice(2);
+const [addressList, countText, prefix, token, mode, servicesText, offsetText] = process.argv.slice(2);
+const services = Number(servicesText ?? 0);
+const offset = Number(offsetText ?? 0);
+const serviceOf = (i: number): string => (services > 0 ? `svc-${(offset + i) % services}` : 'bench');
 const addresses = addressList!.split(',');
 const count = Number(countText);
 const send = (m: FleetMessage): void => void process.send?.(m);
@@ -30,7 +35,7 @@ class LightProxy implements Stoppable {
   private readonly versions = new Map<string, Map<string, string>>();
   private stopped = false;
 
-  constructor(private readonly address: string, private readonly id: string) {
+  constructor(private readonly address: string, private readonly id: string, private readonly service: string) {
     this.connect();
   }
 
@@ -59,7 +64,7 @@ class LightProxy implements Stoppable {
     });
     KINDS.forEach((type, i) =>
       call.write(create(DiscoveryRequestSchema, {
-        ...(i === 0 ? { node: { id: this.id, service: 'bench' } } : {}),
+        ...(i === 0 ? { node: { id: this.id, service: this.service } } : {}),
         type,
         subscribe: ['*'],
         initialResourceVersions: Object.fromEntries(this.versions.get(type) ?? []),
@@ -73,13 +78,13 @@ const CONNECT_WAVE = 10;
 for (let i = 0; i < count; i++) {
   const id = `${prefix}-${i}`;
   if (mode === 'light') {
-    clients.push(new LightProxy(addresses[i % addresses.length]!, id));
+    clients.push(new LightProxy(addresses[(offset + i) % addresses.length]!, id, serviceOf(i)));
     if (i % CONNECT_WAVE === CONNECT_WAVE - 1) await new Promise((r) => setTimeout(r, 20));
     continue;
   }
   const client = new DiscoveryClient({
-    addresses,
-    node: { id, service: 'bench' },
+    addresses: addresses.map((_, k) => addresses[(offset + i + k) % addresses.length]!),
+    node: { id, service: serviceOf(i) },
     token: token!,
     backoff: { initialMs: 200, maxMs: 5000 },
     apply: async () => undefined,

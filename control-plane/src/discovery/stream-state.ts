@@ -309,7 +309,18 @@ export class StreamState {
     const known = this.known.get(kind);
     if (known !== undefined) for (const name of [...known.names()]) if (!this.subscribed(kind, name)) known.delete(name);
     if (!sub.wildcard && sub.names.size === 0) this.subscriptions.delete(kind);
-    this.markAll(kind, this.snapshot);
+    this.markScoped(kind);
+  }
+
+  /**
+   * Every name this proxy may be sent or hold of `kind`: its scope's (a sidecar declaring 3 of 2,000
+   * services looks at its few routes, not the snapshot's thousands, when 10,000 proxies connect).
+   */
+  private markScoped(kind: Kind): void {
+    const d = this.dirtySet(kind);
+    for (const name of this.scope.base(kind).keys()) d.add(name);
+    for (const name of this.scope.overrides(kind).keys()) d.add(name);
+    for (const name of this.known.get(kind)?.names() ?? []) d.add(name);
   }
 
   private markAll(kind: Kind, snapshot: Snapshot): void {
