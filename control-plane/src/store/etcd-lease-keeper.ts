@@ -17,6 +17,8 @@ export interface LeaseKeeperOptions {
   readonly ttlSeconds: number;
   /** Local time the grant was sent: the lease lives on the server at least until then + TTL. */
   readonly grantedAt: number;
+  /** How often to renew (default a third of the TTL, as etcd's Go client does). */
+  readonly renewEveryMs?: number;
   /** How long a renewal may go unanswered before it is sent again on a new stream (default TTL/6, at most 1000 ms). */
   readonly answerTimeoutMs?: number;
   readonly log?: Logger;
@@ -44,7 +46,7 @@ export class EtcdLeaseKeeper {
   constructor(private readonly options: LeaseKeeperOptions) {
     const ttlMs = options.ttlSeconds * 1000;
     this.validUntilMs = options.grantedAt + ttlMs;
-    this.renewEveryMs = ttlMs / 3;
+    this.renewEveryMs = options.renewEveryMs ?? ttlMs / 3;
     this.answerTimeoutMs = options.answerTimeoutMs ?? Math.min(1000, ttlMs / 6);
     this.timer = setInterval(() => this.tick(), Math.max(MIN_TICK_MS, Math.min(this.renewEveryMs, this.answerTimeoutMs) / 2));
     this.timer.unref();
