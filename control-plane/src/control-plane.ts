@@ -135,7 +135,8 @@ export class ControlPlane {
     // single-machine path.
     const authenticator = this.options.workloadAuthenticator ?? identity.authenticator;
     const discovery = this.options.discoveryListen === undefined ? [] : [discoveryModule({ listen: this.options.discoveryListen, hooks: health.hooks, overlay: health.view, authenticator, services: [identity.grpcService], ...tls }, (m) => (this.discoveryModule = m))];
-    this.modules = [health, identity, ...[...discovery, ...(this.options.modules ?? [])].map((create) => create(deps))];
+    const replicaDeps: ControlPlaneDeps = { ...deps, replica: { id: health.replicaId, leases: health.leases, leaseTtlSeconds: health.leaseTtlSeconds } };
+    this.modules = [health, identity, ...[...discovery, ...(this.options.modules ?? [])].map((create) => create(replicaDeps))];
     this.api = new ApiServer({
       store,
       cache,

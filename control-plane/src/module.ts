@@ -8,6 +8,15 @@ import type { ApiTokens } from './api/api-tokens.js';
 import type { ResourceCache } from './store/resource-cache.js';
 import type { ResourceStore } from './store/store.js';
 import type { SecretSealer } from './identity/secret-sealer.js';
+import type { LeaseStore } from './store/lease-store.js';
+
+/** This replica among others on one store: its name, and leases for keys that die with it. */
+export interface ReplicaIdentity {
+  readonly id: string;
+  readonly leases: LeaseStore;
+  /** TTL of this replica's leases (`--lease-ttl-seconds`): how long a dead replica's keys outlive it. */
+  readonly leaseTtlSeconds: number;
+}
 
 /**
  * A part of the control plane that lives on the cache: the discovery gRPC server is one. Created
@@ -30,6 +39,8 @@ export interface ControlPlaneDeps {
   readonly apiTokens: ApiTokens;
   /** Seals private keys kept in the store (the operator's --encryption-key-file); see secret-sealer.ts. */
   readonly sealer: SecretSealer;
+  /** Set for the modules made after health, which names the replica and holds its leases. */
+  readonly replica?: ReplicaIdentity;
 }
 
 export type ControlPlaneModuleFactory = (deps: ControlPlaneDeps) => ControlPlaneModule;

@@ -13,7 +13,8 @@ import { etcdctl } from '../support/etcdctl.js';
 import { until } from '../support/until.js';
 import type { ChaosLedger } from './chaos-ledger.js';
 import type { PlannedEvent } from './chaos-schedule.js';
-import { replicaPid } from './orphan-keys.js';
+import { fleetWriterOf, replicaPid } from './orphan-keys.js';
+import { FLEET_STATUS_PREFIX } from '../../control-plane/src/store/keys.js';
 import { listKeys, storeRevision } from './store-keys.js';
 import type { UpstreamProcess } from './upstream-processes.js';
 import type { WriteTargets } from './write-targets.js';
@@ -93,11 +94,12 @@ async function killUpstream(ctx: ChaosContext, ev: PlannedEvent, rec: EventRecor
   else rec.problems.push(`${name} did not come back: ${back}`);
 }
 
-/** Keys in etcd a replica wrote (its health entries, registrations, election key). */
+/** Keys in etcd a replica wrote (its health entries, registrations, proxy status, election key). */
 async function keysOf(ctx: ChaosContext, pid: number): Promise<string[]> {
   const { keys } = await listKeys(ctx.mesh.etcd.endpoints);
   return keys.filter((k) => {
     if (k.key.startsWith('/sluice/leader/')) return replicaPid(k.value) === pid;
+    if (k.key.startsWith(FLEET_STATUS_PREFIX)) return replicaPid(fleetWriterOf(k.key) ?? '') === pid;
     if (!k.key.startsWith('/sluice/health/') && !k.key.startsWith('/sluice/registrations/')) return false;
     try {
       return replicaPid(String((JSON.parse(k.value) as { replica?: unknown }).replica)) === pid;

@@ -1,11 +1,13 @@
 // Whom each key in etcd belongs to, and the keys that belong to nobody: after the chaos run every key
 // must be a live resource (or the generation key every configuration write bumps), or an entry a
-// live replica keeps under a live lease (health verdicts, sidecar registrations), or the health
+// live replica keeps under a live lease (health verdicts, sidecar registrations, its proxies' status),
+// or a record of the change history or of an apply set, or the health
 // checker's election key held by a live replica. A replica's keys name it: its id is
 // `<hostname>-<pid>-<random>` (control-plane/src/health/health-module.ts), so entries of a killed
 // replica are told apart from its restarted successor's.
 import { hostname } from 'node:os';
-import { GENERATION_KEY, parseResourceKey } from '../../control-plane/src/store/keys.js';
+import { APPLYSET_PREFIX, FLEET_STATUS_PREFIX, GENERATION_KEY, parseResourceKey } from '../../control-plane/src/store/keys.js';
+import { HISTORY_PREFIX } from '../../control-plane/src/history/history-entry.js';
 import { HEALTH_PREFIX, REGISTRATION_PREFIX } from '../../control-plane/src/health/health-entry.js';
 import { HEALTH_CHECKER_ELECTION_KEY } from '../../control-plane/src/store/leader-election.js';
 import type { StoredKey } from './store-keys.js';
@@ -43,6 +45,12 @@ function writerOf(value: string): string | undefined {
   }
 }
 
+/** `/sluice/fleet/proxies/<replica>/<shard>` names its writer. */
+export function fleetWriterOf(key: string): string | undefined {
+  const replica = key.slice(FLEET_STATUS_PREFIX.length).split('/')[0];
+  return replica === '' ? undefined : replica;
+}
+
 export function keyOwners(keys: readonly StoredKey[], live: LiveState): KeyOwners {
   const counts = new Map<string, number>();
   const orphans: string[] = [];
@@ -67,7 +75,10 @@ export function keyOwners(keys: readonly StoredKey[], live: LiveState): KeyOwner
       else orphans.push(`${k.key}: ${resource.kind}/${resource.name} is not in the API's listing`);
       continue;
     }
-    if (k.key.startsWith(HEALTH_PREFIX)) leased(k, 'health entries', writerOf(k.value));
+    if (k.key.startsWith(HISTORY_PREFIX)) own('change history');
+    else if (k.key.startsWith(APPLYSET_PREFIX)) own('apply sets');
+    else if (k.key.startsWith(FLEET_STATUS_PREFIX)) leased(k, 'proxy status', fleetWriterOf(k.key));
+    else if (k.key.startsWith(HEALTH_PREFIX)) leased(k, 'health entries', writerOf(k.value));
     else if (k.key.startsWith(REGISTRATION_PREFIX)) leased(k, 'registrations', writerOf(k.value));
     else if (k.key === HEALTH_CHECKER_ELECTION_KEY) leased(k, 'election key', k.value);
     else orphans.push(`${k.key}: not a key Sluice writes`);

@@ -45,9 +45,10 @@ test('GET /v1/proxies lists the proxy with its ACKed revision, and /v1/rollout c
   assert.ok(Date.parse(p.connectedSince) <= Date.now());
   assert.deepEqual(p.rejected, []);
   const rollout = await cp.api.get('/v1/rollout');
-  assert.deepEqual({ ...rollout.body, revision: 0 }, { revision: 0, proxies: 1, at: 1, behind: 0, rejecting: 0, errors: [] });
+  assert.deepEqual({ ...rollout.body, revision: 0 }, { revision: 0, proxies: 1, at: 1, behind: 0, rejecting: 0, errors: [], lagging: [], truncated: false });
   const future = await cp.api.get(`/v1/rollout?revision=${revision + 1000}`);
   assert.equal(future.body.behind, 1, 'a revision nobody has reached counts as behind');
+  assert.deepEqual(future.body.lagging.map((l: { nodeId: string }) => l.nodeId), ['reach-1']);
   assert.equal((await cp.api.get('/v1/rollout?revision=abc')).status, 400);
   assert.equal((await cp.api.get('/v1/proxies', { token: null })).status, 401);
 });

@@ -12,6 +12,9 @@ import { DiscoveryServer, type DiscoveryServerOptions } from './discovery-server
 import type { DiscoveryHooks } from './discovery-hooks.js';
 import { DiscoveryMetrics } from './discovery-metrics.js';
 import { ProxyRegistry } from './proxy-registry.js';
+import { FleetStatus } from './fleet-status.js';
+import { FleetStatusPublisher, type FleetStatusPublisherOptions } from './fleet-status-publisher.js';
+import { FleetView } from './fleet-view.js';
 import { rolloutRoutes } from './rollout-api.js';
 import { intendedConfigRoutes } from './intended-config-route.js';
 
@@ -25,11 +28,18 @@ export interface DiscoveryModuleOptions {
   readonly authenticator?: WorkloadAuthenticator;
   /** More gRPC services on the discovery port (IdentityService). */
   readonly services?: DiscoveryServerOptions['services'];
+  /** How this replica publishes its proxies' status (fleet-status-publisher.ts); defaults otherwise. */
+  readonly fleetStatus?: Pick<FleetStatusPublisherOptions, 'flushMs' | 'shards'>;
   readonly server?: Pick<DiscoveryServerOptions, 'credentials' | 'keepaliveTimeMs' | 'keepaliveTimeoutMs' | 'maxConnectionAgeMs' | 'maxConnectionAgeGraceMs' | 'sendBudgetBytes' | 'unansweredBudgetMs'>;
 }
 
 export class DiscoveryModule implements ControlPlaneModule {
   readonly registry = new ProxyRegistry();
+  /** Every replica's proxies (its own live, the others' as published); undefined outside a control plane with a replica identity. */
+  readonly fleet: FleetStatus;
+  /** Publishes this replica's proxies for the others; undefined without a replica identity in deps. */
+  readonly publisher: FleetStatusPublisher | undefined;
+  private readonly view: FleetView | undefined;
   readonly snapshots: SnapshotBuilder;
   readonly server: DiscoveryServer;
   readonly routes: readonly ApiRoute[];
@@ -61,7 +71,13 @@ export class DiscoveryModule implements ControlPlaneModule {
       ...(options.hooks ? { hooks: options.hooks } : {}),
       ...(options.services ? { services: options.services } : {}),
     });
-    this.routes = [...rolloutRoutes(this.registry, () => deps.cache.revision), ...intendedConfigRoutes(this.registry, () => this.snapshots.current)];
+    const replica = deps.replica;
+    if (replica !== undefined) {
+      this.view = new FleetView(replica.leases, log);
+      this.publisher = new FleetStatusPublisher(this.registry, replica.leases, { replicaId: replica.id, ttlSeconds: replica.leaseTtlSeconds, log, ...options.fleetStatus });
+    }
+    this.fleet = new FleetStatus(this.registry, replica?.id ?? 'local', this.view);
+    this.routes = [...rolloutRoutes(this.fleet, () => deps.cache.revision), ...intendedConfigRoutes(this.registry, () => this.snapshots.current)];
   }
 
   /** The bound gRPC port (port 0 resolved), once started. */
@@ -76,6 +92,8 @@ export class DiscoveryModule implements ControlPlaneModule {
 
   async start(): Promise<void> {
     this.snapshots.start();
+    this.view?.start();
+    this.publisher?.start();
     const address = formatListenAddress(this.options.listen);
     this.boundPort = await this.server.listen(address).catch((err: unknown) => {
       throw new ListenError('--discovery-listen', address, err);
@@ -85,6 +103,8 @@ export class DiscoveryModule implements ControlPlaneModule {
 
   async stop(): Promise<void> {
     await this.server.close();
+    await this.publisher?.stop();
+    await this.view?.stop();
     this.snapshots.close();
   }
 }

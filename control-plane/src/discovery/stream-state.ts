@@ -45,6 +45,10 @@ export class StreamState {
   /** The latest snapshot revision delivered completely, apart from rejected versions. */
   syncedRevision = 0;
   lastError: { readonly revision: number; readonly message: string; readonly at: Date } | undefined;
+  /** When the proxy last ACKed a response. */
+  lastAckAt: Date | undefined;
+  /** Per type, the revision of the last response of that type the proxy ACKed. */
+  readonly ackedTypes = new Map<Kind, number>();
   private snapshot: Snapshot;
   private readonly subscriptions = new Map<Kind, Subscription>();
   private readonly known = new Map<Kind, KnownVersions>();
@@ -71,6 +75,13 @@ export class StreamState {
     const out: Array<{ kind: Kind; name: string } & Rejection> = [];
     for (const [kind, m] of this.rejected) for (const [name, r] of m) out.push({ kind, name, ...r });
     return out;
+  }
+
+  /** How many versions are held back as rejected. */
+  get rejectionCount(): number {
+    let n = 0;
+    for (const m of this.rejected.values()) n += m.size;
+    return n;
   }
 
   /** The version of one resource the proxy holds (ACKed, or declared on reconnect). */
@@ -217,6 +228,8 @@ export class StreamState {
 
   private acked(out: Outgoing): void {
     this.inFlight = undefined;
+    this.lastAckAt = new Date();
+    this.ackedTypes.set(out.type, out.revision);
     const known = this.knownMap(out.type);
     const rejected = this.rejected.get(out.type);
     for (const r of out.resources) {

@@ -39,12 +39,13 @@ export class HealthModule implements ControlPlaneModule {
   readonly hooks: DiscoveryHooks;
   readonly routes: readonly ApiRoute[];
   readonly replicaId: string;
+  readonly leaseTtlSeconds: number;
   /** The elected leader's own checks (leader-checks.ts); undefined on a store that is neither etcd nor embedded. */
   readonly leaderChecks: LeaderChecks | undefined;
 
   constructor(deps: ControlPlaneDeps, options: HealthModuleOptions = {}) {
     const log = deps.log.child({ part: 'health' });
-    const ttlSeconds = options.leaseTtlSeconds ?? DEFAULT_LEASE_TTL_SECONDS;
+    const ttlSeconds = (this.leaseTtlSeconds = options.leaseTtlSeconds ?? DEFAULT_LEASE_TTL_SECONDS);
     this.replicaId = options.replicaId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     this.leases = deps.store.leases?.() ?? new EmbeddedLeaseStore();
     const metrics = new HealthMetrics(deps.metrics, () => this.registrar.size);

@@ -9,7 +9,7 @@
 // attaches a new Watcher from the last revision it delivered + 1.
 import type { Etcd3, IEvent, IWatchResponse, Watcher } from 'etcd3';
 import type { Logger } from 'pino';
-import { parseResourceKey, SLUICE_PREFIX } from './keys.js';
+import { FLEET_STATUS_PREFIX, parseResourceKey, SLUICE_PREFIX } from './keys.js';
 import { ControlPlaneError, ErrorCode } from '../errors.js';
 import type { SecretSealer } from '../identity/secret-sealer.js';
 import { fromStoredValue } from './stored-value.js';
@@ -109,6 +109,7 @@ export class EtcdWatch implements WatchHandle {
       batch = [];
     };
     for (const ev of res.events) {
+      if (ev.kv.key.toString().startsWith(FLEET_STATUS_PREFIX)) continue; // status, not configuration
       const revision = Number(ev.kv.mod_revision);
       if (revision <= this.lastRevision) continue; // already delivered before a resume
       if (revision !== batchRevision) {

@@ -2,6 +2,7 @@
 // trust bundle as PEM (what proxies verify the discovery port with), and the three steps of a root
 // rotation through the admin API (docs/identity.md, "Rotating the root").
 import { UsageError } from '../../../../proto/src/command-line/usage-error.js';
+import { formatTable } from './text-table.js';
 import type { ApiClient } from './api-client.js';
 
 interface RootRow {
@@ -41,6 +42,5 @@ export async function runCtlCa(client: ApiClient, args: readonly string[]): Prom
 
 function table(roots: readonly RootRow[]): string {
   const rows = [['SERIAL', 'SIGNING', 'NOT AFTER', 'SUBJECT'], ...roots.map((r) => [r.serial, r.signing ? 'yes' : 'no', r.notAfter, r.subject])];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return formatTable(rows);
 }

@@ -11,6 +11,7 @@ import { runCtlCa } from './ctl-ca.js';
 import { HISTORY_USAGE, runCtlHistory, runCtlRollback } from './ctl-history.js';
 import { APPLY_USAGE, fileFlags, runCtlApply, runCtlDeleteFiles, runCtlDiff } from './ctl-apply.js';
 import { PROXY_CONFIG_USAGE, runCtlProxyConfig } from './ctl-proxy-config.js';
+import { PROXY_STATUS_USAGE, runCtlProxyStatus } from './ctl-proxy-status.js';
 
 export const CTL_USAGE = `usage: sluice ctl [--server URL] [--ca FILE] [--token TOKEN | --token-file FILE] COMMAND
 
@@ -22,6 +23,7 @@ ${APPLY_USAGE}
                                  encryption key (after adding a key, before dropping the old one)
 ${ROLLOUT_USAGE}
 ${HISTORY_USAGE}
+${PROXY_STATUS_USAGE}
 ${PROXY_CONFIG_USAGE}
   token create --service NAME [--ttl-seconds N] [-o json]
                                  a bootstrap token for NAME's proxies (identity
@@ -40,7 +42,10 @@ ${PROXY_CONFIG_USAGE}
                     the system's CAs)
   --token TOKEN     the bearer token (default: SLUICE_TOKEN)
   --token-file FILE read the token from FILE
-  --service NAME    (token create) the service whose identity the token proves
+  --service NAME    (token create) the service whose identity the token proves; (proxy-status)
+                    only that service's proxies
+  --zone ZONE       (proxy-status) only that zone's proxies
+  --state STATE     (proxy-status) only proxies SYNCED, STALE or NACK
   --ttl-seconds N   (token create) how long the token is valid (default: until revoked)
   --prune           (apply, diff) delete what apply set --applyset NAME held and the files dropped
   --applyset NAME   (apply, diff) the apply set the files are applied as (needs --prune)
@@ -77,6 +82,8 @@ export async function runCtlCommand(argv: readonly string[], env: NodeJS.Process
         applyset: { type: 'string' },
         'dry-run': { type: 'boolean' },
         'proxy-admin': { type: 'string' },
+        zone: { type: 'string' },
+        state: { type: 'string' },
       },
       strict: true,
       allowPositionals: true,
@@ -90,7 +97,7 @@ export async function runCtlCommand(argv: readonly string[], env: NodeJS.Process
   const token = values.token ?? configuredToken(values['token-file'], env);
   const client = new ApiClient(values.server ?? env['SLUICE_SERVER'] ?? DEFAULT_SERVER, token, undefined, readCa(values.ca ?? env['SLUICE_CA']));
   const only = (allowed: string[]): void => {
-    for (const flag of ['filename', 'output', 'service', 'ttl-seconds', 'to', 'limit', 'prune', 'applyset', 'dry-run'] as const) {
+    for (const flag of ['filename', 'output', 'service', 'ttl-seconds', 'to', 'limit', 'prune', 'applyset', 'dry-run', 'zone', 'state'] as const) {
       if (values[flag] !== undefined && !allowed.includes(flag)) throw new UsageError(`--${flag} is not an option of \`ctl ${command}\``);
     }
   };
@@ -145,6 +152,9 @@ export async function runCtlCommand(argv: readonly string[], env: NodeJS.Process
     case 'rollback':
       only(['to', 'dry-run']);
       return await runCtlRollback(client, args, values);
+    case 'proxy-status':
+      only(['service', 'zone', 'state', 'output']);
+      return await runCtlProxyStatus(client, args, { service: values.service, zone: values.zone, state: values.state, output: values.output });
     case 'proxy-config':
       only(['output']);
       return await runCtlProxyConfig(client, args, { output: values.output, proxyAdmin: values['proxy-admin'] });

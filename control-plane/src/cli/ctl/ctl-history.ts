@@ -3,6 +3,7 @@
 // configuration of revision R as one new change.
 import { UsageError } from '../../../../proto/src/command-line/usage-error.js';
 import type { ApiClient } from './api-client.js';
+import { tableLines } from './text-table.js';
 
 export const HISTORY_USAGE = `  history [KIND [NAME]] [--limit N] [-o table|json]
                                  the recorded changes, newest first: revision, time, who, what
@@ -40,8 +41,7 @@ export async function runCtlHistory(client: ApiClient, args: readonly string[], 
   const rows = [['REVISION', 'TIME', 'ACTOR', 'OPERATION', 'CHANGES'], ...page.entries.map((e) => [
     String(e.revision), e.time, e.actor, e.toRevision === undefined ? e.operation : `${e.operation} to ${e.toRevision}`, summary(e.changes),
   ])];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const lines = rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+  const lines = tableLines(rows);
   lines.push(page.continue === undefined
     ? `oldest revision rollback can restore: ${page.oldestRevision}`
     : `more entries before revision ${page.continue} (--limit); oldest revision rollback can restore: ${page.oldestRevision}`);

@@ -2,6 +2,7 @@
 // DELETE /v1/tokens/ID). `create` prints the token alone, so it can go straight into a file.
 import { UsageError } from '../../../../proto/src/command-line/usage-error.js';
 import type { ApiClient } from './api-client.js';
+import { formatTable } from './text-table.js';
 
 export interface TokenFlags {
   readonly service?: string;
@@ -29,8 +30,7 @@ export async function runCtlToken(client: ApiClient, args: readonly string[], fl
       if (rest.length > 0) throw new UsageError('usage: sluice ctl token list');
       const { tokens } = await client.call('GET', '/v1/tokens') as { tokens: Array<{ id: string; identity: string; createdAt: string; expiresAt?: string }> };
       const rows = [['ID', 'IDENTITY', 'CREATED', 'EXPIRES'], ...tokens.map((t) => [t.id, t.identity, t.createdAt, t.expiresAt ?? 'never'])];
-      const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-      return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+      return formatTable(rows);
     }
     case 'revoke': {
       only([]);

@@ -1,0 +1,67 @@
+// One proxy's record in the fleet's status: what GET /v1/proxies lists and GET /v1/rollout counts.
+// The replica a proxy is connected to makes it from the stream (statusOf) and publishes it in the
+// store (fleet-status-publisher.ts), so every replica answers for the whole fleet.
+import type { StreamState } from './stream-state.js';
+
+export interface ProxyStatus {
+  readonly nodeId: string;
+  readonly service: string;
+  readonly zone: string;
+  readonly namespace: string;
+  readonly version: string;
+  readonly address: string;
+  /** The proxy's admin server as it advertises it (--admin-advertise), HOST:PORT; '' when it did not. */
+  readonly adminAddress: string;
+  /** The control-plane replica the proxy is connected to. */
+  readonly replica: string;
+  readonly connectedSince: string;
+  /** The latest revision the proxy ACKed completely (apart from the versions it rejected). */
+  readonly ackedRevision: number;
+  /** When the proxy last ACKed a response; absent before its first ACK. */
+  readonly lastAckAt?: string;
+  /** Per type, the revision of the last response of that type the proxy ACKed. */
+  readonly types: Readonly<Record<string, number>>;
+  /** Versions the proxy NACKed and runs without, oldest first. */
+  readonly rejected: ReadonlyArray<{ readonly kind: string; readonly name: string; readonly revision: number; readonly error: string }>;
+  readonly lastError?: { readonly revision: number; readonly error: string; readonly at: string };
+}
+
+/** SYNCED: runs `revision` or later; STALE: behind it; NACK: runs without a version it rejected. */
+export type SyncState = 'SYNCED' | 'STALE' | 'NACK';
+export const SYNC_STATES: readonly SyncState[] = ['SYNCED', 'STALE', 'NACK'];
+
+export function syncStateOf(p: ProxyStatus, revision: number): SyncState {
+  if (p.rejected.length > 0) return 'NACK';
+  return p.ackedRevision >= revision ? 'SYNCED' : 'STALE';
+}
+
+export function statusOf(s: StreamState, replica: string): ProxyStatus {
+  const rejected = s
+    .rejections()
+    .sort((a, b) => a.revision - b.revision)
+    .map((r) => ({ kind: r.kind, name: r.name, revision: r.revision, error: r.message }));
+  return {
+    nodeId: s.node.id,
+    service: s.node.service,
+    zone: s.node.zone,
+    namespace: s.node.namespace,
+    version: s.node.version,
+    address: s.peer,
+    adminAddress: s.node.adminAddress,
+    replica,
+    connectedSince: s.connectedAt.toISOString(),
+    ackedRevision: s.syncedRevision,
+    ...(s.lastAckAt === undefined ? {} : { lastAckAt: s.lastAckAt.toISOString() }),
+    types: Object.fromEntries(s.ackedTypes),
+    rejected,
+    ...(s.lastError === undefined ? {} : { lastError: { revision: s.lastError.revision, error: s.lastError.message, at: s.lastError.at.toISOString() } }),
+  };
+}
+
+/**
+ * A cheap fingerprint of what statusOf would report: the publisher compares it for every stream on
+ * every tick and builds records only for streams whose fingerprint moved.
+ */
+export function statusFingerprint(s: StreamState): string {
+  return `${s.syncedRevision}|${s.lastAckAt?.getTime() ?? 0}|${s.rejectionCount}|${s.lastError?.at.getTime() ?? 0}`;
+}

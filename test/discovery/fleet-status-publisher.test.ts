@@ -1,0 +1,110 @@
+// The fleet-status publisher on its own: whatever the fleet's size, one publish writes at most one key
+// per shard; nothing is written when nothing changed; one proxy's change rewrites one shard; and what
+// it writes is what another replica's FleetView reads back.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { create } from '@bufbuild/protobuf';
+import { DiscoveryRequestSchema, NodeSchema } from '../../proto/gen/sluice/v1/discovery_pb.js';
+import { FleetStatusPublisher } from '../../control-plane/src/discovery/fleet-status-publisher.js';
+import { FleetView } from '../../control-plane/src/discovery/fleet-view.js';
+import { ProxyRegistry } from '../../control-plane/src/discovery/proxy-registry.js';
+import { StreamState } from '../../control-plane/src/discovery/stream-state.js';
+import { Snapshot } from '../../control-plane/src/snapshot/snapshot.js';
+import { EmbeddedLeaseStore } from '../../control-plane/src/store/embedded-lease-store.js';
+import type { Lease } from '../../control-plane/src/store/lease-store.js';
+import { KINDS, type Kind } from '../../proto/src/model/kinds.js';
+import type { EncodedResource } from '../../proto/src/wire/encoded-resource.js';
+import { encodeResource } from '../../proto/src/wire/encoded-resource.js';
+import { specFromJson } from '../../proto/src/model/resource-json.js';
+import { until } from '../support/until.js';
+
+const PROXIES = 5_000;
+const SHARDS = 64;
+
+/** An EmbeddedLeaseStore that counts the writes of its leases. */
+class CountingLeases extends EmbeddedLeaseStore {
+  writes = 0;
+  override grant(ttlSeconds: number): Lease {
+    const lease = super.grant(ttlSeconds);
+    const count = (): void => void this.writes++;
+    return {
+      ttlSeconds: lease.ttlSeconds,
+      put: (k, v, f) => (count(), lease.put(k, v, f)),
+      delete: (k, f) => (count(), lease.delete(k, f)),
+      release: () => lease.release(),
+      revoke: () => lease.revoke(),
+      onLost: (l) => lease.onLost(l),
+    };
+  }
+}
+
+function snapshotWith(revision: number, serial: number, clusterPort: number): Snapshot {
+  const byKind = new Map<Kind, Map<string, EncodedResource>>(KINDS.map((k) => [k, new Map()]));
+  byKind.get('Cluster')!.set('web', encodeResource(specFromJson('Cluster', { name: 'web', endpoints: [{ address: '127.0.0.1', port: clusterPort }] })));
+  return new Snapshot(revision, serial, byKind, new Map([['Cluster', new Set(['web'])]]));
+}
+
+/** Sends a stream what is pending and ACKs it, as a proxy would. */
+function sync(s: StreamState): void {
+  for (let out = s.next(); out !== undefined; out = s.next()) s.onRequest(create(DiscoveryRequestSchema, { type: out.type, responseNonce: out.nonce }));
+}
+
+test(`${PROXIES} proxies: each publish writes at most one key per shard, and only what changed`, async () => {
+  const leases = new CountingLeases();
+  const registry = new ProxyRegistry();
+  let snapshot = snapshotWith(5, 1, 80);
+  const streams = Array.from({ length: PROXIES }, (_, i) => {
+    const s = new StreamState(String(i + 1), create(NodeSchema, { id: `p-${String(i).padStart(5, '0')}`, service: `svc-${i % 50}` }), `10.0.0.1:${i}`, snapshot);
+    s.onRequest(create(DiscoveryRequestSchema, { type: 'Cluster', subscribe: ['*'] }));
+    sync(s);
+    registry.add(s);
+    return s;
+  });
+  const view = new FleetView(leases);
+  view.start();
+  const publisher = new FleetStatusPublisher(registry, leases, { replicaId: 'r1', ttlSeconds: 10, shards: SHARDS });
+
+  await publisher.flush();
+  assert.equal(leases.writes, SHARDS, 'the first publish writes each shard once');
+  const published = await until('the view reads every proxy', () => (view.records('other').length === PROXIES ? view.records('other') : undefined));
+  assert.ok(published.every((p) => p.ackedRevision === 5 && p.replica === 'r1'));
+
+  // Every proxy ACKs a new revision: still one write per shard.
+  snapshot = snapshotWith(9, 2, 81);
+  for (const s of streams) {
+    s.onSnapshot(snapshot);
+    sync(s);
+  }
+  leases.writes = 0;
+  await publisher.flush();
+  assert.equal(leases.writes, SHARDS);
+  await until('the view sees revision 9 everywhere', () => view.records('other').every((p) => p.ackedRevision === 9) || undefined);
+  assert.ok(view.records('other').every((p) => p.types['Cluster'] === 9 && p.lastAckAt !== undefined));
+
+  leases.writes = 0;
+  await publisher.flush();
+  assert.equal(leases.writes, 0, 'nothing changed, nothing written');
+
+  // One proxy NACKs: one shard rewritten, naming its error.
+  const one = streams[1234]!;
+  one.onSnapshot(snapshotWith(12, 3, 82));
+  const out = one.next()!;
+  one.onRequest(create(DiscoveryRequestSchema, { type: out.type, responseNonce: out.nonce, errorDetail: { message: 'port 82 is refused' } }));
+  one.next();
+  await publisher.flush();
+  assert.equal(leases.writes, 1);
+  const rejected = await until('the NACK is published', () => view.records('other').find((p) => p.nodeId === one.node.id && p.rejected.length > 0));
+  assert.match(rejected.rejected[0]!.error, /port 82 is refused/);
+
+  // A proxy disconnects: its shard is rewritten without it.
+  registry.remove(streams[0]!);
+  leases.writes = 0;
+  await publisher.flush();
+  assert.equal(leases.writes, 1);
+  await until('the view drops it', () => (view.records('other').length === PROXIES - 1) || undefined);
+  assert.deepEqual(view.records('r1'), [], 'a replica leaves its own records out (it reads its registry)');
+
+  await publisher.stop();
+  await until('a stopped publisher\'s records are gone', () => view.records('other').length === 0 || undefined);
+  await view.stop();
+});
