@@ -45,10 +45,10 @@ function writerOf(value: string): string | undefined {
   }
 }
 
-/** `/sluice/fleet/proxies/<replica>/<shard>` names its writer. */
+/** `/sluice/fleet/proxies/<replica>/<shard>` and `/sluice/fleet/sync/<replica>` name their writer. */
 export function fleetWriterOf(key: string): string | undefined {
-  const replica = key.slice(FLEET_STATUS_PREFIX.length).split('/')[0];
-  return replica === '' ? undefined : replica;
+  const replica = key.slice(FLEET_STATUS_PREFIX.length).split('/')[1];
+  return replica === undefined || replica === '' ? undefined : replica;
 }
 
 export function keyOwners(keys: readonly StoredKey[], live: LiveState): KeyOwners {

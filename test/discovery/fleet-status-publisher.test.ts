@@ -1,6 +1,6 @@
-// The fleet-status publisher on its own: whatever the fleet's size, one publish writes at most one key
-// per shard; nothing is written when nothing changed; one proxy's change rewrites one shard; and what
-// it writes is what another replica's FleetView reads back.
+// The fleet-status publisher on its own: whatever the fleet's size, a change every proxy ACKs is one
+// small write (the sync line), nothing is written when nothing changed, one proxy's NACK rewrites one
+// card shard, and what it writes is what another replica's FleetView reads back.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { create } from '@bufbuild/protobuf';
@@ -49,7 +49,7 @@ function sync(s: StreamState): void {
   for (let out = s.next(); out !== undefined; out = s.next()) s.onRequest(create(DiscoveryRequestSchema, { type: out.type, responseNonce: out.nonce }));
 }
 
-test(`${PROXIES} proxies: each publish writes at most one key per shard, and only what changed`, async () => {
+test(`${PROXIES} proxies: a change they all ACK is one write, and only what changed is written`, async () => {
   const leases = new CountingLeases();
   const registry = new ProxyRegistry();
   let snapshot = snapshotWith(5, 1, 80);
@@ -62,37 +62,61 @@ test(`${PROXIES} proxies: each publish writes at most one key per shard, and onl
   });
   const view = new FleetView(leases);
   view.start();
-  const publisher = new FleetStatusPublisher(registry, leases, { replicaId: 'r1', ttlSeconds: 10, shards: SHARDS });
+  let current = 5;
+  const publisher = new FleetStatusPublisher(registry, leases, { replicaId: 'r1', ttlSeconds: 10, shards: SHARDS, revision: () => current });
 
   await publisher.flush();
-  assert.equal(leases.writes, SHARDS, 'the first publish writes each shard once');
+  assert.equal(leases.writes, SHARDS + 1, 'the first publish writes each card shard once, and the sync line');
   const published = await until('the view reads every proxy', () => (view.records('other').length === PROXIES ? view.records('other') : undefined));
   assert.ok(published.every((p) => p.ackedRevision === 5 && p.replica === 'r1'));
 
-  // Every proxy ACKs a new revision: still one write per shard.
+  // Every proxy ACKs a new revision: one write, the sync line, of a few bytes.
   snapshot = snapshotWith(9, 2, 81);
+  current = 9;
   for (const s of streams) {
     s.onSnapshot(snapshot);
     sync(s);
   }
   leases.writes = 0;
   await publisher.flush();
-  assert.equal(leases.writes, SHARDS);
+  assert.equal(leases.writes, 1);
   await until('the view sees revision 9 everywhere', () => view.records('other').every((p) => p.ackedRevision === 9) || undefined);
-  assert.ok(view.records('other').every((p) => p.types['Cluster'] === 9 && p.lastAckAt !== undefined));
+
+  // Half of them behind: named in the sync line, each at its revision.
+  current = 10;
+  for (const s of streams.slice(0, PROXIES / 2)) {
+    s.onSnapshot(snapshotWith(10, 3, 81));
+    sync(s);
+  }
+  await publisher.flush();
+  const behind = await until('the view sees half at 10', () => {
+    const r = view.records('other');
+    return r.filter((p) => p.ackedRevision === 10).length === PROXIES / 2 ? r.filter((p) => p.ackedRevision === 9) : undefined;
+  });
+  assert.equal(behind.length, PROXIES / 2);
+  for (const s of streams.slice(PROXIES / 2)) {
+    s.onSnapshot(snapshotWith(10, 3, 81));
+    sync(s);
+  }
+  await publisher.flush();
 
   leases.writes = 0;
   await publisher.flush();
   assert.equal(leases.writes, 0, 'nothing changed, nothing written');
 
-  // One proxy NACKs: one shard rewritten, naming its error.
+  // A new revision that one proxy NACKs: its card shard and the sync line.
   const one = streams[1234]!;
-  one.onSnapshot(snapshotWith(12, 3, 82));
+  current = 12;
+  for (const s of streams) {
+    s.onSnapshot(snapshotWith(12, 4, 82));
+    if (s !== one) sync(s);
+  }
   const out = one.next()!;
   one.onRequest(create(DiscoveryRequestSchema, { type: out.type, responseNonce: out.nonce, errorDetail: { message: 'port 82 is refused' } }));
   one.next();
+  leases.writes = 0;
   await publisher.flush();
-  assert.equal(leases.writes, 1);
+  assert.equal(leases.writes, 2);
   const rejected = await until('the NACK is published', () => view.records('other').find((p) => p.nodeId === one.node.id && p.rejected.length > 0));
   assert.match(rejected.rejected[0]!.error, /port 82 is refused/);
 

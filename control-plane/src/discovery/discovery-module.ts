@@ -29,7 +29,7 @@ export interface DiscoveryModuleOptions {
   /** More gRPC services on the discovery port (IdentityService). */
   readonly services?: DiscoveryServerOptions['services'];
   /** How this replica publishes its proxies' status (fleet-status-publisher.ts); defaults otherwise. */
-  readonly fleetStatus?: Pick<FleetStatusPublisherOptions, 'flushMs' | 'shards'>;
+  readonly fleetStatus?: Pick<FleetStatusPublisherOptions, 'flushMs' | 'shards' | 'cardRefreshMs'>;
   readonly server?: Pick<DiscoveryServerOptions, 'credentials' | 'keepaliveTimeMs' | 'keepaliveTimeoutMs' | 'maxConnectionAgeMs' | 'maxConnectionAgeGraceMs' | 'sendBudgetBytes' | 'unansweredBudgetMs'>;
 }
 
@@ -74,7 +74,7 @@ export class DiscoveryModule implements ControlPlaneModule {
     const replica = deps.replica;
     if (replica !== undefined) {
       this.view = new FleetView(replica.leases, log);
-      this.publisher = new FleetStatusPublisher(this.registry, replica.leases, { replicaId: replica.id, ttlSeconds: replica.leaseTtlSeconds, log, ...options.fleetStatus });
+      this.publisher = new FleetStatusPublisher(this.registry, replica.leases, { replicaId: replica.id, ttlSeconds: replica.leaseTtlSeconds, revision: () => this.snapshots.current.revision, log, ...options.fleetStatus });
     }
     this.fleet = new FleetStatus(this.registry, replica?.id ?? 'local', this.view);
     this.routes = [...rolloutRoutes(this.fleet, () => deps.cache.revision), ...intendedConfigRoutes(this.registry, () => this.snapshots.current)];

@@ -1,42 +1,74 @@
 // Publishes this replica's proxies in the store, so that any replica answers GET /v1/proxies and
-// /v1/rollout for the whole fleet (fleet-view.ts reads them back).
+// /v1/rollout for the whole fleet (fleet-view.ts reads them back). Everything lives under this
+// replica's lease: a replica that dies takes it with it when the lease expires, and a stopped one
+// revokes the lease at once.
 //
-// The records live under this replica's lease, in a fixed number of shard keys
-// (`/sluice/fleet/proxies/<replica>/<shard>`, each a JSON array of ProxyStatus): a replica that dies
-// takes them with it when the lease expires, and a stopped one revokes the lease at once. Writes are
-// transitions only and batched: every tick compares a cheap fingerprint of each stream, rebuilds only
-// the shards whose proxies changed, and writes only those whose content differs from what is stored.
-// So a replica writes at most SHARDS keys per tick whatever the size of its fleet: 10,000 proxies ACKing
-// one change cost one write per shard, not 10,000.
+// Two kinds of keys, so that a change reaching 10,000 proxies costs a few hundred bytes, not megabytes:
+// - cards, `/sluice/fleet/proxies/<replica>/<shard>` (a fixed number of shards, each a JSON array):
+//   who each proxy is and what it rejected. Rewritten when a proxy connects or leaves, when its
+//   rejections change, and at most every refreshMs for its last ACK and per-type revisions.
+// - the sync line, `/sluice/fleet/sync/<replica>`: the revision this replica's proxies are being
+//   brought to, and only the proxies not there yet with the revision they are at. Every proxy absent
+//   from `behind` runs `revision`, so in steady state the line is a few bytes whatever the fleet size.
+// Writes are transitions only: a tick compares cheap fingerprints and writes only keys whose content
+// changed, at most one write per key per tick.
 import type { Logger } from 'pino';
 import { FLEET_STATUS_PREFIX } from '../store/keys.js';
 import type { Lease, LeaseStore } from '../store/lease-store.js';
 import type { ProxyRegistry } from './proxy-registry.js';
-import { statusFingerprint, statusOf, type ProxyStatus } from './proxy-status.js';
+import { cardFingerprint, statusOf } from './proxy-status.js';
+import type { StreamState } from './stream-state.js';
 
 export const DEFAULT_FLEET_STATUS_SHARDS = 64;
 export const DEFAULT_FLEET_STATUS_FLUSH_MS = 500;
+export const DEFAULT_CARD_REFRESH_MS = 30_000;
+
+export const FLEET_CARDS_PREFIX = `${FLEET_STATUS_PREFIX}proxies/`;
+export const FLEET_SYNC_PREFIX = `${FLEET_STATUS_PREFIX}sync/`;
 
 export interface FleetStatusPublisherOptions {
   readonly replicaId: string;
   /** TTL of the lease the records live under: how long a dead replica's proxies stay listed. */
   readonly ttlSeconds: number;
+  /** The revision this replica is bringing its proxies to (its current snapshot's). */
+  readonly revision: () => number;
   readonly flushMs?: number;
   readonly shards?: number;
+  /** How old a card's last ACK and per-type revisions may get before the card is rewritten. */
+  readonly cardRefreshMs?: number;
   readonly log?: Logger;
 }
 
-export function fleetStatusKey(replicaId: string, shard: number): string {
-  return `${FLEET_STATUS_PREFIX}${replicaId}/${shard}`;
+/** A published card: a ProxyStatus without its ACKed revision, which the sync line carries. */
+export type ProxyCard = Omit<ReturnType<typeof statusOf>, 'ackedRevision'> & { readonly stream: string };
+
+/** The sync line: every proxy of the replica runs `revision` except those in `behind` (stream → revision). */
+export interface SyncLine {
+  readonly revision: number;
+  readonly behind: Readonly<Record<string, number>>;
+}
+
+interface Seen {
+  readonly shard: number;
+  fingerprint: string;
+  card: string;
+  cardAt: number;
+}
+
+export function fleetCardsKey(replicaId: string, shard: number): string {
+  return `${FLEET_CARDS_PREFIX}${replicaId}/${shard}`;
+}
+
+export function fleetSyncKey(replicaId: string): string {
+  return `${FLEET_SYNC_PREFIX}${replicaId}`;
 }
 
 export class FleetStatusPublisher {
   private readonly lease: Lease;
   private readonly shards: number;
-  /** Per stream id: its shard and the fingerprint last seen. */
-  private readonly seen = new Map<string, { readonly shard: number; fingerprint: string }>();
-  /** Per shard: the value stored under this lease (absent: nothing stored). */
-  private readonly stored = new Map<number, string>();
+  private readonly seen = new Map<string, Seen>();
+  /** Per key: the value stored under this lease (absent: nothing stored). */
+  private readonly stored = new Map<string, string>();
   private readonly dirty = new Set<number>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
@@ -45,7 +77,7 @@ export class FleetStatusPublisher {
   constructor(private readonly registry: ProxyRegistry, leases: LeaseStore, private readonly options: FleetStatusPublisherOptions) {
     this.shards = options.shards ?? DEFAULT_FLEET_STATUS_SHARDS;
     this.lease = leases.grant(options.ttlSeconds);
-    // The lease expired while the store was unreachable: every record is gone, write them again.
+    // The lease expired while the store was unreachable: every key is gone, write them again.
     this.lease.onLost(() => {
       this.stored.clear();
       for (const { shard } of this.seen.values()) this.dirty.add(shard);
@@ -57,7 +89,7 @@ export class FleetStatusPublisher {
     this.timer.unref();
   }
 
-  /** Stops publishing and removes this replica's records at once (its proxies reconnect elsewhere). */
+  /** Stops publishing and removes this replica's keys at once (its proxies reconnect elsewhere). */
   async stop(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
@@ -68,31 +100,55 @@ export class FleetStatusPublisher {
   /** Publishes what changed now (tests; the timer does it every flushMs). */
   async flush(): Promise<void> {
     while (this.flushing !== undefined) await this.flushing;
-    this.scan();
-    await this.writeDirty();
+    await this.publish();
   }
 
   private tick(): void {
-    if (this.flushing !== undefined || this.closed) return;
-    this.scan();
-    if (this.dirty.size > 0) void this.writeDirty();
+    if (this.flushing === undefined && !this.closed) void this.publish();
   }
 
-  /** Marks the shards of streams that opened, closed or changed since the last scan. */
-  private scan(): void {
-    const open = new Set<string>();
-    for (const s of this.registry.streams()) {
-      open.add(s.id);
-      const fingerprint = statusFingerprint(s);
-      const known = this.seen.get(s.id);
-      if (known === undefined) {
-        const shard = shardOf(s.id, this.shards);
-        this.seen.set(s.id, { shard, fingerprint });
-        this.dirty.add(shard);
-      } else if (known.fingerprint !== fingerprint) {
-        known.fingerprint = fingerprint;
-        this.dirty.add(known.shard);
+  private publish(): Promise<void> {
+    const streams = [...this.registry.streams()];
+    this.scan(streams);
+    const writes: Array<[string, string | undefined]> = [];
+    if (this.dirty.size > 0) {
+      const cards = new Map<number, string[]>([...this.dirty].map((shard) => [shard, []]));
+      this.dirty.clear();
+      for (const s of streams) {
+        const seen = this.seen.get(s.id)!;
+        cards.get(seen.shard)?.push(seen.card);
       }
+      for (const [shard, list] of cards) writes.push([fleetCardsKey(this.options.replicaId, shard), list.length === 0 ? undefined : `[${list.join(',')}]`]);
+    }
+    writes.push([fleetSyncKey(this.options.replicaId), streams.length === 0 ? undefined : this.syncLine(streams)]);
+    const flushing = Promise.all(writes.map(([key, value]) => this.write(key, value))).then((errors) => {
+      const failed = errors.filter((e) => e !== undefined);
+      if (failed.length > 0) this.options.log?.warn({ err: failed[0], keys: failed.length }, 'cannot publish proxy status; trying again');
+    });
+    this.flushing = flushing;
+    return flushing.finally(() => {
+      if (this.flushing === flushing) this.flushing = undefined;
+    });
+  }
+
+  /** Rebuilds the cards of streams that opened or changed, and marks their shards and those of streams gone. */
+  private scan(streams: readonly StreamState[]): void {
+    const now = Date.now();
+    const refreshMs = this.options.cardRefreshMs ?? DEFAULT_CARD_REFRESH_MS;
+    const open = new Set<string>();
+    for (const s of streams) {
+      open.add(s.id);
+      const fingerprint = cardFingerprint(s);
+      let seen = this.seen.get(s.id);
+      if (seen === undefined) {
+        seen = { shard: shardOf(s.id, this.shards), fingerprint, card: this.card(s), cardAt: now };
+        this.seen.set(s.id, seen);
+      } else if (seen.fingerprint !== fingerprint || ((s.lastAckAt?.getTime() ?? 0) > seen.cardAt && now - seen.cardAt >= refreshMs)) {
+        seen.fingerprint = fingerprint;
+        seen.card = this.card(s);
+        seen.cardAt = now;
+      } else continue;
+      this.dirty.add(seen.shard);
     }
     for (const [id, { shard }] of this.seen) {
       if (open.has(id)) continue;
@@ -101,38 +157,30 @@ export class FleetStatusPublisher {
     }
   }
 
-  private writeDirty(): Promise<void> {
-    const shards = [...this.dirty];
-    this.dirty.clear();
-    const records = new Map<number, ProxyStatus[]>(shards.map((s) => [s, []]));
-    for (const s of this.registry.streams()) {
-      const shard = this.seen.get(s.id)?.shard;
-      if (shard !== undefined) records.get(shard)?.push(statusOf(s, this.options.replicaId));
-    }
-    const flushing = Promise.all([...records].map(([shard, proxies]) => this.write(shard, proxies))).then((errors) => {
-      const failed = errors.filter((e) => e !== undefined);
-      if (failed.length > 0) this.options.log?.warn({ err: failed[0], shards: failed.length }, 'cannot publish proxy status; trying again');
-    });
-    this.flushing = flushing;
-    return flushing.finally(() => {
-      if (this.flushing === flushing) this.flushing = undefined;
-    });
+  private card(s: StreamState): string {
+    const { ackedRevision: _published, ...card } = statusOf(s, this.options.replicaId);
+    return JSON.stringify({ ...card, stream: s.id } satisfies ProxyCard);
+  }
+
+  private syncLine(streams: readonly StreamState[]): string {
+    const revision = this.options.revision();
+    const behind: Record<string, number> = {};
+    for (const s of streams) if (s.syncedRevision < revision) behind[s.id] = s.syncedRevision;
+    return JSON.stringify({ revision, behind } satisfies SyncLine);
   }
 
   /** Resolves the error when the store refused the write (undefined when written or unchanged). */
-  private async write(shard: number, proxies: readonly ProxyStatus[]): Promise<unknown> {
-    const key = fleetStatusKey(this.options.replicaId, shard);
-    const value = proxies.length === 0 ? undefined : JSON.stringify(proxies);
-    if (this.stored.get(shard) === value) return undefined;
+  private async write(key: string, value: string | undefined): Promise<unknown> {
+    if (this.stored.get(key) === value) return undefined;
     try {
       if (value === undefined) await this.lease.delete(key);
       else await this.lease.put(key, value);
-      if (value === undefined) this.stored.delete(shard);
-      else this.stored.set(shard, value);
+      if (value === undefined) this.stored.delete(key);
+      else this.stored.set(key, value);
       return undefined;
     } catch (err) {
-      // The store is unreachable: try this shard again at the next tick.
-      if (!this.closed) this.dirty.add(shard);
+      // The store is unreachable: a card shard is written again at the next tick (the sync line is every tick).
+      if (!this.closed && key.startsWith(FLEET_CARDS_PREFIX)) this.dirty.add(Number(key.slice(key.lastIndexOf('/') + 1)));
       return err;
     }
   }

@@ -1,12 +1,16 @@
 // Every replica's published proxies (fleet-status-publisher.ts), read from the store and followed:
 // with this replica's own live registry it makes the fleet GET /v1/proxies and /v1/rollout answer for.
+// A proxy's ACKed revision is its replica's sync line's: `revision`, unless `behind` names it.
 import type { Logger } from 'pino';
 import { FLEET_STATUS_PREFIX } from '../store/keys.js';
 import type { LeaseStore } from '../store/lease-store.js';
+import { FLEET_CARDS_PREFIX, FLEET_SYNC_PREFIX, type ProxyCard, type SyncLine } from './fleet-status-publisher.js';
 import type { ProxyStatus } from './proxy-status.js';
 
 export class FleetView {
-  private readonly shards = new Map<string, readonly ProxyStatus[]>();
+  /** Card shards by key; each key names its replica. */
+  private readonly cards = new Map<string, { readonly replica: string; readonly cards: readonly ProxyCard[] }>();
+  private readonly syncs = new Map<string, SyncLine>();
   private watch: { close(): Promise<void> } | undefined;
 
   constructor(private readonly leases: LeaseStore, private readonly log?: Logger) {}
@@ -14,7 +18,8 @@ export class FleetView {
   start(): void {
     this.watch = this.leases.watchPrefix(FLEET_STATUS_PREFIX, {
       onReset: (entries) => {
-        this.shards.clear();
+        this.cards.clear();
+        this.syncs.clear();
         for (const [key, value] of entries) this.set(key, value);
       },
       onChange: (key, value) => this.set(key, value),
@@ -27,24 +32,39 @@ export class FleetView {
 
   /** The records of every replica but `except` (this one: its own proxies come from its registry). */
   records(except: string): ProxyStatus[] {
-    const prefix = `${FLEET_STATUS_PREFIX}${except}/`;
     const out: ProxyStatus[] = [];
-    for (const [key, proxies] of this.shards) if (!key.startsWith(prefix)) out.push(...proxies);
+    for (const { replica, cards } of this.cards.values()) {
+      if (replica === except) continue;
+      const sync = this.syncs.get(replica);
+      for (const { stream, ...card } of cards) out.push({ ...card, ackedRevision: sync === undefined ? 0 : (sync.behind[stream] ?? sync.revision) });
+    }
     return out;
   }
 
   private set(key: string, value: string | undefined): void {
+    const cards = key.startsWith(FLEET_CARDS_PREFIX);
+    if (!cards && !key.startsWith(FLEET_SYNC_PREFIX)) return;
+    const rest = key.slice((cards ? FLEET_CARDS_PREFIX : FLEET_SYNC_PREFIX).length);
+    const replica = cards ? rest.slice(0, rest.lastIndexOf('/')) : rest;
     if (value === undefined) {
-      this.shards.delete(key);
+      if (cards) this.cards.delete(key);
+      else this.syncs.delete(replica);
       return;
     }
     try {
       const parsed: unknown = JSON.parse(value);
-      if (!Array.isArray(parsed)) throw new Error('not an array');
-      this.shards.set(key, parsed as ProxyStatus[]);
+      if (cards) {
+        if (!Array.isArray(parsed)) throw new Error('not an array');
+        this.cards.set(key, { replica, cards: parsed as ProxyCard[] });
+      } else {
+        const line = parsed as SyncLine;
+        if (typeof line?.revision !== 'number' || typeof line.behind !== 'object' || line.behind === null) throw new Error('not a sync line');
+        this.syncs.set(replica, line);
+      }
     } catch (err) {
       // Written by a newer or broken replica: leave it out rather than answer with a guess.
-      this.shards.delete(key);
+      if (cards) this.cards.delete(key);
+      else this.syncs.delete(replica);
       this.log?.warn({ err, key }, 'ignoring an unreadable proxy status record');
     }
   }

@@ -59,9 +59,9 @@ export function statusOf(s: StreamState, replica: string): ProxyStatus {
 }
 
 /**
- * A cheap fingerprint of what statusOf would report: the publisher compares it for every stream on
- * every tick and builds records only for streams whose fingerprint moved.
+ * What a proxy's published card holds beyond its ACKed revision (which the replica publishes for all
+ * its proxies at once, fleet-status-publisher.ts): the card is rewritten when this changes.
  */
-export function statusFingerprint(s: StreamState): string {
-  return `${s.syncedRevision}|${s.lastAckAt?.getTime() ?? 0}|${s.rejectionCount}|${s.lastError?.at.getTime() ?? 0}`;
+export function cardFingerprint(s: StreamState): string {
+  return `${s.rejectionCount}|${s.lastError?.at.getTime() ?? 0}`;
 }

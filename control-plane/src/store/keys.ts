@@ -19,11 +19,11 @@ export const APPLYSET_PREFIX = '/sluice/meta/applysets/';
 
 /**
  * Each replica's record of its proxies (control-plane/src/discovery/fleet-status-publisher.ts), under
- * its lease: `<prefix><replica>/<shard>`. Under SLUICE_PREFIX, so an etcd role on `/sluice/` covers it,
+ * its lease: `<prefix>proxies/<replica>/<shard>` and `<prefix>sync/<replica>`. Under SLUICE_PREFIX, so an etcd role on `/sluice/` covers it,
  * but not configuration: the resource watch skips these keys, so a status write is no revision that
  * proxies would have to reach (which would change their status again).
  */
-export const FLEET_STATUS_PREFIX = '/sluice/fleet/proxies/';
+export const FLEET_STATUS_PREFIX = '/sluice/fleet/';
 
 export function resourceKey(kind: Kind, name: string): string {
   return `${RESOURCE_PREFIX}${KIND_INFO[kind].plural}/${name}`;
