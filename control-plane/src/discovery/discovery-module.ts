@@ -73,7 +73,7 @@ export class DiscoveryModule implements ControlPlaneModule {
     });
     const replica = deps.replica;
     if (replica !== undefined) {
-      this.view = new FleetView(replica.leases, log);
+      this.view = new FleetView(replica.leases, replica.id, log);
       this.publisher = new FleetStatusPublisher(this.registry, replica.leases, { replicaId: replica.id, ttlSeconds: replica.leaseTtlSeconds, revision: () => this.snapshots.current.revision, log, ...options.fleetStatus });
     }
     this.fleet = new FleetStatus(this.registry, replica?.id ?? 'local', this.view);

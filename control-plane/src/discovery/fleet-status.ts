@@ -12,7 +12,7 @@ export class FleetStatus {
   /** Every proxy of the fleet, sorted by node id (then replica and connection time). */
   proxies(): ProxyStatus[] {
     const local = [...this.registry.streams()].map((s) => statusOf(s, this.replicaId));
-    const all = this.view === undefined ? local : newestReplicaOnly([...local, ...this.view.records(this.replicaId)]);
+    const all = this.view === undefined ? local : newestReplicaOnly([...local, ...this.view.records()]);
     return all.sort(byNode);
   }
 }

@@ -13,7 +13,8 @@ export class FleetView {
   private readonly syncs = new Map<string, SyncLine>();
   private watch: { close(): Promise<void> } | undefined;
 
-  constructor(private readonly leases: LeaseStore, private readonly log?: Logger) {}
+  /** `self`: this replica, whose keys are skipped (its own proxies come from its registry). */
+  constructor(private readonly leases: LeaseStore, private readonly self: string, private readonly log?: Logger) {}
 
   start(): void {
     this.watch = this.leases.watchPrefix(FLEET_STATUS_PREFIX, {
@@ -30,11 +31,10 @@ export class FleetView {
     await this.watch?.close();
   }
 
-  /** The records of every replica but `except` (this one: its own proxies come from its registry). */
-  records(except: string): ProxyStatus[] {
+  /** The records of every other replica. */
+  records(): ProxyStatus[] {
     const out: ProxyStatus[] = [];
     for (const { replica, cards } of this.cards.values()) {
-      if (replica === except) continue;
       const sync = this.syncs.get(replica);
       for (const { stream, ...card } of cards) out.push({ ...card, ackedRevision: sync === undefined ? 0 : (sync.behind[stream] ?? sync.revision) });
     }
@@ -46,6 +46,7 @@ export class FleetView {
     if (!cards && !key.startsWith(FLEET_SYNC_PREFIX)) return;
     const rest = key.slice((cards ? FLEET_CARDS_PREFIX : FLEET_SYNC_PREFIX).length);
     const replica = cards ? rest.slice(0, rest.lastIndexOf('/')) : rest;
+    if (replica === this.self) return;
     if (value === undefined) {
       if (cards) this.cards.delete(key);
       else this.syncs.delete(replica);

@@ -60,8 +60,9 @@ export function statusOf(s: StreamState, replica: string): ProxyStatus {
 
 /**
  * What a proxy's published card holds beyond its ACKed revision (which the replica publishes for all
- * its proxies at once, fleet-status-publisher.ts): the card is rewritten when this changes.
+ * its proxies at once, fleet-status-publisher.ts): the card is rewritten when this changes. A number,
+ * compared on every tick for every stream: no string is built for it.
  */
-export function cardFingerprint(s: StreamState): string {
-  return `${s.rejectionCount}|${s.lastError?.at.getTime() ?? 0}`;
+export function cardFingerprint(s: StreamState): number {
+  return s.rejectionCount * 2 ** 42 + (s.lastError?.at.getTime() ?? 0);
 }
