@@ -13,8 +13,8 @@ import { etcdctl } from '../support/etcdctl.js';
 import { until } from '../support/until.js';
 import type { ChaosLedger } from './chaos-ledger.js';
 import type { PlannedEvent } from './chaos-schedule.js';
-import { fleetWriterOf, replicaPid } from './orphan-keys.js';
-import { FLEET_STATUS_PREFIX } from '../../control-plane/src/store/keys.js';
+import { replicaPid } from './orphan-keys.js';
+import { parseFleetKey } from '../../control-plane/src/discovery/fleet-status-keys.js';
 import { listKeys, storeRevision } from './store-keys.js';
 import type { UpstreamProcess } from './upstream-processes.js';
 import type { WriteTargets } from './write-targets.js';
@@ -99,7 +99,8 @@ async function keysOf(ctx: ChaosContext, pid: number): Promise<string[]> {
   const { keys } = await listKeys(ctx.mesh.etcd.endpoints);
   return keys.filter((k) => {
     if (k.key.startsWith('/sluice/leader/')) return replicaPid(k.value) === pid;
-    if (k.key.startsWith(FLEET_STATUS_PREFIX)) return replicaPid(fleetWriterOf(k.key) ?? '') === pid;
+    const fleet = parseFleetKey(k.key);
+    if (fleet !== undefined) return replicaPid(fleet.replica) === pid;
     if (!k.key.startsWith('/sluice/health/') && !k.key.startsWith('/sluice/registrations/')) return false;
     try {
       return replicaPid(String((JSON.parse(k.value) as { replica?: unknown }).replica)) === pid;

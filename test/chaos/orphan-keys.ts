@@ -8,6 +8,7 @@
 import { hostname } from 'node:os';
 import { APPLYSET_PREFIX, FLEET_STATUS_PREFIX, GENERATION_KEY, parseResourceKey } from '../../control-plane/src/store/keys.js';
 import { HISTORY_PREFIX } from '../../control-plane/src/history/history-entry.js';
+import { parseFleetKey } from '../../control-plane/src/discovery/fleet-status-keys.js';
 import { HEALTH_PREFIX, REGISTRATION_PREFIX } from '../../control-plane/src/health/health-entry.js';
 import { HEALTH_CHECKER_ELECTION_KEY } from '../../control-plane/src/store/leader-election.js';
 import type { StoredKey } from './store-keys.js';
@@ -45,12 +46,6 @@ function writerOf(value: string): string | undefined {
   }
 }
 
-/** `/sluice/fleet/proxies/<replica>/<shard>` and `/sluice/fleet/sync/<replica>` name their writer. */
-export function fleetWriterOf(key: string): string | undefined {
-  const replica = key.slice(FLEET_STATUS_PREFIX.length).split('/')[1];
-  return replica === undefined || replica === '' ? undefined : replica;
-}
-
 export function keyOwners(keys: readonly StoredKey[], live: LiveState): KeyOwners {
   const counts = new Map<string, number>();
   const orphans: string[] = [];
@@ -77,7 +72,7 @@ export function keyOwners(keys: readonly StoredKey[], live: LiveState): KeyOwner
     }
     if (k.key.startsWith(HISTORY_PREFIX)) own('change history');
     else if (k.key.startsWith(APPLYSET_PREFIX)) own('apply sets');
-    else if (k.key.startsWith(FLEET_STATUS_PREFIX)) leased(k, 'proxy status', fleetWriterOf(k.key));
+    else if (k.key.startsWith(FLEET_STATUS_PREFIX)) leased(k, 'proxy status', parseFleetKey(k.key)?.replica);
     else if (k.key.startsWith(HEALTH_PREFIX)) leased(k, 'health entries', writerOf(k.value));
     else if (k.key.startsWith(REGISTRATION_PREFIX)) leased(k, 'registrations', writerOf(k.value));
     else if (k.key === HEALTH_CHECKER_ELECTION_KEY) leased(k, 'election key', k.value);

@@ -7,16 +7,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiClient, CtlError } from '../../control-plane/src/cli/ctl/api-client.js';
 import { runCtlRollout } from '../../control-plane/src/cli/ctl/ctl-rollout.js';
-import { ControlPlane } from '../../control-plane/src/control-plane.js';
-import { createLogger } from '../../control-plane/src/logger.js';
 import { FLEET_STATUS_PREFIX } from '../../control-plane/src/store/keys.js';
-import { EtcdStore } from '../../control-plane/src/store/etcd-store.js';
 import type { ResourceSet } from '../../proto/src/model/resource-set.js';
 import { EtcdCluster } from '../support/etcd-cluster.js';
 import { etcdctl } from '../support/etcdctl.js';
-import { freePort } from '../support/free-port.js';
 import { stopChild } from '../support/process-guard.js';
-import { runSluice, SluiceProcess } from '../support/run-sluice.js';
+import { runSluice } from '../support/run-sluice.js';
+import { startInProcessReplica, startProcessReplica } from '../support/replicas-on-etcd.js';
 import { until } from '../support/until.js';
 import { cleanupStack } from '../support/cleanup-stack.js';
 import { cluster, route, startProxy, TEST_TOKEN, type TestProxy } from './support/discovery-fixture.js';
@@ -34,20 +31,9 @@ test('rollout, proxy-status and paging answer for every replica; a killed replic
   const cleanup = cleanupStack(t);
   const etcd = await EtcdCluster.start(1);
   cleanup(() => etcd.stop());
-  const [apiB, discoveryB] = [await freePort(), await freePort()];
-  const b = new SluiceProcess(['control-plane', '--etcd', etcd.endpoints.join(','), '--api-listen', `127.0.0.1:${apiB}`, '--discovery-listen', `127.0.0.1:${discoveryB}`, '--lease-ttl-seconds', String(TTL_SECONDS)], { SLUICE_TOKEN: TEST_TOKEN });
-  cleanup(() => stopChild(b.child, 0, 'SIGKILL'));
-  const a = new ControlPlane({
-    store: new EtcdStore({ endpoints: etcd.endpoints }),
-    token: TEST_TOKEN,
-    apiListen: { host: '127.0.0.1', port: 0 },
-    discoveryListen: { host: '127.0.0.1', port: 0 },
-    log: createLogger({ level: 'error' }),
-    health: { replicaId: 'replica-a', leaseTtlSeconds: TTL_SECONDS },
-  });
-  await a.start();
-  cleanup(() => a.stop());
-  await until('replica B', async () => ((await fetch(`http://127.0.0.1:${apiB}/readyz`).catch(() => undefined))?.status === 200 ? true : undefined), 20_000);
+  const b = await startProcessReplica(etcd, cleanup, { token: TEST_TOKEN, leaseTtlSeconds: TTL_SECONDS });
+  const a = await startInProcessReplica(etcd, cleanup, { token: TEST_TOKEN, leaseTtlSeconds: TTL_SECONDS, replicaId: 'replica-a' });
+  await b.ready(20_000);
   const apiA = a.apiUrl;
   const clientA = new ApiClient(apiA, TEST_TOKEN);
   const list = async (query = ''): Promise<Listed> => (await clientA.call('GET', `/v1/proxies${query}`)) as Listed;
@@ -63,7 +49,7 @@ test('rollout, proxy-status and paging answer for every replica; a killed replic
     if (set.list('Route').some((r) => r.priority === 13)) throw new Error('priority 13 is not supported');
   };
   const addressA = a.discovery!.address;
-  const addressB = `127.0.0.1:${discoveryB}`;
+  const addressB = b.discoveryAddress;
   const proxies: Record<string, TestProxy> = {};
   proxies['a-1'] = await startProxy([addressA], { nodeId: 'a-1' });
   proxies['a-2'] = await startProxy([addressA], { nodeId: 'a-2' });
@@ -152,7 +138,7 @@ test('rollout, proxy-status and paging answer for every replica; a killed replic
     const keysOfB = async (): Promise<string[]> => (await etcdctl(etcd.endpoints, 'get', FLEET_STATUS_PREFIX, '--prefix', '--keys-only')).split('\n').filter((k) => k.includes(`/${replicaB}`));
     assert.ok((await keysOfB()).length >= 2, 'B had published its cards and its sync line');
     const killedAt = Date.now();
-    await stopChild(b.child, 0, 'SIGKILL');
+    await stopChild(b.process.child, 0, 'SIGKILL');
     await until('b-1 reconnected to A', async () => ((await list('?node=b-1')).proxies.some((p) => p.replica === 'replica-a') ? true : undefined), 10_000);
     // Counted once even while B's record of its old connection may still be in etcd.
     assert.equal((await list('?node=b-1')).total, 1);

@@ -5,14 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Health } from '../../proto/gen/sluice/v1/endpoints_pb.js';
-import { ControlPlane } from '../../control-plane/src/control-plane.js';
-import { createLogger } from '../../control-plane/src/logger.js';
-import { EtcdStore } from '../../control-plane/src/store/etcd-store.js';
 import { DiscoveryClient } from '../../data-plane/src/discovery/discovery-client.js';
 import { EtcdCluster } from '../support/etcd-cluster.js';
-import { freePort } from '../support/free-port.js';
 import { stopChild } from '../support/process-guard.js';
-import { SluiceProcess } from '../support/run-sluice.js';
+import { startInProcessReplica, startProcessReplica } from '../support/replicas-on-etcd.js';
 import { until } from '../support/until.js';
 import { cleanupStack } from '../support/cleanup-stack.js';
 
@@ -24,25 +20,14 @@ test('a killed replica\'s entries expire within the lease TTL; the next replica 
   const cleanup = cleanupStack(t);
   const etcd = await EtcdCluster.start(1);
   cleanup(() => etcd.stop());
-  const [apiA, discoveryA] = [await freePort(), await freePort()];
-  const a = new SluiceProcess(['control-plane', '--etcd', etcd.endpoints.join(','), '--api-listen', `127.0.0.1:${apiA}`, '--discovery-listen', `127.0.0.1:${discoveryA}`, '--lease-ttl-seconds', String(TTL_SECONDS)], { SLUICE_TOKEN: TOKEN });
-  cleanup(() => stopChild(a.child, 0, 'SIGKILL'));
-  const b = new ControlPlane({
-    store: new EtcdStore({ endpoints: etcd.endpoints }),
-    token: TOKEN,
-    apiListen: { host: '127.0.0.1', port: 0 },
-    discoveryListen: { host: '127.0.0.1', port: 0 },
-    log: createLogger({ level: 'error' }),
-    health: { replicaId: 'replica-b', leaseTtlSeconds: TTL_SECONDS },
-  });
-  await b.start();
-  cleanup(() => b.stop());
-  await until('replica A', async () => ((await fetch(`http://127.0.0.1:${apiA}/readyz`).catch(() => undefined))?.status === 200 ? true : undefined));
+  const a = await startProcessReplica(etcd, cleanup, { token: TOKEN, leaseTtlSeconds: TTL_SECONDS });
+  const b = await startInProcessReplica(etcd, cleanup, { token: TOKEN, leaseTtlSeconds: TTL_SECONDS, replicaId: 'replica-b' });
+  await a.ready();
 
   // The client starts at a random address: put A first so that it connects there first.
   const random = Math.random;
   Math.random = () => 0;
-  const client = new DiscoveryClient({ addresses: [`127.0.0.1:${discoveryA}`, b.discovery!.address], node: { id: 'p1' }, token: TOKEN, apply: async () => undefined, backoff: { initialMs: 50, maxMs: 200 } });
+  const client = new DiscoveryClient({ addresses: [a.discoveryAddress, b.discovery!.address], node: { id: 'p1' }, token: TOKEN, apply: async () => undefined, backoff: { initialMs: 50, maxMs: 200 } });
   Math.random = random;
   cleanup(() => client.stop());
   await client.start();
@@ -54,7 +39,7 @@ test('a killed replica\'s entries expire within the lease TTL; the next replica 
   assert.equal(entries().length, 1, 'only A has a reporter');
 
   const killedAt = Date.now();
-  await stopChild(a.child, 0, 'SIGKILL');
+  await stopChild(a.process.child, 0, 'SIGKILL');
   // B re-creates the verdict from the failed-over proxy's full view, well before A's entry expires.
   const fromB = await until('replica B\'s own entry', () => entries().find((e) => e.source === 'replica-b'));
   const recreatedMs = Date.now() - killedAt;

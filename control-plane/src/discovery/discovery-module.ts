@@ -35,7 +35,7 @@ export interface DiscoveryModuleOptions {
 
 export class DiscoveryModule implements ControlPlaneModule {
   readonly registry = new ProxyRegistry();
-  /** Every replica's proxies (its own live, the others' as published); undefined outside a control plane with a replica identity. */
+  /** Every replica's proxies (its own live, the others' as published); its own only without a replica identity in deps. */
   readonly fleet: FleetStatus;
   /** Publishes this replica's proxies for the others; undefined without a replica identity in deps. */
   readonly publisher: FleetStatusPublisher | undefined;

@@ -16,8 +16,8 @@
 // reconnect does not rewrite megabytes twice a second; in steady state the sync line is small and
 // goes out every tick.
 import type { Logger } from 'pino';
-import { FLEET_STATUS_PREFIX } from '../store/keys.js';
 import type { Lease, LeaseStore } from '../store/lease-store.js';
+import { fleetCardsKey, fleetSyncKey, type ProxyCard, type SyncLine } from './fleet-status-keys.js';
 import type { ProxyRegistry } from './proxy-registry.js';
 import { cardFingerprint, statusOf } from './proxy-status.js';
 import type { StreamState } from './stream-state.js';
@@ -27,9 +27,6 @@ export const DEFAULT_FLEET_STATUS_FLUSH_MS = 500;
 export const DEFAULT_CARD_REFRESH_MS = 30_000;
 /** Per proxy in a key, the pause before that key is rewritten: 2.5 s for 10,000 proxies. */
 const PAUSE_PER_PROXY_MS = 0.25;
-
-export const FLEET_CARDS_PREFIX = `${FLEET_STATUS_PREFIX}proxies/`;
-export const FLEET_SYNC_PREFIX = `${FLEET_STATUS_PREFIX}sync/`;
 
 export interface FleetStatusPublisherOptions {
   readonly replicaId: string;
@@ -44,28 +41,11 @@ export interface FleetStatusPublisherOptions {
   readonly log?: Logger;
 }
 
-/** A published card: a ProxyStatus without its ACKed revision, which the sync line carries. */
-export type ProxyCard = Omit<ReturnType<typeof statusOf>, 'ackedRevision'> & { readonly stream: string };
-
-/** The sync line: every proxy of the replica runs `revision` except those in `behind` (stream → revision). */
-export interface SyncLine {
-  readonly revision: number;
-  readonly behind: Readonly<Record<string, number>>;
-}
-
 interface Seen {
   readonly shard: number;
   fingerprint: number;
   card: string;
   cardAt: number;
-}
-
-export function fleetCardsKey(replicaId: string, shard: number): string {
-  return `${FLEET_CARDS_PREFIX}${replicaId}/${shard}`;
-}
-
-export function fleetSyncKey(replicaId: string): string {
-  return `${FLEET_SYNC_PREFIX}${replicaId}`;
 }
 
 export class FleetStatusPublisher {
@@ -124,7 +104,7 @@ export class FleetStatusPublisher {
     const streams = [...this.registry.streams()];
     const now = Date.now();
     const flushMs = this.options.flushMs ?? DEFAULT_FLEET_STATUS_FLUSH_MS;
-    const writes: Array<[string, string | undefined]> = [];
+    const writes: Array<{ key: string; value: string | undefined; shard?: number }> = [];
     // Cards: looked at (and rewritten) only once due, which in a large fleet is every few seconds.
     if (this.flushNow || now >= this.cardsWrittenAt + Math.max(flushMs, streams.length * PAUSE_PER_PROXY_MS)) {
       this.scan(streams);
@@ -136,7 +116,7 @@ export class FleetStatusPublisher {
           const seen = this.seen.get(s.id)!;
           cards.get(seen.shard)?.push(seen.card);
         }
-        for (const [shard, list] of cards) writes.push([fleetCardsKey(this.options.replicaId, shard), list.length === 0 ? undefined : `[${list.join(',')}]`]);
+        for (const [shard, list] of cards) writes.push({ key: fleetCardsKey(this.options.replicaId, shard), value: list.length === 0 ? undefined : `[${list.join(',')}]`, shard });
       }
     }
     // The sync line: every tick while few proxies are behind, less often while many are.
@@ -151,9 +131,9 @@ export class FleetStatusPublisher {
     if (this.flushNow || now >= this.syncWrittenAt + Math.max(flushMs, behindCount * PAUSE_PER_PROXY_MS)) {
       const line = streams.length === 0 ? undefined : JSON.stringify({ revision, behind } satisfies SyncLine);
       if (line !== this.stored.get(fleetSyncKey(this.options.replicaId))) this.syncWrittenAt = now;
-      writes.push([fleetSyncKey(this.options.replicaId), line]);
+      writes.push({ key: fleetSyncKey(this.options.replicaId), value: line });
     }
-    const flushing = Promise.all(writes.map(([key, value]) => this.write(key, value))).then((errors) => {
+    const flushing = Promise.all(writes.map((w) => this.write(w.key, w.value, w.shard))).then((errors) => {
       const failed = errors.filter((e) => e !== undefined);
       if (failed.length > 0) this.options.log?.warn({ err: failed[0], keys: failed.length }, 'cannot publish proxy status; trying again');
     });
@@ -194,8 +174,11 @@ export class FleetStatusPublisher {
     return JSON.stringify({ ...card, stream: s.id } satisfies ProxyCard);
   }
 
-  /** Resolves the error when the store refused the write (undefined when written or unchanged). */
-  private async write(key: string, value: string | undefined): Promise<unknown> {
+  /**
+   * Resolves the error when the store refused the write (undefined when written or unchanged). A card
+   * `shard` that failed is written again at the next tick; the sync line is looked at every tick anyway.
+   */
+  private async write(key: string, value: string | undefined, shard?: number): Promise<unknown> {
     if (this.stored.get(key) === value) return undefined;
     try {
       if (value === undefined) await this.lease.delete(key);
@@ -204,8 +187,7 @@ export class FleetStatusPublisher {
       else this.stored.set(key, value);
       return undefined;
     } catch (err) {
-      // The store is unreachable: a card shard is written again at the next tick (the sync line is every tick).
-      if (!this.closed && key.startsWith(FLEET_CARDS_PREFIX)) this.dirty.add(Number(key.slice(key.lastIndexOf('/') + 1)));
+      if (!this.closed && shard !== undefined) this.dirty.add(shard);
       return err;
     }
   }

@@ -4,16 +4,18 @@
 // of its newest connection wins, so each proxy is counted once.
 import type { FleetView } from './fleet-view.js';
 import type { ProxyRegistry } from './proxy-registry.js';
-import { statusOf, type ProxyStatus } from './proxy-status.js';
+import { proxySortKey, statusOf, type ProxyStatus } from './proxy-status.js';
 
 export class FleetStatus {
   constructor(private readonly registry: ProxyRegistry, private readonly replicaId: string, private readonly view?: FleetView) {}
 
-  /** Every proxy of the fleet, sorted by node id (then replica and connection time). */
+  /** Every proxy of the fleet, in proxySortKey's order. */
   proxies(): ProxyStatus[] {
     const local = [...this.registry.streams()].map((s) => statusOf(s, this.replicaId));
     const all = this.view === undefined ? local : newestReplicaOnly([...local, ...this.view.records()]);
-    return all.sort(byNode);
+    const keyed = all.map((p) => [proxySortKey(p), p] as const);
+    keyed.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    return keyed.map(([, p]) => p);
   }
 }
 
@@ -25,12 +27,4 @@ function newestReplicaOnly(records: readonly ProxyStatus[]): ProxyStatus[] {
     if (n === undefined || r.connectedSince > n.connectedSince) newest.set(r.nodeId, r);
   }
   return records.filter((r) => r.replica === newest.get(r.nodeId)!.replica);
-}
-
-function byNode(a: ProxyStatus, b: ProxyStatus): number {
-  return cmp(a.nodeId, b.nodeId) || cmp(a.replica, b.replica) || cmp(a.connectedSince, b.connectedSince) || cmp(a.address, b.address);
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

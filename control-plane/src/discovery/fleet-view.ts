@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import { FLEET_STATUS_PREFIX } from '../store/keys.js';
 import type { LeaseStore } from '../store/lease-store.js';
-import { FLEET_CARDS_PREFIX, FLEET_SYNC_PREFIX, type ProxyCard, type SyncLine } from './fleet-status-publisher.js';
+import { parseFleetKey, type ProxyCard, type SyncLine } from './fleet-status-keys.js';
 import type { ProxyStatus } from './proxy-status.js';
 
 export class FleetView {
@@ -42,30 +42,23 @@ export class FleetView {
   }
 
   private set(key: string, value: string | undefined): void {
-    const cards = key.startsWith(FLEET_CARDS_PREFIX);
-    if (!cards && !key.startsWith(FLEET_SYNC_PREFIX)) return;
-    const rest = key.slice((cards ? FLEET_CARDS_PREFIX : FLEET_SYNC_PREFIX).length);
-    const replica = cards ? rest.slice(0, rest.lastIndexOf('/')) : rest;
-    if (replica === this.self) return;
-    if (value === undefined) {
-      if (cards) this.cards.delete(key);
-      else this.syncs.delete(replica);
-      return;
-    }
+    const parsed = parseFleetKey(key);
+    if (parsed === undefined || parsed.replica === this.self) return;
+    const forget = (): void => void (parsed.kind === 'cards' ? this.cards.delete(key) : this.syncs.delete(parsed.replica));
+    if (value === undefined) return forget();
     try {
-      const parsed: unknown = JSON.parse(value);
-      if (cards) {
-        if (!Array.isArray(parsed)) throw new Error('not an array');
-        this.cards.set(key, { replica, cards: parsed as ProxyCard[] });
+      const json: unknown = JSON.parse(value);
+      if (parsed.kind === 'cards') {
+        if (!Array.isArray(json)) throw new Error('not an array');
+        this.cards.set(key, { replica: parsed.replica, cards: json as ProxyCard[] });
       } else {
-        const line = parsed as SyncLine;
+        const line = json as SyncLine;
         if (typeof line?.revision !== 'number' || typeof line.behind !== 'object' || line.behind === null) throw new Error('not a sync line');
-        this.syncs.set(replica, line);
+        this.syncs.set(parsed.replica, line);
       }
     } catch (err) {
       // Written by a newer or broken replica: leave it out rather than answer with a guess.
-      if (cards) this.cards.delete(key);
-      else this.syncs.delete(replica);
+      forget();
       this.log?.warn({ err, key }, 'ignoring an unreadable proxy status record');
     }
   }

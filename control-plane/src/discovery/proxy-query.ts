@@ -3,7 +3,7 @@
 // fleet of 10,000 proxies never comes back in one body.
 import { ControlPlaneError, ErrorCode } from '../errors.js';
 import type { FieldError } from '../../../proto/src/model/field-error.js';
-import { SYNC_STATES, syncStateOf, type ProxyStatus, type SyncState } from './proxy-status.js';
+import { proxySortKey, SYNC_STATES, syncStateOf, type ProxyStatus, type SyncState } from './proxy-status.js';
 
 export const DEFAULT_PAGE_LIMIT = 500;
 export const MAX_PAGE_LIMIT = 5000;
@@ -57,18 +57,13 @@ export function selectProxies(proxies: readonly ProxyStatus[], q: ProxyQuery, re
     (q.state === undefined || syncStateOf(p, revision) === q.state));
 }
 
-/** One page of `sorted` after the query's cursor, and the token of the next page when there is one. */
+/** One page of `sorted` (in proxySortKey's order) after the query's cursor, and the token of the next page when there is one. */
 export function page(sorted: readonly ProxyStatus[], q: ProxyQuery): { items: ProxyStatus[]; continue?: string } {
-  const start = q.after === undefined ? 0 : sorted.findIndex((p) => sortKey(p) > q.after!);
+  const start = q.after === undefined ? 0 : sorted.findIndex((p) => proxySortKey(p) > q.after!);
   const from = start < 0 ? sorted.length : start;
   const items = sorted.slice(from, from + q.limit);
   const more = from + q.limit < sorted.length;
-  return more ? { items, continue: Buffer.from(sortKey(items[items.length - 1]!)).toString('base64url') } : { items };
-}
-
-/** Matches fleet-status.ts's order: node id, then replica, then connection time. */
-function sortKey(p: ProxyStatus): string {
-  return `${p.nodeId}\u0000${p.replica}\u0000${p.connectedSince}\u0000${p.address}`;
+  return more ? { items, continue: Buffer.from(proxySortKey(items[items.length - 1]!)).toString('base64url') } : { items };
 }
 
 function integer(params: URLSearchParams, name: string, errors: FieldError[], min: number, max: number): number | undefined {

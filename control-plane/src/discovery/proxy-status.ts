@@ -35,6 +35,14 @@ export function syncStateOf(p: ProxyStatus, revision: number): SyncState {
   return p.ackedRevision >= revision ? 'SYNCED' : 'STALE';
 }
 
+/**
+ * The order proxies are listed and paged in: node id, then replica, connection time and address. A
+ * string, so that a page's `continue` token is the last key and the next page starts after it.
+ */
+export function proxySortKey(p: ProxyStatus): string {
+  return `${p.nodeId}\u0000${p.replica}\u0000${p.connectedSince}\u0000${p.address}`;
+}
+
 export function statusOf(s: StreamState, replica: string): ProxyStatus {
   const rejected = s
     .rejections()

@@ -109,7 +109,7 @@ export class EtcdWatch implements WatchHandle {
       batch = [];
     };
     for (const ev of res.events) {
-      if (ev.kv.key.toString().startsWith(FLEET_STATUS_PREFIX)) continue; // status, not configuration
+      if (ev.kv.key.toString().startsWith(FLEET_STATUS_PREFIX)) continue; // proxies' status, not configuration (keys.ts)
       const revision = Number(ev.kv.mod_revision);
       if (revision <= this.lastRevision) continue; // already delivered before a resume
       if (revision !== batchRevision) {

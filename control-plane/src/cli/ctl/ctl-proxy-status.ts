@@ -4,6 +4,7 @@
 // against the latest revision, how long ago it last ACKed, and the error of a NACK.
 import { UsageError } from '../../../../proto/src/command-line/usage-error.js';
 import { KINDS } from '../../../../proto/src/model/kinds.js';
+import { SYNC_STATES } from '../../discovery/proxy-status.js';
 import type { ApiClient } from './api-client.js';
 import { formatTable } from './text-table.js';
 
@@ -69,7 +70,7 @@ export async function runCtlProxyStatus(client: ApiClient, args: readonly string
     ...(wide ? KINDS.map((k) => (p.types[k] === undefined ? '-' : String(p.types[k]))) : []),
     firstError(p),
   ]);
-  const counts = ['SYNCED', 'STALE', 'NACK'].map((s) => `${proxies.filter((p) => p.state === s).length} ${s.toLowerCase()}`).join(', ');
+  const counts = SYNC_STATES.map((s) => `${proxies.filter((p) => p.state === s).length} ${s.toLowerCase()}`).join(', ');
   return `${formatTable([header, ...rows])}\n${proxies.length} proxies at revision ${first.revision}: ${counts}`;
 }
 
