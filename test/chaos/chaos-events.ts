@@ -13,7 +13,7 @@ import { etcdctl } from '../support/etcdctl.js';
 import { until } from '../support/until.js';
 import type { ChaosLedger } from './chaos-ledger.js';
 import type { PlannedEvent } from './chaos-schedule.js';
-import { replicaPid } from './orphan-keys.js';
+import { replicaPid } from '../support/replica-pid.js';
 import { parseFleetKey } from '../../control-plane/src/discovery/fleet-status-keys.js';
 import { listKeys, storeRevision } from './store-keys.js';
 import type { UpstreamProcess } from './upstream-processes.js';
@@ -113,7 +113,7 @@ async function keysOf(ctx: ChaosContext, pid: number): Promise<string[]> {
 async function killReplica(ctx: ChaosContext, ev: PlannedEvent, rec: EventRecord): Promise<void> {
   const { mesh } = ctx;
   const [a, b] = [mesh.replicas[0]!, mesh.replicas[1]!];
-  const [onA, onB] = [await connectedTo(a.api, mesh.token), await connectedTo(b.api, mesh.token)];
+  const [onA, onB] = [await connectedTo(a, mesh.token), await connectedTo(b, mesh.token)];
   // The one serving more proxies: the kill always moves some.
   const [victim, survivor] = onA.length >= onB.length ? [a, b] : [b, a];
   const pid = victim.process.child.pid!;
@@ -124,7 +124,7 @@ async function killReplica(ctx: ChaosContext, ev: PlannedEvent, rec: EventRecord
   await mesh.killReplica(victim);
   ctx.log(`${victim.name} (pid ${pid}, ${Math.max(onA.length, onB.length)} proxies, ${before.length} keys) SIGKILLed`);
   try {
-    await until(`every proxy streaming from ${survivor.name}`, async () => ((await connectedTo(survivor.api, mesh.token)).length === mesh.proxies.length ? true : undefined), Math.max(1000, ev.downMs), 100);
+    await until(`every proxy streaming from ${survivor.name}`, async () => ((await connectedTo(survivor, mesh.token)).length === mesh.proxies.length ? true : undefined), Math.max(1000, ev.downMs), 100);
     rec.figures.push(`every proxy on ${survivor.name} ${ms(killedAt)} after the kill`);
   } catch (err) {
     rec.problems.push(`proxies did not fail over to ${survivor.name}: ${(err as Error).message}`);

@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
-import { keyOwners, replicaPid } from './orphan-keys.js';
+import { keyOwners } from './orphan-keys.js';
+import { replicaPid } from '../support/replica-pid.js';
 import type { StoredKey } from './store-keys.js';
 
 const live = `${hostname()}-1234-a1b2c3`;

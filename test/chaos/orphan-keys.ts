@@ -5,13 +5,13 @@
 // checker's election key held by a live replica. A replica's keys name it: its id is
 // `<hostname>-<pid>-<random>` (control-plane/src/health/health-module.ts), so entries of a killed
 // replica are told apart from its restarted successor's.
-import { hostname } from 'node:os';
 import { APPLYSET_PREFIX, FLEET_STATUS_PREFIX, GENERATION_KEY, parseResourceKey } from '../../control-plane/src/store/keys.js';
 import { HISTORY_PREFIX } from '../../control-plane/src/history/history-entry.js';
 import { parseFleetKey } from '../../control-plane/src/discovery/fleet-status-keys.js';
 import { HEALTH_PREFIX, REGISTRATION_PREFIX } from '../../control-plane/src/health/health-entry.js';
 import { HEALTH_CHECKER_ELECTION_KEY } from '../../control-plane/src/store/leader-election.js';
 import type { StoredKey } from './store-keys.js';
+import { replicaPid } from '../support/replica-pid.js';
 
 export interface KeyOwners {
   /** Per kind of owner ("resources", "health entries of <replica>", ...), how many keys. */
@@ -27,14 +27,6 @@ export interface LiveState {
   readonly replicas: ReadonlyMap<number, string>;
   /** Remaining seconds of each lease that is alive (hex id as etcdctl writes it). */
   readonly leases: ReadonlyMap<string, number>;
-}
-
-/** The pid a replica id names, or undefined when it is not `<this host>-<pid>-<random>`. */
-export function replicaPid(id: string): number | undefined {
-  const prefix = `${hostname()}-`;
-  if (!id.startsWith(prefix)) return undefined;
-  const m = /^(\d+)-[0-9a-f]+$/.exec(id.slice(prefix.length));
-  return m === null ? undefined : Number(m[1]);
 }
 
 function writerOf(value: string): string | undefined {

@@ -44,9 +44,13 @@ test('failing over to a replica that has not yet seen the latest route never rem
   const seen = proxy.responses.length;
   const appliedBefore = proxy.applied.length;
 
+  // Every replica lists the whole fleet: the lagging one's own entry for lag-1 names another replica.
+  type Listed = { nodeId: string; replica: string; ackedRevision: number };
+  const onAhead = await until('the ahead replica lists lag-1', async () => ((await ahead.api.get('/v1/proxies')).body.proxies as Listed[]).find((p) => p.nodeId === 'lag-1'), 8_000);
   await ahead.stop();
   await until('reconnected to the lagging replica', async () =>
-    (await lagging.api.get('/v1/proxies')).body.proxies.some((p: { nodeId: string; ackedRevision: number }) => p.nodeId === 'lag-1' && p.ackedRevision > 0), 10_000);
+    ((await lagging.api.get('/v1/proxies')).body.proxies as Listed[]).some((p) => p.nodeId === 'lag-1' && p.replica !== onAhead.replica && p.ackedRevision > 0), 10_000);
+  assert.equal(proxy.client.connectedTo, lagging.address);
   const removals = proxy.responses.slice(seen).flatMap((r) => r.removedResources);
   assert.deepEqual(removals, [], 'the lagging replica sent no removal');
   for (const a of proxy.applied.slice(appliedBefore)) assert.ok(a.set.has('Route', 'latest'), `an apply at revision ${a.revision} lost the route`);

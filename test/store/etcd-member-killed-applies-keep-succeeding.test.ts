@@ -176,10 +176,18 @@ test('each member killed in turn under continuous applies: none fails while a qu
     const landed = names.filter((n) => inEtcd.has(`Cluster/${n}`));
     assert.ok(landed.length === 0 || landed.length === names.length, `an apply refused without quorum is all or nothing, found ${landed.join(', ')}`);
   }
-  await until('the cache, the proxy and the watch reach etcd\'s revision', async () => {
-    const cached = await api.get('/v1/clusters/failover');
-    return Number(cached.headers.get('sluice-revision')) >= truth.revision && proxy.client.revision >= truth.revision && watch.batches.some((b) => b.startsWith(`${truth.revision}:`)) ? true : undefined;
-  }, 15_000);
+  // The newest configuration write, not etcd's header revision: the proxies' status keys
+  // (/sluice/fleet/) move that too, and no view of the configuration follows them.
+  const configRevision = Math.max(...truth.resources.map((r) => r.revision));
+  let views = '';
+  await until('the cache, the proxy and the watch reach the last configuration revision', async () => {
+    const cached = Number((await api.get('/v1/clusters/failover')).headers.get('sluice-revision'));
+    const watched = watch.batches.some((b) => b.startsWith(`${configRevision}:`));
+    views = `etcd ${configRevision}, cache ${cached}, proxy ${proxy.client.revision}, watch ${watched ? 'has it' : `last ${watch.batches.at(-1)?.split(':')[0]}`}`;
+    return cached >= configRevision && proxy.client.revision >= configRevision && watched ? true : undefined;
+  }, 15_000).catch((err: Error) => {
+    throw new Error(`${err.message}: ${views}`);
+  });
   const listed = await api.get('/v1/clusters');
   const names = (rs: Iterable<string>): string[] => [...rs].sort();
   assert.deepEqual(names(listed.body.resources.map((r: { name: string }) => `Cluster/${r.name}`)), names([...inEtcd.keys()].filter((k) => k.startsWith('Cluster/'))), 'the cache equals etcd');

@@ -101,8 +101,8 @@ export async function runZeroDropScenario(options: ScenarioOptions): Promise<Sce
 
     const { main: mainPorts, secure: securePorts } = await configureMesh(mesh, initialResources(ports, firstLeaf));
     const extraPorts = mesh.proxies.map(() => 0);
-    const onA = await connectedTo(cpA.api, mesh.token);
-    const onB = await connectedTo(cpB.api, mesh.token);
+    const onA = await connectedTo(cpA, mesh.token);
+    const onB = await connectedTo(cpB, mesh.token);
     log(`proxies on cp-a: ${onA.join(',') || 'none'}; on cp-b: ${onB.join(',') || 'none'}`);
     // The replica killed midway is the one serving more proxies, so the kill always moves some of
     // them to the survivor, which takes the changes and answers the final rollout.
