@@ -12,6 +12,7 @@ import { DiscoveryServer, type DiscoveryServerOptions } from './discovery-server
 import type { DiscoveryHooks } from './discovery-hooks.js';
 import { DiscoveryMetrics } from './discovery-metrics.js';
 import { ProxyRegistry } from './proxy-registry.js';
+import { SeenRevisions } from './seen-revisions.js';
 import { FleetStatus } from './fleet-status.js';
 import { FleetStatusPublisher, type FleetStatusPublisherOptions } from './fleet-status-publisher.js';
 import { FleetView } from './fleet-view.js';
@@ -40,6 +41,7 @@ export class DiscoveryModule implements ControlPlaneModule {
   /** Publishes this replica's proxies for the others; undefined without a replica identity in deps. */
   readonly publisher: FleetStatusPublisher | undefined;
   private readonly view: FleetView | undefined;
+  private readonly seenRevisions = new SeenRevisions();
   readonly snapshots: SnapshotBuilder;
   readonly server: DiscoveryServer;
   readonly routes: readonly ApiRoute[];
@@ -56,6 +58,7 @@ export class DiscoveryModule implements ControlPlaneModule {
       connected: () => this.registry.size,
       snapshotRevision: () => this.snapshots.current.revision,
       cacheRevision: () => deps.cache.revision,
+      firstSeenAfter: (after, upTo) => this.seenRevisions.firstSeenAfter(after, upTo),
     });
     metrics.declareTypes(KINDS);
     this.server = new DiscoveryServer({
@@ -91,6 +94,7 @@ export class DiscoveryModule implements ControlPlaneModule {
   }
 
   async start(): Promise<void> {
+    this.seenRevisions.follow(this.deps.cache);
     this.snapshots.start();
     this.view?.start();
     this.publisher?.start();
@@ -106,6 +110,7 @@ export class DiscoveryModule implements ControlPlaneModule {
     await this.publisher?.stop();
     await this.view?.stop();
     this.snapshots.close();
+    this.seenRevisions.stop();
   }
 }
 

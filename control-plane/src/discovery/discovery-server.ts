@@ -92,6 +92,10 @@ interface Live {
   waiting: Buffer | undefined;
   /** The response in flight: its type and when it was ready (push latency). */
   pushed: { readonly type: string; readonly atMs: number } | undefined;
+  /** How the proxy answered the responses sent since its last sync: propagation counts ACKed updates only. */
+  answeredSinceSync: 'nothing' | 'acked' | 'nacked';
+  /** performance.now() when the stream opened: changes seen before are part of the first configuration. */
+  readonly openedAtMs: number;
 }
 
 export class DiscoveryServer {
@@ -199,7 +203,7 @@ export class DiscoveryServer {
     };
     const open = (node: Node): Live => {
       const state = new StreamState(`${++this.streamSeq}`, node, peer, this.options.snapshots.current);
-      const opened: Live = { state, call, scheduled: false, inFlightBytes: 0, inFlightSinceMs: 0, waiting: undefined, pushed: undefined };
+      const opened: Live = { state, call, scheduled: false, inFlightBytes: 0, inFlightSinceMs: 0, waiting: undefined, pushed: undefined, answeredSinceSync: 'nothing', openedAtMs: performance.now() };
       this.live.add(opened);
       this.registry.add(state);
       this.options.hooks?.onStreamOpen?.(node, peer, state.id, credential.kind === 'workload' ? credential.caller.spiffeId : undefined);
@@ -270,6 +274,8 @@ export class DiscoveryServer {
 
   private onRequest(live: Live, request: DiscoveryRequest): void {
     const outcome = live.state.onRequest(request);
+    if (outcome === 'nack') live.answeredSinceSync = 'nacked';
+    else if (outcome === 'ack' && live.answeredSinceSync === 'nothing') live.answeredSinceSync = 'acked';
     if ((outcome === 'ack' || outcome === 'nack') && live.pushed !== undefined) {
       this.options.metrics?.answeredPush(live.pushed.type, outcome === 'ack', live.pushed.atMs);
       live.pushed = undefined;
@@ -306,7 +312,11 @@ export class DiscoveryServer {
     const synced = live.state.syncedRevision;
     const out = live.state.next();
     if (out === undefined) {
-      if (live.state.syncedRevision !== synced) this.options.hooks?.onProxySynced?.(live.state.node, live.state.syncedRevision);
+      if (live.state.syncedRevision === synced) return;
+      // A stream's first sync brings a whole configuration, not a change: it is not propagation.
+      if (synced > 0 && live.answeredSinceSync === 'acked') this.options.metrics?.propagated(synced, live.state.syncedRevision, live.openedAtMs);
+      live.answeredSinceSync = 'nothing';
+      this.options.hooks?.onProxySynced?.(live.state.node, live.state.syncedRevision);
       return;
     }
     if (this.options.metrics !== undefined) live.pushed = { type: out.type, atMs: this.options.metrics.pushed(out.type) };

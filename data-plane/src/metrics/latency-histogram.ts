@@ -2,8 +2,12 @@
 // with no label hashing. The registry reads it at scrape time (see collected-metric.ts).
 import type { MetricValue } from './collected-metric.js';
 
-/** Seconds; the bounds Envoy and linkerd use for request latency, from 0.5 ms to 10 s. */
-export const LATENCY_BUCKETS_S: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/**
+ * Seconds, from 0.5 ms (a hop on the same host) to 60 s: routes have no timeout unless they set
+ * timeoutMs, and timeouts of tens of seconds are common, so slow requests keep a bound of their own
+ * instead of all landing in +Inf. Envoy's default bounds up to a minute, with 2.5 ms added.
+ */
+export const LATENCY_BUCKETS_S: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
 export class LatencyHistogram {
   /** Non-cumulative counts per bucket; the last one is +Inf. */

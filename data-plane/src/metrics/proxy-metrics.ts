@@ -1,5 +1,5 @@
 // The Prometheus metrics of one proxy process (a worker, or the only process with --workers 1):
-// requests by route, cluster and status class, latency histograms, retries, errors, downstream
+// requests by route, cluster and status class, latency histograms, retries, timeouts, errors, downstream
 // connections and upstream connections new vs reused. The request path touches plain numbers
 // (RequestSeries); the registry reads them when scraped. The primary merges the workers' registries
 // (metrics-text.ts), so counters here are per process and the sum is the proxy's.
@@ -12,6 +12,7 @@ import type { Peer } from '../upstream/peer.js';
 import type { CircuitBreaker } from '../upstream/circuit-breaker.js';
 import { CollectedMetric, type MetricValue } from './collected-metric.js';
 import { RequestSeries, RouteSeries, STATUS_CLASSES } from './request-series.js';
+import { TIMEOUT_KINDS, timeoutKindOf } from './timeout-kinds.js';
 
 /** What the metrics read at scrape time from the proxy they belong to. */
 export interface MetricsSource {
@@ -61,6 +62,10 @@ export class ProxyMetrics {
       all().filter((s) => s.cluster !== '').flatMap((s) => s.upstream.values('sluice_proxy_upstream_duration_seconds', { route: s.route, cluster: s.cluster })), r);
     new CollectedMetric('sluice_proxy_retries_total', 'Upstream tries after the first, by route and cluster.', 'counter', () =>
       all().filter((s) => s.retries > 0).map((s) => ({ labels: { route: s.route, cluster: s.cluster }, value: s.retries })), r);
+    // Zero series for every kind of every pair with a cluster, so that a rate exists before the first
+    // timeout; the pair with no route and no cluster shows only the kinds that happened.
+    new CollectedMetric('sluice_proxy_timeouts_total', 'Requests that ended in a timeout, by route, cluster and kind: connect (connectTimeoutMs), upstream (timeoutMs, retry.perTryTimeoutMs), client (the client paused inside its request body).', 'counter', () =>
+      all().flatMap((s) => TIMEOUT_KINDS.map((kind) => ({ labels: { route: s.route, cluster: s.cluster, kind }, value: s.timeouts[kind] })).filter((v) => v.value > 0 || s.cluster !== '')), r);
     new CollectedMetric('sluice_proxy_errors_total', 'Requests that ended in a proxy error, by error code.', 'counter', () =>
       [...this.errors].map(([code, n]) => ({ labels: { code }, value: n })), r);
     new CollectedMetric('sluice_proxy_downstream_connections_active', 'Open client connections over every listener.', 'gauge', async () => [{ labels: {}, value: await this.source.downstreamConnections() }], r);
@@ -96,7 +101,11 @@ export class ProxyMetrics {
     s.retries += session.attempt;
     s.downstream.observe(session.elapsedMs() / 1000);
     if (upstreamSeconds >= 0) s.upstream.observe(upstreamSeconds);
-    if (error !== undefined) this.errors.set(error.code, (this.errors.get(error.code) ?? 0) + 1);
+    if (error !== undefined) {
+      this.errors.set(error.code, (this.errors.get(error.code) ?? 0) + 1);
+      const timeout = timeoutKindOf(error.code);
+      if (timeout !== undefined) s.timeouts[timeout]++;
+    }
     const tried = session.triedPeers;
     if (tried.length > 0) {
       const peer = tried[tried.length - 1]!;
