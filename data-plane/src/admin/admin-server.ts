@@ -1,12 +1,15 @@
 // The proxy's admin endpoints on --admin-listen (default 127.0.0.1:15000): /live (200 while the
-// process runs), /ready, /metrics, /clusters, /config_dump and /certs. /config_dump?kind=K[,K...]
+// process runs), /ready, /metrics, /clusters, /config_dump, /certs and /debug/*. /config_dump?kind=K[,K...]
 // answers the resources in use in the shape `sluice ctl proxy-config` compares with the control
 // plane's intent (proto/src/model/config-view.ts). Private keys of certificates never appear in a
 // dump, nor in /certs. POST /reload (loopback clients only) replaces the workers with freshly loaded code.
+// GET /debug/profile and /debug/heap (debug-endpoints.ts) take a CPU profile or a heap snapshot of one
+// process; they need the admin token.
 import { createServer, type Server } from 'node:http';
 import type { JsonObject } from '@bufbuild/protobuf';
 import { parseViewKinds, type ConfigView } from '../../../proto/src/model/config-view.js';
 import type { Kind } from '../../../proto/src/model/kinds.js';
+import { debugEndpoints, type DebugSource } from './debug-endpoints.js';
 
 export interface AdminSource {
   /** True once a configuration serves traffic (in every worker). */
@@ -22,6 +25,8 @@ export interface AdminSource {
   certs?(): Promise<{ status: number; body: JsonObject }>;
   /** POST /reload: a zero-downtime worker restart; an error's `status` (default 500) is the answer's. */
   reload?(): Promise<JsonObject>;
+  /** GET /debug/*: the admin token and the proxy's processes to diagnose. */
+  readonly debug?: DebugSource;
 }
 
 /** Loopback addresses, IPv4-mapped included: who may ask for a reload. */
@@ -30,6 +35,7 @@ function isLoopback(address: string | undefined): boolean {
 }
 
 export async function startAdminServer(source: AdminSource, host: string, port: number): Promise<Server> {
+  const debug = source.debug === undefined ? undefined : debugEndpoints(source.debug);
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const send = (status: number, type: string, body: string): void => {
@@ -46,6 +52,8 @@ export async function startAdminServer(source: AdminSource, host: string, port: 
       );
       return;
     }
+    // Before any method check: /debug/* says who may call it before it says how.
+    if (debug !== undefined && (path === '/debug' || path.startsWith('/debug/'))) return debug(req, res, path);
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'method not allowed\n');
     if (path === '/live') return send(200, 'text/plain', 'live\n');
     if (path === '/ready') return source.ready() ? send(200, 'text/plain', 'ready\n') : send(503, 'text/plain', 'no configuration applied yet\n');
@@ -77,7 +85,7 @@ export async function startAdminServer(source: AdminSource, host: string, port: 
       );
       return;
     }
-    send(404, 'text/plain', 'not found: try /live, /ready, /metrics, /clusters, /config_dump or /certs\n');
+    send(404, 'text/plain', 'not found: try /live, /ready, /metrics, /clusters, /config_dump, /certs, /debug/profile or /debug/heap\n');
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -37,7 +37,11 @@ With --control-plane:
   --initial-fetch-timeout-ms N  ready with what it has (maybe nothing) when the control plane sent
                                 nothing for N ms, as Envoy's initial_fetch_timeout (default 5000)
 Serving:
-  --admin-listen HOST:PORT      /live, /ready, /metrics, /config_dump (default 127.0.0.1:15000; off: none)
+  --admin-listen HOST:PORT      /live, /ready, /metrics, /config_dump, /debug/* (default 127.0.0.1:15000;
+                                off: none)
+  --admin-token-file FILE       turns on /debug/profile and /debug/heap on the admin port, for requests
+                                with Authorization: Bearer <the file's token>; read again at each
+                                request (else SLUICE_ADMIN_TOKEN; neither: /debug/* answers 403)
   --admin-advertise HOST:PORT   the admin address this proxy tells the control plane, where
                                 \`sluice ctl proxy-config\` reads its configuration (default: the
                                 --admin-listen address, unless its host is 0.0.0.0 or :: or its port
@@ -80,6 +84,8 @@ export interface ProxyOptions {
   readonly stateDir: string;
   readonly initialFetchTimeoutMs: number;
   readonly admin?: HostPort;
+  /** --admin-token-file; SLUICE_ADMIN_TOKEN is read at start (start-proxy.ts). Guards /debug/*. */
+  readonly adminTokenFile?: string;
   /** --admin-advertise: HOST:PORT sent to the control plane in Node.admin_address; '' for none. */
   readonly adminAdvertise: string;
   readonly workers: number;
@@ -116,6 +122,7 @@ export function parseProxyArgs(argv: readonly string[]): ProxyOptions | 'help' {
         'initial-fetch-timeout-ms': { type: 'string' },
         'admin-listen': { type: 'string', default: '127.0.0.1:15000' },
         'admin-advertise': { type: 'string' },
+        'admin-token-file': { type: 'string' },
         workers: { type: 'string' },
         'drain-timeout-ms': { type: 'string', default: String(DEFAULT_DRAIN_TIMEOUT_MS) },
         'outbound-listen': { type: 'string' },
@@ -150,6 +157,7 @@ export function parseProxyArgs(argv: readonly string[]): ProxyOptions | 'help' {
     stateDir: values['state-dir'] ?? join(tmpdir(), `sluice-proxy-${nodeId.replace(/[^A-Za-z0-9._-]/g, '_')}`),
     initialFetchTimeoutMs: values['initial-fetch-timeout-ms'] === undefined ? 5000 : positiveInt(values['initial-fetch-timeout-ms'], '--initial-fetch-timeout-ms'),
     admin: admin === '' || admin === 'off' ? undefined : hostPort(admin, '--admin-listen'),
+    adminTokenFile: values['admin-token-file'],
     adminAdvertise: adminAdvertise(values['admin-advertise'], admin === '' || admin === 'off' ? undefined : hostPort(admin, '--admin-listen')),
     workers: values.workers === undefined ? availableParallelism() : positiveInt(values.workers, '--workers'),
     drainTimeoutMs: values['drain-timeout-ms'] === '0' ? 0 : positiveInt(values['drain-timeout-ms'], '--drain-timeout-ms'),

@@ -1,5 +1,5 @@
 // The worker side of `sluice proxy --workers N`: applies what the primary sends (configuration changes,
-// health verdicts, ejections), answers for metrics and /clusters, and reports its own ejections. The
+// health verdicts, ejections), answers for metrics, /clusters and /debug/*, and reports its own ejections. The
 // primary validated every configuration it sends: a worker decodes and applies it, and reports what
 // failed to apply (a listener that cannot bind, a user filter that does not load).
 import { clusterReports } from '../metrics/cluster-report.js';
@@ -8,6 +8,7 @@ import type { ResourceSet } from '../../../proto/src/model/resource-set.js';
 import { applyDelta } from './worker-delta.js';
 import type { FromWorker, ToWorker } from './worker-messages.js';
 import { DEFAULT_DRAIN_TIMEOUT_MS, SIGINT_EXIT_CODE } from './proxy-options.js';
+import { runDiagnostic } from '../diagnostics/run-diagnostic.js';
 
 export function runWorker(runtime: ProxyRuntime): void {
   const send = (m: FromWorker): void => {
@@ -49,6 +50,8 @@ export function runWorker(runtime: ProxyRuntime): void {
       runtime.identity = m.identity;
     } else if (m?.sluice === 'certs') {
       send({ sluice: 'certs', id: m.id, serial: runtime.identity?.serialNumber });
+    } else if (m?.sluice === 'diagnose') {
+      void runDiagnostic(m.diagnostic).then((result) => send({ sluice: 'diagnosed', id: m.id, result }));
     } else if (m?.sluice === 'clusters') {
       send({ sluice: 'clusters', id: m.id, clusters: clusterReports(runtime.mesh.snapshot?.clusters.values() ?? [], runtime.mesh.metrics) });
     }

@@ -8,6 +8,8 @@ import { ListenError } from '../../../proto/src/model/listen-error.js';
 import type { ResourceSet } from '../../../proto/src/model/resource-set.js';
 import type { JsonObject } from '@bufbuild/protobuf';
 import { startAdminServer, type AdminSource } from '../admin/admin-server.js';
+import { adminTokenSource } from '../admin/admin-token.js';
+import { diagnoseProxy } from '../diagnostics/diagnose-proxy.js';
 import type { AccessLogOptions } from '../logging/access-log.js';
 import { clusterReports, mergeClusterReports, type ClusterReport } from '../metrics/cluster-report.js';
 import { ConfigMetrics } from '../metrics/config-metrics.js';
@@ -69,6 +71,8 @@ export interface StartProxyExtras {
 export async function startProxy(given: ProxyOptions, extras: StartProxyExtras = {}): Promise<RunningProxy> {
   const print = extras.print ?? ((line: string) => console.log(line));
   const { workers } = given;
+  // Read first: a missing --admin-token-file stops the proxy before it binds or forks anything.
+  const adminToken = adminTokenSource(given.adminTokenFile, process.env);
   // Before any worker starts: a taken sidecar port stops the proxy at once; an inbound port 0 becomes
   // a real one here, so the endpoint the sidecar registers is the port it listens on.
   const options: ProxyOptions = { ...given, ...(await tryStartPorts(given)) };
@@ -219,6 +223,7 @@ export async function startProxy(given: ProxyOptions, extras: StartProxyExtras =
     },
     reload: async () => ({ replaced: (await reload()).replaced }) as unknown as JsonObject,
     certs: () => certsAnswer(rotator, async () => (pool !== undefined ? await pool.certificateSerials() : [runtime?.identity?.serialNumber])),
+    debug: { adminToken, diagnose: diagnoseProxy(pool) },
   };
   let draining = false;
   let stopping: Promise<void> | undefined;
@@ -247,7 +252,7 @@ export async function startProxy(given: ProxyOptions, extras: StartProxyExtras =
     throw new ListenError(extras.adminFlag ?? '--admin-listen', formatHostPort(admin!.host, admin!.port), err);
   }
   const adminAddress = (adminServer?.address() as AddressInfo | null) ?? undefined;
-  if (adminAddress !== undefined) print(`sluice proxy: admin on http://${formatHostPort(adminAddress.address, adminAddress.port)} (/live, /ready, /metrics, /clusters, /config_dump, /certs)`);
+  if (adminAddress !== undefined) print(`sluice proxy: admin on http://${formatHostPort(adminAddress.address, adminAddress.port)} (/live, /ready, /metrics, /clusters, /config_dump, /certs${adminToken === undefined ? '' : ', /debug/*'})`);
   print('sluice proxy: ready');
   return {
     adminAddress,

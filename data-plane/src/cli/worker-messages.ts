@@ -8,6 +8,7 @@ import type { EjectionReport, EjectionVerdict } from '../upstream/health/ejectio
 import type { WorkloadIdentity } from '../identity/workload-identity.js';
 import type { UserFilterModule } from './load-proxy-config.js';
 import type { WorkerDelta } from './worker-delta.js';
+import type { Diagnostic, DiagnosticResult } from '../diagnostics/diagnostic.js';
 
 export type ToWorker =
   /** A configuration update, validated by the primary: what changed since the worker's previous 'apply', or the whole set (`full`). Answered 'applied'. */
@@ -22,6 +23,8 @@ export type ToWorker =
   | { readonly sluice: 'identity'; readonly id: 0; readonly identity: WorkloadIdentity | undefined }
   /** Which workload certificate the worker holds (GET /certs); answered 'certs'. */
   | { readonly sluice: 'certs'; readonly id: number }
+  /** GET /debug/profile or /debug/heap for this worker; answered 'diagnosed' with a file the primary streams, then removes. */
+  | { readonly sluice: 'diagnose'; readonly id: number; readonly diagnostic: Diagnostic }
   /** Stop accepting and drain for up to `timeoutMs` (shutdown, or retirement in a reload); answered 'draining' once the listeners stopped accepting, then the worker sends 'retired' and exits 0. */
   | { readonly sluice: 'drain'; readonly id: number; readonly timeoutMs: number };
 
@@ -34,6 +37,8 @@ export type FromWorker =
   | { readonly sluice: 'draining'; readonly id: number }
   /** The serial number of the workload certificate the worker holds, if any. */
   | { readonly sluice: 'certs'; readonly id: number; readonly serial: string | undefined }
+  /** The diagnostic's file (in a temporary folder of its own), or why there is none. */
+  | { readonly sluice: 'diagnosed'; readonly id: number; readonly result: DiagnosticResult }
   /** The worker's outlier detection ejected an endpoint: the primary shares it with every worker. */
   | { readonly sluice: 'ejection'; readonly id: 0; readonly report: EjectionReport }
   /** Sent last, before a drained worker exits: its final counters, so /metrics survives a reload. */

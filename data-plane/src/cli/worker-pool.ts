@@ -19,6 +19,9 @@ import { isFromWorker, type FromWorker, type ToWorker, type WorkerHealthOverride
 import { clusterEndpointKey } from '../upstream/peer.js';
 import type { EjectionReport, EjectionVerdict } from '../upstream/health/ejection.js';
 import type { WorkloadIdentity } from '../identity/workload-identity.js';
+import type { Diagnostic, DiagnosticResult } from '../diagnostics/diagnostic.js';
+import type { WorkerDiagnostics } from '../diagnostics/diagnose-proxy.js';
+import { discardDiagnosticFile } from '../diagnostics/run-diagnostic.js';
 
 const RESTART_SPACING_MS = 1000;
 /** A draining worker still alive this long after its drain timeout is killed. */
@@ -39,7 +42,7 @@ export interface ReloadResult {
   readonly replaced: { readonly old: number; readonly new: number }[];
 }
 
-export class WorkerPool {
+export class WorkerPool implements WorkerDiagnostics {
   private readonly workers = new Set<Worker>();
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
@@ -156,6 +159,29 @@ export class WorkerPool {
   async clusters(): Promise<ClusterReport[][]> {
     const p = await this.broadcast({ sluice: 'clusters', id: this.nextId++ });
     return p.replies.flatMap((m) => (m.sluice === 'clusters' ? [m.clusters] : []));
+  }
+
+  /**
+   * GET /debug/*: runs `diagnostic` in the serving worker `index` (0-based, in the order they
+   * started). A worker silent for `timeoutMs` gets 504; should it answer later, its file is removed.
+   */
+  async diagnose(index: number, diagnostic: Diagnostic, timeoutMs: number): Promise<DiagnosticResult> {
+    const serving = this.serving().filter((w) => !this.starting.has(w));
+    const worker = serving[index];
+    if (worker === undefined) return { ok: false, status: 404, error: `no worker ${index}: ${serving.length} workers serve, ?worker=0 to ${serving.length - 1}` };
+    const id = this.nextId++;
+    const name = `worker ${index} (pid ${worker.process.pid})`;
+    let timer: NodeJS.Timeout | undefined;
+    const silent = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), timeoutMs)));
+    const answered = await Promise.race([this.request(worker, { sluice: 'diagnose', id, diagnostic }), silent]);
+    clearTimeout(timer);
+    if (answered === undefined) {
+      this.pending.delete(id);
+      return { ok: false, status: 504, error: `${name} did not answer within ${timeoutMs / 1000} s` };
+    }
+    const reply = answered.replies[0];
+    if (reply?.sluice !== 'diagnosed') return { ok: false, status: 502, error: `${name} exited before it answered` };
+    return reply.result;
   }
 
   /**
@@ -327,7 +353,11 @@ export class WorkerPool {
         return;
       }
       const pending = this.pending.get(m.id);
-      if (pending === undefined) return;
+      if (pending === undefined) {
+        // A diagnostic that came after its request gave up (504): nobody will stream its file.
+        if (m.sluice === 'diagnosed' && m.result.ok) void discardDiagnosticFile(m.result.file);
+        return;
+      }
       this.reply(pending, worker, m);
       if (pending.waiting.size === 0) {
         this.pending.delete(m.id);
@@ -388,7 +418,7 @@ export class WorkerPool {
       pending.errors.push(...m.errors.map((e) => ({ path: e.path, message: `${e.message} (worker ${worker.id})` })));
       this.updates.forget(worker);
     }
-    if (m.sluice === 'metrics' || m.sluice === 'clusters' || m.sluice === 'certs') {
+    if (m.sluice === 'metrics' || m.sluice === 'clusters' || m.sluice === 'certs' || m.sluice === 'diagnosed') {
       pending.replies.push(m);
       pending.repliers.push(worker);
     }
