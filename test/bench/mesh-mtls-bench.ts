@@ -12,14 +12,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { freePort } from '../support/free-port.js';
-import { spawnGuarded, stopChild } from '../support/process-guard.js';
-import { until } from '../support/until.js';
 import { cpuSeconds, processTree } from '../e2e/mtls/support/process-tree.js';
 import { peerAuthentication, startTwoSidecars, type TwoSidecars } from '../e2e/mtls/support/two-sidecars.js';
 import { workloadCertificateFor } from '../e2e/mtls/support/workload-certificate-for.js';
 import { runWrk } from '../e2e/mtls/support/wrk-load.js';
-import { writeNginxConf } from './nginx-config.js';
+import { startNginx } from './nginx-config.js';
 import { opensslHandshakes } from './openssl-handshakes.js';
 
 const { values } = parseArgs({ options: {
@@ -35,21 +32,6 @@ const HANDSHAKE_CLIENTS = Number(values['handshake-clients']);
 const dir = mkdtempSync(join(tmpdir(), 'sluice-mtls-bench-'));
 const cleanups: Array<() => unknown> = [];
 const cleanup = (f: () => unknown): void => void cleanups.push(f);
-
-/** nginx on a free port (it cannot listen on port 0); resolves once it accepts connections. */
-async function startNginx(name: string, http: (port: number) => string): Promise<{ port: number; pid: number }> {
-  const port = await freePort();
-  const child = spawnGuarded('nginx', ['-c', writeNginxConf(dir, name, http(port)), '-p', dir, '-e', join(dir, `${name}.err`)]);
-  cleanup(() => stopChild(child, 2000, 'SIGQUIT'));
-  await until(`nginx ${name} on ${port}`, async () => {
-    const { connect } = await import('node:net');
-    return await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1', () => (s.destroy(), resolve(true)));
-      s.on('error', () => resolve(false));
-    });
-  }, 10_000, 100);
-  return { port, pid: child.pid! };
-}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -91,7 +73,7 @@ async function handshakesPerCore(serverPid: number, port: number, client: { chai
 }
 
 async function main(): Promise<void> {
-  const upstream = await startNginx('upstream', (port) => `server { listen 127.0.0.1:${port}; keepalive_timeout 300s;
+  const upstream = await startNginx(dir, cleanup, 'upstream', (port) => `server { listen 127.0.0.1:${port}; keepalive_timeout 300s;
     location = /small { default_type text/plain; return 200 "hello world\\n"; } }`);
   const mesh = await startTwoSidecars(cleanup, { appPort: upstream.port, workers: WORKERS, clusterExtra: 'pool: {maxIdlePerEndpoint: 256}' });
 
@@ -109,7 +91,7 @@ async function main(): Promise<void> {
   await mesh.applyToB(strict.yaml, strict.match);
   const client = await workloadCertificateFor(mesh.cp, 'bench-client');
   const server = await workloadCertificateFor(mesh.cp, 'nginx-tls');
-  const nginxTls = await startNginx('tls', (port) => `server { listen 127.0.0.1:${port} ssl; ssl_certificate ${server.chainFile}; ssl_certificate_key ${server.keyFile};
+  const nginxTls = await startNginx(dir, cleanup, 'tls', (port) => `server { listen 127.0.0.1:${port} ssl; ssl_certificate ${server.chainFile}; ssl_certificate_key ${server.keyFile};
     ssl_client_certificate ${server.bundleFile}; ssl_verify_client on; location / { return 200 "ok\\n"; } }`);
   const sluiceHs = await handshakesPerCore(mesh.b.pid, mesh.b.port, client);
   const nginxHs = await handshakesPerCore(nginxTls.pid, nginxTls.port, client);

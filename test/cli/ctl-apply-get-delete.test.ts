@@ -155,5 +155,5 @@ test('an unreachable server exits 1 saying so; usage errors exit 2', async () =>
 test('an unknown kind exits 1 with the API\'s 404 listing the kinds', async () => {
   const res = await ctl(['get', 'widgets']);
   assert.equal(res.code, 1);
-  assert.match(res.stderr, /404 SLUICE_NOT_FOUND: unknown kind "widgets" \(one of certificates, clusters, endpoints, peerauthentications, authorizationpolicies, sidecars, listeners, routes\)/);
+  assert.match(res.stderr, /404 SLUICE_NOT_FOUND: unknown kind "widgets" \(one of certificates, clusters, endpoints, peerauthentications, authorizationpolicies, telemetries, sidecars, listeners, routes\)/);
 });

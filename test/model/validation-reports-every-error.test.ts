@@ -47,7 +47,7 @@ test('semantic errors of one route are all reported', () => {
 });
 
 test('a document without a known kind names the document', () => {
-  assert.deepEqual(errorsOf({ name: 'x' }), ['documents[0].kind: must be one of Certificate, Cluster, Endpoints, PeerAuthentication, AuthorizationPolicy, Sidecar, Listener, Route (got no kind)']);
+  assert.deepEqual(errorsOf({ name: 'x' }), ['documents[0].kind: must be one of Certificate, Cluster, Endpoints, PeerAuthentication, AuthorizationPolicy, Telemetry, Sidecar, Listener, Route (got no kind)']);
   assert.match(errorsOf({ kind: 'Gateway', name: 'x' })[0]!, /got kind "Gateway"/);
 });
 

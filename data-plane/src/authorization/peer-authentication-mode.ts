@@ -5,23 +5,16 @@
 // every proxy reads the same answer from the same resources.
 import { PeerAuthentication_Mode, type PeerAuthentication } from '../../../proto/gen/sluice/v1/peer_authentication_pb.js';
 import type { Workload } from './authorizer.js';
-import { selectsWorkload } from '../../../proto/src/model/selects-workload.js';
+import { selectorLevel } from '../../../proto/src/model/selects-workload.js';
 
 export type InboundMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
 
 export const DEFAULT_INBOUND_MODE: InboundMode = 'PERMISSIVE';
 
-/** 2: names the service (and its namespace, if set); 1: only the namespace; 0: mesh-wide; -1: not this proxy. */
-function specificity(policy: PeerAuthentication, workload: Workload): number {
-  const s = policy.selector;
-  if (!selectsWorkload(s, workload)) return -1;
-  return (s?.service ?? '') !== '' ? 2 : (s?.namespace ?? '') !== '' ? 1 : 0;
-}
-
 export function inboundModeOf(policies: Iterable<PeerAuthentication>, workload: Workload): { mode: InboundMode; policy: string } {
   const byLevel: (PeerAuthentication | undefined)[] = [undefined, undefined, undefined];
   for (const p of policies) {
-    const level = specificity(p, workload);
+    const level = selectorLevel(p.selector, workload);
     if (level < 0 || p.mode === PeerAuthentication_Mode.UNSET) continue;
     const held = byLevel[level];
     if (held === undefined || p.name < held.name) byLevel[level] = p;

@@ -10,14 +10,24 @@ import cluster from 'node:cluster';
 import { parseProxyArgs, PROXY_USAGE, SIGINT_EXIT_CODE } from './proxy-options.js';
 import { ProxyRuntime } from './proxy-runtime.js';
 import { runWorker } from './proxy-worker.js';
+import { Tracing } from '../tracing/tracing.js';
 import { ReloadUnsupported, startProxy, type RunningProxy } from './start-proxy.js';
 
 
 export async function runProxyCommand(argv: string[]): Promise<void> {
   if (cluster.isWorker && process.env['SLUICE_PROXY_WORKER'] === '1') {
     // The primary passes the access-log flags in the environment (start-proxy.ts, WorkerPool `env`).
-    const destination = process.env['SLUICE_ACCESS_LOG'];
-    runWorker(new ProxyRuntime(undefined, destination === undefined ? undefined : { destination, sampleRate: Number(process.env['SLUICE_ACCESS_LOG_SAMPLE_RATE'] ?? '1') }, process.env['SLUICE_ZONE'] ?? '', { service: process.env['SLUICE_SERVICE'] ?? '', namespace: process.env['SLUICE_NAMESPACE'] ?? '' }, process.env['SLUICE_MESH_TLS'] === '1'));
+    const env = process.env;
+    const destination = env['SLUICE_ACCESS_LOG'];
+    const workload = { service: env['SLUICE_SERVICE'] ?? '', namespace: env['SLUICE_NAMESPACE'] ?? '' };
+    const tracing = Tracing.fromEnv(env, { ...workload, nodeId: env['SLUICE_NODE_ID'] ?? '' });
+    runWorker(new ProxyRuntime({
+      ...(destination === undefined ? {} : { accessLog: { destination, sampleRate: Number(env['SLUICE_ACCESS_LOG_SAMPLE_RATE'] ?? '1') } }),
+      localZone: env['SLUICE_ZONE'] ?? '',
+      workload,
+      meshTls: env['SLUICE_MESH_TLS'] === '1',
+      ...(tracing === undefined ? {} : { tracing }),
+    }));
     return;
   }
   const options = parseProxyArgs(argv);

@@ -8,6 +8,18 @@ import { MeshProxy, type ApplyResult } from '../mesh/mesh-proxy.js';
 import type { Workload } from '../authorization/authorizer.js';
 import type { UserFilterModule } from './load-proxy-config.js';
 import type { WorkloadIdentity } from '../identity/workload-identity.js';
+import type { Tracing } from '../tracing/tracing.js';
+
+export interface ProxyRuntimeOptions {
+  readonly accessLog?: AccessLogOptions;
+  /** The proxy's --zone (workers read it from SLUICE_ZONE), preferred by every cluster's balancer. */
+  readonly localZone?: string;
+  /** Its --service and --namespace (SLUICE_SERVICE, SLUICE_NAMESPACE), which policy selectors match. */
+  readonly workload?: Workload;
+  /** It holds a workload certificate: mesh endpoints take mutual TLS only. */
+  readonly meshTls?: boolean;
+  readonly tracing?: Tracing;
+}
 
 export class ProxyRuntime {
   readonly mesh: MeshProxy;
@@ -27,21 +39,26 @@ export class ProxyRuntime {
     this.mesh.setWorkloadIdentity(identity);
   }
 
-  /**
-   * `localZone`: the proxy's --zone (workers read it from SLUICE_ZONE), preferred by every cluster's
-   * balancer. `workload`: its --service and --namespace (SLUICE_SERVICE, SLUICE_NAMESPACE), which
-   * AuthorizationPolicy selectors match.
-   */
-  constructor(warn: (message: string) => void = (m) => console.error(`sluice proxy: ${m}`), accessLog?: AccessLogOptions, localZone = '', workload?: Workload, meshTls = false) {
-    const log = (this.accessLog = accessLog === undefined ? undefined : new AccessLog(accessLog));
+  /** Traces requests when an OTLP endpoint is configured (tracing/tracing.ts). */
+  readonly tracing: Tracing | undefined;
+
+  constructor(options: ProxyRuntimeOptions = {}) {
+    const log = (this.accessLog = options.accessLog === undefined ? undefined : new AccessLog(options.accessLog));
+    this.tracing = options.tracing;
     this.mesh = new MeshProxy({
       filters: this.registry,
-      warn,
-      localZone,
-      meshTls,
-      ...(workload === undefined ? {} : { workload }),
-      ...(log === undefined ? {} : { onRequest: (session, error, ctx) => log.write(session, error, { route: ctx?.route?.name, cluster: ctx?.cluster?.name, upstreamMs: ctx?.upstreamMs ?? -1, authz: ctx?.authz }) }),
+      localZone: options.localZone ?? '',
+      meshTls: options.meshTls ?? false,
+      ...(options.workload === undefined ? {} : { workload: options.workload }),
+      ...(options.tracing === undefined ? {} : { tracing: options.tracing }),
+      ...(log === undefined ? {} : { onRequest: (session, error, ctx) => log.write(session, error, { route: ctx?.route?.name, cluster: ctx?.cluster?.name, upstreamMs: ctx?.upstreamMs ?? -1, authz: ctx?.authz, traceId: ctx?.trace?.traceId }) }),
     });
+  }
+
+  /** Writes out the access log and sends the spans still queued (before the process exits). */
+  async flushTelemetry(): Promise<void> {
+    this.accessLog?.flush();
+    await this.tracing?.shutdown(2000);
   }
 
   /** Loads the user filters not loaded yet, then applies `set`, which the caller validated (MeshProxy.applyValidated). */

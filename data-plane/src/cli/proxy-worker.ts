@@ -79,7 +79,7 @@ async function retire(runtime: ProxyRuntime, timeoutMs: number, send: (m: FromWo
   retiring = (async () => {
     await drained;
     await runtime.mesh.close();
-    runtime.accessLog?.flush();
+    await runtime.flushTelemetry();
     const metrics = await runtime.mesh.metrics.json().catch(() => []);
     // Exit once the primary has the message; without a channel (or if it is gone) exit anyway.
     const exit = (): void => process.exit(code);

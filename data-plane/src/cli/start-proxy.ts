@@ -29,6 +29,7 @@ import { SharedEjections } from '../upstream/health/shared-ejections.js';
 import { MeshTls } from '../identity/mesh-tls.js';
 import { selectsWorkload } from '../../../proto/src/model/selects-workload.js';
 import { configView } from '../../../proto/src/model/config-view.js';
+import { Tracing } from '../tracing/tracing.js';
 
 export interface RunningProxy {
   /** The admin server's address (port 0 resolved), unless --admin-listen off. */
@@ -106,20 +107,30 @@ export async function startProxy(given: ProxyOptions, extras: StartProxyExtras =
   const primaryMeshTls = workers === 1 ? undefined : new MeshTls(token !== undefined);
   const ejections = workers === 1 ? undefined : new SharedEjections((verdicts) => pool?.setEjections(verdicts), { meshTls: primaryMeshTls! });
   if (workers === 1) {
-    const rt = (runtime = new ProxyRuntime(undefined, accessLog, options.zone, { service: options.service, namespace: options.namespace }, token !== undefined));
+    const tracing = Tracing.fromEnv(process.env, { service: options.service, namespace: options.namespace, nodeId: options.nodeId });
+    const rt = (runtime = new ProxyRuntime({
+      ...(accessLog === undefined ? {} : { accessLog }),
+      localZone: options.zone,
+      workload: { service: options.service, namespace: options.namespace },
+      meshTls: token !== undefined,
+      ...(tracing === undefined ? {} : { tracing }),
+    }));
     applyTo = async (set) => {
       const r = await rt.apply(set, userFilters, baseDir);
       return r.ok ? [] : r.errors;
     };
     workerMetrics = async () => [await rt.mesh.metrics.json()];
     clusters = async () => [clusterReports(rt.mesh.snapshot?.clusters.values() ?? [], rt.mesh.metrics)];
-    stopServing = (drainTimeoutMs) => rt.mesh.listeners.close(drainTimeoutMs).then(() => rt.mesh.close()).finally(() => rt.accessLog?.flush());
+    stopServing = (drainTimeoutMs) => rt.mesh.listeners.close(drainTimeoutMs).then(() => rt.mesh.close()).finally(() => rt.flushTelemetry());
   } else {
     // Workers read the access-log settings from their environment (proxy-command.ts).
     const env: Record<string, string> = accessLog === undefined ? {} : { SLUICE_ACCESS_LOG: accessLog.destination, SLUICE_ACCESS_LOG_SAMPLE_RATE: String(accessLog.sampleRate) };
     env['SLUICE_ZONE'] = options.zone;
     env['SLUICE_SERVICE'] = options.service;
     env['SLUICE_NAMESPACE'] = options.namespace;
+    env['SLUICE_NODE_ID'] = options.nodeId;
+    // Each worker traces what it serves (OTEL_* are inherited); a malformed value stops the start here.
+    Tracing.fromEnv(process.env, { service: options.service, namespace: options.namespace });
     if (token !== undefined) env['SLUICE_MESH_TLS'] = '1';
     const wp = (pool = new WorkerPool(workers, env, options.drainTimeoutMs, ejections));
     await wp.start();

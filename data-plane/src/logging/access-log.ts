@@ -23,6 +23,8 @@ export interface AccessLogFields {
   readonly upstreamMs: number;
   /** The authorization decision, when a policy guarded the listener. */
   readonly authz?: AuthzDecision | undefined;
+  /** The request's trace id, when tracing is on (sampled or not: the id links the line to its trace). */
+  readonly traceId?: string | undefined;
 }
 
 export class AccessLog {
@@ -53,6 +55,7 @@ export class AccessLog {
     this.log.info({
       type: 'access',
       requestId: session.requestId,
+      traceId: fields.traceId ?? null,
       listener: session.listener.name,
       method: session.method,
       authority: session.authority,

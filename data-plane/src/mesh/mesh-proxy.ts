@@ -32,6 +32,9 @@ import { INBOUND_LISTENER } from '../cli/sidecar-resources.js';
 import { FORWARDED_CLIENT_CERT, forwardedClientCert } from '../identity/forwarded-client-cert.js';
 import { MeshTls } from '../identity/mesh-tls.js';
 import type { WorkloadIdentity } from '../identity/workload-identity.js';
+import type { RequestTrace } from '../tracing/request-trace.js';
+import type { Tracing } from '../tracing/tracing.js';
+import { registerSpanMetrics } from '../tracing/span-metrics.js';
 
 /** Per-request state of the mesh application. */
 export interface MeshCtx {
@@ -45,6 +48,8 @@ export interface MeshCtx {
   upstreamMs: number;
   /** The authorization decision, when a policy guards the request's listener (access log: rbac*). */
   authz: AuthzDecision | undefined;
+  /** The request's part in its trace, when tracing is on. */
+  trace: RequestTrace | undefined;
 }
 
 export type ApplyResult = { readonly ok: true; readonly version: number } | { readonly ok: false; readonly errors: FieldError[] };
@@ -65,6 +70,8 @@ export interface MeshProxyOptions {
    * `identity` are then reached with mutual TLS only (identity/mesh-tls.ts). Default false.
    */
   readonly meshTls?: boolean;
+  /** Traces requests (tracing/tracing.ts); its sampling follows the Telemetry resources. Default: off. */
+  readonly tracing?: Tracing;
 }
 
 export class MeshProxy implements ProxyHttp<MeshCtx> {
@@ -106,6 +113,7 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
       breakers: () => this.breakers.values(),
       rbacDecisions: () => this.authorizationStats.values(),
     });
+    if (options.tracing !== undefined) registerSpanMetrics(options.tracing, this.metrics.registry);
     this.clusterContext = {
       localZone: options.localZone ?? '',
       activeHealth: (cluster, address, port) => this.activeHealth.get(clusterEndpointKey(cluster, address, port)),
@@ -196,7 +204,9 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
     this.refreshBreakers(built.snapshot);
     const previous = this.current;
     this.current = built.snapshot;
-    this.inboundMode = inboundModeOf(set.list('PeerAuthentication'), this.options.workload ?? { service: '', namespace: '' }).mode;
+    const workload = this.options.workload ?? { service: '', namespace: '' };
+    this.inboundMode = inboundModeOf(set.list('PeerAuthentication'), workload).mode;
+    this.options.tracing?.configure(set.list('Telemetry'), workload);
     // Pool counters of endpoints leaving the configuration stay in their cluster's metrics.
     for (const cluster of built.retiredClusters) this.metrics.retire(cluster.name, cluster.peers);
     for (const cluster of built.snapshot.clusters.values()) if (previous?.clusters.get(cluster.name) !== cluster) this.metrics.retire(cluster.name, cluster.retiredPeers);
@@ -237,10 +247,12 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
   newCtx(): MeshCtx {
     const snapshot = this.current;
     if (snapshot === undefined) throw new ProxyError(ProxyErrorCode.NoRoute, 'no configuration yet');
-    return { snapshot, route: undefined, cluster: undefined, upstreamStartMs: 0, upstreamMs: -1, authz: undefined };
+    return { snapshot, route: undefined, cluster: undefined, upstreamStartMs: 0, upstreamMs: -1, authz: undefined, trace: undefined };
   }
 
   requestFilter(session: Session, ctx: MeshCtx): MaybePromise<boolean> {
+    // The server span starts first: denied and locally answered requests are traced too.
+    if (this.options.tracing !== undefined) ctx.trace = this.options.tracing.start(session);
     // Authorization first, before routing, as Envoy's RBAC filter runs before its router: a denied
     // caller learns nothing of which routes exist.
     const authz = (ctx.authz = ctx.snapshot.authorization.authorize(session));
@@ -293,6 +305,7 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
   }
 
   upstreamPeer(session: Session, ctx: MeshCtx): Peer {
+    ctx.trace?.nextTry();
     const peer = ctx.cluster!.pick(session, session.triedPeers);
     if (peer === undefined) throw new ProxyError(ProxyErrorCode.NoHealthyUpstream, `cluster "${ctx.cluster!.name}" has no endpoint that can take traffic`);
     ctx.upstreamStartMs = performance.now();
@@ -304,6 +317,8 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
     // Before the route's header edits: a route may still add to it or remove it.
     const xfcc = forwardedClientCert(connectionOf(session.req));
     if (xfcc !== undefined) request.headers.set(FORWARDED_CLIENT_CERT, xfcc);
+    // Before the route's header edits too: the trace context is the proxy's, a route may still remove it.
+    ctx.trace?.beginAttempt(session, request, session.triedPeers[session.triedPeers.length - 1]!, ctx.upstreamStartMs);
     route.requestHeaders?.apply(request.headers);
     const filters = route.filters;
     for (let i = 0; i < filters.length; i++) filters[i]!.upstreamRequestFilter?.(session, request, ctx);
@@ -311,6 +326,7 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
 
   /** Passive health sees every answer, retried ones too: one property read without outlier_detection. */
   upstreamResponse(_session: Session, peer: Peer, status: number, ctx: MeshCtx): void {
+    ctx.trace?.upstreamStatus(status);
     const outlier = ctx.cluster?.outlier;
     if (outlier !== undefined) outlier.onStatus(peer, status);
   }
@@ -324,7 +340,8 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
   }
 
   /** Outlier detection counts a failed connect against the endpoint (a refusal ejects it); the error goes on unchanged. */
-  failToConnect(_session: Session, peer: Peer, error: ProxyError, ctx: MeshCtx): ProxyError {
+  failToConnect(session: Session, peer: Peer, error: ProxyError, ctx: MeshCtx): ProxyError {
+    ctx.trace?.attemptFailed(session, error, peer, ctx.upstreamStartMs);
     const outlier = ctx.cluster?.outlier;
     if (outlier === undefined) return error;
     const refused = refusedConnectCode(error);
@@ -334,7 +351,8 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
   }
 
   /** Outlier detection counts a reset or timeout after connecting; the error goes on unchanged. */
-  errorWhileProxy(_session: Session, peer: Peer, error: ProxyError, ctx: MeshCtx): ProxyError {
+  errorWhileProxy(session: Session, peer: Peer, error: ProxyError, ctx: MeshCtx): ProxyError {
+    ctx.trace?.attemptFailed(session, error, peer, ctx.upstreamStartMs);
     ctx.cluster?.outlier?.onFailure(peer, 'reset');
     return error;
   }
@@ -343,6 +361,7 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
     this.metrics.record(session, error, ctx?.route, ctx?.cluster, ctx === undefined || ctx.upstreamMs < 0 ? -1 : ctx.upstreamMs / 1000);
     const filters = ctx?.route?.filters;
     if (filters !== undefined) for (let i = 0; i < filters.length; i++) filters[i]!.logging?.(session, error, ctx);
+    ctx?.trace?.end(session, error, { route: ctx.route?.name, cluster: ctx.cluster?.name });
     this.options.onRequest?.(session, error, ctx);
   }
 }

@@ -8,6 +8,7 @@ import { ListenerSchema, type Listener } from '../../gen/sluice/v1/listener_pb.j
 import { PeerAuthenticationSchema, type PeerAuthentication } from '../../gen/sluice/v1/peer_authentication_pb.js';
 import { RouteSchema, type Route } from '../../gen/sluice/v1/route_pb.js';
 import { SidecarSchema, type Sidecar } from '../../gen/sluice/v1/sidecar_pb.js';
+import { TelemetrySchema, type Telemetry } from '../../gen/sluice/v1/telemetry_pb.js';
 
 /**
  * In make-before-break order: a kind is only referenced by kinds after it. The two policy kinds
@@ -15,7 +16,7 @@ import { SidecarSchema, type Sidecar } from '../../gen/sluice/v1/sidecar_pb.js';
  * policies that guard a new listener or route before it serves it. Sidecar (declared dependencies)
  * references nothing and is never sent to proxies: it only decides what they receive.
  */
-export const KINDS = ['Certificate', 'Cluster', 'Endpoints', 'PeerAuthentication', 'AuthorizationPolicy', 'Sidecar', 'Listener', 'Route'] as const;
+export const KINDS = ['Certificate', 'Cluster', 'Endpoints', 'PeerAuthentication', 'AuthorizationPolicy', 'Telemetry', 'Sidecar', 'Listener', 'Route'] as const;
 export type Kind = (typeof KINDS)[number];
 
 export interface SpecOf {
@@ -27,6 +28,7 @@ export interface SpecOf {
   PeerAuthentication: PeerAuthentication;
   AuthorizationPolicy: AuthorizationPolicy;
   Sidecar: Sidecar;
+  Telemetry: Telemetry;
 }
 export type AnySpec = SpecOf[Kind];
 
@@ -49,6 +51,7 @@ export const KIND_INFO: Readonly<Record<Kind, KindInfo>> = {
   PeerAuthentication: { kind: 'PeerAuthentication', plural: 'peerauthentications', schema: PeerAuthenticationSchema },
   AuthorizationPolicy: { kind: 'AuthorizationPolicy', plural: 'authorizationpolicies', schema: AuthorizationPolicySchema },
   Sidecar: { kind: 'Sidecar', plural: 'sidecars', schema: SidecarSchema },
+  Telemetry: { kind: 'Telemetry', plural: 'telemetries', schema: TelemetrySchema },
 };
 
 const BY_SPELLING = new Map<string, Kind>();

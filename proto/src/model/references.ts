@@ -50,6 +50,7 @@ export function referencesOf(resource: Resource): Reference[] {
     case 'PeerAuthentication':
     case 'AuthorizationPolicy':
     case 'Sidecar':
+    case 'Telemetry':
       break;
   }
   return refs;

@@ -13,3 +13,12 @@ export function selectsWorkload(selector: WorkloadSelector | undefined, workload
   if (selector === undefined) return true;
   return (selector.service === '' || selector.service === workload.service) && (selector.namespace === '' || selector.namespace === workload.namespace);
 }
+
+/**
+ * How specifically a policy's selector picks a proxy, with Istio's precedence: 2 names its service
+ * (and its namespace, if set), 1 only its namespace, 0 mesh-wide (empty); -1 does not pick it.
+ */
+export function selectorLevel(selector: WorkloadSelector | undefined, workload: SelectedWorkload): number {
+  if (!selectsWorkload(selector, workload)) return -1;
+  return (selector?.service ?? '') !== '' ? 2 : (selector?.namespace ?? '') !== '' ? 1 : 0;
+}

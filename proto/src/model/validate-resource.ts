@@ -10,6 +10,7 @@ import { validateListener } from './validate/listener.js';
 import { validatePeerAuthentication } from './validate/peer-authentication.js';
 import { validateRoute } from './validate/route.js';
 import { validateSidecar } from './validate/sidecar.js';
+import { validateTelemetry } from './validate/telemetry.js';
 import { checkName } from './validate/syntax.js';
 import { validationCount } from './validation-count.js';
 
@@ -85,6 +86,9 @@ export function validateSpec(resource: Resource, path = resourcePath(resource.ki
       break;
     case 'Sidecar':
       validateSidecar(resource.spec, path, errors);
+      break;
+    case 'Telemetry':
+      validateTelemetry(resource.spec, path, errors);
       break;
   }
   return errors.list;

@@ -15,6 +15,7 @@ export const BODY_CASE = {
   PeerAuthentication: 'peerAuthentication',
   AuthorizationPolicy: 'authorizationPolicy',
   Sidecar: 'sidecar',
+  Telemetry: 'telemetry',
 } as const satisfies Record<Kind, WireResource['body']['case'] & string>;
 
 const KIND_OF_CASE = new Map<string, Kind>(KINDS.map((k) => [BODY_CASE[k], k]));

@@ -48,6 +48,8 @@ function summary(r: ApiResource): string {
       return `${r.action ?? 'ALLOW'}${r.dryRun === true ? ' (dry run)' : ''} ${(r.rules ?? []).length} rules ${selectorSummary(r.selector)}`;
     case 'Sidecar':
       return `calls ${(r.egress?.hosts ?? []).join(',') || 'nothing'} ${selectorSummary(r.selector)}`;
+    case 'Telemetry':
+      return `sampling ${r.tracing?.samplingPercentage === undefined ? 'inherited' : `${r.tracing.samplingPercentage}%`} ${selectorSummary(r.selector)}`;
     default:
       return '';
   }

@@ -1,0 +1,110 @@
+// The proxy's tracing: on when an OTLP endpoint is configured (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or
+// OTEL_EXPORTER_OTLP_ENDPOINT, http/protobuf), off otherwise, and then requests pass trace headers
+// through untouched, as Envoy does without a tracer. Spans are made by OpenTelemetry's SDK for the
+// requests that are sampled only, queued in a bounded SpanQueue and exported by OpenTelemetry's OTLP
+// exporter. Each worker process has its own: spans go straight from the worker that served them.
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { AlwaysOnSampler, TracerProvider, type SpanExporter } from '@opentelemetry/sdk-trace';
+import type { Tracer } from '@opentelemetry/api';
+import type { Telemetry } from '../../../proto/gen/sluice/v1/telemetry_pb.js';
+import type { SelectedWorkload } from '../../../proto/src/model/selects-workload.js';
+import type { Session } from '../proxy/session.js';
+import { RequestTrace } from './request-trace.js';
+import { extractTraceContext } from './trace-context.js';
+import { POOLED_IDS } from './trace-ids.js';
+import { isSampled, samplingFor, samplingFromEnv, type SamplingPolicy } from './trace-sampling.js';
+import { SpanQueue, spanQueueOptionsFromEnv, type SpanCounts, type SpanQueueOptions } from './span-queue.js';
+
+export interface TracingOptions {
+  /** OpenTelemetry's service.name: OTEL_SERVICE_NAME, else the proxy's --service, else `sluice-proxy`. */
+  readonly serviceName: string;
+  /** More resource attributes (service.instance.id: the node id; service.namespace). */
+  readonly attributes?: Readonly<Record<string, string>>;
+  /** Sampling when no Telemetry resource sets it (OTEL_TRACES_SAMPLER). */
+  readonly sampling: SamplingPolicy;
+  readonly exporter: SpanExporter;
+  readonly queue: SpanQueueOptions;
+}
+
+export class Tracing {
+  private readonly provider: TracerProvider;
+  private readonly tracer: Tracer;
+  private readonly queue: SpanQueue;
+  private current: SamplingPolicy;
+
+  constructor(private readonly options: TracingOptions) {
+    this.queue = new SpanQueue(options.exporter, options.queue);
+    this.provider = new TracerProvider({
+      resource: resourceFromAttributes({ 'service.name': options.serviceName, ...options.attributes }),
+      // The proxy decides what is sampled (isSampled) and asks the SDK for sampled spans only.
+      sampler: new AlwaysOnSampler(),
+      idGenerator: POOLED_IDS,
+      spanProcessors: [this.queue],
+    });
+    this.tracer = this.provider.getTracer('sluice-proxy');
+    this.current = options.sampling;
+  }
+
+  /**
+   * Tracing as the environment configures it, or undefined when no OTLP endpoint is set (or
+   * OTEL_SDK_DISABLED=true, or OTEL_TRACES_EXPORTER=none). Throws on a malformed OTEL_* value.
+   */
+  static fromEnv(env: NodeJS.ProcessEnv, workload: { service: string; namespace: string; nodeId?: string }): Tracing | undefined {
+    if (env['OTEL_SDK_DISABLED']?.trim().toLowerCase() === 'true') return undefined;
+    if (env['OTEL_TRACES_EXPORTER']?.trim().toLowerCase() === 'none') return undefined;
+    const endpoint = env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] ?? env['OTEL_EXPORTER_OTLP_ENDPOINT'];
+    if (endpoint === undefined || endpoint.trim() === '') return undefined;
+    const protocol = env['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'] ?? env['OTEL_EXPORTER_OTLP_PROTOCOL'];
+    if (protocol !== undefined && protocol.trim() !== '' && protocol.trim() !== 'http/protobuf') {
+      throw new RangeError(`OTEL_EXPORTER_OTLP_PROTOCOL "${protocol}" is not supported: the proxy exports http/protobuf`);
+    }
+    const attributes: Record<string, string> = {};
+    if (workload.nodeId) attributes['service.instance.id'] = workload.nodeId;
+    if (workload.namespace) attributes['service.namespace'] = workload.namespace;
+    return new Tracing({
+      serviceName: env['OTEL_SERVICE_NAME']?.trim() || workload.service || 'sluice-proxy',
+      attributes,
+      sampling: samplingFromEnv(env),
+      // The exporter reads the endpoint, headers, timeout and compression from the same variables.
+      exporter: new OTLPTraceExporter(),
+      queue: spanQueueOptionsFromEnv(env),
+    });
+  }
+
+  /** The sampling in force: the Telemetry resources that select this proxy, else the environment's. */
+  configure(telemetries: Iterable<Telemetry>, workload: SelectedWorkload): void {
+    this.current = samplingFor(telemetries, workload, this.options.sampling);
+  }
+
+  get sampling(): SamplingPolicy {
+    return this.current;
+  }
+
+  /** The request's trace: continues the caller's, or starts one. */
+  start(session: Session): RequestTrace {
+    const parent = extractTraceContext(session.headers);
+    return new RequestTrace(this.tracer, session, parent, isSampled(this.current, parent));
+  }
+
+  get spanCounts(): Readonly<SpanCounts> {
+    return this.queue.counts;
+  }
+
+  /** Spans finished and not sent yet. */
+  get queuedSpans(): number {
+    return this.queue.queued;
+  }
+
+  /** Sends what is queued now (tests; the process's exit). */
+  flush(): Promise<void> {
+    return this.queue.forceFlush();
+  }
+
+  /** Sends what is queued, within `timeoutMs`, and stops. */
+  async shutdown(timeoutMs = 5000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.provider.shutdown(), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
+  }
+}
