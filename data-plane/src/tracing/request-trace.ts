@@ -101,16 +101,19 @@ export class RequestTrace {
     if (error !== undefined && this.attempt !== undefined && session.status === 0) this.attempt.setAttribute('error.type', error.code);
     this.endAttempt();
     const span = this.server;
+    // One call: the SDK checks the span's state and limits once per call, not once per attribute.
+    const attributes: Attributes = {};
     if (outcome.route !== undefined) {
       span.updateName(`${session.method} ${outcome.route}`);
-      span.setAttribute('sluice.route', outcome.route);
+      attributes['sluice.route'] = outcome.route;
     }
-    if (outcome.cluster !== undefined) span.setAttribute('sluice.cluster', outcome.cluster);
-    if (session.status > 0) span.setAttribute('http.response.status_code', session.status);
+    if (outcome.cluster !== undefined) attributes['sluice.cluster'] = outcome.cluster;
+    if (session.status > 0) attributes['http.response.status_code'] = session.status;
     if (error !== undefined) {
-      span.setAttribute('error.type', error.code);
-      span.setAttribute('sluice.response_flags', error.causeName);
+      attributes['error.type'] = error.code;
+      attributes['sluice.response_flags'] = error.causeName;
     }
+    span.setAttributes(attributes);
     // A server span is an error for 5xx and for failures; a 4xx is the client's (semantic conventions).
     if (session.status >= 500 || (error !== undefined && session.status === 0)) span.setStatus({ code: SpanStatusCode.ERROR, ...(error === undefined ? {} : { message: error.message }) });
     span.end();
