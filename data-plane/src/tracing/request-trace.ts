@@ -6,14 +6,21 @@
 // conventions, plus sluice.* for what only the proxy knows. Every attribute is encoded into every
 // exported span, which is most of what tracing costs the proxy: no attribute is here by habit (the
 // request id, for one, is in the access log with the trace id).
-import { context, SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import { SpanKind, TraceFlags, type Attributes, type SpanContext } from '@opentelemetry/api';
 import type { ProxyError } from '../errors.js';
 import { redactQuery } from '../logging/redact.js';
 import type { Session } from '../proxy/session.js';
 import type { Peer } from '../upstream/peer.js';
 import type { UpstreamRequest } from '../upstream/upstream-client.js';
+import { RecordedSpan, type SpanSource } from './recorded-span.js';
 import { formatTraceparent, type TraceContext } from './trace-context.js';
 import { newSpanId, newTraceId } from './trace-ids.js';
+
+/** Where a sampled request's spans go when they end (the process's span queue). */
+export interface SpanRecorder {
+  readonly source: SpanSource;
+  finished(span: RecordedSpan): void;
+}
 
 /** What the mesh application knows of the request when it ends. */
 export interface TracedOutcome {
@@ -23,27 +30,25 @@ export interface TracedOutcome {
 
 export class RequestTrace {
   readonly traceId: string;
-  private readonly server: Span | undefined;
-  private attempt: Span | undefined;
+  private readonly server: RecordedSpan | undefined;
+  private attempt: RecordedSpan | undefined;
   private tries = 0;
 
   constructor(
-    private readonly tracer: Tracer | undefined,
+    private readonly recorder: SpanRecorder | undefined,
     session: Session,
     parent: TraceContext | undefined,
     readonly sampled: boolean,
   ) {
-    if (sampled && tracer !== undefined) {
-      const parentContext = parent === undefined ? context.active() : trace.setSpanContext(context.active(), {
+    this.traceId = parent?.traceId ?? newTraceId();
+    if (sampled && recorder !== undefined) {
+      const caller: SpanContext | undefined = parent === undefined ? undefined : {
         traceId: parent.traceId,
         spanId: parent.spanId,
         traceFlags: parent.sampled === false ? TraceFlags.NONE : TraceFlags.SAMPLED,
         isRemote: true,
-      });
-      this.server = tracer.startSpan(session.method, { kind: SpanKind.SERVER, startTime: session.startMs, attributes: serverAttributes(session) }, parentContext);
-      this.traceId = this.server.spanContext().traceId;
-    } else {
-      this.traceId = parent?.traceId ?? newTraceId();
+      };
+      this.server = new RecordedSpan(recorder.source, session.method, SpanKind.SERVER, this.traceId, newSpanId(), caller, session.startMs, serverAttributes(session));
     }
   }
 
@@ -65,7 +70,7 @@ export class RequestTrace {
         'sluice.endpoint': peer.key,
       };
       if (n > 0) attributes['http.request.resend_count'] = n;
-      this.attempt = this.tracer!.startSpan(session.method, { kind: SpanKind.CLIENT, startTime: startMs, attributes }, trace.setSpan(context.active(), this.server));
+      this.attempt = this.clientSpan(session, startMs, attributes);
       spanId = this.attempt.spanContext().spanId;
     } else {
       spanId = newSpanId();
@@ -77,8 +82,8 @@ export class RequestTrace {
   /** The try's upstream answered with `status` (the span ends when the next try starts or the request ends). */
   upstreamStatus(status: number): void {
     if (this.attempt === undefined) return;
-    this.attempt.setAttribute('http.response.status_code', status);
-    if (status >= 400) this.attempt.setStatus({ code: SpanStatusCode.ERROR });
+    this.attempt.attributes['http.response.status_code'] = status;
+    if (status >= 400) this.attempt.failed();
   }
 
   /** The try failed: a connect failure (no span was started: one is recorded from `startMs`), reset or timeout. */
@@ -88,23 +93,22 @@ export class RequestTrace {
       const attributes: Attributes = { 'http.request.method': session.method, 'server.address': peer.host, 'server.port': peer.port, 'sluice.endpoint': peer.key };
       if (this.tries > 0) attributes['http.request.resend_count'] = this.tries;
       this.tries++;
-      this.attempt = this.tracer!.startSpan(session.method, { kind: SpanKind.CLIENT, startTime: startMs, attributes }, trace.setSpan(context.active(), this.server));
+      this.attempt = this.clientSpan(session, startMs, attributes);
     }
-    this.attempt.setAttribute('error.type', error.code);
-    this.attempt.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+    this.attempt.attributes['error.type'] = error.code;
+    this.attempt.failed(error.message);
     this.endAttempt();
   }
 
   /** The request ended (the `logging` phase): the last try's span, then the server span. */
   end(session: Session, error: ProxyError | undefined, outcome: TracedOutcome): void {
-    if (this.server === undefined) return;
-    if (error !== undefined && this.attempt !== undefined && session.status === 0) this.attempt.setAttribute('error.type', error.code);
-    this.endAttempt();
     const span = this.server;
-    // One call: the SDK checks the span's state and limits once per call, not once per attribute.
-    const attributes: Attributes = {};
+    if (span === undefined) return;
+    if (error !== undefined && this.attempt !== undefined && session.status === 0) this.attempt.attributes['error.type'] = error.code;
+    this.endAttempt();
+    const attributes = span.attributes;
     if (outcome.route !== undefined) {
-      span.updateName(`${session.method} ${outcome.route}`);
+      span.name = `${session.method} ${outcome.route}`;
       attributes['sluice.route'] = outcome.route;
     }
     if (outcome.cluster !== undefined) attributes['sluice.cluster'] = outcome.cluster;
@@ -113,15 +117,23 @@ export class RequestTrace {
       attributes['error.type'] = error.code;
       attributes['sluice.response_flags'] = error.causeName;
     }
-    span.setAttributes(attributes);
     // A server span is an error for 5xx and for failures; a 4xx is the client's (semantic conventions).
-    if (session.status >= 500 || (error !== undefined && session.status === 0)) span.setStatus({ code: SpanStatusCode.ERROR, ...(error === undefined ? {} : { message: error.message }) });
+    if (session.status >= 500 || (error !== undefined && session.status === 0)) span.failed(error?.message);
     span.end();
+    this.recorder!.finished(span);
+  }
+
+  private clientSpan(session: Session, startMs: number, attributes: Attributes): RecordedSpan {
+    const server = this.server!;
+    return new RecordedSpan(this.recorder!.source, session.method, SpanKind.CLIENT, this.traceId, newSpanId(), server.spanContext(), startMs, attributes);
   }
 
   private endAttempt(): void {
-    this.attempt?.end();
+    const attempt = this.attempt;
+    if (attempt === undefined) return;
     this.attempt = undefined;
+    attempt.end();
+    this.recorder!.finished(attempt);
   }
 }
 

@@ -3,7 +3,6 @@
 // few hundred ids instead of once per id. Ids only need to be unique, not secret (OpenTelemetry's
 // own generator uses Math.random).
 import { randomFillSync } from 'node:crypto';
-import type { IdGenerator } from '@opentelemetry/sdk-trace';
 
 const POOL_BYTES = 4096;
 const pool = Buffer.alloc(POOL_BYTES);
@@ -30,6 +29,3 @@ export function newTraceId(): string {
 export function newSpanId(): string {
   return randomHex(8);
 }
-
-/** The ids the OpenTelemetry SDK gives the spans it records. */
-export const POOLED_IDS: IdGenerator = { generateTraceId: newTraceId, generateSpanId: newSpanId };

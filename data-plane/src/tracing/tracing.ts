@@ -1,18 +1,17 @@
 // The proxy's tracing: on when an OTLP endpoint is configured (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or
 // OTEL_EXPORTER_OTLP_ENDPOINT, http/protobuf), off otherwise, and then requests pass trace headers
-// through untouched, as Envoy does without a tracer. Spans are made by OpenTelemetry's SDK for the
-// requests that are sampled only, queued in a bounded SpanQueue and exported by OpenTelemetry's OTLP
-// exporter. Each worker process has its own: spans go straight from the worker that served them.
+// through untouched, as Envoy does without a tracer. Sampled requests record their spans
+// (recorded-span.ts), which wait in a bounded SpanQueue for OpenTelemetry's OTLP exporter. Each worker
+// process has its own: spans go straight from the worker that served them.
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { AlwaysOnSampler, TracerProvider, type SpanExporter } from '@opentelemetry/sdk-trace';
-import type { Tracer } from '@opentelemetry/api';
+import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import type { Telemetry } from '../../../proto/gen/sluice/v1/telemetry_pb.js';
 import type { SelectedWorkload } from '../../../proto/src/model/selects-workload.js';
 import type { Session } from '../proxy/session.js';
-import { RequestTrace } from './request-trace.js';
+import type { RecordedSpan, SpanSource } from './recorded-span.js';
+import { RequestTrace, type SpanRecorder } from './request-trace.js';
 import { extractTraceContext } from './trace-context.js';
-import { POOLED_IDS } from './trace-ids.js';
 import { isSampled, samplingFor, samplingFromEnv, type SamplingPolicy } from './trace-sampling.js';
 import { SpanQueue, spanQueueOptionsFromEnv, type SpanCounts, type SpanQueueOptions } from './span-queue.js';
 
@@ -27,23 +26,23 @@ export interface TracingOptions {
   readonly queue: SpanQueueOptions;
 }
 
-export class Tracing {
-  private readonly provider: TracerProvider;
-  private readonly tracer: Tracer;
+export class Tracing implements SpanRecorder {
+  readonly source: SpanSource;
   private readonly queue: SpanQueue;
   private current: SamplingPolicy;
 
   constructor(private readonly options: TracingOptions) {
     this.queue = new SpanQueue(options.exporter, options.queue);
-    this.provider = new TracerProvider({
+    this.source = {
       resource: resourceFromAttributes({ 'service.name': options.serviceName, ...options.attributes }),
-      // The proxy decides what is sampled (isSampled) and asks the SDK for sampled spans only.
-      sampler: new AlwaysOnSampler(),
-      idGenerator: POOLED_IDS,
-      spanProcessors: [this.queue],
-    });
-    this.tracer = this.provider.getTracer('sluice-proxy');
+      instrumentationScope: { name: 'sluice-proxy' },
+    };
     this.current = options.sampling;
+  }
+
+  /** A sampled request's span ended: into the queue. */
+  finished(span: RecordedSpan): void {
+    this.queue.onEnd(span);
   }
 
   /**
@@ -84,7 +83,7 @@ export class Tracing {
   /** The request's trace: continues the caller's, or starts one. */
   start(session: Session): RequestTrace {
     const parent = extractTraceContext(session.headers);
-    return new RequestTrace(this.tracer, session, parent, isSampled(this.current, parent));
+    return new RequestTrace(this, session, parent, isSampled(this.current, parent));
   }
 
   get spanCounts(): Readonly<SpanCounts> {
@@ -104,7 +103,7 @@ export class Tracing {
   /** Sends what is queued, within `timeoutMs`, and stops. */
   async shutdown(timeoutMs = 5000): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.provider.shutdown(), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    await Promise.race([this.queue.shutdown(), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
     clearTimeout(timer);
   }
 }
