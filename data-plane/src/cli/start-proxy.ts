@@ -29,7 +29,7 @@ import { SharedEjections } from '../upstream/health/shared-ejections.js';
 import { MeshTls } from '../identity/mesh-tls.js';
 import { selectsWorkload } from '../../../proto/src/model/selects-workload.js';
 import { configView } from '../../../proto/src/model/config-view.js';
-import { Tracing } from '../tracing/tracing.js';
+import { Tracing, tracingSettingsFromEnv } from '../tracing/tracing.js';
 
 export interface RunningProxy {
   /** The admin server's address (port 0 resolved), unless --admin-listen off. */
@@ -130,7 +130,7 @@ export async function startProxy(given: ProxyOptions, extras: StartProxyExtras =
     env['SLUICE_NAMESPACE'] = options.namespace;
     env['SLUICE_NODE_ID'] = options.nodeId;
     // Each worker traces what it serves (OTEL_* are inherited); a malformed value stops the start here.
-    Tracing.fromEnv(process.env, { service: options.service, namespace: options.namespace });
+    tracingSettingsFromEnv(process.env, { service: options.service, namespace: options.namespace });
     if (token !== undefined) env['SLUICE_MESH_TLS'] = '1';
     const wp = (pool = new WorkerPool(workers, env, options.drainTimeoutMs, ejections));
     await wp.start();

@@ -12,7 +12,7 @@ import type { Peer } from '../upstream/peer.js';
 import type { CircuitBreaker } from '../upstream/circuit-breaker.js';
 import { CollectedMetric, type MetricValue } from './collected-metric.js';
 import { RequestSeries, RouteSeries, STATUS_CLASSES } from './request-series.js';
-import { TIMEOUT_KINDS, timeoutKindOf } from './timeout-kinds.js';
+import { TIMEOUT_KINDS, timeoutKindOf } from '../timeout-kinds.js';
 
 /** What the metrics read at scrape time from the proxy they belong to. */
 export interface MetricsSource {

@@ -1,7 +1,7 @@
 // The request counters of one (route, cluster) pair. The proxy creates one per pair the first time a
 // route object is used and keeps it for the pair's life, so a request costs field increments only.
 import { LatencyHistogram } from './latency-histogram.js';
-import type { TimeoutKind } from './timeout-kinds.js';
+import type { TimeoutKind } from '../timeout-kinds.js';
 
 /** Index by status / 100: 0 = no status sent (the client went away), 1..5 = 1xx..5xx. */
 export const STATUS_CLASSES: readonly string[] = ['none', '1xx', '2xx', '3xx', '4xx', '5xx'];

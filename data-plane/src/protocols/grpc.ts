@@ -3,6 +3,7 @@
 // trailers) so that gRPC clients see UNAVAILABLE or DEADLINE_EXCEEDED rather than a bare 503.
 import { ProxyErrorCode, type ProxyError } from '../errors.js';
 import type { Session } from '../proxy/session.js';
+import { timeoutKindOf } from '../timeout-kinds.js';
 
 export const GrpcStatus = {
   OK: 0,
@@ -33,15 +34,11 @@ export function grpcTimeoutMs(value: string | undefined): number | undefined {
 
 /** The gRPC status for a failure made by the proxy (by code first, then by HTTP status). */
 export function grpcStatusOf(error: ProxyError): number {
+  if (timeoutKindOf(error.code) !== undefined) return GrpcStatus.DEADLINE_EXCEEDED;
   switch (error.code) {
     case ProxyErrorCode.NoRoute:
     case ProxyErrorCode.MethodNotImplemented:
       return GrpcStatus.UNIMPLEMENTED;
-    case ProxyErrorCode.UpstreamTimeout:
-    case ProxyErrorCode.ConnectTimeout:
-    case ProxyErrorCode.RequestTimeout:
-    case ProxyErrorCode.RequestBodyTimeout:
-      return GrpcStatus.DEADLINE_EXCEEDED;
     case ProxyErrorCode.BodyTooLarge:
     case ProxyErrorCode.HeadersTooLarge:
     case ProxyErrorCode.TooManyHeaders:

@@ -4,7 +4,6 @@
 // the spans does (test/bench/tracing-bench.ts). A proxy's spans are few and fixed in shape, so it
 // records plain objects and hands them to OpenTelemetry's OTLP exporter as they are.
 import { SpanKind, SpanStatusCode, TraceFlags, type Attributes, type HrTime, type SpanContext, type SpanStatus } from '@opentelemetry/api';
-import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { performance } from 'node:perf_hooks';
@@ -19,6 +18,8 @@ export function hrTimeOf(nowMs: number): HrTime {
   const seconds = Math.floor(ms / 1000);
   return [seconds, Math.round((ms - seconds * 1000) * 1e6)];
 }
+
+type InstrumentationScope = ReadableSpan['instrumentationScope'];
 
 /** What every span of one proxy process shares. */
 export interface SpanSource {

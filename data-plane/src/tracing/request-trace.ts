@@ -62,15 +62,8 @@ export class RequestTrace {
     const n = this.tries++;
     let spanId: string;
     if (this.server !== undefined) {
-      const attributes: Attributes = {
-        'http.request.method': session.method,
-        'server.address': peer.host,
-        'server.port': peer.port,
-        'url.full': `${peer.tls === undefined ? 'http' : 'https'}://${peer.key}${redactedTarget(request.target)}`,
-        'sluice.endpoint': peer.key,
-      };
-      if (n > 0) attributes['http.request.resend_count'] = n;
-      this.attempt = this.clientSpan(session, startMs, attributes);
+      this.attempt = this.clientSpan(session, peer, n, startMs);
+      this.attempt.attributes['url.full'] = `${peer.tls === undefined ? 'http' : 'https'}://${peer.key}${redactedTarget(request.target)}`;
       spanId = this.attempt.spanContext().spanId;
     } else {
       spanId = newSpanId();
@@ -89,12 +82,7 @@ export class RequestTrace {
   /** The try failed: a connect failure (no span was started: one is recorded from `startMs`), reset or timeout. */
   attemptFailed(session: Session, error: ProxyError, peer: Peer, startMs: number): void {
     if (this.server === undefined) return;
-    if (this.attempt === undefined) {
-      const attributes: Attributes = { 'http.request.method': session.method, 'server.address': peer.host, 'server.port': peer.port, 'sluice.endpoint': peer.key };
-      if (this.tries > 0) attributes['http.request.resend_count'] = this.tries;
-      this.tries++;
-      this.attempt = this.clientSpan(session, startMs, attributes);
-    }
+    if (this.attempt === undefined) this.attempt = this.clientSpan(session, peer, this.tries++, startMs);
     this.attempt.attributes['error.type'] = error.code;
     this.attempt.failed(error.message);
     this.endAttempt();
@@ -123,9 +111,11 @@ export class RequestTrace {
     this.recorder!.finished(span);
   }
 
-  private clientSpan(session: Session, startMs: number, attributes: Attributes): RecordedSpan {
-    const server = this.server!;
-    return new RecordedSpan(this.recorder!.source, session.method, SpanKind.CLIENT, this.traceId, newSpanId(), server.spanContext(), startMs, attributes);
+  /** The client span of try `n` (0 for the first), child of the server span. */
+  private clientSpan(session: Session, peer: Peer, n: number, startMs: number): RecordedSpan {
+    const attributes: Attributes = { 'http.request.method': session.method, 'server.address': peer.host, 'server.port': peer.port, 'sluice.endpoint': peer.key };
+    if (n > 0) attributes['http.request.resend_count'] = n;
+    return new RecordedSpan(this.recorder!.source, session.method, SpanKind.CLIENT, this.traceId, newSpanId(), this.server!.spanContext(), startMs, attributes);
   }
 
   private endAttempt(): void {

@@ -26,6 +26,38 @@ export interface TracingOptions {
   readonly queue: SpanQueueOptions;
 }
 
+/** The proxy whose requests are traced: its --service, --namespace and --node-id. */
+export interface TracedWorkload {
+  readonly service: string;
+  readonly namespace: string;
+  readonly nodeId?: string;
+}
+
+/**
+ * What the OTEL_* variables configure, or undefined when tracing is off: no OTLP endpoint,
+ * OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none. Throws on a malformed value, so a proxy whose
+ * workers would trace checks it before it forks them.
+ */
+export function tracingSettingsFromEnv(env: NodeJS.ProcessEnv, workload: TracedWorkload): Omit<TracingOptions, 'exporter'> | undefined {
+  if (env['OTEL_SDK_DISABLED']?.trim().toLowerCase() === 'true') return undefined;
+  if (env['OTEL_TRACES_EXPORTER']?.trim().toLowerCase() === 'none') return undefined;
+  const endpoint = env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] ?? env['OTEL_EXPORTER_OTLP_ENDPOINT'];
+  if (endpoint === undefined || endpoint.trim() === '') return undefined;
+  const protocol = env['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'] ?? env['OTEL_EXPORTER_OTLP_PROTOCOL'];
+  if (protocol !== undefined && protocol.trim() !== '' && protocol.trim() !== 'http/protobuf') {
+    throw new RangeError(`OTEL_EXPORTER_OTLP_PROTOCOL "${protocol}" is not supported: the proxy exports http/protobuf`);
+  }
+  const attributes: Record<string, string> = {};
+  if (workload.nodeId) attributes['service.instance.id'] = workload.nodeId;
+  if (workload.namespace) attributes['service.namespace'] = workload.namespace;
+  return {
+    serviceName: env['OTEL_SERVICE_NAME']?.trim() || workload.service || 'sluice-proxy',
+    attributes,
+    sampling: samplingFromEnv(env),
+    queue: spanQueueOptionsFromEnv(env),
+  };
+}
+
 export class Tracing implements SpanRecorder {
   readonly source: SpanSource;
   private readonly queue: SpanQueue;
@@ -45,30 +77,11 @@ export class Tracing implements SpanRecorder {
     this.queue.onEnd(span);
   }
 
-  /**
-   * Tracing as the environment configures it, or undefined when no OTLP endpoint is set (or
-   * OTEL_SDK_DISABLED=true, or OTEL_TRACES_EXPORTER=none). Throws on a malformed OTEL_* value.
-   */
-  static fromEnv(env: NodeJS.ProcessEnv, workload: { service: string; namespace: string; nodeId?: string }): Tracing | undefined {
-    if (env['OTEL_SDK_DISABLED']?.trim().toLowerCase() === 'true') return undefined;
-    if (env['OTEL_TRACES_EXPORTER']?.trim().toLowerCase() === 'none') return undefined;
-    const endpoint = env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] ?? env['OTEL_EXPORTER_OTLP_ENDPOINT'];
-    if (endpoint === undefined || endpoint.trim() === '') return undefined;
-    const protocol = env['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'] ?? env['OTEL_EXPORTER_OTLP_PROTOCOL'];
-    if (protocol !== undefined && protocol.trim() !== '' && protocol.trim() !== 'http/protobuf') {
-      throw new RangeError(`OTEL_EXPORTER_OTLP_PROTOCOL "${protocol}" is not supported: the proxy exports http/protobuf`);
-    }
-    const attributes: Record<string, string> = {};
-    if (workload.nodeId) attributes['service.instance.id'] = workload.nodeId;
-    if (workload.namespace) attributes['service.namespace'] = workload.namespace;
-    return new Tracing({
-      serviceName: env['OTEL_SERVICE_NAME']?.trim() || workload.service || 'sluice-proxy',
-      attributes,
-      sampling: samplingFromEnv(env),
-      // The exporter reads the endpoint, headers, timeout and compression from the same variables.
-      exporter: new OTLPTraceExporter(),
-      queue: spanQueueOptionsFromEnv(env),
-    });
+  /** Tracing as the environment configures it (tracingSettingsFromEnv), or undefined when it is off. */
+  static fromEnv(env: NodeJS.ProcessEnv, workload: TracedWorkload): Tracing | undefined {
+    const settings = tracingSettingsFromEnv(env, workload);
+    // The exporter reads the endpoint, headers, timeout and compression from the same variables.
+    return settings === undefined ? undefined : new Tracing({ ...settings, exporter: new OTLPTraceExporter() });
   }
 
   /** The sampling in force: the Telemetry resources that select this proxy, else the environment's. */

@@ -1,6 +1,6 @@
-// Which proxy errors are timeouts, and whose: the `kind` label of sluice_proxy_timeouts_total. The same
-// four codes become gRPC DEADLINE_EXCEEDED (protocols/grpc.ts).
-import { ProxyErrorCode } from '../errors.js';
+// Which proxy errors are timeouts, and whose: the `kind` label of sluice_proxy_timeouts_total, and
+// what a gRPC client gets as DEADLINE_EXCEEDED (protocols/grpc.ts). One list for both.
+import { ProxyErrorCode } from './errors.js';
 
 /**
  * connect: no connection to the endpoint within the cluster's connectTimeoutMs;
