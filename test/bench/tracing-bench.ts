@@ -26,6 +26,7 @@ import { until } from '../support/until.js';
 import { cpuSeconds } from '../e2e/mtls/support/process-tree.js';
 import { runWrk } from '../e2e/mtls/support/wrk-load.js';
 import { startNginx } from './nginx-config.js';
+import { resourceFromAttributes } from '@opentelemetry/resources';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { HeaderList } from '../../data-plane/src/protocols/header-list.js';
 import type { Session } from '../../data-plane/src/proxy/session.js';
@@ -74,7 +75,7 @@ function rssMiB(pid: number): number {
 /** CPU µs per request of the tracing work alone at `ratio`, spans exported to the sink at `sinkPort`. */
 async function tracingWorkUs(ratio: number, sinkPort: number): Promise<number> {
   const tracing = new Tracing({
-    serviceName: 'bench',
+    resource: resourceFromAttributes({ 'service.name': 'bench' }),
     sampling: { parentBased: true, ratio, source: 'bench' },
     exporter: new OTLPTraceExporter({ url: `http://127.0.0.1:${sinkPort}/v1/traces` }),
     queue: { maxQueueSize: 2048, maxBatchSize: 512, scheduleDelayMs: 5000, exportTimeoutMs: 10_000 },

@@ -11,7 +11,7 @@ import { parseProxyArgs, PROXY_USAGE, SIGINT_EXIT_CODE } from './proxy-options.j
 import { ProxyRuntime } from './proxy-runtime.js';
 import { runWorker } from './proxy-worker.js';
 import { Tracing } from '../tracing/tracing.js';
-import { ReloadUnsupported, startProxy, type RunningProxy } from './start-proxy.js';
+import type { RunningProxy } from './start-proxy.js';
 
 
 export async function runProxyCommand(argv: string[]): Promise<void> {
@@ -20,7 +20,7 @@ export async function runProxyCommand(argv: string[]): Promise<void> {
     const env = process.env;
     const destination = env['SLUICE_ACCESS_LOG'];
     const workload = { service: env['SLUICE_SERVICE'] ?? '', namespace: env['SLUICE_NAMESPACE'] ?? '' };
-    const tracing = Tracing.fromEnv(env, { ...workload, nodeId: env['SLUICE_NODE_ID'] ?? '' });
+    const tracing = await Tracing.fromEnv(env, { ...workload, nodeId: env['SLUICE_NODE_ID'] ?? '' });
     runWorker(new ProxyRuntime({
       ...(destination === undefined ? {} : { accessLog: { destination, sampleRate: Number(env['SLUICE_ACCESS_LOG_SAMPLE_RATE'] ?? '1') } }),
       localZone: env['SLUICE_ZONE'] ?? '',
@@ -35,8 +35,11 @@ export async function runProxyCommand(argv: string[]): Promise<void> {
     console.log(PROXY_USAGE);
     return;
   }
+  // Loaded here, not at the top: a worker never needs the primary's parts (the discovery client,
+  // gRPC, certificates, YAML), and leaving them out keeps each worker's memory small.
+  const { startProxy, ReloadUnsupported } = await import('./start-proxy.js');
   const proxy = await startProxy(options);
-  process.on('SIGHUP', () => void reloadOnSignal(proxy));
+  process.on('SIGHUP', () => void reloadOnSignal(proxy, ReloadUnsupported));
   const code = await new Promise<number>((resolve) => {
     let exitCode = 0;
     const stopped = (): void => resolve(exitCode);
@@ -58,7 +61,7 @@ export async function runProxyCommand(argv: string[]): Promise<void> {
   process.exit(code);
 }
 
-async function reloadOnSignal(proxy: RunningProxy): Promise<void> {
+async function reloadOnSignal(proxy: RunningProxy, ReloadUnsupported: new (...args: never[]) => Error): Promise<void> {
   try {
     const { replaced } = await proxy.reload();
     console.log(`sluice proxy: reloaded: workers ${replaced.map((r) => `${r.old}->${r.new}`).join(', ')}`);

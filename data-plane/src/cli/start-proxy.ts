@@ -14,7 +14,7 @@ import type { AccessLogOptions } from '../logging/access-log.js';
 import { clusterReports, mergeClusterReports, type ClusterReport } from '../metrics/cluster-report.js';
 import { ConfigMetrics } from '../metrics/config-metrics.js';
 import { metricsText, type MetricsJson } from '../metrics/metrics-text.js';
-import { followControlPlane, type FollowedControlPlane } from './follow-control-plane.js';
+import type { FollowedControlPlane } from './follow-control-plane.js';
 import { loadProxyConfig, type ProxyConfig } from './load-proxy-config.js';
 import type { ProxyOptions } from './proxy-options.js';
 import { ProxyRuntime } from './proxy-runtime.js';
@@ -22,7 +22,7 @@ import { resourcesToJson } from './resources-json.js';
 import { withSidecar, type SidecarFlags } from './sidecar-resources.js';
 import { StartListeners, tryStartPorts } from './start-listeners.js';
 import { WorkerPool, type ReloadResult } from './worker-pool.js';
-import { bootstrapToken, certsAnswer, followWorkloadCertificate } from './workload-certificate.js';
+import { bootstrapToken, certsAnswer } from './workload-certificate.js';
 import type { CertificateRotator } from '../identity/certificate-rotator.js';
 import { startProxyHealthChecks } from '../upstream/health/proxy-health-checks.js';
 import { SharedEjections } from '../upstream/health/shared-ejections.js';
@@ -107,7 +107,7 @@ export async function startProxy(given: ProxyOptions, extras: StartProxyExtras =
   const primaryMeshTls = workers === 1 ? undefined : new MeshTls(token !== undefined);
   const ejections = workers === 1 ? undefined : new SharedEjections((verdicts) => pool?.setEjections(verdicts), { meshTls: primaryMeshTls! });
   if (workers === 1) {
-    const tracing = Tracing.fromEnv(process.env, { service: options.service, namespace: options.namespace, nodeId: options.nodeId });
+    const tracing = await Tracing.fromEnv(process.env, { service: options.service, namespace: options.namespace, nodeId: options.nodeId });
     const rt = (runtime = new ProxyRuntime({
       ...(accessLog === undefined ? {} : { accessLog }),
       localZone: options.zone,
@@ -182,6 +182,8 @@ export async function startProxy(given: ProxyOptions, extras: StartProxyExtras =
       }
       return errors;
     };
+    // Loaded only here: a proxy on a static file needs neither gRPC nor the X.509 library.
+    const { followControlPlane } = await import('./follow-control-plane.js');
     discovery = await followControlPlane(options, applyOrExit, () => applied !== undefined, extras.token);
     // Attached before any response can arrive: start() only connected.
     if (discovery.client.revision > 0) configMetrics.setRevision(discovery.client.revision);
@@ -191,6 +193,7 @@ export async function startProxy(given: ProxyOptions, extras: StartProxyExtras =
     print(`sluice proxy: following the control plane at ${options.controlPlane!.join(',')} as ${options.nodeId}`);
     // The workload certificate: made and renewed here, in the primary; its key goes only to the workers.
     if (token !== undefined) {
+      const { followWorkloadCertificate } = await import('./follow-workload-certificate.js');
       rotator = followWorkloadCertificate(options, token, (identity) => {
         if (runtime !== undefined) runtime.identity = identity;
         else {

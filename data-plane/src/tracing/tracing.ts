@@ -3,8 +3,7 @@
 // through untouched, as Envoy does without a tracer. Sampled requests record their spans
 // (recorded-span.ts), which wait in a bounded SpanQueue for OpenTelemetry's OTLP exporter. Each worker
 // process has its own: spans go straight from the worker that served them.
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { resourceFromAttributes } from '@opentelemetry/resources';
+import type { Resource } from '@opentelemetry/resources';
 import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import type { Telemetry } from '../../../proto/gen/sluice/v1/telemetry_pb.js';
 import type { SelectedWorkload } from '../../../proto/src/model/selects-workload.js';
@@ -15,12 +14,20 @@ import { extractTraceContext } from './trace-context.js';
 import { isSampled, samplingFor, samplingFromEnv, type SamplingPolicy } from './trace-sampling.js';
 import { SpanQueue, spanQueueOptionsFromEnv, type SpanCounts, type SpanQueueOptions } from './span-queue.js';
 
-export interface TracingOptions {
+/** What the environment configures (tracingSettingsFromEnv). */
+export interface TracingSettings {
   /** OpenTelemetry's service.name: OTEL_SERVICE_NAME, else the proxy's --service, else `sluice-proxy`. */
   readonly serviceName: string;
   /** More resource attributes (service.instance.id: the node id; service.namespace). */
-  readonly attributes?: Readonly<Record<string, string>>;
+  readonly attributes: Readonly<Record<string, string>>;
   /** Sampling when no Telemetry resource sets it (OTEL_TRACES_SAMPLER). */
+  readonly sampling: SamplingPolicy;
+  readonly queue: SpanQueueOptions;
+}
+
+export interface TracingOptions {
+  /** The OpenTelemetry resource every span carries (service.name and the settings' attributes). */
+  readonly resource: Resource;
   readonly sampling: SamplingPolicy;
   readonly exporter: SpanExporter;
   readonly queue: SpanQueueOptions;
@@ -38,7 +45,7 @@ export interface TracedWorkload {
  * OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none. Throws on a malformed value, so a proxy whose
  * workers would trace checks it before it forks them.
  */
-export function tracingSettingsFromEnv(env: NodeJS.ProcessEnv, workload: TracedWorkload): Omit<TracingOptions, 'exporter'> | undefined {
+export function tracingSettingsFromEnv(env: NodeJS.ProcessEnv, workload: TracedWorkload): TracingSettings | undefined {
   if (env['OTEL_SDK_DISABLED']?.trim().toLowerCase() === 'true') return undefined;
   if (env['OTEL_TRACES_EXPORTER']?.trim().toLowerCase() === 'none') return undefined;
   const endpoint = env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] ?? env['OTEL_EXPORTER_OTLP_ENDPOINT'];
@@ -66,7 +73,7 @@ export class Tracing implements SpanRecorder {
   constructor(private readonly options: TracingOptions) {
     this.queue = new SpanQueue(options.exporter, options.queue);
     this.source = {
-      resource: resourceFromAttributes({ 'service.name': options.serviceName, ...options.attributes }),
+      resource: options.resource,
       instrumentationScope: { name: 'sluice-proxy' },
     };
     this.current = options.sampling;
@@ -77,11 +84,22 @@ export class Tracing implements SpanRecorder {
     this.queue.onEnd(span);
   }
 
-  /** Tracing as the environment configures it (tracingSettingsFromEnv), or undefined when it is off. */
-  static fromEnv(env: NodeJS.ProcessEnv, workload: TracedWorkload): Tracing | undefined {
+  /**
+   * Tracing as the environment configures it (tracingSettingsFromEnv), or undefined when it is off.
+   * OpenTelemetry's exporter and resource packages are loaded only then: a proxy that does not trace
+   * (most of them) does not carry them in memory.
+   */
+  static async fromEnv(env: NodeJS.ProcessEnv, workload: TracedWorkload): Promise<Tracing | undefined> {
     const settings = tracingSettingsFromEnv(env, workload);
-    // The exporter reads the endpoint, headers, timeout and compression from the same variables.
-    return settings === undefined ? undefined : new Tracing({ ...settings, exporter: new OTLPTraceExporter() });
+    if (settings === undefined) return undefined;
+    const [{ OTLPTraceExporter }, { resourceFromAttributes }] = await Promise.all([import('@opentelemetry/exporter-trace-otlp-proto'), import('@opentelemetry/resources')]);
+    return new Tracing({
+      resource: resourceFromAttributes({ 'service.name': settings.serviceName, ...settings.attributes }),
+      sampling: settings.sampling,
+      queue: settings.queue,
+      // The exporter reads the endpoint, headers, timeout and compression from the same variables.
+      exporter: new OTLPTraceExporter(),
+    });
   }
 
   /** The sampling in force: the Telemetry resources that select this proxy, else the environment's. */
