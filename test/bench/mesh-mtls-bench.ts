@@ -7,15 +7,15 @@
 //    client certificate presented; openssl s_time on core 1, the server pinned to core 0) against
 //    nginx terminating the same TLS: an ECDSA P-256 leaf from the mesh CA, client verification on.
 //   npm run build && flock /tmp/sluice-load.lock node dist/test/bench/mesh-mtls-bench.js [--rounds 3] [--duration 5] [--workers 1] [--handshake-seconds 5]
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { cpuSeconds, processTree } from '../e2e/mtls/support/process-tree.js';
+import { cpuSeconds, pinTree } from '../e2e/mtls/support/process-tree.js';
 import { peerAuthentication, startTwoSidecars, type TwoSidecars } from '../e2e/mtls/support/two-sidecars.js';
 import { workloadCertificateFor } from '../e2e/mtls/support/workload-certificate-for.js';
 import { runWrk } from '../e2e/mtls/support/wrk-load.js';
+import { median } from './median.js';
 import { startNginx } from './nginx-config.js';
 import { opensslHandshakes } from './openssl-handshakes.js';
 
@@ -32,11 +32,6 @@ const HANDSHAKE_CLIENTS = Number(values['handshake-clients']);
 const dir = mkdtempSync(join(tmpdir(), 'sluice-mtls-bench-'));
 const cleanups: Array<() => unknown> = [];
 const cleanup = (f: () => unknown): void => void cleanups.push(f);
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-}
 
 interface Sample { rps: number; failed: number; aUs: number; bUs: number }
 
@@ -56,13 +51,8 @@ async function measure(mesh: TwoSidecars, mode: 'plain' | 'mTLS'): Promise<Sampl
   return { rps: r.requests / r.seconds, failed: r.failed, aUs: ((a1 - a0) * 1e6) / r.requests, bUs: ((b1 - b0) * 1e6) / r.requests };
 }
 
-/** Pins every thread of every process of the tree of `pid` to `core`. */
-function pin(pid: number, core: number): void {
-  for (const p of processTree(pid)) execFileSync('taskset', ['-a', '-p', '-c', String(core), String(p)], { stdio: 'ignore' });
-}
-
 async function handshakesPerCore(serverPid: number, port: number, client: { chainFile: string; keyFile: string; bundleFile: string }): Promise<{ perSecond: number; perCpuSecond: number }> {
-  pin(serverPid, 0);
+  pinTree(serverPid, 0);
   const opts = { port, certFile: client.chainFile, keyFile: client.keyFile, caFile: client.bundleFile, clients: HANDSHAKE_CLIENTS, core: 1 };
   await opensslHandshakes({ ...opts, seconds: 1 });
   const cpu0 = cpuSeconds(serverPid);

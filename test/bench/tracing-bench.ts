@@ -25,6 +25,7 @@ import { SluiceProcess } from '../support/run-sluice.js';
 import { until } from '../support/until.js';
 import { cpuSeconds } from '../e2e/mtls/support/process-tree.js';
 import { runWrk } from '../e2e/mtls/support/wrk-load.js';
+import { median } from './median.js';
 import { startNginx } from './nginx-config.js';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
@@ -60,11 +61,6 @@ async function startSink(mode: 'accept' | 'stall'): Promise<{ port: number; expo
     server.close();
   });
   return { port: (server.address() as { port: number }).port, exports: () => exports, server };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
 function rssMiB(pid: number): number {

@@ -23,6 +23,7 @@ import { refusedConnectCode } from '../upstream/refused-connect.js';
 import type { UpstreamRequest } from '../upstream/upstream-client.js';
 import { performance } from 'node:perf_hooks';
 import { ProxyMetrics } from '../metrics/proxy-metrics.js';
+import { EventLoopDelay } from '../metrics/event-loop-delay.js';
 import { ListenerManager } from './listener-manager.js';
 import { AuthorizationStats } from '../authorization/authorization-stats.js';
 import type { AuthzDecision, Workload } from '../authorization/authorizer.js';
@@ -78,6 +79,7 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
   readonly engine: HttpProxy<MeshCtx>;
   readonly listeners: ListenerManager;
   readonly metrics: ProxyMetrics;
+  private readonly eventLoopDelay = new EventLoopDelay();
   /** Authorization decisions, for sluice_proxy_rbac_decisions_total. */
   readonly authorizationStats = new AuthorizationStats();
   private current: Snapshot | undefined;
@@ -112,6 +114,7 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
       downstreamClosed: () => this.listeners.closedConnections.values(),
       breakers: () => this.breakers.values(),
       rbacDecisions: () => this.authorizationStats.values(),
+      eventLoopDelay: () => this.eventLoopDelay.snapshot(),
     });
     if (options.tracing !== undefined) registerSpanMetrics(options.tracing, this.metrics.registry);
     this.clusterContext = {
@@ -238,6 +241,7 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
   /** Stops every listener (draining) and closes upstream pools. */
   async close(): Promise<void> {
     this.localEjections?.stop();
+    this.eventLoopDelay.stop();
     await this.listeners.close();
     for (const cluster of this.current?.clusters.values() ?? []) cluster.close();
   }

@@ -11,6 +11,7 @@ import type { ClusterState } from '../snapshot/cluster-state.js';
 import type { Peer } from '../upstream/peer.js';
 import type { CircuitBreaker } from '../upstream/circuit-breaker.js';
 import { CollectedMetric, type MetricValue } from './collected-metric.js';
+import type { EventLoopDelaySnapshot } from './event-loop-delay.js';
 import { RequestSeries, RouteSeries, STATUS_CLASSES } from './request-series.js';
 import { TIMEOUT_KINDS, timeoutKindOf } from '../timeout-kinds.js';
 
@@ -26,6 +27,8 @@ export interface MetricsSource {
   breakers?(): Iterable<CircuitBreaker>;
   /** Authorization decisions by policy, action and result (authorization-stats.ts). */
   rbacDecisions?(): Iterable<{ policy: string; action: string; result: string; value: number }>;
+  /** This process's event loop delay over the last window (event-loop-delay.ts). */
+  eventLoopDelay?(): EventLoopDelaySnapshot | undefined;
 }
 
 /** Per-endpoint request counts, for /clusters. */
@@ -87,6 +90,11 @@ export class ProxyMetrics {
         { labels: { cluster: b.cluster, resource: 'requests' }, value: b.requests },
         { labels: { cluster: b.cluster, resource: 'retries' }, value: b.retries },
       ]), r);
+    // The worst worker's, quantile by quantile: a sum of delays would describe no loop at all.
+    new CollectedMetric('sluice_proxy_event_loop_delay_seconds', 'How late the event loop ran over the last 10 s, by quantile (0.5, 0.99, 1 for the longest): time every request arriving meanwhile waited; with workers, the highest worker\'s.', 'gauge', () => {
+      const d = this.source.eventLoopDelay?.();
+      return d === undefined ? [] : [{ labels: { quantile: '0.5' }, value: d.p50 }, { labels: { quantile: '0.99' }, value: d.p99 }, { labels: { quantile: '1' }, value: d.max }];
+    }, r, 'max');
     new CollectedMetric('sluice_proxy_outlier_ejections_total', 'Endpoints ejected by outlier detection, by cluster.', 'counter', () =>
       [...this.ejections].map(([cluster, n]) => ({ labels: { cluster }, value: n })), r);
     new CollectedMetric('sluice_proxy_outlier_ejected_endpoints', 'Endpoints ejected by outlier detection now, by cluster (summed over workers: each holds every ejection of the proxy).', 'gauge', () =>

@@ -21,6 +21,8 @@ export interface ProxyProcess {
 export interface ProxyProcessOptions {
   /** Runs the proxy under `prlimit --nofile=N:N` (its RLIMIT_NOFILE, soft and hard). */
   readonly nofile?: number;
+  /** Extra environment of the proxy. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export async function startProxyProcess(yaml: string, args: string[] = [], options: ProxyProcessOptions = {}): Promise<ProxyProcess> {
@@ -32,7 +34,8 @@ export async function startProxyProcess(yaml: string, args: string[] = [], optio
   writeFileSync(script, `import(${JSON.stringify(COMMAND)}).then((m) => m.runProxyCommand(process.argv.slice(2))).catch((e) => { console.error(e.message); process.exit(1); });\n`);
   const argv = [script, '--config', config, ...args];
   // prlimit sets the limit, then execs node: the child's pid is the proxy's.
-  const child = options.nofile === undefined ? spawnGuarded(process.execPath, argv) : spawnGuarded('prlimit', [`--nofile=${options.nofile}:${options.nofile}`, process.execPath, ...argv]);
+  const spawnOptions = { env: { ...process.env, ...options.env } };
+  const child = options.nofile === undefined ? spawnGuarded(process.execPath, argv, spawnOptions) : spawnGuarded('prlimit', [`--nofile=${options.nofile}:${options.nofile}`, process.execPath, ...argv], spawnOptions);
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()));

@@ -149,6 +149,12 @@ test('two workers: /metrics counters add up to the requests sent; one access-log
   assert.equal(sample(page, 'sluice_proxy_config_updates_total', { result: 'applied' }), 1);
   assert.match(page, /^sluice_proxy_downstream_connections_active \d+$/m);
   assert.equal(sample(page, 'sluice_proxy_errors_total', { code: 'SLUICE_PROXY_NO_ROUTE' }), 4);
+  // The event loop delay: one series per quantile (the worst worker's, not a sum), in order.
+  const loop = ['0.5', '0.99', '1'].map((quantile) => {
+    assert.equal(page.match(new RegExp(`^sluice_proxy_event_loop_delay_seconds\\{quantile="${quantile}"\\} `, 'gm'))?.length, 1, page);
+    return sample(page, 'sluice_proxy_event_loop_delay_seconds', { quantile });
+  });
+  assert.ok(loop[0]! >= 0 && loop[0]! <= loop[1]! && loop[1]! <= loop[2]!, `event loop delay quantiles ${loop}`);
 
   const clusters = (await (await request(`http://127.0.0.1:${adminPort}/clusters`)).body.json()) as {
     clusters: Array<{ name: string; endpoints: Array<{ port: number; healthy: boolean; requests: number; active: number; pool: { created: number; reused: number } }> }>;
