@@ -1,6 +1,7 @@
 // What /proc says about a process and its descendants (a `sluice proxy` primary and its workers): the
 // TCP ports they listen on, which is how a test learns the ports a proxy bound on port 0, and the CPU
 // time they used, which is how the benchmark charges a proxy for its work.
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 /** `pid` and every live descendant (children as each thread of each process lists them). */
@@ -75,4 +76,9 @@ export function cpuSeconds(pid: number, ticksPerSecond = 100): number {
     }
   }
   return ticks / ticksPerSecond;
+}
+
+/** Pins every thread of every process of the tree of `pid` to `core` (taskset). */
+export function pinTree(pid: number, core: number): void {
+  for (const p of processTree(pid)) execFileSync('taskset', ['-a', '-p', '-c', String(core), String(p)], { stdio: 'ignore' });
 }
