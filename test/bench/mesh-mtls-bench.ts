@@ -7,7 +7,7 @@
 //    client certificate presented; openssl s_time on core 1, the server pinned to core 0) against
 //    nginx terminating the same TLS: an ECDSA P-256 leaf from the mesh CA, client verification on.
 //   npm run build && flock /tmp/sluice-load.lock node dist/test/bench/mesh-mtls-bench.js [--rounds 3] [--duration 5] [--workers 1] [--handshake-seconds 5]
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,7 +17,8 @@ import { workloadCertificateFor } from '../e2e/mtls/support/workload-certificate
 import { runWrk } from '../e2e/mtls/support/wrk-load.js';
 import { median } from './median.js';
 import { startNginx } from './nginx-config.js';
-import { opensslHandshakes } from './openssl-handshakes.js';
+import { runBench } from './run-bench.js';
+import { handshakesPerCpuSecond, type HandshakeRate } from './openssl-handshakes.js';
 
 const { values } = parseArgs({ options: {
   rounds: { type: 'string', default: '3' }, duration: { type: 'string', default: '5' }, workers: { type: 'string', default: '1' },
@@ -51,15 +52,9 @@ async function measure(mesh: TwoSidecars, mode: 'plain' | 'mTLS'): Promise<Sampl
   return { rps: r.requests / r.seconds, failed: r.failed, aUs: ((a1 - a0) * 1e6) / r.requests, bUs: ((b1 - b0) * 1e6) / r.requests };
 }
 
-async function handshakesPerCore(serverPid: number, port: number, client: { chainFile: string; keyFile: string; bundleFile: string }): Promise<{ perSecond: number; perCpuSecond: number }> {
+async function handshakesPerCore(serverPid: number, port: number, client: { chainFile: string; keyFile: string; bundleFile: string }): Promise<HandshakeRate> {
   pinTree(serverPid, 0);
-  const opts = { port, certFile: client.chainFile, keyFile: client.keyFile, caFile: client.bundleFile, clients: HANDSHAKE_CLIENTS, core: 1 };
-  await opensslHandshakes({ ...opts, seconds: 1 });
-  const cpu0 = cpuSeconds(serverPid);
-  const r = await opensslHandshakes({ ...opts, seconds: HANDSHAKE_S });
-  const cpu = cpuSeconds(serverPid) - cpu0;
-  if (r.handshakes === 0) throw new Error(`no handshake completed:\n${r.output}`);
-  return { perSecond: r.handshakes / r.wallSeconds, perCpuSecond: r.handshakes / cpu };
+  return handshakesPerCpuSecond(serverPid, { port, certFile: client.chainFile, keyFile: client.keyFile, caFile: client.bundleFile, clients: HANDSHAKE_CLIENTS, core: 1, seconds: HANDSHAKE_S });
 }
 
 async function main(): Promise<void> {
@@ -104,10 +99,4 @@ async function main(): Promise<void> {
   console.log(`| Sluice B inbound, STRICT (--workers ${WORKERS}) | ${sluiceHs.perSecond.toFixed(0)} | ${sluiceHs.perCpuSecond.toFixed(0)} | ${(sluiceHs.perCpuSecond / nginxHs.perCpuSecond).toFixed(2)} |`);
 }
 
-try {
-  await main();
-} finally {
-  for (const c of cleanups.reverse()) await Promise.resolve().then(c).catch(() => undefined);
-  rmSync(dir, { recursive: true, force: true });
-}
-process.exit(0);
+await runBench(dir, cleanups, main);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../../../proto/src/command-line/usage-error.js';
 import { formatHostPort } from '../../../proto/src/model/host-port.js';
+import { DEFAULT_TICKET_KEY_ROTATION_S } from '../tls/ticket-keys.js';
 
 /** --drain-timeout-ms: shorter than Kubernetes' 30 s grace period (docs/data-plane.md, "Lifecycle"). */
 export const DEFAULT_DRAIN_TIMEOUT_MS = 15_000;
@@ -50,6 +51,9 @@ Serving:
   --drain-timeout-ms N          on SIGTERM (and for workers a reload retires), how long open
                                 connections may finish before they are closed (default ${DEFAULT_DRAIN_TIMEOUT_MS}; 0:
                                 close at once). SIGINT closes at once
+  --tls-ticket-key-rotation-s N how often the TLS session ticket key of the HTTPS listeners is
+                                replaced (default ${DEFAULT_TICKET_KEY_ROTATION_S}); a ticket sealed with the previous key
+                                gets a full handshake
   --access-log FILE|stdout|off  one JSON line per request, appended to FILE or written to stdout
                                 (default: off)
   --access-log-sample-rate R    the share of requests logged, 0..1 (default 1: every request)
@@ -91,6 +95,8 @@ export interface ProxyOptions {
   readonly workers: number;
   /** SIGTERM and reload: how long connections may finish (drain-server.ts). */
   readonly drainTimeoutMs: number;
+  /** How often the primary replaces the TLS session ticket keys (ticket-keys.ts). */
+  readonly tlsTicketKeyRotationS: number;
   readonly outboundListen?: HostPort;
   readonly inboundListen?: HostPort;
   readonly appPort?: number;
@@ -125,6 +131,7 @@ export function parseProxyArgs(argv: readonly string[]): ProxyOptions | 'help' {
         'admin-token-file': { type: 'string' },
         workers: { type: 'string' },
         'drain-timeout-ms': { type: 'string', default: String(DEFAULT_DRAIN_TIMEOUT_MS) },
+        'tls-ticket-key-rotation-s': { type: 'string', default: String(DEFAULT_TICKET_KEY_ROTATION_S) },
         'outbound-listen': { type: 'string' },
         'inbound-listen': { type: 'string' },
         'app-port': { type: 'string' },
@@ -161,6 +168,7 @@ export function parseProxyArgs(argv: readonly string[]): ProxyOptions | 'help' {
     adminAdvertise: adminAdvertise(values['admin-advertise'], admin === '' || admin === 'off' ? undefined : hostPort(admin, '--admin-listen')),
     workers: values.workers === undefined ? availableParallelism() : positiveInt(values.workers, '--workers'),
     drainTimeoutMs: values['drain-timeout-ms'] === '0' ? 0 : positiveInt(values['drain-timeout-ms'], '--drain-timeout-ms'),
+    tlsTicketKeyRotationS: positiveInt(values['tls-ticket-key-rotation-s'], '--tls-ticket-key-rotation-s'),
     outboundListen: values['outbound-listen'] === undefined ? undefined : hostPort(values['outbound-listen'], '--outbound-listen'),
     inboundListen: values['inbound-listen'] === undefined ? undefined : hostPort(values['inbound-listen'], '--inbound-listen'),
     appPort: values['app-port'] === undefined ? undefined : positiveInt(values['app-port'], '--app-port'),

@@ -9,6 +9,7 @@ import { applyDelta } from './worker-delta.js';
 import type { FromWorker, ToWorker } from './worker-messages.js';
 import { DEFAULT_DRAIN_TIMEOUT_MS, SIGINT_EXIT_CODE } from './proxy-options.js';
 import { runDiagnostic } from '../diagnostics/run-diagnostic.js';
+import { checkTicketKeys } from '../tls/ticket-keys.js';
 
 export function runWorker(runtime: ProxyRuntime): void {
   const send = (m: FromWorker): void => {
@@ -48,6 +49,8 @@ export function runWorker(runtime: ProxyRuntime): void {
       runtime.mesh.applyEjections(m.verdicts);
     } else if (m?.sluice === 'identity') {
       runtime.identity = m.identity;
+    } else if (m?.sluice === 'ticket-keys') {
+      runtime.mesh.listeners.setTicketKeys(checkTicketKeys(m.keys));
     } else if (m?.sluice === 'certs') {
       send({ sluice: 'certs', id: m.id, serial: runtime.identity?.serialNumber });
     } else if (m?.sluice === 'diagnose') {

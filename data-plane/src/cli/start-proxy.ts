@@ -30,6 +30,7 @@ import { MeshTls } from '../identity/mesh-tls.js';
 import { selectsWorkload } from '../../../proto/src/model/selects-workload.js';
 import { configView } from '../../../proto/src/model/config-view.js';
 import { Tracing, tracingSettingsFromEnv } from '../tracing/tracing.js';
+import { TicketKeyRotation } from '../tls/ticket-keys.js';
 
 export interface RunningProxy {
   /** The admin server's address (port 0 resolved), unless --admin-listen off. */
@@ -139,6 +140,8 @@ export async function startProxy(given: ProxyOptions, extras: StartProxyExtras =
     clusters = () => wp.clusters();
     stopServing = (drainTimeoutMs) => wp.stop(drainTimeoutMs);
   }
+  // One set of TLS session ticket keys for the whole proxy, made and rotated here (ticket-keys.ts).
+  const ticketKeys = new TicketKeyRotation(options.tlsTicketKeyRotationS * 1000, (keys) => (runtime !== undefined ? runtime.mesh.listeners.setTicketKeys(keys) : pool?.setTicketKeys(keys)));
   // Active health checks run in this process only (the primary with workers), as in Envoy's main thread.
   const healthChecks = startProxyHealthChecks((ts) => {
     if (runtime !== undefined) for (const t of ts) runtime.mesh.setActiveHealth(t.cluster, t.address, t.port, t.health, t.reason);
@@ -248,6 +251,7 @@ export async function startProxy(given: ProxyOptions, extras: StartProxyExtras =
     stopping = (async () => {
       healthChecks.stop();
       ejections?.stop();
+      ticketKeys.stop();
       rotator?.stop();
       // First: a registered sidecar turns DRAINING for every other proxy.
       await discovery?.client.announceDraining().catch(() => undefined);

@@ -21,6 +21,8 @@ export type ToWorker =
   | { readonly sluice: 'ejections'; readonly id: number; readonly verdicts: readonly EjectionVerdict[] }
   /** The proxy's workload certificate and key (the primary renews them); not answered. */
   | { readonly sluice: 'identity'; readonly id: 0; readonly identity: WorkloadIdentity | undefined }
+  /** The proxy's TLS session ticket keys (48 bytes; the primary rotates them, ticket-keys.ts); not answered. A secret: never logged. */
+  | { readonly sluice: 'ticket-keys'; readonly id: 0; readonly keys: Uint8Array }
   /** Which workload certificate the worker holds (GET /certs); answered 'certs'. */
   | { readonly sluice: 'certs'; readonly id: number }
   /** GET /debug/profile or /debug/heap for this worker; answered 'diagnosed' with a file the primary streams, then removes. */

@@ -59,6 +59,8 @@ export class WorkerPool implements WorkerDiagnostics {
   private readonly health = new Map<string, WorkerHealthOverride>();
   /** The workload certificate: a newly forked worker gets it. */
   private identity: WorkloadIdentity | undefined;
+  /** The TLS session ticket keys: a newly forked worker gets them before its configuration. */
+  private ticketKeys: Buffer | undefined;
   /** Workers draining (shutdown or reload): not replaced when they exit. */
   private readonly retiring = new Set<Worker>();
   /** Workers a reload forked that do not serve yet: not replaced if they die. */
@@ -146,6 +148,15 @@ export class WorkerPool implements WorkerDiagnostics {
   setIdentity(identity: WorkloadIdentity | undefined): void {
     this.identity = identity;
     for (const w of this.serving()) this.post(w, { sluice: 'identity', id: 0, identity });
+  }
+
+  /**
+   * Hands the TLS session ticket keys to every serving worker, and keeps them for workers forked later:
+   * all of them seal and open tickets alike, so a session resumes on any worker (ticket-keys.ts).
+   */
+  setTicketKeys(keys: Buffer): void {
+    this.ticketKeys = keys;
+    for (const w of this.serving()) this.post(w, { sluice: 'ticket-keys', id: 0, keys });
   }
 
   /** The serial of the workload certificate each serving worker holds (GET /certs). */
@@ -325,6 +336,8 @@ export class WorkerPool implements WorkerDiagnostics {
       if (!isFromWorker(m)) return;
       if (m.sluice === 'hello') {
         this.greeted.add(worker);
+        // Before the configuration: its HTTPS listeners open with the proxy's ticket keys.
+        if (this.ticketKeys !== undefined) this.post(worker, { sluice: 'ticket-keys', id: 0, keys: this.ticketKeys } satisfies ToWorker);
         // The last good configuration (all of it: the worker has none), then each update still on
         // its way to the others, as a change of the one before. No configuration yet: asking nobody
         // answers at once, with no errors.

@@ -2,7 +2,7 @@
 // listener opens, a removed one stops accepting and drains, an unchanged one is not touched.
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { TlsOptions } from 'node:tls';
+import type { Server as TlsServer, TlsOptions } from 'node:tls';
 import type { FieldError } from '../../../proto/src/model/field-error.js';
 import { toJsonString } from '@bufbuild/protobuf';
 import { ListenerProtocol, ListenerSchema, type Listener } from '../../../proto/gen/sluice/v1/listener_pb.js';
@@ -15,6 +15,8 @@ import { createProxyServer, type ProxyServerOptions } from '../proxy/proxy-serve
 import { ClosedConnections } from '../proxy/connection-gate.js';
 import type { ListenerContext } from '../proxy/listener-context.js';
 import type { MeshInbound } from '../tls/mesh-inbound.js';
+import { newTicketKeys } from '../tls/ticket-keys.js';
+import { TlsHandshakes } from '../tls/tls-handshakes.js';
 
 const DEFAULT_DRAIN_MS = 5_000;
 
@@ -38,6 +40,13 @@ export class ListenerManager {
   private closed = false;
   /** Connections the listeners' gates closed (header timeout, reclaimed, refused); kept across updates. */
   readonly closedConnections = new ClosedConnections();
+  /** TLS handshakes on the HTTPS listeners, resumed or full; kept across updates. */
+  readonly tlsHandshakes = new TlsHandshakes();
+  /**
+   * The session ticket keys of every HTTPS listener. Random until the primary sends the proxy's
+   * (setTicketKeys): a process serving alone still resumes its own clients' sessions.
+   */
+  private ticketKeys = newTicketKeys();
 
   /** `mesh`: the listener that is a sidecar's inbound one (plain HTTP), served per its PeerAuthentication mode. */
   constructor(
@@ -74,7 +83,7 @@ export class ListenerManager {
       try {
         let sni: SniContexts | undefined;
         if (spec.protocol === ListenerProtocol.HTTPS) {
-          sni = new SniContexts();
+          sni = new SniContexts(this.ticketKeys);
           sni.update(spec.tls!, certificates);
         }
         const server = await this.listen(spec, sni, certificates);
@@ -84,6 +93,19 @@ export class ListenerManager {
       }
     }
     return errors;
+  }
+
+  /**
+   * Rotates the session ticket keys of every open HTTPS listener (and of those opened later):
+   * handshakes from now on seal and open tickets with `keys` (ticket-keys.ts).
+   */
+  setTicketKeys(keys: Buffer): void {
+    this.ticketKeys = keys;
+    for (const open of this.open.values()) {
+      if (open.sni === undefined) continue;
+      open.sni.setTicketKeys(keys);
+      (open.server as unknown as TlsServer).setTicketKeys(keys);
+    }
   }
 
   /** The bound address of a listener (its real port when the resource says 0). */
@@ -117,7 +139,7 @@ export class ListenerManager {
     try {
       if (!open.sni!.update(spec.tls!, certificates)) return;
       // The default context (no SNI) and the client-certificate policy live on the server itself.
-      (open.server as unknown as { setSecureContext(o: object): void }).setSecureContext(serverTlsOptions(spec, certificates));
+      (open.server as unknown as { setSecureContext(o: object): void }).setSecureContext(serverTlsOptions(spec, certificates, this.ticketKeys));
     } catch (err) {
       this.warn(`listener ${spec.name}: TLS update not applied: ${(err as Error).message}`);
     }
@@ -139,12 +161,13 @@ export class ListenerManager {
       bodyIdleTimeoutMs: l?.bodyIdleTimeoutMs || undefined,
       bodyBufferBytes: l?.bodyBufferBytes || undefined,
     };
-    const tls = sni === undefined ? undefined : { ...serverTlsOptions(spec, certificates!), ALPNProtocols: ALPN_PROTOCOLS };
+    const tls = sni === undefined ? undefined : { ...serverTlsOptions(spec, certificates!, this.ticketKeys), ALPNProtocols: ALPN_PROTOCOLS };
     // Each connection gets its SNI name's whole context (one certificate per key type), not SNICallback's.
     const server = createProxyServer(this.engine, {
       ...this.serverOptions,
       ...ctx,
       closedConnections: this.closedConnections,
+      tlsHandshakes: this.tlsHandshakes,
       ...(tls ? { tls, selectContext: (name: string | undefined) => sni!.select(name) } : {}),
       ...(tls === undefined && this.mesh?.listener === spec.name ? { meshInbound: this.mesh.inbound } : {}),
     });
@@ -165,11 +188,11 @@ function keyOf(spec: Listener): string {
   return toJsonString(ListenerSchema, { ...spec, name: '', tls: undefined });
 }
 
-/** Server-wide TLS options: the default certificate (for clients without SNI) and the policy. */
-function serverTlsOptions(spec: Listener, certificates: (name: string) => Certificate | undefined): TlsOptions {
+/** Server-wide TLS options: the default certificate (for clients without SNI), the policy and the ticket keys. */
+function serverTlsOptions(spec: Listener, certificates: (name: string) => Certificate | undefined, ticketKeys: Buffer): TlsOptions {
   const tls = spec.tls!;
   const def = certificates(tls.defaultCertificate || tls.certificates[0]!);
-  return { ...listenerTlsOptions(tls, certificates), ...(def ? { cert: def.certChain, key: def.privateKey } : {}) };
+  return { ...listenerTlsOptions(tls, certificates), ticketKeys, ...(def ? { cert: def.certChain, key: def.privateKey } : {}) };
 }
 
 /** Stop accepting and drain (drain-server.ts) for the listener's drain time, or `timeoutMs` when given. */

@@ -112,6 +112,7 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
       clusters: () => this.current?.clusters.values() ?? [],
       downstreamConnections: () => this.listeners.connectionCount(),
       downstreamClosed: () => this.listeners.closedConnections.values(),
+      tlsHandshakes: () => this.listeners.tlsHandshakes.values(),
       breakers: () => this.breakers.values(),
       rbacDecisions: () => this.authorizationStats.values(),
       eventLoopDelay: () => this.eventLoopDelay.snapshot(),

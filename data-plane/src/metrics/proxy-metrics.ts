@@ -23,6 +23,8 @@ export interface MetricsSource {
   downstreamConnections(): Promise<number>;
   /** Client connections the proxy closed itself, by listener and reason (connection-gate.ts). */
   downstreamClosed?(): Iterable<{ listener: string; reason: string; value: number }>;
+  /** TLS handshakes on the HTTPS listeners, by listener and session (resumed or full; tls-handshakes.ts). */
+  tlsHandshakes?(): Iterable<{ listener: string; session: string; value: number }>;
   /** Every cluster's circuit breaker. */
   breakers?(): Iterable<CircuitBreaker>;
   /** Authorization decisions by policy, action and result (authorization-stats.ts). */
@@ -74,6 +76,8 @@ export class ProxyMetrics {
     new CollectedMetric('sluice_proxy_downstream_connections_active', 'Open client connections over every listener.', 'gauge', async () => [{ labels: {}, value: await this.source.downstreamConnections() }], r);
     new CollectedMetric('sluice_proxy_downstream_connections_closed_total', 'Client connections the proxy closed itself, by listener and reason: header_timeout, reclaimed (to admit a new one at the cap), refused (at the cap, nothing to reclaim), mtls_required (plain text or no mesh certificate on a STRICT inbound listener).', 'counter', () =>
       [...(this.source.downstreamClosed?.() ?? [])].map((c) => ({ labels: { listener: c.listener, reason: c.reason }, value: c.value })), r);
+    new CollectedMetric('sluice_proxy_tls_handshakes_total', 'TLS handshakes completed on HTTPS listeners, by listener and session: resumed (a session ticket) or full.', 'counter', () =>
+      [...(this.source.tlsHandshakes?.() ?? [])].map((h) => ({ labels: { listener: h.listener, session: h.session }, value: h.value })), r);
     new CollectedMetric('sluice_proxy_upstream_connections_total', 'Upstream connections by cluster: new (opened) and reused (taken from the pool).', 'counter', () => this.poolValues(), r);
     new CollectedMetric('sluice_proxy_upstream_connect_failures_total', 'Upstream connect attempts that failed or timed out, by cluster.', 'counter', () => this.connectFailureValues(), r);
     new CollectedMetric('sluice_proxy_rbac_decisions_total', 'Authorization decisions on guarded listeners, by deciding policy, its action and result: allowed, denied, or would_deny (a dry-run policy would have denied; the request went on).', 'counter', () =>

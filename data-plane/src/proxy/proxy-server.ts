@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { Socket } from 'node:net';
-import type { SecureContext, SecureContextOptions, Server as TlsServer, TlsOptions } from 'node:tls';
+import type { SecureContext, SecureContextOptions, Server as TlsServer, TLSSocket, TlsOptions } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { attachHttp2 } from '../protocols/http2/h2-downstream.js';
 import { trackConnections, type DrainState } from './drain-server.js';
@@ -17,6 +17,7 @@ import { DEFAULT_LISTENER_LIMITS, type ListenerContext } from './listener-contex
 import { rawAnswer } from './raw-answer.js';
 import { selectContextByClientHello } from '../tls/context-by-client-hello.js';
 import { meshInboundAcceptor, type MeshInbound } from '../tls/mesh-inbound.js';
+import type { TlsHandshakes } from '../tls/tls-handshakes.js';
 
 export interface ProxyServerOptions extends Partial<ListenerContext> {
   /** Called for requests refused before they had a session (bad framing, timeouts). */
@@ -34,11 +35,13 @@ export interface ProxyServerOptions extends Partial<ListenerContext> {
    * the handshake so each name's own key pairs are offered (tls/context-by-client-hello.ts).
    */
   selectContext?: (servername: string | undefined) => SecureContext | undefined;
+  /** HTTPS: where completed handshakes are counted, resumed or full. */
+  tlsHandshakes?: TlsHandshakes;
   /** A sidecar's inbound listener (plain-text server): mutual TLS or plain text per PeerAuthentication (tls/mesh-inbound.ts). */
   meshInbound?: MeshInbound;
 }
 
-const SERVER_ONLY = new Set(['onClientError', 'tls', 'http2', 'connectionBudget', 'closedConnections', 'selectContext', 'meshInbound']);
+const SERVER_ONLY = new Set(['onClientError', 'tls', 'http2', 'connectionBudget', 'closedConnections', 'selectContext', 'meshInbound', 'tlsHandshakes']);
 
 const gates = new WeakMap<object, ConnectionGate>();
 
@@ -143,6 +146,7 @@ export function createProxyServer(proxy: HttpProxy<any>, options: ProxyServerOpt
   });
   if (tls) {
     server.prependListener('secureConnection', (socket: Socket) => {
+      options.tlsHandshakes?.add(listener.name, (socket as TLSSocket).isSessionReused() ? 'resumed' : 'full');
       gate.secured(socket);
       if (!http2) gate.http1(socket);
     });

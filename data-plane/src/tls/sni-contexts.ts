@@ -1,12 +1,15 @@
 // Secure contexts of one HTTPS listener, chosen per connection by SNI (exact name, then the nearest
 // wildcard, then the default certificate). A name's context holds its certificate of each key type
 // (RSA, ECDSA), and OpenSSL serves the one the client can verify. Replacing them affects new
-// handshakes only: open TLS connections keep the context they were made with (docs/tls.md).
-import { createPrivateKey } from 'node:crypto';
+// handshakes only: open TLS connections keep the context they were made with (docs/tls.md). Every
+// context of a listener carries the proxy's session ticket keys (ticket-keys.ts) and the listener's
+// session id context, so a ticket from one name's context resumes whichever context takes it.
+import { createHash, createPrivateKey } from 'node:crypto';
 import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
 import { dnsNamesOf, parseCertificates } from '../../../proto/src/model/validate/certificate.js';
 import type { Certificate } from '../../../proto/gen/sluice/v1/certificate_pb.js';
 import { ClientCertificatePolicy, TlsVersion, type ListenerTls } from '../../../proto/gen/sluice/v1/listener_pb.js';
+import { TICKET_LIFETIME_S } from './ticket-keys.js';
 
 /**
  * TLS 1.2 suites with forward secrecy and AEAD only (Mozilla "intermediate"); TLS 1.3 suites are
@@ -30,8 +33,8 @@ export const ALPN_PROTOCOLS = ['h2', 'http/1.1'];
 export function listenerTlsOptions(tls: ListenerTls | undefined, lookup: (name: string) => Certificate | undefined): SecureContextOptions & { requestCert: boolean; rejectUnauthorized: boolean } {
   const policy = tls?.clientCertificate ?? ClientCertificatePolicy.NONE;
   const ca = tls?.clientCa ? lookup(tls.clientCa)?.caBundle : undefined;
-  return {
-    minVersion: tls?.minVersion === TlsVersion.TLS1_3 ? 'TLSv1.3' : 'TLSv1.2',
+  const settings = {
+    minVersion: tls?.minVersion === TlsVersion.TLS1_3 ? ('TLSv1.3' as const) : ('TLSv1.2' as const),
     ciphers: MODERN_CIPHERS,
     honorCipherOrder: true,
     ecdhCurve: 'X25519:P-256:P-384',
@@ -39,6 +42,16 @@ export function listenerTlsOptions(tls: ListenerTls | undefined, lookup: (name: 
     requestCert: policy !== ClientCertificatePolicy.NONE,
     rejectUnauthorized: policy === ClientCertificatePolicy.REQUIRE,
   };
+  return { ...settings, sessionTimeout: TICKET_LIFETIME_S, sessionIdContext: sessionIdContextOf(settings) };
+}
+
+/**
+ * OpenSSL resumes a session only where its session id context matches (TLS 1.2 and 1.3): made from
+ * the client-certificate policy and trust bundle, it keeps a session made on a listener that asked for
+ * no client certificate from resuming on one that requires one. 32 hex characters: OpenSSL's maximum.
+ */
+function sessionIdContextOf(settings: object): string {
+  return createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 32);
 }
 
 export class SniContexts {
@@ -48,6 +61,17 @@ export class SniContexts {
   private fallback: SecureContext | undefined;
   /** Certificate fingerprints (chain, key, names, listener settings): unchanged ones are not rebuilt. */
   private key = '';
+
+  /** `ticketKeys`: the proxy's session ticket keys, which every context is made with. */
+  constructor(private ticketKeys: Buffer) {}
+
+  /** A rotation: every context seals and opens tickets with `keys` from now on. */
+  setTicketKeys(keys: Buffer): void {
+    this.ticketKeys = keys;
+    for (const context of new Set([...this.exact.values(), ...this.wildcard.values(), ...(this.fallback ? [this.fallback] : [])])) {
+      (context.context as { setTicketKeys(keys: Buffer): void }).setTicketKeys(keys);
+    }
+  }
 
   /** The context for `servername` ('' or unknown: the default). */
   select(servername: string | undefined): SecureContext | undefined {
@@ -89,7 +113,7 @@ export class SniContexts {
     const contextOf = (group: readonly Certificate[]): SecureContext => {
       const id = JSON.stringify(group.map((c) => c.name));
       let context = built.get(id);
-      if (context === undefined) built.set(id, (context = createSecureContext({ ...common, cert: group.map((c) => c.certChain), key: group.map((c) => c.privateKey) })));
+      if (context === undefined) built.set(id, (context = createSecureContext({ ...common, ticketKeys: this.ticketKeys, cert: group.map((c) => c.certChain), key: group.map((c) => c.privateKey) })));
       return context;
     };
     const exact = new Map<string, SecureContext>();

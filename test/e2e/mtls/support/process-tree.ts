@@ -78,7 +78,7 @@ export function cpuSeconds(pid: number, ticksPerSecond = 100): number {
   return ticks / ticksPerSecond;
 }
 
-/** Pins every thread of every process of the tree of `pid` to `core`. */
+/** Pins every thread of every process of the tree of `pid` to `core` (taskset). */
 export function pinTree(pid: number, core: number): void {
   for (const p of processTree(pid)) execFileSync('taskset', ['-a', '-p', '-c', String(core), String(p)], { stdio: 'ignore' });
 }
