@@ -1,12 +1,15 @@
-// HTTP/2 and gRPC benchmark, side by side in one run: h2load over TLS (ALPN h2) through Sluice and through
-// nginx terminating h2, both proxying to the same nginx upstream over HTTP/1.1; and @grpc/grpc-js
-// unary and server-streaming throughput called directly and through Sluice (H2C cluster). Sluice
-// runs in its own process (one core's worth: one event loop), as does each nginx (one worker).
+// HTTP/2 and gRPC benchmark, side by side in one run:
+//  - h2load over TLS (ALPN h2) and in cleartext (h2c prior knowledge), many streams per connection,
+//    through Sluice and through nginx terminating HTTP/2, both proxying to the same nginx upstream over
+//    HTTP/1.1: requests per second and CPU µs per request of each front's own processes (/proc);
+//  - @grpc/grpc-js unary and server-streaming throughput called directly and through Sluice (H2C cluster).
+// Sluice runs in its own process (one event loop: one core's worth), as does each nginx (one worker),
+// so both fronts have the same CPU. `--cpu-prof DIR` writes the Sluice process's V8 CPU profile there.
 //
-//   npm run build && node dist/test/bench/h2-grpc-bench.js [--requests 50000] [--calls 20000]
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+//   npm run build && flock /tmp/sluice-load.lock node dist/test/bench/h2-grpc-bench.js \
+//     [--requests 50000] [--streams 100] [--calls 20000] [--cpu-prof DIR]
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,52 +19,60 @@ import { parseConfigText } from '../../data-plane/src/cli/load-proxy-config.js';
 import { MeshProxy } from '../../data-plane/src/mesh/mesh-proxy.js';
 import { SERVICE, startGrpcServer, type Msg } from '../data-plane/helpers/grpc-echo.js';
 import { exampleCertificates } from '../support/examples.js';
-import { writeNginxConf } from './nginx-config.js';
-import { until } from '../support/until.js';
+import { freePort } from '../support/free-port.js';
+import { spawnGuarded, stopChild } from '../support/process-guard.js';
+import { startNginx } from './nginx-config.js';
+import { childrenOf, cpuTicks, TICK_HZ } from './process-cpu.js';
 
 const run = promisify(execFile);
-const { values } = parseArgs({ options: { requests: { type: 'string', default: '50000' }, calls: { type: 'string', default: '20000' }, serve: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    requests: { type: 'string', default: '50000' },
+    streams: { type: 'string', default: '100' },
+    calls: { type: 'string', default: '20000' },
+    'cpu-prof': { type: 'string' },
+    serve: { type: 'string' },
+  },
+});
+const CONNECTIONS = 10;
 
 if (values.serve !== undefined) {
-  // Child mode: serve a config and print the listeners' ports.
+  // Child mode: serve a config and print the listeners' ports; SIGTERM exits normally, so that
+  // --cpu-prof gets to write its profile.
   const parsed = parseConfigText(readFileSync(values.serve, 'utf8'), 'yaml');
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
   const mesh = new MeshProxy();
   const r = await mesh.applyResources(parsed.config.resources);
   if (!r.ok) throw new Error(JSON.stringify(r.errors));
+  process.once('SIGTERM', () => process.exit(0));
   console.log(JSON.stringify(Object.fromEntries(mesh.listeners.names().map((n) => [n, mesh.listeners.address(n)!.port]))));
 } else {
   await main();
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((resolve) => s.close(resolve));
-  return port;
+interface Front {
+  readonly url: (scheme: 'https' | 'http') => string;
+  readonly pids: () => number[];
 }
 
-async function waitForPort(port: number): Promise<void> {
-  await until(`an answer on ${port}`, async () => {
-    await run('curl', ['-sk', '-o', '/dev/null', `https://127.0.0.1:${port}/`]).catch(() => run('curl', ['-s', '-o', '/dev/null', `http://127.0.0.1:${port}/`]));
-    return true;
-  }, 10_000, 100);
+interface LoadResult {
+  rps: number;
+  cpuUsPerReq: number;
 }
 
-function nginx(dir: string, name: string, body: string): ChildProcess {
-  const conf = writeNginxConf(dir, name, body);
-  return spawn('nginx', ['-c', conf, '-p', dir, '-e', join(dir, `${name}.err`)], { stdio: 'ignore' });
-}
 
-async function h2load(port: number, requests: number): Promise<{ rps: number; meanMs: number }> {
-  const { stdout } = await run('h2load', ['-n', String(requests), '-c', '10', '-m', '10', '-H', ':authority: web.local', `https://127.0.0.1:${port}/`], { maxBuffer: 1 << 24 });
+
+async function h2load(front: Front, scheme: 'https' | 'http', requests: number): Promise<LoadResult> {
+  const pids = front.pids();
+  const before = cpuTicks(pids);
+  const args = ['-n', String(requests), '-c', String(CONNECTIONS), '-m', values.streams!, '-H', ':authority: web.local', front.url(scheme)];
+  const { stdout } = await run('h2load', args, { maxBuffer: 1 << 24, timeout: 120_000 });
+  const ticks = cpuTicks(pids) - before;
   const rps = Number(/finished in [\d.]+m?s, ([\d.]+) req\/s/.exec(stdout)?.[1]);
   const failed = Number(/(\d+) failed/.exec(stdout)?.[1]);
+  const succeeded = Number(/(\d+) succeeded/.exec(stdout)?.[1]);
   if (failed > 0 || !(rps > 0)) throw new Error(`h2load: ${stdout}`);
-  const mean = /time for request:\s+\S+\s+\S+\s+(\S+)/.exec(stdout)?.[1] ?? '';
-  const meanMs = mean.endsWith('us') ? Number(mean.slice(0, -2)) / 1000 : Number(mean.replace('ms', ''));
-  return { rps, meanMs };
+  return { rps, cpuUsPerReq: ((ticks / TICK_HZ) * 1e6) / succeeded };
 }
 
 async function grpcBench(target: string, calls: number): Promise<{ unaryPerSec: number; streamMsgsPerSec: number }> {
@@ -90,9 +101,13 @@ async function grpcBench(target: string, calls: number): Promise<{ unaryPerSec: 
   return { unaryPerSec, streamMsgsPerSec };
 }
 
+function median(xs: number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-h2bench-'));
-  const children: ChildProcess[] = [];
+  const stops: (() => unknown)[] = [];
   try {
     const certs = exampleCertificates();
     const pem = (name: string, field: 'certChain' | 'privateKey') => {
@@ -102,15 +117,20 @@ async function main(): Promise<void> {
     writeFileSync(join(dir, 'web.pem'), `${pem('web-local', 'certChain')}\n`);
     writeFileSync(join(dir, 'web.key'), `${pem('web-local', 'privateKey')}\n`);
 
-    const upPort = await freePort();
-    children.push(nginx(dir, 'upstream', `server { listen 127.0.0.1:${upPort}; location / { return 200 "hello from the upstream\\n"; } }`));
-    const frontPort = await freePort();
-    children.push(
-      nginx(dir, 'front', `upstream up { server 127.0.0.1:${upPort}; keepalive 256; }
-  server { listen 127.0.0.1:${frontPort} ssl http2; ssl_certificate ${dir}/web.pem; ssl_certificate_key ${dir}/web.key;
+    const up = await startNginx(dir, (stop) => stops.push(stop), 'upstream', (port) => `server { listen 127.0.0.1:${port}; location / { return 200 "hello from the upstream\\n"; } }`);
+    // Two server blocks on one nginx worker: h2 over TLS, and h2c (prior knowledge) in cleartext.
+    const nginxTlsPort = await freePort();
+    const front = await startNginx(dir, (stop) => stops.push(stop), 'front', (port) => `upstream up { server 127.0.0.1:${up.port}; keepalive 256; }
+  http2_max_concurrent_streams 128;
+  server { listen 127.0.0.1:${port} http2; location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; } }
+  server { listen 127.0.0.1:${nginxTlsPort} ssl http2; ssl_certificate ${dir}/web.pem; ssl_certificate_key ${dir}/web.key;
     ssl_protocols TLSv1.2 TLSv1.3;
-    location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; } }`),
-    );
+    location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; } }`);
+    const nginxFront: Front = {
+      url: (scheme) => `${scheme}://127.0.0.1:${scheme === 'https' ? nginxTlsPort : front.port}/`,
+      pids: () => [front.pid, ...childrenOf(front.pid)],
+    };
+
     const { port: grpcPort, server } = await startGrpcServer();
     const config = join(dir, 'sluice.yaml');
     writeFileSync(
@@ -131,7 +151,7 @@ port: 0
 ---
 kind: Cluster
 name: web
-endpoints: [{address: 127.0.0.1, port: ${upPort}}]
+endpoints: [{address: 127.0.0.1, port: ${up.port}}]
 ---
 kind: Cluster
 name: greeter
@@ -151,28 +171,37 @@ match: {pathPrefix: /}
 forward: {cluster: web}
 `,
     );
-    const sluice = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve', config], { stdio: ['ignore', 'pipe', 'inherit'] });
-    children.push(sluice);
+    const profile = values['cpu-prof'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']];
+    const sluice = spawnGuarded(process.execPath, [...profile, fileURLToPath(import.meta.url), '--serve', config], { stdio: ['ignore', 'pipe', 'inherit'] });
+    stops.push(() => stopChild(sluice, 5000));
     const ports = await new Promise<Record<string, number>>((resolve) => sluice.stdout!.once('data', (d: Buffer) => resolve(JSON.parse(d.toString()) as Record<string, number>)));
-    await waitForPort(frontPort);
+    const sluiceFront: Front = {
+      url: (scheme) => `${scheme}://127.0.0.1:${scheme === 'https' ? ports['tls'] : ports['plain']}/`,
+      pids: () => [sluice.pid!],
+    };
 
     const n = Number(values.requests);
-    // Warm-up, then interleaved rounds; medians.
-    await h2load(ports['tls']!, 5000);
-    await h2load(frontPort, 5000);
-    const rows: Record<string, { rps: number; meanMs: number }[]> = { sluice: [], nginx: [] };
-    for (let round = 0; round < 3; round++) {
-      rows['sluice']!.push(await h2load(ports['tls']!, n));
-      rows['nginx']!.push(await h2load(frontPort, n));
+    const fronts = { nginx: nginxFront, sluice: sluiceFront };
+    const rows: Record<string, LoadResult[]> = {};
+    for (const scheme of ['https', 'http'] as const) {
+      // Warm-up, then interleaved rounds; medians.
+      for (const f of Object.values(fronts)) await h2load(f, scheme, 5000);
+      for (let round = 0; round < 3; round++) {
+        for (const [name, f] of Object.entries(fronts)) (rows[`${name} ${scheme}`] ??= []).push(await h2load(f, scheme, n));
+      }
     }
-    const med = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-    const s = { rps: med(rows['sluice']!.map((r) => r.rps)), meanMs: med(rows['sluice']!.map((r) => r.meanMs)) };
-    const x = { rps: med(rows['nginx']!.map((r) => r.rps)), meanMs: med(rows['nginx']!.map((r) => r.meanMs)) };
-    console.log(`\nh2load -n ${n} -c 10 -m 10 over TLS (ALPN h2) to an HTTP/1.1 nginx upstream; medians of 3 rounds\n`);
-    console.log('| front | req/s | mean ms | ÷ nginx |');
-    console.log('| --- | ---: | ---: | ---: |');
-    console.log(`| nginx (1 worker) | ${x.rps.toFixed(0)} | ${x.meanMs.toFixed(2)} | 1.00 |`);
-    console.log(`| Sluice (1 process) | ${s.rps.toFixed(0)} | ${s.meanMs.toFixed(2)} | ${(s.rps / x.rps).toFixed(2)} |`);
+    const med = (key: string, field: keyof LoadResult): number => median(rows[key]!.map((r) => r[field]));
+    console.log(`\nh2load -n ${n} -c ${CONNECTIONS} -m ${values.streams} to an HTTP/1.1 nginx upstream; each front one process; medians of 3 rounds\n`);
+    console.log('| front | TLS req/s | ÷ nginx | TLS CPU µs/req | ÷ nginx | h2c req/s | ÷ nginx | h2c CPU µs/req | ÷ nginx |');
+    console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const [name, label] of [['nginx', 'nginx (1 worker)'], ['sluice', 'Sluice (1 process)']] as const) {
+      const cells: string[] = [label];
+      for (const scheme of ['https', 'http']) {
+        cells.push(med(`${name} ${scheme}`, 'rps').toFixed(0), (med(`${name} ${scheme}`, 'rps') / med(`nginx ${scheme}`, 'rps')).toFixed(2));
+        cells.push(med(`${name} ${scheme}`, 'cpuUsPerReq').toFixed(1), (med(`${name} ${scheme}`, 'cpuUsPerReq') / med(`nginx ${scheme}`, 'cpuUsPerReq')).toFixed(2));
+      }
+      console.log(`| ${cells.join(' | ')} |`);
+    }
 
     const calls = Number(values.calls);
     const direct = await grpcBench(`127.0.0.1:${grpcPort}`, calls);
@@ -184,7 +213,7 @@ forward: {cluster: web}
     console.log(`| through Sluice (h2c both sides) | ${proxied.unaryPerSec.toFixed(0)} | ${(proxied.unaryPerSec / direct.unaryPerSec).toFixed(2)} | ${proxied.streamMsgsPerSec.toFixed(0)} | ${(proxied.streamMsgsPerSec / direct.streamMsgsPerSec).toFixed(2)} |`);
     server.forceShutdown();
   } finally {
-    for (const c of children) c.kill('SIGTERM');
+    for (const stop of stops.reverse()) await stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -14,12 +14,12 @@ import { freePort } from '../support/free-port.js';
 import { spawnGuarded, stopChild } from '../support/process-guard.js';
 import { until } from '../support/until.js';
 import { writeNginxConf } from './nginx-config.js';
+import { childrenOf, cpuTicks, TICK_HZ } from './process-cpu.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, duration: { type: 'string', default: '5' }, warmup: { type: 'string', default: '2' } } });
 const ROUNDS = Number(values.rounds);
 const DURATION_S = Number(values.duration);
 const WARMUP_S = Number(values.warmup);
-const TICK_HZ = 100;
 const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
 // nginx's worker runs as an unprivileged user: it must be able to read the 64 KiB file.
 chmodSync(dir, 0o755);
@@ -74,16 +74,6 @@ async function startNginx(name: string, core: number, body: string): Promise<Con
   return { name, port, pids: () => [child.pid!, ...childrenOf(child.pid!)], stop: () => stopChild(child, 2000, 'SIGQUIT') };
 }
 
-/** Descendants of `pid` (taskset execs, so the child is nginx's master; its worker is below). */
-function childrenOf(pid: number): number[] {
-  const out: number[] = [];
-  try {
-    for (const tid of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)) out.push(tid, ...childrenOf(tid));
-  } catch {
-    // gone
-  }
-  return out;
-}
 
 async function startNode(name: string, script: string, args: string[] = []): Promise<Contender> {
   const port = await freePort();
@@ -101,19 +91,6 @@ async function startNode(name: string, script: string, args: string[] = []): Pro
   return { name, port, pids: () => [child.pid!], stop: () => stopChild(child, 2000) };
 }
 
-function cpuTicks(pids: number[]): number {
-  let sum = 0;
-  for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      sum += Number(f[11]) + Number(f[12]);
-    } catch {
-      // exited
-    }
-  }
-  return sum;
-}
 
 function rssMiB(pids: number[]): number {
   let kb = 0;

@@ -21,7 +21,11 @@ export interface PoolOptions {
 }
 
 export const DEFAULT_POOL_OPTIONS: PoolOptions = Object.freeze({
-  maxIdle: 128,
+  // As many as a cluster's default maxConnections: an HTTP/2 client connection carries up to 128
+  // requests at once, each on its own upstream connection; with fewer kept, every burst of streams
+  // closes the connections over the cap and the next one opens them again (connect and close cost
+  // more than the request). Idle ones still age out by idleTimeoutMs.
+  maxIdle: 1024,
   idleTimeoutMs: 60_000,
   connectTimeoutMs: 5_000,
   maxRequestsPerConnection: 0,

@@ -11,6 +11,7 @@ import type { PoolOptions } from './connection-pool.js';
 import type { PoolStats } from './upstream-client.js';
 import { Http2Stream, type Http2StreamOwner } from './http2-stream.js';
 import type { UpstreamConnection, UpstreamPool } from './upstream-client.js';
+import { BASE_SETTINGS, MAX_SESSION_MEMORY_MIB, widenConnectionWindow } from '../protocols/http2/h2-settings.js';
 import { formatHostPort } from '../../../proto/src/model/host-port.js';
 
 export const DEFAULT_MAX_CONCURRENT_STREAMS = 100;
@@ -104,7 +105,8 @@ export class Http2SessionPool implements UpstreamPool {
     const authority = `${tls ? 'https' : 'http'}://${formatHostPort(this.host, this.port)}`;
     return new Promise((resolve, reject) => {
       const sni = tls !== undefined && tls.servername === undefined && isIP(this.host) === 0 ? { servername: this.host } : {};
-      const session = connect(authority, tls ? { ...tls, ...sni, ALPNProtocols: ['h2'] } : {});
+      const h2 = { settings: BASE_SETTINGS, maxSessionMemory: MAX_SESSION_MEMORY_MIB };
+      const session = connect(authority, tls ? { ...tls, ...sni, ...h2, ALPNProtocols: ['h2'] } : h2);
       const timer = setTimeout(() => {
         session.destroy();
         this.connectionGate?.connectionClosed();
@@ -122,6 +124,7 @@ export class Http2SessionPool implements UpstreamPool {
         clearTimeout(timer);
         session.removeListener('error', onError);
         session.on('error', () => {});
+        widenConnectionWindow(session);
         this.stats.created++;
         const e = new Entry(session, this, tls !== undefined);
         this.entries.push(e);

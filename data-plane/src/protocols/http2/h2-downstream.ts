@@ -8,23 +8,27 @@ import type { Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { ConnectionGate } from '../../proxy/connection-gate.js';
+import { BASE_SETTINGS, DOWNSTREAM_MAX_CONCURRENT_STREAMS, MAX_SESSION_MEMORY_MIB, widenConnectionWindow } from './h2-settings.js';
 
 /** The client connection preface: `PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`. */
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
 /** The compatibility response with the members the engine reads on node:http's. */
 export class H2Response extends Http2ServerResponse {
-  constructor(...args: ConstructorParameters<typeof Http2ServerResponse>) {
-    super(...args);
-    // Typed as a field of Http2ServerResponse but missing at run time (Node 20).
-    Object.defineProperty(this, 'destroyed', { get: () => this.stream.destroyed });
-  }
   /** HTTP/2 streams have no connection-level keep-alive to turn off. */
   set shouldKeepAlive(_v: boolean) {}
   get shouldKeepAlive(): boolean {
     return true;
   }
 }
+
+// Typed as a field of Http2ServerResponse but missing at run time (Node 20); defined once on the
+// prototype rather than on every response.
+Object.defineProperty(H2Response.prototype, 'destroyed', {
+  get(this: H2Response): boolean {
+    return this.stream.destroyed;
+  },
+});
 
 export interface H2Options {
   readonly maxHeaderBytes: number;
@@ -60,13 +64,12 @@ export function attachHttp2(server: Server | HttpsServer, options: H2Options): H
   const h2 = createH2Server({
     Http2ServerResponse: H2Response as typeof Http2ServerResponse,
     Http2ServerRequest,
-    maxSessionMemory: 64,
+    maxSessionMemory: MAX_SESSION_MEMORY_MIB,
     // node:http2 resets a stream over these (ENHANCE_YOUR_CALM) before the proxy sees it, so they are
     // set well above the listener's limits: requests between the limit and these get the same 431 as
     // over HTTP/1.1 (Session.headerCount, headerBytes); only floods past them are reset.
     maxHeaderListPairs: h2HeaderPairsCeiling(options.maxHeaderCount),
-    // 128 streams per client connection, as nginx's http2_max_concurrent_streams.
-    settings: { maxHeaderListSize: h2HeaderBytesCeiling(options.maxHeaderBytes), enablePush: false, maxConcurrentStreams: 128 },
+    settings: { ...BASE_SETTINGS, maxHeaderListSize: h2HeaderBytesCeiling(options.maxHeaderBytes), maxConcurrentStreams: DOWNSTREAM_MAX_CONCURRENT_STREAMS },
   });
   const sessions = new Set<ServerHttp2Session>();
   /** The socket being handed to node:http2: its 'session' event comes synchronously. */
@@ -84,6 +87,7 @@ export function attachHttp2(server: Server | HttpsServer, options: H2Options): H
     sessions.add(session);
     session.on('close', () => sessions.delete(session));
     session.on('error', () => {});
+    widenConnectionWindow(session);
     if (options.idleTimeoutMs > 0) session.setTimeout(options.idleTimeoutMs, () => session.close());
   });
   h2.on('request', (req, res) => options.onRequest(req as unknown as IncomingMessage, res as unknown as ServerResponse, false));
