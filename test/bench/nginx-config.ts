@@ -8,7 +8,7 @@ import { spawnGuarded, stopChild } from '../support/process-guard.js';
 import { until } from '../support/until.js';
 
 /** Writes `dir/name.conf` with `http` inside the http block; returns its path. */
-export function writeNginxConf(dir: string, name: string, http: string): string {
+export function writeNginxConf(dir: string, name: string, http: string, workerConnections = 4096): string {
   const conf = join(dir, `${name}.conf`);
   const temp = join(dir, `${name}-tmp`);
   mkdirSync(temp, { recursive: true });
@@ -16,7 +16,8 @@ export function writeNginxConf(dir: string, name: string, http: string): string 
 daemon off;
 pid ${join(dir, `${name}.pid`)};
 error_log ${join(dir, `${name}.err`)} error;
-events { worker_connections 4096; }
+events { worker_connections ${workerConnections}; }
+worker_rlimit_nofile ${workerConnections * 2};
 http {
   access_log off;
   keepalive_requests 100000000;
@@ -31,9 +32,9 @@ http {
  * nginx with `http(port)` in its http block, on a free port (it cannot listen on port 0); resolves
  * once it accepts connections. `cleanup` receives how to stop it.
  */
-export async function startNginx(dir: string, cleanup: (stop: () => unknown) => void, name: string, http: (port: number) => string): Promise<{ port: number; pid: number }> {
+export async function startNginx(dir: string, cleanup: (stop: () => unknown) => void, name: string, http: (port: number) => string, workerConnections?: number): Promise<{ port: number; pid: number }> {
   const port = await freePort();
-  const child = spawnGuarded('nginx', ['-c', writeNginxConf(dir, name, http(port)), '-p', dir, '-e', join(dir, `${name}.err`)]);
+  const child = spawnGuarded('nginx', ['-c', writeNginxConf(dir, name, http(port), workerConnections), '-p', dir, '-e', join(dir, `${name}.err`)]);
   cleanup(() => stopChild(child, 2000, 'SIGQUIT'));
   await until(`nginx ${name} on ${port}`, () => new Promise<boolean>((resolve) => {
     const s = connect(port, '127.0.0.1', () => (s.destroy(), resolve(true)));
