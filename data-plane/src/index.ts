@@ -50,9 +50,10 @@ export { CompiledRoute } from './routing/compiled-route.js';
 export { RouteMatcher } from './routing/route-matcher.js';
 export { HeaderEditor } from './routing/header-editor.js';
 
-export { FilterRegistry, BUILTIN_FILTERS, type FilterFactory } from './filters/filter-registry.js';
+export { FilterRegistry, BUILTIN_FILTERS, type FilterFactory, type FilterContext } from './filters/filter-registry.js';
 export { headerEditFilter } from './filters/header-edit-filter.js';
-export { localRateLimit, TokenBuckets } from './filters/local-rate-limit.js';
+export { localRateLimit } from './filters/local-rate-limit.js';
+export { TokenBuckets, type TokenSource } from './filters/token-buckets.js';
 export { cors } from './filters/cors.js';
 export { faultInjection } from './filters/fault-injection.js';
 

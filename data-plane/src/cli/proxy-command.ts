@@ -10,6 +10,7 @@ import cluster from 'node:cluster';
 import { parseProxyArgs, PROXY_USAGE, SIGINT_EXIT_CODE } from './proxy-options.js';
 import { ProxyRuntime } from './proxy-runtime.js';
 import { runWorker } from './proxy-worker.js';
+import { WorkerTokenChannel } from './worker-token-channel.js';
 import { Tracing } from '../tracing/tracing.js';
 import type { RunningProxy } from './start-proxy.js';
 
@@ -21,13 +22,16 @@ export async function runProxyCommand(argv: string[]): Promise<void> {
     const destination = env['SLUICE_ACCESS_LOG'];
     const workload = { service: env['SLUICE_SERVICE'] ?? '', namespace: env['SLUICE_NAMESPACE'] ?? '' };
     const tracing = await Tracing.fromEnv(env, { ...workload, nodeId: env['SLUICE_NODE_ID'] ?? '' });
+    // Rate limits borrow their tokens from the primary, so they hold for the whole proxy.
+    const tokens = new WorkerTokenChannel((m) => process.send?.(m), Number(env['SLUICE_PROXY_WORKERS'] ?? '1'));
     runWorker(new ProxyRuntime({
+      tokenSources: tokens.sources,
       ...(destination === undefined ? {} : { accessLog: { destination, sampleRate: Number(env['SLUICE_ACCESS_LOG_SAMPLE_RATE'] ?? '1') } }),
       localZone: env['SLUICE_ZONE'] ?? '',
       workload,
       meshTls: env['SLUICE_MESH_TLS'] === '1',
       ...(tracing === undefined ? {} : { tracing }),
-    }));
+    }), tokens);
     return;
   }
   const options = parseProxyArgs(argv);

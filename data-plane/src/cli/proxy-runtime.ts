@@ -2,7 +2,7 @@
 // with --workers 1, and by each worker process otherwise.
 import type { FieldError } from '../../../proto/src/model/field-error.js';
 import type { ResourceSet } from '../../../proto/src/model/resource-set.js';
-import { FilterRegistry } from '../filters/filter-registry.js';
+import { FilterRegistry, type TokenSourceFactory } from '../filters/filter-registry.js';
 import { AccessLog, type AccessLogOptions } from '../logging/access-log.js';
 import { MeshProxy, type ApplyResult } from '../mesh/mesh-proxy.js';
 import type { Workload } from '../authorization/authorizer.js';
@@ -19,11 +19,13 @@ export interface ProxyRuntimeOptions {
   /** It holds a workload certificate: mesh endpoints take mutual TLS only. */
   readonly meshTls?: boolean;
   readonly tracing?: Tracing;
+  /** Where rate limits keep their token buckets; default: in this process (a worker's: in the primary). */
+  readonly tokenSources?: TokenSourceFactory;
 }
 
 export class ProxyRuntime {
   readonly mesh: MeshProxy;
-  private readonly registry = new FilterRegistry();
+  private readonly registry: FilterRegistry;
   private readonly loaded = new Set<string>();
   /** The access log (--access-log), written from the mesh's `logging` phase. */
   readonly accessLog: AccessLog | undefined;
@@ -45,6 +47,7 @@ export class ProxyRuntime {
   constructor(options: ProxyRuntimeOptions = {}) {
     const log = (this.accessLog = options.accessLog === undefined ? undefined : new AccessLog(options.accessLog));
     this.tracing = options.tracing;
+    this.registry = new FilterRegistry(options.tokenSources);
     this.mesh = new MeshProxy({
       filters: this.registry,
       localZone: options.localZone ?? '',

@@ -10,8 +10,9 @@ import type { FromWorker, ToWorker } from './worker-messages.js';
 import { DEFAULT_DRAIN_TIMEOUT_MS, SIGINT_EXIT_CODE } from './proxy-options.js';
 import { runDiagnostic } from '../diagnostics/run-diagnostic.js';
 import { checkTicketKeys } from '../tls/ticket-keys.js';
+import type { WorkerTokenChannel } from './worker-token-channel.js';
 
-export function runWorker(runtime: ProxyRuntime): void {
+export function runWorker(runtime: ProxyRuntime, tokens?: WorkerTokenChannel): void {
   const send = (m: FromWorker): void => {
     process.send?.(m);
   };
@@ -55,6 +56,8 @@ export function runWorker(runtime: ProxyRuntime): void {
       send({ sluice: 'certs', id: m.id, serial: runtime.identity?.serialNumber });
     } else if (m?.sluice === 'diagnose') {
       void runDiagnostic(m.diagnostic).then((result) => send({ sluice: 'diagnosed', id: m.id, result }));
+    } else if (m?.sluice === 'tokens') {
+      tokens?.answered(m.id, m.grant);
     } else if (m?.sluice === 'clusters') {
       send({ sluice: 'clusters', id: m.id, clusters: clusterReports(runtime.mesh.snapshot?.clusters.values() ?? [], runtime.mesh.metrics) });
     }

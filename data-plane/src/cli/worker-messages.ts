@@ -9,6 +9,8 @@ import type { WorkloadIdentity } from '../identity/workload-identity.js';
 import type { UserFilterModule } from './load-proxy-config.js';
 import type { WorkerDelta } from './worker-delta.js';
 import type { Diagnostic, DiagnosticResult } from '../diagnostics/diagnostic.js';
+import type { TokenLeaseRequest } from '../filters/leased-tokens.js';
+import type { Grant } from '../filters/token-buckets.js';
 
 export type ToWorker =
   /** A configuration update, validated by the primary: what changed since the worker's previous 'apply', or the whole set (`full`). Answered 'applied'. */
@@ -27,6 +29,8 @@ export type ToWorker =
   | { readonly sluice: 'certs'; readonly id: number }
   /** GET /debug/profile or /debug/heap for this worker; answered 'diagnosed' with a file the primary streams, then removes. */
   | { readonly sluice: 'diagnose'; readonly id: number; readonly diagnostic: Diagnostic }
+  /** The primary's answer to a worker's 'tokens': what it lends of a rate limit's bucket. */
+  | { readonly sluice: 'tokens'; readonly id: number; readonly grant: Grant }
   /** Stop accepting and drain for up to `timeoutMs` (shutdown, or retirement in a reload); answered 'draining' once the listeners stopped accepting, then the worker sends 'retired' and exits 0. */
   | { readonly sluice: 'drain'; readonly id: number; readonly timeoutMs: number };
 
@@ -43,6 +47,8 @@ export type FromWorker =
   | { readonly sluice: 'diagnosed'; readonly id: number; readonly result: DiagnosticResult }
   /** The worker's outlier detection ejected an endpoint: the primary shares it with every worker. */
   | { readonly sluice: 'ejection'; readonly id: 0; readonly report: EjectionReport }
+  /** Tokens of a rate limit's bucket, which the primary holds for every worker (leased-tokens.ts); answered 'tokens' with the same id. */
+  | { readonly sluice: 'tokens'; readonly id: number; readonly request: TokenLeaseRequest }
   /** Sent last, before a drained worker exits: its final counters, so /metrics survives a reload. */
   | { readonly sluice: 'retired'; readonly id: 0; readonly metrics: MetricsJson };
 

@@ -11,6 +11,7 @@ import type { FieldError } from '../../../proto/src/model/field-error.js';
 import type { ResourceSet } from '../../../proto/src/model/resource-set.js';
 import type { ClusterReport } from '../metrics/cluster-report.js';
 import type { MetricsJson } from '../metrics/metrics-text.js';
+import { TokenLeaseAuthority } from '../filters/token-lease-authority.js';
 import type { UserFilterModule } from './load-proxy-config.js';
 import { AggregatorRegistry } from 'prom-client';
 import { DEFAULT_DRAIN_TIMEOUT_MS } from './proxy-options.js';
@@ -70,6 +71,8 @@ export class WorkerPool implements WorkerDiagnostics {
   /** Counters and histograms of workers that exited after a drain, so /metrics survives a reload. */
   private retired: MetricsJson[] = [];
   private readonly finalMetrics = new Map<Worker, MetricsJson>();
+  /** The buckets of every rate limit, which the workers borrow tokens from (leased-tokens.ts). */
+  private readonly tokens = new TokenLeaseAuthority();
   private reloading: Promise<ReloadResult> | undefined;
   private reloadNext: Promise<ReloadResult> | undefined;
 
@@ -359,6 +362,10 @@ export class WorkerPool implements WorkerDiagnostics {
       }
       if (m.sluice === 'ejection') {
         this.ejections?.report(m.report);
+        return;
+      }
+      if (m.sluice === 'tokens') {
+        this.post(worker, { sluice: 'tokens', id: m.id, grant: this.tokens.grant(m.request) } satisfies ToWorker);
         return;
       }
       if (m.sluice === 'retired') {

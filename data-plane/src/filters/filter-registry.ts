@@ -8,9 +8,19 @@ import { cors } from './cors.js';
 import { faultInjection } from './fault-injection.js';
 import { headerEditFilter } from './header-edit-filter.js';
 import { localRateLimit } from './local-rate-limit.js';
+import { TokenBuckets } from './token-buckets.js';
+import type { FilterContext, TokenSourceFactory } from './filter-context.js';
 
-/** Makes one filter instance from its per-route config; throws (FilterConfigError) on a bad config. */
-export type FilterFactory = (config: JsonObject) => HttpFilter;
+export type { FilterContext, TokenSourceFactory } from './filter-context.js';
+
+/**
+ * Makes one filter instance from its per-route config; throws (FilterConfigError) on a bad config.
+ * A user filter may ignore the context.
+ */
+export type FilterFactory = (config: JsonObject, context: FilterContext) => HttpFilter;
+
+/** One process serving alone: its buckets are the proxy's. */
+const LOCAL_TOKENS: TokenSourceFactory = (_key, ratePerSecond, burst) => new TokenBuckets(ratePerSecond, burst);
 
 export const BUILTIN_FILTERS: Readonly<Record<string, FilterFactory>> = Object.freeze({
   headers: headerEditFilter,
@@ -21,6 +31,15 @@ export const BUILTIN_FILTERS: Readonly<Record<string, FilterFactory>> = Object.f
 
 export class FilterRegistry {
   private readonly factories = new Map<string, FilterFactory>(Object.entries(BUILTIN_FILTERS));
+
+  /** `tokens`: where filters' token buckets live (a worker's come from the primary). */
+  constructor(private readonly tokens: TokenSourceFactory = LOCAL_TOKENS) {}
+
+  /** The context of the filter instance named `instanceKey`. */
+  context(instanceKey: string): FilterContext {
+    const tokens = this.tokens;
+    return { instanceKey, tokenBuckets: (ratePerSecond, burst) => tokens(instanceKey, ratePerSecond, burst) };
+  }
 
   register(name: string, factory: FilterFactory): this {
     this.factories.set(name, factory);

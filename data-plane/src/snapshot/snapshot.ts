@@ -71,7 +71,7 @@ export function buildSnapshot(set: ResourceSet, previous: Snapshot | undefined, 
         return;
       }
       try {
-        const filter = factory(config);
+        const filter = factory(config, filters.context(key));
         filterInstances.set(key, filter);
         chain.push(filter);
       } catch (err) {
