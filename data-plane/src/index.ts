@@ -54,6 +54,8 @@ export { FilterRegistry, BUILTIN_FILTERS, type FilterFactory } from './filters/f
 export { headerEditFilter } from './filters/header-edit-filter.js';
 export { localRateLimit, TokenBuckets } from './filters/local-rate-limit.js';
 export { cors } from './filters/cors.js';
+export { compression, DEFAULT_CONTENT_TYPES, DEFAULT_MIN_LENGTH } from './filters/compression.js';
+export { negotiateEncoding } from './filters/accept-encoding.js';
 export { faultInjection } from './filters/fault-injection.js';
 
 export { Snapshot, buildSnapshot, type BuildResult } from './snapshot/snapshot.js';
