@@ -55,6 +55,8 @@ export { headerEditFilter } from './filters/header-edit-filter.js';
 export { localRateLimit } from './filters/local-rate-limit.js';
 export { TokenBuckets, type TokenSource } from './filters/token-buckets.js';
 export { cors } from './filters/cors.js';
+export { compression, DEFAULT_CONTENT_TYPES, DEFAULT_MIN_LENGTH } from './filters/compression.js';
+export { negotiateEncoding } from './filters/accept-encoding.js';
 export { faultInjection } from './filters/fault-injection.js';
 
 export { Snapshot, buildSnapshot, type BuildResult } from './snapshot/snapshot.js';

@@ -42,3 +42,10 @@ export function bool(config: JsonObject, field: string, fallback: boolean): bool
   if (typeof v !== 'boolean') throw new FilterConfigError(field, 'must be true or false');
   return v;
 }
+
+export function int(config: JsonObject, field: string, fallback: number, min: number, max: number): number {
+  const v = config[field];
+  if (v === undefined || v === null) return fallback;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new FilterConfigError(field, `must be a whole number from ${min} to ${max}`);
+  return v;
+}

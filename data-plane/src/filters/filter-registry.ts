@@ -4,6 +4,7 @@ import type { JsonObject } from '@bufbuild/protobuf';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import type { HttpFilter } from '../proxy/proxy-http.js';
+import { compression } from './compression.js';
 import { cors } from './cors.js';
 import { faultInjection } from './fault-injection.js';
 import { headerEditFilter } from './header-edit-filter.js';
@@ -26,6 +27,7 @@ export const BUILTIN_FILTERS: Readonly<Record<string, FilterFactory>> = Object.f
   headers: headerEditFilter,
   'rate-limit': localRateLimit,
   cors,
+  compression,
   fault: (config: JsonObject) => faultInjection(config),
 });
 

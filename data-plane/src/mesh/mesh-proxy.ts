@@ -5,6 +5,7 @@ import type { FieldError } from '../../../proto/src/model/field-error.js';
 import type { ResourceSet } from '../../../proto/src/model/resource-set.js';
 import { validateResourceSet } from '../../../proto/src/model/validate-resource-set.js';
 import { ProxyError, ProxyErrorCode } from '../errors.js';
+import { compressionStats } from '../filters/compression-stats.js';
 import { FilterRegistry } from '../filters/filter-registry.js';
 import { HttpProxy } from '../proxy/http-proxy.js';
 import type { MaybePromise, ProxyHttp } from '../proxy/proxy-http.js';
@@ -22,6 +23,7 @@ import { SharedEjections } from '../upstream/health/shared-ejections.js';
 import { refusedConnectCode } from '../upstream/refused-connect.js';
 import type { UpstreamRequest } from '../upstream/upstream-client.js';
 import { performance } from 'node:perf_hooks';
+import type { Transform } from 'node:stream';
 import { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import { EventLoopDelay } from '../metrics/event-loop-delay.js';
 import { ListenerManager } from './listener-manager.js';
@@ -115,6 +117,7 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
       tlsHandshakes: () => this.listeners.tlsHandshakes.values(),
       breakers: () => this.breakers.values(),
       rbacDecisions: () => this.authorizationStats.values(),
+      compression: () => compressionStats.values(),
       eventLoopDelay: () => this.eventLoopDelay.snapshot(),
     });
     if (options.tracing !== undefined) registerSpanMetrics(options.tracing, this.metrics.registry);
@@ -342,6 +345,16 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
     route.responseHeaders?.apply(response.headers);
     const filters = route.filters;
     for (let i = 0; i < filters.length; i++) filters[i]!.responseFilter?.(session, response, ctx);
+  }
+
+  /** The first of the route's filters that supplies a Transform for the response body gets it. */
+  responseBodyTransform(session: Session, response: ResponseHead, ctx: MeshCtx): Transform | undefined {
+    const filters = ctx.route!.filters;
+    for (let i = 0; i < filters.length; i++) {
+      const transform = filters[i]!.responseBodyTransform?.(session, response, ctx);
+      if (transform !== undefined) return transform;
+    }
+    return undefined;
   }
 
   /** Outlier detection counts a failed connect against the endpoint (a refusal ejects it); the error goes on unchanged. */

@@ -5,6 +5,7 @@
 // (metrics-text.ts), so counters here are per process and the sum is the proxy's.
 import { Registry, type MetricObjectWithValues, type MetricValue as PromValue } from 'prom-client';
 import type { ProxyError } from '../errors.js';
+import type { CompressionCount } from '../filters/compression-stats.js';
 import type { Session } from '../proxy/session.js';
 import type { CompiledRoute } from '../routing/compiled-route.js';
 import type { ClusterState } from '../snapshot/cluster-state.js';
@@ -29,6 +30,8 @@ export interface MetricsSource {
   breakers?(): Iterable<CircuitBreaker>;
   /** Authorization decisions by policy, action and result (authorization-stats.ts). */
   rbacDecisions?(): Iterable<{ policy: string; action: string; result: string; value: number }>;
+  /** Responses compressed by the `compression` filter, by coding, with their bytes (compression-stats.ts). */
+  compression?(): Iterable<CompressionCount>;
   /** This process's event loop delay over the last window (event-loop-delay.ts). */
   eventLoopDelay?(): EventLoopDelaySnapshot | undefined;
 }
@@ -82,6 +85,13 @@ export class ProxyMetrics {
     new CollectedMetric('sluice_proxy_upstream_connect_failures_total', 'Upstream connect attempts that failed or timed out, by cluster.', 'counter', () => this.connectFailureValues(), r);
     new CollectedMetric('sluice_proxy_rbac_decisions_total', 'Authorization decisions on guarded listeners, by deciding policy, its action and result: allowed, denied, or would_deny (a dry-run policy would have denied; the request went on).', 'counter', () =>
       [...(this.source.rbacDecisions?.() ?? [])].map((d) => ({ labels: { policy: d.policy, action: d.action, result: d.result }, value: d.value })), r);
+    const compressed = (): CompressionCount[] => [...(this.source.compression?.() ?? [])];
+    new CollectedMetric('sluice_proxy_compressed_responses_total', 'Responses the compression filter compressed, by coding (gzip, br, zstd).', 'counter', () =>
+      compressed().map((c) => ({ labels: { encoding: c.encoding }, value: c.responses })), r);
+    new CollectedMetric('sluice_proxy_compression_uncompressed_bytes_total', 'Response body bytes the compression filter took in from upstreams, by coding.', 'counter', () =>
+      compressed().map((c) => ({ labels: { encoding: c.encoding }, value: c.uncompressedBytes })), r);
+    new CollectedMetric('sluice_proxy_compression_compressed_bytes_total', 'Response body bytes the compression filter sent to clients, by coding.', 'counter', () =>
+      compressed().map((c) => ({ labels: { encoding: c.encoding }, value: c.compressedBytes })), r);
     const breakers = (): CircuitBreaker[] => [...(this.source.breakers?.() ?? [])];
     new CollectedMetric('sluice_proxy_circuit_breaker_trips_total', 'Requests and connections refused by a circuit breaker, by cluster and limit.', 'counter', () =>
       breakers().flatMap((b) => (['max_connections', 'max_pending_requests', 'max_requests'] as const).map((limit) => ({ labels: { cluster: b.cluster, limit }, value: b.trips[limit] }))), r);

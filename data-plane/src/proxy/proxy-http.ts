@@ -9,9 +9,11 @@
 //     → upstreamRequestFilter    (edit what goes upstream)      │ failToConnect / errorWhileProxy
 //     → [request body → requestBodyFilter → upstream]           ┘ decide if a try is retried
 //     → responseFilter           (edit the upstream's status and headers)
-//     → [response body → responseBodyFilter → client]
+//     → responseBodyTransform    (a Transform for the body, e.g. compression; not for bodiless answers)
+//     → [response body → responseBodyFilter → the Transform, if any → client]
 //     → logging                  (always, once)
 //   a failure with no response started → failToProxy (writes the error answer)
+import type { Transform } from 'node:stream';
 import type { ProxyError } from '../errors.js';
 import type { ResponseHead } from '../protocols/http1/response-head.js';
 import type { Peer } from '../upstream/peer.js';
@@ -79,6 +81,16 @@ export interface ProxyHttp<CTX = unknown> {
    * `requestBodyFilter`. When defined, responses go downstream without Content-Length. Default: none.
    */
   responseBodyFilter?(session: Session, chunk: Buffer | undefined, end: boolean, ctx: CTX): Buffer | undefined;
+
+  /**
+   * Runs after `responseFilter` when the response carries a body (not for HEAD, 1xx, 204 or 304), and
+   * may return a Transform the body then flows through on its way downstream (compression), with
+   * backpressure both ways; `response` may still be edited here (its head is not sent yet). When one
+   * is returned, the response goes downstream without Content-Length and the request ends when the
+   * Transform has ended. Without one (or without this hook) the body's bytes go downstream as they
+   * came, at no extra cost. Must not be async. Default: none.
+   */
+  responseBodyTransform?(session: Session, response: ResponseHead, ctx: CTX): Transform | undefined;
 
   /**
    * Runs once per request at the very end: after the response was sent, or after it failed (`error`

@@ -10,6 +10,7 @@ import { noteBodyBytes } from './body-gc-pacer.js';
 import { BodyIdleTimer } from './body-idle-timer.js';
 import type { ProxyHttp } from './proxy-http.js';
 import type { Session } from './session.js';
+import { responseHasBody, TransformedBody } from './transformed-body.js';
 
 /** undefined: the response was sent; 'retry': a status the policy retries (nothing was sent). */
 export type TryOutcome = undefined | 'retry' | ProxyError;
@@ -23,6 +24,13 @@ export class UpstreamTry<CTX> implements ExchangeHandler {
   private timeoutMs = Infinity;
   /** While a body streams: the pauses between its bytes. */
   private bodyIdle: BodyIdleTimer | undefined;
+  /** The response body goes downstream through a filter's Transform (responseBodyTransform). */
+  private transformed: TransformedBody | undefined;
+  /**
+   * The upstream sent its whole response and its connection may already serve another request: only
+   * the Transform's output is left to send, and the connection must not be aborted any more.
+   */
+  private upstreamEnded = false;
   private readonly onResDrain = (): void => this.conn.resumeResponse();
   private readonly onReqData = (chunk: Buffer): void => this.requestData(chunk);
   private readonly onReqEnd = (): void => this.requestEnd();
@@ -92,7 +100,8 @@ export class UpstreamTry<CTX> implements ExchangeHandler {
   /** The client went away: stop everything, quietly. */
   abort(error: ProxyError): void {
     if (this.settled) return;
-    this.conn.abort();
+    if (!this.upstreamEnded) this.conn.abort();
+    this.transformed?.destroy();
     this.settle(error);
   }
 
@@ -112,7 +121,8 @@ export class UpstreamTry<CTX> implements ExchangeHandler {
     const { app, session } = this;
     try {
       app.responseFilter?.(session, head, this.ctx);
-      if (app.responseBodyFilter !== undefined) head.headers.remove('content-length');
+      if (app.responseBodyTransform !== undefined && responseHasBody(session.method, head.status)) this.startTransform(head);
+      if (app.responseBodyFilter !== undefined || this.transformed !== undefined) head.headers.remove('content-length');
       session.status = head.status;
       session.res.writeHead(head.status, head.headers.raw);
     } catch (err) {
@@ -120,13 +130,26 @@ export class UpstreamTry<CTX> implements ExchangeHandler {
     }
   }
 
+  /** Asks the application for a Transform of the response body; the head may still be edited. */
+  private startTransform(head: ResponseHead): void {
+    const transform = this.app.responseBodyTransform!(this.session, head, this.ctx);
+    if (transform === undefined) return;
+    this.transformed = new TransformedBody(transform, this.session, {
+      drain: this.onResDrain,
+      done: () => this.settle(undefined),
+      error: (err) => this.fail(new ProxyError(ProxyErrorCode.Internal, `response body transform failed: ${err.message}`, { cause: err })),
+    });
+  }
+
   onResponseData(chunk: Buffer, lease: BufferLease): boolean {
     const session = this.session;
     let ok: boolean;
-    if (this.app.responseBodyFilter !== undefined) {
-      // Filters may keep what they are given: they get a copy, not a view of a reused buffer.
-      const data = this.app.responseBodyFilter(session, Buffer.from(chunk), false, this.ctx);
+    if (this.app.responseBodyFilter !== undefined || this.transformed !== undefined) {
+      // Filters and Transforms may keep what they are given: a copy, not a view of a reused buffer.
+      let data: Buffer | undefined = Buffer.from(chunk);
+      if (this.app.responseBodyFilter !== undefined) data = this.app.responseBodyFilter(session, data, false, this.ctx);
       if (data === undefined) return true;
+      if (this.transformed !== undefined) return this.transformed.write(data);
       session.bytesSent += data.length;
       ok = session.res.write(data);
     } else {
@@ -149,11 +172,15 @@ export class UpstreamTry<CTX> implements ExchangeHandler {
 
   onResponseEnd(): void {
     const session = this.session;
+    const transformed = this.transformed;
     if (this.app.responseBodyFilter !== undefined) {
       const tail = this.app.responseBodyFilter(session, undefined, true, this.ctx);
-      if (tail !== undefined) session.res.write(tail);
+      if (tail !== undefined) {
+        if (transformed !== undefined) transformed.write(tail);
+        else session.res.write(tail);
+      }
     }
-    session.res.end();
+    if (transformed === undefined) session.res.end();
     if (!session.bodyEnded && session.bodyStarted) {
       // The upstream answered before reading the whole body: stop sending it, and read the rest from
       // the client into nothing so the connection stays in sync for its next request.
@@ -161,7 +188,13 @@ export class UpstreamTry<CTX> implements ExchangeHandler {
       this.conn.abort();
       session.req.resume();
     }
-    this.settle(undefined);
+    if (transformed === undefined) {
+      this.settle(undefined);
+      return;
+    }
+    // The try settles when the Transform has sent its last byte (its `done`).
+    this.upstreamEnded = true;
+    transformed.end();
   }
 
   onError(error: ProxyError): void {
@@ -211,7 +244,8 @@ export class UpstreamTry<CTX> implements ExchangeHandler {
 
   private fail(error: ProxyError): void {
     if (this.settled) return;
-    this.conn.abort();
+    if (!this.upstreamEnded) this.conn.abort();
+    this.transformed?.destroy();
     if (this.session.bodyStarted && !this.session.bodyEnded) this.stopPump();
     if (this.session.responseStarted) this.session.res.destroy();
     this.settle(error);
