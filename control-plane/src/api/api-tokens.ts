@@ -1,7 +1,7 @@
 // The admin API's tokens, each with a name (who, in logs and the audit trail) and a role. Looking a
 // token up compares it with every known token in constant time: no early exit on the first differing
 // byte or the first match, no length leak (both sides are hashed to the same length first).
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash as cryptoHash, timingSafeEqual } from 'node:crypto';
 import type { ApiRole } from './api-role.js';
 
 export interface ApiTokenEntry {
@@ -63,6 +63,7 @@ export class ApiTokens {
   }
 }
 
+/** One-shot: a Hash object per lookup costs more than the digest (every proxy stream looks a token up). */
 function hash(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
+  return cryptoHash('sha256', value, 'buffer');
 }

@@ -13,8 +13,8 @@
 // Writes are transitions only: a tick compares cheap fingerprints and writes only keys whose content
 // changed, at most one write per key per tick. Large keys wait longer (a quarter of a millisecond per
 // proxy they hold between rewrites: 2.5 s for 10,000 cards, or 10,000 proxies behind), so that a mass
-// reconnect does not rewrite megabytes twice a second; in steady state the sync line is small and
-// goes out every tick.
+// reconnect does not rewrite megabytes twice a second (and the cards are looked at no more often);
+// in steady state the sync line is small and goes out every tick.
 import type { Logger } from 'pino';
 import type { Lease, LeaseStore } from '../store/lease-store.js';
 import { fleetCardsKey, fleetSyncKey, type ProxyCard, type SyncLine } from './fleet-status-keys.js';
@@ -56,6 +56,7 @@ export class FleetStatusPublisher {
   private readonly stored = new Map<string, string>();
   private readonly dirty = new Set<number>();
   private cardsWrittenAt = 0;
+  private cardsScannedAt = 0;
   private syncWrittenAt = 0;
   private flushNow = false;
   private timer: NodeJS.Timeout | undefined;
@@ -105,8 +106,11 @@ export class FleetStatusPublisher {
     const now = Date.now();
     const flushMs = this.options.flushMs ?? DEFAULT_FLEET_STATUS_FLUSH_MS;
     const writes: Array<{ key: string; value: string | undefined; shard?: number }> = [];
-    // Cards: looked at (and rewritten) only once due, which in a large fleet is every few seconds.
-    if (this.flushNow || now >= this.cardsWrittenAt + Math.max(flushMs, streams.length * PAUSE_PER_PROXY_MS)) {
+    // Cards: looked at (and rewritten) only once due, which in a large fleet is every few seconds:
+    // looking at 10,000 streams costs more than a tick should, even when nothing changed.
+    const cardsPauseMs = Math.max(flushMs, streams.length * PAUSE_PER_PROXY_MS);
+    if (this.flushNow || now >= Math.max(this.cardsWrittenAt, this.cardsScannedAt) + cardsPauseMs) {
+      this.cardsScannedAt = now;
       this.scan(streams);
       if (this.dirty.size > 0) {
         this.cardsWrittenAt = now;
@@ -121,14 +125,12 @@ export class FleetStatusPublisher {
     }
     // The sync line: every tick while few proxies are behind, less often while many are.
     const revision = this.options.revision();
-    const behind: Record<string, number> = {};
     let behindCount = 0;
-    for (const s of streams) {
-      if (s.syncedRevision >= revision) continue;
-      behind[s.id] = s.syncedRevision;
-      behindCount++;
-    }
+    for (const s of streams) if (s.syncedRevision < revision) behindCount++;
     if (this.flushNow || now >= this.syncWrittenAt + Math.max(flushMs, behindCount * PAUSE_PER_PROXY_MS)) {
+      // Built only when due: while 10,000 proxies take a change, it is a 10,000-key object.
+      const behind: Record<string, number> = {};
+      for (const s of streams) if (s.syncedRevision < revision) behind[s.id] = s.syncedRevision;
       const line = streams.length === 0 ? undefined : JSON.stringify({ revision, behind } satisfies SyncLine);
       if (line !== this.stored.get(fleetSyncKey(this.options.replicaId))) this.syncWrittenAt = now;
       writes.push({ key: fleetSyncKey(this.options.replicaId), value: line });

@@ -42,6 +42,8 @@ export class KnownVersions {
 
   /** The proxy now holds exactly `base` (a shared map of this kind) with `differences` (null: not held). */
   rebase(base: KindMap, differences: ReadonlyMap<string, EncodedResource | null>): void {
+    // Already so (the kinds a change did not touch, for every proxy at every change): nothing to redo.
+    if (base === this.base && differences.size === 0 && this.overlay.size === 0) return;
     this.base = base;
     this.overlay.clear();
     for (const [name, entry] of differences) this.overlay.set(name, entry?.version ?? null);

@@ -8,6 +8,7 @@ import {
   type DiscoveryRequest,
   type DiscoveryResponse,
 } from '../../gen/sluice/v1/discovery_pb.js';
+import { decodeAckRequest } from './ack-request.js';
 
 export const DISCOVERY_STREAM_PATH = '/sluice.v1.DiscoveryService/Stream';
 
@@ -17,7 +18,7 @@ export function serializeRequest(request: DiscoveryRequest): Buffer {
 }
 
 export function deserializeRequest(bytes: Buffer): DiscoveryRequest {
-  return fromBinary(DiscoveryRequestSchema, bytes);
+  return decodeAckRequest(bytes) ?? fromBinary(DiscoveryRequestSchema, bytes);
 }
 
 export function deserializeResponse(bytes: Buffer): DiscoveryResponse {
