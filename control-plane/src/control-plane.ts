@@ -11,6 +11,9 @@ import type { WorkloadAuthenticator } from './identity/workload-authenticator.js
 import { createLogger } from './logger.js';
 import { ListenError } from '../../proto/src/model/listen-error.js';
 import { discoveryModule, type DiscoveryModule } from './discovery/discovery-module.js';
+import { grpcHealthService } from './discovery/grpc-health-service.js';
+import { isReady } from './api/health-routes.js';
+import { discoveryServiceDefinition } from '../../proto/src/wire/service-definition.js';
 import { HealthModule, type HealthModuleOptions } from './health/health-module.js';
 import { IdentityModule, type IdentityOptions } from './identity/identity-module.js';
 import { EmbeddedStore } from './store/embedded-store.js';
@@ -134,7 +137,9 @@ export class ControlPlane {
     // (bootstrap tokens, unless the embedder brings its own authenticator), or an admin token on the
     // single-machine path.
     const authenticator = this.options.workloadAuthenticator ?? identity.authenticator;
-    const discovery = this.options.discoveryListen === undefined ? [] : [discoveryModule({ listen: this.options.discoveryListen, hooks: health.hooks, overlay: health.view, authenticator, services: [identity.grpcService], ...tls }, (m) => (this.discoveryModule = m))];
+    // grpc.health.v1 on the discovery port answers as /readyz does.
+    const grpcHealth = grpcHealthService(() => isReady(cache, () => this.modulesStarted), [discoveryServiceDefinition, identity.grpcService.definition]);
+    const discovery = this.options.discoveryListen === undefined ? [] : [discoveryModule({ listen: this.options.discoveryListen, hooks: health.hooks, overlay: health.view, authenticator, services: [identity.grpcService, grpcHealth], ...tls }, (m) => (this.discoveryModule = m))];
     const replicaDeps: ControlPlaneDeps = { ...deps, replica: { id: health.replicaId, leases: health.leases, leaseTtlSeconds: health.leaseTtlSeconds } };
     this.modules = [health, identity, ...[...discovery, ...(this.options.modules ?? [])].map((create) => create(replicaDeps))];
     this.api = new ApiServer({

@@ -6,6 +6,11 @@
 import type { ResourceCache } from '../store/resource-cache.js';
 import type { ApiRoute } from './api-route.js';
 
+/** Ready: the store has been read once and `serving` (discovery listening) says so. The discovery port's grpc.health.v1 answers with it too. */
+export function isReady(cache: Pick<ResourceCache, 'revision'>, serving: () => boolean): boolean {
+  return cache.revision > 0 && serving();
+}
+
 export function healthRoutes(cache: ResourceCache, serving: () => boolean = () => true): ApiRoute[] {
   return [
     { method: 'GET', path: '/healthz', role: 'public', handler: () => ({ status: 200, body: { status: 'ok' } }) },
@@ -14,8 +19,7 @@ export function healthRoutes(cache: ResourceCache, serving: () => boolean = () =
       path: '/readyz',
       role: 'public',
       handler: () => {
-        const synced = cache.revision > 0;
-        const ready = synced && serving();
+        const ready = isReady(cache, serving);
         const store = cache.live ? 'reachable' : 'unreachable';
         return { status: ready ? 200 : 503, body: { ready, store, revision: cache.revision } };
       },

@@ -21,3 +21,8 @@ export function catchAllRouteYaml(name: string, cluster: string, more = ''): str
 export function listenerYaml(name: string, port: number | string = 0, more = ''): string {
   return `kind: Listener\nname: ${name}\naddress: 127.0.0.1\nport: ${port}\n${more}`;
 }
+
+/** Certificate `name` holding only a CA bundle (what a cluster's `tls.caCertificate` names). */
+export function caCertificateYaml(name: string, caPem: string): string {
+  return `kind: Certificate\nname: ${name}\ncaBundle: ${JSON.stringify(caPem)}`;
+}

@@ -1,32 +1,31 @@
-// One active health probe of one endpoint: an HTTP GET (healthy when the status is expected) or a TCP
-// connect. Shared by the proxy's ActiveHealthChecker and the control plane's leader-elected checker,
-// so both judge an endpoint the same way.
+// One active health probe of one endpoint: an HTTP GET (healthy when the status is expected), a gRPC
+// health Check (grpc-probe.ts) or a TCP connect. Shared by the proxy's ActiveHealthChecker and the
+// control plane's leader-elected checker, so both judge an endpoint the same way.
 import * as http from 'node:http';
-import * as http2 from 'node:http2';
 import * as https from 'node:https';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { ConnectionOptions } from 'node:tls';
 import type { HealthCheck } from '../../../../proto/gen/sluice/v1/cluster_pb.js';
 import { formatHostPort } from '../../../../proto/src/model/host-port.js';
+import { probeGrpc } from './grpc-probe.js';
+import { firstOutcome, openProbeSession, serverName, streamFailure, type ProbeResult } from './probe-outcome.js';
+
+export type { ProbeResult };
 
 /** Envoy has no default timeout; one second keeps a hung endpoint from stalling its next probe. */
 export const DEFAULT_PROBE_TIMEOUT_MS = 1000;
-
-export interface ProbeResult {
-  healthy: boolean;
-  /** Why: `http 200`, `http 503`, `connect ECONNREFUSED`, `timeout after 1000ms`, `tcp connected`. */
-  reason: string;
-}
 
 /**
  * Probes `address:port` once as `check` says. Never rejects: every failure is `{ healthy: false }`
  * with a reason. With `tls`, the HTTP GET goes over HTTPS and the TCP check completes a handshake.
  * With `useHttp2` (clusters of protocol H2C or H2: gRPC servers speak nothing else), the GET is an
- * HTTP/2 request, in cleartext with prior knowledge or over TLS.
+ * HTTP/2 request, in cleartext with prior knowledge or over TLS. The gRPC check is always HTTP/2
+ * (validation admits it on H2C and H2 clusters only).
  */
 export function probeEndpoint(address: string, port: number, check: HealthCheck, tls?: ConnectionOptions, useHttp2 = false): Promise<ProbeResult> {
   const timeoutMs = check.timeoutMs || DEFAULT_PROBE_TIMEOUT_MS;
+  if (check.check.case === 'grpc') return probeGrpc(address, port, check.check.value, timeoutMs, tls);
   if (check.check.case !== 'http') return probeTcp(address, port, timeoutMs, tls);
   const { path, host, expectedStatuses } = check.check.value;
   return (useHttp2 ? probeHttp2 : probeHttp)(address, port, path || '/', host, expectedStatuses, timeoutMs, tls);
@@ -35,32 +34,6 @@ export function probeEndpoint(address: string, port: number, check: HealthCheck,
 /** Empty `expected` means 200-399, as the HttpHealthCheck message documents. */
 export function statusIsExpected(status: number, expected: readonly number[]): boolean {
   return expected.length === 0 ? status >= 200 && status < 400 : expected.includes(status);
-}
-
-/**
- * Runs one probe to its first outcome: `start` opens what the probe needs, reports through `finish`
- * and returns how to close it. Settles once; the timeout and every later event are then ignored.
- */
-function firstOutcome(timeoutMs: number, start: (finish: (result: ProbeResult) => void) => () => void): Promise<ProbeResult> {
-  return new Promise((resolve) => {
-    let settled = false;
-    let close: (() => void) | undefined;
-    const finish = (result: ProbeResult): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      close?.();
-      resolve(result);
-    };
-    const timer = setTimeout(() => finish({ healthy: false, reason: `timeout after ${timeoutMs}ms` }), timeoutMs);
-    close = start(finish);
-    if (settled) close();
-  });
-}
-
-/** The SNI a probe sends: the cluster's, else the address when it is a name. */
-function serverName(address: string, tlsOptions: ConnectionOptions): string | undefined {
-  return tlsOptions.servername ?? (net.isIP(address) ? undefined : address);
 }
 
 function probeHttp(address: string, port: number, path: string, host: string, expected: readonly number[], timeoutMs: number, tlsOptions: ConnectionOptions | undefined): Promise<ProbeResult> {
@@ -82,19 +55,13 @@ function probeHttp(address: string, port: number, path: string, host: string, ex
 
 function probeHttp2(address: string, port: number, path: string, host: string, expected: readonly number[], timeoutMs: number, tlsOptions: ConnectionOptions | undefined): Promise<ProbeResult> {
   return firstOutcome(timeoutMs, (finish) => {
-    const authority = formatHostPort(address, port);
-    // A session of its own per probe, for the same reason as the HTTP/1.1 probe's own connection.
-    const session =
-      tlsOptions === undefined
-        ? http2.connect(`http://${authority}`)
-        : http2.connect(`https://${authority}`, { ...tlsOptions, ALPNProtocols: ['h2'], servername: serverName(address, tlsOptions) });
-    session.on('error', (err: NodeJS.ErrnoException) => finish({ healthy: false, reason: `connect ${err.code ?? err.message}` }));
-    const req = session.request({ ':method': 'GET', ':path': path, ':authority': host || authority, 'user-agent': 'sluice-health-check' });
+    const session = openProbeSession(address, port, tlsOptions, finish);
+    const req = session.request({ ':method': 'GET', ':path': path, ':authority': host || formatHostPort(address, port), 'user-agent': 'sluice-health-check' });
     req.on('response', (headers) => {
       const status = Number(headers[':status'] ?? 0);
       finish({ healthy: statusIsExpected(status, expected), reason: `http ${status}` });
     });
-    req.on('error', (err: NodeJS.ErrnoException) => finish({ healthy: false, reason: `stream ${err.code ?? err.message}` }));
+    req.on('error', (err: NodeJS.ErrnoException) => finish(streamFailure(err)));
     req.end();
     return () => session.destroy();
   });

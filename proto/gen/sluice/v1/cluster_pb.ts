@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file sluice/v1/cluster.proto.
  */
 export const file_sluice_v1_cluster: GenFile = /*@__PURE__*/
-  fileDesc("ChdzbHVpY2UvdjEvY2x1c3Rlci5wcm90bxIJc2x1aWNlLnYxImwKCkhhc2hQb2xpY3kSEAoGaGVhZGVyGAEgASgJSAASEAoGY29va2llGAIgASgJSAASGAoOc291cmNlX2FkZHJlc3MYAyABKAhIABIZCg9xdWVyeV9wYXJhbWV0ZXIYBCABKAlIAEIFCgNrZXkiSAoPSHR0cEhlYWx0aENoZWNrEgwKBHBhdGgYASABKAkSDAoEaG9zdBgCIAEoCRIZChFleHBlY3RlZF9zdGF0dXNlcxgDIAMoDSIQCg5UY3BIZWFsdGhDaGVjayKLAgoLSGVhbHRoQ2hlY2sSKgoEaHR0cBgBIAEoCzIaLnNsdWljZS52MS5IdHRwSGVhbHRoQ2hlY2tIABIoCgN0Y3AYAiABKAsyGS5zbHVpY2UudjEuVGNwSGVhbHRoQ2hlY2tIABITCgtpbnRlcnZhbF9tcxgDIAEoDRISCgp0aW1lb3V0X21zGAQgASgNEhsKE3VuaGVhbHRoeV90aHJlc2hvbGQYBSABKA0SGQoRaGVhbHRoeV90aHJlc2hvbGQYBiABKA0SEQoJaml0dGVyX21zGAcgASgNEikKDmluaXRpYWxfaGVhbHRoGAggASgOMhEuc2x1aWNlLnYxLkhlYWx0aEIHCgVjaGVjayKDAgoQT3V0bGllckRldGVjdGlvbhIXCg9jb25zZWN1dGl2ZV81eHgYASABKA0SIgoaY29uc2VjdXRpdmVfZ2F0ZXdheV9lcnJvcnMYAiABKA0SJAocY29uc2VjdXRpdmVfY29ubmVjdF9mYWlsdXJlcxgDIAEoDRIdChViYXNlX2VqZWN0aW9uX3RpbWVfbXMYBCABKA0SHAoUbWF4X2VqZWN0aW9uX3RpbWVfbXMYBSABKA0SHAoUbWF4X2VqZWN0aW9uX3BlcmNlbnQYBiABKA0SHwoXcGFuaWNfdGhyZXNob2xkX3BlcmNlbnQYByABKA0SEAoIZGlzYWJsZWQYCCABKAgikQEKD0NpcmN1aXRCcmVha2VycxIXCg9tYXhfY29ubmVjdGlvbnMYASABKA0SHAoUbWF4X3BlbmRpbmdfcmVxdWVzdHMYAiABKA0SFAoMbWF4X3JlcXVlc3RzGAMgASgNEhMKC21heF9yZXRyaWVzGAQgASgNEhwKFHJldHJ5X2J1ZGdldF9wZXJjZW50GAUgASgNImwKC1Vwc3RyZWFtVGxzEgsKA3NuaRgBIAEoCRIWCg5jYV9jZXJ0aWZpY2F0ZRgCIAEoCRIaChJjbGllbnRfY2VydGlmaWNhdGUYAyABKAkSHAoUaW5zZWN1cmVfc2tpcF92ZXJpZnkYBCABKAgijQEKDkNvbm5lY3Rpb25Qb29sEh0KFW1heF9pZGxlX3Blcl9lbmRwb2ludBgBIAEoDRIXCg9pZGxlX3RpbWVvdXRfbXMYAiABKA0SHgoWbWF4X2NvbmN1cnJlbnRfc3RyZWFtcxgDIAEoDRIjChttYXhfcmVxdWVzdHNfcGVyX2Nvbm5lY3Rpb24YBCABKA0i0gMKB0NsdXN0ZXISDAoEbmFtZRgBIAEoCRItCghwcm90b2NvbBgCIAEoDjIbLnNsdWljZS52MS5VcHN0cmVhbVByb3RvY29sEjAKDmxvYWRfYmFsYW5jaW5nGAMgASgOMhguc2x1aWNlLnYxLkxvYWRCYWxhbmNpbmcSGgoSY29ubmVjdF90aW1lb3V0X21zGAQgASgNEiYKCWVuZHBvaW50cxgFIAMoCzITLnNsdWljZS52MS5FbmRwb2ludBIsCgxoZWFsdGhfY2hlY2sYBiABKAsyFi5zbHVpY2UudjEuSGVhbHRoQ2hlY2sSNgoRb3V0bGllcl9kZXRlY3Rpb24YByABKAsyGy5zbHVpY2UudjEuT3V0bGllckRldGVjdGlvbhI0ChBjaXJjdWl0X2JyZWFrZXJzGAggASgLMhouc2x1aWNlLnYxLkNpcmN1aXRCcmVha2VycxIjCgN0bHMYCSABKAsyFi5zbHVpY2UudjEuVXBzdHJlYW1UbHMSKgoLaGFzaF9wb2xpY3kYCiABKAsyFS5zbHVpY2UudjEuSGFzaFBvbGljeRInCgRwb29sGAsgASgLMhkuc2x1aWNlLnYxLkNvbm5lY3Rpb25Qb29sKjgKEFVwc3RyZWFtUHJvdG9jb2wSCQoFSFRUUDEQABIGCgJIMhABEgcKA0gyQxACEggKBEFVVE8QAypaCg1Mb2FkQmFsYW5jaW5nEg8KC1JPVU5EX1JPQklOEAASEQoNTEVBU1RfUkVRVUVTVBABEgoKBlJBTkRPTRACEg0KCVJJTkdfSEFTSBADEgoKBk1BR0xFVhAEYgZwcm90bzM", [file_sluice_v1_endpoints]);
+  fileDesc("ChdzbHVpY2UvdjEvY2x1c3Rlci5wcm90bxIJc2x1aWNlLnYxImwKCkhhc2hQb2xpY3kSEAoGaGVhZGVyGAEgASgJSAASEAoGY29va2llGAIgASgJSAASGAoOc291cmNlX2FkZHJlc3MYAyABKAhIABIZCg9xdWVyeV9wYXJhbWV0ZXIYBCABKAlIAEIFCgNrZXkiSAoPSHR0cEhlYWx0aENoZWNrEgwKBHBhdGgYASABKAkSDAoEaG9zdBgCIAEoCRIZChFleHBlY3RlZF9zdGF0dXNlcxgDIAMoDSIQCg5UY3BIZWFsdGhDaGVjayI6Cg9HcnBjSGVhbHRoQ2hlY2sSFAoMc2VydmljZV9uYW1lGAEgASgJEhEKCWF1dGhvcml0eRgCIAEoCSK3AgoLSGVhbHRoQ2hlY2sSKgoEaHR0cBgBIAEoCzIaLnNsdWljZS52MS5IdHRwSGVhbHRoQ2hlY2tIABIoCgN0Y3AYAiABKAsyGS5zbHVpY2UudjEuVGNwSGVhbHRoQ2hlY2tIABIqCgRncnBjGAkgASgLMhouc2x1aWNlLnYxLkdycGNIZWFsdGhDaGVja0gAEhMKC2ludGVydmFsX21zGAMgASgNEhIKCnRpbWVvdXRfbXMYBCABKA0SGwoTdW5oZWFsdGh5X3RocmVzaG9sZBgFIAEoDRIZChFoZWFsdGh5X3RocmVzaG9sZBgGIAEoDRIRCglqaXR0ZXJfbXMYByABKA0SKQoOaW5pdGlhbF9oZWFsdGgYCCABKA4yES5zbHVpY2UudjEuSGVhbHRoQgcKBWNoZWNrIoMCChBPdXRsaWVyRGV0ZWN0aW9uEhcKD2NvbnNlY3V0aXZlXzV4eBgBIAEoDRIiChpjb25zZWN1dGl2ZV9nYXRld2F5X2Vycm9ycxgCIAEoDRIkChxjb25zZWN1dGl2ZV9jb25uZWN0X2ZhaWx1cmVzGAMgASgNEh0KFWJhc2VfZWplY3Rpb25fdGltZV9tcxgEIAEoDRIcChRtYXhfZWplY3Rpb25fdGltZV9tcxgFIAEoDRIcChRtYXhfZWplY3Rpb25fcGVyY2VudBgGIAEoDRIfChdwYW5pY190aHJlc2hvbGRfcGVyY2VudBgHIAEoDRIQCghkaXNhYmxlZBgIIAEoCCKRAQoPQ2lyY3VpdEJyZWFrZXJzEhcKD21heF9jb25uZWN0aW9ucxgBIAEoDRIcChRtYXhfcGVuZGluZ19yZXF1ZXN0cxgCIAEoDRIUCgxtYXhfcmVxdWVzdHMYAyABKA0SEwoLbWF4X3JldHJpZXMYBCABKA0SHAoUcmV0cnlfYnVkZ2V0X3BlcmNlbnQYBSABKA0ibAoLVXBzdHJlYW1UbHMSCwoDc25pGAEgASgJEhYKDmNhX2NlcnRpZmljYXRlGAIgASgJEhoKEmNsaWVudF9jZXJ0aWZpY2F0ZRgDIAEoCRIcChRpbnNlY3VyZV9za2lwX3ZlcmlmeRgEIAEoCCKNAQoOQ29ubmVjdGlvblBvb2wSHQoVbWF4X2lkbGVfcGVyX2VuZHBvaW50GAEgASgNEhcKD2lkbGVfdGltZW91dF9tcxgCIAEoDRIeChZtYXhfY29uY3VycmVudF9zdHJlYW1zGAMgASgNEiMKG21heF9yZXF1ZXN0c19wZXJfY29ubmVjdGlvbhgEIAEoDSLSAwoHQ2x1c3RlchIMCgRuYW1lGAEgASgJEi0KCHByb3RvY29sGAIgASgOMhsuc2x1aWNlLnYxLlVwc3RyZWFtUHJvdG9jb2wSMAoObG9hZF9iYWxhbmNpbmcYAyABKA4yGC5zbHVpY2UudjEuTG9hZEJhbGFuY2luZxIaChJjb25uZWN0X3RpbWVvdXRfbXMYBCABKA0SJgoJZW5kcG9pbnRzGAUgAygLMhMuc2x1aWNlLnYxLkVuZHBvaW50EiwKDGhlYWx0aF9jaGVjaxgGIAEoCzIWLnNsdWljZS52MS5IZWFsdGhDaGVjaxI2ChFvdXRsaWVyX2RldGVjdGlvbhgHIAEoCzIbLnNsdWljZS52MS5PdXRsaWVyRGV0ZWN0aW9uEjQKEGNpcmN1aXRfYnJlYWtlcnMYCCABKAsyGi5zbHVpY2UudjEuQ2lyY3VpdEJyZWFrZXJzEiMKA3RscxgJIAEoCzIWLnNsdWljZS52MS5VcHN0cmVhbVRscxIqCgtoYXNoX3BvbGljeRgKIAEoCzIVLnNsdWljZS52MS5IYXNoUG9saWN5EicKBHBvb2wYCyABKAsyGS5zbHVpY2UudjEuQ29ubmVjdGlvblBvb2wqOAoQVXBzdHJlYW1Qcm90b2NvbBIJCgVIVFRQMRAAEgYKAkgyEAESBwoDSDJDEAISCAoEQVVUTxADKloKDUxvYWRCYWxhbmNpbmcSDwoLUk9VTkRfUk9CSU4QABIRCg1MRUFTVF9SRVFVRVNUEAESCgoGUkFORE9NEAISDQoJUklOR19IQVNIEAMSCgoGTUFHTEVWEARiBnByb3RvMw", [file_sluice_v1_endpoints]);
 
 /**
  * @generated from message sluice.v1.HashPolicy
@@ -102,6 +102,34 @@ export const TcpHealthCheckSchema: GenMessage<TcpHealthCheck> = /*@__PURE__*/
   messageDesc(file_sluice_v1_cluster, 2);
 
 /**
+ * The standard grpc.health.v1.Health/Check, one unary call over HTTP/2; healthy only on SERVING.
+ *
+ * @generated from message sluice.v1.GrpcHealthCheck
+ */
+export type GrpcHealthCheck = Message<"sluice.v1.GrpcHealthCheck"> & {
+  /**
+   * The service asked about; empty asks for the server's overall health.
+   *
+   * @generated from field: string service_name = 1;
+   */
+  serviceName: string;
+
+  /**
+   * The :authority of the call; defaults to the endpoint address and port.
+   *
+   * @generated from field: string authority = 2;
+   */
+  authority: string;
+};
+
+/**
+ * Describes the message sluice.v1.GrpcHealthCheck.
+ * Use `create(GrpcHealthCheckSchema)` to create a new message.
+ */
+export const GrpcHealthCheckSchema: GenMessage<GrpcHealthCheck> = /*@__PURE__*/
+  messageDesc(file_sluice_v1_cluster, 3);
+
+/**
  * @generated from message sluice.v1.HealthCheck
  */
 export type HealthCheck = Message<"sluice.v1.HealthCheck"> & {
@@ -120,6 +148,12 @@ export type HealthCheck = Message<"sluice.v1.HealthCheck"> & {
      */
     value: TcpHealthCheck;
     case: "tcp";
+  } | {
+    /**
+     * @generated from field: sluice.v1.GrpcHealthCheck grpc = 9;
+     */
+    value: GrpcHealthCheck;
+    case: "grpc";
   } | { case: undefined; value?: undefined };
 
   /**
@@ -162,7 +196,7 @@ export type HealthCheck = Message<"sluice.v1.HealthCheck"> & {
  * Use `create(HealthCheckSchema)` to create a new message.
  */
 export const HealthCheckSchema: GenMessage<HealthCheck> = /*@__PURE__*/
-  messageDesc(file_sluice_v1_cluster, 3);
+  messageDesc(file_sluice_v1_cluster, 4);
 
 /**
  * Passive health: ejects endpoints that fail requests. On for every cluster, with these fields' defaults
@@ -222,7 +256,7 @@ export type OutlierDetection = Message<"sluice.v1.OutlierDetection"> & {
  * Use `create(OutlierDetectionSchema)` to create a new message.
  */
 export const OutlierDetectionSchema: GenMessage<OutlierDetection> = /*@__PURE__*/
-  messageDesc(file_sluice_v1_cluster, 4);
+  messageDesc(file_sluice_v1_cluster, 5);
 
 /**
  * @generated from message sluice.v1.CircuitBreakers
@@ -261,7 +295,7 @@ export type CircuitBreakers = Message<"sluice.v1.CircuitBreakers"> & {
  * Use `create(CircuitBreakersSchema)` to create a new message.
  */
 export const CircuitBreakersSchema: GenMessage<CircuitBreakers> = /*@__PURE__*/
-  messageDesc(file_sluice_v1_cluster, 5);
+  messageDesc(file_sluice_v1_cluster, 6);
 
 /**
  * @generated from message sluice.v1.UpstreamTls
@@ -301,7 +335,7 @@ export type UpstreamTls = Message<"sluice.v1.UpstreamTls"> & {
  * Use `create(UpstreamTlsSchema)` to create a new message.
  */
 export const UpstreamTlsSchema: GenMessage<UpstreamTls> = /*@__PURE__*/
-  messageDesc(file_sluice_v1_cluster, 6);
+  messageDesc(file_sluice_v1_cluster, 7);
 
 /**
  * @generated from message sluice.v1.ConnectionPool
@@ -335,7 +369,7 @@ export type ConnectionPool = Message<"sluice.v1.ConnectionPool"> & {
  * Use `create(ConnectionPoolSchema)` to create a new message.
  */
 export const ConnectionPoolSchema: GenMessage<ConnectionPool> = /*@__PURE__*/
-  messageDesc(file_sluice_v1_cluster, 7);
+  messageDesc(file_sluice_v1_cluster, 8);
 
 /**
  * @generated from message sluice.v1.Cluster
@@ -404,7 +438,7 @@ export type Cluster = Message<"sluice.v1.Cluster"> & {
  * Use `create(ClusterSchema)` to create a new message.
  */
 export const ClusterSchema: GenMessage<Cluster> = /*@__PURE__*/
-  messageDesc(file_sluice_v1_cluster, 8);
+  messageDesc(file_sluice_v1_cluster, 9);
 
 /**
  * @generated from enum sluice.v1.UpstreamProtocol

@@ -2,25 +2,13 @@
 import { LoadBalancing, type Cluster } from '../../../gen/sluice/v1/cluster_pb.js';
 import { fieldPath, type FieldErrors } from '../field-error.js';
 import { validateEndpointList } from './endpoint.js';
-import { checkHeaderName, checkPath, checkPercent } from './syntax.js';
+import { validateHealthCheck } from './health-check.js';
+import { checkHeaderName, checkPercent } from './syntax.js';
 
 export function validateCluster(cluster: Cluster, path: string, errors: FieldErrors): void {
   validateEndpointList(cluster.endpoints, fieldPath(path, 'endpoints'), errors);
 
-  const hc = cluster.healthCheck;
-  if (hc !== undefined) {
-    const at = fieldPath(path, 'healthCheck');
-    if (hc.check.case === undefined) errors.add(at, 'one of http, tcp is required');
-    if (hc.check.case === 'http') {
-      checkPath(hc.check.value.path, fieldPath(at, 'http.path'), errors);
-      hc.check.value.expectedStatuses.forEach((s, i) => {
-        if (s < 100 || s > 599) errors.add(`${fieldPath(at, 'http.expectedStatuses')}[${i}]`, `must be between 100 and 599, got ${s}`);
-      });
-    }
-    if (hc.timeoutMs > 0 && hc.intervalMs > 0 && hc.timeoutMs > hc.intervalMs) {
-      errors.add(fieldPath(at, 'timeoutMs'), `must not exceed intervalMs (${hc.intervalMs}), got ${hc.timeoutMs}`);
-    }
-  }
+  if (cluster.healthCheck !== undefined) validateHealthCheck(cluster.healthCheck, cluster.protocol, fieldPath(path, 'healthCheck'), errors);
 
   const od = cluster.outlierDetection;
   if (od !== undefined) {

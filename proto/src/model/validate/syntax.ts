@@ -38,6 +38,18 @@ export function checkAddress(address: string, path: string, errors: FieldErrors,
   }
 }
 
+/** An HTTP/2 :authority: a host name or IP literal (IPv6 in brackets), with an optional `:port`. */
+export function checkAuthority(authority: string, path: string, errors: FieldErrors): void {
+  const match = /^(?:\[([^\]]*)\]|([^:\[\]]*))(?::(\d{1,5}))?$/.exec(authority);
+  const host = match?.[1] ?? match?.[2];
+  const ipv6 = match?.[1] !== undefined;
+  const validHost = host !== undefined && (ipv6 ? isIP(host) === 6 : isIP(host) === 4 || isHostName(host));
+  const port = match?.[3] === undefined ? undefined : Number(match[3]);
+  if (!validHost || (port !== undefined && (port < 1 || port > 65535))) {
+    errors.add(path, `"${authority}" is not a valid authority: use a host name or IP address, optionally with ":port"`);
+  }
+}
+
 export function checkPort(port: number, path: string, errors: FieldErrors, allowZero = false): void {
   if (port === 0 && allowZero) return;
   if (port < 1 || port > 65535) errors.add(path, `must be between 1 and 65535, got ${port}`);
