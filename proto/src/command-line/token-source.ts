@@ -48,7 +48,10 @@ export function configuredToken(tokenFile: string | undefined, env: NodeJS.Proce
   return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;
 }
 
-/** 32 random bytes, URL-safe: for `sluice start`. */
+/**
+ * 32 random bytes, URL-safe, for `sluice start`. Prefixed: base64url may begin with '-', and a token
+ * pasted after `--token` must never read as a flag.
+ */
 export function generateToken(): string {
-  return randomBytes(32).toString('base64url');
+  return `sluice-${randomBytes(32).toString('base64url')}`;
 }
