@@ -14,7 +14,7 @@
 // round runs the variants in a different order, so none always follows a teardown.
 //   npm run build && flock /tmp/sluice-load.lock node dist/test/bench/tracing-bench.js [--rounds 3] [--duration 5] [--down-seconds 30]
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +33,7 @@ import { HeaderList } from '../../data-plane/src/protocols/header-list.js';
 import type { Session } from '../../data-plane/src/proxy/session.js';
 import type { Peer } from '../../data-plane/src/upstream/peer.js';
 import { Tracing } from '../../data-plane/src/tracing/tracing.js';
+import { runBench } from './run-bench.js';
 
 const { values } = parseArgs({ options: {
   rounds: { type: 'string', default: '3' }, duration: { type: 'string', default: '5' }, connections: { type: 'string', default: '50' }, 'down-seconds': { type: 'string', default: '30' },
@@ -205,12 +206,4 @@ port: ${listenPort}
   }
 }
 
-main()
-  .catch((err: Error) => {
-    console.error(err.stack ?? err.message);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    for (const f of cleanups.reverse()) await f();
-    rmSync(dir, { recursive: true, force: true });
-  });
+await runBench(dir, cleanups, main);

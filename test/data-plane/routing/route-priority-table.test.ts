@@ -2,10 +2,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseConfigText } from '../../../data-plane/src/cli/load-proxy-config.js';
-import { HeaderList } from '../../../data-plane/src/protocols/header-list.js';
-import { Session } from '../../../data-plane/src/proxy/session.js';
 import { CompiledRoute } from '../../../data-plane/src/routing/compiled-route.js';
 import { RouteMatcher } from '../../../data-plane/src/routing/route-matcher.js';
+import { session } from './route-session.js';
 
 const ROUTES = `
 kind: Cluster
@@ -91,19 +90,6 @@ match: {pathExact: /override}
 respond: {status: 200}
 `;
 
-function session(host: string, target: string, method = 'GET', headers: string[] = []): Session {
-  const q = target.indexOf('?');
-  return Object.assign(Object.create(Session.prototype) as Session, {
-    host,
-    authority: host,
-    method,
-    path: q < 0 ? target : target.slice(0, q),
-    query: q < 0 ? '' : target.slice(q + 1),
-    headers: new HeaderList(headers),
-    requestId: 'r',
-    forwardedFor: undefined,
-  });
-}
 
 const parsed = parseConfigText(ROUTES, 'yaml');
 if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
