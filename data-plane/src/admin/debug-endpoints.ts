@@ -44,7 +44,7 @@ export function debugEndpoints(source: DebugSource): Handler {
   };
 }
 
-/** Runs the diagnostic and streams its file, then removes it, whether or not the client stayed. */
+/** Runs the diagnostic and streams its file, then removes it (in the background), whether or not the client stayed. */
 async function answer(res: ServerResponse, diagnostic: Diagnostic, choice: ProcessChoice, diagnose: DiagnoseProxy, fail: (status: number, error: string) => void): Promise<void> {
   const result = await diagnose(diagnostic, choice).catch((err: Error) => ({ ok: false, status: 500, error: err.message }) as const);
   if (!result.ok) return fail(result.status, result.error);
@@ -63,7 +63,9 @@ async function answer(res: ServerResponse, diagnostic: Diagnostic, choice: Proce
     // The client went away: nothing to answer.
     res.destroy();
   } finally {
-    await discardDiagnosticFile(result.file);
+    // Not awaited: a client that has the whole answer may ask again at once, and must not meet a 409
+    // while the file is being removed.
+    discardDiagnosticFile(result.file).catch(() => undefined);
   }
 }
 
