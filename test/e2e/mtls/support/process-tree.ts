@@ -64,18 +64,19 @@ export function listeningPorts(pid: number): number[] {
 
 /** User plus system CPU seconds of the live processes of the tree of `pid`. */
 export function cpuSeconds(pid: number, ticksPerSecond = 100): number {
-  let ticks = 0;
-  for (const p of processTree(pid)) {
-    try {
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-      // After the command name in parentheses: state is field 3, utime 14 and stime 15.
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(f[11]) + Number(f[12]);
-    } catch {
-      // exited
-    }
+  return processTree(pid).reduce((sum, p) => sum + cpuTicksOf(p), 0) / ticksPerSecond;
+}
+
+/** utime + stime of one process in clock ticks (USER_HZ); 0 once it has exited. */
+export function cpuTicksOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // After the command name in parentheses: state is field 3, utime 14 and stime 15.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11]) + Number(f[12]);
+  } catch {
+    return 0; // exited
   }
-  return ticks / ticksPerSecond;
 }
 
 /** Pins every thread of every process of the tree of `pid` to `core` (taskset). */
