@@ -119,6 +119,11 @@ export class CompiledRoute {
       default:
         break;
     }
+    return this.matchesConditions(session);
+  }
+
+  /** Method, header and query conditions only: for a route whose path the matcher's index has checked. */
+  matchesConditions(session: Session): boolean {
     if (this.methods !== undefined && !this.methods.has(session.method)) return false;
     const tests = this.tests;
     for (let i = 0; i < tests.length; i++) if (!tests[i]!(session)) return false;
