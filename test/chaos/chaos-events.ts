@@ -59,13 +59,18 @@ async function endpointOn(admin: string, cluster: string, port: number): Promise
   return body.clusters.find((c) => c.name === cluster)?.endpoints.find((e) => e.port === port);
 }
 
-/** Waits until `ok` holds for the endpoint on every proxy; undefined, or the problem. */
+/** Waits until `ok` holds for the endpoint on every proxy; undefined, or the problem with what each proxy showed last. */
 async function onEveryProxy(ctx: ChaosContext, what: string, cluster: string, port: number, ok: (e: EndpointView | undefined) => boolean, deadlineMs: number): Promise<string | undefined> {
+  let last: Array<EndpointView | undefined> = [];
   try {
-    await until(what, async () => ((await Promise.all(ctx.mesh.proxies.map((p) => endpointOn(p.admin, cluster, port)))).every(ok) ? true : undefined), Math.max(1000, deadlineMs), 200);
+    await until(what, async () => {
+      last = await Promise.all(ctx.mesh.proxies.map((p) => endpointOn(p.admin, cluster, port)));
+      return last.every(ok) ? true : undefined;
+    }, Math.max(1000, deadlineMs), 200);
     return undefined;
   } catch (err) {
-    return (err as Error).message;
+    const seen = last.map((e, i) => `${ctx.mesh.proxies[i]?.nodeId ?? i}: ${JSON.stringify(e ?? null)}`).join('; ');
+    return `${(err as Error).message} (last seen: ${seen})`;
   }
 }
 

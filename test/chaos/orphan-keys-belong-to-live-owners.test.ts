@@ -25,6 +25,7 @@ test('keys of live owners are owned; every other key is an orphan, with why', ()
     { key: `/sluice/fleet/proxies/${live}/3`, value: '[]', lease: '00000000000000aa' },
     { key: `/sluice/fleet/proxies/${dead}/3`, value: '[]', lease: '00000000000000bb' },
     { key: '/sluice/meta/history/00000000000000000042', value: '{}' },
+    { key: '/sluice/identity/ca', value: '{}' },
     { key: '/sluice/status/cp-a', value: '{}' },
     { key: '/elsewhere', value: 'x' },
   ];
@@ -33,7 +34,7 @@ test('keys of live owners are owned; every other key is an orphan, with why', ()
     replicas: new Map([[1234, 'cp-a']]),
     leases: new Map([['00000000000000aa', 7], ['00000000000000bb', 3]]),
   });
-  assert.deepEqual(Object.fromEntries(counts), { 'generation key': 1, resources: 1, 'health entries (cp-a)': 1, 'election key (cp-a)': 1, 'proxy status (cp-a)': 1, 'change history': 1 });
+  assert.deepEqual(Object.fromEntries(counts), { 'generation key': 1, resources: 1, 'health entries (cp-a)': 1, 'election key (cp-a)': 1, 'proxy status (cp-a)': 1, 'change history': 1, 'mesh identity': 1 });
   assert.deepEqual(orphans.map((o) => o.split(':')[0]), [
     '/sluice/v1/routes/gone',
     '/sluice/health/web/127.0.0.1',

@@ -1,11 +1,12 @@
 // Whom each key in etcd belongs to, and the keys that belong to nobody: after the chaos run every key
 // must be a live resource (or the generation key every configuration write bumps), or an entry a
 // live replica keeps under a live lease (health verdicts, sidecar registrations, its proxies' status),
-// or a record of the change history or of an apply set, or the health
+// or a record of the change history or of an apply set, or the mesh certificate authority's, or the health
 // checker's election key held by a live replica. A replica's keys name it: its id is
 // `<hostname>-<pid>-<random>` (control-plane/src/health/health-module.ts), so entries of a killed
 // replica are told apart from its restarted successor's.
 import { APPLYSET_PREFIX, FLEET_STATUS_PREFIX, GENERATION_KEY, parseResourceKey } from '../../control-plane/src/store/keys.js';
+import { IDENTITY_PREFIX } from '../../control-plane/src/store/key-value-store.js';
 import { HISTORY_PREFIX } from '../../control-plane/src/history/history-entry.js';
 import { parseFleetKey } from '../../control-plane/src/discovery/fleet-status-keys.js';
 import { HEALTH_PREFIX, REGISTRATION_PREFIX } from '../../control-plane/src/health/health-entry.js';
@@ -64,6 +65,8 @@ export function keyOwners(keys: readonly StoredKey[], live: LiveState): KeyOwner
     }
     if (k.key.startsWith(HISTORY_PREFIX)) own('change history');
     else if (k.key.startsWith(APPLYSET_PREFIX)) own('apply sets');
+    // The mesh certificate authority (its root, sealed when an encryption key is set): kept for good.
+    else if (k.key.startsWith(IDENTITY_PREFIX)) own('mesh identity');
     else if (k.key.startsWith(FLEET_STATUS_PREFIX)) leased(k, 'proxy status', parseFleetKey(k.key)?.replica);
     else if (k.key.startsWith(HEALTH_PREFIX)) leased(k, 'health entries', writerOf(k.value));
     else if (k.key.startsWith(REGISTRATION_PREFIX)) leased(k, 'registrations', writerOf(k.value));
