@@ -7,7 +7,7 @@
 //   Listener     those whose selector picks the workload
 //   Route        those naming a listener it receives (reduced to those listeners), and the mesh-wide
 //                ones (naming no listener) — only for the declared hosts when a Sidecar selects it
-//   Cluster      those the routes it receives forward to (cluster or weighted clusters); without a
+//   Cluster      those the routes it receives forward to (cluster, weighted clusters or mirrors); without a
 //                declaration also those no route uses yet (warmed before their route, or picked by
 //                name in a proxy's own upstreamPeer code). A cluster only other proxies' routes use
 //                is not sent.

@@ -6,6 +6,8 @@ import type { ResourceSet } from '../../../proto/src/model/resource-set.js';
 import { validateResourceSet } from '../../../proto/src/model/validate-resource-set.js';
 import { ProxyError, ProxyErrorCode } from '../errors.js';
 import { compressionStats } from '../filters/compression-stats.js';
+import { MirrorStats } from '../metrics/mirror-stats.js';
+import { DEFAULT_MIRROR_TIMEOUT_MS, RequestMirroring } from './request-mirror.js';
 import { FilterRegistry } from '../filters/filter-registry.js';
 import { HttpProxy } from '../proxy/http-proxy.js';
 import type { MaybePromise, ProxyHttp } from '../proxy/proxy-http.js';
@@ -101,6 +103,8 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
   readonly meshTls: MeshTls;
   /** The inbound listener's PeerAuthentication mode, from the current snapshot. */
   private inboundMode: InboundMode = DEFAULT_INBOUND_MODE;
+  /** Shadow copies of the requests of routes with Forward.mirrors. */
+  private readonly mirroring = new RequestMirroring(new MirrorStats());
 
   constructor(private readonly options: MeshProxyOptions = {}) {
     this.filters = options.filters ?? new FilterRegistry();
@@ -119,6 +123,7 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
       rbacDecisions: () => this.authorizationStats.values(),
       compression: () => compressionStats.values(),
       eventLoopDelay: () => this.eventLoopDelay.snapshot(),
+      mirrored: () => this.mirroring.stats.values(),
     });
     if (options.tracing !== undefined) registerSpanMetrics(options.tracing, this.metrics.registry);
     this.clusterContext = {
@@ -330,6 +335,10 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
     route.requestHeaders?.apply(request.headers);
     const filters = route.filters;
     for (let i = 0; i < filters.length; i++) filters[i]!.upstreamRequestFilter?.(session, request, ctx);
+    // The first try only: a retry is the same request, and the shadow already has its copy.
+    if (route.mirrors.length > 0 && session.triedPeers.length === 1) {
+      this.mirroring.mirror(session, request, route.name, route.mirrors, ctx.snapshot.clusters, route.timeoutMs || DEFAULT_MIRROR_TIMEOUT_MS);
+    }
   }
 
   /** Passive health sees every answer, retried ones too: one property read without outlier_detection. */

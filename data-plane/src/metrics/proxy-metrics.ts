@@ -6,6 +6,7 @@
 import { Registry, type MetricObjectWithValues, type MetricValue as PromValue } from 'prom-client';
 import type { ProxyError } from '../errors.js';
 import type { CompressionCount } from '../filters/compression-stats.js';
+import type { MirrorCount } from './mirror-stats.js';
 import type { Session } from '../proxy/session.js';
 import type { CompiledRoute } from '../routing/compiled-route.js';
 import type { ClusterState } from '../snapshot/cluster-state.js';
@@ -34,6 +35,8 @@ export interface MetricsSource {
   compression?(): Iterable<CompressionCount>;
   /** This process's event loop delay over the last window (event-loop-delay.ts). */
   eventLoopDelay?(): EventLoopDelaySnapshot | undefined;
+  /** Copies of requests sent to shadow clusters, by route, cluster and result (mirror-stats.ts). */
+  mirrored?(): Iterable<MirrorCount>;
 }
 
 /** Per-endpoint request counts, for /clusters. */
@@ -92,6 +95,8 @@ export class ProxyMetrics {
       compressed().map((c) => ({ labels: { encoding: c.encoding }, value: c.uncompressedBytes })), r);
     new CollectedMetric('sluice_proxy_compression_compressed_bytes_total', 'Response body bytes the compression filter sent to clients, by coding.', 'counter', () =>
       compressed().map((c) => ({ labels: { encoding: c.encoding }, value: c.compressedBytes })), r);
+    new CollectedMetric('sluice_proxy_mirrored_requests_total', 'Copies of requests sent to a shadow cluster (Forward.mirrors), by route, shadow cluster and result: answered (any status), failed (error or timeout), skipped (body streamed, no endpoint, or too many copies in flight).', 'counter', () =>
+      [...(this.source.mirrored?.() ?? [])].map((m) => ({ labels: { route: m.route, cluster: m.cluster, result: m.result }, value: m.value })), r);
     const breakers = (): CircuitBreaker[] => [...(this.source.breakers?.() ?? [])];
     new CollectedMetric('sluice_proxy_circuit_breaker_trips_total', 'Requests and connections refused by a circuit breaker, by cluster and limit.', 'counter', () =>
       breakers().flatMap((b) => (['max_connections', 'max_pending_requests', 'max_requests'] as const).map((limit) => ({ labels: { cluster: b.cluster, limit }, value: b.trips[limit] }))), r);

@@ -14,6 +14,12 @@ export type RouteAction =
   | { readonly kind: 'redirect'; readonly redirect: CompiledRedirect }
   | { readonly kind: 'respond'; readonly status: number; readonly body: string; readonly headers: readonly string[] };
 
+/** A Forward.mirrors entry: the shadow cluster and the share of requests copied to it (0 to 1). */
+export interface CompiledMirror {
+  readonly cluster: string;
+  readonly fraction: number;
+}
+
 type Test = (session: Session) => boolean;
 
 /** Rank of a path condition: exact beats prefix beats regex beats none (see route-matcher.ts). */
@@ -33,6 +39,8 @@ export class CompiledRoute {
   /** Method, header and query conditions: more of them is more specific. */
   readonly conditionCount: number;
   readonly action: RouteAction;
+  /** Shadow clusters of a forward action (request-mirror.ts); empty for most routes. */
+  readonly mirrors: readonly CompiledMirror[];
   readonly rewritePathPrefix: string | undefined;
   readonly rewriteHost: string | undefined;
   readonly requestHeaders: HeaderEditor | undefined;
@@ -91,6 +99,7 @@ export class CompiledRoute {
     } else {
       this.action = { kind: 'respond', status: 500, body: 'route has no action\n', headers: [] };
     }
+    this.mirrors = a.case === 'forward' ? a.value.mirrors.map((m) => ({ cluster: m.cluster, fraction: (m.percent ?? 100) / 100 })).filter((m) => m.fraction > 0) : [];
     this.rewritePathPrefix = route.rewrite?.pathPrefix || undefined;
     this.rewriteHost = route.rewrite?.host || undefined;
     this.requestHeaders = HeaderEditor.compile(route.requestHeaders);

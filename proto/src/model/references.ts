@@ -25,6 +25,7 @@ export function referencesOf(resource: Resource): Reference[] {
         const at = fieldPath(base, 'forward');
         if (f.cluster !== '') refs.push({ kind: 'Cluster', name: f.cluster, path: fieldPath(at, 'cluster') });
         f.weighted.forEach((w, i) => refs.push({ kind: 'Cluster', name: w.cluster, path: `${at}.weighted[${i}].cluster` }));
+        f.mirrors.forEach((m, i) => refs.push({ kind: 'Cluster', name: m.cluster, path: `${at}.mirrors[${i}].cluster` }));
       }
       route.listeners.forEach((l, i) => refs.push({ kind: 'Listener', name: l, path: `${base}.listeners[${i}]` }));
       break;

@@ -13,7 +13,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file sluice/v1/route.proto.
  */
 export const file_sluice_v1_route: GenFile = /*@__PURE__*/
-  fileDesc("ChVzbHVpY2UvdjEvcm91dGUucHJvdG8SCXNsdWljZS52MSJ7CgtIZWFkZXJNYXRjaBIMCgRuYW1lGAEgASgJEg8KBWV4YWN0GAIgASgJSAASEAoGcHJlZml4GAMgASgJSAASDwoFcmVnZXgYBCABKAlIABIRCgdwcmVzZW50GAUgASgISAASDgoGaW52ZXJ0GAYgASgIQgcKBXZhbHVlIlgKClF1ZXJ5TWF0Y2gSDAoEbmFtZRgBIAEoCRIPCgVleGFjdBgCIAEoCUgAEg8KBXJlZ2V4GAMgASgJSAASEQoHcHJlc2VudBgEIAEoCEgAQgcKBXZhbHVlIrcBCgpSb3V0ZU1hdGNoEhQKCnBhdGhfZXhhY3QYASABKAlIABIVCgtwYXRoX3ByZWZpeBgCIAEoCUgAEhQKCnBhdGhfcmVnZXgYAyABKAlIABIPCgdtZXRob2RzGAQgAygJEicKB2hlYWRlcnMYBSADKAsyFi5zbHVpY2UudjEuSGVhZGVyTWF0Y2gSJAoFcXVlcnkYBiADKAsyFS5zbHVpY2UudjEuUXVlcnlNYXRjaEIGCgRwYXRoIjIKD1dlaWdodGVkQ2x1c3RlchIPCgdjbHVzdGVyGAEgASgJEg4KBndlaWdodBgCIAEoDSJICgdGb3J3YXJkEg8KB2NsdXN0ZXIYASABKAkSLAoId2VpZ2h0ZWQYAiADKAsyGi5zbHVpY2UudjEuV2VpZ2h0ZWRDbHVzdGVyIn4KCFJlZGlyZWN0EhMKC3BhdGhfcHJlZml4GAEgASgJEgwKBHBhdGgYAiABKAkSDAoEaG9zdBgDIAEoCRIOCgZzY2hlbWUYBCABKAkSDAoEcG9ydBgFIAEoDRIOCgZzdGF0dXMYBiABKA0SEwoLc3RyaXBfcXVlcnkYByABKAgilwEKDkRpcmVjdFJlc3BvbnNlEg4KBnN0YXR1cxgBIAEoDRIMCgRib2R5GAIgASgJEjcKB2hlYWRlcnMYAyADKAsyJi5zbHVpY2UudjEuRGlyZWN0UmVzcG9uc2UuSGVhZGVyc0VudHJ5Gi4KDEhlYWRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIiwKB1Jld3JpdGUSEwoLcGF0aF9wcmVmaXgYASABKAkSDAoEaG9zdBgCIAEoCSLRAQoLSGVhZGVyRWRpdHMSLAoDc2V0GAEgAygLMh8uc2x1aWNlLnYxLkhlYWRlckVkaXRzLlNldEVudHJ5EiwKA2FkZBgCIAMoCzIfLnNsdWljZS52MS5IZWFkZXJFZGl0cy5BZGRFbnRyeRIOCgZyZW1vdmUYAyADKAkaKgoIU2V0RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARoqCghBZGRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIowBCgtSZXRyeVBvbGljeRIQCghhdHRlbXB0cxgBIAEoDRIeCgJvbhgCIAMoDjISLnNsdWljZS52MS5SZXRyeU9uEhoKEnBlcl90cnlfdGltZW91dF9tcxgDIAEoDRIXCg9iYWNrb2ZmX2Jhc2VfbXMYBCABKA0SFgoOYmFja29mZl9tYXhfbXMYBSABKA0iQgoJRmlsdGVyUmVmEgwKBG5hbWUYASABKAkSJwoGY29uZmlnGAIgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCKiBAoFUm91dGUSDAoEbmFtZRgBIAEoCRINCgVob3N0cxgCIAMoCRIkCgVtYXRjaBgDIAEoCzIVLnNsdWljZS52MS5Sb3V0ZU1hdGNoEhAKCHByaW9yaXR5GAQgASgFEiUKB2ZvcndhcmQYBSABKAsyEi5zbHVpY2UudjEuRm9yd2FyZEgAEicKCHJlZGlyZWN0GAYgASgLMhMuc2x1aWNlLnYxLlJlZGlyZWN0SAASLAoHcmVzcG9uZBgHIAEoCzIZLnNsdWljZS52MS5EaXJlY3RSZXNwb25zZUgAEiMKB3Jld3JpdGUYCCABKAsyEi5zbHVpY2UudjEuUmV3cml0ZRIvCg9yZXF1ZXN0X2hlYWRlcnMYCSABKAsyFi5zbHVpY2UudjEuSGVhZGVyRWRpdHMSMAoQcmVzcG9uc2VfaGVhZGVycxgKIAEoCzIWLnNsdWljZS52MS5IZWFkZXJFZGl0cxISCgp0aW1lb3V0X21zGAsgASgNEiUKBXJldHJ5GAwgASgLMhYuc2x1aWNlLnYxLlJldHJ5UG9saWN5EiUKB2ZpbHRlcnMYDSADKAsyFC5zbHVpY2UudjEuRmlsdGVyUmVmEiIKFm1heF9yZXF1ZXN0X2JvZHlfYnl0ZXMYDiABKARCAjACEhEKCWxpc3RlbmVycxgPIAMoCRIbChNzdHJlYW1fcmVxdWVzdF9ib2R5GBAgASgIQggKBmFjdGlvbip8CgdSZXRyeU9uEhgKFFJFVFJZX09OX1VOU1BFQ0lGSUVEEAASEwoPQ09OTkVDVF9GQUlMVVJFEAESCQoFUkVTRVQQAhIRCg1HQVRFV0FZX0VSUk9SEAMSEAoMU0VSVkVSX0VSUk9SEAQSEgoOUkVGVVNFRF9TVFJFQU0QBWIGcHJvdG8z", [file_google_protobuf_struct]);
+  fileDesc("ChVzbHVpY2UvdjEvcm91dGUucHJvdG8SCXNsdWljZS52MSJ7CgtIZWFkZXJNYXRjaBIMCgRuYW1lGAEgASgJEg8KBWV4YWN0GAIgASgJSAASEAoGcHJlZml4GAMgASgJSAASDwoFcmVnZXgYBCABKAlIABIRCgdwcmVzZW50GAUgASgISAASDgoGaW52ZXJ0GAYgASgIQgcKBXZhbHVlIlgKClF1ZXJ5TWF0Y2gSDAoEbmFtZRgBIAEoCRIPCgVleGFjdBgCIAEoCUgAEg8KBXJlZ2V4GAMgASgJSAASEQoHcHJlc2VudBgEIAEoCEgAQgcKBXZhbHVlIrcBCgpSb3V0ZU1hdGNoEhQKCnBhdGhfZXhhY3QYASABKAlIABIVCgtwYXRoX3ByZWZpeBgCIAEoCUgAEhQKCnBhdGhfcmVnZXgYAyABKAlIABIPCgdtZXRob2RzGAQgAygJEicKB2hlYWRlcnMYBSADKAsyFi5zbHVpY2UudjEuSGVhZGVyTWF0Y2gSJAoFcXVlcnkYBiADKAsyFS5zbHVpY2UudjEuUXVlcnlNYXRjaEIGCgRwYXRoIjIKD1dlaWdodGVkQ2x1c3RlchIPCgdjbHVzdGVyGAEgASgJEg4KBndlaWdodBgCIAEoDSJCCg1SZXF1ZXN0TWlycm9yEg8KB2NsdXN0ZXIYASABKAkSFAoHcGVyY2VudBgCIAEoAUgAiAEBQgoKCF9wZXJjZW50InMKB0ZvcndhcmQSDwoHY2x1c3RlchgBIAEoCRIsCgh3ZWlnaHRlZBgCIAMoCzIaLnNsdWljZS52MS5XZWlnaHRlZENsdXN0ZXISKQoHbWlycm9ycxgDIAMoCzIYLnNsdWljZS52MS5SZXF1ZXN0TWlycm9yIn4KCFJlZGlyZWN0EhMKC3BhdGhfcHJlZml4GAEgASgJEgwKBHBhdGgYAiABKAkSDAoEaG9zdBgDIAEoCRIOCgZzY2hlbWUYBCABKAkSDAoEcG9ydBgFIAEoDRIOCgZzdGF0dXMYBiABKA0SEwoLc3RyaXBfcXVlcnkYByABKAgilwEKDkRpcmVjdFJlc3BvbnNlEg4KBnN0YXR1cxgBIAEoDRIMCgRib2R5GAIgASgJEjcKB2hlYWRlcnMYAyADKAsyJi5zbHVpY2UudjEuRGlyZWN0UmVzcG9uc2UuSGVhZGVyc0VudHJ5Gi4KDEhlYWRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIiwKB1Jld3JpdGUSEwoLcGF0aF9wcmVmaXgYASABKAkSDAoEaG9zdBgCIAEoCSLRAQoLSGVhZGVyRWRpdHMSLAoDc2V0GAEgAygLMh8uc2x1aWNlLnYxLkhlYWRlckVkaXRzLlNldEVudHJ5EiwKA2FkZBgCIAMoCzIfLnNsdWljZS52MS5IZWFkZXJFZGl0cy5BZGRFbnRyeRIOCgZyZW1vdmUYAyADKAkaKgoIU2V0RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARoqCghBZGRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIowBCgtSZXRyeVBvbGljeRIQCghhdHRlbXB0cxgBIAEoDRIeCgJvbhgCIAMoDjISLnNsdWljZS52MS5SZXRyeU9uEhoKEnBlcl90cnlfdGltZW91dF9tcxgDIAEoDRIXCg9iYWNrb2ZmX2Jhc2VfbXMYBCABKA0SFgoOYmFja29mZl9tYXhfbXMYBSABKA0iQgoJRmlsdGVyUmVmEgwKBG5hbWUYASABKAkSJwoGY29uZmlnGAIgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCKiBAoFUm91dGUSDAoEbmFtZRgBIAEoCRINCgVob3N0cxgCIAMoCRIkCgVtYXRjaBgDIAEoCzIVLnNsdWljZS52MS5Sb3V0ZU1hdGNoEhAKCHByaW9yaXR5GAQgASgFEiUKB2ZvcndhcmQYBSABKAsyEi5zbHVpY2UudjEuRm9yd2FyZEgAEicKCHJlZGlyZWN0GAYgASgLMhMuc2x1aWNlLnYxLlJlZGlyZWN0SAASLAoHcmVzcG9uZBgHIAEoCzIZLnNsdWljZS52MS5EaXJlY3RSZXNwb25zZUgAEiMKB3Jld3JpdGUYCCABKAsyEi5zbHVpY2UudjEuUmV3cml0ZRIvCg9yZXF1ZXN0X2hlYWRlcnMYCSABKAsyFi5zbHVpY2UudjEuSGVhZGVyRWRpdHMSMAoQcmVzcG9uc2VfaGVhZGVycxgKIAEoCzIWLnNsdWljZS52MS5IZWFkZXJFZGl0cxISCgp0aW1lb3V0X21zGAsgASgNEiUKBXJldHJ5GAwgASgLMhYuc2x1aWNlLnYxLlJldHJ5UG9saWN5EiUKB2ZpbHRlcnMYDSADKAsyFC5zbHVpY2UudjEuRmlsdGVyUmVmEiIKFm1heF9yZXF1ZXN0X2JvZHlfYnl0ZXMYDiABKARCAjACEhEKCWxpc3RlbmVycxgPIAMoCRIbChNzdHJlYW1fcmVxdWVzdF9ib2R5GBAgASgIQggKBmFjdGlvbip8CgdSZXRyeU9uEhgKFFJFVFJZX09OX1VOU1BFQ0lGSUVEEAASEwoPQ09OTkVDVF9GQUlMVVJFEAESCQoFUkVTRVQQAhIRCg1HQVRFV0FZX0VSUk9SEAMSEAoMU0VSVkVSX0VSUk9SEAQSEgoOUkVGVVNFRF9TVFJFQU0QBWIGcHJvdG8z", [file_google_protobuf_struct]);
 
 /**
  * @generated from message sluice.v1.HeaderMatch
@@ -183,6 +183,32 @@ export const WeightedClusterSchema: GenMessage<WeightedCluster> = /*@__PURE__*/
   messageDesc(file_sluice_v1_route, 3);
 
 /**
+ * A copy of each forwarded request sent to another cluster, its answer thrown away (shadow traffic).
+ *
+ * @generated from message sluice.v1.RequestMirror
+ */
+export type RequestMirror = Message<"sluice.v1.RequestMirror"> & {
+  /**
+   * @generated from field: string cluster = 1;
+   */
+  cluster: string;
+
+  /**
+   * Share of requests mirrored, 0 to 100; unset means 100.
+   *
+   * @generated from field: optional double percent = 2;
+   */
+  percent?: number | undefined;
+};
+
+/**
+ * Describes the message sluice.v1.RequestMirror.
+ * Use `create(RequestMirrorSchema)` to create a new message.
+ */
+export const RequestMirrorSchema: GenMessage<RequestMirror> = /*@__PURE__*/
+  messageDesc(file_sluice_v1_route, 4);
+
+/**
  * Exactly one of cluster and weighted.
  *
  * @generated from message sluice.v1.Forward
@@ -197,6 +223,13 @@ export type Forward = Message<"sluice.v1.Forward"> & {
    * @generated from field: repeated sluice.v1.WeightedCluster weighted = 2;
    */
   weighted: WeightedCluster[];
+
+  /**
+   * At most 4; each request is mirrored to each with its own chance.
+   *
+   * @generated from field: repeated sluice.v1.RequestMirror mirrors = 3;
+   */
+  mirrors: RequestMirror[];
 };
 
 /**
@@ -204,7 +237,7 @@ export type Forward = Message<"sluice.v1.Forward"> & {
  * Use `create(ForwardSchema)` to create a new message.
  */
 export const ForwardSchema: GenMessage<Forward> = /*@__PURE__*/
-  messageDesc(file_sluice_v1_route, 4);
+  messageDesc(file_sluice_v1_route, 5);
 
 /**
  * @generated from message sluice.v1.Redirect
@@ -255,7 +288,7 @@ export type Redirect = Message<"sluice.v1.Redirect"> & {
  * Use `create(RedirectSchema)` to create a new message.
  */
 export const RedirectSchema: GenMessage<Redirect> = /*@__PURE__*/
-  messageDesc(file_sluice_v1_route, 5);
+  messageDesc(file_sluice_v1_route, 6);
 
 /**
  * @generated from message sluice.v1.DirectResponse
@@ -282,7 +315,7 @@ export type DirectResponse = Message<"sluice.v1.DirectResponse"> & {
  * Use `create(DirectResponseSchema)` to create a new message.
  */
 export const DirectResponseSchema: GenMessage<DirectResponse> = /*@__PURE__*/
-  messageDesc(file_sluice_v1_route, 6);
+  messageDesc(file_sluice_v1_route, 7);
 
 /**
  * @generated from message sluice.v1.Rewrite
@@ -306,7 +339,7 @@ export type Rewrite = Message<"sluice.v1.Rewrite"> & {
  * Use `create(RewriteSchema)` to create a new message.
  */
 export const RewriteSchema: GenMessage<Rewrite> = /*@__PURE__*/
-  messageDesc(file_sluice_v1_route, 7);
+  messageDesc(file_sluice_v1_route, 8);
 
 /**
  * @generated from message sluice.v1.HeaderEdits
@@ -333,7 +366,7 @@ export type HeaderEdits = Message<"sluice.v1.HeaderEdits"> & {
  * Use `create(HeaderEditsSchema)` to create a new message.
  */
 export const HeaderEditsSchema: GenMessage<HeaderEdits> = /*@__PURE__*/
-  messageDesc(file_sluice_v1_route, 8);
+  messageDesc(file_sluice_v1_route, 9);
 
 /**
  * @generated from message sluice.v1.RetryPolicy
@@ -372,7 +405,7 @@ export type RetryPolicy = Message<"sluice.v1.RetryPolicy"> & {
  * Use `create(RetryPolicySchema)` to create a new message.
  */
 export const RetryPolicySchema: GenMessage<RetryPolicy> = /*@__PURE__*/
-  messageDesc(file_sluice_v1_route, 9);
+  messageDesc(file_sluice_v1_route, 10);
 
 /**
  * @generated from message sluice.v1.FilterRef
@@ -396,7 +429,7 @@ export type FilterRef = Message<"sluice.v1.FilterRef"> & {
  * Use `create(FilterRefSchema)` to create a new message.
  */
 export const FilterRefSchema: GenMessage<FilterRef> = /*@__PURE__*/
-  messageDesc(file_sluice_v1_route, 10);
+  messageDesc(file_sluice_v1_route, 11);
 
 /**
  * @generated from message sluice.v1.Route
@@ -505,7 +538,7 @@ export type Route = Message<"sluice.v1.Route"> & {
  * Use `create(RouteSchema)` to create a new message.
  */
 export const RouteSchema: GenMessage<Route> = /*@__PURE__*/
-  messageDesc(file_sluice_v1_route, 11);
+  messageDesc(file_sluice_v1_route, 12);
 
 /**
  * @generated from enum sluice.v1.RetryOn

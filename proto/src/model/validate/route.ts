@@ -1,5 +1,5 @@
 // Semantic checks of one Route (its references are checked in references.ts).
-import type { HeaderEdits, Route } from '../../../gen/sluice/v1/route_pb.js';
+import type { HeaderEdits, RequestMirror, Route } from '../../../gen/sluice/v1/route_pb.js';
 import { fieldPath, type FieldErrors } from '../field-error.js';
 import { checkHeaderName, checkHostPattern, checkPath, checkRegex, checkToken } from './syntax.js';
 
@@ -44,6 +44,7 @@ export function validateRoute(route: Route, path: string, errors: FieldErrors): 
         if (w.cluster === '') errors.add(`${fieldPath(at, 'weighted')}[${i}].cluster`, 'is required');
       });
       if (weighted.length > 0 && weighted.every((w) => w.weight === 0)) errors.add(fieldPath(at, 'weighted'), 'at least one weight must be above 0');
+      checkMirrors(action.value.mirrors, fieldPath(at, 'mirrors'), errors);
       break;
     }
     case 'redirect': {
@@ -91,4 +92,16 @@ function checkHeaderEdits(edits: HeaderEdits | undefined, path: string, errors: 
   for (const name of Object.keys(edits.set)) check(name, fieldPath(path, `set.${name}`));
   for (const name of Object.keys(edits.add)) check(name, fieldPath(path, `add.${name}`));
   edits.remove.forEach((name, i) => check(name, `${fieldPath(path, 'remove')}[${i}]`));
+}
+
+/** Each mirrored request is a second upstream request: a few mirrors per route, never an amplifier. */
+export const MAX_MIRRORS_PER_ROUTE = 4;
+
+function checkMirrors(mirrors: readonly RequestMirror[], at: string, errors: FieldErrors): void {
+  if (mirrors.length > MAX_MIRRORS_PER_ROUTE) errors.add(at, `at most ${MAX_MIRRORS_PER_ROUTE} mirrors, got ${mirrors.length}`);
+  mirrors.forEach((m, i) => {
+    if (m.cluster === '') errors.add(`${at}[${i}].cluster`, 'is required');
+    const percent = m.percent;
+    if (percent !== undefined && !(percent >= 0 && percent <= 100)) errors.add(`${at}[${i}].percent`, `must be between 0 and 100, got ${percent}`);
+  });
 }
