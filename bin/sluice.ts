@@ -13,6 +13,7 @@ const USAGE = `usage: sluice COMMAND [FLAGS]
                   \`sluice proxy reload\` restarts a running proxy's workers without downtime
   ctl             manage resources through the admin API: apply, get, delete
   start           a whole mesh on one machine (what npm start runs)
+  init-capture    send a pod's TCP through its sidecar with iptables (an init container runs it)
 
 Run \`sluice COMMAND --help\` for a command's flags.`;
 
@@ -39,6 +40,11 @@ async function main(argv: string[]): Promise<number> {
       }
       const { runProxyCommand } = (await import('../data-plane/src/cli/proxy-command.js')) as { runProxyCommand(argv: string[]): Promise<void> };
       await runProxyCommand(rest);
+      return 0;
+    }
+    case 'init-capture': {
+      const { runInitCaptureCommand } = await import('../data-plane/src/capture/init-capture-command.js');
+      console.log(await runInitCaptureCommand(rest));
       return 0;
     }
     case 'start': {

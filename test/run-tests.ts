@@ -39,6 +39,9 @@ const NEEDS: ReadonlyArray<{ what: string; pkg: string; present: () => boolean }
   { what: 'kubectl', pkg: 'kubernetes-client', present: () => onPath('kubectl') !== undefined },
   // Load at full rate with no limit: the failover and root-rotation tests.
   { what: 'wrk', pkg: 'wrk', present: () => onPath('wrk') !== undefined },
+  // Network namespaces and transparent capture (test/e2e/capture/).
+  { what: 'ip', pkg: 'iproute2', present: () => onPath('ip') !== undefined },
+  { what: 'iptables', pkg: 'iptables', present: () => onPath('iptables') !== undefined && onPath('iptables-restore') !== undefined },
   { what: 'python3 grpc', pkg: 'python3-grpcio', present: () => pythonHas('grpc') },
   { what: 'python3 websockets', pkg: 'python3-websockets', present: () => pythonHas('websockets') },
 ];
