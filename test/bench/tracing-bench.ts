@@ -1,8 +1,10 @@
 // What tracing costs the proxy, and what its exporter holds when the collector is gone.
-// 1. CPU per request of one `sluice proxy --workers 1` (utime + stime from /proc) under wrk with no
-//    rate limit, tracing off, at 1% and at 100% sampling (OTEL_TRACES_SAMPLER), in interleaved rounds,
-//    spans exported to a local OTLP sink that accepts and discards them. Targets: ≤ 3% more CPU per
-//    request at 1%, ≤ 25% at 100%.
+// 1. CPU per request of `sluice proxy --workers 1` (utime + stime from /proc) under wrk with no
+//    rate limit, tracing off, at 1% and at 100% sampling (OTEL_TRACES_SAMPLER): three proxies, one per
+//    variant, started and warmed up once, loaded in interleaved rounds; each variant also as a ratio
+//    to the proxy without tracing in the same round, and a second proxy without tracing says how
+//    far two identical proxies differ on this machine. Spans go to a local OTLP sink that accepts and
+//    discards them. Targets: ≤ 3% more CPU per request at 1%, ≤ 25% at 100%.
 // 2. The tracing work alone, in this process, per request (an unsampled or sampled request's trace
 //    started, one try begun and ended, the request ended; sampled spans encoded and sent by
 //    OpenTelemetry's OTLP exporter to the local sink): µs of CPU per request, set against the proxy's
@@ -145,31 +147,43 @@ port: ${listenPort}
   const otlp = { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sink.port}` };
   const variants: Variant[] = [
     { name: 'tracing off', env: {} },
+    // The same again in a second proxy: how far two identical proxies differ here (the noise floor).
+    { name: 'tracing off (a second proxy)', env: {} },
     { name: 'tracing on, 1% sampled', env: { ...otlp, OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.01' } },
     { name: 'tracing on, 100% sampled', env: { ...otlp, OTEL_TRACES_SAMPLER: 'always_on' } },
   ];
+  // One proxy per variant, each on its own port, all started and warmed up before the first round and
+  // kept to the end: a proxy started for each round measures its JIT warming up as much as tracing.
+  const proxies: Array<{ v: Variant; port: number; proc: SluiceProcess }> = [];
+  for (const v of variants) {
+    const port = await freePort();
+    const own = config.replace(/\.yaml$/, `-${proxies.length}.yaml`);
+    writeFileSync(own, readFileSync(config, 'utf8').replace(`port: ${listenPort}`, `port: ${port}`));
+    const { proc } = await startProxy(own, port, v.env);
+    cleanup(() => proc.stop());
+    proxies.push({ v, port, proc });
+    await runWrk(port, { seconds: 3, connections: CONNECTIONS, host: 'bench.local', path: '/' }); // warm-up
+  }
   const samples = new Map<string, Array<{ rps: number; us: number; failed: number }>>(variants.map((v) => [v.name, []]));
   for (let round = 0; round < ROUNDS; round++) {
-    for (const v of [...variants.slice(round % variants.length), ...variants.slice(0, round % variants.length)]) {
-      const { proc } = await startProxy(config, listenPort, v.env);
-      try {
-        await runWrk(listenPort, { seconds: 2, connections: CONNECTIONS, host: 'bench.local', path: '/' }); // warm-up
-        const cpuBefore = cpuSeconds(proc.child.pid!);
-        const r = await runWrk(listenPort, { seconds: DURATION_S, connections: CONNECTIONS, host: 'bench.local', path: '/' });
-        const cpu = cpuSeconds(proc.child.pid!) - cpuBefore;
-        samples.get(v.name)!.push({ rps: r.requests / r.seconds, us: (cpu * 1e6) / r.requests, failed: r.failed });
-        process.stderr.write(`round ${round + 1} ${v.name}: ${Math.round(r.requests / r.seconds)} req/s, ${((cpu * 1e6) / r.requests).toFixed(1)} µs/req, ${r.failed} failed\n`);
-      } finally {
-        await proc.stop();
-      }
+    for (const { v, port, proc } of [...proxies.slice(round % proxies.length), ...proxies.slice(0, round % proxies.length)]) {
+      const cpuBefore = cpuSeconds(proc.child.pid!);
+      const r = await runWrk(port, { seconds: DURATION_S, connections: CONNECTIONS, host: 'bench.local', path: '/' });
+      const cpu = cpuSeconds(proc.child.pid!) - cpuBefore;
+      samples.get(v.name)!.push({ rps: r.requests / r.seconds, us: (cpu * 1e6) / r.requests, failed: r.failed });
+      process.stderr.write(`round ${round + 1} ${v.name}: ${Math.round(r.requests / r.seconds)} req/s, ${((cpu * 1e6) / r.requests).toFixed(1)} µs/req, ${r.failed} failed\n`);
     }
   }
-  const offUs = median(samples.get(variants[0]!.name)!.map((s) => s.us));
-  console.log(`\n| variant | req/s | CPU µs/req | vs off | failed |\n| --- | --: | --: | --: | --: |`);
+  for (const { proc } of proxies) await proc.stop();
+  const off = samples.get(variants[0]!.name)!;
+  const offUs = median(off.map((s) => s.us));
+  console.log(`\n| variant | req/s | CPU µs/req | vs off (medians) | vs off, same round (median; each round) | failed |\n| --- | --: | --: | --: | --- | --: |`);
   for (const v of variants) {
     const s = samples.get(v.name)!;
     const us = median(s.map((x) => x.us));
-    console.log(`| ${v.name} | ${Math.round(median(s.map((x) => x.rps)))} | ${us.toFixed(1)} | ${us === offUs ? '—' : `${us >= offUs ? '+' : ''}${(((us - offUs) / offUs) * 100).toFixed(1)}%`} | ${s.reduce((a, x) => a + x.failed, 0)} |`);
+    const pct = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
+    const perRound = s.map((x, i) => x.us / off[i]!.us - 1);
+    console.log(`| ${v.name} | ${Math.round(median(s.map((x) => x.rps)))} | ${us.toFixed(1)} | ${us === offUs ? '—' : pct((us - offUs) / offUs)} | ${v === variants[0] ? '—' : `${pct(median(perRound))}; ${perRound.map(pct).join(', ')}`} | ${s.reduce((a, x) => a + x.failed, 0)} |`);
   }
   console.log(`\nspans accepted by the sink: ${sink.exports()} exports`);
 
