@@ -23,7 +23,7 @@ export class FeedMetrics {
     });
     this.dropped = new Counter({
       name: 'sluice_ui_feed_dropped_total',
-      help: 'Dashboard pages disconnected from the live feed because they read too slowly (--ui-feed-max-buffered-bytes).',
+      help: 'Dashboard pages disconnected from the live feed because they read too slowly (over 16 MiB left unsent).',
       registers,
     });
   }

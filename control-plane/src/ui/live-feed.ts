@@ -15,7 +15,7 @@ export interface LiveFeedOptions {
   readonly tickMs?: number;
   /** Open pages at most (--ui-feed-max-subscribers); the next answers 503 SLUICE_FEED_FULL. Default 200. */
   readonly maxSubscribers?: number;
-  /** Unsent bytes a page may hold before it is dropped (--ui-feed-max-buffered-bytes). Default 16 MiB. */
+  /** Unsent bytes a page may hold before it is dropped. Default 16 MiB. */
   readonly maxBufferedBytes?: number;
   /** A comment line this often keeps idle connections (and proxies between) open. Default 15 s. */
   readonly heartbeatMs?: number;

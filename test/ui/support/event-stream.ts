@@ -53,12 +53,18 @@ export class EventStream {
     let buffered = '';
     try {
       for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+        // Search only the new text (and the one character before it) for the blank line that ends an
+        // event: large events come in many chunks.
+        const scanFrom = Math.max(0, buffered.length - 1);
         buffered += decoder.decode(chunk, { stream: true });
-        let end: number;
-        while ((end = buffered.indexOf('\n\n')) >= 0) {
-          this.parse(buffered.slice(0, end));
-          buffered = buffered.slice(end + 2);
+        let start = 0;
+        let end = buffered.indexOf('\n\n', scanFrom);
+        while (end >= 0) {
+          this.parse(buffered.slice(start, end));
+          start = end + 2;
+          end = buffered.indexOf('\n\n', start);
         }
+        if (start > 0) buffered = buffered.slice(start);
       }
     } catch {
       // Aborted by close(), or the server ended the stream.
