@@ -19,7 +19,11 @@ test('the live feed follows proxies, NACKs and applies', { timeout: 60_000 }, as
   await f.api.apply([cluster('web')]);
   const first = await startProxy([f.discovery.address], { nodeId: 'node-a' });
   cleanup(() => first.stop());
-  await until('node-a is listed and synced', async () => (await f.api.get('/v1/proxies')).body.proxies[0]?.state === 'SYNCED');
+  // Settled: synced and its ACK of the cluster recorded, so its record no longer changes.
+  await until('node-a is listed, synced and has ACKed the cluster', async () => {
+    const p = (await f.api.get('/v1/proxies')).body.proxies[0];
+    return p?.state === 'SYNCED' && p.lastAckAt !== undefined && p.types.Cluster !== undefined;
+  });
 
   const feed = await f.open();
   cleanup(() => feed.close());
