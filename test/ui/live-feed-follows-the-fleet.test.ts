@@ -77,6 +77,14 @@ test('the live feed follows proxies, NACKs and applies', { timeout: 60_000 }, as
     assert.equal(overview.data.rollout.errors[0].nodeId, 'node-nack');
   });
 
+  await t.test('the overview counts endpoints as proxies receive them, and the unhealthy ones', async () => {
+    const from = feed.events.length;
+    const applied = await f.api.apply([{ kind: 'Endpoints', name: 'web', endpoints: [{ address: '127.0.0.2', port: 18080, health: 'UNHEALTHY' }, { address: '127.0.0.3', port: 18080, health: 'HEALTHY' }] }]);
+    assert.equal(applied.status, 200, JSON.stringify(applied.body));
+    const overview = await feed.next('overview', (d) => d.endpoints.total === 3, 10_000, from);
+    assert.deepEqual(overview.data.endpoints, { total: 3, unhealthy: 1, ejected: 0 });
+  });
+
   await t.test('a proxy that goes away is removed', async () => {
     const from = feed.events.length;
     await first.stop();
