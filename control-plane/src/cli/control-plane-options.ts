@@ -18,6 +18,8 @@ import { UsageError } from '../../../proto/src/command-line/usage-error.js';
 import { DEFAULT_KUBERNETES_AUDIENCE, DEFAULT_KUBERNETES_ISSUER, type KubernetesTokenOptions } from '../identity/kubernetes-token-authenticator.js';
 import { readJwksFile } from '../identity/jwks-file.js';
 import { DEFAULT_STORE_LIMITS, type StoreLimits } from '../store/write-checks.js';
+import type { WebhookOptions } from '../control-plane.js';
+import { parseWebhookFlags, WEBHOOK_FLAGS, WEBHOOK_SYNOPSIS, WEBHOOK_USAGE } from './webhook-options.js';
 
 export const CONTROL_PLANE_DEFAULTS = Object.freeze({
   apiListen: '127.0.0.1:15080',
@@ -44,6 +46,7 @@ export const CONTROL_PLANE_USAGE = `usage: sluice control-plane [--etcd URL[,URL
                             [--trust-domain DOMAIN] [--workload-cert-ttl-seconds N]
                             [--ca-cert FILE --ca-key FILE [--ca-chain FILE]] [--discovery-tls]
                             [--kubernetes-jwks-file FILE [--kubernetes-issuer ISS] [--kubernetes-audience AUD]]
+                            ${WEBHOOK_SYNOPSIS}
 
 Runs the control plane: the admin REST API (and /metrics) and the discovery gRPC server for proxies.
 
@@ -83,6 +86,7 @@ Runs the control plane: the admin REST API (and /metrics) and the discovery gRPC
                               read again when the file changes
   --kubernetes-issuer ISS     the iss those tokens must have (default ${CONTROL_PLANE_DEFAULTS.kubernetesIssuer})
   --kubernetes-audience AUD   the aud those tokens must have (default ${CONTROL_PLANE_DEFAULTS.kubernetesAudience})
+${WEBHOOK_USAGE}
   --log-level LEVEL           fatal, error, warn, info, debug, trace or silent (default ${CONTROL_PLANE_DEFAULTS.logLevel})
   --encryption-key-file FILE  named AES-256 keys that seal private keys in the store: the first seals,
                               every one opens (docs/operations.md). Without it keys are stored in plaintext.
@@ -126,6 +130,8 @@ export interface ControlPlaneCliOptions {
   readonly discoveryTls: boolean;
   /** --kubernetes-jwks-file (read), --kubernetes-issuer, --kubernetes-audience; undefined without the file. */
   readonly kubernetes?: KubernetesTokenOptions;
+  /** --webhook-listen and the flags that go with it; undefined without it. */
+  readonly webhook?: WebhookOptions;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -166,6 +172,7 @@ export function parseControlPlaneArgs(argv: readonly string[], env: NodeJS.Proce
         'kubernetes-jwks-file': { type: 'string' },
         'kubernetes-issuer': { type: 'string' },
         'kubernetes-audience': { type: 'string' },
+        ...WEBHOOK_FLAGS,
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -193,6 +200,8 @@ export function parseControlPlaneArgs(argv: readonly string[], env: NodeJS.Proce
   const tdProblem = trustDomainProblem(trustDomain);
   if (tdProblem !== undefined) throw new UsageError(`--trust-domain ${JSON.stringify(trustDomain)} ${tdProblem}`);
   const pluginCa = pluginCaFiles(values['ca-cert'], values['ca-key'], values['ca-chain']);
+  const webhook = parseWebhookFlags(values, env);
+  if (!allowEtcd && webhook !== undefined) throw new UsageError('--webhook-listen is not an option here: the sidecar injection webhook is for a control plane in Kubernetes (sluice control-plane)');
   const kubernetes = kubernetesTokens(values['kubernetes-jwks-file'], values['kubernetes-issuer'], values['kubernetes-audience']);
   return Object.freeze({
     etcdEndpoints: Object.freeze(etcdEndpoints),
@@ -217,6 +226,7 @@ export function parseControlPlaneArgs(argv: readonly string[], env: NodeJS.Proce
     ...(pluginCa === undefined ? {} : { pluginCa }),
     discoveryTls: values['discovery-tls'] === true,
     ...(kubernetes === undefined ? {} : { kubernetes }),
+    ...(webhook === undefined ? {} : { webhook }),
   });
 }
 
