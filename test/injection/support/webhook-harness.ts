@@ -39,7 +39,7 @@ export interface Answer {
 }
 
 /** POSTs `body` to the webhook as the API server would: HTTPS, verified with the bundle for `servername`. */
-export function post(webhook: Webhook, body: string | Buffer, options: { path?: string; method?: string; servername?: string } = {}): Promise<Answer> {
+export function post(webhook: Webhook, body: string | Buffer, options: { path?: string; method?: string; servername?: string; chunked?: boolean } = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = request({
       host: '127.0.0.1',
@@ -48,7 +48,8 @@ export function post(webhook: Webhook, body: string | Buffer, options: { path?: 
       method: options.method ?? 'POST',
       ca: webhook.bundlePem,
       servername: options.servername ?? SERVICE_DNS_NAME,
-      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      // chunked: no Content-Length, so the limit must be found while reading.
+      headers: { 'content-type': 'application/json', ...(options.chunked === true ? {} : { 'content-length': Buffer.byteLength(body) }) },
       timeout: REQUEST_TIMEOUT_MS,
     }, (res) => {
       const chunks: Buffer[] = [];
