@@ -7,6 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatSchemaErrors, validateObject } from '../deploy/support/kubernetes-schema.js';
+import { sluiceHelp } from '../deploy/support/sluice-code.js';
 import { patchedPod, podReview, review, startWebhook, type Webhook } from './support/webhook-harness.js';
 
 let webhook: Webhook;
@@ -123,4 +124,14 @@ test('a pod without ports or app labels: the proxy serves its service account, o
   assert.equal(flag(proxy?.args, '--inbound-listen'), undefined);
   assert.equal(flag(proxy?.args, '--app-port'), undefined);
   assert.deepEqual(proxy?.ports?.map((p) => p.containerPort), [15000]);
+});
+
+test('every flag the injected proxy is given is one `sluice proxy --help` documents', async () => {
+  const help = sluiceHelp('proxy');
+  assert.ok(help.ok, help.ok ? '' : help.problem);
+  const sent = podReview();
+  const proxy = patchedPod(sent, await review(webhook, sent)).spec?.initContainers?.find((c) => c.name === 'sluice-proxy');
+  const flags = (proxy?.args ?? []).filter((a) => a.startsWith('--'));
+  assert.ok(flags.length >= 10, `flags found: ${flags.join(' ')}`);
+  assert.deepEqual(flags.filter((f) => !help.flags.has(f)), []);
 });

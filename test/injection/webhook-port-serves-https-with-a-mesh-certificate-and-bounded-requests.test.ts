@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { DEFAULT_WEBHOOK_MAX_BODY_BYTES } from '../../control-plane/src/injection/injection-webhook.js';
 import { assertExitsOnBindFailure, holdPort } from '../support/held-port.js';
+import { until } from '../support/until.js';
 import { post, podReview, SERVICE_DNS_NAME, startWebhook, type Webhook } from './support/webhook-harness.js';
 
 let webhook: Webhook;
@@ -19,9 +20,9 @@ before(async () => {
 after(() => webhook.stop());
 
 /** The TLS handshake's verdict with the mesh's roots for `servername` (chain, then name), and the leaf served. */
-function handshake(servername: string, ca: string): Promise<{ authorized: boolean; error: string | undefined; leaf: X509Certificate }> {
+function handshake(servername: string, ca: string, port = webhook.port): Promise<{ authorized: boolean; error: string | undefined; leaf: X509Certificate }> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port: webhook.port, servername, ca, rejectUnauthorized: false }, () => {
+    const socket = connect({ host: '127.0.0.1', port, servername, ca, rejectUnauthorized: false }, () => {
       const leaf = new X509Certificate(socket.getPeerCertificate().raw);
       // The host-name check a verifying client (the API server) makes after the chain verifies.
       const nameError = leaf.checkHost(servername) === undefined ? `the certificate does not name ${servername}` : undefined;
@@ -46,6 +47,19 @@ test('the certificate chains to the mesh CA and names the Service\'s DNS names b
     assert.equal(foreign.authorized, false, 'another mesh\'s roots do not verify it');
   } finally {
     await stranger.stop();
+  }
+});
+
+test('the port serves each renewed certificate without a restart', { timeout: 60_000 }, async () => {
+  const renewing = await startWebhook({}, 4);
+  try {
+    const first = await handshake(SERVICE_DNS_NAME, renewing.bundlePem, renewing.port);
+    assert.equal(first.authorized, true, first.error);
+    await until('a renewed certificate on the webhook port', async () => (await handshake(SERVICE_DNS_NAME, renewing.bundlePem, renewing.port)).leaf.serialNumber !== first.leaf.serialNumber, 20_000);
+    const renewed = await handshake(SERVICE_DNS_NAME, renewing.bundlePem, renewing.port);
+    assert.equal(renewed.authorized, true, renewed.error);
+  } finally {
+    await renewing.stop();
   }
 });
 

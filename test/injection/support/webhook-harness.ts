@@ -23,8 +23,10 @@ export interface Webhook {
   stop(): Promise<void>;
 }
 
-export async function startWebhook(options: Partial<WebhookOptions> = {}): Promise<Webhook> {
+/** `certificateTtlSeconds`: the workload certificate lifetime, so that a test sees renewals. */
+export async function startWebhook(options: Partial<WebhookOptions> = {}, certificateTtlSeconds?: number): Promise<Webhook> {
   const api = await TestApi.start({ kind: 'embedded' }, {
+    ...(certificateTtlSeconds === undefined ? {} : { identity: { workloadCertTtlSeconds: certificateTtlSeconds } }),
     webhook: { listen: { host: '127.0.0.1', port: 0 }, dnsNames: [SERVICE_DNS_NAME, 'sluice-control-plane'], ...options },
   });
   const address = api.controlPlane.webhookListenAddress;
