@@ -16,6 +16,8 @@ import { isReady } from './api/health-routes.js';
 import { discoveryServiceDefinition } from '../../proto/src/wire/service-definition.js';
 import { HealthModule, type HealthModuleOptions } from './health/health-module.js';
 import { IdentityModule, type IdentityOptions } from './identity/identity-module.js';
+import { InjectionWebhook } from './injection/injection-webhook.js';
+import { DEFAULT_INJECTION_OPTIONS, type InjectionOptions } from './injection/injection-options.js';
 import { EmbeddedStore } from './store/embedded-store.js';
 import { EtcdStore } from './store/etcd-store.js';
 import type { EtcdCredentials } from './store/etcd-client.js';
@@ -75,6 +77,18 @@ export interface ControlPlaneOptions {
   readonly identity?: IdentityOptions;
   /** The dashboard at /ui: its bundle directory, sessions, live feed, and its traffic source. */
   readonly ui?: UiOptions;
+  /** The sidecar injection webhook (--webhook-listen); absent: not served. */
+  readonly webhook?: WebhookOptions;
+}
+
+export interface WebhookOptions {
+  readonly listen: ListenAddress;
+  /** The DNS names its certificate names (--webhook-dns-names): the Service the API server calls. */
+  readonly dnsNames: readonly string[];
+  /** What the injected containers run (--inject-image, --inject-control-plane). */
+  readonly injection?: InjectionOptions;
+  /** Larger review bodies answer 413 (default DEFAULT_WEBHOOK_MAX_BODY_BYTES). */
+  readonly maxBodyBytes?: number;
 }
 
 export class ControlPlane {
@@ -90,6 +104,7 @@ export class ControlPlane {
   private discoveryModule: DiscoveryModule | undefined;
   private identityModule: IdentityModule | undefined;
   private uiModule: UiModule | undefined;
+  private webhookModule: InjectionWebhook | undefined;
 
   readonly sealer: SecretSealer;
 
@@ -133,7 +148,16 @@ export class ControlPlane {
     // Identity before discovery: its IdentityService is served on the discovery port, and the CA is
     // read (or created) before proxies can ask for certificates. Made before health, whose checks of
     // mesh endpoints use its certificate (they start probing those once it is issued).
-    const identity = (this.identityModule = new IdentityModule(deps, this.options.identity));
+    const webhookOptions = this.options.webhook;
+    const identity = (this.identityModule = new IdentityModule(deps, { ...this.options.identity, ...(webhookOptions === undefined ? {} : { servingDnsNames: webhookOptions.dnsNames }) }));
+    // After identity, which obtains the certificate the webhook port serves before it starts.
+    const webhook = webhookOptions === undefined ? [] : [(this.webhookModule = new InjectionWebhook({
+      listen: webhookOptions.listen,
+      injection: webhookOptions.injection ?? DEFAULT_INJECTION_OPTIONS,
+      certificate: identity.certificate,
+      log: this.log.child({ part: 'injection' }),
+      ...(webhookOptions.maxBodyBytes === undefined ? {} : { maxBodyBytes: webhookOptions.maxBodyBytes }),
+    }))];
     const health = (this.healthModule = new HealthModule(deps, { ...this.options.health, meshTls: identity.certificate.meshTls }));
     const credentials = identity.serverCredentials();
     const tls = credentials === undefined ? {} : { server: { credentials } };
@@ -145,7 +169,7 @@ export class ControlPlane {
     const grpcHealth = grpcHealthService(() => isReady(cache, () => this.modulesStarted), [discoveryServiceDefinition, identity.grpcService.definition]);
     const discovery = this.options.discoveryListen === undefined ? [] : [discoveryModule({ listen: this.options.discoveryListen, hooks: health.hooks, overlay: health.view, authenticator, services: [identity.grpcService, grpcHealth], ...tls }, (m) => (this.discoveryModule = m))];
     const replicaDeps: ControlPlaneDeps = { ...deps, replica: { id: health.replicaId, leases: health.leases, leaseTtlSeconds: health.leaseTtlSeconds } };
-    this.modules = [health, identity, ...[...discovery, ...(this.options.modules ?? [])].map((create) => create(replicaDeps))];
+    this.modules = [health, identity, ...webhook, ...[...discovery, ...(this.options.modules ?? [])].map((create) => create(replicaDeps))];
     // The dashboard reads the fleet and snapshot of discovery (ours, or one an embedder passed in
     // `modules`) when it computes, so it needs no module order.
     const fleet = this.discoveryModule ?? this.modules.find((m): m is DiscoveryModule => m instanceof DiscoveryModule);
@@ -211,6 +235,11 @@ export class ControlPlane {
   get ui(): UiModule {
     if (this.uiModule === undefined) throw new Error('the control plane is not started');
     return this.uiModule;
+  }
+
+  /** The injection webhook's bound address (--webhook-listen, port 0 resolved), once started; undefined without it. */
+  get webhookListenAddress(): ListenAddress | undefined {
+    return this.webhookModule?.address;
   }
 
   /** The discovery module serving --discovery-listen, once started (undefined without it). */

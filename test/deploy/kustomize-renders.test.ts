@@ -2,7 +2,7 @@
 // warnings, into objects that each name their kind, and into one namespace per kustomization.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { kubectlBinary, kustomizationDirs, render } from './support/kustomize.js';
+import { isNamespaced, kubectlBinary, kustomizationDirs, render } from './support/kustomize.js';
 
 const EXPECTED_DIRS = ['deploy/base', 'deploy/examples/gateway', 'deploy/examples/sidecar-app', 'deploy/overlays/single-node'];
 
@@ -31,7 +31,7 @@ for (const dir of kustomizationDirs()) {
     const namespaces = objects.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name);
     assert.equal(namespaces.length <= 1, true, `${dir} creates several namespaces: ${namespaces.join(', ')}`);
     const wanted = namespaces[0] ?? objects.find((o) => o.metadata.namespace !== undefined)?.metadata.namespace;
-    for (const o of objects.filter((x) => x.kind !== 'Namespace')) {
+    for (const o of objects.filter(isNamespaced)) {
       assert.equal(o.metadata.namespace, wanted, `${dir}: ${o.kind}/${o.metadata.name} is in namespace ${o.metadata.namespace}`);
     }
   });

@@ -2,7 +2,8 @@
 // written, with only addresses, the token file, the state directory and etcd swapped for local ones
 // (support/local-run.ts), and the sidecar example's mesh.yaml applied through the real API. Then every probe and scrape path answers 200 on the port the manifest sends it to, the API port is
 // the admin API and takes the token from --token-file, the discovery port speaks gRPC's HTTP/2, a
-// sidecar's inbound listener reaches the application on --app-port, its outbound listener accepts.
+// sidecar's inbound listener reaches the application on --app-port, its outbound listener accepts,
+// and the webhook port answers an AdmissionReview over HTTPS verified for its Service's name.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -15,7 +16,7 @@ import { testKey, writeEncryptionKeyFile } from '../support/encryption-keys.js';
 import { REPO_ROOT } from '../support/repo-root.js';
 import { render } from './support/kustomize.js';
 import { flagValue, httpUses, podTemplates, resolvePort, sluiceUses, splitHostPort, type SluiceUse } from './support/manifest-uses.js';
-import { accepts, httpGet, httpPost, localCommandLine, LocalProcess, speaksHttp2, waitForAnswer, type LocalCommandLine } from './support/local-run.js';
+import { accepts, httpGet, httpPost, httpsPost, localCommandLine, LocalProcess, speaksHttp2, waitForAnswer, type LocalCommandLine } from './support/local-run.js';
 
 const FIRST_ANSWER_MS = 15_000;
 const LATER_ANSWER_MS = 5_000;
@@ -104,6 +105,17 @@ test('the control plane runs with deploy/base\'s command line, serving what each
   if (localDiscovery === undefined) problems.push('the `discovery` port is bound by no listen flag');
   else if (!(await speaksHttp2(localDiscovery, tls ? pem : undefined))) problems.push(`the \`discovery\` port does not speak HTTP/2 (gRPC)${tls ? ' over TLS verified by the trust bundle' : ''}`);
   else discoveryPort = localDiscovery;
+
+  // The injection webhook: HTTPS verified by the trust bundle (the caBundle) for the Service's name,
+  // answering the fixture review with a patch.
+  const localWebhook = line.localPorts.get(resolvePort(use.container, 'webhook') ?? -1);
+  if (localWebhook === undefined) problems.push('the `webhook` port is bound by no listen flag');
+  else if (pem !== undefined) {
+    const review = readFileSync(join(REPO_ROOT, 'test/injection/fixtures/pod-create-review.json'), 'utf8');
+    const answer = await httpsPost(localWebhook, '/inject', review, pem, 'sluice-control-plane.sluice-system.svc');
+    const patched = answer?.status === 200 && typeof (JSON.parse(answer.body) as { response?: { patch?: unknown } }).response?.patch === 'string';
+    if (!patched) problems.push(`POST /inject on the webhook port (verified for sluice-control-plane.sluice-system.svc) answered ${answer === undefined ? 'nothing verified' : `${answer.status} ${answer.body.slice(0, 200)}`}`);
+  }
 
   // The sidecar example's resources, as its README applies them; proxies then get a configuration
   // at once. (The gateway's mesh.yaml stays out: its Listener would bind 0.0.0.0:8080 here.)

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEPLOY_DIR, kustomizationDirs, render, type K8sObject } from './support/kustomize.js';
+import { DEPLOY_DIR, isNamespaced, kustomizationDirs, render, type K8sObject } from './support/kustomize.js';
 import { containersOf, flagValue, podTemplates, selects, sluiceUses, type Container, type PodTemplate } from './support/manifest-uses.js';
 
 const base = (): readonly K8sObject[] => render('deploy/base').objects;
@@ -31,7 +31,8 @@ function servicesSelecting(objects: readonly K8sObject[], pod: PodTemplate): (K8
 
 test('deploy/base is namespace sluice-system', () => {
   assert.ok(base().some((o) => o.kind === 'Namespace' && o.metadata.name === 'sluice-system'));
-  assert.ok(base().filter((o) => o.kind !== 'Namespace').every((o) => o.metadata.namespace === 'sluice-system'));
+  assert.ok(base().filter(isNamespaced).every((o) => o.metadata.namespace === 'sluice-system'));
+  assert.ok(base().filter((o) => !isNamespaced(o)).every((o) => o.metadata.namespace === undefined), 'cluster-scoped objects have no namespace');
 });
 
 test('etcd is a StatefulSet of three, each member with its own persistent volume claim', () => {
@@ -80,10 +81,10 @@ test('the control plane is a Deployment of two with pod anti-affinity, probes, r
   assert.ok(pdb, 'a PodDisruptionBudget selects the control-plane pods');
 });
 
-test('Services expose the control plane API on 15080 and discovery on 15010', () => {
+test('Services expose the control plane API on 15080, discovery on 15010 and the injection webhook on 15017', () => {
   const pod = podOf(base(), 'Deployment', 'sluice-control-plane');
   const ports = servicesSelecting(base(), pod).flatMap((s) => (s.spec['ports'] as { port: number }[]).map((p) => `${s.metadata.name}:${p.port}`));
-  assert.deepEqual(ports.sort(), ['sluice-api:15080', 'sluice-discovery:15010']);
+  assert.deepEqual(ports.sort(), ['sluice-api:15080', 'sluice-control-plane:15017', 'sluice-discovery:15010']);
 });
 
 test('the admin token comes from a Secret, mounted as the file --token-file names', () => {
@@ -99,14 +100,15 @@ test('the admin token comes from a Secret, mounted as the file --token-file name
   assert.ok(!(use.container.env ?? []).some((e) => e.name === 'SLUICE_TOKEN'), 'the token is not also in the environment');
 });
 
-test('a NetworkPolicy lets only proxies reach discovery and only operators or ingress reach the API', () => {
+test('a NetworkPolicy lets only proxies reach discovery, only operators or ingress reach the API, and the API server (from anywhere) the webhook', () => {
   const policy = one(base(), 'NetworkPolicy', 'sluice-control-plane');
   const pod = podOf(base(), 'Deployment', 'sluice-control-plane');
   assert.ok(selects(policy.spec['podSelector'].matchLabels, pod.labels));
   assert.deepEqual(policy.spec['policyTypes'], ['Ingress']);
   const rules = policy.spec['ingress'] as { from: Record<string, any>[]; ports: { port: string }[] }[];
   const byPort = new Map(rules.map((r) => [r.ports.map((p) => p.port).join(','), r.from]));
-  assert.deepEqual([...byPort.keys()].sort(), ['api', 'discovery']);
+  assert.deepEqual([...byPort.keys()].sort(), ['api', 'discovery', 'webhook']);
+  assert.equal(byPort.get('webhook'), undefined, 'no `from`: the API server calls from outside the pod network');
   assert.deepEqual(byPort.get('discovery'), [{ namespaceSelector: {}, podSelector: { matchLabels: { 'sluice.dev/proxy': 'true' } } }]);
   assert.deepEqual(byPort.get('api'), [
     { namespaceSelector: {}, podSelector: { matchLabels: { 'sluice.dev/api-client': 'true' } } },

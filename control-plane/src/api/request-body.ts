@@ -3,20 +3,21 @@
 import type { IncomingMessage } from 'node:http';
 import { ControlPlaneError, ErrorCode } from '../errors.js';
 
-export async function readRequestBody(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
+/** `limitSource`: what sets the limit, for the 413's message. */
+export async function readRequestBody(req: IncomingMessage, limitBytes: number, limitSource = "the control plane's --max-body-bytes"): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? NaN);
-  if (Number.isFinite(declared) && declared > limitBytes) throw tooLarge(limitBytes);
+  if (Number.isFinite(declared) && declared > limitBytes) throw tooLarge(limitBytes, limitSource);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > limitBytes) throw tooLarge(limitBytes);
+    if (size > limitBytes) throw tooLarge(limitBytes, limitSource);
     chunks.push(chunk);
   }
   return Buffer.concat(chunks, size);
 }
 
-function tooLarge(limitBytes: number): ControlPlaneError {
+function tooLarge(limitBytes: number, limitSource: string): ControlPlaneError {
   return new ControlPlaneError(ErrorCode.PayloadTooLarge,
-    `the request body is larger than the limit of ${limitBytes} bytes (the control plane's --max-body-bytes); raise it, or send smaller requests`);
+    `the request body is larger than the limit of ${limitBytes} bytes (${limitSource}); raise it, or send smaller requests`);
 }

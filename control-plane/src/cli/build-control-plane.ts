@@ -28,6 +28,7 @@ export function buildControlPlane(options: ControlPlaneCliOptions, token: string
     health: { leaseTtlSeconds: options.leaseTtlSeconds, leaderLeaseTtlSeconds: options.leaderLeaseTtlSeconds },
     identity: { discoveryTls: options.discoveryTls, trustDomain: options.trustDomain, workloadCertTtlSeconds: options.workloadCertTtlSeconds, ...(options.pluginCa === undefined ? {} : { pluginCa: options.pluginCa }), ...(options.kubernetes === undefined ? {} : { kubernetes: options.kubernetes }) },
     ui: { sessions: { ttlSeconds: options.uiSessionTtlSeconds }, feed: { maxSubscribers: options.uiFeedMaxSubscribers } },
+    ...(options.webhook === undefined ? {} : { webhook: options.webhook }),
     log,
   });
 }

@@ -20,6 +20,8 @@ import { readJwksFile } from '../identity/jwks-file.js';
 import { DEFAULT_STORE_LIMITS, type StoreLimits } from '../store/write-checks.js';
 import { DEFAULT_SESSION_TTL_SECONDS } from '../ui/ui-sessions.js';
 import { DEFAULT_FEED_MAX_SUBSCRIBERS } from '../ui/live-feed.js';
+import type { WebhookOptions } from '../control-plane.js';
+import { parseWebhookFlags, WEBHOOK_FLAGS, WEBHOOK_SYNOPSIS, WEBHOOK_USAGE } from './webhook-options.js';
 
 export const CONTROL_PLANE_DEFAULTS = Object.freeze({
   apiListen: '127.0.0.1:15080',
@@ -49,6 +51,7 @@ export const CONTROL_PLANE_USAGE = `usage: sluice control-plane [--etcd URL[,URL
                             [--ca-cert FILE --ca-key FILE [--ca-chain FILE]] [--discovery-tls]
                             [--kubernetes-jwks-file FILE [--kubernetes-issuer ISS] [--kubernetes-audience AUD]]
                             [--ui-session-ttl-seconds N] [--ui-feed-max-subscribers N]
+                            ${WEBHOOK_SYNOPSIS}
 
 Runs the control plane: the admin REST API (and /metrics) and the discovery gRPC server for proxies.
 
@@ -91,6 +94,7 @@ Runs the control plane: the admin REST API (and /metrics) and the discovery gRPC
   --ui-session-ttl-seconds N  how long a dashboard sign-in lasts (default ${CONTROL_PLANE_DEFAULTS.uiSessionTtlSeconds}: 12 h)
   --ui-feed-max-subscribers N  dashboard pages the live feed serves at once; more answer 503
                               (default ${CONTROL_PLANE_DEFAULTS.uiFeedMaxSubscribers})
+${WEBHOOK_USAGE}
   --log-level LEVEL           fatal, error, warn, info, debug, trace or silent (default ${CONTROL_PLANE_DEFAULTS.logLevel})
   --encryption-key-file FILE  named AES-256 keys that seal private keys in the store: the first seals,
                               every one opens (docs/operations.md). Without it keys are stored in plaintext.
@@ -138,6 +142,8 @@ export interface ControlPlaneCliOptions {
   readonly uiSessionTtlSeconds: number;
   /** --ui-feed-max-subscribers. */
   readonly uiFeedMaxSubscribers: number;
+  /** --webhook-listen and the flags that go with it; undefined without it. */
+  readonly webhook?: WebhookOptions;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -180,6 +186,7 @@ export function parseControlPlaneArgs(argv: readonly string[], env: NodeJS.Proce
         'kubernetes-audience': { type: 'string' },
         'ui-session-ttl-seconds': { type: 'string' },
         'ui-feed-max-subscribers': { type: 'string' },
+        ...WEBHOOK_FLAGS,
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -207,6 +214,8 @@ export function parseControlPlaneArgs(argv: readonly string[], env: NodeJS.Proce
   const tdProblem = trustDomainProblem(trustDomain);
   if (tdProblem !== undefined) throw new UsageError(`--trust-domain ${JSON.stringify(trustDomain)} ${tdProblem}`);
   const pluginCa = pluginCaFiles(values['ca-cert'], values['ca-key'], values['ca-chain']);
+  const webhook = parseWebhookFlags(values, env);
+  if (!allowEtcd && webhook !== undefined) throw new UsageError('--webhook-listen is not an option here: the sidecar injection webhook is for a control plane in Kubernetes (sluice control-plane)');
   const kubernetes = kubernetesTokens(values['kubernetes-jwks-file'], values['kubernetes-issuer'], values['kubernetes-audience']);
   return Object.freeze({
     etcdEndpoints: Object.freeze(etcdEndpoints),
@@ -233,6 +242,7 @@ export function parseControlPlaneArgs(argv: readonly string[], env: NodeJS.Proce
     ...(kubernetes === undefined ? {} : { kubernetes }),
     uiSessionTtlSeconds: values['ui-session-ttl-seconds'] === undefined ? CONTROL_PLANE_DEFAULTS.uiSessionTtlSeconds : positiveInteger(values['ui-session-ttl-seconds'], '--ui-session-ttl-seconds'),
     uiFeedMaxSubscribers: values['ui-feed-max-subscribers'] === undefined ? CONTROL_PLANE_DEFAULTS.uiFeedMaxSubscribers : positiveInteger(values['ui-feed-max-subscribers'], '--ui-feed-max-subscribers'),
+    ...(webhook === undefined ? {} : { webhook }),
   });
 }
 

@@ -1,7 +1,8 @@
 // The control plane's own workload certificate, spiffe://<trust domain>/control-plane, from its own
-// mesh CA with a key made in this process. One certificate serves two uses: the discovery port's TLS
-// (--discovery-tls, through DiscoveryCertificateProvider) and the health checker's mutual TLS to
-// sidecars (a sidecar in STRICT mode closes plain text). Renewed at half-life, and issued again as
+// mesh CA with a key made in this process. One certificate serves three uses: the discovery port's TLS
+// (--discovery-tls, through DiscoveryCertificateProvider), the health checker's mutual TLS to
+// sidecars (a sidecar in STRICT mode closes plain text), and the injection webhook's HTTPS port
+// (--webhook-listen), for which it also names the Service's DNS names (--webhook-dns-names). Renewed at half-life, and issued again as
 // soon as the trust bundle changes (a root rotation), so both proxies and probed sidecars that trust
 // only a new root verify it.
 import type { Logger } from 'pino';
@@ -26,7 +27,8 @@ export class ControlPlaneCertificate {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
 
-  constructor(private readonly signer: WorkloadSigner, private readonly spiffeId: string, private readonly log: Logger) {}
+  /** `dnsNames`: DNS SANs beside the SPIFFE ID (the webhook Service's names); none by default. */
+  constructor(private readonly signer: WorkloadSigner, private readonly spiffeId: string, private readonly log: Logger, private readonly dnsNames: readonly string[] = []) {}
 
   get current(): WorkloadIdentity | undefined {
     return this.held;
@@ -77,7 +79,7 @@ export class ControlPlaneCertificate {
 
   private async issue(): Promise<void> {
     const key = await createWorkloadKey(this.spiffeId);
-    const issued = await this.signer.sign(key.csrPem, this.spiffeId);
+    const issued = await this.signer.sign(key.csrPem, this.spiffeId, undefined, this.dnsNames);
     if (this.stopped) return;
     const identity = workloadIdentity(this.spiffeId, key.keyPem, issued.certChainPem, issued.trustBundlePem);
     this.held = identity;

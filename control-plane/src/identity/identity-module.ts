@@ -40,6 +40,11 @@ export interface IdentityOptions {
   readonly discoveryTls?: boolean;
   /** --kubernetes-jwks-file and friends: projected service-account tokens prove ns/sa identities too. */
   readonly kubernetes?: KubernetesTokenOptions;
+  /**
+   * --webhook-listen's --webhook-dns-names: the control plane's certificate also names these, and is
+   * obtained before start() resolves (the webhook's HTTPS port cannot serve without it).
+   */
+  readonly servingDnsNames?: readonly string[];
 }
 
 /** A gRPC service the discovery server adds beside its own. */
@@ -79,7 +84,7 @@ export class IdentityModule implements ControlPlaneModule {
     this.signer = new MeshCa({ authority: () => this.authority(), defaultTtlSeconds: options.workloadCertTtlSeconds ?? DEFAULT_WORKLOAD_CERT_TTL_SECONDS });
     const rotation = (this.rotation = this.stored === undefined ? undefined : new RootRotation(this.kv, options.sealer ?? deps.sealer, this.trustDomain));
     this.routes = identityRoutes(this.tokens, () => this.authority(), rotation);
-    this.certificate = new ControlPlaneCertificate(this.signer, controlPlaneSpiffeId(this.trustDomain), this.log);
+    this.certificate = new ControlPlaneCertificate(this.signer, controlPlaneSpiffeId(this.trustDomain), this.log, options.servingDnsNames);
     this.servingProvider = options.discoveryTls === true ? new DiscoveryCertificateProvider(this.certificate) : undefined;
     this.grpcService = {
       definition: identityServiceDefinition,
@@ -96,14 +101,19 @@ export class IdentityModule implements ControlPlaneModule {
     try {
       await this.authority();
     } catch (err) {
-      // With --discovery-tls the port cannot serve without a certificate: no reason to go on then.
-      if (!(err instanceof ControlPlaneError && err.code === ErrorCode.StoreUnavailable) || this.servingProvider !== undefined) throw err;
+      // With --discovery-tls or --webhook-listen a port cannot serve without a certificate: no reason to go on then.
+      if (!(err instanceof ControlPlaneError && err.code === ErrorCode.StoreUnavailable) || this.servesTls) throw err;
       this.log.warn({ err }, 'mesh CA: the store cannot be reached; reading the CA again at the first certificate request');
     }
-    // With --discovery-tls the port needs the certificate before it opens; otherwise only health
-    // checks of mesh endpoints wait for it.
-    if (this.servingProvider !== undefined) await this.certificate.start();
+    // With --discovery-tls or --webhook-listen the port needs the certificate before it opens;
+    // otherwise only health checks of mesh endpoints wait for it.
+    if (this.servesTls) await this.certificate.start();
     else this.certificate.startInBackground();
+  }
+
+  /** Whether a port of this control plane serves TLS with its certificate (discovery or the webhook). */
+  private get servesTls(): boolean {
+    return this.servingProvider !== undefined || this.options.servingDnsNames !== undefined;
   }
 
   async stop(): Promise<void> {

@@ -32,7 +32,7 @@ export class MeshCa implements WorkloadSigner {
     this.now = options.now ?? Date.now;
   }
 
-  async sign(csrPem: string, spiffeId: string, ttlSeconds = this.defaultTtlSeconds): Promise<IssuedCertificate> {
+  async sign(csrPem: string, spiffeId: string, ttlSeconds = this.defaultTtlSeconds, dnsNames: readonly string[] = []): Promise<IssuedCertificate> {
     const id = parseSpiffeId(spiffeId);
     if (id === undefined) throw new ControlPlaneError(ErrorCode.Internal, `cannot sign for ${JSON.stringify(spiffeId)}: not a SPIFFE ID`);
     const publicKey = await verifiedCsrKey(csrPem);
@@ -55,7 +55,10 @@ export class MeshCa implements WorkloadSigner {
         new x509.BasicConstraintsExtension(false, undefined, true),
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
         new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
-        new x509.SubjectAlternativeNameExtension([{ type: 'url', value: id.uri }]),
+        // DNS names beside the one URI SAN (X.509-SVID §2 allows other SAN types): only the control
+        // plane's own certificate asks for them, for clients that verify a host name (the API server
+        // calling the injection webhook). Workload CSRs never choose them.
+        new x509.SubjectAlternativeNameExtension([{ type: 'url', value: id.uri }, ...dnsNames.map((value) => ({ type: 'dns' as const, value }))]),
         await x509.SubjectKeyIdentifierExtension.create(publicKey),
         ...(ski === null ? [] : [new x509.AuthorityKeyIdentifierExtension(ski.keyId)]),
       ],

@@ -12,8 +12,11 @@ export interface IssuedCertificate {
 }
 
 export interface WorkloadSigner {
-  /** Signs `csrPem` for `spiffeId` (the CSR's own names are ignored); refuses a CSR whose signature fails. */
-  sign(csrPem: string, spiffeId: string, ttlSeconds?: number): Promise<IssuedCertificate>;
+  /**
+   * Signs `csrPem` for `spiffeId` (the CSR's own names are ignored); refuses a CSR whose signature fails.
+   * `dnsNames`: DNS SANs beside the SPIFFE ID, for the control plane's own serving certificate only.
+   */
+  sign(csrPem: string, spiffeId: string, ttlSeconds?: number, dnsNames?: readonly string[]): Promise<IssuedCertificate>;
   /** The roots proxies must trust now, PEM. */
   trustBundle(): Promise<string>;
 }

@@ -80,6 +80,13 @@ export function render(dir: string): Rendering {
   return rendering;
 }
 
+/** Kinds that belong to no namespace (kustomize's `namespace:` leaves them alone) among those deploy/ renders. */
+const CLUSTER_SCOPED_KINDS = new Set(['Namespace', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration', 'ClusterRole', 'ClusterRoleBinding']);
+
+export function isNamespaced(object: K8sObject): boolean {
+  return !CLUSTER_SCOPED_KINDS.has(object.kind);
+}
+
 /** `Kind/namespace/name` in `dir`, for messages. */
 export function describe(dir: string, object: K8sObject): string {
   const ns = object.metadata.namespace === undefined ? '' : `${object.metadata.namespace}/`;

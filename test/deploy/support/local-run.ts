@@ -5,6 +5,7 @@
 import { mkdtempSync } from 'node:fs';
 import { connect } from 'node:net';
 import { connect as connectTls } from 'node:tls';
+import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { freePort } from '../../support/free-port.js';
@@ -169,6 +170,23 @@ export function speaksHttp2(port: number, ca?: string): Promise<boolean> {
       if (received.length >= 9) done(received[3] === 4);
     });
     socket.on('end', () => done(false));
+  });
+}
+
+/**
+ * POSTs `body` over HTTPS to 127.0.0.1:port, verifying the server with `ca` for `servername` (chain and
+ * host name, as the API server calls a webhook); undefined when no verified answer came.
+ */
+export function httpsPost(port: number, path: string, body: string, ca: string, servername: string): Promise<HttpAnswer | undefined> {
+  return new Promise((resolve) => {
+    const req = httpsRequest({ host: '127.0.0.1', port, path, method: 'POST', ca, servername, headers: { 'content-type': 'application/json' }, timeout: 5000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(undefined));
+    req.end(body);
   });
 }
 
