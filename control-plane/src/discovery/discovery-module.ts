@@ -18,6 +18,8 @@ import { FleetStatusPublisher, type FleetStatusPublisherOptions } from './fleet-
 import { FleetView } from './fleet-view.js';
 import { rolloutRoutes } from './rollout-api.js';
 import { intendedConfigRoutes } from './intended-config-route.js';
+import { TrafficService, type TrafficServiceOptions } from '../traffic/traffic-service.js';
+import { trafficRoutes } from '../traffic/traffic-api.js';
 
 export interface DiscoveryModuleOptions {
   readonly listen: { readonly host: string; readonly port: number };
@@ -31,6 +33,8 @@ export interface DiscoveryModuleOptions {
   readonly services?: DiscoveryServerOptions['services'];
   /** How this replica publishes its proxies' status (fleet-status-publisher.ts); defaults otherwise. */
   readonly fleetStatus?: Pick<FleetStatusPublisherOptions, 'flushMs' | 'shards' | 'cardRefreshMs'>;
+  /** The traffic window (traffic-service.ts): its length, and a clock for tests. */
+  readonly traffic?: TrafficServiceOptions;
   readonly server?: Pick<DiscoveryServerOptions, 'credentials' | 'keepaliveTimeMs' | 'keepaliveTimeoutMs' | 'maxConnectionAgeMs' | 'maxConnectionAgeGraceMs' | 'sendBudgetBytes' | 'unansweredBudgetMs'>;
 }
 
@@ -43,6 +47,8 @@ export class DiscoveryModule implements ControlPlaneModule {
   private readonly view: FleetView | undefined;
   private readonly seenRevisions = new SeenRevisions();
   readonly snapshots: SnapshotBuilder;
+  /** The mesh's traffic from every proxy's summaries: GET /v1/traffic, and the dashboard's live feed (`traffic.report()`, `traffic.mesh()`). */
+  readonly traffic: TrafficService;
   readonly server: DiscoveryServer;
   readonly routes: readonly ApiRoute[];
   private boundPort: number | undefined;
@@ -61,6 +67,7 @@ export class DiscoveryModule implements ControlPlaneModule {
       firstSeenAfter: (after, upTo) => this.seenRevisions.firstSeenAfter(after, upTo),
     });
     metrics.declareTypes(KINDS);
+    this.traffic = new TrafficService(deps.metrics, options.traffic);
     this.server = new DiscoveryServer({
       ...options.server,
       snapshots: this.snapshots,
@@ -68,6 +75,7 @@ export class DiscoveryModule implements ControlPlaneModule {
       ...(options.authenticator ? { authenticator: options.authenticator } : {}),
       registry: this.registry,
       metrics,
+      traffic: this.traffic.intake,
       log,
       // A replica cut off from the store may hold an old snapshot: send proxies to another one.
       refuseStreams: () => (deps.cache.live ? undefined : 'this control-plane replica cannot reach its store; try another replica'),
@@ -80,7 +88,7 @@ export class DiscoveryModule implements ControlPlaneModule {
       this.publisher = new FleetStatusPublisher(this.registry, replica.leases, { replicaId: replica.id, ttlSeconds: replica.leaseTtlSeconds, revision: () => this.snapshots.current.revision, log, ...options.fleetStatus });
     }
     this.fleet = new FleetStatus(this.registry, replica?.id ?? 'local', this.view);
-    this.routes = [...rolloutRoutes(this.fleet, () => deps.cache.revision), ...intendedConfigRoutes(this.registry, () => this.snapshots.current)];
+    this.routes = [...rolloutRoutes(this.fleet, () => deps.cache.revision), ...intendedConfigRoutes(this.registry, () => this.snapshots.current), ...trafficRoutes(this.traffic)];
   }
 
   /** The bound gRPC port (port 0 resolved), once started. */
