@@ -20,6 +20,8 @@ import { rolloutRoutes } from './rollout-api.js';
 import { intendedConfigRoutes } from './intended-config-route.js';
 import { TrafficService, type TrafficServiceOptions } from '../traffic/traffic-service.js';
 import { trafficRoutes } from '../traffic/traffic-api.js';
+import { TrafficPublisher } from '../traffic/traffic-publisher.js';
+import { TrafficView } from '../traffic/traffic-view.js';
 
 export interface DiscoveryModuleOptions {
   readonly listen: { readonly host: string; readonly port: number };
@@ -45,6 +47,8 @@ export class DiscoveryModule implements ControlPlaneModule {
   /** Publishes this replica's proxies for the others; undefined without a replica identity in deps. */
   readonly publisher: FleetStatusPublisher | undefined;
   private readonly view: FleetView | undefined;
+  private readonly trafficView: TrafficView | undefined;
+  private readonly trafficPublisher: TrafficPublisher | undefined;
   private readonly seenRevisions = new SeenRevisions();
   readonly snapshots: SnapshotBuilder;
   /** The mesh's traffic from every proxy's summaries: GET /v1/traffic, and the dashboard's live feed (`traffic.report()`, `traffic.mesh()`). */
@@ -85,6 +89,9 @@ export class DiscoveryModule implements ControlPlaneModule {
     const replica = deps.replica;
     if (replica !== undefined) {
       this.view = new FleetView(replica.leases, replica.id, log);
+      this.trafficView = new TrafficView(replica.leases, replica.id, this.traffic.window.windowMs, log);
+      this.traffic.followRemote(this.trafficView);
+      this.trafficPublisher = new TrafficPublisher(this.traffic, replica.leases, replica.id, replica.leaseTtlSeconds, log);
       this.publisher = new FleetStatusPublisher(this.registry, replica.leases, { replicaId: replica.id, ttlSeconds: replica.leaseTtlSeconds, revision: () => this.snapshots.current.revision, log, ...options.fleetStatus });
     }
     this.fleet = new FleetStatus(this.registry, replica?.id ?? 'local', this.view);
@@ -106,6 +113,8 @@ export class DiscoveryModule implements ControlPlaneModule {
     this.snapshots.start();
     this.view?.start();
     this.publisher?.start();
+    this.trafficView?.start();
+    this.trafficPublisher?.start();
     const address = formatListenAddress(this.options.listen);
     this.boundPort = await this.server.listen(address).catch((err: unknown) => {
       throw new ListenError('--discovery-listen', address, err);
@@ -116,6 +125,8 @@ export class DiscoveryModule implements ControlPlaneModule {
   async stop(): Promise<void> {
     await this.server.close();
     await this.publisher?.stop();
+    await this.trafficPublisher?.stop();
+    await this.trafficView?.stop();
     await this.view?.stop();
     this.snapshots.close();
     this.seenRevisions.stop();
