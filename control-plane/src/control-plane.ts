@@ -11,6 +11,7 @@ import type { WorkloadAuthenticator } from './identity/workload-authenticator.js
 import { createLogger } from './logger.js';
 import { ListenError } from '../../proto/src/model/listen-error.js';
 import { DiscoveryModule, discoveryModule } from './discovery/discovery-module.js';
+import type { TrafficServiceOptions } from './traffic/traffic-service.js';
 import { grpcHealthService } from './discovery/grpc-health-service.js';
 import { isReady } from './api/health-routes.js';
 import { discoveryServiceDefinition } from '../../proto/src/wire/service-definition.js';
@@ -77,6 +78,8 @@ export interface ControlPlaneOptions {
   readonly identity?: IdentityOptions;
   /** The dashboard at /ui: its bundle directory, sessions, live feed, and its traffic source. */
   readonly ui?: UiOptions;
+  /** GET /v1/traffic's window (default 5 s, as proxies send their summaries). */
+  readonly traffic?: TrafficServiceOptions;
   /** The sidecar injection webhook (--webhook-listen); absent: not served. */
   readonly webhook?: WebhookOptions;
 }
@@ -167,7 +170,7 @@ export class ControlPlane {
     const authenticator = this.options.workloadAuthenticator ?? identity.authenticator;
     // grpc.health.v1 on the discovery port answers as /readyz does.
     const grpcHealth = grpcHealthService(() => isReady(cache, () => this.modulesStarted), [discoveryServiceDefinition, identity.grpcService.definition]);
-    const discovery = this.options.discoveryListen === undefined ? [] : [discoveryModule({ listen: this.options.discoveryListen, hooks: health.hooks, overlay: health.view, authenticator, services: [identity.grpcService, grpcHealth], ...tls }, (m) => (this.discoveryModule = m))];
+    const discovery = this.options.discoveryListen === undefined ? [] : [discoveryModule({ listen: this.options.discoveryListen, hooks: health.hooks, overlay: health.view, authenticator, services: [identity.grpcService, grpcHealth], ...tls, ...(this.options.traffic === undefined ? {} : { traffic: this.options.traffic }) }, (m) => (this.discoveryModule = m))];
     const replicaDeps: ControlPlaneDeps = { ...deps, replica: { id: health.replicaId, leases: health.leases, leaseTtlSeconds: health.leaseTtlSeconds } };
     this.modules = [health, identity, ...webhook, ...[...discovery, ...(this.options.modules ?? [])].map((create) => create(replicaDeps))];
     // The dashboard reads the fleet and snapshot of discovery (ours, or one an embedder passed in
