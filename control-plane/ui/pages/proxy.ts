@@ -49,7 +49,7 @@ export function ProxyPage(props: { node: string }) {
     ${back}
     <section aria-labelledby="px-record">
       <h2 id="px-record">Record</h2>
-      <dl class="record">${fields.map(([k, v]) => html`<div key=${k}><dt>${k}</dt><dd>${v}</dd></div>`)}</dl>
+      <dl class="record">${fields.map(([k, v]) => html`<div key=${k}><dt>${k}</dt><dd>${v === '' ? '—' : v}</dd></div>`)}</dl>
       <p>Revision ACKed per type: ${Object.entries(p.types).map(([t, r]) => `${t} ${r}`).join(', ') || '—'}</p>
     </section>
     <section aria-labelledby="px-errors">

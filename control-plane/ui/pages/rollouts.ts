@@ -54,7 +54,7 @@ export function RolloutsPage() {
       <h2 id="ro-current">Current rollout</h2>
       ${rollout === undefined ? html`<p role="status">Loading…</p>` : html`<${CurrentRollout} rollout=${rollout} />`}
       <${TimeChart} title="Share of proxies on the current revision" times=${state.shareTimes}
-        series=${[{ label: 'synced share', values: state.shares, color: '#2a7ab0' }]}
+        series=${[{ label: 'synced share', values: state.shares, color: '#2a7ab0' }]} yRange=${[0, 1]}
         summary=${last === undefined ? 'No samples yet.' : `Latest: ${percent(last)} synced, ${state.shares.length} samples since this page opened.`} />
     </section>
     <section aria-labelledby="ro-history">

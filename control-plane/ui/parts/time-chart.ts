@@ -7,7 +7,7 @@ import { html } from '../html.js';
 
 export interface ChartSeries { readonly label: string; readonly values: readonly number[]; readonly color: string; readonly scale?: string }
 
-export function TimeChart(props: { title: string; times: readonly number[]; series: readonly ChartSeries[]; summary: string; height?: number }) {
+export function TimeChart(props: { title: string; times: readonly number[]; series: readonly ChartSeries[]; summary: string; height?: number; yRange?: [number, number] }) {
   const box = useRef<HTMLDivElement>(null);
   const chart = useRef<uPlot | null>(null);
   const shape = props.series.map((s) => `${s.label}/${s.scale ?? 'y'}`).join(',');
@@ -18,6 +18,11 @@ export function TimeChart(props: { title: string; times: readonly number[]; seri
       height: props.height ?? 200,
       series: [{}, ...props.series.map((s) => ({ label: s.label, stroke: s.color, width: 2, scale: s.scale ?? 'y' }))],
       axes: [{}, { scale: props.series[0]?.scale ?? 'y' }],
+      scales: {
+        // One sample has no span: show the minute before it rather than uPlot's years around it.
+        x: { time: true, range: (_u, min, max) => (min === max ? [min - 60, max + 1] : [min, max]) },
+        ...(props.yRange === undefined ? {} : { [props.series[0]?.scale ?? 'y']: { range: props.yRange } }),
+      },
       legend: { show: true },
     }, [[...props.times], ...props.series.map((s) => [...s.values])] as uPlot.AlignedData, el);
     chart.current = made;

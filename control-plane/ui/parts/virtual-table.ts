@@ -21,7 +21,8 @@ export function VirtualTable<R, K extends string>(props: {
   height?: number;
 }) {
   const rowHeight = props.rowHeight ?? 32;
-  const height = props.height ?? 560;
+  // A short table takes the room its rows need; a long one scrolls inside this height.
+  const height = Math.min(props.height ?? 560, (props.rows.length + 1) * rowHeight + 4);
   const [top, setTop] = useState(0);
   const first = Math.max(0, Math.floor(top / rowHeight) - OVERSCAN);
   const last = Math.min(props.rows.length, Math.ceil((top + height) / rowHeight) + OVERSCAN);
