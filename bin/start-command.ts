@@ -1,6 +1,6 @@
 // `sluice start` (`npm start`): a whole mesh on one machine: the control plane on the embedded store
-// with a fresh token, one proxy following it (start-local-proxy.ts), where to send traffic and how to
-// add a route.
+// with a fresh token, one proxy following it (start-local-proxy.ts), the dashboard's address, where to
+// send traffic and how to add a route. The token is printed apart, never in a URL.
 import { fileURLToPath } from 'node:url';
 import type { ListenAddress } from '../control-plane/src/api/api-server.js';
 import { createLogger } from '../control-plane/src/logger.js';
@@ -90,6 +90,7 @@ function banner(apiUrl: string, discovery: string, token: string, proxy: LocalPr
   const ctl = `node ${fileURLToPath(new URL('./sluice.js', import.meta.url))} ctl`;
   return `Sluice is running on this machine, on the embedded store (nothing is kept after exit).
 
+  dashboard  ${apiUrl}/ui (sign in with the token below)
   admin API  ${apiUrl}
   discovery  ${discovery} (gRPC, for proxies; same token)
   proxy      ${proxy.trafficUrl} (listener "public"), admin ${proxy.adminUrl} (/ready, /metrics, /config_dump, /certs)

@@ -1,6 +1,6 @@
 // Assembles one control plane from its options: the store (etcd or embedded), the resource cache that
-// watches it, the admin API, and the modules that serve proxies (discovery), and starts and stops them
-// in dependency order.
+// watches it, the admin API, the modules that serve proxies (discovery), and the dashboard, and starts
+// and stops them in dependency order.
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ApiServer, DEFAULT_MAX_BODY_BYTES, formatListenAddress, type ListenAddress } from './api/api-server.js';
@@ -10,7 +10,7 @@ import { ApiTokens, STATIC_ADMIN_NAME, type ApiTokenEntry } from './api/api-toke
 import type { WorkloadAuthenticator } from './identity/workload-authenticator.js';
 import { createLogger } from './logger.js';
 import { ListenError } from '../../proto/src/model/listen-error.js';
-import { discoveryModule, type DiscoveryModule } from './discovery/discovery-module.js';
+import { DiscoveryModule, discoveryModule } from './discovery/discovery-module.js';
 import { grpcHealthService } from './discovery/grpc-health-service.js';
 import { isReady } from './api/health-routes.js';
 import { discoveryServiceDefinition } from '../../proto/src/wire/service-definition.js';
@@ -25,6 +25,7 @@ import { ResourceCache } from './store/resource-cache.js';
 import type { ControlPlaneDeps, ControlPlaneModule, ControlPlaneModuleFactory } from './module.js';
 import type { ResourceStore } from './store/store.js';
 import type { StoreLimits } from './store/write-checks.js';
+import { UiModule, type UiOptions } from './ui/ui-module.js';
 
 export const DEFAULT_API_LISTEN: ListenAddress = Object.freeze({ host: '127.0.0.1', port: 15080 });
 export const DEFAULT_DISCOVERY_LISTEN: ListenAddress = Object.freeze({ host: '127.0.0.1', port: 15010 });
@@ -72,6 +73,8 @@ export interface ControlPlaneOptions {
   readonly health?: HealthModuleOptions;
   /** The mesh CA and bootstrap tokens: trust domain, workload certificate TTL, sealer, plug-in CA. */
   readonly identity?: IdentityOptions;
+  /** The dashboard at /ui: its bundle directory, sessions, live feed, and its traffic source. */
+  readonly ui?: UiOptions;
 }
 
 export class ControlPlane {
@@ -86,6 +89,7 @@ export class ControlPlane {
   private healthModule: HealthModule | undefined;
   private discoveryModule: DiscoveryModule | undefined;
   private identityModule: IdentityModule | undefined;
+  private uiModule: UiModule | undefined;
 
   readonly sealer: SecretSealer;
 
@@ -142,6 +146,14 @@ export class ControlPlane {
     const discovery = this.options.discoveryListen === undefined ? [] : [discoveryModule({ listen: this.options.discoveryListen, hooks: health.hooks, overlay: health.view, authenticator, services: [identity.grpcService, grpcHealth], ...tls }, (m) => (this.discoveryModule = m))];
     const replicaDeps: ControlPlaneDeps = { ...deps, replica: { id: health.replicaId, leases: health.leases, leaseTtlSeconds: health.leaseTtlSeconds } };
     this.modules = [health, identity, ...[...discovery, ...(this.options.modules ?? [])].map((create) => create(replicaDeps))];
+    // The dashboard reads the fleet and snapshot of discovery (ours, or one an embedder passed in
+    // `modules`) when it computes, so it needs no module order.
+    const fleet = this.discoveryModule ?? this.modules.find((m): m is DiscoveryModule => m instanceof DiscoveryModule);
+    const ui = (this.uiModule = new UiModule(replicaDeps, {
+      proxies: () => fleet?.fleet.proxies(),
+      snapshot: () => fleet?.snapshots.current,
+    }, this.options.apiTls !== undefined, this.options.ui));
+    this.modules.push(ui);
     this.api = new ApiServer({
       store,
       cache,
@@ -157,6 +169,7 @@ export class ControlPlane {
       ],
       serving: () => this.modulesStarted,
       tls: this.options.apiTls,
+      sessions: ui.auth,
     });
     const apiListen = this.options.apiListen ?? DEFAULT_API_LISTEN;
     this.apiAddress = await this.api.listen(apiListen).catch((err: unknown) => {
@@ -192,6 +205,12 @@ export class ControlPlane {
   get identity(): IdentityModule {
     if (this.identityModule === undefined) throw new Error('the control plane is not started');
     return this.identityModule;
+  }
+
+  /** The dashboard (sessions, live feed), once started. */
+  get ui(): UiModule {
+    if (this.uiModule === undefined) throw new Error('the control plane is not started');
+    return this.uiModule;
   }
 
   /** The discovery module serving --discovery-listen, once started (undefined without it). */

@@ -35,6 +35,15 @@ export const ErrorCode = {
   BadCsr: 'SLUICE_BAD_CSR',
   /** A rollback to a revision older than the retained change history reaches; names the oldest it can restore. */
   HistoryExpired: 'SLUICE_HISTORY_EXPIRED',
+  /**
+   * A change signed in by the dashboard's session cookie without the dashboard's own Origin or with a
+   * content type a cross-site form can send: refused, since a browser attaches the cookie by itself.
+   */
+  CrossSite: 'SLUICE_CROSS_SITE',
+  /** The dashboard's files are not built (`npm run build`): /ui answers this instead of a page. */
+  UiNotBuilt: 'SLUICE_UI_NOT_BUILT',
+  /** The dashboard's live feed has as many open pages as it serves (--ui-feed-max-subscribers). */
+  FeedFull: 'SLUICE_FEED_FULL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -57,6 +66,9 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   SLUICE_BAD_CSR: 400,
   // 410 Gone, as Kubernetes answers a resourceVersion older than etcd's compacted history.
   SLUICE_HISTORY_EXPIRED: 410,
+  SLUICE_CROSS_SITE: 403,
+  SLUICE_UI_NOT_BUILT: 503,
+  SLUICE_FEED_FULL: 503,
 };
 
 export class ControlPlaneError extends Error {

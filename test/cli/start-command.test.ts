@@ -1,6 +1,7 @@
-// `sluice start` (what `npm start` runs): prints the API address, a fresh token, a curl command that
-// answers `pong` through the proxy it runs (which holds a workload certificate), and an apply example
-// that works when pasted into a shell.
+// `sluice start` (what `npm start` runs): prints the API address, the dashboard's (the token to sign in
+// with printed apart, never in a URL), a fresh token, a curl command that answers `pong` through the
+// proxy it runs (which holds a workload certificate), and an apply example that works when pasted
+// into a shell.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -8,7 +9,7 @@ import { freePort } from '../support/free-port.js';
 import { SluiceProcess } from '../support/run-sluice.js';
 import { until } from '../support/until.js';
 
-test('sluice start prints the API address, a token, a curl that answers pong through its proxy and a working `sluice ctl apply` example', async () => {
+test('sluice start prints the API address, the dashboard, a token, a curl that answers pong through its proxy and a working `sluice ctl apply` example', async () => {
   const proxyPort = await freePort();
   const proc = new SluiceProcess(['start', '--api-listen', '127.0.0.1:0', '--discovery-listen', '127.0.0.1:0', '--proxy-listen', `127.0.0.1:${proxyPort}`, '--proxy-admin-listen', '127.0.0.1:0']);
   try {
@@ -18,6 +19,18 @@ test('sluice start prints the API address, a token, a curl that answers pong thr
     assert.ok(url, proc.stdout);
     assert.ok(token !== undefined && token.length >= 32, 'a long random token');
     assert.match(proc.stdout, /embedded store/);
+
+    // The dashboard: its URL (no token in it), and the printed token signs in there.
+    const dashboard = proc.stdout.match(/dashboard {2}(\S+) \(sign in with the token below\)/)?.[1];
+    assert.equal(dashboard, `${url}/ui`, proc.stdout);
+    for (const link of proc.stdout.match(/https?:\/\/\S+/g) ?? []) assert.ok(!link.includes(token), `a token in a URL: ${link}`);
+    const page = await fetch(dashboard);
+    // 200 once `npm run build` has built the bundle, 503 saying to build it otherwise: never a 401.
+    assert.ok([200, 503].includes(page.status), `the dashboard answered ${page.status}`);
+    assert.match(page.headers.get('content-security-policy') ?? '', /script-src 'self'/);
+    const signIn = await fetch(`${url}/ui/session`, { method: 'POST', headers: { origin: url, 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+    assert.equal(signIn.status, 200);
+    assert.deepEqual(await signIn.json(), { name: 'admin', role: 'admin' });
 
     // The curl line, exactly as printed, answers through the proxy.
     const curl = proc.stdout.match(/^curl \S+\/ping$/m)?.[0];

@@ -1,6 +1,6 @@
 // The contract between the admin API server and the modules that add routes to it (resources,
 // health, discovery's /v1/proxies and /v1/rollout): a method, a path pattern and a handler.
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { RouteAccess } from './api-role.js';
 import type { ApiCaller } from './api-tokens.js';
@@ -29,18 +29,26 @@ export interface ApiContext {
 
 /**
  * A handler's answer; the server adds the Sluice-Revision header and sends `body` as JSON, or as it
- * is when `body` is a string and `headers` set a content-type (`/metrics`).
+ * is when `body` is a string or a Buffer and `headers` set a content-type (`/metrics`, the
+ * dashboard's files).
  */
 export interface ApiResult {
   readonly status: number;
   readonly body: unknown;
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * A response that goes on after the handler returns (the dashboard's server-sent events): the server
+   * writes the status and headers, then hands the response over instead of sending `body`. The
+   * callee owns it from then on and ends it.
+   */
+  readonly stream?: (res: ServerResponse) => void;
 }
 
 export interface ApiRoute {
   readonly method: HttpMethod;
   /**
-   * `/v1/rollout`, `/v1/:kind/:name`. A `:name` segment matches one non-empty path segment.
+   * `/v1/rollout`, `/v1/:kind/:name`, `/ui/*page`. A `:name` segment matches one non-empty path
+   * segment; a last `*name` segment matches the rest of the path, zero or more segments.
    * When several patterns match, the one with more literal segments wins (`/v1/proxies` over
    * `/v1/:kind`), so modules can add routes beside the resource routes.
    */

@@ -1,5 +1,5 @@
-// The admin API's HTTP server: routes each request, checks the bearer token, turns errors into their
-// JSON bodies, and puts the store revision on every response.
+// The admin API's HTTP server: routes each request, checks the bearer token (or the dashboard's
+// session cookie), turns errors into their JSON bodies, and puts the store revision on every response.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -27,6 +27,8 @@ import { Router } from './router.js';
 import { ApiMetrics } from './api-metrics.js';
 import { Registry } from 'prom-client';
 import { formatHostPort } from '../../../proto/src/model/host-port.js';
+import type { SessionAuth } from '../ui/session-auth.js';
+import { isUiPath, UI_SECURITY_HEADERS } from '../ui/security-headers.js';
 
 /** Above the store's default request limit (10 MiB): a body the store takes in one transaction fits. */
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -63,6 +65,11 @@ export interface ApiServerOptions {
   readonly serving?: () => boolean;
   /** PEM certificate chain and key: the API serves HTTPS instead of plain HTTP. */
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
+  /**
+   * The dashboard's sessions: a request without an Authorization header may sign in with the session
+   * cookie instead (and is then checked for cross-site requests). Default: bearer tokens only.
+   */
+  readonly sessions?: SessionAuth;
 }
 
 export interface ListenAddress {
@@ -144,6 +151,7 @@ export class ApiServer {
     let status: number;
     let body: unknown;
     let headers: Readonly<Record<string, string>> = {};
+    let stream: ((res: ServerResponse) => void) | undefined;
     let code: string | undefined;
     /** A 5xx's error, logged whole (message, code, cause chain) while the answer carries only code and message. */
     let failure: ControlPlaneError | undefined;
@@ -160,7 +168,7 @@ export class ApiServer {
       }
       // Unauthenticated callers learn nothing, not even which paths exist.
       const needs = match?.route.role ?? 'admin';
-      if (needs !== 'public') caller = this.auth.check(req.headers.authorization);
+      if (needs !== 'public') caller = this.authenticate(req, method);
       if (match === undefined) throw notRouted;
       routePattern = match.route.path;
       if (caller !== undefined && needs !== 'public' && !roleAllows(caller.role, needs)) {
@@ -183,7 +191,7 @@ export class ApiServer {
         ...(caller === undefined ? {} : { caller }),
       };
       const result = await match.route.handler(ctx);
-      ({ status, body } = result);
+      ({ status, body, stream } = result);
       headers = result.headers ?? {};
     } catch (err) {
       const e = err instanceof ControlPlaneError ? err : new ControlPlaneError(ErrorCode.Internal, 'internal error', { cause: err });
@@ -196,16 +204,23 @@ export class ApiServer {
     // A body left unread (an early 401 or 413) is discarded and the connection closed, so a client
     // still sending does not stall the next request on this connection.
     const unread = !req.complete;
-    const raw = typeof body === 'string' && headers['content-type'] !== undefined;
-    const text = raw ? (body as string) : JSON.stringify(body);
-    res.writeHead(status, {
-      'content-type': 'application/json; charset=utf-8',
-      ...headers,
-      'content-length': Buffer.byteLength(text),
-      'sluice-revision': String(this.options.cache.revision),
-      ...(unread ? { connection: 'close' } : {}),
-    });
-    res.end(text);
+    const ui = isUiPath(url.pathname) ? UI_SECURITY_HEADERS : {};
+    if (stream !== undefined) {
+      res.writeHead(status, { ...ui, ...headers, 'sluice-revision': String(this.options.cache.revision) });
+      stream(res);
+    } else {
+      const raw = (typeof body === 'string' || Buffer.isBuffer(body)) && headers['content-type'] !== undefined;
+      const text = status === 204 ? '' : raw ? (body as string | Buffer) : JSON.stringify(body);
+      res.writeHead(status, {
+        ...(status === 204 ? {} : { 'content-type': 'application/json; charset=utf-8' }),
+        ...ui,
+        ...headers,
+        'content-length': Buffer.byteLength(text),
+        'sluice-revision': String(this.options.cache.revision),
+        ...(unread ? { connection: 'close' } : {}),
+      });
+      res.end(text);
+    }
     if (unread) req.resume();
     const seconds = (performance.now() - started) / 1000;
     this.metrics.observe(req.method ?? '', routePattern, status, seconds);
@@ -214,5 +229,17 @@ export class ApiServer {
     if (status >= 500) log.warn(failure === undefined ? entry : { ...entry, err: failure }, 'request failed');
     else if (req.method === 'GET') log.debug(entry, 'request');
     else log.info(entry, 'request');
+  }
+
+  /**
+   * The caller of a request that needs a token: `Authorization: Bearer` when the request has that
+   * header (API clients, ctl), else the dashboard's session cookie when it has one.
+   */
+  private authenticate(req: IncomingMessage, method: string): ApiCaller {
+    if (req.headers.authorization === undefined && this.options.sessions !== undefined) {
+      const caller = this.options.sessions.check(req, method);
+      if (caller !== undefined) return caller;
+    }
+    return this.auth.check(req.headers.authorization);
   }
 }

@@ -7,6 +7,8 @@ interface CompiledRoute {
   /** Literal segments as strings, parameters as `{ param }`. */
   readonly segments: ReadonlyArray<string | { readonly param: string }>;
   readonly literals: number;
+  /** The name of a last `*name` segment, which takes the rest of the path (zero or more segments). */
+  readonly rest: string | undefined;
 }
 
 export interface RouteMatch {
@@ -23,13 +25,18 @@ export class Router {
 
   /** Adds a route; throws when the same method and pattern are registered twice. */
   add(route: ApiRoute): void {
-    const segments = splitPath(route.path).map((s) => (s.startsWith(':') ? { param: s.slice(1) } : s));
-    const shape = segments.map((s) => (typeof s === 'string' ? s : ':')).join('/');
-    const clash = this.routes.find((c) => c.route.method === route.method && c.segments.map((s) => (typeof s === 'string' ? s : ':')).join('/') === shape);
+    const parts = splitPath(route.path);
+    const last = parts.at(-1);
+    const rest = last?.startsWith('*') === true ? last.slice(1) : undefined;
+    if (rest !== undefined) parts.pop();
+    const segments = parts.map((s) => (s.startsWith(':') ? { param: s.slice(1) } : s));
+    const shape = shapeOf(segments, rest);
+    const clash = this.routes.find((c) => c.route.method === route.method && shapeOf(c.segments, c.rest) === shape);
     if (clash !== undefined) throw new Error(`API route ${route.method} ${route.path} clashes with ${clash.route.path}`);
-    this.routes.push({ route, segments, literals: segments.filter((s) => typeof s === 'string').length });
-    // Most literal segments first: `/v1/proxies` is tried before `/v1/:kind`.
-    this.routes.sort((a, b) => b.literals - a.literals);
+    this.routes.push({ route, segments, literals: segments.filter((s) => typeof s === 'string').length, rest });
+    // Most literal segments first: `/v1/proxies` is tried before `/v1/:kind`; at equal counts a
+    // pattern of fixed length before one that takes the rest (`/ui/session` before `/ui/*page`).
+    this.routes.sort((a, b) => b.literals - a.literals || Number(a.rest !== undefined) - Number(b.rest !== undefined));
   }
 
   /**
@@ -40,7 +47,7 @@ export class Router {
     const parts = splitPath(pathname);
     const allowed = new Set<HttpMethod>();
     for (const c of this.routes) {
-      const params = matchSegments(c.segments, parts);
+      const params = matchSegments(c.segments, c.rest, parts);
       if (params === undefined) continue;
       if (c.route.method === method) return { route: c.route, params };
       allowed.add(c.route.method);
@@ -56,9 +63,24 @@ function splitPath(path: string): string[] {
   return path.split('/').filter((s) => s !== '');
 }
 
-function matchSegments(pattern: CompiledRoute['segments'], parts: readonly string[]): Record<string, string> | undefined {
-  if (pattern.length !== parts.length) return undefined;
+function shapeOf(segments: CompiledRoute['segments'], rest: string | undefined): string {
+  return segments.map((s) => (typeof s === 'string' ? s : ':')).join('/') + (rest === undefined ? '' : '/*');
+}
+
+/**
+ * The params of `parts` matched against `pattern`; a `rest` parameter gets the remaining segments,
+ * each URL-decoded, joined with `/` (a decoded segment may itself hold `/` or `..`: its user checks).
+ */
+function matchSegments(pattern: CompiledRoute['segments'], rest: string | undefined, parts: readonly string[]): Record<string, string> | undefined {
+  if (rest === undefined ? pattern.length !== parts.length : parts.length < pattern.length) return undefined;
   const params: Record<string, string> = {};
+  if (rest !== undefined) {
+    try {
+      params[rest] = parts.slice(pattern.length).map((p) => decodeURIComponent(p)).join('/');
+    } catch {
+      return undefined;
+    }
+  }
   for (let i = 0; i < pattern.length; i++) {
     const p = pattern[i]!;
     const part = parts[i]!;

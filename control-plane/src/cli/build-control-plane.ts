@@ -27,6 +27,7 @@ export function buildControlPlane(options: ControlPlaneCliOptions, token: string
     storeLimits: options.storeLimits,
     health: { leaseTtlSeconds: options.leaseTtlSeconds, leaderLeaseTtlSeconds: options.leaderLeaseTtlSeconds },
     identity: { discoveryTls: options.discoveryTls, trustDomain: options.trustDomain, workloadCertTtlSeconds: options.workloadCertTtlSeconds, ...(options.pluginCa === undefined ? {} : { pluginCa: options.pluginCa }), ...(options.kubernetes === undefined ? {} : { kubernetes: options.kubernetes }) },
+    ui: { sessions: { ttlSeconds: options.uiSessionTtlSeconds }, feed: { maxSubscribers: options.uiFeedMaxSubscribers } },
     log,
   });
 }

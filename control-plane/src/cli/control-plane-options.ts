@@ -18,6 +18,8 @@ import { UsageError } from '../../../proto/src/command-line/usage-error.js';
 import { DEFAULT_KUBERNETES_AUDIENCE, DEFAULT_KUBERNETES_ISSUER, type KubernetesTokenOptions } from '../identity/kubernetes-token-authenticator.js';
 import { readJwksFile } from '../identity/jwks-file.js';
 import { DEFAULT_STORE_LIMITS, type StoreLimits } from '../store/write-checks.js';
+import { DEFAULT_SESSION_TTL_SECONDS } from '../ui/ui-sessions.js';
+import { DEFAULT_FEED_MAX_SUBSCRIBERS } from '../ui/live-feed.js';
 
 export const CONTROL_PLANE_DEFAULTS = Object.freeze({
   apiListen: '127.0.0.1:15080',
@@ -34,6 +36,8 @@ export const CONTROL_PLANE_DEFAULTS = Object.freeze({
   workloadCertTtlSeconds: DEFAULT_WORKLOAD_CERT_TTL_SECONDS,
   kubernetesIssuer: DEFAULT_KUBERNETES_ISSUER,
   kubernetesAudience: DEFAULT_KUBERNETES_AUDIENCE,
+  uiSessionTtlSeconds: DEFAULT_SESSION_TTL_SECONDS,
+  uiFeedMaxSubscribers: DEFAULT_FEED_MAX_SUBSCRIBERS,
 });
 
 export const CONTROL_PLANE_USAGE = `usage: sluice control-plane [--etcd URL[,URL...]] [--api-listen HOST:PORT] [--discovery-listen HOST:PORT]
@@ -44,6 +48,7 @@ export const CONTROL_PLANE_USAGE = `usage: sluice control-plane [--etcd URL[,URL
                             [--trust-domain DOMAIN] [--workload-cert-ttl-seconds N]
                             [--ca-cert FILE --ca-key FILE [--ca-chain FILE]] [--discovery-tls]
                             [--kubernetes-jwks-file FILE [--kubernetes-issuer ISS] [--kubernetes-audience AUD]]
+                            [--ui-session-ttl-seconds N] [--ui-feed-max-subscribers N]
 
 Runs the control plane: the admin REST API (and /metrics) and the discovery gRPC server for proxies.
 
@@ -83,6 +88,9 @@ Runs the control plane: the admin REST API (and /metrics) and the discovery gRPC
                               read again when the file changes
   --kubernetes-issuer ISS     the iss those tokens must have (default ${CONTROL_PLANE_DEFAULTS.kubernetesIssuer})
   --kubernetes-audience AUD   the aud those tokens must have (default ${CONTROL_PLANE_DEFAULTS.kubernetesAudience})
+  --ui-session-ttl-seconds N  how long a dashboard sign-in lasts (default ${CONTROL_PLANE_DEFAULTS.uiSessionTtlSeconds}: 12 h)
+  --ui-feed-max-subscribers N  dashboard pages the live feed serves at once; more answer 503
+                              (default ${CONTROL_PLANE_DEFAULTS.uiFeedMaxSubscribers})
   --log-level LEVEL           fatal, error, warn, info, debug, trace or silent (default ${CONTROL_PLANE_DEFAULTS.logLevel})
   --encryption-key-file FILE  named AES-256 keys that seal private keys in the store: the first seals,
                               every one opens (docs/operations.md). Without it keys are stored in plaintext.
@@ -126,6 +134,10 @@ export interface ControlPlaneCliOptions {
   readonly discoveryTls: boolean;
   /** --kubernetes-jwks-file (read), --kubernetes-issuer, --kubernetes-audience; undefined without the file. */
   readonly kubernetes?: KubernetesTokenOptions;
+  /** --ui-session-ttl-seconds. */
+  readonly uiSessionTtlSeconds: number;
+  /** --ui-feed-max-subscribers. */
+  readonly uiFeedMaxSubscribers: number;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -166,6 +178,8 @@ export function parseControlPlaneArgs(argv: readonly string[], env: NodeJS.Proce
         'kubernetes-jwks-file': { type: 'string' },
         'kubernetes-issuer': { type: 'string' },
         'kubernetes-audience': { type: 'string' },
+        'ui-session-ttl-seconds': { type: 'string' },
+        'ui-feed-max-subscribers': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -217,6 +231,8 @@ export function parseControlPlaneArgs(argv: readonly string[], env: NodeJS.Proce
     ...(pluginCa === undefined ? {} : { pluginCa }),
     discoveryTls: values['discovery-tls'] === true,
     ...(kubernetes === undefined ? {} : { kubernetes }),
+    uiSessionTtlSeconds: values['ui-session-ttl-seconds'] === undefined ? CONTROL_PLANE_DEFAULTS.uiSessionTtlSeconds : positiveInteger(values['ui-session-ttl-seconds'], '--ui-session-ttl-seconds'),
+    uiFeedMaxSubscribers: values['ui-feed-max-subscribers'] === undefined ? CONTROL_PLANE_DEFAULTS.uiFeedMaxSubscribers : positiveInteger(values['ui-feed-max-subscribers'], '--ui-feed-max-subscribers'),
   });
 }
 

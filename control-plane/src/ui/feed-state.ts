@@ -1,0 +1,84 @@
+// One computation of the live feed: the fleet's overview, its proxies and the revision read once from
+// the sources, compared with the previous computation, and turned into the server-sent events of what
+// changed. The events are encoded here, once, and the same bytes go to every open page.
+import { syncStateOf } from '../discovery/proxy-status.js';
+import { rolloutOf } from '../discovery/rollout-status.js';
+import type { FeedSources } from './feed-sources.js';
+
+/** Errors and lagging proxies the overview's rollout lists, as GET /v1/rollout?limit=20. */
+const ROLLOUT_LIMIT = 20;
+
+/** One server-sent event (WHATWG HTML, section 9.2): JSON holds no raw newline, so one data line. */
+export function sseEvent(event: string, json: string): string {
+  return `event: ${event}\ndata: ${json}\n\n`;
+}
+
+export class FeedState {
+  private revision = -1;
+  private overview = '';
+  private traffic = '';
+  /** Each proxy's record as JSON, by node id, in GET /v1/proxies' order. */
+  private records = new Map<string, string>();
+  private resetFrame: string | undefined;
+
+  constructor(private readonly sources: FeedSources) {}
+
+  /**
+   * Reads the sources and returns the events of what changed since the previous call ('' when
+   * nothing did). The first call reports everything.
+   */
+  update(): string {
+    let out = '';
+    const revision = this.sources.revision();
+    if (revision !== this.revision) {
+      if (this.revision >= 0) out += sseEvent('revision', JSON.stringify({ revision }));
+      this.revision = revision;
+    }
+    const proxies = this.sources.proxies();
+    const records = new Map<string, string>();
+    const upsert: string[] = [];
+    const counts = { total: 0, synced: 0, stale: 0, nack: 0 };
+    for (const p of proxies) {
+      // Two streams of one node (on one replica) are one row: the first in the list's order.
+      if (records.has(p.nodeId)) continue;
+      const state = syncStateOf(p, revision);
+      counts.total++;
+      if (state === 'SYNCED') counts.synced++;
+      else if (state === 'STALE') counts.stale++;
+      else counts.nack++;
+      const json = JSON.stringify({ ...p, state });
+      records.set(p.nodeId, json);
+      if (this.records.get(p.nodeId) !== json) upsert.push(json);
+    }
+    const remove: string[] = [];
+    for (const id of this.records.keys()) if (!records.has(id)) remove.push(id);
+    if (upsert.length > 0 || remove.length > 0) {
+      out += sseEvent('proxies', `{"upsert":[${upsert.join(',')}],"remove":${JSON.stringify(remove)}}`);
+      this.resetFrame = undefined;
+    }
+    this.records = records;
+    const trafficBody = this.sources.traffic();
+    const traffic = trafficBody === null ? '' : JSON.stringify(trafficBody);
+    if (traffic !== this.traffic && traffic !== '') out += sseEvent('traffic', traffic);
+    this.traffic = traffic;
+    const overview = JSON.stringify({
+      revision,
+      proxies: counts,
+      rollout: rolloutOf(proxies, revision, ROLLOUT_LIMIT),
+      endpoints: this.sources.endpoints(),
+      traffic: trafficBody?.mesh ?? null,
+    });
+    if (overview !== this.overview) out += sseEvent('overview', overview);
+    this.overview = overview;
+    return out;
+  }
+
+  /**
+   * What a page that connects now receives: the overview, every proxy (`reset`), and the traffic if
+   * any. Built from the last update, once per change however many pages connect.
+   */
+  connectFrames(): string {
+    if (this.resetFrame === undefined) this.resetFrame = sseEvent('proxies', `{"reset":true,"upsert":[${[...this.records.values()].join(',')}]}`);
+    return sseEvent('overview', this.overview) + this.resetFrame + (this.traffic === '' ? '' : sseEvent('traffic', this.traffic));
+  }
+}
