@@ -11,6 +11,8 @@ import type { WorkloadAuthenticator } from './identity/workload-authenticator.js
 import { createLogger } from './logger.js';
 import { ListenError } from '../../proto/src/model/listen-error.js';
 import { DiscoveryModule, discoveryModule } from './discovery/discovery-module.js';
+import type { TrafficServiceOptions } from './traffic/traffic-service.js';
+import type { TrafficBody } from './ui/feed-sources.js';
 import { grpcHealthService } from './discovery/grpc-health-service.js';
 import { isReady } from './api/health-routes.js';
 import { discoveryServiceDefinition } from '../../proto/src/wire/service-definition.js';
@@ -75,6 +77,8 @@ export interface ControlPlaneOptions {
   readonly identity?: IdentityOptions;
   /** The dashboard at /ui: its bundle directory, sessions, live feed, and its traffic source. */
   readonly ui?: UiOptions;
+  /** GET /v1/traffic's window (default 5 s, as proxies send their summaries). */
+  readonly traffic?: TrafficServiceOptions;
 }
 
 export class ControlPlane {
@@ -143,16 +147,21 @@ export class ControlPlane {
     const authenticator = this.options.workloadAuthenticator ?? identity.authenticator;
     // grpc.health.v1 on the discovery port answers as /readyz does.
     const grpcHealth = grpcHealthService(() => isReady(cache, () => this.modulesStarted), [discoveryServiceDefinition, identity.grpcService.definition]);
-    const discovery = this.options.discoveryListen === undefined ? [] : [discoveryModule({ listen: this.options.discoveryListen, hooks: health.hooks, overlay: health.view, authenticator, services: [identity.grpcService, grpcHealth], ...tls }, (m) => (this.discoveryModule = m))];
+    const discovery = this.options.discoveryListen === undefined ? [] : [discoveryModule({ listen: this.options.discoveryListen, hooks: health.hooks, overlay: health.view, authenticator, services: [identity.grpcService, grpcHealth], ...tls, ...(this.options.traffic === undefined ? {} : { traffic: this.options.traffic }) }, (m) => (this.discoveryModule = m))];
     const replicaDeps: ControlPlaneDeps = { ...deps, replica: { id: health.replicaId, leases: health.leases, leaseTtlSeconds: health.leaseTtlSeconds } };
     this.modules = [health, identity, ...[...discovery, ...(this.options.modules ?? [])].map((create) => create(replicaDeps))];
     // The dashboard reads the fleet and snapshot of discovery (ours, or one an embedder passed in
     // `modules`) when it computes, so it needs no module order.
     const fleet = this.discoveryModule ?? this.modules.find((m): m is DiscoveryModule => m instanceof DiscoveryModule);
+    // The feed's traffic is GET /v1/traffic's body; a window no proxy reported in is no data (null).
+    const traffic = (): TrafficBody | null => {
+      const report = fleet?.traffic.report();
+      return report === undefined || report.proxiesReporting === 0 ? null : { ...report };
+    };
     const ui = (this.uiModule = new UiModule(replicaDeps, {
       proxies: () => fleet?.fleet.proxies(),
       snapshot: () => fleet?.snapshots.current,
-    }, this.options.apiTls !== undefined, this.options.ui));
+    }, this.options.apiTls !== undefined, { traffic, ...this.options.ui }));
     this.modules.push(ui);
     this.api = new ApiServer({
       store,

@@ -18,6 +18,10 @@ import { FleetStatusPublisher, type FleetStatusPublisherOptions } from './fleet-
 import { FleetView } from './fleet-view.js';
 import { rolloutRoutes } from './rollout-api.js';
 import { intendedConfigRoutes } from './intended-config-route.js';
+import { TrafficService, type TrafficServiceOptions } from '../traffic/traffic-service.js';
+import { trafficRoutes } from '../traffic/traffic-api.js';
+import { TrafficPublisher } from '../traffic/traffic-publisher.js';
+import { TrafficView } from '../traffic/traffic-view.js';
 
 export interface DiscoveryModuleOptions {
   readonly listen: { readonly host: string; readonly port: number };
@@ -31,6 +35,8 @@ export interface DiscoveryModuleOptions {
   readonly services?: DiscoveryServerOptions['services'];
   /** How this replica publishes its proxies' status (fleet-status-publisher.ts); defaults otherwise. */
   readonly fleetStatus?: Pick<FleetStatusPublisherOptions, 'flushMs' | 'shards' | 'cardRefreshMs'>;
+  /** The traffic window (traffic-service.ts): its length, and a clock for tests. */
+  readonly traffic?: TrafficServiceOptions;
   readonly server?: Pick<DiscoveryServerOptions, 'credentials' | 'keepaliveTimeMs' | 'keepaliveTimeoutMs' | 'maxConnectionAgeMs' | 'maxConnectionAgeGraceMs' | 'sendBudgetBytes' | 'unansweredBudgetMs'>;
 }
 
@@ -41,8 +47,12 @@ export class DiscoveryModule implements ControlPlaneModule {
   /** Publishes this replica's proxies for the others; undefined without a replica identity in deps. */
   readonly publisher: FleetStatusPublisher | undefined;
   private readonly view: FleetView | undefined;
+  private readonly trafficView: TrafficView | undefined;
+  private readonly trafficPublisher: TrafficPublisher | undefined;
   private readonly seenRevisions = new SeenRevisions();
   readonly snapshots: SnapshotBuilder;
+  /** The mesh's traffic from every proxy's summaries: GET /v1/traffic, and the dashboard's live feed (`traffic.report()`, `traffic.mesh()`). */
+  readonly traffic: TrafficService;
   readonly server: DiscoveryServer;
   readonly routes: readonly ApiRoute[];
   private boundPort: number | undefined;
@@ -61,6 +71,7 @@ export class DiscoveryModule implements ControlPlaneModule {
       firstSeenAfter: (after, upTo) => this.seenRevisions.firstSeenAfter(after, upTo),
     });
     metrics.declareTypes(KINDS);
+    this.traffic = new TrafficService(deps.metrics, options.traffic);
     this.server = new DiscoveryServer({
       ...options.server,
       snapshots: this.snapshots,
@@ -68,6 +79,7 @@ export class DiscoveryModule implements ControlPlaneModule {
       ...(options.authenticator ? { authenticator: options.authenticator } : {}),
       registry: this.registry,
       metrics,
+      traffic: this.traffic.intake,
       log,
       // A replica cut off from the store may hold an old snapshot: send proxies to another one.
       refuseStreams: () => (deps.cache.live ? undefined : 'this control-plane replica cannot reach its store; try another replica'),
@@ -77,10 +89,13 @@ export class DiscoveryModule implements ControlPlaneModule {
     const replica = deps.replica;
     if (replica !== undefined) {
       this.view = new FleetView(replica.leases, replica.id, log);
+      this.trafficView = new TrafficView(replica.leases, replica.id, this.traffic.window.windowMs, log);
+      this.traffic.followRemote(this.trafficView);
+      this.trafficPublisher = new TrafficPublisher(this.traffic, replica.leases, replica.id, replica.leaseTtlSeconds, log);
       this.publisher = new FleetStatusPublisher(this.registry, replica.leases, { replicaId: replica.id, ttlSeconds: replica.leaseTtlSeconds, revision: () => this.snapshots.current.revision, log, ...options.fleetStatus });
     }
     this.fleet = new FleetStatus(this.registry, replica?.id ?? 'local', this.view);
-    this.routes = [...rolloutRoutes(this.fleet, () => deps.cache.revision), ...intendedConfigRoutes(this.registry, () => this.snapshots.current)];
+    this.routes = [...rolloutRoutes(this.fleet, () => deps.cache.revision), ...intendedConfigRoutes(this.registry, () => this.snapshots.current), ...trafficRoutes(this.traffic)];
   }
 
   /** The bound gRPC port (port 0 resolved), once started. */
@@ -98,6 +113,8 @@ export class DiscoveryModule implements ControlPlaneModule {
     this.snapshots.start();
     this.view?.start();
     this.publisher?.start();
+    this.trafficView?.start();
+    this.trafficPublisher?.start();
     const address = formatListenAddress(this.options.listen);
     this.boundPort = await this.server.listen(address).catch((err: unknown) => {
       throw new ListenError('--discovery-listen', address, err);
@@ -108,6 +125,8 @@ export class DiscoveryModule implements ControlPlaneModule {
   async stop(): Promise<void> {
     await this.server.close();
     await this.publisher?.stop();
+    await this.trafficPublisher?.stop();
+    await this.trafficView?.stop();
     await this.view?.stop();
     this.snapshots.close();
     this.seenRevisions.stop();

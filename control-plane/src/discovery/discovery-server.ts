@@ -66,6 +66,11 @@ export interface DiscoveryServerOptions {
   readonly services?: readonly { readonly definition: grpc.ServiceDefinition; readonly implementation: grpc.UntypedServiceImplementation }[];
   /** How long a new stream from a proxy ahead of this replica's snapshot waits for it to catch up. */
   readonly catchUpWaitMs?: number;
+  /** Takes the traffic summaries proxies send (control-plane/src/traffic/traffic-intake.ts); without it they are ignored. */
+  readonly traffic?: {
+    accept(stream: string, service: string, summary: NonNullable<DiscoveryRequest['traffic']>): unknown;
+    closed(stream: string): void;
+  };
 }
 
 export const DISCOVERY_DEFAULTS = Object.freeze({
@@ -202,6 +207,7 @@ export class DiscoveryServer {
       this.release(live);
       this.registry.remove(live.state);
       this.options.hooks?.onStreamClose?.(live.state.node, peer, live.state.id);
+      this.options.traffic?.closed(live.state.id);
       this.options.log?.info({ node: live.state.node.id, peer }, 'proxy disconnected');
     };
     const open = (node: Node): Live => {
@@ -286,13 +292,14 @@ export class DiscoveryServer {
     if (live.state.pending === undefined) this.release(live);
     const log = this.options.log;
     if (outcome === 'nack') log?.warn({ node: live.state.node.id, type: request.type, error: live.state.lastError?.message }, 'proxy rejected an update');
-    // type '' carries only health reports (DiscoveryClient.reportHealth, announceDraining): no warning.
+    // type '' carries only health reports or a traffic summary (DiscoveryClient.reportHealth, reportTraffic): no warning.
     else if (outcome === 'ignored' && request.type !== '') log?.warn({ node: live.state.node.id, type: request.type }, 'request for an unknown resource type ignored');
     if (request.health.length > 0) {
       const hook = this.options.hooks?.onHealthReports;
       if (hook !== undefined) hook(live.state.node, request.health, live.state.peer, live.state.id);
       else log?.info({ node: live.state.node.id, reports: request.health.length }, 'health reports received (no health module)');
     }
+    if (request.traffic !== undefined) this.options.traffic?.accept(live.state.id, live.state.node.service, request.traffic);
     // Requests that arrive together (a proxy's subscriptions to every type) are answered together.
     if (!live.scheduled) {
       live.scheduled = true;

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { UsageError } from '../../../proto/src/command-line/usage-error.js';
 import { formatHostPort } from '../../../proto/src/model/host-port.js';
 import { DEFAULT_TICKET_KEY_ROTATION_S } from '../tls/ticket-keys.js';
+import { DEFAULT_TRAFFIC_INTERVAL_MS, MIN_TRAFFIC_INTERVAL_MS } from '../../../proto/src/wire/traffic-limits.js';
 
 /** --drain-timeout-ms: shorter than Kubernetes' 30 s grace period (docs/data-plane.md, "Lifecycle"). */
 export const DEFAULT_DRAIN_TIMEOUT_MS = 15_000;
@@ -37,6 +38,9 @@ With --control-plane:
                                 (default: ${join(tmpdir(), 'sluice-proxy-<node-id>')})
   --initial-fetch-timeout-ms N  ready with what it has (maybe nothing) when the control plane sent
                                 nothing for N ms, as Envoy's initial_fetch_timeout (default 5000)
+  --traffic-interval-ms N       sends the control plane a summary of the traffic served (requests by
+                                route, cluster and status class, latency buckets) every N ms, for
+                                GET /v1/traffic (default ${DEFAULT_TRAFFIC_INTERVAL_MS}; at least ${MIN_TRAFFIC_INTERVAL_MS}; 0: none)
 Serving:
   --admin-listen HOST:PORT      /live, /ready, /metrics, /config_dump, /debug/* (default 127.0.0.1:15000;
                                 off: none)
@@ -87,6 +91,8 @@ export interface ProxyOptions {
   readonly controlPlaneCa?: string;
   readonly stateDir: string;
   readonly initialFetchTimeoutMs: number;
+  /** --traffic-interval-ms: how often a traffic summary goes to the control plane; 0: never. */
+  readonly trafficIntervalMs: number;
   readonly admin?: HostPort;
   /** --admin-token-file; SLUICE_ADMIN_TOKEN is read at start (start-proxy.ts). Guards /debug/*. */
   readonly adminTokenFile?: string;
@@ -126,6 +132,7 @@ export function parseProxyArgs(argv: readonly string[]): ProxyOptions | 'help' {
         'control-plane-ca': { type: 'string' },
         'state-dir': { type: 'string' },
         'initial-fetch-timeout-ms': { type: 'string' },
+        'traffic-interval-ms': { type: 'string' },
         'admin-listen': { type: 'string', default: '127.0.0.1:15000' },
         'admin-advertise': { type: 'string' },
         'admin-token-file': { type: 'string' },
@@ -163,6 +170,7 @@ export function parseProxyArgs(argv: readonly string[]): ProxyOptions | 'help' {
     controlPlaneCa: values['control-plane-ca'],
     stateDir: values['state-dir'] ?? join(tmpdir(), `sluice-proxy-${nodeId.replace(/[^A-Za-z0-9._-]/g, '_')}`),
     initialFetchTimeoutMs: values['initial-fetch-timeout-ms'] === undefined ? 5000 : positiveInt(values['initial-fetch-timeout-ms'], '--initial-fetch-timeout-ms'),
+    trafficIntervalMs: trafficInterval(values['traffic-interval-ms']),
     admin: admin === '' || admin === 'off' ? undefined : hostPort(admin, '--admin-listen'),
     adminTokenFile: values['admin-token-file'],
     adminAdvertise: adminAdvertise(values['admin-advertise'], admin === '' || admin === 'off' ? undefined : hostPort(admin, '--admin-listen')),
@@ -201,6 +209,13 @@ function registerAddress(flag: string | undefined): string {
 function positiveInt(value: string, flag: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer, got "${value}"`);
+  return n;
+}
+
+function trafficInterval(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_TRAFFIC_INTERVAL_MS;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || (n !== 0 && n < MIN_TRAFFIC_INTERVAL_MS)) throw new UsageError(`--traffic-interval-ms must be 0 (off) or an integer of at least ${MIN_TRAFFIC_INTERVAL_MS}, got "${value}"`);
   return n;
 }
 

@@ -58,6 +58,8 @@ export function runWorker(runtime: ProxyRuntime, tokens?: WorkerTokenChannel): v
       void runDiagnostic(m.diagnostic).then((result) => send({ sluice: 'diagnosed', id: m.id, result }));
     } else if (m?.sluice === 'tokens') {
       tokens?.answered(m.id, m.grant);
+    } else if (m?.sluice === 'traffic') {
+      send({ sluice: 'traffic', id: m.id, traffic: runtime.mesh.metrics.takeTraffic() });
     } else if (m?.sluice === 'clusters') {
       send({ sluice: 'clusters', id: m.id, clusters: clusterReports(runtime.mesh.snapshot?.clusters.values() ?? [], runtime.mesh.metrics) });
     }
@@ -90,7 +92,8 @@ async function retire(runtime: ProxyRuntime, timeoutMs: number, send: (m: FromWo
     // Exit once the primary has the message; without a channel (or if it is gone) exit anyway.
     const exit = (): void => process.exit(code);
     if (process.send === undefined || !process.connected) return exit();
-    process.send({ sluice: 'retired', id: 0, metrics } satisfies FromWorker, undefined, {}, exit);
+    const traffic = runtime.mesh.metrics.takeTraffic();
+    process.send({ sluice: 'retired', id: 0, metrics, traffic } satisfies FromWorker, undefined, {}, exit);
     setTimeout(exit, 2000).unref();
   })();
   return retiring;

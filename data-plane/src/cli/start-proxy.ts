@@ -31,6 +31,8 @@ import { selectsWorkload } from '../../../proto/src/model/selects-workload.js';
 import { configView } from '../../../proto/src/model/config-view.js';
 import { Tracing, tracingSettingsFromEnv } from '../tracing/tracing.js';
 import { TicketKeyRotation } from '../tls/ticket-keys.js';
+import type { SeriesTraffic } from '../metrics/traffic-deltas.js';
+import { TrafficReporter } from '../discovery/traffic-reporter.js';
 
 export interface RunningProxy {
   /** The admin server's address (port 0 resolved), unless --admin-listen off. */
@@ -96,6 +98,7 @@ export async function startProxy(given: ProxyOptions, extras: StartProxyExtras =
   const accessLog: AccessLogOptions | undefined = options.accessLog === undefined ? undefined : { destination: options.accessLog, sampleRate: options.accessLogSampleRate };
   const configMetrics = new ConfigMetrics();
   let workerMetrics: () => Promise<MetricsJson[]>;
+  let workerTraffic: () => Promise<SeriesTraffic[][]>;
   let clusters: () => Promise<ClusterReport[][]>;
   let stopServing: (drainTimeoutMs: number) => Promise<void>;
   let runtime: ProxyRuntime | undefined;
@@ -121,6 +124,7 @@ export async function startProxy(given: ProxyOptions, extras: StartProxyExtras =
       return r.ok ? [] : r.errors;
     };
     workerMetrics = async () => [await rt.mesh.metrics.json()];
+    workerTraffic = async () => [rt.mesh.metrics.takeTraffic()];
     clusters = async () => [clusterReports(rt.mesh.snapshot?.clusters.values() ?? [], rt.mesh.metrics)];
     stopServing = (drainTimeoutMs) => rt.mesh.listeners.close(drainTimeoutMs).then(() => rt.mesh.close()).finally(() => rt.flushTelemetry());
   } else {
@@ -137,6 +141,7 @@ export async function startProxy(given: ProxyOptions, extras: StartProxyExtras =
     await wp.start();
     applyTo = (set) => wp.apply(set, userFilters, baseDir);
     workerMetrics = () => wp.metrics();
+    workerTraffic = () => wp.traffic();
     clusters = () => wp.clusters();
     stopServing = (drainTimeoutMs) => wp.stop(drainTimeoutMs);
   }
@@ -164,6 +169,7 @@ export async function startProxy(given: ProxyOptions, extras: StartProxyExtras =
   };
 
   let discovery: FollowedControlPlane | undefined;
+  let traffic: TrafficReporter | undefined;
   let rotator: CertificateRotator | undefined;
   if (fileResources !== undefined) {
     const errors = await apply(fileResources);
@@ -193,6 +199,10 @@ export async function startProxy(given: ProxyOptions, extras: StartProxyExtras =
     discovery.client.on('applied', (revision) => configMetrics.setRevision(revision));
     discovery.client.on('rejected', () => configMetrics.nacked());
     healthChecks.reportTo(discovery.client);
+    const client = discovery.client;
+    if (options.trafficIntervalMs > 0) {
+      traffic = new TrafficReporter({ intervalMs: options.trafficIntervalMs, connected: () => client.connectedTo !== undefined, take: workerTraffic, send: (summary) => client.reportTraffic(summary) });
+    }
     print(`sluice proxy: following the control plane at ${options.controlPlane!.join(',')} as ${options.nodeId}`);
     // The workload certificate: made and renewed here, in the primary; its key goes only to the workers.
     if (token !== undefined) {
@@ -250,6 +260,7 @@ export async function startProxy(given: ProxyOptions, extras: StartProxyExtras =
     if (stopping !== undefined) return stopServing(drainTimeoutMs).then(() => stopping);
     stopping = (async () => {
       healthChecks.stop();
+      traffic?.stop();
       ejections?.stop();
       ticketKeys.stop();
       rotator?.stop();

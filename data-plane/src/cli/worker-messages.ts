@@ -4,6 +4,7 @@
 import type { FieldError } from '../../../proto/src/model/field-error.js';
 import type { ClusterReport } from '../metrics/cluster-report.js';
 import type { MetricsJson } from '../metrics/metrics-text.js';
+import type { SeriesTraffic } from '../metrics/traffic-deltas.js';
 import type { EjectionReport, EjectionVerdict } from '../upstream/health/ejection.js';
 import type { WorkloadIdentity } from '../identity/workload-identity.js';
 import type { UserFilterModule } from './load-proxy-config.js';
@@ -17,6 +18,8 @@ export type ToWorker =
   | ({ readonly sluice: 'apply'; readonly id: number; readonly userFilters: readonly UserFilterModule[]; readonly baseDir: string } & WorkerDelta)
   | { readonly sluice: 'metrics'; readonly id: number }
   | { readonly sluice: 'clusters'; readonly id: number }
+  /** What the worker served since the previous 'traffic' (traffic-deltas.ts); answered 'traffic'. */
+  | { readonly sluice: 'traffic'; readonly id: number }
   /** Active health check verdicts from the primary's checker (MeshProxy.setActiveHealth); not answered. */
   | { readonly sluice: 'health'; readonly id: number; readonly overrides: readonly WorkerHealthOverride[] }
   /** The proxy's outlier ejections (SharedEjections in the primary), for every worker (MeshProxy.applyEjections); not answered. */
@@ -40,6 +43,7 @@ export type FromWorker =
   /** The worker's registry as JSON: the primary sums the workers' series (metrics-text.ts). */
   | { readonly sluice: 'metrics'; readonly id: number; readonly metrics: MetricsJson }
   | { readonly sluice: 'clusters'; readonly id: number; readonly clusters: ClusterReport[] }
+  | { readonly sluice: 'traffic'; readonly id: number; readonly traffic: SeriesTraffic[] }
   | { readonly sluice: 'draining'; readonly id: number }
   /** The serial number of the workload certificate the worker holds, if any. */
   | { readonly sluice: 'certs'; readonly id: number; readonly serial: string | undefined }
@@ -49,8 +53,8 @@ export type FromWorker =
   | { readonly sluice: 'ejection'; readonly id: 0; readonly report: EjectionReport }
   /** Tokens of a rate limit's bucket, which the primary holds for every worker (leased-tokens.ts); answered 'tokens' with the same id. */
   | { readonly sluice: 'tokens'; readonly id: number; readonly request: TokenLeaseRequest }
-  /** Sent last, before a drained worker exits: its final counters, so /metrics survives a reload. */
-  | { readonly sluice: 'retired'; readonly id: 0; readonly metrics: MetricsJson };
+  /** Sent last, before a drained worker exits: its final counters, so /metrics survives a reload, and its traffic not yet summarized. */
+  | { readonly sluice: 'retired'; readonly id: 0; readonly metrics: MetricsJson; readonly traffic?: SeriesTraffic[] };
 
 /** One endpoint's active-check verdict; `health` is the Health enum value (UNKNOWN: no longer checked). */
 export interface WorkerHealthOverride {

@@ -11,6 +11,7 @@ import type { FieldError } from '../../../proto/src/model/field-error.js';
 import type { ResourceSet } from '../../../proto/src/model/resource-set.js';
 import type { ClusterReport } from '../metrics/cluster-report.js';
 import type { MetricsJson } from '../metrics/metrics-text.js';
+import type { SeriesTraffic } from '../metrics/traffic-deltas.js';
 import { TokenLeaseAuthority } from '../filters/token-lease-authority.js';
 import type { UserFilterModule } from './load-proxy-config.js';
 import { AggregatorRegistry } from 'prom-client';
@@ -71,6 +72,8 @@ export class WorkerPool implements WorkerDiagnostics {
   /** Counters and histograms of workers that exited after a drain, so /metrics survives a reload. */
   private retired: MetricsJson[] = [];
   private readonly finalMetrics = new Map<Worker, MetricsJson>();
+  /** What retired workers served after their last 'traffic' answer: the next traffic() includes it. */
+  private retiredTraffic: SeriesTraffic[][] = [];
   /** The buckets of every rate limit, which the workers borrow tokens from (leased-tokens.ts). */
   private readonly tokens = new TokenLeaseAuthority();
   private reloading: Promise<ReloadResult> | undefined;
@@ -119,6 +122,14 @@ export class WorkerPool implements WorkerDiagnostics {
     const live = p.replies.flatMap((m, i) => (m.sluice === 'metrics' && this.workers.has(p.repliers[i]!) ? [m.metrics] : []));
     if (this.retired.length > 4) this.retired = [await AggregatorRegistry.aggregate(this.retired).getMetricsAsJSON()] as MetricsJson[];
     return [...live, ...this.retired];
+  }
+
+  /** What every worker served since the previous call, retired workers' last share included (traffic-deltas.ts). */
+  async traffic(): Promise<SeriesTraffic[][]> {
+    const p = await this.broadcast({ sluice: 'traffic', id: this.nextId++ });
+    const retired = this.retiredTraffic;
+    this.retiredTraffic = [];
+    return [...p.replies.flatMap((m) => (m.sluice === 'traffic' ? [m.traffic] : [])), ...retired];
   }
 
   /**
@@ -370,6 +381,7 @@ export class WorkerPool implements WorkerDiagnostics {
       }
       if (m.sluice === 'retired') {
         this.finalMetrics.set(worker, m.metrics);
+        if (m.traffic !== undefined && m.traffic.length > 0) this.retiredTraffic.push(m.traffic);
         return;
       }
       const pending = this.pending.get(m.id);
@@ -438,7 +450,7 @@ export class WorkerPool implements WorkerDiagnostics {
       pending.errors.push(...m.errors.map((e) => ({ path: e.path, message: `${e.message} (worker ${worker.id})` })));
       this.updates.forget(worker);
     }
-    if (m.sluice === 'metrics' || m.sluice === 'clusters' || m.sluice === 'certs' || m.sluice === 'diagnosed') {
+    if (m.sluice === 'metrics' || m.sluice === 'clusters' || m.sluice === 'traffic' || m.sluice === 'certs' || m.sluice === 'diagnosed') {
       pending.replies.push(m);
       pending.repliers.push(worker);
     }

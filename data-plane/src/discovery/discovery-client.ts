@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import {
   DiscoveryRequestSchema,
   HealthReportSchema,
+  type TrafficSummarySchema,
   type DiscoveryRequest,
   type HealthReport,
   type DiscoveryResponse,
@@ -190,6 +191,17 @@ export class DiscoveryClient extends EventEmitter<DiscoveryClientEvents> {
     }
     const conn = this.connection;
     if (conn !== undefined && !conn.ended) conn.call.write(create(DiscoveryRequestSchema, { type: '', health }));
+  }
+
+  /**
+   * Sends a traffic summary on the open stream; false (nothing sent) when there is none, so the caller
+   * keeps counting and its next summary covers the gap.
+   */
+  reportTraffic(traffic: MessageInitShape<typeof TrafficSummarySchema>): boolean {
+    const conn = this.connection;
+    if (conn === undefined || conn.ended) return false;
+    conn.call.write(create(DiscoveryRequestSchema, { type: '', traffic }));
+    return true;
   }
 
   private connect(): void {

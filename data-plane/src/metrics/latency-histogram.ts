@@ -1,13 +1,10 @@
 // A Prometheus histogram kept as plain numbers: observing is a bucket search and three additions,
 // with no label hashing. The registry reads it at scrape time (see collected-metric.ts).
 import type { MetricValue } from './collected-metric.js';
+import { LATENCY_BOUNDS_S } from '../../../proto/src/wire/traffic-limits.js';
 
-/**
- * Seconds, from 0.5 ms (a hop on the same host) to 60 s: routes have no timeout unless they set
- * timeoutMs, and timeouts of tens of seconds are common, so slow requests keep a bound of their own
- * instead of all landing in +Inf. Envoy's default bounds up to a minute, with 2.5 ms added.
- */
-export const LATENCY_BUCKETS_S: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+/** Seconds (proto/src/wire/traffic-limits.ts says why these): traffic summaries carry the same buckets. */
+export const LATENCY_BUCKETS_S: readonly number[] = LATENCY_BOUNDS_S;
 
 export class LatencyHistogram {
   /** Non-cumulative counts per bucket; the last one is +Inf. */
@@ -22,6 +19,11 @@ export class LatencyHistogram {
     this.counts[i]!++;
     this.sum += seconds;
     this.count++;
+  }
+
+  /** Non-cumulative counts per bucket, +Inf last: what traffic summaries take deltas of. Do not modify. */
+  get bucketCounts(): Float64Array {
+    return this.counts;
   }
 
   /** Prometheus values (`_bucket` cumulative with `le`, `_sum`, `_count`) under `name`. */

@@ -15,6 +15,7 @@ import { CollectedMetric, type MetricValue } from './collected-metric.js';
 import type { EventLoopDelaySnapshot } from './event-loop-delay.js';
 import { RequestSeries, RouteSeries, STATUS_CLASSES } from './request-series.js';
 import { TIMEOUT_KINDS, timeoutKindOf } from '../timeout-kinds.js';
+import { TrafficDeltas, type SeriesTraffic } from './traffic-deltas.js';
 
 /** What the metrics read at scrape time from the proxy they belong to. */
 export interface MetricsSource {
@@ -57,6 +58,7 @@ export class ProxyMetrics {
   private readonly retired = new WeakSet<Peer>();
   /** Outlier ejections by cluster. */
   private readonly ejections = new Map<string, number>();
+  private readonly trafficDeltas = new TrafficDeltas();
 
   constructor(private readonly source: MetricsSource) {
     this.unrouted = this.lookup('', '');
@@ -158,6 +160,11 @@ export class ProxyMetrics {
       t.failures += p.pool.stats.connectFailures;
       this.retiredPools.set(cluster, t);
     }
+  }
+
+  /** What each (route, cluster) pair served since the previous call, for traffic summaries (traffic-deltas.ts). */
+  takeTraffic(): SeriesTraffic[] {
+    return this.trafficDeltas.take(this.series.values());
   }
 
   /** This process's metrics, for the primary to merge with the other workers'. */

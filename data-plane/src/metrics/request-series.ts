@@ -4,7 +4,7 @@ import { LatencyHistogram } from './latency-histogram.js';
 import type { TimeoutKind } from '../timeout-kinds.js';
 
 /** Index by status / 100: 0 = no status sent (the client went away), 1..5 = 1xx..5xx. */
-export const STATUS_CLASSES: readonly string[] = ['none', '1xx', '2xx', '3xx', '4xx', '5xx'];
+export { STATUS_CLASSES } from '../../../proto/src/wire/traffic-limits.js';
 
 export class RequestSeries {
   readonly byClass = [0, 0, 0, 0, 0, 0];

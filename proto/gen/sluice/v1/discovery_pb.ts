@@ -31,7 +31,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file sluice/v1/discovery.proto.
  */
 export const file_sluice_v1_discovery: GenFile = /*@__PURE__*/
-  fileDesc("ChlzbHVpY2UvdjEvZGlzY292ZXJ5LnByb3RvEglzbHVpY2UudjEi+gEKBE5vZGUSCgoCaWQYASABKAkSDwoHc2VydmljZRgCIAEoCRIMCgR6b25lGAMgASgJEg8KB3ZlcnNpb24YBCABKAkSLwoIbWV0YWRhdGEYBSADKAsyHS5zbHVpY2UudjEuTm9kZS5NZXRhZGF0YUVudHJ5EioKDXNlbGZfZW5kcG9pbnQYBiABKAsyEy5zbHVpY2UudjEuRW5kcG9pbnQSEQoJbmFtZXNwYWNlGAcgASgJEhUKDWFkbWluX2FkZHJlc3MYCCABKAkaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIisKCkZpZWxkRXJyb3ISDAoEcGF0aBgBIAEoCRIPCgdtZXNzYWdlGAIgASgJIm8KC0Vycm9yRGV0YWlsEgwKBGNvZGUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIlCgZlcnJvcnMYAyADKAsyFS5zbHVpY2UudjEuRmllbGRFcnJvchIaChJyZWplY3RlZF9yZXNvdXJjZXMYBCADKAkicQoMSGVhbHRoUmVwb3J0Eg8KB2NsdXN0ZXIYASABKAkSDwoHYWRkcmVzcxgCIAEoCRIMCgRwb3J0GAMgASgNEiEKBmhlYWx0aBgEIAEoDjIRLnNsdWljZS52MS5IZWFsdGgSDgoGcmVhc29uGAUgASgJIosDChBEaXNjb3ZlcnlSZXF1ZXN0Eh0KBG5vZGUYASABKAsyDy5zbHVpY2UudjEuTm9kZRIMCgR0eXBlGAIgASgJEhEKCXN1YnNjcmliZRgDIAMoCRITCgt1bnN1YnNjcmliZRgEIAMoCRJbChlpbml0aWFsX3Jlc291cmNlX3ZlcnNpb25zGAUgAygLMjguc2x1aWNlLnYxLkRpc2NvdmVyeVJlcXVlc3QuSW5pdGlhbFJlc291cmNlVmVyc2lvbnNFbnRyeRIWCg5yZXNwb25zZV9ub25jZRgGIAEoCRIsCgxlcnJvcl9kZXRhaWwYByABKAsyFi5zbHVpY2UudjEuRXJyb3JEZXRhaWwSJwoGaGVhbHRoGAggAygLMhcuc2x1aWNlLnYxLkhlYWx0aFJlcG9ydBIWCg5rbm93bl9yZXZpc2lvbhgJIAEoAxo+ChxJbml0aWFsUmVzb3VyY2VWZXJzaW9uc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEizgMKCFJlc291cmNlEgwKBG5hbWUYASABKAkSDwoHdmVyc2lvbhgCIAEoCRIlCgdjbHVzdGVyGAMgASgLMhIuc2x1aWNlLnYxLkNsdXN0ZXJIABIpCgllbmRwb2ludHMYBCABKAsyFC5zbHVpY2UudjEuRW5kcG9pbnRzSAASJwoIbGlzdGVuZXIYBSABKAsyEy5zbHVpY2UudjEuTGlzdGVuZXJIABIhCgVyb3V0ZRgGIAEoCzIQLnNsdWljZS52MS5Sb3V0ZUgAEi0KC2NlcnRpZmljYXRlGAcgASgLMhYuc2x1aWNlLnYxLkNlcnRpZmljYXRlSAASPAoTcGVlcl9hdXRoZW50aWNhdGlvbhgIIAEoCzIdLnNsdWljZS52MS5QZWVyQXV0aGVudGljYXRpb25IABI+ChRhdXRob3JpemF0aW9uX3BvbGljeRgJIAEoCzIeLnNsdWljZS52MS5BdXRob3JpemF0aW9uUG9saWN5SAASJQoHc2lkZWNhchgKIAEoCzISLnNsdWljZS52MS5TaWRlY2FySAASKQoJdGVsZW1ldHJ5GAsgASgLMhQuc2x1aWNlLnYxLlRlbGVtZXRyeUgAQgYKBGJvZHkihQEKEURpc2NvdmVyeVJlc3BvbnNlEgwKBHR5cGUYASABKAkSJgoJcmVzb3VyY2VzGAIgAygLMhMuc2x1aWNlLnYxLlJlc291cmNlEhkKEXJlbW92ZWRfcmVzb3VyY2VzGAMgAygJEg0KBW5vbmNlGAQgASgJEhAKCHJldmlzaW9uGAUgASgDMlsKEERpc2NvdmVyeVNlcnZpY2USRwoGU3RyZWFtEhsuc2x1aWNlLnYxLkRpc2NvdmVyeVJlcXVlc3QaHC5zbHVpY2UudjEuRGlzY292ZXJ5UmVzcG9uc2UoATABYgZwcm90bzM", [file_sluice_v1_authorization_policy, file_sluice_v1_certificate, file_sluice_v1_cluster, file_sluice_v1_endpoints, file_sluice_v1_listener, file_sluice_v1_peer_authentication, file_sluice_v1_route, file_sluice_v1_sidecar, file_sluice_v1_telemetry]);
+  fileDesc("ChlzbHVpY2UvdjEvZGlzY292ZXJ5LnByb3RvEglzbHVpY2UudjEi+gEKBE5vZGUSCgoCaWQYASABKAkSDwoHc2VydmljZRgCIAEoCRIMCgR6b25lGAMgASgJEg8KB3ZlcnNpb24YBCABKAkSLwoIbWV0YWRhdGEYBSADKAsyHS5zbHVpY2UudjEuTm9kZS5NZXRhZGF0YUVudHJ5EioKDXNlbGZfZW5kcG9pbnQYBiABKAsyEy5zbHVpY2UudjEuRW5kcG9pbnQSEQoJbmFtZXNwYWNlGAcgASgJEhUKDWFkbWluX2FkZHJlc3MYCCABKAkaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIisKCkZpZWxkRXJyb3ISDAoEcGF0aBgBIAEoCRIPCgdtZXNzYWdlGAIgASgJIm8KC0Vycm9yRGV0YWlsEgwKBGNvZGUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIlCgZlcnJvcnMYAyADKAsyFS5zbHVpY2UudjEuRmllbGRFcnJvchIaChJyZWplY3RlZF9yZXNvdXJjZXMYBCADKAkicQoMSGVhbHRoUmVwb3J0Eg8KB2NsdXN0ZXIYASABKAkSDwoHYWRkcmVzcxgCIAEoCRIMCgRwb3J0GAMgASgNEiEKBmhlYWx0aBgEIAEoDjIRLnNsdWljZS52MS5IZWFsdGgSDgoGcmVhc29uGAUgASgJIrcDChBEaXNjb3ZlcnlSZXF1ZXN0Eh0KBG5vZGUYASABKAsyDy5zbHVpY2UudjEuTm9kZRIMCgR0eXBlGAIgASgJEhEKCXN1YnNjcmliZRgDIAMoCRITCgt1bnN1YnNjcmliZRgEIAMoCRJbChlpbml0aWFsX3Jlc291cmNlX3ZlcnNpb25zGAUgAygLMjguc2x1aWNlLnYxLkRpc2NvdmVyeVJlcXVlc3QuSW5pdGlhbFJlc291cmNlVmVyc2lvbnNFbnRyeRIWCg5yZXNwb25zZV9ub25jZRgGIAEoCRIsCgxlcnJvcl9kZXRhaWwYByABKAsyFi5zbHVpY2UudjEuRXJyb3JEZXRhaWwSJwoGaGVhbHRoGAggAygLMhcuc2x1aWNlLnYxLkhlYWx0aFJlcG9ydBIWCg5rbm93bl9yZXZpc2lvbhgJIAEoAxIqCgd0cmFmZmljGAogASgLMhkuc2x1aWNlLnYxLlRyYWZmaWNTdW1tYXJ5Gj4KHEluaXRpYWxSZXNvdXJjZVZlcnNpb25zRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJPCg1UcmFmZmljQ291bnRzEgwKBG5hbWUYASABKAkSFwoPYnlfc3RhdHVzX2NsYXNzGAIgAygNEhcKD2xhdGVuY3lfYnVja2V0cxgDIAMoDSL2AQoOVHJhZmZpY1N1bW1hcnkSEwoLaW50ZXJ2YWxfbXMYASABKA0SHgoWbGF0ZW5jeV9ib3VuZHNfc2Vjb25kcxgCIAMoARInCgV0b3RhbBgDIAEoCzIYLnNsdWljZS52MS5UcmFmZmljQ291bnRzEigKBnJvdXRlcxgEIAMoCzIYLnNsdWljZS52MS5UcmFmZmljQ291bnRzEioKCGNsdXN0ZXJzGAUgAygLMhguc2x1aWNlLnYxLlRyYWZmaWNDb3VudHMSFgoOb21pdHRlZF9yb3V0ZXMYBiABKA0SGAoQb21pdHRlZF9jbHVzdGVycxgHIAEoDSLOAwoIUmVzb3VyY2USDAoEbmFtZRgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJEiUKB2NsdXN0ZXIYAyABKAsyEi5zbHVpY2UudjEuQ2x1c3RlckgAEikKCWVuZHBvaW50cxgEIAEoCzIULnNsdWljZS52MS5FbmRwb2ludHNIABInCghsaXN0ZW5lchgFIAEoCzITLnNsdWljZS52MS5MaXN0ZW5lckgAEiEKBXJvdXRlGAYgASgLMhAuc2x1aWNlLnYxLlJvdXRlSAASLQoLY2VydGlmaWNhdGUYByABKAsyFi5zbHVpY2UudjEuQ2VydGlmaWNhdGVIABI8ChNwZWVyX2F1dGhlbnRpY2F0aW9uGAggASgLMh0uc2x1aWNlLnYxLlBlZXJBdXRoZW50aWNhdGlvbkgAEj4KFGF1dGhvcml6YXRpb25fcG9saWN5GAkgASgLMh4uc2x1aWNlLnYxLkF1dGhvcml6YXRpb25Qb2xpY3lIABIlCgdzaWRlY2FyGAogASgLMhIuc2x1aWNlLnYxLlNpZGVjYXJIABIpCgl0ZWxlbWV0cnkYCyABKAsyFC5zbHVpY2UudjEuVGVsZW1ldHJ5SABCBgoEYm9keSKFAQoRRGlzY292ZXJ5UmVzcG9uc2USDAoEdHlwZRgBIAEoCRImCglyZXNvdXJjZXMYAiADKAsyEy5zbHVpY2UudjEuUmVzb3VyY2USGQoRcmVtb3ZlZF9yZXNvdXJjZXMYAyADKAkSDQoFbm9uY2UYBCABKAkSEAoIcmV2aXNpb24YBSABKAMyWwoQRGlzY292ZXJ5U2VydmljZRJHCgZTdHJlYW0SGy5zbHVpY2UudjEuRGlzY292ZXJ5UmVxdWVzdBocLnNsdWljZS52MS5EaXNjb3ZlcnlSZXNwb25zZSgBMAFiBnByb3RvMw", [file_sluice_v1_authorization_policy, file_sluice_v1_certificate, file_sluice_v1_cluster, file_sluice_v1_endpoints, file_sluice_v1_listener, file_sluice_v1_peer_authentication, file_sluice_v1_route, file_sluice_v1_sidecar, file_sluice_v1_telemetry]);
 
 /**
  * Identity of a proxy, sent on the first request of a stream.
@@ -259,6 +259,14 @@ export type DiscoveryRequest = Message<"sluice.v1.DiscoveryRequest"> & {
    * @generated from field: int64 known_revision = 9;
    */
   knownRevision: bigint;
+
+  /**
+   * Traffic since the proxy's previous summary (sluice proxy --traffic-interval-ms), on a request of
+   * type "" of its own. A control plane that predates it ignores the field.
+   *
+   * @generated from field: sluice.v1.TrafficSummary traffic = 10;
+   */
+  traffic?: TrafficSummary | undefined;
 };
 
 /**
@@ -267,6 +275,99 @@ export type DiscoveryRequest = Message<"sluice.v1.DiscoveryRequest"> & {
  */
 export const DiscoveryRequestSchema: GenMessage<DiscoveryRequest> = /*@__PURE__*/
   messageDesc(file_sluice_v1_discovery, 4);
+
+/**
+ * Requests and downstream latency of one route, one upstream cluster or the whole proxy, since the
+ * previous summary: deltas of sluice_proxy_requests_total and sluice_proxy_request_duration_seconds,
+ * summed over the proxy's workers.
+ *
+ * @generated from message sluice.v1.TrafficCounts
+ */
+export type TrafficCounts = Message<"sluice.v1.TrafficCounts"> & {
+  /**
+   * Route or cluster name; empty for the proxy's total.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Requests by status class: none (no response sent), 1xx, 2xx, 3xx, 4xx, 5xx; six values.
+   *
+   * @generated from field: repeated uint32 by_status_class = 2;
+   */
+  byStatusClass: number[];
+
+  /**
+   * Requests per latency bucket, not cumulative: one per bound of TrafficSummary.latency_bounds_seconds,
+   * then the count above the last bound.
+   *
+   * @generated from field: repeated uint32 latency_buckets = 3;
+   */
+  latencyBuckets: number[];
+};
+
+/**
+ * Describes the message sluice.v1.TrafficCounts.
+ * Use `create(TrafficCountsSchema)` to create a new message.
+ */
+export const TrafficCountsSchema: GenMessage<TrafficCounts> = /*@__PURE__*/
+  messageDesc(file_sluice_v1_discovery, 5);
+
+/**
+ * @generated from message sluice.v1.TrafficSummary
+ */
+export type TrafficSummary = Message<"sluice.v1.TrafficSummary"> & {
+  /**
+   * How long the summary covers, in milliseconds (the time since the previous one).
+   *
+   * @generated from field: uint32 interval_ms = 1;
+   */
+  intervalMs: number;
+
+  /**
+   * Upper bounds of the latency buckets, in seconds, ascending (those of the Prometheus histogram).
+   *
+   * @generated from field: repeated double latency_bounds_seconds = 2;
+   */
+  latencyBoundsSeconds: number[];
+
+  /**
+   * The whole proxy, routed or not.
+   *
+   * @generated from field: sluice.v1.TrafficCounts total = 3;
+   */
+  total?: TrafficCounts | undefined;
+
+  /**
+   * At most 200 of each, the busiest first; the rest are in `total` only and counted here.
+   *
+   * @generated from field: repeated sluice.v1.TrafficCounts routes = 4;
+   */
+  routes: TrafficCounts[];
+
+  /**
+   * @generated from field: repeated sluice.v1.TrafficCounts clusters = 5;
+   */
+  clusters: TrafficCounts[];
+
+  /**
+   * @generated from field: uint32 omitted_routes = 6;
+   */
+  omittedRoutes: number;
+
+  /**
+   * @generated from field: uint32 omitted_clusters = 7;
+   */
+  omittedClusters: number;
+};
+
+/**
+ * Describes the message sluice.v1.TrafficSummary.
+ * Use `create(TrafficSummarySchema)` to create a new message.
+ */
+export const TrafficSummarySchema: GenMessage<TrafficSummary> = /*@__PURE__*/
+  messageDesc(file_sluice_v1_discovery, 6);
 
 /**
  * @generated from message sluice.v1.Resource
@@ -351,7 +452,7 @@ export type Resource = Message<"sluice.v1.Resource"> & {
  * Use `create(ResourceSchema)` to create a new message.
  */
 export const ResourceSchema: GenMessage<Resource> = /*@__PURE__*/
-  messageDesc(file_sluice_v1_discovery, 5);
+  messageDesc(file_sluice_v1_discovery, 7);
 
 /**
  * @generated from message sluice.v1.DiscoveryResponse
@@ -390,7 +491,7 @@ export type DiscoveryResponse = Message<"sluice.v1.DiscoveryResponse"> & {
  * Use `create(DiscoveryResponseSchema)` to create a new message.
  */
 export const DiscoveryResponseSchema: GenMessage<DiscoveryResponse> = /*@__PURE__*/
-  messageDesc(file_sluice_v1_discovery, 6);
+  messageDesc(file_sluice_v1_discovery, 8);
 
 /**
  * @generated from service sluice.v1.DiscoveryService
