@@ -50,14 +50,23 @@ class LiveState {
   applyOverview(o: Overview): void {
     this.overview = o;
     this.revision = Math.max(this.revision, o.revision);
-    const share = o.rollout.proxies === 0 ? 1 : o.rollout.at / o.rollout.proxies;
+    this.sampleShare();
+    this.changed();
+  }
+
+  /**
+   * One point of the synced-share chart. Taken on every overview event and once a second between
+   * them (the feed sends the overview only when it changes), so the time axis is even.
+   */
+  sampleShare(): void {
+    const r = this.overview?.rollout;
+    if (r === undefined) return;
     this.shareTimes.push(Date.now() / 1000);
-    this.shares.push(share);
+    this.shares.push(r.proxies === 0 ? 1 : r.at / r.proxies);
     if (this.shares.length > SHARE_SAMPLES) {
       this.shareTimes.shift();
       this.shares.shift();
     }
-    this.changed();
   }
 
   applyProxies(e: ProxiesEvent): void {
@@ -81,6 +90,12 @@ class LiveState {
 }
 
 export const live = new LiveState();
+
+setInterval(() => {
+  if (live.connection !== 'live') return;
+  live.sampleShare();
+  live.changed();
+}, 1000);
 
 /** Re-renders the calling component whenever the live state changes. */
 export function useLive(): LiveState {

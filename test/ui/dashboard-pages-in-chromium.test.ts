@@ -121,7 +121,7 @@ test('the keyboard reaches every nav link and the Apply button; the accessibilit
   await cdp.detach();
 });
 
-test('a viewer sees Apply disabled, and the API refuses the viewer\'s apply anyway', { timeout: 60_000 }, async () => {
+test('a viewer sees Apply disabled, the API refuses the viewer\'s apply anyway, and sign-out ends the session', { timeout: 60_000 }, async () => {
   const viewer = await watchedPage(chromium.browser, mesh.api);
   try {
     await signIn(viewer.page, VIEWER.token);
@@ -140,6 +140,10 @@ test('a viewer sees Apply disabled, and the API refuses the viewer\'s apply anyw
     const clusters = await mesh.call<{ resources: Array<{ name: string }> }>('GET', '/v1/clusters');
     assert.ok(!clusters.resources.some((c) => c.name === 'by-viewer'));
     assert.deepEqual(realProblems(viewer.problems).filter((p) => !/status of 403/.test(p)), []);
+    // Signing out ends the session on the server, not only in the page.
+    await viewer.page.getByRole('button', { name: 'Sign out' }).click();
+    await viewer.page.getByLabel('API token').waitFor();
+    assert.equal(await viewer.page.evaluate(`fetch('/ui/session').then((r) => r.status)`), 401);
   } finally {
     await viewer.context.close();
   }

@@ -17,13 +17,15 @@ export class DashboardMesh {
   private constructor(
     readonly cp: SluiceProcess,
     readonly api: string,
-    private readonly discovery: string,
+    /** The discovery address, HOST:PORT, and the token proxies open their streams with. */
+    readonly discovery: string,
+    readonly proxyToken: string,
     private readonly dir: string,
     private readonly tokenFile: string,
   ) {}
 
   static async start(): Promise<DashboardMesh> {
-    const { dir, tokenFile } = tokenDir('sluice-dashboard-');
+    const { dir, token, tokenFile } = tokenDir('sluice-dashboard-');
     const tokensFile = join(dir, 'tokens.csv');
     writeFileSync(tokensFile, [VIEWER, EDITOR, ADMIN].map((t) => `${t.token},${t.name},${t.role}`).join('\n') + '\n', { mode: 0o600 });
     const [apiPort, discoveryPort] = [await freePort(), await freePort()];
@@ -36,7 +38,7 @@ export class DashboardMesh {
       if (cp.child.exitCode !== null) throw new Error(`sluice control-plane exited (${cp.child.exitCode}):\n${cp.stderr}`);
       return (await fetch(`${api}/readyz`)).status === 200;
     }, 30_000);
-    return new DashboardMesh(cp, api, `127.0.0.1:${discoveryPort}`, dir, tokenFile);
+    return new DashboardMesh(cp, api, `127.0.0.1:${discoveryPort}`, token, dir, tokenFile);
   }
 
   /** Starts `sluice proxy` with one worker and no admin server; resolves once it is ready. */

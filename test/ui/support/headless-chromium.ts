@@ -36,7 +36,7 @@ export class HeadlessChromium {
     await stopChild(this.child, 3000);
     // Chromium's helper processes may still be writing into the profile for a moment after it exits.
     try {
-      rmSync(this.profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+      rmSync(this.profile, { recursive: true, force: true, maxRetries: 25, retryDelay: 200 });
     } catch (err) {
       console.log(`# chromium's profile ${this.profile} left behind: ${(err as Error).message}`);
     }
