@@ -19,7 +19,11 @@ test('the live feed follows proxies, NACKs and applies', { timeout: 60_000 }, as
   await f.api.apply([cluster('web')]);
   const first = await startProxy([f.discovery.address], { nodeId: 'node-a' });
   cleanup(() => first.stop());
-  await until('node-a is listed and synced', async () => (await f.api.get('/v1/proxies')).body.proxies[0]?.state === 'SYNCED');
+  // Settled: synced and its ACK of the cluster recorded, so its record no longer changes.
+  await until('node-a is listed, synced and has ACKed the cluster', async () => {
+    const p = (await f.api.get('/v1/proxies')).body.proxies[0];
+    return p?.state === 'SYNCED' && p.lastAckAt !== undefined && p.types.Cluster !== undefined;
+  });
 
   const feed = await f.open();
   cleanup(() => feed.close());
@@ -71,6 +75,14 @@ test('the live feed follows proxies, NACKs and applies', { timeout: 60_000 }, as
     assert.match(record.rejected[0].error, /<script>alert\(1\)<\/script> refused/);
     const overview = await feed.next('overview', (d) => d.revision >= revision && d.proxies.nack === 1 && d.rollout.rejecting === 1, 10_000, from);
     assert.equal(overview.data.rollout.errors[0].nodeId, 'node-nack');
+  });
+
+  await t.test('the overview counts endpoints as proxies receive them, and the unhealthy ones', async () => {
+    const from = feed.events.length;
+    const applied = await f.api.apply([{ kind: 'Endpoints', name: 'web', endpoints: [{ address: '127.0.0.2', port: 18080, health: 'UNHEALTHY' }, { address: '127.0.0.3', port: 18080, health: 'HEALTHY' }] }]);
+    assert.equal(applied.status, 200, JSON.stringify(applied.body));
+    const overview = await feed.next('overview', (d) => d.endpoints.total === 3, 10_000, from);
+    assert.deepEqual(overview.data.endpoints, { total: 3, unhealthy: 1, ejected: 0 });
   });
 
   await t.test('a proxy that goes away is removed', async () => {

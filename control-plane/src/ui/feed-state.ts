@@ -1,9 +1,10 @@
 // One computation of the live feed: the fleet's overview, its proxies and the revision read once from
 // the sources, compared with the previous computation, and turned into the server-sent events of what
 // changed. The events are encoded here, once, and the same bytes go to every open page.
-import { syncStateOf } from '../discovery/proxy-status.js';
+import { syncStateOf, type ProxyStatus, type SyncState } from '../discovery/proxy-status.js';
 import { rolloutOf } from '../discovery/rollout-status.js';
 import type { FeedSources } from './feed-sources.js';
+import { jsonEqual } from './json-equal.js';
 
 /** Errors and lagging proxies the overview's rollout lists, as GET /v1/rollout?limit=20. */
 const ROLLOUT_LIMIT = 20;
@@ -13,12 +14,19 @@ export function sseEvent(event: string, json: string): string {
   return `event: ${event}\ndata: ${json}\n\n`;
 }
 
+/** One proxy as the last tick saw it, with its JSON as GET /v1/proxies lists it. */
+interface SentRecord {
+  readonly status: ProxyStatus;
+  readonly state: SyncState;
+  readonly json: string;
+}
+
 export class FeedState {
   private revision = -1;
   private overview = '';
   private traffic = '';
-  /** Each proxy's record as JSON, by node id, in GET /v1/proxies' order. */
-  private records = new Map<string, string>();
+  /** Each proxy's record, by node id, in GET /v1/proxies' order. */
+  private records = new Map<string, SentRecord>();
   private resetFrame: string | undefined;
 
   constructor(private readonly sources: FeedSources) {}
@@ -35,7 +43,7 @@ export class FeedState {
       this.revision = revision;
     }
     const proxies = this.sources.proxies();
-    const records = new Map<string, string>();
+    const records = new Map<string, SentRecord>();
     const upsert: string[] = [];
     const counts = { total: 0, synced: 0, stale: 0, nack: 0 };
     for (const p of proxies) {
@@ -46,9 +54,15 @@ export class FeedState {
       if (state === 'SYNCED') counts.synced++;
       else if (state === 'STALE') counts.stale++;
       else counts.nack++;
-      const json = JSON.stringify({ ...p, state });
-      records.set(p.nodeId, json);
-      if (this.records.get(p.nodeId) !== json) upsert.push(json);
+      const sent = this.records.get(p.nodeId);
+      if (sent !== undefined && sent.state === state && jsonEqual(sent.status, p)) {
+        records.set(p.nodeId, sent);
+        continue;
+      }
+      // GET /v1/proxies' item is `{...p, state}`: the same JSON, without copying the record.
+      const json = `${JSON.stringify(p).slice(0, -1)},"state":"${state}"}`;
+      records.set(p.nodeId, { status: p, state, json });
+      upsert.push(json);
     }
     const remove: string[] = [];
     for (const id of this.records.keys()) if (!records.has(id)) remove.push(id);
@@ -78,7 +92,7 @@ export class FeedState {
    * any. Built from the last update, once per change however many pages connect.
    */
   connectFrames(): string {
-    if (this.resetFrame === undefined) this.resetFrame = sseEvent('proxies', `{"reset":true,"upsert":[${[...this.records.values()].join(',')}]}`);
+    if (this.resetFrame === undefined) this.resetFrame = sseEvent('proxies', `{"reset":true,"upsert":[${[...this.records.values()].map((r) => r.json).join(',')}]}`);
     return sseEvent('overview', this.overview) + this.resetFrame + (this.traffic === '' ? '' : sseEvent('traffic', this.traffic));
   }
 }
