@@ -2,21 +2,25 @@
 // benchmark measures on the control plane's side, where the ACKs arrive). `full`: the real DiscoveryClient (decode,
 // validate, build the whole configuration, apply nothing). `light`: decode and ACK only, keeping the
 // versions, so that a 2-core machine measures the control plane rather than the fleet's own work.
-// Run by fleet-bench.ts: node fake-fleet.js <addresses,comma> <count> <id-prefix> <token> <full|light> [services offset]
+// Run by fleet-bench.ts: node fake-fleet.js <addresses,comma> <count> <id-prefix> <token> <full|light> [services offset [trafficMs routes]]
 // With `services` S > 0, proxy i (counted from `offset` across the fleet) is a sidecar of `svc-<i % S>`;
-// otherwise every proxy says service `bench`.
+// otherwise every proxy says service `bench`. With `trafficMs` > 0 (light proxies; traffic-summary-bench.ts)
+// each sends a traffic summary of `routes` routes and a quarter as many clusters every trafficMs.
 import { create } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import { DiscoveryRequestSchema, type DiscoveryRequest, type DiscoveryResponse } from '../../proto/gen/sluice/v1/discovery_pb.js';
 import { DISCOVERY_STREAM_PATH, deserializeResponse, serializeRequest } from '../../proto/src/wire/service-definition.js';
 import { KINDS } from '../../proto/src/model/kinds.js';
 import { DiscoveryClient } from '../../data-plane/src/discovery/discovery-client.js';
+import { trafficSummary } from '../../data-plane/src/metrics/traffic-summary.js';
 
 export type FleetMessage =
   | { readonly type: 'memory'; readonly rss: number }
   | { readonly type: 'started'; readonly count: number };
 
-const [addressList, countText, prefix, token, mode, servicesText, offsetText] = process.argv.slice(2);
+const [addressList, countText, prefix, token, mode, servicesText, offsetText, trafficMsText, routesText] = process.argv.slice(2);
+const trafficMs = Number(trafficMsText ?? 0);
+const summaryRoutes = Number(routesText ?? 0);
 const services = Number(servicesText ?? 0);
 const offset = Number(offsetText ?? 0);
 const serviceOf = (i: number): string => (services > 0 ? `svc-${(offset + i) % services}` : 'bench');
@@ -34,13 +38,19 @@ class LightProxy implements Stoppable {
   private call: grpc.ClientDuplexStream<DiscoveryRequest, DiscoveryResponse> | undefined;
   private readonly versions = new Map<string, Map<string, string>>();
   private stopped = false;
+  private traffic: NodeJS.Timeout | undefined;
 
   constructor(private readonly address: string, private readonly id: string, private readonly service: string) {
     this.connect();
+    if (trafficMs > 0) {
+      // Spread over the interval, as a fleet's timers are.
+      this.traffic = setTimeout(() => (this.traffic = setInterval(() => this.call?.write(SUMMARY), trafficMs)), Math.random() * trafficMs);
+    }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    clearInterval(this.traffic);
     this.call?.cancel();
     this.client?.close();
   }
@@ -72,6 +82,17 @@ class LightProxy implements Stoppable {
     );
   }
 }
+
+/** One summary, as a proxy with `summaryRoutes` busy routes sends it: every status class and bucket used. */
+const SUMMARY = create(DiscoveryRequestSchema, {
+  type: '',
+  traffic: trafficSummary([Array.from({ length: summaryRoutes }, (_, i) => ({
+    route: `route-${i}`,
+    cluster: `cluster-${i % Math.max(1, Math.floor(summaryRoutes / 4))}`,
+    byClass: [1, 0, 900 + i, 30, 50, 7],
+    latency: Array.from({ length: 17 }, (_, b) => (b * 37 + i) % 200),
+  }))], trafficMs),
+});
 
 const clients: Stoppable[] = [];
 const CONNECT_WAVE = 10;

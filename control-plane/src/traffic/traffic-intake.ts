@@ -5,7 +5,7 @@
 // one arriving sooner than MIN_TRAFFIC_INTERVAL_MS after the previous on the same stream.
 import type { TrafficCounts, TrafficSummary } from '../../../proto/gen/sluice/v1/discovery_pb.js';
 import { LATENCY_BOUNDS_S, MAX_TRAFFIC_ENTRIES, MIN_TRAFFIC_INTERVAL_MS, STATUS_CLASSES } from '../../../proto/src/wire/traffic-limits.js';
-import type { TrafficMetrics } from './traffic-metrics.js';
+import type { IntakeResult, TrafficMetrics } from './traffic-metrics.js';
 import { LATENCY_SLOTS } from './traffic-tally.js';
 import type { TrafficWindow } from './traffic-window.js';
 
@@ -13,8 +13,6 @@ import type { TrafficWindow } from './traffic-window.js';
 const MAX_NAME_LENGTH = 256;
 /** Timers fire a little early or late: a summary this share of the minimum interval early still counts. */
 const EARLY_TOLERANCE = 0.8;
-
-export type IntakeResult = 'accepted' | 'truncated' | 'refused';
 
 export class TrafficIntake {
   /** When each stream's last summary was counted (Date.now()). */

@@ -1,7 +1,9 @@
 // What this replica did with the traffic summaries proxies sent: counted, truncated (more routes or
 // clusters than a summary may carry, or more names than a window holds), refused.
 import { Counter, type Registry } from 'prom-client';
-import type { IntakeResult } from './traffic-intake.js';
+
+/** What became of one summary (traffic-intake.ts). */
+export type IntakeResult = 'accepted' | 'truncated' | 'refused';
 
 export class TrafficMetrics {
   private readonly summaries: Counter<'result'>;

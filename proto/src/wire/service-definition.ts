@@ -9,6 +9,7 @@ import {
   type DiscoveryResponse,
 } from '../../gen/sluice/v1/discovery_pb.js';
 import { decodeAckRequest } from './ack-request.js';
+import { decodeTrafficRequest } from './traffic-request.js';
 
 export const DISCOVERY_STREAM_PATH = '/sluice.v1.DiscoveryService/Stream';
 
@@ -18,7 +19,7 @@ export function serializeRequest(request: DiscoveryRequest): Buffer {
 }
 
 export function deserializeRequest(bytes: Buffer): DiscoveryRequest {
-  return decodeAckRequest(bytes) ?? fromBinary(DiscoveryRequestSchema, bytes);
+  return decodeAckRequest(bytes) ?? decodeTrafficRequest(bytes) ?? fromBinary(DiscoveryRequestSchema, bytes);
 }
 
 export function deserializeResponse(bytes: Buffer): DiscoveryResponse {

@@ -23,6 +23,9 @@ test('--control-plane: every replica, the node, and the defaults', () => {
   assert.equal(o.zone, '');
   assert.equal(o.stateDir, join(tmpdir(), 'sluice-proxy-gw-1'));
   assert.equal(o.initialFetchTimeoutMs, 5000);
+  assert.equal(o.trafficIntervalMs, 5000);
+  assert.equal(parse([...CP, '--traffic-interval-ms', '0']).trafficIntervalMs, 0, '0 turns the summaries off');
+  assert.equal(parse([...CP, '--traffic-interval-ms', '15000']).trafficIntervalMs, 15000);
   assert.deepEqual(o.admin, { host: '127.0.0.1', port: 15000 });
   assert.ok(Object.isFrozen(o));
   assert.equal(parse([...CP, '--admin-listen', 'off']).admin, undefined);
@@ -31,7 +34,7 @@ test('--control-plane: every replica, the node, and the defaults', () => {
 
 test('--help names every flag the parser takes', () => {
   assert.equal(parseProxyArgs(['--help']), 'help');
-  const flags = ['--config', '--control-plane', '--node-id', '--service', '--zone', '--token-file', '--state-dir', '--initial-fetch-timeout-ms', '--admin-listen', '--workers', '--outbound-listen', '--inbound-listen', '--app-port'];
+  const flags = ['--config', '--control-plane', '--node-id', '--service', '--zone', '--token-file', '--state-dir', '--initial-fetch-timeout-ms', '--traffic-interval-ms', '--admin-listen', '--workers', '--outbound-listen', '--inbound-listen', '--app-port'];
   for (const flag of flags) assert.match(PROXY_USAGE, new RegExp(`${flag}\\b`), flag);
 });
 
@@ -43,6 +46,8 @@ test('mistakes are UsageErrors that name the flag', () => {
     [[...CP, '--admin-listen', '15000'], /--admin-listen must be HOST:PORT/],
     [[...CP, '--inbound-listen', '127.0.0.1:15006'], /--inbound-listen and --app-port go together/],
     [[...CP, '--initial-fetch-timeout-ms', 'soon'], /--initial-fetch-timeout-ms must be a positive integer/],
+    [[...CP, '--traffic-interval-ms', '500'], /--traffic-interval-ms must be 0 \(off\) or an integer of at least 1000/],
+    [[...CP, '--traffic-interval-ms', ''], /--traffic-interval-ms must be 0/],
     [['--control-plane', ' , '], /at least one HOST:PORT/],
     [[...CP, '--no-such-flag'], /no-such-flag/],
   ];
