@@ -60,7 +60,11 @@ async function feedCost(mesh: DashboardMesh, pages: number, churn: boolean): Pro
   const started = Date.now();
   let n = 0;
   while (Date.now() - started < SECONDS * 1000) {
-    if (churn) await mesh.call('POST', '/v1/apply', `kind: Route\nname: churn\nhosts: ["churn.local"]\nrespond: {status: ${200 + (n++ % 50)}}\n`);
+    if (churn) {
+      const yaml = `kind: Route\nname: churn\nhosts: ["churn.local"]\nrespond: {status: ${200 + (n++ % 50)}}\n`;
+      // One retry: a kept-alive connection the server closed meanwhile resets (ECONNRESET) once.
+      await mesh.call('POST', '/v1/apply', yaml).catch(() => mesh.call('POST', '/v1/apply', yaml));
+    }
     await new Promise((r) => setTimeout(r, 2000));
   }
   const cpu = (cpuTicks([pid]) - before) / TICK_HZ / ((Date.now() - started) / 1000);
