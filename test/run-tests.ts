@@ -44,6 +44,8 @@ const NEEDS: ReadonlyArray<{ what: string; pkg: string; present: () => boolean }
   { what: 'iptables', pkg: 'iptables', present: () => onPath('iptables') !== undefined && onPath('iptables-restore') !== undefined },
   { what: 'python3 grpc', pkg: 'python3-grpcio', present: () => pythonHas('grpc') },
   { what: 'python3 websockets', pkg: 'python3-websockets', present: () => pythonHas('websockets') },
+  // The dashboard's browser tests drive Debian's chromium headless (test/ui/support/headless-chromium.ts).
+  { what: 'chromium', pkg: 'chromium', present: () => existsSync(process.env['SLUICE_CHROMIUM_BIN'] ?? '/usr/bin/chromium') },
 ];
 
 /** Installs, as root with apt-get, the Debian packages of whatever is missing; one update, one install. */

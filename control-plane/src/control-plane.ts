@@ -12,6 +12,7 @@ import { createLogger } from './logger.js';
 import { ListenError } from '../../proto/src/model/listen-error.js';
 import { DiscoveryModule, discoveryModule } from './discovery/discovery-module.js';
 import type { TrafficServiceOptions } from './traffic/traffic-service.js';
+import type { TrafficBody } from './ui/feed-sources.js';
 import { grpcHealthService } from './discovery/grpc-health-service.js';
 import { isReady } from './api/health-routes.js';
 import { discoveryServiceDefinition } from '../../proto/src/wire/service-definition.js';
@@ -176,10 +177,15 @@ export class ControlPlane {
     // The dashboard reads the fleet and snapshot of discovery (ours, or one an embedder passed in
     // `modules`) when it computes, so it needs no module order.
     const fleet = this.discoveryModule ?? this.modules.find((m): m is DiscoveryModule => m instanceof DiscoveryModule);
+    // The feed's traffic is GET /v1/traffic's body; a window no proxy reported in is no data (null).
+    const traffic = (): TrafficBody | null => {
+      const report = fleet?.traffic.report();
+      return report === undefined || report.proxiesReporting === 0 ? null : { ...report };
+    };
     const ui = (this.uiModule = new UiModule(replicaDeps, {
       proxies: () => fleet?.fleet.proxies(),
       snapshot: () => fleet?.snapshots.current,
-    }, this.options.apiTls !== undefined, this.options.ui));
+    }, this.options.apiTls !== undefined, { traffic, ...this.options.ui }));
     this.modules.push(ui);
     this.api = new ApiServer({
       store,
