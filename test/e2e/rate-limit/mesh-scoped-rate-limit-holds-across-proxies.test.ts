@@ -6,73 +6,33 @@
 // two apart. With the control plane gone, a proxy decides alone from its own bucket (fail open) and
 // counts it in sluice_proxy_rate_limit_fallbacks_total.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { cleanupStack } from '../../support/cleanup-stack.js';
-import { freePort } from '../../support/free-port.js';
-import { httpAnswer } from '../../support/http-answer.js';
 import { stopChild } from '../../support/process-guard.js';
-import { SluiceProcess } from '../../support/run-sluice.js';
-import { until } from '../../support/until.js';
 import { startMeshControlPlane } from '../mtls/support/mesh-control-plane.js';
-import { driveLoad, fallbacks, sum, type LoadResult } from './support/drive-load.js';
+import { bound as boundOf, driveLoad, fallbacks, figures as figuresOf, sum, type LoadResult } from './support/drive-load.js';
+import { LIMITED_HOST, rateLimitedFleet } from './support/rate-limited-fleet.js';
 
-const RATE = 20;
-const BURST = 20;
+const LIMIT = { rate: 20, burst: 20 } as const;
 // Three to four times the limit on an idle machine; on a loaded one each request takes longer, and a
 // fourth client per proxy keeps the load above the limit.
-const LOAD = { host: 'limited.local', seconds: 5, clientsPerPort: 4, pauseMs: 20 } as const;
+const LOAD = { host: LIMITED_HOST, seconds: 5, clientsPerPort: 4, pauseMs: 20 } as const;
 
-const bound = (r: LoadResult): number => BURST + RATE * r.seconds;
-const figures = (r: LoadResult): string => `admitted ${r.admitted.join(' + ')} = ${sum(r.admitted)} in ${r.seconds.toFixed(2)} s (bound ${bound(r).toFixed(0)}), refused ${r.refused}, other ${r.other}`;
+const bound = (r: LoadResult): number => boundOf(r, LIMIT);
+const figures = (r: LoadResult): string => figuresOf(r, LIMIT);
 
 test('scope mesh: three proxies together admit at most burst + rate × seconds; scope proxy admits each its own; no control plane: each decides alone', { timeout: 120_000 }, async (t) => {
   const cleanup = cleanupStack(t);
   const cp = await startMeshControlPlane(cleanup);
-  const upstream = createServer((_req, res) => res.end('ok'));
-  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-  cleanup(() => upstream.close());
-  const upstreamPort = (upstream.address() as { port: number }).port;
-
-  const proxies = [{ name: 'gw-a', workers: 1 }, { name: 'gw-b', workers: 1 }, { name: 'gw-c', workers: 2 }];
-  const ports = await Promise.all(proxies.map(() => freePort()));
-  const admins = await Promise.all(proxies.map(() => freePort()));
-  const routes = (scope: string): string => `kind: Cluster
-name: up
-endpoints: [{address: 127.0.0.1, port: ${upstreamPort}}]
----
-kind: Route
-name: open
-hosts: ["open.local"]
-forward: {cluster: up}
----
-kind: Route
-name: limited
-hosts: ["${LOAD.host}"]
-forward: {cluster: up}
-filters: [{name: rate-limit, config: {requestsPerSecond: ${RATE}, burst: ${BURST}, key: global, scope: ${scope}}}]
-${proxies.map((p, i) => `---\nkind: Listener\nname: ${p.name}\naddress: 127.0.0.1\nport: ${ports[i]}\nselector: {service: ${p.name}}\n`).join('')}`;
-  await cp.apply(routes('proxy'));
-
-  const running = proxies.map((p, i) => {
-    const proxy = new SluiceProcess([
-      'proxy', '--control-plane', cp.discovery, '--node-id', p.name, '--service', p.name, '--token-file', cp.tokenFile,
-      '--workers', String(p.workers), '--admin-listen', `127.0.0.1:${admins[i]}`, '--state-dir', join(cp.dir, p.name),
-    ]);
-    cleanup(() => proxy.stop());
-    return proxy;
-  });
-  await Promise.all(running.map((p) => p.waitFor(/sluice proxy: ready/, 30_000)));
-  /** Every proxy serves the revision the control plane holds now (the route without a limit answers everywhere). */
-  const converged = async (): Promise<void> => {
-    await until('every proxy at the current revision', async () => {
-      const r = (await (await fetch(`${cp.api}/v1/rollout`, { headers: { authorization: `Bearer ${cp.token}` } })).json()) as { proxies: number; at: number };
-      return r.proxies === proxies.length && r.at === proxies.length;
-    }, 30_000);
-    for (const port of ports) await until(`open.local on ${port}`, async () => (await httpAnswer(port, '/', { headers: { host: 'open.local' } }))?.status === 200, 30_000);
-  };
-  await converged();
+  const fleet = await rateLimitedFleet(cleanup, [
+    { name: 'gw-a', workers: 1, controlPlane: cp.discovery },
+    { name: 'gw-b', workers: 1, controlPlane: cp.discovery },
+    { name: 'gw-c', workers: 2, controlPlane: cp.discovery },
+  ], cp.tokenFile, cp.dir);
+  const { ports, admins } = fleet;
+  await cp.apply(fleet.yaml({ ...LIMIT, scope: 'proxy' }));
+  await fleet.start();
+  await fleet.converged(cp.api, cp.token);
 
   // 1. scope: proxy: each proxy its own bucket.
   const alone = await driveLoad(ports, LOAD);
@@ -82,8 +42,8 @@ ${proxies.map((p, i) => `---\nkind: Listener\nname: ${p.name}\naddress: 127.0.0.
   assert.ok(sum(alone.admitted) > 1.5 * bound(alone), `each proxy should admit its own limit: ${figures(alone)}`);
 
   // 2. scope: mesh: the control plane's bucket, shared.
-  await cp.apply(routes('mesh'));
-  await converged();
+  await cp.apply(fleet.yaml({ ...LIMIT, scope: 'mesh' }));
+  await fleet.converged(cp.api, cp.token);
   const before = await Promise.all(admins.map(fallbacks));
   const shared = await driveLoad(ports, LOAD);
   const after = await Promise.all(admins.map(fallbacks));

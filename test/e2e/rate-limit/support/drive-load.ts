@@ -67,3 +67,15 @@ export async function fallbacks(adminPort: number): Promise<Record<string, numbe
 }
 
 export const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
+
+export interface Limit {
+  readonly rate: number;
+  readonly burst: number;
+}
+
+/** The most a limit admits over the load's time: burst + rate × seconds. */
+export const bound = (r: LoadResult, limit: Limit): number => limit.burst + limit.rate * r.seconds;
+
+/** The load's counts, for diagnostics and assertion messages. */
+export const figures = (r: LoadResult, limit: Limit): string =>
+  `admitted ${r.admitted.join(' + ')} = ${sum(r.admitted)} in ${r.seconds.toFixed(2)} s (bound ${bound(r, limit).toFixed(0)}), refused ${r.refused}, other ${r.other}`;
