@@ -16,6 +16,7 @@ import type { TrafficBody } from './ui/feed-sources.js';
 import { grpcHealthService } from './discovery/grpc-health-service.js';
 import { isReady } from './api/health-routes.js';
 import { discoveryServiceDefinition } from '../../proto/src/wire/service-definition.js';
+import { meshRateLimitService } from './rate-limit/rate-limit-service.js';
 import { HealthModule, type HealthModuleOptions } from './health/health-module.js';
 import { IdentityModule, type IdentityOptions } from './identity/identity-module.js';
 import { InjectionWebhook } from './injection/injection-webhook.js';
@@ -170,8 +171,13 @@ export class ControlPlane {
     // single-machine path.
     const authenticator = this.options.workloadAuthenticator ?? identity.authenticator;
     // grpc.health.v1 on the discovery port answers as /readyz does.
-    const grpcHealth = grpcHealthService(() => isReady(cache, () => this.modulesStarted), [discoveryServiceDefinition, identity.grpcService.definition]);
-    const discovery = this.options.discoveryListen === undefined ? [] : [discoveryModule({ listen: this.options.discoveryListen, hooks: health.hooks, overlay: health.view, authenticator, services: [identity.grpcService, grpcHealth], ...tls, ...(this.options.traffic === undefined ? {} : { traffic: this.options.traffic }) }, (m) => (this.discoveryModule = m))];
+    // Buckets of `scope: mesh` rate limits, this replica's share of them by the proxies connected here.
+    const rateLimit = meshRateLimitService(apiTokens, authenticator, {
+      connectedHere: () => this.discoveryModule?.registry.size ?? 0,
+      fleetSize: () => this.discoveryModule?.fleet.proxies().length ?? 0,
+    }, this.log.child({ part: 'rate-limit' }));
+    const grpcHealth = grpcHealthService(() => isReady(cache, () => this.modulesStarted), [discoveryServiceDefinition, identity.grpcService.definition, rateLimit.definition]);
+    const discovery = this.options.discoveryListen === undefined ? [] : [discoveryModule({ listen: this.options.discoveryListen, hooks: health.hooks, overlay: health.view, authenticator, services: [identity.grpcService, grpcHealth, rateLimit], ...tls, ...(this.options.traffic === undefined ? {} : { traffic: this.options.traffic }) }, (m) => (this.discoveryModule = m))];
     const replicaDeps: ControlPlaneDeps = { ...deps, replica: { id: health.replicaId, leases: health.leases, leaseTtlSeconds: health.leaseTtlSeconds } };
     this.modules = [health, identity, ...webhook, ...[...discovery, ...(this.options.modules ?? [])].map((create) => create(replicaDeps))];
     // The dashboard reads the fleet and snapshot of discovery (ours, or one an embedder passed in

@@ -33,6 +33,9 @@ import { Tracing, tracingSettingsFromEnv } from '../tracing/tracing.js';
 import { TicketKeyRotation } from '../tls/ticket-keys.js';
 import type { SeriesTraffic } from '../metrics/traffic-deltas.js';
 import { TrafficReporter } from '../discovery/traffic-reporter.js';
+import { TokenLeaseAuthority } from '../filters/token-lease-authority.js';
+import { RateLimitMetrics } from '../metrics/rate-limit-metrics.js';
+import { ControlPlaneBorrow } from './control-plane-borrow.js';
 
 export interface RunningProxy {
   /** The admin server's address (port 0 resolved), unless --admin-listen off. */
@@ -110,6 +113,11 @@ export async function startProxy(given: ProxyOptions, extras: StartProxyExtras =
   // The primary of workers probes endpoints too (health checks, refusals): with the workers' certificate.
   const primaryMeshTls = workers === 1 ? undefined : new MeshTls(token !== undefined);
   const ejections = workers === 1 ? undefined : new SharedEjections((verdicts) => pool?.setEjections(verdicts), { meshTls: primaryMeshTls! });
+  // The proxy's rate-limit buckets, here (or, with workers, lent to them); `scope: mesh` ones are
+  // borrowed from the control plane on the discovery connection, once there is one.
+  const rateLimitMetrics = new RateLimitMetrics();
+  const meshBorrow = new ControlPlaneBorrow(rateLimitMetrics, options.controlPlane !== undefined);
+  const tokens = new TokenLeaseAuthority(meshBorrow.channel);
   if (workers === 1) {
     const tracing = await Tracing.fromEnv(process.env, { service: options.service, namespace: options.namespace, nodeId: options.nodeId });
     const rt = (runtime = new ProxyRuntime({
@@ -118,6 +126,7 @@ export async function startProxy(given: ProxyOptions, extras: StartProxyExtras =
       workload: { service: options.service, namespace: options.namespace },
       meshTls: token !== undefined,
       ...(tracing === undefined ? {} : { tracing }),
+      tokenSources: tokens.sources,
     }));
     applyTo = async (set) => {
       const r = await rt.apply(set, userFilters, baseDir);
@@ -137,7 +146,7 @@ export async function startProxy(given: ProxyOptions, extras: StartProxyExtras =
     // Each worker traces what it serves (OTEL_* are inherited); a malformed value stops the start here.
     tracingSettingsFromEnv(process.env, { service: options.service, namespace: options.namespace });
     if (token !== undefined) env['SLUICE_MESH_TLS'] = '1';
-    const wp = (pool = new WorkerPool(workers, env, options.drainTimeoutMs, ejections));
+    const wp = (pool = new WorkerPool(workers, env, options.drainTimeoutMs, ejections, tokens));
     await wp.start();
     applyTo = (set) => wp.apply(set, userFilters, baseDir);
     workerMetrics = () => wp.metrics();
@@ -194,6 +203,7 @@ export async function startProxy(given: ProxyOptions, extras: StartProxyExtras =
     // Loaded only here: a proxy on a static file needs neither gRPC nor the X.509 library.
     const { followControlPlane } = await import('./follow-control-plane.js');
     discovery = await followControlPlane(options, applyOrExit, () => applied !== undefined, extras.token);
+    meshBorrow.follow(discovery.client);
     // Attached before any response can arrive: start() only connected.
     if (discovery.client.revision > 0) configMetrics.setRevision(discovery.client.revision);
     discovery.client.on('applied', (revision) => configMetrics.setRevision(revision));
@@ -232,7 +242,7 @@ export async function startProxy(given: ProxyOptions, extras: StartProxyExtras =
     // connection in or out would fail (as Istio's sidecar waits for its SDS secret).
     ready: () => applied !== undefined && (pool?.ready ?? true) && !draining && (token === undefined || rotator?.current !== undefined),
     // One page for the whole proxy: the workers' series summed, plus the primary's configuration metrics.
-    metrics: async () => metricsText([...(await workerMetrics()), await configMetrics.registry.getMetricsAsJSON(), await healthChecks.metrics.registry.getMetricsAsJSON()]),
+    metrics: async () => metricsText([...(await workerMetrics()), await configMetrics.registry.getMetricsAsJSON(), await healthChecks.metrics.registry.getMetricsAsJSON(), await rateLimitMetrics.registry.getMetricsAsJSON()]),
     clusters: async () => ({ clusters: mergeClusterReports(await clusters()) as unknown as JsonObject[] }),
     // Following a control plane, the dump names what it runs as Envoy's config_dump does (version_info):
     // the control-plane revision and each resource's version, so an operator can tell a proxy that is

@@ -74,13 +74,14 @@ export class WorkerPool implements WorkerDiagnostics {
   private readonly finalMetrics = new Map<Worker, MetricsJson>();
   /** What retired workers served after their last 'traffic' answer: the next traffic() includes it. */
   private retiredTraffic: SeriesTraffic[][] = [];
-  /** The buckets of every rate limit, which the workers borrow tokens from (leased-tokens.ts). */
-  private readonly tokens = new TokenLeaseAuthority();
   private reloading: Promise<ReloadResult> | undefined;
   private reloadNext: Promise<ReloadResult> | undefined;
 
-  /** `env`: extra environment of every worker (the access-log settings). */
-  constructor(private readonly size: number, private readonly env: Readonly<Record<string, string>> = {}, private readonly drainTimeoutMs = DEFAULT_DRAIN_TIMEOUT_MS, private readonly ejections?: EjectionHub) {}
+  /**
+   * `env`: extra environment of every worker (the access-log settings). `tokens`: the buckets of every rate limit, which the workers borrow tokens from (leased-tokens.ts);
+   * mesh-scoped ones it borrows from the control plane in turn.
+   */
+  constructor(private readonly size: number, private readonly env: Readonly<Record<string, string>> = {}, private readonly drainTimeoutMs = DEFAULT_DRAIN_TIMEOUT_MS, private readonly ejections?: EjectionHub, private readonly tokens = new TokenLeaseAuthority()) {}
 
   /** Forks the workers; resolves when each is listening for messages, rejects if one dies first. */
   start(): Promise<void> {
@@ -376,7 +377,11 @@ export class WorkerPool implements WorkerDiagnostics {
         return;
       }
       if (m.sluice === 'tokens') {
-        this.post(worker, { sluice: 'tokens', id: m.id, grant: this.tokens.grant(m.request) } satisfies ToWorker);
+        const grant = this.tokens.grant(m.request);
+        // A mesh-scoped grant comes from the control plane: answered when it is there (within the
+        // authority's timeout, shorter than the worker's).
+        if (grant instanceof Promise) void grant.then((g) => this.post(worker, { sluice: 'tokens', id: m.id, grant: g } satisfies ToWorker));
+        else this.post(worker, { sluice: 'tokens', id: m.id, grant } satisfies ToWorker);
         return;
       }
       if (m.sluice === 'retired') {

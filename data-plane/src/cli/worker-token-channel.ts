@@ -15,8 +15,8 @@ export class WorkerTokenChannel {
   constructor(private readonly send: (m: FromWorker) => void, private readonly workers: number) {}
 
   /** Token sources for this worker's filters: leases from the primary. */
-  readonly sources: TokenSourceFactory = (instanceKey, ratePerSecond, burst) =>
-    new LeasedTokens(instanceKey, ratePerSecond, burst, this.workers, (request) => this.ask(request));
+  readonly sources: TokenSourceFactory = (instanceKey, ratePerSecond, burst, scope) =>
+    new LeasedTokens(instanceKey, ratePerSecond, burst, this.workers, (request) => this.ask(request), scope);
 
   /** The primary's answer to an ask. */
   answered(id: number, grant: Grant): void {

@@ -69,6 +69,8 @@ interface Connection {
   readonly address: string;
   readonly client: grpc.Client;
   readonly call: grpc.ClientDuplexStream<DiscoveryRequest, DiscoveryResponse>;
+  /** The stream's credential, which unary calls on this connection present too. */
+  readonly metadata: grpc.Metadata;
   ended: boolean;
 }
 
@@ -118,6 +120,18 @@ export class DiscoveryClient extends EventEmitter<DiscoveryClientEvents> {
 
   get connectedTo(): string | undefined {
     return this.connection?.ended === false ? this.connection.address : undefined;
+  }
+
+  /**
+   * A unary call (RateLimitService.Borrow) to the replica the stream is on, on the stream's connection
+   * and with its credential: no connection of its own. Undefined when no stream is open.
+   */
+  unary<Req, Res>(method: grpc.MethodDefinition<Req, Res>, request: Req, deadlineMs: number): Promise<Res> | undefined {
+    const conn = this.connection;
+    if (conn === undefined || conn.ended) return undefined;
+    return new Promise((resolve, reject) => {
+      conn.client.makeUnaryRequest(method.path, method.requestSerialize, method.responseDeserialize, request, conn.metadata.clone(), { deadline: Date.now() + deadlineMs }, (err, response) => (err ? reject(err) : resolve(response!)));
+    });
   }
 
   /** Applies the persisted configuration, when there is one, then connects. */
@@ -218,7 +232,7 @@ export class DiscoveryClient extends EventEmitter<DiscoveryClientEvents> {
     const metadata = new grpc.Metadata();
     metadata.set('authorization', `Bearer ${currentToken(this.options.token)}`);
     const call = client.makeBidiStreamRequest(DISCOVERY_STREAM_PATH, serializeRequest, deserializeResponse, metadata, {});
-    const conn: Connection = { address, client, call, ended: false };
+    const conn: Connection = { address, client, call, metadata, ended: false };
     this.connection = conn;
     call.on('data', (response: DiscoveryResponse) => {
       this.backoff.reset();

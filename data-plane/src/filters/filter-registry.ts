@@ -12,7 +12,7 @@ import { localRateLimit } from './local-rate-limit.js';
 import { TokenBuckets } from './token-buckets.js';
 import type { FilterContext, TokenSourceFactory } from './filter-context.js';
 
-export type { FilterContext, TokenSourceFactory } from './filter-context.js';
+export type { FilterContext, RateLimitScope, TokenSourceFactory } from './filter-context.js';
 
 /**
  * Makes one filter instance from its per-route config; throws (FilterConfigError) on a bad config.
@@ -20,7 +20,7 @@ export type { FilterContext, TokenSourceFactory } from './filter-context.js';
  */
 export type FilterFactory = (config: JsonObject, context: FilterContext) => HttpFilter;
 
-/** One process serving alone: its buckets are the proxy's. */
+/** One process serving alone, with no control plane to borrow from: its buckets are the proxy's, whatever the scope. */
 const LOCAL_TOKENS: TokenSourceFactory = (_key, ratePerSecond, burst) => new TokenBuckets(ratePerSecond, burst);
 
 export const BUILTIN_FILTERS: Readonly<Record<string, FilterFactory>> = Object.freeze({
@@ -40,7 +40,7 @@ export class FilterRegistry {
   /** The context of the filter instance named `instanceKey`. */
   context(instanceKey: string): FilterContext {
     const tokens = this.tokens;
-    return { instanceKey, tokenBuckets: (ratePerSecond, burst) => tokens(instanceKey, ratePerSecond, burst) };
+    return { instanceKey, tokenBuckets: (ratePerSecond, burst, scope = 'proxy') => tokens(instanceKey, ratePerSecond, burst, scope) };
   }
 
   register(name: string, factory: FilterFactory): this {

@@ -2,7 +2,8 @@
 // whose buckets its worker threads share): with --workers N the primary holds the buckets and lends
 // tokens to the workers (leased-tokens.ts). Refused requests get 429 with retry-after and
 // x-sluice-error: rate-limited.
-// config: { requestsPerSecond: 100, burst: 100, key: "source" | "global" | "header:<name>" }
+// With `scope: mesh` the buckets are the control plane's, shared by every proxy (rate-limit.proto).
+// config: { requestsPerSecond: 100, burst: 100, key: "source" | "global" | "header:<name>", scope: "proxy" | "mesh" }
 import type { JsonObject } from '@bufbuild/protobuf';
 import { ProxyError, ProxyErrorCode } from '../errors.js';
 import type { HttpFilter } from '../proxy/proxy-http.js';
@@ -21,7 +22,9 @@ export function localRateLimit(config: JsonObject, context: FilterContext): Http
     const name = keySpec.slice(7).toLowerCase();
     keyOf = (s) => s.headers.get(name) ?? '';
   } else throw new FilterConfigError('key', 'must be "source", "global" or "header:<name>"');
-  const buckets = context.tokenBuckets(rate, burst);
+  const scope = str(config, 'scope', 'proxy');
+  if (scope !== 'proxy' && scope !== 'mesh') throw new FilterConfigError('scope', 'must be "proxy" or "mesh"');
+  const buckets = context.tokenBuckets(rate, burst, scope);
   return {
     name: 'rate-limit',
     requestFilter(session) {

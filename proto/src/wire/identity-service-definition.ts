@@ -1,6 +1,5 @@
 // sluice.v1.IdentityService written out for @grpc/grpc-js with the bufbuild messages: the control plane
 // serves it on the discovery port, proxies call it for their workload certificate.
-import { fromBinary, toBinary, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import {
   IssueCertificateRequestSchema,
@@ -8,22 +7,12 @@ import {
   type IssueCertificateRequest,
   type IssueCertificateResponse,
 } from '../../gen/sluice/v1/identity_pb.js';
+import { deserializer, serializer } from './protobuf-codec.js';
 
 export const ISSUE_CERTIFICATE_PATH = '/sluice.v1.IdentityService/IssueCertificate';
 
 /** A CSR for a P-256 or RSA key is about 1 KiB: anything far larger is refused before it is parsed. */
 export const MAX_CSR_PEM_BYTES = 16 * 1024;
-
-function serializer<S extends DescMessage>(schema: S): (message: MessageShape<S>) => Buffer {
-  return (message) => {
-    const bytes = toBinary(schema, message);
-    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  };
-}
-
-function deserializer<S extends DescMessage>(schema: S): (bytes: Buffer) => MessageShape<S> {
-  return (bytes) => fromBinary(schema, bytes);
-}
 
 export const serializeIssueRequest: (m: IssueCertificateRequest) => Buffer = serializer(IssueCertificateRequestSchema);
 export const deserializeIssueRequest: (b: Buffer) => IssueCertificateRequest = deserializer(IssueCertificateRequestSchema);
