@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import type { TcpConnectionRecord } from '../../../data-plane/src/tcp/tcp-proxy-server.js';
 import { startMesh } from '../helpers/mesh-fixture.js';
 import { exchange, startTcpUpstream } from '../helpers/tcp-servers.js';
+import { tcpListenerYaml } from '../helpers/tcp-listener-yaml.js';
 import { until } from '../../support/until.js';
 
 /** A port nothing listens on (bound, then closed): connects to it are refused. */
@@ -18,18 +19,7 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-const yaml = (endpoints: string, cluster = ''): string => `kind: Cluster
-name: db
-endpoints: [${endpoints}]
-${cluster}
----
-kind: Listener
-name: db
-address: 127.0.0.1
-port: 0
-protocol: TCP
-tcp: {cluster: db, maxConnectAttempts: 2}
-`;
+const yaml = (endpoints: string, cluster = ''): string => tcpListenerYaml(endpoints, { tcp: 'maxConnectAttempts: 2', cluster });
 
 test('round robin over two endpoints: 20 connections, 10 each', { timeout: 30_000 }, async (t) => {
   const a = await startTcpUpstream();

@@ -8,19 +8,10 @@ import { connect } from 'node:net';
 import type { TcpConnectionRecord } from '../../../data-plane/src/tcp/tcp-proxy-server.js';
 import { startMesh } from '../helpers/mesh-fixture.js';
 import { exchange, sha256, startTcpUpstream } from '../helpers/tcp-servers.js';
+import { local, tcpListenerYaml } from '../helpers/tcp-listener-yaml.js';
 import { until } from '../../support/until.js';
 
-const tcpYaml = (port: number): string => `kind: Cluster
-name: db
-endpoints: [{address: 127.0.0.1, port: ${port}}]
----
-kind: Listener
-name: db
-address: 127.0.0.1
-port: 0
-protocol: TCP
-tcp: {cluster: db}
-`;
+const tcpYaml = (port: number): string => tcpListenerYaml(local(port));
 
 async function metricLines(mesh: { metrics: { registry: { metrics(): Promise<string> } } }): Promise<string[]> {
   return (await mesh.metrics.registry.metrics()).split('\n').filter((l) => l.startsWith('sluice_proxy_tcp_'));

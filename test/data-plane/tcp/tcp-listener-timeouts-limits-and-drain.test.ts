@@ -10,21 +10,10 @@ import { parseConfigText } from '../../../data-plane/src/cli/load-proxy-config.j
 import type { TcpConnectionRecord } from '../../../data-plane/src/tcp/tcp-proxy-server.js';
 import { startMesh } from '../helpers/mesh-fixture.js';
 import { startBlackHole, startTcpUpstream } from '../helpers/tcp-servers.js';
+import { local, tcpListenerYaml } from '../helpers/tcp-listener-yaml.js';
 import { until } from '../../support/until.js';
 
-const yaml = (port: number, tcp: string, limits = '', clusterExtra = ''): string => `kind: Cluster
-name: db
-endpoints: [{address: 127.0.0.1, port: ${port}}]
-${clusterExtra}
----
-kind: Listener
-name: db
-address: 127.0.0.1
-port: 0
-protocol: TCP
-tcp: {cluster: db${tcp}}
-${limits}
-`;
+const yaml = (port: number, tcp: string, listener = '', cluster = ''): string => tcpListenerYaml(local(port), { tcp: tcp.replace(/^, /, ''), listener, cluster });
 
 /** A client that closes when the proxy ends or cuts the connection (no half-open wait). */
 function open(port: number): Promise<Socket> {
