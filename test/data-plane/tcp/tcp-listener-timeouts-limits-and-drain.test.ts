@@ -41,6 +41,16 @@ function roundTrip(s: Socket, text: string, timeoutMs = 5000): Promise<string> {
   });
 }
 
+/** A new connection through `port` carries an echo (false while it is refused or closed). */
+async function echoesOnANewConnection(port: number): Promise<boolean> {
+  const s = await open(port);
+  try {
+    return (await roundTrip(s, 'fresh', 500)) === 'fresh';
+  } finally {
+    s.destroy();
+  }
+}
+
 function closed(s: Socket, timeoutMs = 10_000): Promise<number> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
@@ -108,14 +118,7 @@ test('max_connections: the third client is closed at once and counted; the two o
   assert.equal(proxy.mesh.listeners.closedConnections.get('db', 'refused'), 1);
   assert.equal(await roundTrip(one, 'still'), 'still');
   one.destroy();
-  await until('a slot is free again', async () => {
-    const four = await open(proxy.port('db'));
-    try {
-      return (await roundTrip(four, 'four', 500)) === 'four';
-    } finally {
-      four.destroy();
-    }
-  });
+  await until('a slot is free again', () => echoesOnANewConnection(proxy.port('db')));
   two.destroy();
 });
 
@@ -143,4 +146,20 @@ test('a removed listener drains: the open connection flows until drainTimeoutMs,
   assert.ok(ms >= 1400, `cut at the drain deadline, after ${ms} ms`);
   await until('the record', () => records.length === 1);
   assert.equal(records[0]!.end, 'drained');
+});
+
+test('the cluster\'s circuit breaker counts piped connections: over maxConnections the client is closed, overloaded', { timeout: 30_000 }, async (t) => {
+  const echo = await startTcpUpstream();
+  t.after(() => echo.close());
+  const records: TcpConnectionRecord[] = [];
+  const proxy = await startMesh(yaml(echo.port, '', '', 'circuitBreakers: {maxConnections: 1}'), {}, { onTcpConnection: (r) => records.push(r) });
+  t.after(() => proxy.close());
+  const first = await open(proxy.port('db'));
+  assert.equal(await roundTrip(first, 'one'), 'one');
+  const second = await open(proxy.port('db'));
+  await closed(second);
+  await until('the refused connection\'s record', () => records.find((r) => r.result === 'overloaded'));
+  assert.equal(echo.connections(), 1, 'the endpoint never saw the second connection');
+  first.destroy();
+  await until('the breaker freed the slot', () => echoesOnANewConnection(proxy.port('db')));
 });
