@@ -29,6 +29,9 @@ export { HttpProxy } from './proxy/http-proxy.js';
 export { Session, hostName } from './proxy/session.js';
 export { createProxyServer, listenerContext, type ProxyServerOptions } from './proxy/proxy-server.js';
 export { DEFAULT_LISTENER_LIMITS, type ListenerContext, type ListenerLimits } from './proxy/listener-context.js';
+export { createTcpProxyServer, type TcpConnectionRecord, type TcpListenerOptions, type TcpProxyContext } from './tcp/tcp-proxy-server.js';
+export { drainTcpServer } from './tcp/tcp-drain.js';
+export { TcpStats, type TcpResult } from './tcp/tcp-stats.js';
 
 export { HeaderList } from './protocols/header-list.js';
 export type { ResponseHead, BodyFraming } from './protocols/http1/response-head.js';
@@ -38,6 +41,7 @@ export { ConnectionPool, DEFAULT_POOL_OPTIONS, type PoolOptions } from './upstre
 export { RetryPolicy, RetryOn, type RetryPolicyOptions } from './upstream/retry-policy.js';
 export type { UpstreamConnection, UpstreamRequest, ExchangeHandler, PoolStats } from './upstream/upstream-client.js';
 export type { Balancer } from './upstream/balancers/balancer.js';
+export type { HashSubject } from './upstream/balancers/hash-key.js';
 export { SmoothWeightedRoundRobin } from './upstream/balancers/smooth-weighted-round-robin.js';
 export { LeastRequest } from './upstream/balancers/least-request.js';
 export { RandomBalancer } from './upstream/balancers/random-balancer.js';

@@ -7,10 +7,10 @@
 //   Listener     those whose selector picks the workload
 //   Route        those naming a listener it receives (reduced to those listeners), and the mesh-wide
 //                ones (naming no listener) — only for the declared hosts when a Sidecar selects it
-//   Cluster      those the routes it receives forward to (cluster, weighted clusters or mirrors); without a
-//                declaration also those no route uses yet (warmed before their route, or picked by
-//                name in a proxy's own upstreamPeer code). A cluster only other proxies' routes use
-//                is not sent.
+//   Cluster      those the routes it receives forward to (cluster, weighted clusters or mirrors) and
+//                those its TCP listeners pipe to; without a declaration also those no route or
+//                listener uses yet (warmed before their route, or picked by name in a proxy's own
+//                upstreamPeer code). A cluster only other proxies' routes or listeners use is not sent.
 //   Endpoints    those of these clusters
 //   Certificate  all, with the private key only of those its listeners serve or its clusters present
 //   policies     all (each proxy applies those that select it); Sidecar: none (never sent)
@@ -135,17 +135,20 @@ export class ScopeView {
       maps.set('Route', prev!.base('Route'));
     } else {
       const routes = scopeRoutes(snapshot, workload, excluded);
+      // A TCP listener the workload receives reaches its cluster as a route does.
+      for (const [name, entry] of snapshot.kind('Listener')) if (!excluded.has(name)) for (const c of clustersOf(entry)) routes.reached.add(c);
       reached = prev !== undefined && sameSet(prev.reached, routes.reached) ? prev.reached : routes.reached;
       declared = routes.declared;
       maps.set('Route', routes.map);
     }
     let clusterNames: ReadonlySet<string>;
-    if (prev !== undefined && prev.reached === reached && prev.declared === declared && reusable('Cluster', 'Route')) clusterNames = prev.clusterNames;
+    if (prev !== undefined && prev.reached === reached && prev.declared === declared && reusable('Cluster', 'Route', 'Listener')) clusterNames = prev.clusterNames;
     else {
       const names = new Set(reached);
       if (!declared) {
-        const used = routedClusters(snapshot.kind('Route'));
-        for (const name of snapshot.kind('Cluster').keys()) if (!used.has(name)) names.add(name);
+        const routed = routedClusters(snapshot.kind('Route'));
+        const listened = routedClusters(snapshot.kind('Listener'));
+        for (const name of snapshot.kind('Cluster').keys()) if (!routed.has(name) && !listened.has(name)) names.add(name);
       }
       clusterNames = prev !== undefined && sameSet(prev.clusterNames, names) ? prev.clusterNames : names;
     }
@@ -202,19 +205,20 @@ function scopeRoutes(snapshot: Snapshot, workload: SelectedWorkload, excluded: R
   return { map: differs ? map : all, reached, declared: egress !== undefined };
 }
 
-function clustersOf(route: EncodedResource): string[] {
-  return referencesOf(route.resource).flatMap((ref) => (ref.kind === 'Cluster' ? [ref.name] : []));
+/** The clusters a route forwards to, or a TCP listener pipes to. */
+function clustersOf(entry: EncodedResource): string[] {
+  return referencesOf(entry.resource).flatMap((ref) => (ref.kind === 'Cluster' ? [ref.name] : []));
 }
 
 const routedByMap = new WeakMap<KindMap, ReadonlySet<string>>();
 
-/** Every cluster some route of the snapshot forwards to (computed once per Route map). */
-function routedClusters(routes: KindMap): ReadonlySet<string> {
-  let used = routedByMap.get(routes);
+/** Every cluster some route (or TCP listener) of the map sends to (computed once per Route or Listener map). */
+function routedClusters(entries: KindMap): ReadonlySet<string> {
+  let used = routedByMap.get(entries);
   if (used === undefined) {
     const found = new Set<string>();
-    for (const entry of routes.values()) for (const name of clustersOf(entry)) found.add(name);
-    routedByMap.set(routes, (used = found));
+    for (const entry of entries.values()) for (const name of clustersOf(entry)) found.add(name);
+    routedByMap.set(entries, (used = found));
   }
   return used;
 }

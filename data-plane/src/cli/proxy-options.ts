@@ -66,8 +66,9 @@ Sidecar listeners (added to whatever the configuration holds):
   --inbound-listen HOST:PORT    inbound traffic, forwarded to the application on --app-port
   --app-port PORT               the application's port on 127.0.0.1; with --service it registers the
                                 sidecar's endpoint (the --inbound-listen port when given, else this one)
-  --app-protocol http1|h2c      how the inbound listener speaks to the application (default http1;
-                                h2c: HTTP/2 with prior knowledge, for gRPC applications)
+  --app-protocol http1|h2c|tcp  how the inbound listener speaks to the application (default http1;
+                                h2c: HTTP/2 with prior knowledge, for gRPC applications; tcp: a
+                                TCP listener piping bytes, for databases and brokers)
   --register-address HOST       the address registered for --service (default: POD_IP, else 127.0.0.1)
   -h, --help                    this text`;
 
@@ -107,7 +108,7 @@ export interface ProxyOptions {
   readonly inboundListen?: HostPort;
   readonly appPort?: number;
   /** How the inbound listener forwards to the application: HTTP/1.1, or h2c for gRPC. */
-  readonly appProtocol: 'http1' | 'h2c';
+  readonly appProtocol: 'http1' | 'h2c' | 'tcp';
   /** The address this sidecar registers for its service (with --service and --app-port). */
   readonly registerAddress: string;
   /** A file path or 'stdout'; undefined: no access log. */
@@ -247,7 +248,7 @@ function adminAdvertise(flag: string | undefined, listen: HostPort | undefined):
   return formatHostPort(listen.host, listen.port);
 }
 
-function appProtocol(value: string | undefined): 'http1' | 'h2c' {
-  if (value === undefined || value === 'http1' || value === 'h2c') return value ?? 'http1';
-  throw new UsageError(`--app-protocol must be http1 or h2c, got "${value}"`);
+function appProtocol(value: string | undefined): 'http1' | 'h2c' | 'tcp' {
+  if (value === undefined || value === 'http1' || value === 'h2c' || value === 'tcp') return value ?? 'http1';
+  throw new UsageError(`--app-protocol must be http1, h2c or tcp, got "${value}"`);
 }

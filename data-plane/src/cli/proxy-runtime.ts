@@ -55,6 +55,7 @@ export class ProxyRuntime {
       ...(options.workload === undefined ? {} : { workload: options.workload }),
       ...(options.tracing === undefined ? {} : { tracing: options.tracing }),
       ...(log === undefined ? {} : { onRequest: (session, error, ctx) => log.write(session, error, { route: ctx?.route?.name, cluster: ctx?.cluster?.name, upstreamMs: ctx?.upstreamMs ?? -1, authz: ctx?.authz, traceId: ctx?.trace?.traceId }) }),
+      ...(log === undefined ? {} : { onTcpConnection: (record) => log.writeTcp(record) }),
     });
   }
 

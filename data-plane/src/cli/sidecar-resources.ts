@@ -1,8 +1,9 @@
 // The sidecar flags as resources: `--outbound-listen` opens a listener that serves every route;
-// `--inbound-listen` with `--app-port` opens one whose only route forwards to the local application.
+// `--inbound-listen` with `--app-port` opens one whose only route forwards to the local application
+// (with `--app-protocol tcp`, a TCP listener piping to it).
 import { create } from '@bufbuild/protobuf';
 import { ClusterSchema, UpstreamProtocol } from '../../../proto/gen/sluice/v1/cluster_pb.js';
-import { ListenerSchema } from '../../../proto/gen/sluice/v1/listener_pb.js';
+import { ListenerProtocol, ListenerSchema } from '../../../proto/gen/sluice/v1/listener_pb.js';
 import { RouteSchema } from '../../../proto/gen/sluice/v1/route_pb.js';
 import { FieldErrors, type FieldError } from '../../../proto/src/model/field-error.js';
 import type { Resource } from '../../../proto/src/model/kinds.js';
@@ -14,8 +15,8 @@ export interface SidecarFlags {
   readonly outboundListen?: { host: string; port: number };
   readonly inboundListen?: { host: string; port: number };
   readonly appPort?: number;
-  /** How the inbound listener reaches the application (default http1). */
-  readonly appProtocol?: 'http1' | 'h2c';
+  /** How the inbound listener reaches the application (default http1; tcp: a TCP listener). */
+  readonly appProtocol?: 'http1' | 'h2c' | 'tcp';
 }
 
 export const OUTBOUND_LISTENER = 'sidecar-outbound';
@@ -52,7 +53,16 @@ function sidecarResources(flags: SidecarFlags): Resource[] {
     out.push({ kind: 'Listener', spec: create(ListenerSchema, { name: OUTBOUND_LISTENER, address: flags.outboundListen.host, port: flags.outboundListen.port }) });
   }
   if (flags.inboundListen !== undefined && flags.appPort !== undefined) {
-    out.push({ kind: 'Listener', spec: create(ListenerSchema, { name: INBOUND_LISTENER, address: flags.inboundListen.host, port: flags.inboundListen.port }) });
+    const tcp = flags.appProtocol === 'tcp';
+    out.push({
+      kind: 'Listener',
+      spec: create(ListenerSchema, {
+        name: INBOUND_LISTENER,
+        address: flags.inboundListen.host,
+        port: flags.inboundListen.port,
+        ...(tcp ? { protocol: ListenerProtocol.TCP, tcp: { cluster: INBOUND_CLUSTER } } : {}),
+      }),
+    });
     out.push({
       kind: 'Cluster',
       spec: create(ClusterSchema, {
@@ -61,7 +71,8 @@ function sidecarResources(flags: SidecarFlags): Resource[] {
         endpoints: [{ address: '127.0.0.1', port: flags.appPort }],
       }),
     });
-    out.push({
+    // A TCP listener pipes to its cluster: no route.
+    if (!tcp) out.push({
       kind: 'Route',
       spec: create(RouteSchema, {
         name: INBOUND_CLUSTER,

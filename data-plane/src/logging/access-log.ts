@@ -6,6 +6,7 @@ import { pino, type DestinationStream, type Logger } from 'pino';
 import type { AuthzDecision } from '../authorization/authorizer.js';
 import type { ProxyError } from '../errors.js';
 import type { Session } from '../proxy/session.js';
+import type { TcpConnectionRecord } from '../tcp/tcp-proxy-server.js';
 import { REDACTED, REDACT_PATHS, redactQuery } from './redact.js';
 
 export interface AccessLogOptions {
@@ -77,6 +78,12 @@ export class AccessLog {
       rbacPolicy: fields.authz === undefined ? null : fields.authz.policy,
       rbacResult: fields.authz?.result ?? null,
     });
+  }
+
+  /** Writes a TCP listener's connection line (`type: tcp`), once it closed, unless sampling leaves it out. */
+  writeTcp(record: TcpConnectionRecord): void {
+    if (this.sampleRate < 1 && Math.random() >= this.sampleRate) return;
+    this.log.info({ type: 'tcp', ...record, durationMs: round(record.durationMs) });
   }
 
   /** Writes out what is buffered (before the process exits). */

@@ -1,7 +1,8 @@
 // Opens, keeps and drains the proxy's listening sockets as Listener resources come and go: a new
-// listener opens, a removed one stops accepting and drains, an unchanged one is not touched.
+// listener opens, a removed one stops accepting and drains, an unchanged one is not touched. HTTP and
+// HTTPS listeners serve the proxy engine; TCP listeners pipe connections to their cluster (tcp/).
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { Server as TlsServer, TlsOptions } from 'node:tls';
 import type { FieldError } from '../../../proto/src/model/field-error.js';
 import { toJsonString } from '@bufbuild/protobuf';
@@ -17,12 +18,17 @@ import type { ListenerContext } from '../proxy/listener-context.js';
 import type { MeshInbound } from '../tls/mesh-inbound.js';
 import { newTicketKeys } from '../tls/ticket-keys.js';
 import { TlsHandshakes } from '../tls/tls-handshakes.js';
+import { drainTcpServer } from '../tcp/tcp-drain.js';
+import { createTcpProxyServer, DEFAULT_TCP_CONNECT_ATTEMPTS, DEFAULT_TCP_IDLE_TIMEOUT_MS, type TcpProxyContext } from '../tcp/tcp-proxy-server.js';
+import { DEFAULT_LISTENER_LIMITS } from '../proxy/listener-context.js';
 
 const DEFAULT_DRAIN_MS = 5_000;
 
 interface Open {
   readonly key: string;
-  readonly server: Server;
+  /** node:http's server for HTTP and HTTPS listeners; a plain net.Server for TCP ones (`tcp`). */
+  readonly server: Server | NetServer;
+  readonly tcp: boolean;
   readonly drainMs: number;
   /** HTTPS only: the contexts each connection's SNI chooses from, swapped on certificate updates. */
   readonly sni?: SniContexts;
@@ -48,12 +54,16 @@ export class ListenerManager {
    */
   private ticketKeys = newTicketKeys();
 
-  /** `mesh`: the listener that is a sidecar's inbound one (plain HTTP), served per its PeerAuthentication mode. */
+  /**
+   * `mesh`: the listener that is a sidecar's inbound one (plain HTTP or TCP), served per its
+   * PeerAuthentication mode. `tcp`: what TCP listeners pipe to (without it a TCP listener fails to open).
+   */
   constructor(
     private readonly engine: HttpProxy<any>,
     private readonly serverOptions: ProxyServerOptions = {},
     private readonly warn: (message: string) => void = () => {},
     private readonly mesh?: { readonly listener: string; readonly inbound: MeshInbound },
+    private readonly tcp?: TcpProxyContext,
   ) {}
 
   /**
@@ -86,8 +96,9 @@ export class ListenerManager {
           sni = new SniContexts(this.ticketKeys);
           sni.update(spec.tls!, certificates);
         }
-        const server = await this.listen(spec, sni, certificates);
-        this.open.set(name, { key: keyOf(spec), server, drainMs: spec.limits?.drainTimeoutMs || DEFAULT_DRAIN_MS, ...(sni ? { sni } : {}) });
+        const tcp = spec.protocol === ListenerProtocol.TCP;
+        const server = tcp ? await bind(this.tcpServer(spec), spec) : await this.listen(spec, sni, certificates);
+        this.open.set(name, { key: keyOf(spec), server, tcp, drainMs: spec.limits?.drainTimeoutMs || DEFAULT_DRAIN_MS, ...(sni ? { sni } : {}) });
       } catch (err) {
         errors.push(bindFieldError(name, spec.address, spec.port, err));
       }
@@ -171,15 +182,36 @@ export class ListenerManager {
       ...(tls ? { tls, selectContext: (name: string | undefined) => sni!.select(name) } : {}),
       ...(tls === undefined && this.mesh?.listener === spec.name ? { meshInbound: this.mesh.inbound } : {}),
     });
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      // A deep accept queue (capped by net.core.somaxconn): bursts of connections are not dropped to SYN retries.
-      server.listen({ port: spec.port, host: spec.address || '0.0.0.0', backlog: 4096 }, () => {
-        server.removeListener('error', reject);
-        resolve(server);
-      });
-    });
+    return bind(server, spec);
   }
+
+  private tcpServer(spec: Listener): NetServer {
+    if (this.tcp === undefined) throw new Error('this proxy does not serve TCP listeners');
+    const tcp = spec.tcp!;
+    return createTcpProxyServer({
+      name: spec.name,
+      cluster: tcp.cluster,
+      idleTimeoutMs: tcp.idleTimeoutMs || DEFAULT_TCP_IDLE_TIMEOUT_MS,
+      maxConnectAttempts: tcp.maxConnectAttempts || DEFAULT_TCP_CONNECT_ATTEMPTS,
+      maxConnections: spec.limits?.maxConnections || DEFAULT_LISTENER_LIMITS.maxConnections,
+      headerTimeoutMs: spec.limits?.headerTimeoutMs || DEFAULT_LISTENER_LIMITS.headerTimeoutMs,
+      closed: this.closedConnections,
+      ...(this.serverOptions.connectionBudget ? { budget: this.serverOptions.connectionBudget } : {}),
+      ...(this.mesh?.listener === spec.name ? { meshInbound: this.mesh.inbound } : {}),
+    }, this.tcp);
+  }
+}
+
+/** Binds `server` to the listener's address and port. */
+function bind<S extends NetServer>(server: S, spec: Listener): Promise<S> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    // A deep accept queue (capped by net.core.somaxconn): bursts of connections are not dropped to SYN retries.
+    server.listen({ port: spec.port, host: spec.address || '0.0.0.0', backlog: 4096 }, () => {
+      server.removeListener('error', reject);
+      resolve(server);
+    });
+  });
 }
 
 function keyOf(spec: Listener): string {
@@ -197,5 +229,6 @@ function serverTlsOptions(spec: Listener, certificates: (name: string) => Certif
 
 /** Stop accepting and drain (drain-server.ts) for the listener's drain time, or `timeoutMs` when given. */
 function drain(open: Open, timeoutMs?: number): Promise<void> {
-  return drainServer(open.server, timeoutMs ?? open.drainMs);
+  if (open.tcp) return drainTcpServer(open.server, timeoutMs ?? open.drainMs);
+  return drainServer(open.server as Server, timeoutMs ?? open.drainMs);
 }

@@ -40,6 +40,8 @@ import type { WorkloadIdentity } from '../identity/workload-identity.js';
 import type { RequestTrace } from '../tracing/request-trace.js';
 import type { Tracing } from '../tracing/tracing.js';
 import { registerSpanMetrics } from '../tracing/span-metrics.js';
+import { TcpStats } from '../tcp/tcp-stats.js';
+import type { TcpConnectionRecord } from '../tcp/tcp-proxy-server.js';
 
 /** Per-request state of the mesh application. */
 export interface MeshCtx {
@@ -77,6 +79,8 @@ export interface MeshProxyOptions {
   readonly meshTls?: boolean;
   /** Traces requests (tracing/tracing.ts); its sampling follows the Telemetry resources. Default: off. */
   readonly tracing?: Tracing;
+  /** Called once per connection of a TCP listener after it closed (access logs). */
+  readonly onTcpConnection?: (record: TcpConnectionRecord) => void;
 }
 
 export class MeshProxy implements ProxyHttp<MeshCtx> {
@@ -105,6 +109,8 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
   private inboundMode: InboundMode = DEFAULT_INBOUND_MODE;
   /** Shadow copies of the requests of routes with Forward.mirrors. */
   private readonly mirroring = new RequestMirroring(new MirrorStats());
+  /** Connections and bytes of the TCP listeners. */
+  readonly tcpStats = new TcpStats();
 
   constructor(private readonly options: MeshProxyOptions = {}) {
     this.filters = options.filters ?? new FilterRegistry();
@@ -113,6 +119,12 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
     this.listeners = new ListenerManager(this.engine, options.server, options.warn, {
       listener: INBOUND_LISTENER,
       inbound: { mode: () => this.inboundMode, tls: this.meshTls },
+    }, {
+      // Each new connection takes the newest snapshot's cluster; piped ones keep the peer they have.
+      cluster: (name) => this.current?.clusters.get(name),
+      breaker: (name) => this.breakers.get(name),
+      stats: this.tcpStats,
+      ...(options.onTcpConnection ? { onConnection: options.onTcpConnection } : {}),
     });
     this.metrics = new ProxyMetrics({
       clusters: () => this.current?.clusters.values() ?? [],
@@ -126,6 +138,7 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
       mirrored: () => this.mirroring.stats.values(),
     });
     if (options.tracing !== undefined) registerSpanMetrics(options.tracing, this.metrics.registry);
+    this.tcpStats.register(this.metrics.registry);
     this.clusterContext = {
       localZone: options.localZone ?? '',
       activeHealth: (cluster, address, port) => this.activeHealth.get(clusterEndpointKey(cluster, address, port)),

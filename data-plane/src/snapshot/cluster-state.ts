@@ -8,7 +8,7 @@ import { toJsonString } from '@bufbuild/protobuf';
 import { ClusterSchema, type Cluster } from '../../../proto/gen/sluice/v1/cluster_pb.js';
 import { EndpointsSchema, Health, type Endpoints } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
 import { mergeEndpoints } from '../../../proto/src/model/merge-endpoints.js';
-import type { Session } from '../proxy/session.js';
+import type { HashSubject } from '../upstream/balancers/hash-key.js';
 import type { Balancer } from '../upstream/balancers/balancer.js';
 import { createBalancer } from '../upstream/balancers/create-balancer.js';
 import { DEFAULT_PANIC_THRESHOLD_PERCENT, selectPeers } from '../upstream/balancers/select-peers.js';
@@ -128,7 +128,7 @@ export class ClusterState implements PeerOwner {
     this.refresh();
   }
 
-  pick(session: Session, exclude: readonly Peer[]): Peer | undefined {
+  pick(session: HashSubject, exclude: readonly Peer[]): Peer | undefined {
     return this.balancer.pick(session, exclude);
   }
 

@@ -28,8 +28,10 @@ export type MeshRefusal = 'mtls_required';
  * A 'connection' step for a plain-text server: decides per connection, then hands the raw socket
  * (plain) or the TLSSocket (after a verified handshake) to `handOn`. `refused` counts connections
  * closed for the mode; a failed handshake is closed too (the TLS alert told the client why).
+ * `keepPaused` (a TCP listener): a plain socket is handed on paused, its first bytes unshifted, so
+ * none is read before the endpoint it is piped to is connected.
  */
-export function meshInboundAcceptor(inbound: MeshInbound, handshakeTimeoutMs: number, handOn: (socket: Socket) => void, refused: (reason: MeshRefusal) => void): { accept(raw: Socket): void; close(): void } {
+export function meshInboundAcceptor(inbound: MeshInbound, handshakeTimeoutMs: number, handOn: (socket: Socket) => void, refused: (reason: MeshRefusal) => void, keepPaused = false): { accept(raw: Socket): void; close(): void } {
   let server: TlsServer | undefined;
   let version = -1;
   /** The TLS server of the current certificate: remade context only when the certificate changed. */
@@ -76,7 +78,7 @@ export function meshInboundAcceptor(inbound: MeshInbound, handshakeTimeoutMs: nu
       return;
     }
     handOn(raw);
-    raw.resume();
+    if (!keepPaused) raw.resume();
   };
   return {
     accept(raw: Socket): void {

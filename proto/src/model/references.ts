@@ -1,4 +1,5 @@
 // Cross-references between resources: what each resource points at, checked against a whole set.
+import { ListenerProtocol, type Listener } from '../../gen/sluice/v1/listener_pb.js';
 import { fieldPath, FieldErrors } from './field-error.js';
 import { resourcePath, type Kind, type Resource } from './kinds.js';
 import type { ResourceView } from './resource-set.js';
@@ -31,6 +32,8 @@ export function referencesOf(resource: Resource): Reference[] {
       break;
     }
     case 'Listener': {
+      const tcp = resource.spec.tcp;
+      if (tcp !== undefined && tcp.cluster !== '') refs.push({ kind: 'Cluster', name: tcp.cluster, path: `${base}.tcp.cluster` });
       const tls = resource.spec.tls;
       if (tls !== undefined) {
         tls.certificates.forEach((c, i) => refs.push({ kind: 'Certificate', name: c, path: `${base}.tls.certificates[${i}]`, needs: 'certChain' }));
@@ -63,6 +66,10 @@ export function checkReferences(resource: Resource, set: ResourceView, errors: F
   for (const ref of referencesOf(resource)) {
     const target = set.get(ref.kind, ref.name);
     if (target === undefined) errors.add(ref.path, `unknown ${ref.kind.toLowerCase()} "${ref.name}"`);
+    else if (resource.kind === 'Route' && ref.kind === 'Listener' && (target as Listener).protocol === ListenerProtocol.TCP) {
+      // A TCP listener pipes bytes to its own cluster: an HTTP route on it would never match anything.
+      errors.add(ref.path, `listener "${ref.name}" is a TCP listener; routes serve HTTP and HTTPS listeners`);
+    }
     else if (ref.needs !== undefined && ref.kind === 'Certificate' && (target as { [k in 'certChain' | 'caBundle']: string })[ref.needs] === '') {
       errors.add(ref.path, `certificate "${ref.name}" has no ${ref.needs}, which this use needs`);
     }

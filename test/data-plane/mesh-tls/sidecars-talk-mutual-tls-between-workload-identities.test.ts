@@ -6,7 +6,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, X509Certificate } from 'node:crypto';
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { Agent, request } from 'node:http';
 import { connect as http2Connect } from 'node:http2';
 import { workloadIdentity } from '../../../data-plane/src/identity/workload-identity.js';
@@ -16,41 +15,11 @@ import { startMesh, type MeshFixture } from '../helpers/mesh-fixture.js';
 import { createSpiffePki, type KeyPair } from '../helpers/spiffe-pki.js';
 import { parseConfigText } from '../../../data-plane/src/cli/load-proxy-config.js';
 import { until } from '../../support/until.js';
+import { startRelay } from '../helpers/tcp-relay.js';
 import { sidecarInboundYaml } from '../helpers/sidecar-inbound-yaml.js';
 
 const A = 'spiffe://sluice.local/svc/a';
 const B = 'spiffe://sluice.local/svc/b';
-
-/** A TCP relay that records what passes from its clients to `port`. */
-async function startRelay(port: number): Promise<{ port: number; bytes: () => Buffer; connections: () => number; drop: () => void; close: () => void }> {
-  const seen: Buffer[] = [];
-  let connections = 0;
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    connections++;
-    const upstream = connect(port, '127.0.0.1');
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('error', () => {});
-      s.on('close', () => sockets.delete(s));
-    }
-    client.on('data', (d: Buffer) => seen.push(d));
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    port: (server.address() as { port: number }).port,
-    bytes: () => Buffer.concat(seen),
-    connections: () => connections,
-    drop: () => {
-      for (const s of sockets) s.destroy();
-    },
-    close: () => {
-      for (const s of sockets) s.destroy();
-      server.close();
-    },
-  };
-}
 
 function get(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {

@@ -1,7 +1,7 @@
 // How a cluster spreads requests over its peers. Every balancer takes the peers that may take
 // traffic, fixed until its cluster state rebuilds it (a new snapshot, an active check's verdict, an
 // ejection: ClusterState.refresh).
-import type { Session } from '../../proxy/session.js';
+import type { HashSubject } from './hash-key.js';
 import type { Peer } from '../peer.js';
 
 export interface Balancer {
@@ -10,7 +10,7 @@ export interface Balancer {
    * of the balancer's peers is not in it: Envoy's previous_hosts retry predicate, for every try of
    * every retry path. undefined only when the balancer has no peer at all.
    */
-  pick(session: Session, exclude: readonly Peer[]): Peer | undefined;
+  pick(session: HashSubject, exclude: readonly Peer[]): Peer | undefined;
 }
 
 /** How many random draws a balancer spends looking for a peer not yet tried before it lists them. */

@@ -3,7 +3,13 @@
 import type { HashPolicy } from '../../../../proto/gen/sluice/v1/cluster_pb.js';
 import type { Session } from '../../proxy/session.js';
 
-export type HashKeyOf = (session: Session) => string | undefined;
+/**
+ * What a pick may hash: a request's Session, or a TCP connection (tcp/tcp-hash-subject.ts: only its
+ * remote address, no header, cookie or query parameter).
+ */
+export type HashSubject = Pick<Session, 'authority' | 'headers' | 'cookie' | 'queryParam' | 'remoteAddress'>;
+
+export type HashKeyOf = (session: HashSubject) => string | undefined;
 
 export function compileHashKey(policy: HashPolicy | undefined): HashKeyOf {
   const key = policy?.key;

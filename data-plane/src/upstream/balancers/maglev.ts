@@ -1,11 +1,10 @@
 // Maglev consistent hashing (Google's NSDI'16 load balancer): a lookup table of prime size filled
 // by each peer's own permutation, in turns proportional to weight. O(1) lookups and an even spread;
 // removing a peer moves a little more than its own share of keys.
-import type { Session } from '../../proxy/session.js';
 import type { Peer } from '../peer.js';
 import { RandomBalancer } from './random-balancer.js';
 import { avoidable, type Balancer } from './balancer.js';
-import type { HashKeyOf } from './hash-key.js';
+import type { HashKeyOf, HashSubject } from './hash-key.js';
 import { murmur3 } from './murmur3.js';
 
 /** Prime, as the paper requires; Envoy's default too. */
@@ -41,7 +40,7 @@ export class Maglev implements Balancer {
     }
   }
 
-  pick(session: Session, exclude: readonly Peer[]): Peer | undefined {
+  pick(session: HashSubject, exclude: readonly Peer[]): Peer | undefined {
     const key = this.keyOf(session);
     if (key === undefined || this.peers.length === 0) return this.fallback.pick(session, exclude);
     return this.pickByHash(murmur3(key), exclude);

@@ -1,11 +1,10 @@
 // Consistent hashing on a ketama ring: each peer owns VNODES_PER_WEIGHT points per unit of weight,
 // placed by hashing its address. Removing one of N peers moves only the keys it owned (about 1/N);
 // the other peers' points do not move because their count does not depend on N.
-import type { Session } from '../../proxy/session.js';
 import type { Peer } from '../peer.js';
 import { RandomBalancer } from './random-balancer.js';
 import { avoidable, type Balancer } from './balancer.js';
-import type { HashKeyOf } from './hash-key.js';
+import type { HashKeyOf, HashSubject } from './hash-key.js';
 import { murmur3 } from './murmur3.js';
 
 const VNODES_PER_WEIGHT = 160;
@@ -28,7 +27,7 @@ export class RingHash implements Balancer {
     this.fallback = new RandomBalancer(peers);
   }
 
-  pick(session: Session, exclude: readonly Peer[]): Peer | undefined {
+  pick(session: HashSubject, exclude: readonly Peer[]): Peer | undefined {
     const key = this.keyOf(session);
     if (key === undefined || this.hashes.length === 0) return this.fallback.pick(session, exclude);
     return this.pickByHash(murmur3(key), exclude);

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file sluice/v1/listener.proto.
  */
 export const file_sluice_v1_listener: GenFile = /*@__PURE__*/
-  fileDesc("ChhzbHVpY2UvdjEvbGlzdGVuZXIucHJvdG8SCXNsdWljZS52MSK/AQoLTGlzdGVuZXJUbHMSFAoMY2VydGlmaWNhdGVzGAEgAygJEhsKE2RlZmF1bHRfY2VydGlmaWNhdGUYAiABKAkSPgoSY2xpZW50X2NlcnRpZmljYXRlGAMgASgOMiIuc2x1aWNlLnYxLkNsaWVudENlcnRpZmljYXRlUG9saWN5EhEKCWNsaWVudF9jYRgEIAEoCRIqCgttaW5fdmVyc2lvbhgFIAEoDjIVLnNsdWljZS52MS5UbHNWZXJzaW9uIqQCCg5MaXN0ZW5lckxpbWl0cxIYChBtYXhfaGVhZGVyX2J5dGVzGAEgASgNEiIKFm1heF9yZXF1ZXN0X2JvZHlfYnl0ZXMYAiABKARCAjACEhcKD21heF9jb25uZWN0aW9ucxgDIAEoDRIZChFoZWFkZXJfdGltZW91dF9tcxgEIAEoDRIXCg9pZGxlX3RpbWVvdXRfbXMYBSABKA0SGgoScmVxdWVzdF90aW1lb3V0X21zGAYgASgNEhgKEGRyYWluX3RpbWVvdXRfbXMYByABKA0SGAoQbWF4X2hlYWRlcl9jb3VudBgIIAEoDRIcChRib2R5X2lkbGVfdGltZW91dF9tcxgJIAEoDRIZChFib2R5X2J1ZmZlcl9ieXRlcxgKIAEoDSLlAQoITGlzdGVuZXISDAoEbmFtZRgBIAEoCRIPCgdhZGRyZXNzGAIgASgJEgwKBHBvcnQYAyABKA0SLQoIcHJvdG9jb2wYBCABKA4yGy5zbHVpY2UudjEuTGlzdGVuZXJQcm90b2NvbBIjCgN0bHMYBSABKAsyFi5zbHVpY2UudjEuTGlzdGVuZXJUbHMSKQoGbGltaXRzGAYgASgLMhkuc2x1aWNlLnYxLkxpc3RlbmVyTGltaXRzEi0KCHNlbGVjdG9yGAcgASgLMhsuc2x1aWNlLnYxLldvcmtsb2FkU2VsZWN0b3IqJwoQTGlzdGVuZXJQcm90b2NvbBIICgRIVFRQEAASCQoFSFRUUFMQASo9ChdDbGllbnRDZXJ0aWZpY2F0ZVBvbGljeRIICgROT05FEAASCwoHUkVRVUVTVBABEgsKB1JFUVVJUkUQAiokCgpUbHNWZXJzaW9uEgoKBlRMUzFfMhAAEgoKBlRMUzFfMxABYgZwcm90bzM", [file_sluice_v1_peer_authentication]);
+  fileDesc("ChhzbHVpY2UvdjEvbGlzdGVuZXIucHJvdG8SCXNsdWljZS52MSK/AQoLTGlzdGVuZXJUbHMSFAoMY2VydGlmaWNhdGVzGAEgAygJEhsKE2RlZmF1bHRfY2VydGlmaWNhdGUYAiABKAkSPgoSY2xpZW50X2NlcnRpZmljYXRlGAMgASgOMiIuc2x1aWNlLnYxLkNsaWVudENlcnRpZmljYXRlUG9saWN5EhEKCWNsaWVudF9jYRgEIAEoCRIqCgttaW5fdmVyc2lvbhgFIAEoDjIVLnNsdWljZS52MS5UbHNWZXJzaW9uIqQCCg5MaXN0ZW5lckxpbWl0cxIYChBtYXhfaGVhZGVyX2J5dGVzGAEgASgNEiIKFm1heF9yZXF1ZXN0X2JvZHlfYnl0ZXMYAiABKARCAjACEhcKD21heF9jb25uZWN0aW9ucxgDIAEoDRIZChFoZWFkZXJfdGltZW91dF9tcxgEIAEoDRIXCg9pZGxlX3RpbWVvdXRfbXMYBSABKA0SGgoScmVxdWVzdF90aW1lb3V0X21zGAYgASgNEhgKEGRyYWluX3RpbWVvdXRfbXMYByABKA0SGAoQbWF4X2hlYWRlcl9jb3VudBgIIAEoDRIcChRib2R5X2lkbGVfdGltZW91dF9tcxgJIAEoDRIZChFib2R5X2J1ZmZlcl9ieXRlcxgKIAEoDSJSCghUY3BQcm94eRIPCgdjbHVzdGVyGAEgASgJEhcKD2lkbGVfdGltZW91dF9tcxgCIAEoDRIcChRtYXhfY29ubmVjdF9hdHRlbXB0cxgDIAEoDSKHAgoITGlzdGVuZXISDAoEbmFtZRgBIAEoCRIPCgdhZGRyZXNzGAIgASgJEgwKBHBvcnQYAyABKA0SLQoIcHJvdG9jb2wYBCABKA4yGy5zbHVpY2UudjEuTGlzdGVuZXJQcm90b2NvbBIjCgN0bHMYBSABKAsyFi5zbHVpY2UudjEuTGlzdGVuZXJUbHMSKQoGbGltaXRzGAYgASgLMhkuc2x1aWNlLnYxLkxpc3RlbmVyTGltaXRzEi0KCHNlbGVjdG9yGAcgASgLMhsuc2x1aWNlLnYxLldvcmtsb2FkU2VsZWN0b3ISIAoDdGNwGAggASgLMhMuc2x1aWNlLnYxLlRjcFByb3h5KjAKEExpc3RlbmVyUHJvdG9jb2wSCAoESFRUUBAAEgkKBUhUVFBTEAESBwoDVENQEAIqPQoXQ2xpZW50Q2VydGlmaWNhdGVQb2xpY3kSCAoETk9ORRAAEgsKB1JFUVVFU1QQARILCgdSRVFVSVJFEAIqJAoKVGxzVmVyc2lvbhIKCgZUTFMxXzIQABIKCgZUTFMxXzMQAWIGcHJvdG8z", [file_sluice_v1_peer_authentication]);
 
 /**
  * @generated from message sluice.v1.ListenerTls
@@ -148,6 +148,43 @@ export const ListenerLimitsSchema: GenMessage<ListenerLimits> = /*@__PURE__*/
   messageDesc(file_sluice_v1_listener, 1);
 
 /**
+ * What a TCP listener does with each connection (Envoy's tcp_proxy filter): the cluster it is piped to.
+ * The connect timeout is the cluster's connect_timeout_ms, as in Envoy.
+ *
+ * @generated from message sluice.v1.TcpProxy
+ */
+export type TcpProxy = Message<"sluice.v1.TcpProxy"> & {
+  /**
+   * The Cluster whose endpoints take the connections (its load balancing, health and outlier detection).
+   *
+   * @generated from field: string cluster = 1;
+   */
+  cluster: string;
+
+  /**
+   * A connection with no byte in either direction for this long is closed. Default 3600000 (1 h, Envoy's).
+   *
+   * @generated from field: uint32 idle_timeout_ms = 2;
+   */
+  idleTimeoutMs: number;
+
+  /**
+   * Endpoints tried when connects fail (refused, timed out), each a different one while one is left.
+   * Default 3.
+   *
+   * @generated from field: uint32 max_connect_attempts = 3;
+   */
+  maxConnectAttempts: number;
+};
+
+/**
+ * Describes the message sluice.v1.TcpProxy.
+ * Use `create(TcpProxySchema)` to create a new message.
+ */
+export const TcpProxySchema: GenMessage<TcpProxy> = /*@__PURE__*/
+  messageDesc(file_sluice_v1_listener, 2);
+
+/**
  * @generated from message sluice.v1.Listener
  */
 export type Listener = Message<"sluice.v1.Listener"> & {
@@ -188,6 +225,13 @@ export type Listener = Message<"sluice.v1.Listener"> & {
    * @generated from field: sluice.v1.WorkloadSelector selector = 7;
    */
   selector?: WorkloadSelector | undefined;
+
+  /**
+   * Protocol TCP only, and then required.
+   *
+   * @generated from field: sluice.v1.TcpProxy tcp = 8;
+   */
+  tcp?: TcpProxy | undefined;
 };
 
 /**
@@ -195,7 +239,7 @@ export type Listener = Message<"sluice.v1.Listener"> & {
  * Use `create(ListenerSchema)` to create a new message.
  */
 export const ListenerSchema: GenMessage<Listener> = /*@__PURE__*/
-  messageDesc(file_sluice_v1_listener, 2);
+  messageDesc(file_sluice_v1_listener, 3);
 
 /**
  * @generated from enum sluice.v1.ListenerProtocol
@@ -214,6 +258,13 @@ export enum ListenerProtocol {
    * @generated from enum value: HTTPS = 1;
    */
   HTTPS = 1,
+
+  /**
+   * Raw TCP (L4): each connection is piped to an endpoint of `tcp.cluster` (Envoy's tcp_proxy).
+   *
+   * @generated from enum value: TCP = 2;
+   */
+  TCP = 2,
 }
 
 /**
