@@ -10,6 +10,9 @@
 //   never answer;
 // - a plain-text client in the hub dialing B's application port directly is captured by B's
 //   PREROUTING rules into the STRICT inbound listener and refused;
+// - a plain TCP echo service in pod C (its sidecar's inbound side `--app-protocol tcp`): a client in A
+//   dials echo.local:7000 unchanged; A's `--outbound-port-map 7000=17000` sends it to A's TCP listener
+//   for cluster `echo`, which reaches C's sidecar over mutual TLS (C is STRICT too);
 // - `init-capture --remove` restores direct traffic.
 import assert from 'node:assert/strict';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,11 +42,25 @@ async function waitOutput(p: Started, pattern: RegExp, what: string, timeoutMs =
   }, timeoutMs);
 }
 
-test('an unchanged client reaches web.local through two capturing sidecars over mutual TLS', { timeout: 150_000 }, async (t) => {
+const ECHO = `
+require('node:net').createServer((s) => s.pipe(s)).listen(9000, '0.0.0.0', () => console.log('echo listening'));
+`;
+
+/** Dials HOST:PORT from inside a namespace, sends a line, prints what came back. */
+const DIAL = `
+const s = require('node:net').connect(Number(process.argv[2]), process.argv[1]);
+let got = '';
+s.setTimeout(5000, () => { console.log('timeout:' + got); process.exit(2); });
+s.on('connect', () => s.write(process.argv[3]));
+s.on('data', (d) => { got += d; if (got.length >= process.argv[3].length) { console.log(got); s.end(); } });
+s.on('error', (e) => { console.log('error:' + e.code); process.exit(3); });
+`;
+
+test('an unchanged client reaches web.local (HTTP) and echo.local (TCP) through capturing sidecars over mutual TLS', { timeout: 150_000 }, async (t) => {
   assert.equal(process.getuid?.(), 0, 'network namespaces and iptables need root');
-  const topo: Topology = await createTopology(2, (pod, pods) => (pod === pods[0] ? [`${pods[1]!.address} web.local`] : []));
+  const topo: Topology = await createTopology(3, (pod, pods) => (pod === pods[0] ? [`${pods[1]!.address} web.local`, `${pods[2]!.address} echo.local`] : []));
   t.after(() => topo.remove());
-  const [a, b] = topo.pods as [typeof topo.pods[0], typeof topo.pods[0]];
+  const [a, b, c] = topo.pods as [typeof topo.pods[0], typeof topo.pods[0], typeof topo.pods[0]];
   const dir = mkdtempSync(join(tmpdir(), 'sluice-capture-'));
   // The sidecars' user reaches its own files here (each token file is 0600 and its own).
   chmodSync(dir, 0o755);
@@ -80,6 +97,23 @@ kind: PeerAuthentication
 name: web-strict
 selector: {service: web}
 mode: STRICT
+---
+kind: PeerAuthentication
+name: echo-strict
+selector: {service: echo}
+mode: STRICT
+---
+kind: Cluster
+name: echo
+connectTimeoutMs: 2000
+---
+kind: Listener
+name: client-echo
+address: 127.0.0.1
+port: 17000
+protocol: TCP
+tcp: {cluster: echo}
+selector: {service: client}
 `);
   const applied = await curlHub('-w', '\n%{http_code}', '-H', 'content-type: application/yaml', '--data-binary', `@${mesh}`, `${api}/v1/apply`);
   assert.match(applied, /\n200$/, applied);
@@ -107,11 +141,17 @@ mode: STRICT
     await waitOutput(p, /admin on http/, `sidecar ${service}`);
     return p;
   };
-  for (const pod of [a, b]) {
-    const installed = await topo.exec(pod.ns, NODE, [SLUICE_BIN, 'init-capture', '--exclude-inbound-ports', '15000']);
+  const echo = topo.start(c.ns, NODE, ['-e', ECHO]);
+  stops.push(echo);
+  await waitOutput(echo, /echo listening/, 'the echo service');
+  for (const pod of [a, b, c]) {
+    // A's plain TCP to port 7000 goes to its TCP listener for cluster echo (it carries no Host).
+    const map = pod === a ? ['--outbound-port-map', '7000=17000'] : [];
+    const installed = await topo.exec(pod.ns, NODE, [SLUICE_BIN, 'init-capture', '--exclude-inbound-ports', '15000', ...map]);
     assert.match(installed.stdout, /capture installed/);
   }
   await sidecar(b, 'web', ['--inbound-listen', '0.0.0.0:15006', '--app-port', '8080', '--register-address', b.address]);
+  await sidecar(c, 'echo', ['--inbound-listen', '0.0.0.0:15006', '--app-port', '9000', '--app-protocol', 'tcp', '--register-address', c.address]);
   await sidecar(a, 'client', ['--outbound-listen', '127.0.0.1:15001']);
 
   // Ready: A has B's registered endpoint and its workload certificate.
@@ -137,6 +177,16 @@ mode: STRICT
     assert.equal(r.code, '200', r.body);
     assert.equal((JSON.parse(r.body) as { url: string }).url, `/n/${i}`);
   }
+
+  // Plain TCP, unchanged: A's client dials echo.local:7000; the bytes come back through both sidecars.
+  const dial = async (): Promise<string> => (await topo.exec(a.ns, NODE, ['-e', DIAL, 'echo.local', '7000', 'ping-through-the-mesh'])
+    .catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? '' }))).stdout.trim();
+  const echoed = await until(() => 'echo.local:7000 answering through the sidecars', async () => ((await dial()) === 'ping-through-the-mesh' ? true : undefined), 60_000, 500);
+  assert.equal(echoed, true);
+  for (let i = 0; i < 5; i++) assert.equal(await dial(), 'ping-through-the-mesh');
+  // C is STRICT: plain text from the hub to the echo port is captured into C's inbound and refused.
+  const plainEcho = await topo.exec(topo.hub, NODE, ['-e', DIAL, c.address, '9000', 'plain']).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? '' }));
+  assert.notEqual(plainEcho.stdout.trim(), 'plain', 'plain text to C is refused by its STRICT sidecar');
 
   // B's inbound capture: plain text from the hub to B's application port lands in the STRICT
   // inbound listener, which refuses it without an HTTP answer.
