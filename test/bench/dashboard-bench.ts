@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ADMIN } from '../support/role-tokens.js';
 import { until } from '../support/until.js';
+import { DEFAULT_FEED_LINGER_MS } from '../../control-plane/src/ui/live-feed.js';
 import { DashboardMesh } from '../ui/support/dashboard-mesh.js';
 import { openPage, signIn } from '../ui/support/dashboard-page.js';
 import { HeadlessChromium, watchedPage } from '../ui/support/headless-chromium.js';
@@ -56,7 +57,9 @@ function openFeeds(api: string, count: number): { stop: () => Promise<number> } 
 /** The control plane's CPU share of one core over SECONDS, with `pages` feeds open, changing a route every 2 s if `churn`. */
 async function feedCost(mesh: DashboardMesh, pages: number, churn: boolean): Promise<{ cpu: number; mbPerPage: number }> {
   const feeds = openFeeds(mesh.api, pages);
-  await new Promise((r) => setTimeout(r, 3000)); // past the reset every page receives on connect
+  // Past the reset every page receives on connect; with no page, past the ticker's linger after the
+  // previous phase's pages closed (DEFAULT_FEED_LINGER_MS), so that 0 pages means no feed at all.
+  await new Promise((r) => setTimeout(r, pages === 0 ? DEFAULT_FEED_LINGER_MS + 2000 : 3000));
   const pid = mesh.cp.child.pid!;
   const before = cpuTicks([pid]);
   const started = Date.now();
