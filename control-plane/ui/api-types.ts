@@ -55,7 +55,14 @@ export interface Overview {
   readonly traffic: TrafficFigures | null;
 }
 
-export interface ProxiesEvent { readonly reset?: boolean; readonly upsert?: readonly ProxyRecord[]; readonly remove?: readonly string[] }
+/** A reset carries every proxy in `columns` and `rows` (proxy-rows.ts); later events `upsert` and `remove`. */
+export interface ProxiesEvent {
+  readonly reset?: boolean;
+  readonly columns?: readonly string[];
+  readonly rows?: ReadonlyArray<readonly unknown[]>;
+  readonly upsert?: readonly ProxyRecord[];
+  readonly remove?: readonly string[];
+}
 
 export interface HistoryEntry {
   readonly revision: number;

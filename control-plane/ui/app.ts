@@ -4,7 +4,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { getJson, request, whenSignedOut } from './api-client.js';
 import type { Session } from './api-types.js';
 import { html } from './html.js';
-import { closeFeed, openFeed } from './live-feed.js';
+import { closeFeed, ensureFeed } from './live-feed.js';
 import { useLive } from './live-state.js';
 import { ApplyPage } from './pages/apply.js';
 import { OverviewPage } from './pages/overview.js';
@@ -74,13 +74,19 @@ export function App() {
   const [session, setSession] = useState<Session | null | undefined>(undefined);
   useEffect(() => {
     whenSignedOut(() => setSession(null));
-    getJson<Session>('/ui/session').then(setSession, () => setSession(null));
+    // The feed opens as soon as the session is known, not after the shell's first paint (when the
+    // effect below runs): on a fresh load its reset is what the Proxies page waits for.
+    getJson<Session>('/ui/session').then((s) => {
+      ensureFeed();
+      setSession(s);
+    }, () => setSession(null));
   }, []);
   useEffect(() => {
-    if (session) openFeed();
-    else closeFeed();
-    return closeFeed;
+    // Not closed when the session first becomes known: the feed opened with it is kept.
+    if (session) ensureFeed();
+    else if (session === null) closeFeed();
   }, [session]);
+  useEffect(() => closeFeed, []);
   const signOut = async (): Promise<void> => {
     try {
       await request('DELETE', '/ui/session');

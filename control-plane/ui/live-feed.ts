@@ -38,6 +38,11 @@ export function openFeed(): void {
   });
 }
 
+/** Opens the feed unless it is open (or waiting to reconnect) already. */
+export function ensureFeed(): void {
+  if (source === undefined) openFeed();
+}
+
 export function closeFeed(): void {
   if (retryTimer !== undefined) clearTimeout(retryTimer);
   retryTimer = undefined;

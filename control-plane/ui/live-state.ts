@@ -1,8 +1,10 @@
 // What the live feed (/ui/events) keeps current for every page: the overview, every proxy's record,
 // the configuration revision, the latest traffic window and the synced share over time. Pages read it
 // through useLive(); a burst of events re-renders them once per animation frame, not once per event.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Overview, ProxiesEvent, ProxyRecord, Traffic } from './api-types.js';
+import { type ProxyChange, ProxyChangeLog } from './proxy-changes.js';
+import { recordsOf } from './proxy-rows.js';
 
 export type Connection = 'connecting' | 'live' | 'reconnecting';
 
@@ -14,9 +16,10 @@ class LiveState {
   overview: Overview | undefined;
   revision = 0;
   traffic: Traffic | undefined;
-  /** Proxies by node id; `version` changes on every change so pages can memoize on it. */
+  /** Proxies by node id. */
   readonly proxies = new Map<string, ProxyRecord>();
-  proxiesVersion = 0;
+  /** Each `proxies` event's changes; its `version` changes on every event, so pages can memoize on it. */
+  readonly proxyChanges = new ProxyChangeLog();
   proxiesLoaded = false;
   /** Seconds since the epoch and the share of proxies at the current revision (0..1). */
   readonly shareTimes: number[] = [];
@@ -70,11 +73,25 @@ class LiveState {
   }
 
   applyProxies(e: ProxiesEvent): void {
-    if (e.reset === true) this.proxies.clear();
-    for (const p of e.upsert ?? []) this.proxies.set(p.nodeId, p);
-    for (const node of e.remove ?? []) this.proxies.delete(node);
+    if (e.reset === true) {
+      this.proxies.clear();
+      for (const p of recordsOf(e.columns ?? [], e.rows ?? [])) this.proxies.set(p.nodeId, p);
+      this.proxyChanges.reset();
+    } else {
+      const changes: ProxyChange[] = [];
+      for (const after of e.upsert ?? []) {
+        changes.push({ before: this.proxies.get(after.nodeId), after });
+        this.proxies.set(after.nodeId, after);
+      }
+      for (const node of e.remove ?? []) {
+        const before = this.proxies.get(node);
+        if (before === undefined) continue;
+        changes.push({ before });
+        this.proxies.delete(node);
+      }
+      this.proxyChanges.record(changes);
+    }
     this.proxiesLoaded = true;
-    this.proxiesVersion++;
     this.changed();
   }
 
@@ -97,9 +114,23 @@ setInterval(() => {
   live.changed();
 }, 1000);
 
-/** Re-renders the calling component whenever the live state changes. */
-export function useLive(): LiveState {
+/**
+ * Re-renders the calling component whenever the live state changes; with `watch`, only when one of
+ * the values it picks changed (the Proxies page need not re-render, while its table scrolls, for a
+ * new overview or the rollout chart's sample each second).
+ */
+export function useLive(watch?: (s: LiveState) => readonly unknown[]): LiveState {
   const [, setTick] = useState(0);
-  useEffect(() => live.subscribe(() => setTick((n) => n + 1)), []);
+  // The values this render used: a change that lands before the effect subscribes still counts.
+  const rendered = useRef<readonly unknown[] | undefined>(undefined);
+  rendered.current = watch?.(live);
+  useEffect(() => live.subscribe(() => {
+    const used = rendered.current;
+    if (watch !== undefined && used !== undefined) {
+      const now = watch(live);
+      if (now.length === used.length && now.every((v, i) => Object.is(v, used[i]))) return;
+    }
+    setTick((n) => n + 1);
+  }), []);
   return live;
 }

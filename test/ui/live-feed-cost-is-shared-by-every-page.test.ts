@@ -1,7 +1,7 @@
 // The live feed's cost does not grow with the number of open pages: 20 pages cost one computation per
 // tick (counted by sluice_ui_feed_computations_total, not timed), as one page does, and each page
 // receives the same events. Beyond the subscriber limit a page is refused with 503; a page that does
-// not read is dropped once its connection holds too much; the ticker stops when the last page goes.
+// not read is dropped once its connection holds too much; the ticker stops a while after the last page goes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
@@ -11,12 +11,13 @@ import type { EventStream } from './support/event-stream.js';
 import { startFeedFixture } from './support/feed-fixture.js';
 
 const TICK_MS = 100;
+const LINGER_MS = 5 * TICK_MS;
 
 test('20 pages cost one computation per tick', { timeout: 60_000 }, async (t) => {
   const cleanup = cleanupStack(t);
   // Traffic that changes every tick, so every tick has an event for every page.
   let window = 0;
-  const f = await startFeedFixture({ feed: { tickMs: TICK_MS, maxSubscribers: 20 }, traffic: () => ({ windowSeconds: 5, window: ++window, mesh: { rps: window, errorRate: 0, p50Ms: 1, p99Ms: 2 } }) });
+  const f = await startFeedFixture({ feed: { tickMs: TICK_MS, maxSubscribers: 20, lingerMs: LINGER_MS }, traffic: () => ({ windowSeconds: 5, window: ++window, mesh: { rps: window, errorRate: 0, p50Ms: 1, p99Ms: 2 } }) });
   cleanup(() => f.stop());
   const pages: EventStream[] = [];
   for (let i = 0; i < 20; i++) {
@@ -57,9 +58,13 @@ test('20 pages cost one computation per tick', { timeout: 60_000 }, async (t) =>
     assert.equal(typeof overview.data.traffic.rps, 'number');
   });
 
-  await t.test('when the last page goes the ticker stops', async () => {
+  await t.test('when the last page goes the ticker lingers (a reload joins it), then stops', async () => {
     for (const p of pages) p.close();
     await until('no subscriber left', async () => (await f.metric('sluice_ui_feed_subscribers')) === 0);
+    const lingering = await f.metric('sluice_ui_feed_computations_total');
+    await new Promise((r) => setTimeout(r, 3 * TICK_MS));
+    assert.ok(await f.metric('sluice_ui_feed_computations_total') > lingering, 'still computing while it lingers');
+    await new Promise((r) => setTimeout(r, LINGER_MS));
     const before = await f.metric('sluice_ui_feed_computations_total');
     await new Promise((r) => setTimeout(r, 5 * TICK_MS));
     assert.equal(await f.metric('sluice_ui_feed_computations_total'), before);

@@ -1,5 +1,5 @@
 // The dashboard's live feed over real proxies (DiscoveryClients on real gRPC streams): a page that
-// connects gets the overview and every proxy at once; a proxy that connects arrives as an upsert, one
+// connects gets the overview and every proxy at once (in columns); a proxy that connects arrives as an upsert, one
 // that NACKs changes its record, one that goes away is removed; an apply sends a revision event and a
 // new overview. Signed in by cookie or by bearer token; without either, 401.
 import { test } from 'node:test';
@@ -40,10 +40,13 @@ test('the live feed follows proxies, NACKs and applies', { timeout: 60_000 }, as
     assert.deepEqual(overview.data.endpoints, { total: 1, unhealthy: 0, ejected: 0 });
     assert.equal(overview.data.traffic, null);
     const reset = await feed.next('proxies', (d) => d.reset === true);
-    assert.deepEqual(reset.data.upsert.map((p: { nodeId: string }) => p.nodeId), ['node-a']);
+    // In columns: the field names once, then each proxy's values in their order (null: absent).
+    const { columns, rows } = reset.data as { columns: string[]; rows: unknown[][] };
+    const records = rows.map((row) => Object.fromEntries(columns.map((c, i) => [c, row[i]]).filter(([, v]) => v !== null)));
+    assert.deepEqual(records.map((p) => p['nodeId']), ['node-a']);
     // Records are GET /v1/proxies' items, state included.
     const listed = (await f.api.get('/v1/proxies')).body.proxies[0];
-    assert.deepEqual(reset.data.upsert[0], listed);
+    assert.deepEqual(records[0], listed);
     assert.equal(feed.events.findIndex((e) => e.event === 'overview') < feed.events.findIndex((e) => e.event === 'proxies'), true);
   });
 
@@ -64,13 +67,13 @@ test('the live feed follows proxies, NACKs and applies', { timeout: 60_000 }, as
       },
     });
     cleanup(() => refusing.stop());
-    await feed.next('proxies', (d) => d.upsert.some((p: { nodeId: string }) => p.nodeId === 'node-nack'));
+    await feed.next('proxies', (d) => d.upsert?.some((p: { nodeId: string }) => p.nodeId === 'node-nack'));
     const from = feed.events.length;
     const applied = await f.api.apply([route('bad', 'web')]);
     assert.equal(applied.status, 200);
     const revision = applied.body.revision as number;
     await feed.next('revision', (d) => d.revision >= revision, 10_000, from);
-    const nack = await feed.next('proxies', (d) => d.upsert.some((p: { nodeId: string; state: string }) => p.nodeId === 'node-nack' && p.state === 'NACK'), 10_000, from);
+    const nack = await feed.next('proxies', (d) => d.upsert?.some((p: { nodeId: string; state: string }) => p.nodeId === 'node-nack' && p.state === 'NACK'), 10_000, from);
     const record = nack.data.upsert.find((p: { nodeId: string }) => p.nodeId === 'node-nack');
     assert.match(record.rejected[0].error, /<script>alert\(1\)<\/script> refused/);
     const overview = await feed.next('overview', (d) => d.revision >= revision && d.proxies.nack === 1 && d.rollout.rejecting === 1, 10_000, from);

@@ -18,7 +18,7 @@ export class FeedMetrics {
     });
     this.computations = new Counter({
       name: 'sluice_ui_feed_computations_total',
-      help: "Times the live feed computed the fleet's overview and changes: one per tick while any page is open.",
+      help: "Times the live feed computed the fleet's overview and changes: one per tick while any page is open and for a while after the last one closes.",
       registers,
     });
     this.dropped = new Counter({

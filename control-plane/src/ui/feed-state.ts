@@ -5,6 +5,7 @@ import { syncStateOf, type ProxyStatus, type SyncState } from '../discovery/prox
 import { rolloutOf } from '../discovery/rollout-status.js';
 import type { FeedSources } from './feed-sources.js';
 import { jsonEqual } from './json-equal.js';
+import { PROXY_COLUMNS_JSON, proxyRowJson } from './proxy-columns.js';
 
 /** Errors and lagging proxies the overview's rollout lists, as GET /v1/rollout?limit=20. */
 const ROLLOUT_LIMIT = 20;
@@ -19,6 +20,8 @@ interface SentRecord {
   readonly status: ProxyStatus;
   readonly state: SyncState;
   readonly json: string;
+  /** Its row in a reset (proxy-columns.ts): encoded when a reset first needs it, kept while it is unchanged. */
+  row?: string;
 }
 
 export class FeedState {
@@ -27,7 +30,8 @@ export class FeedState {
   private traffic = '';
   /** Each proxy's record, by node id, in GET /v1/proxies' order. */
   private records = new Map<string, SentRecord>();
-  private resetFrame: string | undefined;
+  /** What connectBytes() answers, kept until the next change. */
+  private connect: Buffer | undefined;
 
   constructor(private readonly sources: FeedSources) {}
 
@@ -68,12 +72,15 @@ export class FeedState {
     for (const id of this.records.keys()) if (!records.has(id)) remove.push(id);
     if (upsert.length > 0 || remove.length > 0) {
       out += sseEvent('proxies', `{"upsert":[${upsert.join(',')}],"remove":${JSON.stringify(remove)}}`);
-      this.resetFrame = undefined;
+      this.connect = undefined;
     }
     this.records = records;
     const trafficBody = this.sources.traffic();
     const traffic = trafficBody === null ? '' : JSON.stringify(trafficBody);
-    if (traffic !== this.traffic && traffic !== '') out += sseEvent('traffic', traffic);
+    if (traffic !== this.traffic && traffic !== '') {
+      out += sseEvent('traffic', traffic);
+      this.connect = undefined;
+    }
     this.traffic = traffic;
     const overview = JSON.stringify({
       revision,
@@ -82,17 +89,23 @@ export class FeedState {
       endpoints: this.sources.endpoints(),
       traffic: trafficBody?.mesh ?? null,
     });
-    if (overview !== this.overview) out += sseEvent('overview', overview);
+    if (overview !== this.overview) {
+      out += sseEvent('overview', overview);
+      this.connect = undefined;
+    }
     this.overview = overview;
     return out;
   }
 
   /**
    * What a page that connects now receives: the overview, every proxy (`reset`), and the traffic if
-   * any. Built from the last update, once per change however many pages connect.
+   * any. Built from the last update and encoded to bytes once per change however many pages connect
+   * (the reset of 10,000 proxies is megabytes: encoding it again for each page would cost as much).
    */
-  connectFrames(): string {
-    if (this.resetFrame === undefined) this.resetFrame = sseEvent('proxies', `{"reset":true,"upsert":[${[...this.records.values()].map((r) => r.json).join(',')}]}`);
-    return sseEvent('overview', this.overview) + this.resetFrame + (this.traffic === '' ? '' : sseEvent('traffic', this.traffic));
+  connectBytes(): Buffer {
+    this.connect ??= Buffer.from(sseEvent('overview', this.overview) +
+      sseEvent('proxies', `{"reset":true,"columns":${PROXY_COLUMNS_JSON},"rows":[${[...this.records.values()].map((r) => (r.row ??= proxyRowJson(r.status, r.state))).join(',')}]}`) +
+      (this.traffic === '' ? '' : sseEvent('traffic', this.traffic)));
+    return this.connect;
   }
 }

@@ -1,6 +1,8 @@
 // The dashboard's live feed (GET /ui/events): one shared ticker computes what changed (feed-state.ts)
 // once per tick and writes the same bytes to every open page, so its cost grows with the fleet, not
-// with the number of pages. The ticker runs only while a page is open. Bounded: at most
+// with the number of pages. The ticker runs while a page is open and for `lingerMs` after the last
+// one goes, so that a reload (or a link opened in a new tab) joins the last computation instead of
+// computing and encoding the whole fleet again while the page waits. Bounded: at most
 // `maxSubscribers` pages (the next is refused), and a page whose connection holds more than
 // `maxBufferedBytes` unsent is dropped rather than buffered without end (the browser reconnects).
 import type { ServerResponse } from 'node:http';
@@ -19,6 +21,8 @@ export interface LiveFeedOptions {
   readonly maxBufferedBytes?: number;
   /** A comment line this often keeps idle connections (and proxies between) open. Default 15 s. */
   readonly heartbeatMs?: number;
+  /** How long the ticker keeps running after the last page goes. Default 10 s; 0 stops it at once. */
+  readonly lingerMs?: number;
   readonly metrics?: Registry;
 }
 
@@ -27,11 +31,15 @@ export const DEFAULT_FEED_MAX_SUBSCRIBERS = 200;
 /** Above the first `proxies` event of a 10,000-proxy fleet (about 5 MiB), which every page receives. */
 export const DEFAULT_FEED_MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_FEED_HEARTBEAT_MS = 15_000;
+/** Longer than a reload takes; while lingering, an unchanged fleet of 10,000 costs comparisons only. */
+export const DEFAULT_FEED_LINGER_MS = 10_000;
 
 /** A place in the feed, taken before the response starts so that the limit holds under concurrent connects. */
 export interface FeedSlot {
   attach(res: ServerResponse): void;
 }
+
+const RETRY_FRAME = Buffer.from('retry: 2000\n\n');
 
 export class LiveFeed {
   private readonly subscribers = new Set<ServerResponse>();
@@ -44,6 +52,9 @@ export class LiveFeed {
   private readonly maxSubscribers: number;
   private readonly maxBufferedBytes: number;
   private readonly heartbeatMs: number;
+  private readonly lingerMs: number;
+  /** When the last page went, while the ticker lingers. */
+  private emptySince: number | undefined;
   private closed = false;
 
   constructor(private readonly sources: FeedSources, options: LiveFeedOptions = {}) {
@@ -51,6 +62,7 @@ export class LiveFeed {
     this.maxSubscribers = options.maxSubscribers ?? DEFAULT_FEED_MAX_SUBSCRIBERS;
     this.maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_FEED_MAX_BUFFERED_BYTES;
     this.heartbeatMs = options.heartbeatMs ?? DEFAULT_FEED_HEARTBEAT_MS;
+    this.lingerMs = options.lingerMs ?? DEFAULT_FEED_LINGER_MS;
     this.metrics = new FeedMetrics(options.metrics, () => this.subscribers.size);
   }
 
@@ -97,15 +109,28 @@ export class LiveFeed {
       this.timer.unref();
     }
     this.subscribers.add(res);
+    this.emptySince = undefined;
     res.once('close', () => {
       this.subscribers.delete(res);
-      if (this.subscribers.size === 0) this.stop();
+      this.noteEmpty();
     });
     // A reconnecting EventSource waits this long (WHATWG HTML 9.2.4), then comes back.
-    res.write(`retry: 2000\n\n${this.state.connectFrames()}`);
+    res.write(RETRY_FRAME);
+    res.write(this.state.connectBytes());
+  }
+
+  /** The last page went: the ticker stops now, or after lingering. */
+  private noteEmpty(): void {
+    if (this.subscribers.size > 0 || this.state === undefined) return;
+    if (this.lingerMs <= 0) this.stop();
+    else this.emptySince ??= Date.now();
   }
 
   private tick(): void {
+    if (this.emptySince !== undefined && Date.now() - this.emptySince >= this.lingerMs) {
+      this.stop();
+      return;
+    }
     let frames = this.compute();
     const now = Date.now();
     if (now - this.lastHeartbeat >= this.heartbeatMs) {
@@ -124,7 +149,7 @@ export class LiveFeed {
       }
       res.write(bytes);
     }
-    if (this.subscribers.size === 0) this.stop();
+    this.noteEmpty();
   }
 
   private compute(): string {
@@ -137,5 +162,6 @@ export class LiveFeed {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
     this.state = undefined;
+    this.emptySince = undefined;
   }
 }

@@ -4,7 +4,8 @@ import { useMemo, useState } from 'preact/hooks';
 import { ago } from '../format.js';
 import { html } from '../html.js';
 import { useLive } from '../live-state.js';
-import { filterAndSort, NO_FILTER, type ProxyFilter, type ProxyRow, type Sort, type SortKey, valuesOf } from '../proxy-filter.js';
+import { NO_FILTER, type ProxyFilter, type ProxyRow, type Sort, type SortKey } from '../proxy-filter.js';
+import { ProxyView } from '../proxy-view.js';
 import { VirtualTable } from '../parts/virtual-table.js';
 import { Link, proxyPath } from '../router.js';
 
@@ -39,14 +40,14 @@ function Choice(props: { id: string; label: string; value: string; options: read
 }
 
 export function ProxiesPage() {
-  const state = useLive();
+  // Only the proxies and the revision matter here: other live changes leave the table alone.
+  const state = useLive((s) => [s.proxyChanges.version, s.revision, s.proxiesLoaded]);
   const [filter, setFilter] = useState<ProxyFilter>(NO_FILTER);
   const [sort, setSort] = useState<Sort>({ key: 'nodeId', descending: false });
   const all = state.proxies;
-  const rows = useMemo(() => filterAndSort(all.values(), state.revision, filter, sort), [state.proxiesVersion, state.revision, filter, sort]);
-  const choices = useMemo(() => ({
-    service: valuesOf(all.values(), 'service'), zone: valuesOf(all.values(), 'zone'), replica: valuesOf(all.values(), 'replica'),
-  }), [state.proxiesVersion]);
+  const view = useMemo(() => new ProxyView(all, state.proxyChanges), []);
+  const rows = view.rowsFor(state.revision, filter, sort);
+  const choices = view.choicesFor();
   const set = (field: keyof ProxyFilter) => (value: string) => setFilter({ ...filter, [field]: value });
   const onSort = (key: SortKey): void => setSort(sort.key === key ? { key, descending: !sort.descending } : { key, descending: false });
   return html`
