@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { formatSchemaErrors, validateObject } from '../deploy/support/kubernetes-schema.js';
 import { sluiceHelp } from '../deploy/support/sluice-code.js';
 import { patchedPod, podReview, review, startWebhook, type Webhook } from './support/webhook-harness.js';
+import { runSluice } from '../support/run-sluice.js';
 
 let webhook: Webhook;
 before(async () => {
@@ -134,4 +135,21 @@ test('every flag the injected proxy is given is one `sluice proxy --help` docume
   const flags = (proxy?.args ?? []).filter((a) => a.startsWith('--'));
   assert.ok(flags.length >= 10, `flags found: ${flags.join(' ')}`);
   assert.deepEqual(flags.filter((f) => !help.flags.has(f)), []);
+});
+
+test('the injected capture container runs a command line `sluice init-capture` accepts', async () => {
+  const sent = podReview((pod) => {
+    pod.metadata!.annotations = { ...pod.metadata!.annotations, 'sluice.io/exclude-outbound-ports': '3306', 'sluice.io/exclude-inbound-ports': '9090' };
+  });
+  const init = patchedPod(sent, await review(webhook, sent)).spec?.initContainers?.find((c) => c.name === 'sluice-init');
+  const argv = [...(init?.command ?? []), ...(init?.args ?? [])];
+  const at = argv.indexOf('init-capture');
+  assert.ok(at >= 0, `no init-capture in ${JSON.stringify(argv)}`);
+  // --dry-run parses every flag as the real run does, and prints the rules instead of applying them.
+  const run = await runSluice([...argv.slice(at), '--dry-run']);
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stdout, /-A SLUICE_OUTPUT -m owner --uid-owner 1337 -j RETURN/);
+  assert.match(run.stdout, /-A SLUICE_OUTPUT -p tcp --dport 3306 -j RETURN/);
+  assert.match(run.stdout, /-A SLUICE_INBOUND -p tcp --dport 9090 -j RETURN/);
+  assert.match(run.stdout, /-A SLUICE_INBOUND -p tcp --dport 15000 -j RETURN/);
 });
