@@ -1,6 +1,6 @@
 // What transparent capture costs over calling the sidecar's port explicitly, in network namespaces
 // this bench creates (root): pod A holds wrk and a sidecar (`sluice proxy --workers 1`, static
-// configuration, run as user 1337, pinned to core 0), pod B an nginx answering 200. The same sidecar
+// configuration, run in group 1337, pinned to core 0), pod B an nginx answering 200. The same sidecar
 // serves two ways in interleaved rounds (each round in another order):
 //   explicit: wrk → http://127.0.0.1:15001/ with `Host: web.local` (what an application changed for
 //             the mesh does);
@@ -10,7 +10,7 @@
 // busy CPU per request from /proc/stat (which includes the kernel's NAT work, and wrk and nginx, and
 // whatever else runs on this shared host); medians over the rounds, and each round's ratio.
 //   npm run build && flock /tmp/sluice-load.lock node dist/test/bench/capture-bench.js [--rounds 6] [--duration 5] [--connections 50]
-import { mkdtempSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,10 +28,9 @@ const { values } = parseArgs({ options: { rounds: { type: 'string', default: '6'
 const ROUNDS = Number(values.rounds);
 const DURATION_S = Number(values.duration);
 const CONNECTIONS = Number(values.connections);
-const PROXY_UID = 1337;
+const PROXY_GID = 1337;
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-capture-bench-'));
-chmodSync(dir, 0o755);
 const cleanups: Array<() => unknown> = [];
 
 /** Busy and total jiffies of the whole machine (/proc/stat's cpu line). */
@@ -77,7 +76,7 @@ name: web
 hosts: [web.local]
 forward: {cluster: web}
 `);
-  const proxy = topo.start(a.ns, 'taskset', ['-c', '0', process.execPath, SLUICE_BIN, 'proxy', '--config', config, '--workers', '1', '--admin-listen', '127.0.0.1:15000'], { uid: PROXY_UID });
+  const proxy = topo.start(a.ns, 'taskset', ['-c', '0', process.execPath, SLUICE_BIN, 'proxy', '--config', config, '--workers', '1', '--admin-listen', '127.0.0.1:15000'], { gid: PROXY_GID });
   started.push(proxy);
   await until('the sidecar answering', async () => {
     try {
@@ -88,7 +87,7 @@ forward: {cluster: web}
       return undefined;
     }
   }, 30_000, 300);
-  await topo.exec(a.ns, process.execPath, [SLUICE_BIN, 'init-capture', '--no-inbound', '--proxy-uid', String(PROXY_UID)]);
+  await topo.exec(a.ns, process.execPath, [SLUICE_BIN, 'init-capture', '--no-inbound', '--proxy-gid', String(PROXY_GID)]);
   const captured = await topo.exec(a.ns, 'curl', ['-sS', '--max-time', '5', '-o', '/dev/null', '-w', '%{http_code}', 'http://web.local/']);
   if (captured.stdout !== '200') throw new Error(`captured request answered ${captured.stdout}`);
 
@@ -117,7 +116,7 @@ forward: {cluster: web}
     }
   }
 
-  console.log(`\nsluice proxy --workers 1 (core 0, user ${PROXY_UID}) in pod A, wrk -t1 -c${CONNECTIONS} -d${DURATION_S}s and nginx (core 1) in pods A and B; ${ROUNDS} interleaved rounds, medians; Node ${process.version}\n`);
+  console.log(`\nsluice proxy --workers 1 (core 0, group ${PROXY_GID}) in pod A, wrk -t1 -c${CONNECTIONS} -d${DURATION_S}s and nginx (core 1) in pods A and B; ${ROUNDS} interleaved rounds, medians; Node ${process.version}\n`);
   console.log('| path | req/s | sidecar CPU µs/req | machine CPU µs/req | failed |');
   console.log('| --- | --: | --: | --: | --: |');
   for (const name of names) {

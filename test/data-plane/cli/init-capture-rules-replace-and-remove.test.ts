@@ -22,12 +22,13 @@ test('init-capture installs, replaces and removes its rules; bad flags are usage
   assert.deepEqual(await nat(), [], 'a dry run changes nothing');
 
   await inNs(process.execPath, SLUICE_BIN, 'init-capture', '--exclude-inbound-ports', '15000', '--proxy-uid', '2001');
-  const out = await inNs(process.execPath, SLUICE_BIN, 'init-capture', '--exclude-inbound-ports', '15000,15020', '--proxy-uid', '2002', '--exclude-outbound-cidrs', '10.96.0.1/32');
+  const out = await inNs(process.execPath, SLUICE_BIN, 'init-capture', '--exclude-inbound-ports', '15000,15020', '--proxy-uid', '2002', '--proxy-gid', '2003', '--exclude-outbound-cidrs', '10.96.0.1/32');
   assert.match(out, /capture installed: inbound TCP → 15006, outbound TCP → 15001, except user 2002/);
   const rules = await nat();
   assert.equal(rules.filter((r) => r === '-A PREROUTING -p tcp -j SLUICE_INBOUND').length, 1, rules.join('\n'));
   assert.equal(rules.filter((r) => r === '-A OUTPUT -p tcp -j SLUICE_OUTPUT').length, 1, rules.join('\n'));
   assert.ok(rules.includes('-A SLUICE_OUTPUT -m owner --uid-owner 2002 -j RETURN'), rules.join('\n'));
+  assert.ok(rules.includes('-A SLUICE_OUTPUT -m owner --gid-owner 2003 -j RETURN'), rules.join('\n'));
   assert.ok(!rules.some((r) => r.includes('2001')), 'the second run replaced the first');
   assert.ok(rules.includes('-A SLUICE_INBOUND -p tcp -m tcp --dport 15020 -j RETURN'), rules.join('\n'));
   assert.ok(rules.includes('-A SLUICE_OUTPUT -d 10.96.0.1/32 -j RETURN'), rules.join('\n'));

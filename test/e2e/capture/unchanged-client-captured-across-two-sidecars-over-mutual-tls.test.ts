@@ -1,12 +1,14 @@
 // Transparent capture end to end, in network namespaces this test creates (root on this machine): a
 // `hub` namespace holds a bridge and the control plane; pod A holds an unchanged client (curl, run as
-// root) and sidecar A; pod B holds an application on port 8080 and sidecar B. Both pods run
-// `sluice init-capture`, and both sidecars run as user 1337, as an injected pod has them.
+// root) and sidecar A; pod B holds an application on port 8080 and sidecar B. Every pod runs
+// `sluice init-capture --proxy-gid 1337`, and the sidecars run in group 1337 (still as root, so they
+// read the checkout wherever CI put it; an injected pod runs its sidecar as user 1337 instead, which
+// init-capture leaves alone the same way: init-capture-rules-replace-and-remove.test checks both rules).
 // - curl in A calls http://web.local/ (web.local is B's address in A's /etc/hosts): A's OUTPUT rules
 //   send it to sidecar A, which routes by Host to B's registered endpoint over mutual TLS;
 // - B's application sees the caller's SPIFFE ID in x-forwarded-client-cert, so the hop was mTLS, and B
 //   is STRICT, so plain text would have been refused;
-// - sidecar A's own connection to B is not captured again (it runs as the proxy user): a loop would
+// - sidecar A's own connection to B is not captured again (it runs in the proxy group): a loop would
 //   never answer;
 // - a plain-text client in the hub dialing B's application port directly is captured by B's
 //   PREROUTING rules into the STRICT inbound listener and refused;
@@ -15,7 +17,7 @@
 //   for cluster `echo`, which reaches C's sidecar over mutual TLS (C is STRICT too);
 // - `init-capture --remove` restores direct traffic.
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -24,7 +26,7 @@ import { stopChild } from '../../support/process-guard.js';
 import { GiveUp, until } from '../../support/until.js';
 import { createTopology, HUB_ADDRESS, type Started, type Topology } from './support/namespaces.js';
 
-const PROXY_UID = 1337;
+const PROXY_GID = 1337;
 const NODE = process.execPath;
 
 const APP = `
@@ -62,8 +64,6 @@ test('an unchanged client reaches web.local (HTTP) and echo.local (TCP) through 
   t.after(() => topo.remove());
   const [a, b, c] = topo.pods as [typeof topo.pods[0], typeof topo.pods[0], typeof topo.pods[0]];
   const dir = mkdtempSync(join(tmpdir(), 'sluice-capture-'));
-  // The sidecars' user reaches its own files here (each token file is 0600 and its own).
-  chmodSync(dir, 0o755);
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const stops: Started[] = [];
   t.after(async () => {
@@ -121,7 +121,6 @@ selector: {service: client}
     const body = await curlHub('-H', 'content-type: application/json', '--data', JSON.stringify({ service }), `${api}/v1/tokens`);
     const file = join(dir, `bootstrap-${service}`);
     writeFileSync(file, `${(JSON.parse(body) as { token: string }).token}\n`, { mode: 0o600 });
-    chownSync(file, PROXY_UID, PROXY_UID);
     return file;
   };
 
@@ -132,11 +131,10 @@ selector: {service: client}
   const sidecar = async (pod: typeof a, service: string, extra: string[]): Promise<Started> => {
     const state = join(dir, `state-${service}`);
     mkdirSync(state);
-    chownSync(state, PROXY_UID, PROXY_UID);
     const file = await bootstrap(service);
     const p = topo.start(pod.ns, NODE, [SLUICE_BIN, 'proxy', '--control-plane', discovery, '--node-id', `${service}-1`, '--service', service,
       '--token-file', file, '--bootstrap-token-file', file, '--workers', '1', '--admin-listen', '127.0.0.1:15000', '--state-dir', state,
-      '--drain-timeout-ms', '200', ...extra], { uid: PROXY_UID });
+      '--drain-timeout-ms', '200', ...extra], { gid: PROXY_GID });
     stops.push(p);
     await waitOutput(p, /admin on http/, `sidecar ${service}`);
     return p;
@@ -147,7 +145,7 @@ selector: {service: client}
   for (const pod of [a, b, c]) {
     // A's plain TCP to port 7000 goes to its TCP listener for cluster echo (it carries no Host).
     const map = pod === a ? ['--outbound-port-map', '7000=17000'] : [];
-    const installed = await topo.exec(pod.ns, NODE, [SLUICE_BIN, 'init-capture', '--exclude-inbound-ports', '15000', ...map]);
+    const installed = await topo.exec(pod.ns, NODE, [SLUICE_BIN, 'init-capture', '--proxy-gid', String(PROXY_GID), '--exclude-inbound-ports', '15000', ...map]);
     assert.match(installed.stdout, /capture installed/);
   }
   await sidecar(b, 'web', ['--inbound-listen', '0.0.0.0:15006', '--app-port', '8080', '--register-address', b.address]);

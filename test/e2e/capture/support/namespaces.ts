@@ -24,8 +24,11 @@ export interface Topology {
   readonly pods: readonly Pod[];
   /** Runs a command in namespace `ns` to completion (at most `timeoutMs`). */
   exec(ns: string, command: string, args: readonly string[], timeoutMs?: number): Promise<{ stdout: string; stderr: string }>;
-  /** Starts a long-running command in `ns`, as user `uid` when given (setpriv); its output is kept. */
-  start(ns: string, command: string, args: readonly string[], options?: { uid?: number; env?: NodeJS.ProcessEnv }): Started;
+  /**
+   * Starts a long-running command in `ns`, in group `gid` when given (setpriv: still root, so it reads
+   * the checkout wherever it is, but its sockets belong to that group); its output is kept.
+   */
+  start(ns: string, command: string, args: readonly string[], options?: { gid?: number; env?: NodeJS.ProcessEnv }): Started;
   /** Deletes the namespaces and their /etc/netns files. */
   remove(): Promise<void>;
 }
@@ -83,8 +86,8 @@ export async function createTopology(podCount: number, hosts: (pod: Pod, pods: r
       return { stdout: String(stdout), stderr: String(stderr) };
     },
     start: (ns, command, args, options = {}) => {
-      const asUser = options.uid === undefined ? [] : ['setpriv', `--reuid=${options.uid}`, `--regid=${options.uid}`, '--clear-groups'];
-      const child = spawnGuarded('ip', ['netns', 'exec', ns, ...asUser, command, ...args], { env: { ...process.env, ...options.env } });
+      const inGroup = options.gid === undefined ? [] : ['setpriv', `--regid=${options.gid}`, '--clear-groups'];
+      const child = spawnGuarded('ip', ['netns', 'exec', ns, ...inGroup, command, ...args], { env: { ...process.env, ...options.env } });
       let out = '';
       child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
       child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
