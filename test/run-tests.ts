@@ -1,7 +1,7 @@
 // `npm test`: makes sure the tools the tests drive are there (installing the Debian packages of the
 // missing ones when it runs as root), then runs every compiled test file with Node's test runner.
-import { spawnSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { spawnSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { REPO_ROOT } from './support/repo-root.js';
@@ -106,27 +106,85 @@ const solo = files.filter((f) => SOLO.some((s) => f.endsWith(s)));
 const shared = files.filter((f) => !solo.includes(f));
 console.log(`# etcd: ${etcd}; ${files.length} test files${solo.length > 0 ? ` (${solo.length} run alone at the end)` : ''}`);
 
-function runNodeTest(batch: readonly string[], concurrency: number): Promise<number> {
-  if (batch.length === 0) return Promise.resolve(0);
-  const child = spawn(process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=180000', ...batch.map((f) => relative(repoRoot, f))], {
+/**
+ * How long each file took in an earlier full run (test/test-durations.json, seconds): the longest
+ * start first, so two long files do not end up last, one after the other, with a core idle beside
+ * them (longest-first scheduling). A file not listed counts as the median.
+ */
+function byDurationDescending(batch: readonly string[]): string[] {
+  let recorded: Record<string, number> = {};
+  try {
+    recorded = JSON.parse(readFileSync(join(repoRoot, 'test', 'test-durations.json'), 'utf8')) as Record<string, number>;
+  } catch {
+    // No record: alphabetical order, as node --test would run them.
+  }
+  const known = Object.values(recorded).sort((a, b) => a - b);
+  const median = known[Math.floor(known.length / 2)] ?? 0;
+  const cost = (f: string): number => recorded[relative(distTest, f)] ?? median;
+  return [...batch].sort((a, b) => cost(b) - cost(a) || a.localeCompare(b));
+}
+
+interface FileResult {
+  readonly file: string;
+  readonly code: number;
+  readonly seconds: number;
+  readonly pass: number;
+  readonly fail: number;
+}
+
+const children = new Set<ChildProcess>();
+const forward = (signal: NodeJS.Signals) => () => {
+  for (const c of children) c.kill(signal);
+};
+process.on('SIGINT', forward('SIGINT'));
+process.on('SIGTERM', forward('SIGTERM'));
+
+/** One file under node --test; its output is held and printed whole when it ends, so files running side by side do not interleave. */
+function runFile(file: string): Promise<FileResult> {
+  const started = performance.now();
+  const child = spawn(process.execPath, ['--test', '--test-timeout=180000', relative(repoRoot, file)], {
     cwd: repoRoot,
-    stdio: 'inherit',
+    stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, SLUICE_ETCD_BIN: etcd, PATH: `${join(repoRoot, 'node_modules', '.bin')}${delimiter}${process.env['PATH'] ?? ''}` },
   });
-  const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
-  const onInt = forward('SIGINT');
-  const onTerm = forward('SIGTERM');
-  process.on('SIGINT', onInt);
-  process.on('SIGTERM', onTerm);
+  children.add(child);
+  const out: Buffer[] = [];
+  child.stdout!.on('data', (b: Buffer) => out.push(b));
+  child.stderr!.on('data', (b: Buffer) => out.push(b));
   return new Promise((resolve) =>
-    child.on('exit', (code, signal) => {
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-      resolve(code ?? (signal ? 1 : 0));
+    child.on('close', (code, signal) => {
+      children.delete(child);
+      const text = Buffer.concat(out).toString('utf8');
+      const count = (what: string): number => Number(new RegExp(`^# ${what} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+      const seconds = (performance.now() - started) / 1000;
+      const result = { file: relative(distTest, file), code: code ?? (signal ? 1 : 0), seconds, pass: count('pass'), fail: count('fail') };
+      process.stdout.write(`# file ${result.file}: ${result.code === 0 ? 'ok' : 'FAILED'} in ${seconds.toFixed(1)} s\n${text}`);
+      resolve(result);
     }),
   );
 }
 
-const sharedCode = await runNodeTest(shared, 2);
-const soloCode = await runNodeTest(solo, 1);
-process.exit(sharedCode !== 0 ? sharedCode : soloCode);
+/** Runs `batch`, `concurrency` files at a time, longest first. */
+async function runFiles(batch: readonly string[], concurrency: number): Promise<FileResult[]> {
+  const queue = byDurationDescending(batch);
+  const results: FileResult[] = [];
+  const lane = async (): Promise<void> => {
+    for (let next = queue.shift(); next !== undefined; next = queue.shift()) results.push(await runFile(next));
+  };
+  await Promise.all(Array.from({ length: concurrency }, lane));
+  return results;
+}
+
+const startedAt = performance.now();
+const results = [...(await runFiles(shared, 2)), ...(await runFiles(solo, 1))];
+const failed = results.filter((r) => r.code !== 0);
+const sum = (f: (r: FileResult) => number): number => results.reduce((a, r) => a + f(r), 0);
+console.log(`# ${results.length} test files in ${((performance.now() - startedAt) / 1000).toFixed(0)} s: tests passed ${sum((r) => r.pass)}, failed ${sum((r) => r.fail)}`);
+if (failed.length > 0) console.log(`# files that failed: ${failed.map((r) => r.file).join(', ')}`);
+// SLUICE_TEST_DURATIONS_OUT=FILE writes this run's durations in test-durations.json's form, to refresh it.
+const durationsOut = process.env['SLUICE_TEST_DURATIONS_OUT'];
+if (durationsOut !== undefined) {
+  const measured = Object.fromEntries(results.map((r) => [r.file, Math.round(r.seconds * 10) / 10]).sort(([a], [b]) => String(a).localeCompare(String(b))));
+  writeFileSync(durationsOut, `${JSON.stringify(measured, null, 1)}\n`);
+}
+process.exit(failed.length > 0 ? 1 : 0);
