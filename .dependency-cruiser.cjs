@@ -85,5 +85,7 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     exclude: { path: '^(proto/gen|dist|node_modules)/' },
     moduleSystems: ['es6'],
+    // Packages' subpath exports (`@bufbuild/protobuf/wire`) resolve as Node resolves them.
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'node', 'default'] },
   },
 };

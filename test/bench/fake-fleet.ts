@@ -7,15 +7,16 @@
 // otherwise every proxy says service `bench`. With `trafficMs` > 0 (light proxies; traffic-summary-bench.ts)
 // each sends a traffic summary of `routes` routes and a quarter as many clusters every trafficMs.
 import { create } from '@bufbuild/protobuf';
-import * as grpc from '@grpc/grpc-js';
-import { DiscoveryRequestSchema, type DiscoveryRequest, type DiscoveryResponse } from '../../proto/gen/sluice/v1/discovery_pb.js';
-import { DISCOVERY_STREAM_PATH, deserializeResponse, serializeRequest } from '../../proto/src/wire/service-definition.js';
+import http2, { type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2';
+import { DiscoveryRequestSchema, type DiscoveryRequest } from '../../proto/gen/sluice/v1/discovery_pb.js';
+import { DISCOVERY_STREAM_PATH, serializeRequest } from '../../proto/src/wire/service-definition.js';
 import { KINDS } from '../../proto/src/model/kinds.js';
 import { DiscoveryClient } from '../../data-plane/src/discovery/discovery-client.js';
 import { trafficSummary } from '../../data-plane/src/metrics/traffic-summary.js';
+import { encodeAck, frameMessage, MessageReader, readResponseVersions } from './grpc-frames.js';
 
 export type FleetMessage =
-  | { readonly type: 'memory'; readonly rss: number }
+  | { readonly type: 'memory'; readonly rss: number; readonly cpuMs: number }
   | { readonly type: 'started'; readonly count: number };
 
 const [addressList, countText, prefix, token, mode, servicesText, offsetText, trafficMsText, routesText] = process.argv.slice(2);
@@ -32,10 +33,14 @@ interface Stoppable {
   stop(): Promise<void>;
 }
 
-/** The protocol and nothing else: subscribe to everything, keep versions, ACK each response. */
+/**
+ * The protocol and nothing else: subscribe to everything, keep versions, ACK each response. It speaks
+ * gRPC on a raw node:http2 stream (grpc-frames.ts): a grpc-js channel per simulated proxy cost the
+ * fleet's processes more CPU than the control plane spent serving them, on the same 2 cores.
+ */
 class LightProxy implements Stoppable {
-  private client: grpc.Client | undefined;
-  private call: grpc.ClientDuplexStream<DiscoveryRequest, DiscoveryResponse> | undefined;
+  private session: ClientHttp2Session | undefined;
+  private stream: ClientHttp2Stream | undefined;
   private readonly versions = new Map<string, Map<string, string>>();
   private stopped = false;
   private traffic: NodeJS.Timeout | undefined;
@@ -44,36 +49,49 @@ class LightProxy implements Stoppable {
     this.connect();
     if (trafficMs > 0) {
       // Spread over the interval, as a fleet's timers are.
-      this.traffic = setTimeout(() => (this.traffic = setInterval(() => this.call?.write(SUMMARY), trafficMs)), Math.random() * trafficMs);
+      this.traffic = setTimeout(() => (this.traffic = setInterval(() => this.send(SUMMARY), trafficMs)), Math.random() * trafficMs);
     }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.traffic);
-    this.call?.cancel();
-    this.client?.close();
+    this.stream?.close(http2.constants.NGHTTP2_CANCEL);
+    this.session?.close();
+  }
+
+  private send(request: DiscoveryRequest): void {
+    this.sendBytes(serializeRequest(request));
+  }
+
+  private sendBytes(message: Buffer): void {
+    if (this.stream !== undefined && !this.stream.destroyed) this.stream.write(frameMessage(message));
   }
 
   private connect(): void {
-    const client = (this.client = new grpc.Client(this.address, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1, 'grpc.max_receive_message_length': 64 << 20 }));
-    const metadata = new grpc.Metadata();
-    metadata.set('authorization', `Bearer ${token}`);
-    const call = (this.call = client.makeBidiStreamRequest(DISCOVERY_STREAM_PATH, serializeRequest, deserializeResponse, metadata, {}));
-    call.on('data', (r: DiscoveryResponse) => {
+    const session = (this.session = http2.connect(`http://${this.address}`));
+    session.on('error', () => {});
+    const stream = (this.stream = session.request(
+      { ':method': 'POST', ':path': DISCOVERY_STREAM_PATH, 'content-type': 'application/grpc', te: 'trailers', authorization: `Bearer ${token}` },
+      { endStream: false },
+    ));
+    const reader = new MessageReader((bytes) => {
+      const r = readResponseVersions(bytes);
       let v = this.versions.get(r.type);
       if (v === undefined) this.versions.set(r.type, (v = new Map()));
       for (const res of r.resources) v.set(res.name, res.version);
-      for (const name of r.removedResources) v.delete(name);
-      call.write(create(DiscoveryRequestSchema, { type: r.type, responseNonce: r.nonce }));
+      for (const name of r.removed) v.delete(name);
+      this.sendBytes(encodeAck(r.type, r.nonce));
     });
-    call.on('error', () => {
-      client.close();
+    stream.on('data', (chunk: Buffer) => reader.push(chunk));
+    stream.on('error', () => {});
+    stream.on('close', () => {
+      session.destroy();
       // Like a real proxy: come back after a jittered pause, declaring what it holds.
       if (!this.stopped) setTimeout(() => this.connect(), 200 + Math.random() * 800);
     });
     KINDS.forEach((type, i) =>
-      call.write(create(DiscoveryRequestSchema, {
+      this.send(create(DiscoveryRequestSchema, {
         ...(i === 0 ? { node: { id: this.id, service: this.service } } : {}),
         type,
         subscribe: ['*'],
@@ -119,6 +137,9 @@ send({ type: 'started', count });
 // Never outlive the benchmark.
 process.on('disconnect', () => process.exit(0));
 process.on('message', (m: { type: string }) => {
-  if (m.type === 'memory') send({ type: 'memory', rss: process.memoryUsage().rss });
+  if (m.type === 'memory') {
+    const cpu = process.cpuUsage();
+    send({ type: 'memory', rss: process.memoryUsage().rss, cpuMs: (cpu.user + cpu.system) / 1000 });
+  }
   if (m.type === 'stop') void Promise.all(clients.map((c) => c.stop())).then(() => process.exit(0));
 });

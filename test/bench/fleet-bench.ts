@@ -73,6 +73,8 @@ interface Row {
   heapKbPerProxy: number;
   rssKbPerProxy: number;
   fleetRssMb: number;
+  /** CPU seconds the fleet's processes spent from their start to the last proxy synced. */
+  fleetSyncCpuS: number;
 }
 
 const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
@@ -211,7 +213,8 @@ class Fleet {
       const count = Math.min(per, n - offset);
       const child = fork(FAKE_FLEET, [addresses.join(','), String(count), `p${p}`, TOKEN, values.client!, String(SIDECARS ? SERVICES : 0), String(offset)], {
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-        execArgv: ['--max-old-space-size=6144'],
+        // BENCH_FLEET_ARGS: more node flags for the fleet's processes, as BENCH_REPLICA_ARGS for the replicas.
+        execArgv: ['--max-old-space-size=6144', ...(process.env['BENCH_FLEET_ARGS']?.split(' ').filter(Boolean) ?? [])],
       });
       this.children.push(child);
       started.push(new Promise((resolve) => child.on('message', (m: FleetMessage) => m.type === 'started' && resolve())));
@@ -219,18 +222,20 @@ class Fleet {
     await Promise.all(started);
   }
 
-  async rssMb(): Promise<number> {
-    const answers = this.children.map((c) => new Promise<number>((resolve) => {
+  /** The fleet's processes' RSS and CPU time so far, summed. */
+  async usage(): Promise<{ rssMb: number; cpuS: number }> {
+    const answers = this.children.map((c) => new Promise<{ rss: number; cpuMs: number }>((resolve) => {
       const on = (m: FleetMessage): void => {
         if (m.type === 'memory') {
           c.off('message', on);
-          resolve(m.rss);
+          resolve(m);
         }
       };
       c.on('message', on);
       c.send({ type: 'memory' });
     }));
-    return (await Promise.all(answers)).reduce((a, b) => a + b, 0) / 2 ** 20;
+    const each = await Promise.all(answers);
+    return { rssMb: each.reduce((a, m) => a + m.rss, 0) / 2 ** 20, cpuS: each.reduce((a, m) => a + m.cpuMs, 0) / 1000 };
   }
 
   async stop(): Promise<void> {
@@ -270,6 +275,7 @@ async function runOnce(n: number, store: string): Promise<Row> {
     await until(() => `initial sync (${synced.count(seeded)} of ${n})`, () => synced.count(seeded) >= n, 900_000 - (Date.now() - t0), 100);
     const syncS = (Date.now() - t0) / 1000;
     const atSync = await totalMemory(replicas);
+    const fleetAtSync = await fleet.usage();
     await sleep(1000);
     const after = await totalMemory(replicas);
     if (after.streams !== n) throw new Error(`${after.streams} streams registered, expected ${n}`);
@@ -298,7 +304,7 @@ async function runOnce(n: number, store: string): Promise<Row> {
       await sleep(250);
     }
     samples.sort((a, b) => a - b);
-    const fleetRssMb = await fleet.rssMb();
+    const fleetAtEnd = await fleet.usage();
     await fleet.stop();
     return {
       n,
@@ -309,7 +315,8 @@ async function runOnce(n: number, store: string): Promise<Row> {
       max: samples[samples.length - 1]!,
       heapKbPerProxy: (after.heap - before.heap) / n / 1024,
       rssKbPerProxy: (after.rss - before.rss) / n / 1024,
-      fleetRssMb,
+      fleetRssMb: fleetAtEnd.rssMb,
+      fleetSyncCpuS: fleetAtSync.cpuS,
     };
   } finally {
     await Promise.all(replicas.map((r) => r.stop()));
@@ -330,7 +337,7 @@ try {
 const f = (x: number, d = 0): string => x.toFixed(d);
 const shape = SIDECARS ? `${SERVICES} services, each sidecar declaring 3; each write changes one cluster` : 'no declarations (every proxy gets every route); each write changes one route';
 console.log(`\nstore: ${values.store}; ${REPLICAS} replica${REPLICAS === 1 ? '' : 's'}; ${ROUTES} routes + ${CLUSTERS} clusters; ${shape}; ${WRITES} writes per N; ${PROCESSES} fleet processes of ${values.client} clients; write -> every proxy applied+ACKed\n`);
-console.log('| proxies | replicas | connected + synced (s) | CP CPU for it (s) | p50 (ms) | p99 (ms) | max (ms) | CP heap+external per proxy (KB) | CP RSS per proxy (KB) | fleet RSS (MB) |');
-console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-for (const r of rows) console.log(`| ${r.n} | ${REPLICAS} | ${f(r.syncS, 1)} | ${f(r.syncCpuS, 1)} | ${f(r.p50)} | ${f(r.p99)} | ${f(r.max)} | ${f(r.heapKbPerProxy, 1)} | ${f(r.rssKbPerProxy, 1)} | ${f(r.fleetRssMb)} |`);
+console.log('| proxies | replicas | connected + synced (s) | CP CPU for it (s) | fleet CPU for it (s) | p50 (ms) | p99 (ms) | max (ms) | CP heap+external per proxy (KB) | CP RSS per proxy (KB) | fleet RSS (MB) |');
+console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const r of rows) console.log(`| ${r.n} | ${REPLICAS} | ${f(r.syncS, 1)} | ${f(r.syncCpuS, 1)} | ${f(r.fleetSyncCpuS, 1)} | ${f(r.p50)} | ${f(r.p99)} | ${f(r.max)} | ${f(r.heapKbPerProxy, 1)} | ${f(r.rssKbPerProxy, 1)} | ${f(r.fleetRssMb)} |`);
 process.exit(0);
