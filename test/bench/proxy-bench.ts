@@ -2,7 +2,10 @@
 // node:http + undici proxy, side by side in one run. Upstream: nginx (small body, 64 KiB file).
 // Load: wrk -t1 -c50 per contender, interleaved rounds, medians. The proxy under test is pinned to
 // core 0; wrk and the upstream share core 1 (PERFORMANCE.md's method).
-//   node dist/test/bench/proxy-bench.js [--rounds 5] [--duration 5]
+//   node dist/test/bench/proxy-bench.js [--rounds 5] [--duration 5] [--unpinned] [--upstream nginx|node]
+// --unpinned: nothing pinned, every process scheduled on both cores. --upstream node: a node:http
+// server answers instead of nginx (the same for every contender), so the upstream, not the proxy, sets
+// the pace (docs/benchmarks.md compares the two harnesses).
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -16,7 +19,17 @@ import { until } from '../support/until.js';
 import { writeNginxConf } from './nginx-config.js';
 import { childrenOf, cpuTicks, TICK_HZ } from './process-cpu.js';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, duration: { type: 'string', default: '5' }, warmup: { type: 'string', default: '2' } } });
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '5' },
+    duration: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '2' },
+    unpinned: { type: 'boolean', default: false },
+    upstream: { type: 'string', default: 'nginx' },
+  },
+});
+const UNPINNED = values.unpinned;
+if (values.upstream !== 'nginx' && values.upstream !== 'node') throw new Error('--upstream is nginx or node');
 const ROUNDS = Number(values.rounds);
 const DURATION_S = Number(values.duration);
 const WARMUP_S = Number(values.warmup);
@@ -41,8 +54,9 @@ interface Sample {
   rssMiB: number;
 }
 
+/** Pinned to `core`, or free to run on any core with --unpinned. */
 function pinned(core: number, command: string, args: string[]) {
-  return spawnGuarded('taskset', ['-c', String(core), command, ...args]);
+  return UNPINNED ? spawnGuarded(command, args) : spawnGuarded('taskset', ['-c', String(core), command, ...args]);
 }
 
 async function waitForPort(port: number, path = '/small'): Promise<void> {
@@ -75,11 +89,11 @@ async function startNginx(name: string, core: number, body: string): Promise<Con
 }
 
 
-async function startNode(name: string, script: string, args: string[] = []): Promise<Contender> {
+async function startNode(name: string, script: string, args: string[] = [], core = 0): Promise<Contender> {
   const port = await freePort();
   const file = join(dir, `${name}.mjs`);
   writeFileSync(file, script);
-  const child = pinned(0, process.execPath, [file, String(port), ...args]);
+  const child = pinned(core, process.execPath, [file, String(port), ...args]);
   let out = '';
   child.stdout?.on('data', (c: Buffer) => (out += c));
   child.stderr?.on('data', (c: Buffer) => (out += c));
@@ -106,7 +120,8 @@ function rssMiB(pids: number[]): number {
 
 async function wrk(url: string, seconds: number): Promise<{ rps: number; requests: number; p50ms: number; p99ms: number }> {
   const out = await new Promise<string>((resolve, reject) => {
-    const child = spawn('taskset', ['-c', '1', 'wrk', '-t1', '-c50', `-d${seconds}s`, '--latency', url]);
+    const args = ['-t1', '-c50', `-d${seconds}s`, '--latency', url];
+    const child = UNPINNED ? spawn('wrk', args) : spawn('taskset', ['-c', '1', 'wrk', ...args]);
     let text = '';
     child.stdout.on('data', (c: Buffer) => (text += c));
     child.on('error', reject);
@@ -142,6 +157,19 @@ function median(xs: number[]): number {
   if (s.length === 0) return NaN;
   return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
+
+/** The --upstream node server: the same two answers as the nginx upstream's, from node:http. */
+const NODE_UPSTREAM = `import http from 'node:http';
+import { readFileSync } from 'node:fs';
+const small = Buffer.from('hello world\\n');
+const big = readFileSync(process.argv[3]);
+http.createServer({ keepAliveTimeout: 300_000 }, (req, res) => {
+  const body = req.url === '/64k' ? big : req.url === '/small' ? small : undefined;
+  if (body === undefined) { res.writeHead(404).end(); return; }
+  res.writeHead(200, { 'content-type': req.url === '/64k' ? 'application/octet-stream' : 'text/plain', 'content-length': body.length });
+  res.end(body);
+}).listen(Number(process.argv[2]), '127.0.0.1');
+`;
 
 const UNDICI_PROXY = `import http from 'node:http';
 import { Pool } from ${JSON.stringify(require.resolve('undici'))};
@@ -195,7 +223,9 @@ await runProxyCommand(['--config', ${JSON.stringify(config)}, '--workers', '1', 
 async function main(): Promise<void> {
   const bodyFile = join(dir, '64k.bin');
   writeFileSync(bodyFile, Buffer.alloc(64 * 1024, 'x'));
-  const upstream = await startNginx('upstream', 1, `server { listen 127.0.0.1:PORT; keepalive_timeout 300s;
+  const upstream = values.upstream === 'node'
+    ? await startNode('upstream', NODE_UPSTREAM, [bodyFile], 1)
+    : await startNginx('upstream', 1, `server { listen 127.0.0.1:PORT; keepalive_timeout 300s;
     location = /small { default_type text/plain; return 200 "hello world\\n"; }
     location = /64k { alias ${bodyFile}; } }`);
   const contenders: Contender[] = [];
@@ -228,7 +258,8 @@ async function main(): Promise<void> {
     }
     const med = (key: string, f: keyof Sample): number => median((samples.get(key) ?? []).map((s) => s[f]));
     const fmt = (x: number, d = 0): string => (Number.isNaN(x) ? '—' : x.toFixed(d));
-    console.log(`\nwrk -t1 -c50 -d${DURATION_S}s (after ${WARMUP_S}s warm-up), ${ROUNDS} interleaved rounds, medians; proxy on core 0, wrk + upstream nginx on core 1\n`);
+    const placement = UNPINNED ? 'nothing pinned' : `proxy on core 0, wrk + upstream ${values.upstream} on core 1`;
+    console.log(`\nwrk -t1 -c50 -d${DURATION_S}s (after ${WARMUP_S}s warm-up), ${ROUNDS} interleaved rounds, medians; upstream ${values.upstream}; ${placement}\n`);
     console.log('| proxy | small req/s | p50 ms | p99 ms | CPU µs/req | ÷ nginx | 64 KiB req/s | p50 ms | p99 ms | CPU µs/req | ÷ nginx | RSS MiB |');
     console.log('| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |');
     for (const name of names) {
