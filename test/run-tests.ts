@@ -142,7 +142,10 @@ process.on('SIGTERM', forward('SIGTERM'));
 /** One file under node --test; its output is held and printed whole when it ends, so files running side by side do not interleave. */
 function runFile(file: string): Promise<FileResult> {
   const started = performance.now();
-  const child = spawn(process.execPath, ['--test', '--test-timeout=180000', relative(repoRoot, file)], {
+  // --test-force-exit: a file is done when its tests and hooks are, not when the last handle a
+  // client library leaves behind times out (a grpc-js keepalive, an etcd3 lease keepalive): that
+  // wait was up to 30 s per file.
+  const child = spawn(process.execPath, ['--test', '--test-force-exit', '--test-timeout=180000', relative(repoRoot, file)], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, SLUICE_ETCD_BIN: etcd, PATH: `${join(repoRoot, 'node_modules', '.bin')}${delimiter}${process.env['PATH'] ?? ''}` },
