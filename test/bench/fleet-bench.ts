@@ -270,10 +270,14 @@ async function runOnce(n: number, store: string): Promise<Row> {
 
     const fleet = new Fleet();
     const t0 = Date.now();
+    // BENCH_DEBUG: the sync's progress every second (how many proxies have synced so far).
+    const progress = process.env['BENCH_DEBUG'] ? setInterval(() => console.error(`sync +${((Date.now() - t0) / 1000).toFixed(0)} s: ${synced.count(seeded)} of ${n} synced`), 1000) : undefined;
     await fleet.start(ready.map((r) => r.discoveryAddress), n);
+    if (process.env['BENCH_DEBUG']) console.error(`fleet started (every proxy created) after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     // Synced = a replica has every type ACKed by the proxy at the seeded revision.
     await until(() => `initial sync (${synced.count(seeded)} of ${n})`, () => synced.count(seeded) >= n, 900_000 - (Date.now() - t0), 100);
     const syncS = (Date.now() - t0) / 1000;
+    clearInterval(progress);
     const atSync = await totalMemory(replicas);
     const fleetAtSync = await fleet.usage();
     await sleep(1000);

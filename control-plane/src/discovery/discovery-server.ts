@@ -12,6 +12,7 @@ import type { DiscoveryMetrics } from './discovery-metrics.js';
 import { ProxyRegistry } from './proxy-registry.js';
 import { discoveryServiceDefinition } from '../../../proto/src/wire/service-definition.js';
 import { StreamState } from './stream-state.js';
+import { listenForGrpc, type GrpcListener } from './grpc-listener.js';
 import { authenticateStream, nodeBindingProblem, type StreamCredential } from './stream-credential.js';
 
 /** Where snapshots come from (SnapshotBuilder). */
@@ -123,6 +124,7 @@ export class DiscoveryServer {
   private readonly queuedUpdates = new Set<Live>();
   private readonly queuedInitial = new Set<Live>();
   private budgetTimer: NodeJS.Timeout | undefined;
+  private listener: GrpcListener | undefined;
 
   constructor(private readonly options: DiscoveryServerOptions) {
     this.registry = options.registry ?? new ProxyRegistry();
@@ -148,16 +150,15 @@ export class DiscoveryServer {
 
   /** Binds `host:port` (port 0 picks one) and starts serving; resolves to the bound port. */
   async listen(address: string): Promise<number> {
-    const port = await new Promise<number>((resolve, reject) => {
-      this.server.bindAsync(address, this.options.credentials ?? grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
-    });
+    this.listener = await listenForGrpc(this.server, address, this.options.credentials ?? grpc.ServerCredentials.createInsecure());
     this.unsubscribe ??= this.options.snapshots.onSnapshot((s) => this.onSnapshot(s));
-    return port;
+    return this.listener.port;
   }
 
   /** Stops accepting, ends every stream (proxies reconnect elsewhere) and waits up to `graceMs`. */
   async close(graceMs = 2000): Promise<void> {
     this.unsubscribe?.();
+    this.listener?.close();
     clearTimeout(this.budgetTimer);
     for (const l of this.live) l.call.end();
     await new Promise<void>((resolve) => {
