@@ -11,6 +11,7 @@ import { DEFAULT_DRAIN_TIMEOUT_MS, SIGINT_EXIT_CODE } from './proxy-options.js';
 import { runDiagnostic } from '../diagnostics/run-diagnostic.js';
 import { checkTicketKeys } from '../tls/ticket-keys.js';
 import type { WorkerTokenChannel } from './worker-token-channel.js';
+import { releaseYoungGeneration } from './startup-young-generation.js';
 
 export function runWorker(runtime: ProxyRuntime, tokens?: WorkerTokenChannel): void {
   const send = (m: FromWorker): void => {
@@ -34,7 +35,11 @@ export function runWorker(runtime: ProxyRuntime, tokens?: WorkerTokenChannel): v
       }
       sent = next;
       runtime.apply(next, m.userFilters, m.baseDir).then(
-        (r) => send({ sluice: 'applied', id: m.id, ok: r.ok, errors: r.ok ? [] : r.errors }),
+        (r) => {
+          // Its first configuration applied, the worker serves: traffic may size its heap.
+          releaseYoungGeneration();
+          send({ sluice: 'applied', id: m.id, ok: r.ok, errors: r.ok ? [] : r.errors });
+        },
         (err: Error) => send({ sluice: 'applied', id: m.id, ok: false, errors: [{ path: 'worker', message: err.message }] }),
       );
     } else if (m?.sluice === 'metrics') {

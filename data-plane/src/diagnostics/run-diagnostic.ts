@@ -4,9 +4,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { writeCpuProfile } from './cpu-profile.js';
 import { describeDiagnostic, type Diagnostic, type DiagnosticResult } from './diagnostic.js';
-import { writeHeapSnapshot } from './heap-snapshot.js';
 
 let running: Diagnostic | undefined;
 
@@ -17,8 +15,9 @@ export async function runDiagnostic(diagnostic: Diagnostic): Promise<DiagnosticR
   try {
     dir = await mkdtemp(join(tmpdir(), 'sluice-diagnostic-'));
     const file = join(dir, diagnostic.kind === 'cpu-profile' ? 'profile.cpuprofile' : 'heap.heapsnapshot');
-    if (diagnostic.kind === 'cpu-profile') await writeCpuProfile(diagnostic.seconds, file);
-    else await writeHeapSnapshot(file);
+    // Loaded on demand: node:inspector costs every serving process memory for a rare request.
+    if (diagnostic.kind === 'cpu-profile') await (await import('./cpu-profile.js')).writeCpuProfile(diagnostic.seconds, file);
+    else await (await import('./heap-snapshot.js')).writeHeapSnapshot(file);
     return { ok: true, file, pid: process.pid };
   } catch (err) {
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
