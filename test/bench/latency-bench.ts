@@ -5,7 +5,7 @@
 // percentile). The upstream is one nginx; the proxy under test runs on core 0, h2load and the upstream
 // on core 1 (as proxy-bench.ts). Sluice runs with event-loop-probe.ts preloaded: a second table gives
 // its event loop delay and GC pauses during each measured period, what its tail is made of.
-//   npx tsc -p . && flock /tmp/sluice-load.lock node dist/test/bench/latency-bench.js [--rounds 3] [--duration 8] [--warmup 2]
+//   npx tsc -p . && flock /tmp/sluice-load.lock node dist/test/bench/latency-bench.js [--rounds 3] [--duration 8] [--warmup 2] [--proxy-node-args '--min-semi-space-size=16']
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,8 @@ const { values } = parseArgs({ options: {
   rounds: { type: 'string', default: '3' }, duration: { type: 'string', default: '8' }, warmup: { type: 'string', default: '2' },
   // Requests a second each client sends: clients = rate / this.
   'per-client': { type: 'string', default: '100' },
+  // V8 flags for the proxy's process, e.g. '--min-semi-space-size=16' (young-generation size).
+  'proxy-node-args': { type: 'string', default: '' },
 } });
 const ROUNDS = Number(values.rounds);
 const DURATION_S = Number(values.duration);
@@ -55,7 +57,7 @@ async function answers(port: number): Promise<void> {
 
 async function startSluice(upstreamPort: number): Promise<Target> {
   const config = yamlDocs(clusterYaml('up', [upstreamPort], 'pool: {maxIdlePerEndpoint: 256}'), catchAllRouteYaml('all', 'up'), listenerYaml('bench'));
-  const proxy = await startProxyProcess(config, ['--workers', '1', '--admin-listen', 'off'], { env: probeEnv() });
+  const proxy = await startProxyProcess(config, ['--workers', '1', '--admin-listen', 'off'], { env: probeEnv(), nodeArgs: values['proxy-node-args'].split(' ').filter((a) => a !== '') });
   cleanup(() => proxy.stop());
   pinTree(proxy.pid, PROXY_CORE);
   const port = proxy.ports.get('bench')!;

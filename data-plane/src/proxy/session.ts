@@ -1,6 +1,5 @@
 // One downstream request as the hooks see it: the request head read once into plain fields (no
 // node:http header object), the limits that apply to it, and helpers to answer locally.
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { ProxyError, ProxyErrorCode } from '../errors.js';
@@ -9,6 +8,7 @@ import { connectionTokens, HOP_BY_HOP, removeConnectionNamed } from '../protocol
 import type { Peer } from '../upstream/peer.js';
 import type { RetryPolicy } from '../upstream/retry-policy.js';
 import type { ListenerContext } from './listener-context.js';
+import { newRequestId } from './request-id.js';
 
 /** Headers the proxy itself writes upstream; incoming copies are read, then replaced. */
 // x-forwarded-client-cert: only the proxy says who the caller is (identity/forwarded-client-cert.ts);
@@ -145,7 +145,7 @@ export class Session {
     // only when content-length is sent.
     const h2Body = req.httpVersionMajor === 2 && !(req as IncomingMessage & { stream?: { endAfterHeaders?: boolean } }).stream?.endAfterHeaders;
     this.bodyLength = chunked ? -1 : contentLength > 0 ? contentLength : h2Body ? -1 : 0;
-    this.requestId = requestId !== undefined && requestId !== '' ? requestId : randomUUID();
+    this.requestId = requestId !== undefined && requestId !== '' ? requestId : newRequestId();
 
     let url = req.url ?? '/';
     if (url.charCodeAt(0) !== 47 /* / */ && url !== '*') {

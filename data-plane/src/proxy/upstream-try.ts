@@ -8,6 +8,7 @@ import type { BufferLease } from '../upstream/read-buffer-pool.js';
 import type { UpstreamConnection, ExchangeHandler, UpstreamRequest } from '../upstream/upstream-client.js';
 import { noteBodyBytes } from './body-gc-pacer.js';
 import { BodyIdleTimer } from './body-idle-timer.js';
+import { DeadlineQueue, type Deadline } from './deadline-queue.js';
 import type { ProxyHttp } from './proxy-http.js';
 import type { Session } from './session.js';
 import { responseHasBody, TransformedBody } from './transformed-body.js';
@@ -15,12 +16,19 @@ import { responseHasBody, TransformedBody } from './transformed-body.js';
 /** undefined: the response was sent; 'retry': a status the policy retries (nothing was sent). */
 export type TryOutcome = undefined | 'retry' | ProxyError;
 
-export class UpstreamTry<CTX> implements ExchangeHandler {
+/** The upstream timeouts of every try in the process (one timer for all: deadline-queue.ts). */
+const upstreamTimeouts = new DeadlineQueue();
+
+export class UpstreamTry<CTX> implements ExchangeHandler, Deadline {
   /** A response byte (or head) came from the upstream: a reused connection was not stale. */
   gotResponse = false;
   private settled = false;
   private resolve!: (outcome: TryOutcome) => void;
-  private timer: NodeJS.Timeout | undefined;
+  // Deadline: this try's place in upstreamTimeouts.
+  deadlineAt = 0;
+  prevDeadline: Deadline | undefined = undefined;
+  nextDeadline: Deadline | undefined = undefined;
+  queued = false;
   private timeoutMs = Infinity;
   /** While a body streams: the pauses between its bytes. */
   private bodyIdle: BodyIdleTimer | undefined;
@@ -31,9 +39,11 @@ export class UpstreamTry<CTX> implements ExchangeHandler {
    * the Transform's output is left to send, and the connection must not be aborted any more.
    */
   private upstreamEnded = false;
-  private readonly onResDrain = (): void => this.conn.resumeResponse();
-  private readonly onReqData = (chunk: Buffer): void => this.requestData(chunk);
-  private readonly onReqEnd = (): void => this.requestEnd();
+  // Listeners made when first needed (backpressure, a streamed body, a Transform): most requests need
+  // none, and three closures a request are garbage the young generation collects for nothing.
+  private drainListener: (() => void) | undefined;
+  private dataListener: ((chunk: Buffer) => void) | undefined;
+  private endListener: (() => void) | undefined;
 
   constructor(
     private readonly app: ProxyHttp<CTX>,
@@ -71,8 +81,8 @@ export class UpstreamTry<CTX> implements ExchangeHandler {
       session.continueBody();
       const idleMs = session.listener.bodyIdleTimeoutMs;
       this.bodyIdle = new BodyIdleTimer(idleMs, () => this.bodyStalled(idleMs));
-      session.req.on('data', this.onReqData);
-      session.req.on('end', this.onReqEnd);
+      session.req.on('data', (this.dataListener = (chunk: Buffer): void => this.requestData(chunk)));
+      session.req.on('end', (this.endListener = (): void => this.requestEnd()));
       // The body may have been paused by request-body-buffer.ts (longer than its buffer).
       session.req.resume();
       return promise;
@@ -82,10 +92,12 @@ export class UpstreamTry<CTX> implements ExchangeHandler {
   }
 
   private startTimer(): void {
-    const ms = this.timeoutMs;
-    if (ms < Infinity && !this.settled && !this.gotResponse) {
-      this.timer = setTimeout(() => this.fail(new ProxyError(ProxyErrorCode.UpstreamTimeout, `no response from upstream within ${Math.round(ms)} ms`)), ms);
-    }
+    if (this.timeoutMs < Infinity && !this.settled && !this.gotResponse) upstreamTimeouts.add(this, this.timeoutMs);
+  }
+
+  /** No response head within timeoutMs (upstreamTimeouts calls it). */
+  onDeadline(): void {
+    this.fail(new ProxyError(ProxyErrorCode.UpstreamTimeout, `no response from upstream within ${Math.round(this.timeoutMs)} ms`));
   }
 
   /**
@@ -135,7 +147,7 @@ export class UpstreamTry<CTX> implements ExchangeHandler {
     const transform = this.app.responseBodyTransform!(this.session, head, this.ctx);
     if (transform === undefined) return;
     this.transformed = new TransformedBody(transform, this.session, {
-      drain: this.onResDrain,
+      drain: this.onResDrain(),
       done: () => this.settle(undefined),
       error: (err) => this.fail(new ProxyError(ProxyErrorCode.Internal, `response body transform failed: ${err.message}`, { cause: err })),
     });
@@ -159,8 +171,13 @@ export class UpstreamTry<CTX> implements ExchangeHandler {
       ok = session.res.write(chunk, lease.release);
     }
     if (ok) return true;
-    session.res.once('drain', this.onResDrain);
+    session.res.once('drain', this.onResDrain());
     return false;
+  }
+
+  /** The listener that resumes the upstream's response once the client took what was written. */
+  private onResDrain(): () => void {
+    return (this.drainListener ??= (): void => this.conn.resumeResponse());
   }
 
   onResponseTrailers(trailers: HeaderList): void {
@@ -238,8 +255,8 @@ export class UpstreamTry<CTX> implements ExchangeHandler {
   private stopPump(): void {
     this.bodyIdle?.stop();
     this.bodyIdle = undefined;
-    this.session.req.removeListener('data', this.onReqData);
-    this.session.req.removeListener('end', this.onReqEnd);
+    if (this.dataListener !== undefined) this.session.req.removeListener('data', this.dataListener);
+    if (this.endListener !== undefined) this.session.req.removeListener('end', this.endListener);
   }
 
   private fail(error: ProxyError): void {
@@ -260,9 +277,6 @@ export class UpstreamTry<CTX> implements ExchangeHandler {
   }
 
   private clearTimer(): void {
-    if (this.timer !== undefined) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
+    if (this.queued) upstreamTimeouts.remove(this);
   }
 }

@@ -23,6 +23,8 @@ export interface ProxyProcessOptions {
   readonly nofile?: number;
   /** Extra environment of the proxy. */
   readonly env?: Readonly<Record<string, string>>;
+  /** Options for node itself, before the script (V8 flags such as --max-semi-space-size). */
+  readonly nodeArgs?: readonly string[];
 }
 
 export async function startProxyProcess(yaml: string, args: string[] = [], options: ProxyProcessOptions = {}): Promise<ProxyProcess> {
@@ -32,7 +34,7 @@ export async function startProxyProcess(yaml: string, args: string[] = [], optio
   // A script file, not `node -e`: cluster workers re-run the primary's script with its arguments.
   const script = join(dir, 'run.mjs');
   writeFileSync(script, `import(${JSON.stringify(COMMAND)}).then((m) => m.runProxyCommand(process.argv.slice(2))).catch((e) => { console.error(e.message); process.exit(1); });\n`);
-  const argv = [script, '--config', config, ...args];
+  const argv = [...(options.nodeArgs ?? []), script, '--config', config, ...args];
   // prlimit sets the limit, then execs node: the child's pid is the proxy's.
   const spawnOptions = { env: { ...process.env, ...options.env } };
   const child = options.nofile === undefined ? spawnGuarded(process.execPath, argv, spawnOptions) : spawnGuarded('prlimit', [`--nofile=${options.nofile}:${options.nofile}`, process.execPath, ...argv], spawnOptions);
