@@ -4,19 +4,20 @@
 // compatibility request has), so pause/resume/unshift act on the stream and its flow-control window.
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
+import { StreamEvents } from './stream-events.js';
 
-type Listener = (...args: any[]) => void;
-
-export class H2Request {
+export class H2Request extends StreamEvents {
   constructor(
     /** The stream; Session reads `endAfterHeaders` (no body), the listener `session.close()` (GOAWAY). */
-    readonly stream: ServerHttp2Stream,
+    stream: ServerHttp2Stream,
     readonly headers: IncomingHttpHeaders,
     /** `[name, value, ...]` as received, pseudo-headers included (Session counts and reads them). */
     readonly rawHeaders: string[],
     /** The connection's own socket (TLSSocket over TLS): remote address, `encrypted`, the peer certificate. */
     readonly socket: Socket,
-  ) {}
+  ) {
+    super(stream);
+  }
 
   get method(): string {
     return this.headers[':method'] as string;
@@ -39,25 +40,6 @@ export class H2Request {
     return '2.0';
   }
 
-  // Body events ('data', 'end', 'close') are the stream's: a listener added here is removed by identity.
-  on(event: string, listener: Listener): this {
-    this.stream.on(event, listener);
-    return this;
-  }
-
-  once(event: string, listener: Listener): this {
-    this.stream.once(event, listener);
-    return this;
-  }
-
-  removeListener(event: string, listener: Listener): this {
-    this.stream.removeListener(event, listener);
-    return this;
-  }
-
-  off(event: string, listener: Listener): this {
-    return this.removeListener(event, listener);
-  }
 
   pause(): this {
     this.stream.pause();

@@ -3,8 +3,7 @@
 // and the gRPC answers use. The head goes out with stream.respond(), the body with write()/end(), and
 // trailers (gRPC's grpc-status) in the trailing HEADERS frame node:http2 asks for with 'wantTrailers'.
 import type { OutgoingHttpHeaders, ServerHttp2Stream } from 'node:http2';
-
-type Listener = (...args: any[]) => void;
+import { StreamEvents } from './stream-events.js';
 
 /** The stream's response, for the 'wantTrailers' listener (one function for every stream). */
 const RESPONSE = Symbol('sluice.h2Response');
@@ -28,14 +27,15 @@ const RESPOND_OPEN = Object.freeze({ waitForTrailers: true });
 /** A head that is the whole response (no body, no trailers): one HEADERS frame with END_STREAM. */
 const RESPOND_ENDED = Object.freeze({ endStream: true });
 
-export class H2Response {
+export class H2Response extends StreamEvents {
   statusCode = 200;
   /** Headers set with setHeader before the head is written (the proxy's own answers). */
   private pending: OutgoingHttpHeaders | undefined;
   /** Trailers added with addTrailers, sent when node:http2 asks for them. */
   trailers: OutgoingHttpHeaders | undefined;
 
-  constructor(readonly stream: ServerHttp2Stream) {
+  constructor(stream: ServerHttp2Stream) {
+    super(stream);
     (stream as Owned)[RESPONSE] = this;
     stream.once('wantTrailers', sendTrailers);
   }
@@ -125,25 +125,6 @@ export class H2Response {
     if (!this.stream.destroyed) this.stream.destroy(err);
   }
 
-  // 'close' and 'drain' are the stream's.
-  on(event: string, listener: Listener): this {
-    this.stream.on(event, listener);
-    return this;
-  }
-
-  once(event: string, listener: Listener): this {
-    this.stream.once(event, listener);
-    return this;
-  }
-
-  removeListener(event: string, listener: Listener): this {
-    this.stream.removeListener(event, listener);
-    return this;
-  }
-
-  off(event: string, listener: Listener): this {
-    return this.removeListener(event, listener);
-  }
 
   /** The HEADERS block: :status, the setHeader ones, then `headers` (repeated names become lists). */
   private head(headers: readonly string[] | OutgoingHttpHeaders | undefined): OutgoingHttpHeaders {
