@@ -17,7 +17,7 @@ export const ANONYMOUS: CallerIdentity = Object.freeze({ principal: undefined, n
 /** By socket (an HTTP/2 request's socket is its session's, so the streams of one session share it). */
 const byConnection = new WeakMap<object, CallerIdentity>();
 
-/** The caller of a request that arrived on `socket` (a net.Socket, a TLSSocket, or node:http2's socket proxy). */
+/** The caller of a request that arrived on `socket` (a net.Socket or a TLSSocket). */
 export function callerIdentity(socket: object): CallerIdentity {
   let caller = byConnection.get(socket);
   if (caller === undefined) byConnection.set(socket, (caller = readCaller(socket as Partial<TLSSocket>)));
@@ -33,8 +33,7 @@ function readCaller(socket: Partial<TLSSocket>): CallerIdentity {
   return Object.freeze({ principal, namespace: parseSpiffeId(principal)?.namespace });
 }
 
-/** The connection's socket: for HTTP/2 its session's (one per connection), else the request's own. */
+/** The connection's socket: an HTTP/2 request's is its connection's too (protocols/http2/h2-request.ts). */
 export function connectionOf(req: IncomingMessage): object {
-  const h2 = req as IncomingMessage & { stream?: { session?: { socket?: object } } };
-  return h2.stream?.session?.socket ?? req.socket;
+  return req.socket;
 }

@@ -79,8 +79,8 @@ export function respondGrpcError(session: Session, error: ProxyError): void {
   if (res.headersSent) return;
   session.status = 200;
   if (TRAILERS_ONLY.has(error.code)) {
-    // No writeHead: node:http2's compatibility response sends the head at once without END_STREAM;
-    // from end() it goes as one HEADERS frame that ends the stream.
+    // No writeHead: it sends the head at once without END_STREAM; from end() with no body the HTTP/2
+    // response (protocols/http2/h2-response.ts) sends it as one HEADERS frame that ends the stream.
     res.statusCode = 200;
     res.setHeader('content-type', 'application/grpc');
     res.setHeader('grpc-status', String(grpcStatusOf(error)));

@@ -7,7 +7,7 @@ import { ProxyError, ProxyErrorCode } from '../errors.js';
 import { ChunkedDecoder } from '../protocols/http1/chunked-decoder.js';
 import { parseResponseHead, type BodyFraming } from '../protocols/http1/response-head.js';
 import { serializeRequestHead } from '../protocols/http1/request-head.js';
-import type { ReadBuffer } from './read-buffer-pool.js';
+import { COPY_BELOW_BYTES, OWN_BYTES, type ReadBuffer } from './read-buffer-pool.js';
 import type { ExchangeHandler, UpstreamConnection, UpstreamRequest } from './upstream-client.js';
 
 /** Response heads larger than this are refused (nginx's default large buffer is 8k; be generous). */
@@ -46,7 +46,7 @@ export class Http1Connection implements UpstreamConnection {
   private lease!: ReadBuffer;
   private paused = false;
   private readonly onChunk = (data: Buffer): void => {
-    if (!this.handler!.onResponseData(data, this.lease)) this.pause();
+    if (!this.handOn(this.handler!, data)) this.pause();
   };
 
   /** `socket` must have been opened with `onread` calling `onRead` (see connection-pool.ts). */
@@ -107,6 +107,11 @@ export class Http1Connection implements UpstreamConnection {
     this.onData(rb.buf.subarray(0, n));
     rb.release();
     return !this.paused;
+  }
+
+  /** A body piece to the handler: small ones copied, so the read buffer goes straight back to the pool. */
+  private handOn(handler: ExchangeHandler, chunk: Buffer): boolean {
+    return chunk.length < COPY_BELOW_BYTES ? handler.onResponseData(Buffer.from(chunk), OWN_BYTES) : handler.onResponseData(chunk, this.lease);
   }
 
   private pause(): void {
@@ -194,7 +199,7 @@ export class Http1Connection implements UpstreamConnection {
       case 'length': {
         if (chunk.length > this.remaining) return this.fail(ProxyErrorCode.UpstreamProtocol, 'upstream sent more than its content-length');
         this.remaining -= chunk.length;
-        if (!handler.onResponseData(chunk, this.lease)) this.pause();
+        if (!this.handOn(handler, chunk)) this.pause();
         if (this.remaining === 0 && this.handler === handler) this.complete();
         return;
       }
@@ -210,7 +215,7 @@ export class Http1Connection implements UpstreamConnection {
         return;
       }
       case 'close':
-        if (!handler.onResponseData(chunk, this.lease)) this.pause();
+        if (!this.handOn(handler, chunk)) this.pause();
         return;
       default:
         this.fail(ProxyErrorCode.UpstreamProtocol, 'upstream sent a body where none may be');

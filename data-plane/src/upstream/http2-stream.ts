@@ -4,14 +4,11 @@ import { constants, type ClientHttp2Session, type ClientHttp2Stream, type Incomi
 import { ProxyError, ProxyErrorCode } from '../errors.js';
 import { HeaderList } from '../protocols/header-list.js';
 import type { ResponseHead } from '../protocols/http1/response-head.js';
-import type { BufferLease } from './read-buffer-pool.js';
+import { OWN_BYTES } from './read-buffer-pool.js';
 import type { ExchangeHandler, UpstreamConnection, UpstreamRequest } from './upstream-client.js';
 
 /** Connection-specific headers HTTP/2 forbids (RFC 9113 §8.2.2); `te` passes only as `trailers`. */
 const FORBIDDEN = new Set(['host', 'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'content-length']);
-
-/** HTTP/2 data chunks are the stream's own buffers: nothing to lend back. */
-const OWN_BUFFER: BufferLease = { retain: () => {}, release: () => {} };
 
 export interface Http2StreamOwner {
   readonly session: ClientHttp2Session;
@@ -61,7 +58,7 @@ export class Http2Stream implements UpstreamConnection {
     this.stream = stream;
     stream.on('response', (h, flags) => this.onResponse(h, flags));
     stream.on('data', (chunk: Buffer) => {
-      if (!this.done && !handler.onResponseData(chunk, OWN_BUFFER)) stream.pause();
+      if (!this.done && !handler.onResponseData(chunk, OWN_BYTES)) stream.pause();
     });
     stream.on('trailers', (t) => (this.trailers = headerListOf(t)));
     stream.on('end', () => {

@@ -32,6 +32,17 @@ export class ReadBuffer implements BufferLease {
   };
 }
 
+/** A lease on bytes that belong to no pooled buffer (a copy, or a buffer of their own): nothing to give back. */
+export const OWN_BYTES: BufferLease = Object.freeze({ retain: () => {}, release: () => {} });
+
+/**
+ * Body pieces up to this size are copied out of the read buffer (into node's small-buffer slab) rather
+ * than lent: a lent buffer stays out of the pool until the downstream write completes, and with many
+ * small responses in flight (HTTP/2 clients: hundreds of streams) the pool ran dry and every read
+ * allocated a new 64 KiB buffer, which the GC then had to collect.
+ */
+export const COPY_BELOW_BYTES = 4096;
+
 export function takeReadBuffer(): ReadBuffer {
   return free.pop() ?? new ReadBuffer();
 }

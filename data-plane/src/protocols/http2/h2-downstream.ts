@@ -1,34 +1,20 @@
 // HTTP/2 from clients on the same listening socket as HTTP/1.1: over TLS the ALPN result picks the
 // protocol; in cleartext the first bytes do (the h2c prior-knowledge preface, RFC 9113 §3.3). HTTP/2
-// requests reach the engine through node:http2's compatibility request/response, which mirror
-// node:http's, so the phase hooks run unchanged. Draining sends GOAWAY and lets open streams finish.
-import { createServer as createH2Server, Http2ServerRequest, Http2ServerResponse, type Http2Server, type ServerHttp2Session } from 'node:http2';
+// requests reach the engine on node:http2's core API: each stream becomes a lean request/response pair
+// (h2-request.ts, h2-response.ts) with the members of node:http's the engine uses, so the phase hooks
+// run unchanged without node:http2's compatibility layer. Draining sends GOAWAY and lets open streams finish.
+import { createServer as createH2Server, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { ConnectionGate } from '../../proxy/connection-gate.js';
+import { H2Request } from './h2-request.js';
+import { H2Response } from './h2-response.js';
 import { BASE_SETTINGS, DOWNSTREAM_MAX_CONCURRENT_STREAMS, MAX_SESSION_MEMORY_MIB, widenConnectionWindow } from './h2-settings.js';
 
 /** The client connection preface: `PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`. */
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
-
-/** The compatibility response with the members the engine reads on node:http's. */
-export class H2Response extends Http2ServerResponse {
-  /** HTTP/2 streams have no connection-level keep-alive to turn off. */
-  set shouldKeepAlive(_v: boolean) {}
-  get shouldKeepAlive(): boolean {
-    return true;
-  }
-}
-
-// Typed as a field of Http2ServerResponse but missing at run time (Node 20); defined once on the
-// prototype rather than on every response.
-Object.defineProperty(H2Response.prototype, 'destroyed', {
-  get(this: H2Response): boolean {
-    return this.stream.destroyed;
-  },
-});
 
 export interface H2Options {
   readonly maxHeaderBytes: number;
@@ -62,8 +48,6 @@ export function h2Of(server: object): H2Attachment | undefined {
  */
 export function attachHttp2(server: Server | HttpsServer, options: H2Options): H2Attachment {
   const h2 = createH2Server({
-    Http2ServerResponse: H2Response as typeof Http2ServerResponse,
-    Http2ServerRequest,
     maxSessionMemory: MAX_SESSION_MEMORY_MIB,
     // node:http2 resets a stream over these (ENHANCE_YOUR_CALM) before the proxy sees it, so they are
     // set well above the listener's limits: requests between the limit and these get the same 431 as
@@ -89,13 +73,13 @@ export function attachHttp2(server: Server | HttpsServer, options: H2Options): H
     session.on('error', () => {});
     widenConnectionWindow(session);
     if (options.idleTimeoutMs > 0) session.setTimeout(options.idleTimeoutMs, () => session.close());
+    // The socket is the connection's own (a TLSSocket over TLS), read by requests for the client's
+    // address and certificate; node:http2's session.socket is a Proxy in front of it.
+    const socket = handing ?? (session.socket as Socket);
+    session.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) =>
+      serveStream(stream, headers, rawHeaders, socket, options.onRequest),
+    );
   });
-  h2.on('request', (req, res) => options.onRequest(req as unknown as IncomingMessage, res as unknown as ServerResponse, false));
-  h2.on('checkContinue', (req, res) => options.onRequest(req as unknown as IncomingMessage, res as unknown as ServerResponse, true));
-  // CONNECT (RFC 9113 §8.5): node answers a bare 405 unless this is listened to; the engine answers
-  // 501 method-not-implemented with the proxy's error header, as over HTTP/1.1.
-  h2.on('connect', (req, res) => options.onRequest(req as unknown as IncomingMessage, res as unknown as ServerResponse, false));
-  // Errors on a stream are the client's; the engine sees them as a closed response.
   h2.on('sessionError', () => {});
 
   const tls = 'setSecureContext' in server;
@@ -134,6 +118,27 @@ export function attachHttp2(server: Server | HttpsServer, options: H2Options): H
   attachments.set(server, attachment);
   return attachment;
 }
+
+/**
+ * Hands one stream to the engine. CONNECT (RFC 9113 §8.5) goes too: the engine answers it 501
+ * method-not-implemented, as over HTTP/1.1. `Expect: 100-continue` is answered by the engine when it
+ * first reads the body; any other expectation gets 417, as node:http2's compatibility layer answered.
+ */
+function serveStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[], socket: Socket, onRequest: H2Options['onRequest']): void {
+  // Errors on a stream are the client's (a reset); the engine sees them as a closed response.
+  stream.on('error', ignore);
+  const req = new H2Request(stream, headers, rawHeaders, socket) as unknown as IncomingMessage;
+  const res = new H2Response(stream);
+  const expect = headers.expect;
+  if (expect !== undefined && expect !== '100-continue') {
+    res.statusCode = 417;
+    res.end();
+    return;
+  }
+  onRequest(req, res as unknown as ServerResponse, expect !== undefined);
+}
+
+function ignore(): void {}
 
 /** Header fields node:http2 accepts per stream: 8 times the limit, at least 8192. */
 export function h2HeaderPairsCeiling(maxHeaderCount: number): number {
