@@ -128,7 +128,7 @@ function serveStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, ra
   // Errors on a stream are the client's (a reset); the engine sees them as a closed response.
   stream.on('error', ignore);
   const req = new H2Request(stream, headers, rawHeaders, socket) as unknown as IncomingMessage;
-  const res = new H2Response(stream);
+  const res = new H2Response(stream, headers.te === 'trailers');
   const expect = headers.expect;
   if (expect !== undefined && expect !== '100-continue') {
     res.statusCode = 417;

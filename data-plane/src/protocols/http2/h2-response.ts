@@ -20,10 +20,13 @@ function sendTrailers(this: Owned): void {
 const NO_TRAILERS: OutgoingHttpHeaders = Object.freeze({});
 
 /**
- * Every response is sent with waitForTrailers: trailers are added after the head (an upstream's come
- * with its last bytes), so whether there will be any is known only at the end.
+ * A response that may carry trailers is sent with waitForTrailers: trailers are added after the head
+ * (an upstream's come with its last bytes), so whether there will be any is known only at the end,
+ * and the stream then ends with a HEADERS frame of trailers or an empty DATA frame.
  */
 const RESPOND_OPEN = Object.freeze({ waitForTrailers: true });
+/** A response that will carry none: END_STREAM rides the last DATA frame, one frame fewer. */
+const RESPOND_PLAIN = Object.freeze({});
 /** A head that is the whole response (no body, no trailers): one HEADERS frame with END_STREAM. */
 const RESPOND_ENDED = Object.freeze({ endStream: true });
 
@@ -33,8 +36,16 @@ export class H2Response extends StreamEvents {
   private pending: OutgoingHttpHeaders | undefined;
   /** Trailers added with addTrailers, sent when node:http2 asks for them. */
   trailers: OutgoingHttpHeaders | undefined;
+  /** Whether the head went out with waitForTrailers (until then: whether it may). */
+  private trailersPossible = true;
 
-  constructor(stream: ServerHttp2Stream) {
+  /**
+   * `acceptsTrailers`: the client sent `te: trailers` (every gRPC client does). Without it, a response
+   * whose length is known (Content-Length) and that has no trailers yet is sent without waiting for
+   * any: trailers an upstream adds later are dropped, as RFC 9110 §6.5.1 lets a recipient that did
+   * not ask for them be treated.
+   */
+  constructor(stream: ServerHttp2Stream, private readonly acceptsTrailers = true) {
     super(stream);
     (stream as Owned)[RESPONSE] = this;
     stream.once('wantTrailers', sendTrailers);
@@ -78,7 +89,9 @@ export class H2Response extends StreamEvents {
     const stream = this.stream;
     if (stream.destroyed || stream.closed) return this;
     this.statusCode = status;
-    stream.respond(this.head(headers), RESPOND_OPEN);
+    const head = this.head(headers);
+    this.trailersPossible = this.acceptsTrailers || this.trailers !== undefined || head['content-length'] === undefined;
+    stream.respond(head, this.trailersPossible ? RESPOND_OPEN : RESPOND_PLAIN);
     return this;
   }
 
@@ -110,6 +123,7 @@ export class H2Response extends StreamEvents {
   }
 
   addTrailers(trailers: Readonly<Record<string, string>>): void {
+    if (!this.trailersPossible) return;
     const out = (this.trailers ??= {});
     for (const name in trailers) out[name.toLowerCase()] = trailers[name];
   }
