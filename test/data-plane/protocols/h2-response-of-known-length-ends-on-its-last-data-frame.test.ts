@@ -7,25 +7,11 @@ import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { startMesh } from '../helpers/mesh-fixture.js';
 import { startUpstream } from '../helpers/fake-upstream.js';
+import { catchAllRouteYaml, clusterYaml, listenerYaml, yamlDocs } from '../helpers/config-yaml.js';
 
 const run = promisify(execFile);
 
-const config = `
-kind: Listener
-name: plain
-address: 127.0.0.1
-port: 0
----
-kind: Cluster
-name: web
-endpoints: [{address: 127.0.0.1, port: {{up}}}]
----
-kind: Route
-name: web
-hosts: ["*"]
-match: {pathPrefix: /}
-forward: {cluster: web}
-`;
+const config = yamlDocs(listenerYaml('plain'), clusterYaml('web', ['{{up}}']), catchAllRouteYaml('web', 'web'));
 
 /** The DATA frames nghttp received, as `length/flags`. */
 function dataFrames(verbose: string): string[] {
