@@ -115,9 +115,8 @@ export class DiscoveryModule implements ControlPlaneModule {
     this.publisher?.start();
     this.trafficView?.start();
     this.trafficPublisher?.start();
-    const address = formatListenAddress(this.options.listen);
-    this.boundPort = await this.server.listen(address).catch((err: unknown) => {
-      throw new ListenError('--discovery-listen', address, err);
+    this.boundPort = await this.server.listen(this.options.listen).catch((err: unknown) => {
+      throw new ListenError('--discovery-listen', formatListenAddress(this.options.listen), err);
     });
     this.deps.log.info({ discovery: this.address }, 'discovery gRPC listening');
   }

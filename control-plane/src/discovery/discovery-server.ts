@@ -13,6 +13,7 @@ import { ProxyRegistry } from './proxy-registry.js';
 import { discoveryServiceDefinition } from '../../../proto/src/wire/service-definition.js';
 import { StreamState } from './stream-state.js';
 import { listenForGrpc, type GrpcListener } from './grpc-listener.js';
+import type { ListenAddress } from '../api/api-server.js';
 import { authenticateStream, nodeBindingProblem, type StreamCredential } from './stream-credential.js';
 
 /** Where snapshots come from (SnapshotBuilder). */
@@ -148,8 +149,8 @@ export class DiscoveryServer {
     for (const s of options.services ?? []) this.server.addService(s.definition, s.implementation);
   }
 
-  /** Binds `host:port` (port 0 picks one) and starts serving; resolves to the bound port. */
-  async listen(address: string): Promise<number> {
+  /** Binds `address` (port 0 picks one) and starts serving; resolves to the bound port. */
+  async listen(address: ListenAddress): Promise<number> {
     this.listener = await listenForGrpc(this.server, address, this.options.credentials ?? grpc.ServerCredentials.createInsecure());
     this.unsubscribe ??= this.options.snapshots.onSnapshot((s) => this.onSnapshot(s));
     return this.listener.port;

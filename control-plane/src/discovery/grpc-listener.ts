@@ -8,6 +8,7 @@
 // through its connection injector, which serves them exactly as its own (TLS included).
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import type * as grpc from '@grpc/grpc-js';
+import type { ListenAddress } from '../api/api-server.js';
 
 /**
  * Pending connections the kernel holds while the event loop is busy. Linux caps it at
@@ -26,9 +27,8 @@ export interface GrpcListener {
   close(): void;
 }
 
-/** Listens on `host:port` (port 0 picks one) and hands every connection to `server`. */
-export async function listenForGrpc(server: grpc.Server, address: string, credentials: grpc.ServerCredentials, backlog = DISCOVERY_ACCEPT_BACKLOG): Promise<GrpcListener> {
-  const { host, port } = splitHostPort(address);
+/** Listens on `host`, `port` (0 picks one) and hands every connection to `server`. */
+export async function listenForGrpc(server: grpc.Server, { host, port }: ListenAddress, credentials: grpc.ServerCredentials, backlog = DISCOVERY_ACCEPT_BACKLOG): Promise<GrpcListener> {
   const injector = server.createConnectionInjector(credentials);
   const listener: Server = createServer({ noDelay: true }, (socket) => injector.injectConnection(socket));
   await new Promise<void>((resolve, reject) => {
@@ -44,13 +44,4 @@ export async function listenForGrpc(server: grpc.Server, address: string, creden
     port: (listener.address() as AddressInfo).port,
     close: () => listener.close(),
   };
-}
-
-/** `host:port`, `[v6]:port`. */
-export function splitHostPort(address: string): { host: string; port: number } {
-  const colon = address.lastIndexOf(':');
-  const port = Number(address.slice(colon + 1));
-  if (colon <= 0 || !Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`not a host:port address: ${address}`);
-  const host = address.slice(0, colon);
-  return { host: host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host, port };
 }
