@@ -135,3 +135,35 @@ test(`${PROXIES} proxies: a change they all ACK is one write, and only what chan
   await view.stop();
   await own.stop();
 });
+
+test('a proxy whose card went out before its first ACK gets that ACK published at once, not a refresh later', async () => {
+  const leases = new CountingLeases();
+  const registry = new ProxyRegistry();
+  const s = new StreamState('1', create(NodeSchema, { id: 'slow-acker', service: 'svc' }), '10.0.0.1:1', snapshotWith(5, 1, 80));
+  s.onRequest(create(DiscoveryRequestSchema, { type: 'Cluster', subscribe: ['*'] }));
+  registry.add(s);
+  const view = new FleetView(leases, 'r2');
+  view.start();
+  // A refresh far beyond the test: only the first-ACK rule can publish the ACK.
+  const publisher = new FleetStatusPublisher(registry, leases, { replicaId: 'r1', ttlSeconds: 10, shards: SHARDS, revision: () => 5, cardRefreshMs: 3_600_000 });
+  try {
+    await publisher.flush();
+    const before = await until('the card without an ACK', () => view.records().find((p) => p.nodeId === 'slow-acker'));
+    assert.equal(before.lastAckAt, undefined);
+    await new Promise((r) => setTimeout(r, 5));
+    sync(s);
+    await publisher.flush();
+    const after = await until('the card with its first ACK', () => view.records().find((p) => p.nodeId === 'slow-acker' && p.lastAckAt !== undefined));
+    assert.equal(after.ackedRevision, 5);
+    // Later ACKs wait for the refresh: a change ACKed again rewrites no card.
+    const writes = leases.writes;
+    await new Promise((r) => setTimeout(r, 5));
+    s.onSnapshot(snapshotWith(6, 2, 81));
+    sync(s);
+    await publisher.flush();
+    assert.equal(leases.writes - writes, 0, 'a later ACK waits for the refresh');
+  } finally {
+    await publisher.stop();
+    await view.stop();
+  }
+});

@@ -6,7 +6,8 @@
 // Two kinds of keys, so that a change reaching 10,000 proxies costs a few hundred bytes, not megabytes:
 // - cards, `/sluice/fleet/proxies/<replica>/<shard>` (a fixed number of shards, each a JSON array):
 //   who each proxy is and what it rejected. Rewritten when a proxy connects or leaves, when its
-//   rejections change, and at most every refreshMs for its last ACK and per-type revisions.
+//   rejections change, after its first ACK, and at most every refreshMs for its last ACK and per-type
+//   revisions.
 // - the sync line, `/sluice/fleet/sync/<replica>`: the revision this replica's proxies are being
 //   brought to, and only the proxies not there yet with the revision they are at. Every proxy absent
 //   from `behind` runs `revision`, so in steady state the line is a few bytes whatever the fleet size.
@@ -46,6 +47,8 @@ interface Seen {
   fingerprint: number;
   card: string;
   cardAt: number;
+  /** Whether the card holds a last ACK: the first one is published at once, later ones every cardRefreshMs. */
+  acked: boolean;
 }
 
 export class FleetStatusPublisher {
@@ -154,13 +157,15 @@ export class FleetStatusPublisher {
       open.add(s.id);
       const fingerprint = cardFingerprint(s);
       let seen = this.seen.get(s.id);
+      const ackedAt = s.lastAckAt?.getTime() ?? 0;
       if (seen === undefined) {
-        seen = { shard: shardOf(s.id, this.shards), fingerprint, card: this.card(s), cardAt: now };
+        seen = { shard: shardOf(s.id, this.shards), fingerprint, card: this.card(s), cardAt: now, acked: ackedAt > 0 };
         this.seen.set(s.id, seen);
-      } else if (seen.fingerprint !== fingerprint || ((s.lastAckAt?.getTime() ?? 0) > seen.cardAt && now - seen.cardAt >= refreshMs)) {
+      } else if (seen.fingerprint !== fingerprint || (ackedAt > seen.cardAt && (!seen.acked || now - seen.cardAt >= refreshMs))) {
         seen.fingerprint = fingerprint;
         seen.card = this.card(s);
         seen.cardAt = now;
+        seen.acked = ackedAt > 0;
       } else continue;
       this.dirty.add(seen.shard);
     }
