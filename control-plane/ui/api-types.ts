@@ -1,39 +1,19 @@
-// The shapes of the admin API's answers the dashboard reads. Duplicated from the control plane's Node
-// code on purpose: browser code imports nothing from the planes (docs/architecture.md).
+// The shapes of the admin API's answers the dashboard reads. The fleet's status comes from the shared
+// API package (types only, erased from the bundle); browser code imports nothing from the planes
+// (docs/architecture.md).
+import type { ProxyStatus, RolloutStatus, SyncState } from '../../proto/src/fleet/fleet-status-answers.js';
 
 export type Role = 'viewer' | 'editor' | 'admin';
 export interface Session { readonly name: string; readonly role: Role }
 
-export type SyncState = 'SYNCED' | 'STALE' | 'NACK';
+export type { SyncState };
 
-export interface ProxyRecord {
-  readonly nodeId: string;
-  readonly service: string;
-  readonly zone: string;
-  readonly namespace: string;
-  readonly version: string;
-  readonly address: string;
-  readonly adminAddress: string;
-  readonly replica: string;
-  readonly connectedSince: string;
-  readonly ackedRevision: number;
-  readonly lastAckAt?: string;
-  readonly types: Readonly<Record<string, number>>;
-  readonly rejected: ReadonlyArray<{ readonly kind: string; readonly name: string; readonly revision: number; readonly error: string }>;
-  readonly lastError?: { readonly revision: number; readonly error: string; readonly at: string };
+/** A proxy as GET /v1/proxies lists it, with its state against the revision asked about. */
+export interface ProxyRecord extends ProxyStatus {
   readonly state?: SyncState;
 }
 
-export interface Rollout {
-  readonly revision: number;
-  readonly proxies: number;
-  readonly at: number;
-  readonly behind: number;
-  readonly rejecting: number;
-  readonly errors: ReadonlyArray<{ readonly nodeId: string; readonly address: string; readonly replica: string; readonly revision: number; readonly error: string }>;
-  readonly lagging: ReadonlyArray<{ readonly nodeId: string; readonly address: string; readonly replica: string; readonly ackedRevision: number }>;
-  readonly truncated: boolean;
-}
+export type Rollout = RolloutStatus;
 
 export interface TrafficFigures { readonly rps: number; readonly errorRate: number; readonly p50Ms: number; readonly p99Ms: number }
 

@@ -2,32 +2,9 @@
 // The replica a proxy is connected to makes it from the stream (statusOf) and publishes it in the
 // store (fleet-status-publisher.ts), so every replica answers for the whole fleet.
 import type { StreamState } from './stream-state.js';
+import type { ProxyStatus, SyncState } from '../../../proto/src/fleet/fleet-status-answers.js';
+export type { ProxyStatus, SyncState } from '../../../proto/src/fleet/fleet-status-answers.js';
 
-export interface ProxyStatus {
-  readonly nodeId: string;
-  readonly service: string;
-  readonly zone: string;
-  readonly namespace: string;
-  readonly version: string;
-  readonly address: string;
-  /** The proxy's admin server as it advertises it (--admin-advertise), HOST:PORT; '' when it did not. */
-  readonly adminAddress: string;
-  /** The control-plane replica the proxy is connected to. */
-  readonly replica: string;
-  readonly connectedSince: string;
-  /** The latest revision the proxy ACKed completely (apart from the versions it rejected). */
-  readonly ackedRevision: number;
-  /** When the proxy last ACKed a response; absent before its first ACK. */
-  readonly lastAckAt?: string;
-  /** Per type, the revision of the last response of that type the proxy ACKed. */
-  readonly types: Readonly<Record<string, number>>;
-  /** Versions the proxy NACKed and runs without, oldest first. */
-  readonly rejected: ReadonlyArray<{ readonly kind: string; readonly name: string; readonly revision: number; readonly error: string }>;
-  readonly lastError?: { readonly revision: number; readonly error: string; readonly at: string };
-}
-
-/** SYNCED: runs `revision` or later; STALE: behind it; NACK: runs without a version it rejected. */
-export type SyncState = 'SYNCED' | 'STALE' | 'NACK';
 export const SYNC_STATES: readonly SyncState[] = ['SYNCED', 'STALE', 'NACK'];
 
 export function syncStateOf(p: ProxyStatus, revision: number): SyncState {

@@ -2,20 +2,8 @@
 // when it ACKed R or later and rejects nothing of R or before; behind while it runs an older
 // revision; rejecting when it NACKed a version of R or before and runs without it.
 import type { ProxyStatus } from './proxy-status.js';
-
-export interface RolloutStatus {
-  readonly revision: number;
-  readonly proxies: number;
-  readonly at: number;
-  readonly behind: number;
-  readonly rejecting: number;
-  /** The rejecting proxies with their first blocking error, up to the limit. */
-  readonly errors: ReadonlyArray<{ readonly nodeId: string; readonly address: string; readonly replica: string; readonly revision: number; readonly error: string }>;
-  /** The proxies behind, the furthest behind first, up to the limit. */
-  readonly lagging: ReadonlyArray<{ readonly nodeId: string; readonly address: string; readonly replica: string; readonly ackedRevision: number }>;
-  /** True when `errors` or `lagging` stopped at the limit: the counts are still whole. */
-  readonly truncated: boolean;
-}
+import type { RolloutStatus } from '../../../proto/src/fleet/fleet-status-answers.js';
+export type { RolloutStatus } from '../../../proto/src/fleet/fleet-status-answers.js';
 
 export function rolloutOf(proxies: readonly ProxyStatus[], revision: number, limit: number): RolloutStatus {
   let at = 0;
