@@ -77,6 +77,8 @@ interface Row {
   fleetSyncCpuS: number;
 }
 
+/** Node flags from an environment variable, space-separated (none when unset). */
+const nodeArgsFrom = (variable: string): string[] => process.env[variable]?.split(' ').filter(Boolean) ?? [];
 const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -165,7 +167,7 @@ class Replica {
     this.child = fork(REPLICA, [store, TOKEN, values['send-budget-mb'] ?? ''], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       // BENCH_REPLICA_ARGS: more node flags for the replicas, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
-      execArgv: ['--expose-gc', '--max-old-space-size=8192', ...(process.env['BENCH_REPLICA_ARGS']?.split(' ').filter(Boolean) ?? [])],
+      execArgv: ['--expose-gc', '--max-old-space-size=8192', ...nodeArgsFrom('BENCH_REPLICA_ARGS')],
     });
     this.child.on('message', (m: ReplicaMessage) => m.type === 'synced' && synced.record(m));
     this.ready = this.answer('ready');
@@ -214,7 +216,7 @@ class Fleet {
       const child = fork(FAKE_FLEET, [addresses.join(','), String(count), `p${p}`, TOKEN, values.client!, String(SIDECARS ? SERVICES : 0), String(offset)], {
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
         // BENCH_FLEET_ARGS: more node flags for the fleet's processes, as BENCH_REPLICA_ARGS for the replicas.
-        execArgv: ['--max-old-space-size=6144', ...(process.env['BENCH_FLEET_ARGS']?.split(' ').filter(Boolean) ?? [])],
+        execArgv: ['--max-old-space-size=6144', ...nodeArgsFrom('BENCH_FLEET_ARGS')],
       });
       this.children.push(child);
       started.push(new Promise((resolve) => child.on('message', (m: FleetMessage) => m.type === 'started' && resolve())));
