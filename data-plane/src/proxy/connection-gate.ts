@@ -9,6 +9,7 @@ import type { ServerHttp2Session } from 'node:http2';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { downstreamConnectionBudget } from './fd-budget.js';
+import { LinkedQueue, QueueNode } from './linked-queue.js';
 import { rawAnswer } from './raw-answer.js';
 
 /** Why the proxy closed a client connection itself (the `reason` label of the metric). */
@@ -64,14 +65,16 @@ const RELEASED = 4;
 const CONN = Symbol('sluice.connection');
 type Tagged = Socket & { [CONN]?: Conn; _parent?: Tagged };
 
-interface Conn {
-  readonly raw: Socket;
-  readonly deadline: number;
-  state: number;
-  inflight: number;
+class Conn {
+  state = FRESH;
+  inflight = 0;
   /** The socket node:http serves (the raw one, or its TLSSocket), once handed over. */
-  http1: Socket | undefined;
-  h2: ServerHttp2Session | undefined;
+  http1: Socket | undefined = undefined;
+  h2: ServerHttp2Session | undefined = undefined;
+  /** Its places in the gate's two queues, made once (see linked-queue.ts). */
+  readonly freshNode = new QueueNode<Conn>(this);
+  readonly reusableNode = new QueueNode<Conn>(this);
+  constructor(readonly raw: Socket, readonly deadline: number) {}
 }
 
 export interface ConnectionGateOptions {
@@ -89,12 +92,12 @@ export class ConnectionGate {
   private readonly budget: ConnectionBudget;
   private readonly closed: ClosedConnections;
   /** Connections with no complete request head yet, in accept order (so in deadline order). */
-  private readonly fresh = new Set<Conn>();
+  private readonly fresh = new LinkedQueue<Conn>();
   /**
    * Connections serving no request (fresh ones and idle keep-alive ones), longest first: a client
    * that just connected or was just answered is the last to lose its connection.
    */
-  private readonly reusable = new Set<Conn>();
+  private readonly reusable = new LinkedQueue<Conn>();
   private timer: NodeJS.Timeout | undefined;
   private readonly onRawClose: (this: Tagged) => void;
 
@@ -118,12 +121,12 @@ export class ConnectionGate {
       this.closed.add(this.options.listener, 'refused');
       return false;
     }
-    const conn: Conn = { raw, deadline: performance.now() + this.options.headerTimeoutMs, state: FRESH, inflight: 0, http1: undefined, h2: undefined };
+    const conn = new Conn(raw, performance.now() + this.options.headerTimeoutMs);
     (raw as Tagged)[CONN] = conn;
     this.count++;
     budget.count++;
-    this.fresh.add(conn);
-    this.reusable.add(conn);
+    this.fresh.push(conn.freshNode);
+    this.reusable.push(conn.reusableNode);
     raw.once('close', this.onRawClose);
     if (this.timer === undefined) this.arm(this.options.headerTimeoutMs);
     return true;
@@ -166,7 +169,7 @@ export class ConnectionGate {
 
   /** Closes one connection that serves no request; false when there is none. */
   reclaimOne(): boolean {
-    const conn = first(this.reusable);
+    const conn = this.reusable.first();
     if (conn === undefined) return false;
     this.release(conn);
     conn.h2?.destroy();
@@ -184,9 +187,9 @@ export class ConnectionGate {
   }
 
   private started(conn: Conn): void {
-    if (conn.state === FRESH) this.fresh.delete(conn);
+    if (conn.state === FRESH) this.fresh.remove(conn.freshNode);
     else if (conn.state !== IDLE && conn.state !== BUSY) return;
-    this.reusable.delete(conn);
+    this.reusable.remove(conn.reusableNode);
     conn.state = BUSY;
     conn.inflight++;
   }
@@ -195,13 +198,13 @@ export class ConnectionGate {
     if (conn.state !== BUSY) return;
     if (--conn.inflight > 0) return;
     conn.state = IDLE;
-    this.reusable.add(conn);
+    this.reusable.push(conn.reusableNode);
   }
 
   private release(conn: Conn): void {
     if (conn.state === RELEASED) return;
-    this.fresh.delete(conn);
-    this.reusable.delete(conn);
+    this.fresh.remove(conn.freshNode);
+    this.reusable.remove(conn.reusableNode);
     conn.state = RELEASED;
     this.count--;
     this.budget.count--;
@@ -215,7 +218,8 @@ export class ConnectionGate {
   private readonly sweep = (): void => {
     this.timer = undefined;
     const now = performance.now();
-    for (const conn of this.fresh) {
+    // Oldest first; expire() takes each out of `fresh`.
+    for (let conn = this.fresh.first(); conn !== undefined; conn = this.fresh.first()) {
       if (conn.deadline > now) {
         this.arm(conn.deadline - now);
         return;
@@ -226,8 +230,8 @@ export class ConnectionGate {
 
   /** No complete request head in time: 408 on an HTTP/1.1 connection (as node:http does), else close. */
   private expire(conn: Conn): void {
-    this.fresh.delete(conn);
-    this.reusable.delete(conn);
+    this.fresh.remove(conn.freshNode);
+    this.reusable.remove(conn.reusableNode);
     conn.state = EXPIRED;
     this.closed.add(this.options.listener, 'header_timeout');
     const front = conn.http1;
@@ -239,9 +243,4 @@ export class ConnectionGate {
       conn.raw.destroy();
     }
   }
-}
-
-function first<T>(set: Set<T>): T | undefined {
-  for (const v of set) return v;
-  return undefined;
 }

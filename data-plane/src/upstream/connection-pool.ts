@@ -33,7 +33,11 @@ export const DEFAULT_POOL_OPTIONS: PoolOptions = Object.freeze({
 
 export class ConnectionPool implements ConnectionOwner {
   private readonly idle: Http1Connection[] = [];
-  private readonly active = new Set<Http1Connection>();
+  /**
+   * Connections lent out (each marks itself `lent`): a count, not a Set, since it changes on every
+   * request (see proxy/linked-queue.ts for what a Set costs there).
+   */
+  private active = 0;
   private sweepTimer: NodeJS.Timeout | undefined;
   private closed = false;
   readonly stats: PoolStats = { created: 0, reused: 0, connectFailures: 0, idle: 0, active: 0 };
@@ -54,7 +58,7 @@ export class ConnectionPool implements ConnectionOwner {
         conn.destroy();
         continue;
       }
-      this.active.add(conn);
+      this.lend(conn);
       this.stats.reused++;
       return conn;
     }
@@ -69,7 +73,7 @@ export class ConnectionPool implements ConnectionOwner {
 
   /** Called by a connection whose exchange finished cleanly. */
   release(conn: Http1Connection): void {
-    this.active.delete(conn);
+    this.giveBack(conn);
     const max = this.options.maxRequestsPerConnection;
     if (this.closed || this.idle.length >= this.options.maxIdle || (max > 0 && conn.reuseCount + 1 >= max)) {
       conn.destroy();
@@ -84,13 +88,13 @@ export class ConnectionPool implements ConnectionOwner {
   forget(conn: Http1Connection): void {
     // Called once per connection (Http1Connection.destroy is idempotent).
     this.connectionGate?.connectionClosed();
-    this.active.delete(conn);
+    this.giveBack(conn);
     const i = this.idle.indexOf(conn);
     if (i >= 0) this.idle.splice(i, 1);
   }
 
   getStats(): PoolStats {
-    return { ...this.stats, idle: this.idle.length, active: this.active.size };
+    return { ...this.stats, idle: this.idle.length, active: this.active };
   }
 
   /** Closes idle connections now and active ones when their exchange ends (a removed endpoint). */
@@ -136,10 +140,21 @@ export class ConnectionPool implements ConnectionOwner {
         socket.removeListener('error', onError);
         this.stats.created++;
         conn = new Http1Connection(socket, this);
-        this.active.add(conn);
+        this.lend(conn);
         resolve(conn);
       });
     });
+  }
+
+  private lend(conn: Http1Connection): void {
+    conn.lent = true;
+    this.active++;
+  }
+
+  private giveBack(conn: Http1Connection): void {
+    if (!conn.lent) return;
+    conn.lent = false;
+    this.active--;
   }
 
   private scheduleSweep(): void {

@@ -30,6 +30,8 @@ const enum Phase {
 
 export class Http1Connection implements UpstreamConnection {
   reuseCount = -1;
+  /** Lent out by its pool (serving an exchange), not idle in it. */
+  lent = false;
   /** performance.now() when the connection went idle (for the pool's idle timeout). */
   idleSinceMs = 0;
   private phase = Phase.Idle;
