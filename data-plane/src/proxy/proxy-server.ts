@@ -44,6 +44,8 @@ export interface ProxyServerOptions extends Partial<ListenerContext> {
 const SERVER_ONLY = new Set(['onClientError', 'tls', 'http2', 'connectionBudget', 'closedConnections', 'selectContext', 'meshInbound', 'tlsHandshakes']);
 
 const gates = new WeakMap<object, ConnectionGate>();
+/** How long after the gate's header timeout node:tls's own handshake timeout backs it up. */
+const TLS_BACKSTOP_MARGIN_MS = 1000;
 
 /** The connection gate of a server made by createProxyServer. */
 export function gateOf(server: object): ConnectionGate | undefined {
@@ -69,12 +71,17 @@ export function createProxyServer(proxy: HttpProxy<any>, options: ProxyServerOpt
     requireHostHeader: true,
   };
   const tls = options.tls !== undefined;
+  // The gate closes a connection with no request head after headerTimeoutMs and counts it
+  // (header_timeout), a TLS handshake included. node:tls's handshake timer and the ClientHello
+  // reader's are backstops set later: at the same instant they raced the gate, and a connection
+  // they closed first went uncounted.
+  const tlsBackstopMs = listener.headerTimeoutMs + TLS_BACKSTOP_MARGIN_MS;
   const server: Server = tls
-    ? (createTlsServer({ ...options.tls, ...serverOptions, handshakeTimeout: listener.headerTimeoutMs }) as unknown as Server)
+    ? (createTlsServer({ ...options.tls, ...serverOptions, handshakeTimeout: tlsBackstopMs }) as unknown as Server)
     : createServer(serverOptions);
   // First, before h2 sniffing, drain tracking and the gate wrap the 'connection' listeners: it
   // replaces node:tls's own.
-  if (tls && options.selectContext !== undefined) selectContextByClientHello(server as unknown as TlsServer, options.selectContext, listener.headerTimeoutMs);
+  if (tls && options.selectContext !== undefined) selectContextByClientHello(server as unknown as TlsServer, options.selectContext, tlsBackstopMs);
   server.keepAliveTimeout = listener.idleTimeoutMs;
   // node:http keeps the first maxHeadersCount fields and drops the rest without a word; one more than
   // the limit is enough to know the request is over it (Session.headerCount → 431, never truncated).
