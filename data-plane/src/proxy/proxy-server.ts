@@ -72,9 +72,9 @@ export function createProxyServer(proxy: HttpProxy<any>, options: ProxyServerOpt
   };
   const tls = options.tls !== undefined;
   // The gate closes a connection with no request head after headerTimeoutMs and counts it
-  // (header_timeout), a TLS handshake included. node:tls's handshake timer and the ClientHello
-  // reader's are backstops set later: at the same instant they raced the gate, and a connection
-  // they closed first went uncounted.
+  // (header_timeout), a TLS handshake included. node:tls's handshake timers (the HTTPS listener's and
+  // a sidecar inbound's mutual TLS) and the ClientHello reader's are backstops set later: at the same
+  // instant they raced the gate, and a connection they closed first went uncounted.
   const tlsBackstopMs = listener.headerTimeoutMs + TLS_BACKSTOP_MARGIN_MS;
   const server: Server = tls
     ? (createTlsServer({ ...options.tls, ...serverOptions, handshakeTimeout: tlsBackstopMs }) as unknown as Server)
@@ -139,7 +139,7 @@ export function createProxyServer(proxy: HttpProxy<any>, options: ProxyServerOpt
   const mesh =
     options.meshInbound === undefined || tls
       ? undefined
-      : meshInboundAcceptor(options.meshInbound, listener.headerTimeoutMs, (socket) => {
+      : meshInboundAcceptor(options.meshInbound, tlsBackstopMs, (socket) => {
           // A TLSSocket after the handshake: the gate knows it by its raw socket.
           gate.secured(socket);
           if (!http2) gate.http1(socket);
