@@ -5,7 +5,8 @@
 // route 0 with a single route), the route a scan in priority order reaches last: same path length,
 // so the shortest prefix, and the last name among those. The host routes: `svc-{i}.bench.local`, the
 // request to the last one.
-// 1. Through the proxies: wrk -t1 -c50 in interleaved rounds (each round in another order), CPU µs per
+// 1. Through the proxies: wrk -t1 -c50 in interleaved rounds (each round with fresh proxy processes,
+//    started and loaded in another order), CPU µs per
 //    request from the proxy's utime + stime in /proc over the run, as a ratio to the one-route proxy
 //    (and to the 10,000 host routes) in the same round (on a shared machine the load drifts between
 //    rounds more than within one); medians over the rounds. The proxies run on core 0; this process, wrk and nginx on core 1.
@@ -203,11 +204,15 @@ function inProcess(v: Variant): InProcess {
 async function main(): Promise<void> {
   execFileSync('taskset', ['-a', '-pc', '1', String(process.pid)], { stdio: 'ignore' });
   const upstream = await startNginx(dir, (stop) => cleanups.push(stop), 'upstream', (port) => `server { listen 127.0.0.1:${port}; keepalive_timeout 300s; location / { default_type text/plain; return 200 "$uri"; } }`);
-  const proxies: Proxy[] = [];
-  for (const v of VARIANTS) proxies.push(await startProxy(v, upstream.port));
   const samples = new Map<string, Array<{ rps: number; us: number; failed: number }>>(VARIANTS.map((v) => [v.name, []]));
   for (let round = 0; round < ROUNDS; round++) {
-    for (const p of [...proxies.slice(round % proxies.length), ...proxies.slice(0, round % proxies.length)]) {
+    // Fresh processes every round, started in the round's order: two processes with the same routes
+    // can differ by 15% per request for the life of the process, so one set of processes kept for
+    // every round would credit that to the route tables.
+    const order = [...VARIANTS.slice(round % VARIANTS.length), ...VARIANTS.slice(0, round % VARIANTS.length)];
+    const proxies: Proxy[] = [];
+    for (const v of order) proxies.push(await startProxy(v, upstream.port));
+    for (const p of proxies) {
       const t = target(p.variant);
       const load = { connections: 50, host: t.host, path: t.path };
       await runWrk(p.port, { ...load, seconds: WARMUP_S });
@@ -218,13 +223,13 @@ async function main(): Promise<void> {
       samples.get(p.variant.name)!.push({ rps: r.requests / r.seconds, us, failed: r.failed });
       process.stderr.write(`round ${round + 1} ${p.variant.name}: ${Math.round(r.requests / r.seconds)} req/s, ${us.toFixed(1)} µs/req, ${r.failed} failed\n`);
     }
+    for (const p of proxies) await p.proc.stop();
   }
-  for (const p of proxies) await p.proc.stop();
 
   const base = samples.get(VARIANTS[0]!.name)!;
   // As large a configuration whose matching is one Map lookup: what is left is the cost of its size.
   const hosts = samples.get(VARIANTS[3]!.name)!;
-  console.log(`\nThrough the proxy: sluice proxy --workers 1 on core 0, wrk -t1 -c50 -d${DURATION_S}s (after ${WARMUP_S}s warm-up), ${ROUNDS} interleaved rounds; medians; Node ${process.version}\n`);
+  console.log(`\nThrough the proxy: sluice proxy --workers 1 on core 0, wrk -t1 -c50 -d${DURATION_S}s (after ${WARMUP_S}s warm-up), ${ROUNDS} interleaved rounds, fresh processes each round; medians; Node ${process.version}\n`);
   console.log('| route table | req/s | CPU µs/req | ÷ 1 route, same round | ÷ 10,000 host routes, same round | ÷ 1 route, each round |');
   console.log('| --- | --: | --: | --: | --: | --- |');
   for (const v of VARIANTS) {
