@@ -38,9 +38,9 @@ async function main(argv: string[]): Promise<number> {
         console.log(await runProxyReloadCommand(rest.slice(1)));
         return 0;
       }
-      // Before the proxy's modules load: their start-up garbage must not size a serving process's heap.
-      const { holdYoungGenerationWhileStarting } = await import('../data-plane/src/cli/startup-young-generation.js');
-      holdYoungGenerationWhileStarting();
+      // Before the proxy's modules load: start-up work must not size a serving process's heap or code.
+      const { holdWhileStarting } = await import('../data-plane/src/cli/startup-hold.js');
+      holdWhileStarting();
       const { runProxyCommand } = (await import('../data-plane/src/cli/proxy-command.js')) as { runProxyCommand(argv: string[]): Promise<void> };
       await runProxyCommand(rest);
       return 0;

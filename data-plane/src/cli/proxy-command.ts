@@ -10,7 +10,7 @@ import cluster from 'node:cluster';
 import { parseProxyArgs, PROXY_USAGE, SIGINT_EXIT_CODE } from './proxy-options.js';
 import { ProxyRuntime } from './proxy-runtime.js';
 import { runWorker } from './proxy-worker.js';
-import { releaseYoungGeneration } from './startup-young-generation.js';
+import { releaseStartupHold } from './startup-hold.js';
 import { WorkerTokenChannel } from './worker-token-channel.js';
 import { Tracing } from '../tracing/tracing.js';
 import type { RunningProxy } from './start-proxy.js';
@@ -44,7 +44,7 @@ export async function runProxyCommand(argv: string[]): Promise<void> {
   // gRPC, certificates, YAML), and leaving them out keeps each worker's memory small.
   const { startProxy, ReloadUnsupported } = await import('./start-proxy.js');
   const proxy = await startProxy(options);
-  releaseYoungGeneration();
+  releaseStartupHold();
   process.on('SIGHUP', () => void reloadOnSignal(proxy, ReloadUnsupported));
   const code = await new Promise<number>((resolve) => {
     let exitCode = 0;

@@ -11,7 +11,7 @@ import { DEFAULT_DRAIN_TIMEOUT_MS, SIGINT_EXIT_CODE } from './proxy-options.js';
 import { runDiagnostic } from '../diagnostics/run-diagnostic.js';
 import { checkTicketKeys } from '../tls/ticket-keys.js';
 import type { WorkerTokenChannel } from './worker-token-channel.js';
-import { releaseYoungGeneration } from './startup-young-generation.js';
+import { releaseStartupHold } from './startup-hold.js';
 
 export function runWorker(runtime: ProxyRuntime, tokens?: WorkerTokenChannel): void {
   const send = (m: FromWorker): void => {
@@ -36,8 +36,8 @@ export function runWorker(runtime: ProxyRuntime, tokens?: WorkerTokenChannel): v
       sent = next;
       runtime.apply(next, m.userFilters, m.baseDir).then(
         (r) => {
-          // Its first configuration applied, the worker serves: traffic may size its heap.
-          releaseYoungGeneration();
+          // Its first configuration applied, the worker serves: traffic may size its heap and code.
+          releaseStartupHold();
           send({ sluice: 'applied', id: m.id, ok: r.ok, errors: r.ok ? [] : r.errors });
         },
         (err: Error) => send({ sluice: 'applied', id: m.id, ok: false, errors: [{ path: 'worker', message: err.message }] }),
