@@ -10,7 +10,8 @@
 //   optimized code: about 5 MiB of idle RSS for code that will not run again. --turbofan is held off.
 // V8 reads both flags each time it decides (to grow the young generation, to optimize a function), so
 // restoring the defaults once the process serves leaves a process that traffic, not start-up, sizes:
-// under traffic both work exactly as before (the hot path is unchanged).
+// under traffic both work exactly as before (the hot path is unchanged). The price is start-up time
+// with large configurations, decoded unoptimized: 10,000 routes about 2 s to ready instead of 1.2.
 import { setFlagsFromString } from 'node:v8';
 
 /** V8's own default (`node --v8-options`): what a serving process grows its young generation by. */
