@@ -1,5 +1,5 @@
 // Full garbage collections of a proxy that has aged: one or two builds of `sluice proxy --workers 1`
-// (1,000 path-prefix routes, one host) start, take a second of load, then sit idle long enough for
+// (the route-table bench's 1,000 path-prefix routes on one host) start, take a second of load, then sit idle long enough for
 // V8 to move their long-lived objects to the old generation, as a proxy between bursts does; then
 // wrk -t1 -c50 (no rate limit) for --duration seconds. Counted from each proxy's --trace-gc output
 // during the load: mark-compacts (full collections) and their pauses, and the proxy's CPU µs per
@@ -17,27 +17,19 @@ import { spawnGuarded, stopChild } from '../support/process-guard.js';
 import { until } from '../support/until.js';
 import { startNginx } from './nginx-config.js';
 import { cpuTicks, TICK_HZ } from './process-cpu.js';
+import { routeTableTarget, routeTableYaml, type RouteTable } from './route-table-config.js';
+import { runBench } from './run-bench.js';
 
 const { values } = parseArgs({ options: { a: { type: 'string' }, rounds: { type: 'string', default: '2' }, duration: { type: 'string', default: '15' }, idle: { type: 'string', default: '5' } } });
 const ROUNDS = Number(values.rounds);
 const DURATION_S = Number(values.duration);
 const IDLE_S = Number(values.idle);
-const ROUTES = 1000;
-const HOST = 'bench.local';
-const PATH = '/api/v2/items/9/x';
+const TABLE: RouteTable = { routes: 1000, kind: 'prefixes' };
+const TARGET = routeTableTarget(TABLE);
 const dir = mkdtempSync(join(tmpdir(), 'sluice-aged-gc-bench-'));
 const cleanups: Array<() => unknown> = [];
 const thisDist = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const builds = [...(values.a === undefined ? [] : [{ name: `a ${values.a}`, dist: resolve(values.a) }]), { name: `b ${thisDist}`, dist: thisDist }];
-
-function configYaml(upstreamPort: number, port: number): string {
-  const docs = [`kind: Cluster\nname: up\nendpoints: [{address: 127.0.0.1, port: ${upstreamPort}}]\npool: {maxIdlePerEndpoint: 256}`];
-  for (let i = 0; i < ROUTES; i++) {
-    docs.push(`kind: Route\nname: r-${i}\nhosts: ["${HOST}"]\nmatch: {pathPrefix: "/api/v${i % 7}/items/${i}/"}\nforward: {cluster: up}`);
-  }
-  docs.push(`kind: Listener\nname: main\naddress: 127.0.0.1\nport: ${port}`);
-  return `${docs.join('\n---\n')}\n`;
-}
 
 interface Run {
   fullGcs: number;
@@ -52,18 +44,18 @@ const MARK_COMPACT = /^\[\d+:0x[0-9a-f]+\]\s+(\d+) ms: Mark-Compact [^,]+, ([\d.
 async function oneRun(dist: string, upstreamPort: number): Promise<Run> {
   const port = await freePort();
   const config = join(dir, `proxy-${port}.yaml`);
-  writeFileSync(config, configYaml(upstreamPort, port));
+  writeFileSync(config, routeTableYaml(TABLE, upstreamPort, port));
   const child: ChildProcess = spawnGuarded('taskset', ['-c', '0', process.execPath, '--trace-gc', join(dist, 'bin/sluice.js'), 'proxy', '--config', config, '--workers', '1', '--admin-listen', 'off']);
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
   try {
     await until('the proxy is ready', () => out.includes('sluice proxy: ready'), 60_000);
-    await runWrk(port, { seconds: 1, connections: 50, host: HOST, path: PATH });
+    await runWrk(port, { seconds: 1, connections: 50, host: TARGET.host, path: TARGET.path });
     await new Promise((r) => setTimeout(r, IDLE_S * 1000));
     const from = out.length;
     const before = cpuTicks([child.pid!]);
-    const load = await runWrk(port, { seconds: DURATION_S, connections: 50, host: HOST, path: PATH });
+    const load = await runWrk(port, { seconds: DURATION_S, connections: 50, host: TARGET.host, path: TARGET.path });
     const cpu = (cpuTicks([child.pid!]) - before) / TICK_HZ;
     if (load.failed > 0) throw new Error(`${load.failed} requests failed:\n${load.output}`);
     const pauses = out.slice(from).split('\n').flatMap((line) => {
@@ -86,7 +78,7 @@ async function main(): Promise<void> {
       runs.get(b.name)!.push(run);
     }
   }
-  console.log(`\nsluice proxy --workers 1, ${ROUTES} routes; 1 s of load, ${IDLE_S} s idle, then wrk -t1 -c50 -d${DURATION_S}s; ${ROUNDS} rounds, each build's runs listed\n`);
+  console.log(`\nsluice proxy --workers 1, ${TABLE.routes} routes; 1 s of load, ${IDLE_S} s idle, then wrk -t1 -c50 -d${DURATION_S}s; ${ROUNDS} rounds, each build's runs listed\n`);
   console.log('| build | full GCs during the load | their pauses ms | longest ms | CPU µs/request |');
   console.log('| --- | --: | --: | --: | --: |');
   for (const [name, rs] of runs) {
@@ -95,8 +87,4 @@ async function main(): Promise<void> {
   }
 }
 
-try {
-  await main();
-} finally {
-  for (const c of cleanups.reverse()) await c();
-}
+await runBench(dir, cleanups, main);

@@ -35,21 +35,18 @@ import { freePort } from '../support/free-port.js';
 import { SluiceProcess } from '../support/run-sluice.js';
 import { until } from '../support/until.js';
 import { startNginx } from './nginx-config.js';
+import { BENCH_HOST, prefixOf, routeTableTarget, routeTableYaml, type RouteTable } from './route-table-config.js';
 import { runBench } from './run-bench.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '16' }, duration: { type: 'string', default: '3' }, warmup: { type: 'string', default: '1' } } });
 const ROUNDS = Number(values.rounds);
 const DURATION_S = Number(values.duration);
 const WARMUP_S = Number(values.warmup);
-const HOST = 'bench.local';
 const dir = mkdtempSync(join(tmpdir(), 'sluice-route-table-bench-'));
 const cleanups: Array<() => unknown> = [];
 
-interface Variant {
+interface Variant extends RouteTable {
   readonly name: string;
-  readonly routes: number;
-  /** One host, many path prefixes; or one route per host. */
-  readonly kind: 'prefixes' | 'hosts';
 }
 
 const VARIANTS: readonly Variant[] = [
@@ -58,25 +55,6 @@ const VARIANTS: readonly Variant[] = [
   { name: '10,000 path-prefix routes, one host', routes: 10_000, kind: 'prefixes' },
   { name: '10,000 host routes', routes: 10_000, kind: 'hosts' },
 ];
-
-const prefixOf = (i: number): string => `/api/v${i % 7}/items/${i}/`;
-/** The route a scan in priority order tries last (see the header); its name and the request path. */
-function target(v: Variant): { host: string; path: string; route: string } {
-  if (v.kind === 'hosts') return { host: `svc-${v.routes - 1}.${HOST}`, path: '/api/x', route: `h-${v.routes - 1}` };
-  const i = Math.min(v.routes, 10) - 1;
-  return { host: HOST, path: `${prefixOf(i)}x`, route: `r-${i}` };
-}
-
-function configYaml(v: Variant, upstreamPort: number, listenPort: number): string {
-  const docs = [`kind: Cluster\nname: up\nendpoints: [{address: 127.0.0.1, port: ${upstreamPort}}]\npool: {maxIdlePerEndpoint: 256}`];
-  for (let i = 0; i < v.routes; i++) {
-    docs.push(v.kind === 'prefixes'
-      ? `kind: Route\nname: r-${i}\nhosts: ["${HOST}"]\nmatch: {pathPrefix: "${prefixOf(i)}"}\nrewrite: {pathPrefix: /r-${i}/}\nforward: {cluster: up}`
-      : `kind: Route\nname: h-${i}\nhosts: ["svc-${i}.${HOST}"]\nmatch: {pathPrefix: /api/}\nrewrite: {pathPrefix: /h-${i}/}\nforward: {cluster: up}`);
-  }
-  docs.push(`kind: Listener\nname: main\naddress: 127.0.0.1\nport: ${listenPort}`);
-  return `${docs.join('\n---\n')}\n`;
-}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -92,13 +70,13 @@ interface Proxy {
 async function startProxy(v: Variant, upstreamPort: number): Promise<Proxy> {
   const port = await freePort();
   const config = join(dir, `${v.kind}-${v.routes}.yaml`);
-  writeFileSync(config, configYaml(v, upstreamPort, port));
+  writeFileSync(config, routeTableYaml(v, upstreamPort, port));
   const proc = new SluiceProcess(['proxy', '--config', config, '--workers', '1', '--admin-listen', 'off']);
   cleanups.push(() => proc.stop());
   await proc.waitFor(/sluice proxy: ready/, 60_000);
   execFileSync('taskset', ['-a', '-pc', '0', String(proc.child.pid)], { stdio: 'ignore' });
   // The route that serves must be the intended one: the upstream echoes the rewritten path.
-  const t = target(v);
+  const t = routeTableTarget(v);
   const body = await until(`${v.name} answers`, async () => {
     const res = await request(`http://127.0.0.1:${port}${t.path}`, { headers: { host: t.host } }).catch(() => undefined);
     const text = await res?.body.text();
@@ -123,7 +101,7 @@ function compiledRoutes(v: Variant): CompiledRoute[] {
     const prefixes = v.kind === 'prefixes';
     out.push(new CompiledRoute(create(RouteSchema, {
       name: prefixes ? `r-${i}` : `h-${i}`,
-      hosts: [prefixes ? HOST : `svc-${i}.${HOST}`],
+      hosts: [prefixes ? BENCH_HOST : `svc-${i}.${BENCH_HOST}`],
       match: { path: { case: 'pathPrefix', value: prefixes ? prefixOf(i) : '/api/' } },
       action: { case: 'forward', value: { cluster: 'up' } },
     })));
@@ -175,7 +153,7 @@ interface InProcess {
 
 function inProcess(v: Variant): InProcess {
   const routes = compiledRoutes(v);
-  const t = target(v);
+  const t = routeTableTarget(v);
   const s = session(t.host, t.path);
   // Memory: after one build (which sizes the tree builder's scratch buffer, kept for later builds),
   // five more kept alive, per matcher: the figure is what each matcher holds, the scratch apart.
@@ -213,7 +191,7 @@ async function main(): Promise<void> {
     const proxies: Proxy[] = [];
     for (const v of order) proxies.push(await startProxy(v, upstream.port));
     for (const p of proxies) {
-      const t = target(p.variant);
+      const t = routeTableTarget(p.variant);
       const load = { connections: 50, host: t.host, path: t.path };
       await runWrk(p.port, { ...load, seconds: WARMUP_S });
       const cpuBefore = cpuSeconds(p.proc.child.pid!);
