@@ -179,7 +179,7 @@ export class ListenerManager {
       ...ctx,
       closedConnections: this.closedConnections,
       tlsHandshakes: this.tlsHandshakes,
-      ...(tls ? { tls, selectContext: (name: string | undefined) => sni!.select(name) } : {}),
+      ...(tls ? { tls, selectContext: sni! } : {}),
       ...(tls === undefined && this.mesh?.listener === spec.name ? { meshInbound: this.mesh.inbound } : {}),
     });
     return bind(server, spec);

@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { Socket } from 'node:net';
-import type { SecureContext, SecureContextOptions, Server as TlsServer, TLSSocket, TlsOptions } from 'node:tls';
+import type { SecureContextOptions, Server as TlsServer, TLSSocket, TlsOptions } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { attachHttp2 } from '../protocols/http2/h2-downstream.js';
 import { trackConnections, type DrainState } from './drain-server.js';
@@ -15,7 +15,7 @@ import { ConnectionGate, type ClosedConnections, type ConnectionBudget } from '.
 import type { HttpProxy } from './http-proxy.js';
 import { DEFAULT_LISTENER_LIMITS, type ListenerContext } from './listener-context.js';
 import { rawAnswer } from './raw-answer.js';
-import { selectContextByClientHello } from '../tls/context-by-client-hello.js';
+import { selectContextByClientHello, type ContextSelector } from '../tls/context-by-client-hello.js';
 import { meshInboundAcceptor, type MeshInbound } from '../tls/mesh-inbound.js';
 import type { TlsHandshakes } from '../tls/tls-handshakes.js';
 
@@ -34,7 +34,7 @@ export interface ProxyServerOptions extends Partial<ListenerContext> {
    * TLS: the secure context for a ClientHello's server name (undefined: the default), chosen before
    * the handshake so each name's own key pairs are offered (tls/context-by-client-hello.ts).
    */
-  selectContext?: (servername: string | undefined) => SecureContext | undefined;
+  selectContext?: ContextSelector;
   /** HTTPS: where completed handshakes are counted, resumed or full. */
   tlsHandshakes?: TlsHandshakes;
   /** A sidecar's inbound listener (plain-text server): mutual TLS or plain text per PeerAuthentication (tls/mesh-inbound.ts). */

@@ -59,6 +59,8 @@ export class SniContexts {
   /** `*.example.com` is stored under `example.com`. */
   private wildcard = new Map<string, SecureContext>();
   private fallback: SecureContext | undefined;
+  /** The context every name gets, when the listener has only one (see soleContext). */
+  private sole: SecureContext | undefined;
   /** Certificate fingerprints (chain, key, names, listener settings): unchanged ones are not rebuilt. */
   private key = '';
 
@@ -87,6 +89,16 @@ export class SniContexts {
       }
     }
     return this.fallback;
+  }
+
+  /**
+   * The one context that every server name gets (a listener with one certificate), or undefined when
+   * names get different ones (a name's RSA and ECDSA pair differs from the default certificate's
+   * context too). With one, there is nothing to choose and the listener need not read the ClientHello
+   * (context-by-client-hello.ts).
+   */
+  soleContext(): SecureContext | undefined {
+    return this.sole;
   }
 
   /** Rebuilds the contexts from the listener's TLS settings; returns false when nothing changed. */
@@ -127,6 +139,9 @@ export class SniContexts {
     this.exact = exact;
     this.wildcard = wildcard;
     this.fallback = fallback === undefined ? undefined : contextOf([fallback]);
+    // A name without a context of its own gets the fallback, so it must be the same one.
+    const distinct = new Set([...exact.values(), ...wildcard.values()]);
+    this.sole = this.fallback !== undefined && [...distinct].every((c) => c === this.fallback) ? this.fallback : undefined;
     this.key = key;
     return true;
   }

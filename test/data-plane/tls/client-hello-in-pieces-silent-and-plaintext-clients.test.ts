@@ -8,6 +8,7 @@ import { connect as connectTls } from 'node:tls';
 import { test } from 'node:test';
 import { readClientHello } from '../../../data-plane/src/tls/client-hello.js';
 import { startMesh } from '../helpers/mesh-fixture.js';
+import { silentClientLifetimeMs } from '../helpers/silent-client.js';
 import { certificateDocument, selfSigned } from '../helpers/self-signed-certificate.js';
 
 /** The first bytes a node:tls client sends for `servername` (its ClientHello), caught by a plain TCP server. */
@@ -87,14 +88,7 @@ limits: {headerTimeoutMs: 400}
   assert.equal(subject, 'named.test');
 
   // Silent: closed by the listener after its header timeout (400 ms), long before node:tls's 120 s.
-  const started = Date.now();
-  const silent = connectTcp(port, '127.0.0.1');
-  await new Promise<void>((resolve, reject) => {
-    silent.on('close', () => resolve());
-    silent.on('error', reject);
-    silent.resume();
-  });
-  const closedAfterMs = Date.now() - started;
+  const closedAfterMs = await silentClientLifetimeMs(port);
   assert.ok(closedAfterMs >= 300 && closedAfterMs < 5000, `closed after ${closedAfterMs} ms`);
 
   // Plaintext HTTP on the TLS port: OpenSSL refuses it (node:tls closes without a word) at once.
