@@ -2,8 +2,9 @@
 // worker), the same ECDSA P-256 certificate, both pinned to core 0, openssl s_time clients on core 1.
 // Two loads: every connection a full handshake (`-new`), and every connection resuming a session from
 // a ticket (`-reuse`); TLS 1.3, each connection asking for / (`-www /`: a TLS 1.3 ticket arrives after
-// the handshake). Each server is charged its own CPU time (utime + stime of its process tree from
-// /proc), so the clients' speed does not enter the figure. Rounds alternate the servers; medians.
+// the handshake), which both answer with the same local 200 "ok\n". Each server is charged its own CPU
+// time (utime + stime of its process tree from /proc), so the clients' speed does not enter the
+// figure. Rounds alternate the servers; medians.
 //   npx tsc -p . && flock /tmp/sluice-load.lock node dist/test/bench/tls-handshake-bench.js [--rounds 3] [--seconds 4] [--clients 3]
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,7 +42,12 @@ async function main(): Promise<void> {
   const nginx = await startNginx(dir, (stop) => void cleanups.push(stop), 'tls', (port) => `server { listen 127.0.0.1:${port} ssl; ssl_certificate ${certFile}; ssl_certificate_key ${keyFile};
     ssl_protocols TLSv1.2 TLSv1.3; ssl_session_tickets on; location / { return 200 "ok\\n"; } }`);
   const sluicePort = await freePort();
-  const sluice = await startProxyProcess(`${certificateDocument('bench', cert)}---\nkind: Listener\nname: tls\naddress: 127.0.0.1\nport: ${sluicePort}\nprotocol: HTTPS\ntls: {certificates: [bench]}\n`, ['--workers', '1', '--admin-listen', 'off']);
+  // Both answer the request with the same local 200 "ok\n" (nginx's `return`, Sluice's `respond` route).
+  const sluice = await startProxyProcess(
+    `${certificateDocument('bench', cert)}---\nkind: Listener\nname: tls\naddress: 127.0.0.1\nport: ${sluicePort}\nprotocol: HTTPS\ntls: {certificates: [bench]}\n` +
+      `---\nkind: Route\nname: ok\nhosts: ["*"]\nmatch: {pathPrefix: /}\nrespond: {status: 200, body: "ok\\n"}\n`,
+    ['--workers', '1', '--admin-listen', 'off'],
+  );
   cleanups.push(() => sluice.stop());
   pinTree(nginx.pid, 0);
   pinTree(sluice.pid, 0);
