@@ -139,9 +139,8 @@ export class SniContexts {
     this.exact = exact;
     this.wildcard = wildcard;
     this.fallback = fallback === undefined ? undefined : contextOf([fallback]);
-    // A name without a context of its own gets the fallback, so it must be the same one.
-    const distinct = new Set([...exact.values(), ...wildcard.values()]);
-    this.sole = this.fallback !== undefined && [...distinct].every((c) => c === this.fallback) ? this.fallback : undefined;
+    // contextOf made one context per distinct group; a name without one gets the fallback.
+    this.sole = built.size === 1 ? this.fallback : undefined;
     this.key = key;
     return true;
   }
