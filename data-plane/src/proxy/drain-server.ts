@@ -10,6 +10,7 @@
 // (WebSocket) and slow requests may finish until the deadline, then everything left is destroyed.
 import { Server as NetServer, type Socket } from 'node:net';
 import type { Server, ServerResponse } from 'node:http';
+import { closeIfIdleHttp1 } from '../protocols/http1/h1-downstream.js';
 import { h2Of } from '../protocols/http2/h2-downstream.js';
 
 /** How long an idle keep-alive connection is kept once a drain starts, so a request already on its way is answered (with `Connection: close`) instead of reset. */
@@ -77,7 +78,10 @@ export function drainServer(server: Server, timeoutMs: number, idleGraceMs = DRA
   };
   state.force = force;
   if (timeoutMs === 0) force();
-  const grace = setTimeout(() => server.closeIdleConnections(), Math.min(idleGraceMs, timeoutMs));
+  const grace = setTimeout(() => {
+    server.closeIdleConnections();
+    for (const socket of [...s.sockets, ...s.secure]) closeIfIdleHttp1(socket);
+  }, Math.min(idleGraceMs, timeoutMs));
   const deadline = setTimeout(force, timeoutMs);
   grace.unref();
   deadline.unref();

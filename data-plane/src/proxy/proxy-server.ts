@@ -7,6 +7,7 @@ import { createServer as createTlsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { SecureContextOptions, Server as TlsServer, TLSSocket, TlsOptions } from 'node:tls';
 import type { Duplex } from 'node:stream';
+import { attachHttp1 } from '../protocols/http1/h1-downstream.js';
 import { attachHttp2 } from '../protocols/http2/h2-downstream.js';
 import { trackConnections, type DrainState } from './drain-server.js';
 import { proxyUpgrade } from './upgrade-proxy.js';
@@ -113,6 +114,8 @@ export function createProxyServer(proxy: HttpProxy<any>, options: ProxyServerOpt
   // Registering this stops node:http from answering 100 Continue itself: the proxy answers it when it
   // first reads the body, so a request refused by its head (404, 413) never makes the client send it.
   server.on('checkContinue', (req, res) => serve(req, res, true));
+  // Plain HTTP/1.1 requests are read by the proxy itself, the rest by node:http (h1-downstream.ts).
+  attachHttp1(server, { maxHeaderBytes: listener.maxHeaderBytes, maxHeaderCount: listener.maxHeaderCount, onRequest: (req, res) => serve(req, res, false) }, tls);
   const http2 = options.http2 !== false;
   if (http2) {
     attachHttp2(server, {

@@ -1,0 +1,338 @@
+// One HTTP/1.1 response written by the proxy's own reader (h1-downstream.ts) straight onto the client
+// socket: the members of node:http's ServerResponse that the engine, Session.respond, UpstreamTry,
+// TransformedBody, the gRPC answers and the drain use, with node:http's framing rules: Date and
+// Connection/Keep-Alive added as node:http adds them, Transfer-Encoding: chunked when no
+// Content-Length was given, no body on HEAD, 204, 304 and 1xx, trailers only on chunked bodies, and
+// header names and values checked as node:http checks them. The head goes out with the first body
+// bytes in one write.
+import { STATUS_CODES, type OutgoingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
+import { httpDate } from './http-date.js';
+
+type Listener = (...args: any[]) => void;
+
+/** What the connection learns from its response. */
+export interface ResponseOwner {
+  /** Every byte of `res` was handed to the socket. */
+  finished(res: H1Response): void;
+}
+
+const TOKEN = /^[\^_`a-zA-Z\-0-9!#$%&'*+.|~]+$/;
+const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+const CONNECTION_CLOSE = /(?:^|\W)close(?:$|\W)/i;
+const TE_CHUNKED = /(?:^|\W)chunked(?:$|\W)/i;
+const EMPTY = Buffer.alloc(0);
+
+/** node:http's own error for a header it will not write (UpstreamTry turns it into a 502). */
+function invalidHeader(kind: 'name' | 'value', name: string): TypeError {
+  const err = new TypeError(kind === 'name' ? `Header name must be a valid HTTP token ["${name}"]` : `Invalid character in header content ["${name}"]`);
+  (err as NodeJS.ErrnoException).code = kind === 'name' ? 'ERR_INVALID_HTTP_TOKEN' : 'ERR_INVALID_CHAR';
+  return err;
+}
+
+export class H1Response {
+  statusCode = 200;
+  /** Keep the connection after this response (false: `Connection: close`, then close). */
+  shouldKeepAlive: boolean;
+  /** The connection closes once this response is written. */
+  last = false;
+  private head: string | undefined;
+  private headWritten = false;
+  private hasBody: boolean;
+  private chunked = false;
+  private ended = false;
+  private done = false;
+  private closed = false;
+  private aborted = false;
+  private pending: Map<string, [string, string | number | readonly string[]]> | undefined;
+  private trailers: string | undefined;
+  private closeListeners: Listener[] | undefined;
+  private finishListeners: Listener[] | undefined;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly owner: ResponseOwner,
+    method: string,
+    keepAlive: boolean,
+    /** The server's keepAliveTimeout when the request came (the Keep-Alive header's timeout). */
+    private readonly keepAliveTimeoutMs: number,
+  ) {
+    this.shouldKeepAlive = keepAlive;
+    this.hasBody = method !== 'HEAD';
+  }
+
+  get headersSent(): boolean {
+    return this.head !== undefined;
+  }
+
+  /** Nothing more can be sent: the connection closed or is closing (the client half-closed it). */
+  get destroyed(): boolean {
+    return this.aborted || this.socket.destroyed || this.socket.writableEnded;
+  }
+
+  get writableEnded(): boolean {
+    return this.ended;
+  }
+
+  get writableFinished(): boolean {
+    return this.done;
+  }
+
+  setHeader(name: string, value: string | number | readonly string[]): this {
+    if (this.head !== undefined) throw Object.assign(new Error('Cannot set headers after they are sent to the client'), { code: 'ERR_HTTP_HEADERS_SENT' });
+    (this.pending ??= new Map()).set(name.toLowerCase(), [name, value]);
+    return this;
+  }
+
+  getHeader(name: string): string | number | readonly string[] | undefined {
+    return this.pending?.get(name.toLowerCase())?.[1];
+  }
+
+  removeHeader(name: string): void {
+    this.pending?.delete(name.toLowerCase());
+  }
+
+  /** Status and headers (flat `[name, value, ...]` or a record) on top of those set with setHeader. */
+  writeHead(status: number, headers?: readonly string[] | OutgoingHttpHeaders): this {
+    if (this.head !== undefined) throw Object.assign(new Error('Cannot write headers after they are sent to the client'), { code: 'ERR_HTTP_HEADERS_SENT' });
+    this.statusCode = status;
+    if (status === 204 || status === 304 || (status >= 100 && status <= 199)) this.hasBody = false;
+    const out = new HeadBuilder(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'unknown'}\r\n`);
+    if (headers !== undefined && Array.isArray(headers)) {
+      const flat = headers as readonly string[];
+      // Fields given here replace those set with setHeader, as on node:http.
+      if (this.pending !== undefined) {
+        for (let i = 0; i < flat.length; i += 2) this.pending.delete(flat[i]!.toLowerCase());
+        for (const [name, value] of this.pending.values()) out.field(name, value);
+      }
+      for (let i = 0; i < flat.length; i += 2) out.field(flat[i]!, flat[i + 1]!);
+    } else {
+      const record = headers as OutgoingHttpHeaders | undefined;
+      if (this.pending !== undefined) {
+        for (const [key, [name, value]] of this.pending) if (record === undefined || !hasField(record, key)) out.field(name, value);
+      }
+      if (record !== undefined) for (const name in record) if (record[name] !== undefined) out.field(name, record[name]!);
+    }
+    this.head = this.finishHead(out);
+    return this;
+  }
+
+  /** `cb` runs once the chunk was handed to the socket (or at once when nothing is written). */
+  write(chunk: Buffer | string, cb?: (err?: Error | null) => void): boolean {
+    if (this.ended || this.destroyed) {
+      if (cb !== undefined) process.nextTick(cb);
+      return false;
+    }
+    if (this.head === undefined) this.writeHead(this.statusCode);
+    if (!this.hasBody || chunk.length === 0) {
+      if (cb !== undefined) process.nextTick(cb);
+      return true;
+    }
+    return this.send(chunk, cb);
+  }
+
+  end(chunk?: Buffer | string): this {
+    if (this.ended || this.destroyed) return this;
+    if (this.head === undefined) {
+      // A whole response in one call: its length is known.
+      if (this.hasBody && !this.pending?.has('content-length') && !this.pending?.has('transfer-encoding')) {
+        this.setHeader('content-length', chunk === undefined ? 0 : Buffer.byteLength(chunk));
+      }
+      this.writeHead(this.statusCode);
+    }
+    this.ended = true;
+    const socket = this.socket;
+    if (chunk !== undefined && chunk.length > 0 && this.hasBody) {
+      if (this.chunked) {
+        socket.cork();
+        this.send(chunk, undefined);
+        socket.write(`0\r\n${this.trailers ?? ''}\r\n`, 'latin1', this.flushed);
+        socket.uncork();
+      } else this.send(chunk, this.flushed);
+      return this;
+    }
+    if (this.chunked) return this.sendRaw(`0\r\n${this.trailers ?? ''}\r\n`);
+    if (!this.headWritten) return this.sendRaw('');
+    // Everything was handed to the socket already, or is queued in it: finish after the last of it.
+    if (socket.writableLength === 0) process.nextTick(this.flushed);
+    else socket.write(EMPTY, this.flushed);
+    return this;
+  }
+
+  /** Trailers for the end of a chunked body (node:http drops them otherwise). */
+  addTrailers(trailers: Readonly<Record<string, string>>): void {
+    let out = this.trailers ?? '';
+    for (const name in trailers) {
+      const value = trailers[name]!;
+      if (!TOKEN.test(name)) throw invalidHeader('name', name);
+      if (INVALID_VALUE.test(value)) throw invalidHeader('value', name);
+      out += `${name}: ${value}\r\n`;
+    }
+    this.trailers = out;
+  }
+
+  /** Answers a client's `Expect: 100-continue` (the reader leaves those to node:http; kept for the interface). */
+  writeContinue(): void {
+    if (this.head === undefined && !this.destroyed) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+  }
+
+  /** Cuts the connection: a response that cannot be completed. */
+  destroy(err?: Error): void {
+    if (!this.socket.destroyed) this.socket.destroy(err);
+  }
+
+  on(event: string, listener: Listener): this {
+    if (event === 'close') (this.closeListeners ??= []).push(listener);
+    else if (event === 'finish') (this.finishListeners ??= []).push(listener);
+    else this.socket.on(event, listener);
+    return this;
+  }
+
+  once(event: string, listener: Listener): this {
+    // 'close' and 'finish' happen once per response.
+    if (event === 'close' || event === 'finish') return this.on(event, listener);
+    this.socket.once(event, listener);
+    return this;
+  }
+
+  removeListener(event: string, listener: Listener): this {
+    const list = event === 'close' ? this.closeListeners : event === 'finish' ? this.finishListeners : undefined;
+    if (list !== undefined) {
+      const i = list.indexOf(listener);
+      if (i >= 0) list.splice(i, 1);
+    } else if (event !== 'close' && event !== 'finish') this.socket.removeListener(event, listener);
+    return this;
+  }
+
+  off(event: string, listener: Listener): this {
+    return this.removeListener(event, listener);
+  }
+
+  /** The connection closed before this response was written: it will never be. */
+  abort(): void {
+    this.aborted = true;
+    this.emitClose();
+  }
+
+  /** The Date, Connection and framing fields node:http adds, then the blank line. */
+  private finishHead(out: HeadBuilder): string {
+    let head = out.head;
+    if (!out.date) head += `Date: ${httpDate()}\r\n`;
+    if (out.te) this.chunked = out.chunked;
+    if (this.chunked && (this.statusCode === 204 || this.statusCode === 304)) {
+      this.chunked = false;
+      this.shouldKeepAlive = false;
+    }
+    if (out.connection !== undefined) {
+      if (CONNECTION_CLOSE.test(out.connection)) this.last = true;
+      else this.shouldKeepAlive = true;
+    } else if (this.shouldKeepAlive) {
+      head += 'Connection: keep-alive\r\n';
+      if (this.keepAliveTimeoutMs > 0 && !out.keepAlive) head += `Keep-Alive: timeout=${Math.floor(this.keepAliveTimeoutMs / 1000)}\r\n`;
+    } else {
+      this.last = true;
+      head += 'Connection: close\r\n';
+    }
+    if (!out.contentLength && !out.te) {
+      if (!this.hasBody) this.chunked = false;
+      else {
+        head += 'Transfer-Encoding: chunked\r\n';
+        this.chunked = true;
+      }
+    }
+    if (out.trailer && !this.chunked) throw Object.assign(new Error('Trailers are invalid with this transfer encoding'), { code: 'ERR_HTTP_TRAILER_INVALID' });
+    return `${head}\r\n`;
+  }
+
+  /** Body bytes, framed, with the head in front if it has not gone yet: one write to the socket. */
+  private send(chunk: Buffer | string, cb: ((err?: Error | null) => void) | undefined): boolean {
+    const socket = this.socket;
+    if (this.headWritten && !this.chunked) return socket.write(chunk, cb);
+    socket.cork();
+    if (!this.headWritten) {
+      this.headWritten = true;
+      socket.write(this.head!, 'latin1');
+    }
+    if (this.chunked) socket.write(`${Buffer.byteLength(chunk).toString(16)}\r\n`, 'latin1');
+    socket.write(chunk, cb);
+    const ok = this.chunked ? socket.write('\r\n', 'latin1') : true;
+    socket.uncork();
+    return ok && !socket.writableNeedDrain;
+  }
+
+  /** The end of the response as text: what is left of the head and the framing. */
+  private sendRaw(tail: string): this {
+    const text = this.headWritten ? tail : this.head! + tail;
+    this.headWritten = true;
+    if (text === '') process.nextTick(this.flushed);
+    else this.socket.write(text, 'latin1', this.flushed);
+    return this;
+  }
+
+  /** The last bytes reached the socket (a failed write is not a finish: the socket's close aborts). */
+  private readonly flushed = (err?: Error | null): void => {
+    if (this.done || this.aborted || err) return;
+    this.done = true;
+    const finish = this.finishListeners;
+    if (finish !== undefined) for (const l of finish.slice()) l();
+    this.owner.finished(this);
+    this.emitClose();
+  };
+
+  private emitClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const listeners = this.closeListeners;
+    if (listeners !== undefined) for (const l of listeners.slice()) l();
+  }
+}
+
+/** The header block as it is written, and what node:http's matchHeader would have noticed in it. */
+class HeadBuilder {
+  date = false;
+  te = false;
+  chunked = false;
+  contentLength = false;
+  trailer = false;
+  keepAlive = false;
+  connection: string | undefined;
+  constructor(public head: string) {}
+
+  field(name: string, value: string | number | readonly string[]): void {
+    if (Array.isArray(value)) {
+      for (const v of value as readonly string[]) this.field(name, v);
+      return;
+    }
+    const text = typeof value === 'string' ? value : String(value);
+    if (!TOKEN.test(name)) throw invalidHeader('name', name);
+    if (INVALID_VALUE.test(text)) throw invalidHeader('value', name);
+    this.head += `${name}: ${text}\r\n`;
+    if (name.length < 4 || name.length > 17) return;
+    switch (name.toLowerCase()) {
+      case 'connection':
+        this.connection = text;
+        break;
+      case 'transfer-encoding':
+        this.te = true;
+        this.chunked = TE_CHUNKED.test(text);
+        break;
+      case 'content-length':
+        this.contentLength = true;
+        break;
+      case 'date':
+        this.date = true;
+        break;
+      case 'trailer':
+        this.trailer = true;
+        break;
+      case 'keep-alive':
+        this.keepAlive = true;
+        break;
+    }
+  }
+}
+
+function hasField(record: OutgoingHttpHeaders, lowerName: string): boolean {
+  for (const name in record) if (name.toLowerCase() === lowerName) return true;
+  return false;
+}
