@@ -11,8 +11,11 @@ import { startUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
 
 test('plain heads are read; bodies, upgrades, expectations and anything unusual are left to node:http', () => {
   const served = parseSimpleRequestHead('GET /a?b=c HTTP/1.1\r\nHost: web.test\r\nX-Empty:\r\nAccept:  */*  \r\nContent-Length: 0', 100);
-  assert.deepEqual(served, { method: 'GET', url: '/a?b=c', rawHeaders: ['Host', 'web.test', 'X-Empty', '', 'Accept', '*/*', 'Content-Length', '0'], close: false });
-  assert.equal(parseSimpleRequestHead('HEAD / HTTP/1.1\r\nhost: a\r\nConnection: keep-alive, close', 100)?.close, true);
+  assert.deepEqual(served, { method: 'GET', url: '/a?b=c', minor: 1, rawHeaders: ['Host', 'web.test', 'X-Empty', '', 'Accept', '*/*', 'Content-Length', '0'], keepAlive: true });
+  assert.equal(parseSimpleRequestHead('HEAD / HTTP/1.1\r\nhost: a\r\nConnection: keep-alive, close', 100)?.keepAlive, false);
+  // HTTP/1.0: no Host needed, and the connection is kept only when asked for.
+  assert.deepEqual(parseSimpleRequestHead('GET / HTTP/1.0', 100), { method: 'GET', url: '/', minor: 0, rawHeaders: [], keepAlive: false });
+  assert.equal(parseSimpleRequestHead('GET / HTTP/1.0\r\nConnection: Keep-Alive', 100)?.keepAlive, true);
   const declined: Array<[string, string]> = [
     ['a body by length', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5'],
     ['a chunked body', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked'],
@@ -20,7 +23,7 @@ test('plain heads are read; bodies, upgrades, expectations and anything unusual 
     ['a WebSocket handshake', 'GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade'],
     ['Connection: upgrade alone', 'GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade'],
     ['no Host', 'GET / HTTP/1.1\r\nAccept: */*'],
-    ['HTTP/1.0', 'GET / HTTP/1.0\r\nHost: a'],
+    ['HTTP/1.2', 'GET / HTTP/1.2\r\nHost: a'],
     ['absolute form', 'GET http://a/ HTTP/1.1\r\nHost: a'],
     ['CONNECT', 'CONNECT a:443 HTTP/1.1\r\nHost: a:443'],
     ['an unknown method', 'BREW / HTTP/1.1\r\nHost: a'],
@@ -155,6 +158,17 @@ test('a connection is served by the reader until a request needs node:http, then
   const split = responses(await exchange(port, [`GET /split HTTP/1.1\r\n${H}`, `Connection: close\r\n\r\n`], 50));
   assert.deepEqual(split.map((r) => [r.status, r.body]), [[200, 'GET /split 0']]);
   assert.deepEqual(servedBy.splice(0), ['/split:node']);
+
+  // HTTP/1.0 (openssl s_time, old clients): served by the reader; a body of unknown length ends
+  // with the connection, and the connection closes unless the client asked to keep it.
+  const old = await exchange(port, ['GET /chunked HTTP/1.0\r\n\r\n']);
+  assert.match(old, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.match(old, /\r\nConnection: close\r\n/);
+  assert.doesNotMatch(old, /transfer-encoding/i);
+  assert.ok(old.endsWith('\r\n\r\nGET /chunked 0'), old);
+  const kept = responses(await exchange(port, ['GET /kept HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /last HTTP/1.0\r\n\r\n']));
+  assert.deepEqual(kept.map((r) => [r.body, r.headers.get('connection')]), [['GET /kept 0', 'keep-alive'], ['GET /last 0', 'close']]);
+  assert.deepEqual(servedBy.splice(0), ['/chunked:reader', '/kept:reader', '/last:reader']);
 });
 
 test('the reader closes a keep-alive connection left idle past the listener idle timeout (and its margin)', async (t) => {

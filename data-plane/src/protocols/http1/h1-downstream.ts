@@ -51,8 +51,7 @@ type Reading = Socket & { [READER]?: H1Reader; _httpMessage?: unknown };
 /** The members of node:http's IncomingMessage that the engine reads from a request without a body. */
 class H1Request {
   readonly httpVersionMajor = 1;
-  readonly httpVersionMinor = 1;
-  readonly httpVersion = '1.1';
+  readonly httpVersionMinor: number;
   readonly complete = true;
   readonly method: string;
   readonly url: string;
@@ -62,7 +61,12 @@ class H1Request {
   constructor(head: SimpleRequestHead, readonly socket: Socket) {
     this.method = head.method;
     this.url = head.url;
+    this.httpVersionMinor = head.minor;
     this.rawHeaders = head.rawHeaders;
+  }
+
+  get httpVersion(): string {
+    return this.httpVersionMinor === 1 ? '1.1' : '1.0';
   }
 
   /** node:http's header object (lowercase names, repeats joined), made when first asked for. */
@@ -211,7 +215,7 @@ class H1Reader implements ResponseOwner {
 
   private start(head: SimpleRequestHead): void {
     const socket = this.socket as Reading;
-    const res = new H1Response(socket, this, head.method, !head.close, this.server.keepAliveTimeout);
+    const res = new H1Response(socket, this, head.method, head.minor === 1, head.keepAlive, this.server.keepAliveTimeout);
     this.current = res;
     socket._httpMessage = res;
     this.options.onRequest(new H1Request(head, socket) as unknown as IncomingMessage, res as unknown as ServerResponse);

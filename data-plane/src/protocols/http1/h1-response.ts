@@ -53,6 +53,8 @@ export class H1Response {
     readonly socket: Socket,
     private readonly owner: ResponseOwner,
     method: string,
+    /** HTTP/1.1 client: a body of unknown length goes chunked (to HTTP/1.0, it ends with the connection). */
+    private readonly chunkedByDefault: boolean,
     keepAlive: boolean,
     /** The server's keepAliveTimeout when the request came (the Keep-Alive header's timeout). */
     private readonly keepAliveTimeoutMs: number,
@@ -226,7 +228,7 @@ export class H1Response {
     if (out.connection !== undefined) {
       if (CONNECTION_CLOSE.test(out.connection)) this.last = true;
       else this.shouldKeepAlive = true;
-    } else if (this.shouldKeepAlive) {
+    } else if (this.shouldKeepAlive && (out.contentLength || this.chunkedByDefault)) {
       head += 'Connection: keep-alive\r\n';
       if (this.keepAliveTimeoutMs > 0 && !out.keepAlive) head += `Keep-Alive: timeout=${Math.floor(this.keepAliveTimeoutMs / 1000)}\r\n`;
     } else {
@@ -235,6 +237,7 @@ export class H1Response {
     }
     if (!out.contentLength && !out.te) {
       if (!this.hasBody) this.chunked = false;
+      else if (!this.chunkedByDefault) this.last = true;
       else {
         head += 'Transfer-Encoding: chunked\r\n';
         this.chunked = true;

@@ -1,6 +1,6 @@
 // Recognises the request heads the proxy's own HTTP/1.1 reader serves (h1-downstream.ts): a complete,
-// well-formed HTTP/1.1 head with a Host, no body, no upgrade and no expectation, in origin form, of
-// plain visible ASCII. Anything else, valid or not, is left to node:http's llhttp, whose answers
+// well-formed HTTP/1.1 head with a Host (or HTTP/1.0), no body, no upgrade and no expectation, in
+// origin form, of plain visible ASCII. Anything else, valid or not, is left to node:http's llhttp, whose answers
 // (400, 431, 100 Continue, upgrades, bodies) then stay exactly what they are: this reader never
 // refuses a request, it only declines to read it.
 
@@ -9,15 +9,17 @@ export interface SimpleRequestHead {
   readonly method: string;
   /** The request target, origin form (`/path?query`). */
   readonly url: string;
+  /** 1 for HTTP/1.1, 0 for HTTP/1.0. */
+  readonly minor: number;
   /** `[name, value, ...]` as sent (names in their case, values trimmed). */
   readonly rawHeaders: string[];
-  /** The client sent `Connection: close`. */
-  readonly close: boolean;
+  /** The connection may serve another request: HTTP/1.1 without `Connection: close`, HTTP/1.0 with `Connection: keep-alive`. */
+  readonly keepAlive: boolean;
 }
 
 // One pass over the whole head by V8's compiled regular expression: request line, then header lines
 // of a token, a colon and visible ASCII or tabs (no obs-fold, no bare LF, no other control bytes).
-const HEAD = /^(GET|HEAD|POST|PUT|DELETE|OPTIONS|PATCH) (\/[\x21-\x7e]*) HTTP\/1\.1((?:\r\n[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e]*)*)$/;
+const HEAD = /^(GET|HEAD|POST|PUT|DELETE|OPTIONS|PATCH) (\/[\x21-\x7e]*) HTTP\/1\.([01])((?:\r\n[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e]*)*)$/;
 
 /**
  * `head` is the latin1 text before the blank line. Undefined: node:http reads this one (and the rest
@@ -28,8 +30,10 @@ export function parseSimpleRequestHead(head: string, maxHeaderCount: number): Si
   if (m === null) return undefined;
   const rawHeaders: string[] = [];
   let close = false;
+  let keepAlive = false;
   let host = false;
-  const fields = m[3]!;
+  const minor = m[3] === '1' ? 1 : 0;
+  const fields = m[4]!;
   // fields starts with "\r\n" (or is empty): each line runs from after one CRLF to the next.
   let at = 2;
   while (at <= fields.length) {
@@ -55,6 +59,7 @@ export function parseSimpleRequestHead(head: string, maxHeaderCount: number): Si
           const v = value.toLowerCase();
           if (v.includes('upgrade')) return undefined;
           if (v.includes('close')) close = true;
+          if (v.includes('keep-alive')) keepAlive = true;
         }
         break;
       case 14:
@@ -68,8 +73,8 @@ export function parseSimpleRequestHead(head: string, maxHeaderCount: number): Si
     rawHeaders.push(name, value);
   }
   // node:http answers an HTTP/1.1 request without Host 400 itself.
-  if (!host) return undefined;
-  return { method: m[1]!, url: m[2]!, rawHeaders, close };
+  if (!host && minor === 1) return undefined;
+  return { method: m[1]!, url: m[2]!, minor, rawHeaders, keepAlive: !close && (minor === 1 || keepAlive) };
 }
 
 /** The value between `from` and `to` without leading and trailing spaces and tabs. */
