@@ -114,6 +114,11 @@ test('a connection is served by the reader until a request needs node:http, then
     req.on('data', (c: Buffer) => (bytes += c.length));
     req.on('end', () => {
       const body = `${req.method} ${req.url} ${bytes}`;
+      // /binary: every byte value, which the reader writes with its head as one latin1 string.
+      if (req.url === '/binary') {
+        res.end(Buffer.from(Array.from({ length: 256 }, (_, i) => i)));
+        return;
+      }
       // /chunked answers without a length: passed on chunked.
       if (req.url === '/chunked') res.writeHead(200, { 'content-type': 'text/plain' });
       else res.writeHead(200, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) });
@@ -153,6 +158,11 @@ test('a connection is served by the reader until a request needs node:http, then
   assert.equal(chunked[0]!.body, 'GET /chunked 0');
   assert.equal(chunked[0]!.headers.get('connection'), 'close');
   assert.deepEqual(servedBy.splice(0), ['/chunked:reader']);
+
+  // A small body with every byte value arrives as it left the upstream.
+  const binary = responses(await exchange(port, [`GET /binary HTTP/1.1\r\n${H}Connection: close\r\n\r\n`]));
+  assert.deepEqual(Buffer.from(binary[0]!.body, 'latin1'), Buffer.from(Array.from({ length: 256 }, (_, i) => i)));
+  assert.deepEqual(servedBy.splice(0), ['/binary:reader']);
 
   // A head split over two reads: node:http reads it (and keeps the connection).
   const split = responses(await exchange(port, [`GET /split HTTP/1.1\r\n${H}`, `Connection: close\r\n\r\n`], 50));
