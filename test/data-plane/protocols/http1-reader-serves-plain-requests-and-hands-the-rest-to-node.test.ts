@@ -114,6 +114,11 @@ test('a connection is served by the reader until a request needs node:http, then
     req.on('data', (c: Buffer) => (bytes += c.length));
     req.on('end', () => {
       const body = `${req.method} ${req.url} ${bytes}`;
+      if (req.url === '/bad-header') {
+        res.writeHead(204);
+        res.end();
+        return;
+      }
       // /binary: every byte value, which the reader writes with its head as one latin1 string.
       if (req.url === '/binary') {
         res.end(Buffer.from(Array.from({ length: 256 }, (_, i) => i)));
@@ -134,6 +139,10 @@ test('a connection is served by the reader until a request needs node:http, then
       return false;
     },
     upstreamPeer: () => new Peer('127.0.0.1', upstream.port),
+    // A field node:http would refuse to write, added by a hook to a bodiless 204.
+    responseFilter(session, response) {
+      if (session.path === '/bad-header') response.headers.set('x-bad', 'a\r\nb');
+    },
   };
   const port = await listen(t, app, 5000, upstream);
   const H = 'Host: web.test\r\n';
@@ -163,6 +172,15 @@ test('a connection is served by the reader until a request needs node:http, then
   const binary = responses(await exchange(port, [`GET /binary HTTP/1.1\r\n${H}Connection: close\r\n\r\n`]));
   assert.deepEqual(Buffer.from(binary[0]!.body, 'latin1'), Buffer.from(Array.from({ length: 256 }, (_, i) => i)));
   assert.deepEqual(servedBy.splice(0), ['/binary:reader']);
+
+  // The refused field turns the 204 into the proxy's 502, framed with its own body, and the
+  // connection goes on to the next request.
+  const refused = responses(await exchange(port, [`GET /bad-header HTTP/1.1\r\n${H}\r\nGET /after HTTP/1.1\r\n${H}Connection: close\r\n\r\n`]));
+  assert.deepEqual(refused.map((r) => r.status), [502, 200]);
+  assert.ok(refused[0]!.body.length > 0 && refused[0]!.body.length === Number(refused[0]!.headers.get('content-length')));
+  assert.equal(refused[0]!.headers.get('x-bad'), undefined);
+  assert.equal(refused[1]!.body, 'GET /after 0');
+  assert.deepEqual(servedBy.splice(0), ['/bad-header:reader', '/after:reader']);
 
   // A head split over two reads: node:http reads it (and keeps the connection).
   const split = responses(await exchange(port, [`GET /split HTTP/1.1\r\n${H}`, `Connection: close\r\n\r\n`], 50));

@@ -100,7 +100,23 @@ export class H1Response {
   writeHead(status: number, headers?: readonly string[] | OutgoingHttpHeaders): this {
     if (this.head !== undefined) throw Object.assign(new Error('Cannot write headers after they are sent to the client'), { code: 'ERR_HTTP_HEADERS_SENT' });
     this.statusCode = status;
+    const hadBody = this.hasBody;
     if (status === 204 || status === 304 || (status >= 100 && status <= 199)) this.hasBody = false;
+    try {
+      this.head = this.finishHead(this.fields(status, headers));
+    } catch (err) {
+      // A field node:http would refuse: nothing was written, and the error answer that follows
+      // (a 502) is framed as if this head had never been tried.
+      this.hasBody = hadBody;
+      this.chunked = false;
+      this.last = false;
+      throw err;
+    }
+    return this;
+  }
+
+  /** The status line and every field, checked, with what the framing needs to know of them. */
+  private fields(status: number, headers: readonly string[] | OutgoingHttpHeaders | undefined): HeadBuilder {
     const out = new HeadBuilder(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'unknown'}\r\n`);
     if (headers !== undefined && Array.isArray(headers)) {
       const flat = headers as readonly string[];
@@ -117,8 +133,7 @@ export class H1Response {
       }
       if (record !== undefined) for (const name in record) if (record[name] !== undefined) out.field(name, record[name]!);
     }
-    this.head = this.finishHead(out);
-    return this;
+    return out;
   }
 
   /** `cb` runs once the chunk was handed to the socket (or at once when nothing is written). */
