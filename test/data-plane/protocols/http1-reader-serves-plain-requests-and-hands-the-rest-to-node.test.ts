@@ -7,6 +7,7 @@ import { ServerResponse } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { createProxyServer, HttpProxy, Peer, type ProxyHttp } from '../../../data-plane/src/index.js';
 import { parseSimpleRequestHead } from '../../../data-plane/src/protocols/http1/simple-request-head.js';
+import { drainServer } from '../../../data-plane/src/proxy/drain-server.js';
 import { startUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
 
 test('plain heads are read; bodies, upgrades, expectations and anything unusual are left to node:http', () => {
@@ -209,4 +210,24 @@ test('the reader closes a keep-alive connection left idle past the listener idle
   assert.equal(responses(text)[0]!.body, 'ok');
   // node:http's rule: keepAliveTimeout plus one second.
   assert.ok(idleMs >= 1100 && idleMs < 4000, `closed after ${idleMs} ms`);
+});
+
+test('a drain closes the reader connections left idle at its grace, long before its deadline', async (t) => {
+  const upstream = await startUpstream((_req, res) => res.end('ok'));
+  const app: ProxyHttp<null> = { newCtx: () => null, upstreamPeer: () => new Peer('127.0.0.1', upstream.port) };
+  const server = createProxyServer(new HttpProxy(app), { idleTimeoutMs: 60_000 });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => upstream.close());
+  const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+  t.after(() => socket.destroy());
+  const answered = new Promise<void>((resolve) => socket.once('data', () => resolve()));
+  const closed = new Promise<number>((resolve) => socket.once('close', () => resolve(Date.now())));
+  socket.on('error', () => {});
+  socket.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+  await answered;
+  const started = Date.now();
+  const drained = drainServer(server, 10_000, 200);
+  const closedAfterMs = (await closed) - started;
+  await drained;
+  assert.ok(closedAfterMs >= 150 && closedAfterMs < 2000, `closed ${closedAfterMs} ms into the drain`);
 });
