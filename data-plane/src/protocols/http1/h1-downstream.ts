@@ -8,6 +8,7 @@
 // and answers then apply exactly as before. Pipelined requests are served in order, one at a time.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { H1Request } from './h1-request.js';
 import { H1Response, type ResponseOwner } from './h1-response.js';
 import { parseSimpleRequestHead, type SimpleRequestHead } from './simple-request-head.js';
 
@@ -47,76 +48,6 @@ export function closeIfIdleHttp1(socket: Socket): void {
 }
 
 type Reading = Socket & { [READER]?: H1Reader; _httpMessage?: unknown };
-
-/** The members of node:http's IncomingMessage that the engine reads from a request without a body. */
-class H1Request {
-  readonly httpVersionMajor = 1;
-  readonly httpVersionMinor: number;
-  readonly complete = true;
-  readonly method: string;
-  readonly url: string;
-  readonly rawHeaders: string[];
-  private fields: Record<string, string> | undefined;
-
-  constructor(head: SimpleRequestHead, readonly socket: Socket) {
-    this.method = head.method;
-    this.url = head.url;
-    this.httpVersionMinor = head.minor;
-    this.rawHeaders = head.rawHeaders;
-  }
-
-  get httpVersion(): string {
-    return this.httpVersionMinor === 1 ? '1.1' : '1.0';
-  }
-
-  /** node:http's header object (lowercase names, repeats joined), made when first asked for. */
-  get headers(): Record<string, string> {
-    if (this.fields === undefined) {
-      const out: Record<string, string> = {};
-      const raw = this.rawHeaders;
-      for (let i = 0; i < raw.length; i += 2) {
-        const name = raw[i]!.toLowerCase();
-        out[name] = out[name] === undefined ? raw[i + 1]! : `${out[name]}, ${raw[i + 1]}`;
-      }
-      this.fields = out;
-    }
-    return this.fields;
-  }
-
-  // The body is empty and already over: 'end' comes at once, nothing else ever does.
-  on(event: string, listener: () => void): this {
-    if (event === 'end') process.nextTick(listener);
-    return this;
-  }
-
-  once(event: string, listener: () => void): this {
-    return this.on(event, listener);
-  }
-
-  removeListener(): this {
-    return this;
-  }
-
-  off(): this {
-    return this;
-  }
-
-  pause(): this {
-    return this;
-  }
-
-  resume(): this {
-    return this;
-  }
-
-  isPaused(): boolean {
-    return false;
-  }
-
-  destroy(err?: Error): void {
-    this.socket.destroy(err);
-  }
-}
 
 class H1Reader implements ResponseOwner {
   /** Bytes read and not parsed yet (pipelined behind the response in flight). */
