@@ -8,7 +8,10 @@ export interface RawResult {
   readonly status: number;
 }
 
-export async function rawRequest(port: number, bytes: string | Buffer, waitMs = 1000, pauseBeforeEndMs?: number): Promise<RawResult> {
+/** Pieces given as an array are written this far apart (a head split over reads, say). */
+const PIECE_GAP_MS = 50;
+
+export async function rawRequest(port: number, bytes: string | Buffer | ReadonlyArray<string | Buffer>, waitMs = 1000, pauseBeforeEndMs?: number): Promise<RawResult> {
   return await new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
@@ -27,7 +30,8 @@ export async function rawRequest(port: number, bytes: string | Buffer, waitMs = 
       closed = true;
       finish();
     });
-    socket.write(bytes);
+    const pieces = typeof bytes === 'string' || Buffer.isBuffer(bytes) ? [bytes] : bytes;
+    pieces.forEach((piece, i) => (i === 0 ? socket.write(piece) : setTimeout(() => socket.write(piece), i * PIECE_GAP_MS)));
     if (pauseBeforeEndMs !== undefined) setTimeout(() => socket.end(), pauseBeforeEndMs);
   });
 }

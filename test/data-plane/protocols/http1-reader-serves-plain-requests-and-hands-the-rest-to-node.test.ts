@@ -9,6 +9,7 @@ import { createProxyServer, HttpProxy, Peer, type ProxyHttp } from '../../../dat
 import { parseSimpleRequestHead } from '../../../data-plane/src/protocols/http1/simple-request-head.js';
 import { drainServer } from '../../../data-plane/src/proxy/drain-server.js';
 import { startUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
+import { rawRequest } from '../helpers/raw-http.js';
 
 test('plain heads are read; bodies, upgrades, expectations and anything unusual are left to node:http', () => {
   const served = parseSimpleRequestHead('GET /a?b=c HTTP/1.1\r\nHost: web.test\r\nX-Empty:\r\nAccept:  */*  \r\nContent-Length: 0', 100);
@@ -51,28 +52,11 @@ async function listen(t: TestContext, app: ProxyHttp<null>, idleTimeoutMs: numbe
   return (server.address() as AddressInfo).port;
 }
 
-/** Sends `bytes` (each string one write, `gapMs` apart) and reads until the server closes. */
-async function exchange(port: number, writes: string[], gapMs = 0): Promise<string> {
-  return await new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`no close; got ${Buffer.concat(chunks).toString('latin1').slice(0, 400)}`));
-    }, 5000);
-    socket.on('data', (c: Buffer) => chunks.push(c));
-    socket.on('error', reject);
-    socket.on('close', () => {
-      clearTimeout(timer);
-      resolve(Buffer.concat(chunks).toString('latin1'));
-    });
-    let i = 0;
-    const next = (): void => {
-      socket.write(writes[i++]!);
-      if (i < writes.length) setTimeout(next, gapMs);
-    };
-    socket.once('connect', next);
-  });
+/** Sends `bytes` (an array: pieces written apart) and returns what came back once the proxy closed. */
+async function exchange(port: number, bytes: string | string[]): Promise<string> {
+  const r = await rawRequest(port, bytes, 5000);
+  assert.ok(r.closed, `no close; got ${r.text.slice(0, 400)}`);
+  return r.text;
 }
 
 /** Each response's status line, headers (lowercase names) and body, in order; `heads`: the indexes of answers to HEAD. */
@@ -184,7 +168,7 @@ test('a connection is served by the reader until a request needs node:http, then
   assert.deepEqual(servedBy.splice(0), ['/bad-header:reader', '/after:reader']);
 
   // A head split over two reads: node:http reads it (and keeps the connection).
-  const split = responses(await exchange(port, [`GET /split HTTP/1.1\r\n${H}`, `Connection: close\r\n\r\n`], 50));
+  const split = responses(await exchange(port, [`GET /split HTTP/1.1\r\n${H}`, `Connection: close\r\n\r\n`]));
   assert.deepEqual(split.map((r) => [r.status, r.body]), [[200, 'GET /split 0']]);
   assert.deepEqual(servedBy.splice(0), ['/split:node']);
 

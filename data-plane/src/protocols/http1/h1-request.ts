@@ -2,13 +2,13 @@
 // the members of node:http's IncomingMessage that Session, UpstreamTry and the hooks read, and nothing
 // else. Requests with a body never get here: node:http reads those.
 import type { Socket } from 'node:net';
+import { HeaderList } from '../header-list.js';
 import type { SimpleRequestHead } from './simple-request-head.js';
 
 /** The members of node:http's IncomingMessage that the engine reads from a request without a body. */
 export class H1Request {
   readonly httpVersionMajor = 1;
   readonly httpVersionMinor: number;
-  readonly complete = true;
   readonly method: string;
   readonly url: string;
   readonly rawHeaders: string[];
@@ -27,16 +27,7 @@ export class H1Request {
 
   /** node:http's header object (lowercase names, repeats joined), made when first asked for. */
   get headers(): Record<string, string> {
-    if (this.fields === undefined) {
-      const out: Record<string, string> = {};
-      const raw = this.rawHeaders;
-      for (let i = 0; i < raw.length; i += 2) {
-        const name = raw[i]!.toLowerCase();
-        out[name] = out[name] === undefined ? raw[i + 1]! : `${out[name]}, ${raw[i + 1]}`;
-      }
-      this.fields = out;
-    }
-    return this.fields;
+    return (this.fields ??= new HeaderList(this.rawHeaders.map((v, i) => (i % 2 === 0 ? v.toLowerCase() : v))).toObject());
   }
 
   // The body is empty and already over: 'end' comes at once, nothing else ever does.
@@ -53,23 +44,11 @@ export class H1Request {
     return this;
   }
 
-  off(): this {
-    return this;
-  }
-
   pause(): this {
     return this;
   }
 
   resume(): this {
     return this;
-  }
-
-  isPaused(): boolean {
-    return false;
-  }
-
-  destroy(err?: Error): void {
-    this.socket.destroy(err);
   }
 }

@@ -7,6 +7,7 @@
 // bytes in one write.
 import { STATUS_CODES, type OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
+import { BAD_FIELD_VALUE, isToken } from './field-syntax.js';
 import { httpDate } from './http-date.js';
 
 type Listener = (...args: any[]) => void;
@@ -17,8 +18,6 @@ export interface ResponseOwner {
   finished(res: H1Response): void;
 }
 
-const TOKEN = /^[\^_`a-zA-Z\-0-9!#$%&'*+.|~]+$/;
-const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 const CONNECTION_CLOSE = /(?:^|\W)close(?:$|\W)/i;
 const TE_CHUNKED = /(?:^|\W)chunked(?:$|\W)/i;
 const EMPTY = Buffer.alloc(0);
@@ -49,7 +48,6 @@ export class H1Response {
   private pending: Map<string, [string, string | number | readonly string[]]> | undefined;
   private trailers: string | undefined;
   private closeListeners: Listener[] | undefined;
-  private finishListeners: Listener[] | undefined;
 
   constructor(
     readonly socket: Socket,
@@ -92,26 +90,19 @@ export class H1Response {
     return this.pending?.get(name.toLowerCase())?.[1];
   }
 
-  removeHeader(name: string): void {
-    this.pending?.delete(name.toLowerCase());
-  }
-
   /** Status and headers (flat `[name, value, ...]` or a record) on top of those set with setHeader. */
   writeHead(status: number, headers?: readonly string[] | OutgoingHttpHeaders): this {
     if (this.head !== undefined) throw Object.assign(new Error('Cannot write headers after they are sent to the client'), { code: 'ERR_HTTP_HEADERS_SENT' });
     this.statusCode = status;
-    const hadBody = this.hasBody;
-    if (status === 204 || status === 304 || (status >= 100 && status <= 199)) this.hasBody = false;
-    try {
-      this.head = this.finishHead(this.fields(status, headers));
-    } catch (err) {
-      // A field node:http would refuse: nothing was written, and the error answer that follows
-      // (a 502) is framed as if this head had never been tried.
-      this.hasBody = hadBody;
-      this.chunked = false;
-      this.last = false;
-      throw err;
-    }
+    const hasBody = this.hasBody && status !== 204 && status !== 304 && (status < 100 || status > 199);
+    // Worked out whole before anything is kept: when a field is refused (it throws), the error
+    // answer that follows (a 502) is framed as if this head had never been tried.
+    const framing = this.framing(this.fields(status, headers), status, hasBody);
+    this.hasBody = hasBody;
+    this.chunked = framing.chunked;
+    this.shouldKeepAlive = framing.keepAlive;
+    this.last = framing.last;
+    this.head = framing.head;
     return this;
   }
 
@@ -183,16 +174,11 @@ export class H1Response {
     let out = this.trailers ?? '';
     for (const name in trailers) {
       const value = trailers[name]!;
-      if (!TOKEN.test(name)) throw invalidHeader('name', name);
-      if (INVALID_VALUE.test(value)) throw invalidHeader('value', name);
+      if (!isToken(name)) throw invalidHeader('name', name);
+      if (BAD_FIELD_VALUE.test(value)) throw invalidHeader('value', name);
       out += `${name}: ${value}\r\n`;
     }
     this.trailers = out;
-  }
-
-  /** Answers a client's `Expect: 100-continue` (the reader leaves those to node:http; kept for the interface). */
-  writeContinue(): void {
-    if (this.head === undefined && !this.destroyed) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
   }
 
   /** Cuts the connection: a response that cannot be completed. */
@@ -200,26 +186,26 @@ export class H1Response {
     if (!this.socket.destroyed) this.socket.destroy(err);
   }
 
+  // 'close' is the response's own (once, when it was written or can no longer be); the rest ('drain')
+  // are the socket's.
   on(event: string, listener: Listener): this {
     if (event === 'close') (this.closeListeners ??= []).push(listener);
-    else if (event === 'finish') (this.finishListeners ??= []).push(listener);
     else this.socket.on(event, listener);
     return this;
   }
 
   once(event: string, listener: Listener): this {
-    // 'close' and 'finish' happen once per response.
-    if (event === 'close' || event === 'finish') return this.on(event, listener);
+    if (event === 'close') return this.on(event, listener);
     this.socket.once(event, listener);
     return this;
   }
 
   removeListener(event: string, listener: Listener): this {
-    const list = event === 'close' ? this.closeListeners : event === 'finish' ? this.finishListeners : undefined;
-    if (list !== undefined) {
-      const i = list.indexOf(listener);
-      if (i >= 0) list.splice(i, 1);
-    } else if (event !== 'close' && event !== 'finish') this.socket.removeListener(event, listener);
+    if (event !== 'close') this.socket.removeListener(event, listener);
+    else if (this.closeListeners !== undefined) {
+      const i = this.closeListeners.indexOf(listener);
+      if (i >= 0) this.closeListeners.splice(i, 1);
+    }
     return this;
   }
 
@@ -233,35 +219,36 @@ export class H1Response {
     this.emitClose();
   }
 
-  /** The Date, Connection and framing fields node:http adds, then the blank line. */
-  private finishHead(out: HeadBuilder): string {
+  /** The whole head (with the Date, Connection and framing fields node:http adds) and how the body goes. */
+  private framing(out: HeadBuilder, status: number, hasBody: boolean): { head: string; chunked: boolean; keepAlive: boolean; last: boolean } {
     let head = out.head;
+    let chunked = out.te && out.chunked;
+    let keepAlive = this.shouldKeepAlive;
+    let last = false;
     if (!out.date) head += `Date: ${httpDate()}\r\n`;
-    if (out.te) this.chunked = out.chunked;
-    if (this.chunked && (this.statusCode === 204 || this.statusCode === 304)) {
-      this.chunked = false;
-      this.shouldKeepAlive = false;
+    if (chunked && (status === 204 || status === 304)) {
+      chunked = false;
+      keepAlive = false;
     }
     if (out.connection !== undefined) {
-      if (CONNECTION_CLOSE.test(out.connection)) this.last = true;
-      else this.shouldKeepAlive = true;
-    } else if (this.shouldKeepAlive && (out.contentLength || this.chunkedByDefault)) {
+      if (CONNECTION_CLOSE.test(out.connection)) last = true;
+      else keepAlive = true;
+    } else if (keepAlive && (out.contentLength || this.chunkedByDefault)) {
       head += 'Connection: keep-alive\r\n';
       if (this.keepAliveTimeoutMs > 0 && !out.keepAlive) head += `Keep-Alive: timeout=${Math.floor(this.keepAliveTimeoutMs / 1000)}\r\n`;
     } else {
-      this.last = true;
+      last = true;
       head += 'Connection: close\r\n';
     }
-    if (!out.contentLength && !out.te) {
-      if (!this.hasBody) this.chunked = false;
-      else if (!this.chunkedByDefault) this.last = true;
+    if (!out.contentLength && !out.te && hasBody) {
+      if (!this.chunkedByDefault) last = true;
       else {
         head += 'Transfer-Encoding: chunked\r\n';
-        this.chunked = true;
+        chunked = true;
       }
     }
-    if (out.trailer && !this.chunked) throw Object.assign(new Error('Trailers are invalid with this transfer encoding'), { code: 'ERR_HTTP_TRAILER_INVALID' });
-    return `${head}\r\n`;
+    if (out.trailer && !chunked) throw Object.assign(new Error('Trailers are invalid with this transfer encoding'), { code: 'ERR_HTTP_TRAILER_INVALID' });
+    return { head: `${head}\r\n`, chunked, keepAlive, last };
   }
 
   /** Body bytes, framed, with the head in front if it has not gone yet: one write to the socket. */
@@ -290,8 +277,7 @@ export class H1Response {
   private sendRaw(tail: string): this {
     const text = this.headWritten ? tail : this.head! + tail;
     this.headWritten = true;
-    if (text === '') process.nextTick(this.flushed);
-    else this.socket.write(text, 'latin1', this.flushed);
+    this.socket.write(text, 'latin1', this.flushed);
     return this;
   }
 
@@ -299,8 +285,6 @@ export class H1Response {
   private readonly flushed = (err?: Error | null): void => {
     if (this.done || this.aborted || err) return;
     this.done = true;
-    const finish = this.finishListeners;
-    if (finish !== undefined) for (const l of finish.slice()) l();
     this.owner.finished(this);
     this.emitClose();
   };
@@ -330,8 +314,8 @@ class HeadBuilder {
       return;
     }
     const text = typeof value === 'string' ? value : String(value);
-    if (!TOKEN.test(name)) throw invalidHeader('name', name);
-    if (INVALID_VALUE.test(text)) throw invalidHeader('value', name);
+    if (!isToken(name)) throw invalidHeader('name', name);
+    if (BAD_FIELD_VALUE.test(text)) throw invalidHeader('value', name);
     this.head += `${name}: ${text}\r\n`;
     if (name.length < 4 || name.length > 17) return;
     switch (name.toLowerCase()) {

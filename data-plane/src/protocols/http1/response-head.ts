@@ -1,6 +1,7 @@
 // Parses an upstream's HTTP/1.1 response head (status line and headers) strictly: anything that could
 // make the proxy and a client disagree on where the body ends is an error (RFC 9112 §6.3).
 import { HeaderList } from '../header-list.js';
+import { BAD_FIELD_VALUE, TCHAR } from './field-syntax.js';
 import { connectionTokens, HOP_BY_HOP, removeConnectionNamed } from './hop-by-hop.js';
 
 /** How the response body is delimited. */
@@ -20,12 +21,7 @@ export interface ResponseHead {
 
 export type HeadResult = { ok: true; head: ResponseHead } | { ok: false; error: string };
 
-/** Field values: visible ASCII, space, tab and obs-text; no NUL, CR, LF or other controls. */
-const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 const DIGITS = /^\d{1,15}$/;
-/** tchar (RFC 9110 §5.6.2) by character code below 128. */
-const TCHAR = new Uint8Array(128);
-for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TCHAR[c.charCodeAt(0)] = 1;
 /** What String.prototype.trim takes off a latin1 string: TAB, LF, VT, FF, CR, SP, NBSP. */
 function isTrimmed(c: number): boolean {
   return (c >= 9 && c <= 13) || c === 32 || c === 160;
@@ -103,7 +99,7 @@ export function parseResponseHead(text: string, requestMethod: string): HeadResu
     while (from < to && isTrimmed(text.charCodeAt(from))) from++;
     while (to > from && isTrimmed(text.charCodeAt(to - 1))) to--;
     const value = text.slice(from, to);
-    if (BAD_VALUE.test(value)) return { ok: false, error: 'bad character in header value' };
+    if (BAD_FIELD_VALUE.test(value)) return { ok: false, error: 'bad character in header value' };
     const lower = lowerName(text.slice(start, colon));
     if (lower === 'content-length') {
       if (!DIGITS.test(value)) return { ok: false, error: 'bad content-length' };

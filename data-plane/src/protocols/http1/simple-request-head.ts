@@ -17,6 +17,8 @@ export interface SimpleRequestHead {
   readonly keepAlive: boolean;
 }
 
+import { connectionTokens } from './hop-by-hop.js';
+
 // One pass over the whole head by V8's compiled regular expression: request line, then header lines
 // of a token, a colon and visible ASCII or tabs (no obs-fold, no bare LF, no other control bytes).
 const HEAD = /^(GET|HEAD|POST|PUT|DELETE|OPTIONS|PATCH) (\/[\x21-\x7e]*) HTTP\/1\.([01])((?:\r\n[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e]*)*)$/;
@@ -56,10 +58,10 @@ export function parseSimpleRequestHead(head: string, maxHeaderCount: number): Si
         break;
       case 10:
         if (name.toLowerCase() === 'connection') {
-          const v = value.toLowerCase();
-          if (v.includes('upgrade')) return undefined;
-          if (v.includes('close')) close = true;
-          if (v.includes('keep-alive')) keepAlive = true;
+          const tokens = connectionTokens(value);
+          if (tokens.includes('upgrade')) return undefined;
+          if (tokens.includes('close')) close = true;
+          if (tokens.includes('keep-alive')) keepAlive = true;
         }
         break;
       case 14:
