@@ -56,11 +56,11 @@ export class Http2Stream implements UpstreamConnection {
       return;
     }
     this.stream = stream;
-    stream.on('response', (h, flags) => this.onResponse(h, flags));
+    stream.on('response', (h: IncomingHttpHeaders & IncomingHttpStatusHeader, flags: number, raw: string[]) => this.onResponse(h, flags, raw));
     stream.on('data', (chunk: Buffer) => {
       if (!this.done && !handler.onResponseData(chunk, OWN_BYTES)) stream.pause();
     });
-    stream.on('trailers', (t) => (this.trailers = headerListOf(t)));
+    stream.on('trailers', (_t: IncomingHttpHeaders, _flags: number, raw: string[]) => (this.trailers = headerListOf(raw)));
     stream.on('end', () => {
       if (this.done) return;
       this.done = true;
@@ -104,9 +104,9 @@ export class Http2Stream implements UpstreamConnection {
     this.owner.streamClosed();
   }
 
-  private onResponse(h: IncomingHttpHeaders & IncomingHttpStatusHeader, flags: number): void {
+  private onResponse(h: IncomingHttpHeaders & IncomingHttpStatusHeader, flags: number, raw: string[]): void {
     if (this.done) return;
-    const headers = headerListOf(h);
+    const headers = headerListOf(raw);
     // A trailers-only response (gRPC errors) ends the stream with its HEADERS: hand grpc-status and
     // grpc-message on as trailers, so that every downstream sees headers, then trailers.
     if ((flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0 && headers.has('grpc-status')) {
@@ -132,13 +132,15 @@ export class Http2Stream implements UpstreamConnection {
   }
 }
 
-/** node:http2's header object as a flat list without pseudo-headers. */
-function headerListOf(h: IncomingHttpHeaders): HeaderList {
-  const raw: string[] = [];
-  for (const [name, value] of Object.entries(h)) {
-    if (name.charCodeAt(0) === 58 /* : */ || value === undefined) continue;
-    if (Array.isArray(value)) for (const v of value) raw.push(name, v);
-    else raw.push(name, String(value));
+/**
+ * node:http2's raw header array (name, value, ... as received, names lower-case as HTTP/2 requires)
+ * as a flat list without pseudo-headers: the received order and repeats, and no header object to walk.
+ */
+function headerListOf(raw: readonly string[]): HeaderList {
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.charCodeAt(0) !== 58 /* : */) out.push(name, raw[i + 1]!);
   }
-  return new HeaderList(raw);
+  return new HeaderList(out);
 }
