@@ -1,7 +1,9 @@
 // HTTP/2 and gRPC benchmark, side by side in one run:
 //  - h2load over TLS (ALPN h2) and in cleartext (h2c prior knowledge), many streams per connection,
 //    through Sluice and through nginx terminating HTTP/2, both proxying to the same nginx upstream over
-//    HTTP/1.1: requests per second and CPU µs per request of each front's own processes (/proc);
+//    HTTP/1.1: requests per second and CPU µs per request of each front's own processes (/proc); and
+//    Sluice once more with an H2C upstream (the same nginx over h2c), for what an upstream HTTP/2
+//    stream costs against a pooled HTTP/1.1 exchange;
 //  - @grpc/grpc-js unary and server-streaming throughput called directly and through Sluice (H2C cluster).
 // Sluice runs in its own process (one event loop: one core's worth), as does each nginx (one worker),
 // so both fronts have the same CPU. `--cpu-prof DIR` writes the Sluice process's V8 CPU profile there.
@@ -52,6 +54,8 @@ if (values.serve !== undefined) {
 
 interface Front {
   readonly url: (scheme: 'https' | 'http') => string;
+  /** The :authority h2load sends: it picks the route, and with it the upstream protocol. */
+  readonly authority: string;
   readonly pids: () => number[];
 }
 
@@ -65,7 +69,7 @@ interface LoadResult {
 async function h2load(front: Front, scheme: 'https' | 'http', requests: number): Promise<LoadResult> {
   const pids = front.pids();
   const before = cpuTicks(pids);
-  const args = ['-n', String(requests), '-c', String(CONNECTIONS), '-m', values.streams!, '-H', ':authority: web.local', front.url(scheme)];
+  const args = ['-n', String(requests), '-c', String(CONNECTIONS), '-m', values.streams!, '-H', `:authority: ${front.authority}`, front.url(scheme)];
   const { stdout } = await run('h2load', args, { maxBuffer: 1 << 24, timeout: 120_000 });
   const ticks = cpuTicks(pids) - before;
   const rps = Number(/finished in [\d.]+m?s, ([\d.]+) req\/s/.exec(stdout)?.[1]);
@@ -117,7 +121,9 @@ async function main(): Promise<void> {
     writeFileSync(join(dir, 'web.pem'), `${pem('web-local', 'certChain')}\n`);
     writeFileSync(join(dir, 'web.key'), `${pem('web-local', 'privateKey')}\n`);
 
-    const up = await startNginx(dir, (stop) => stops.push(stop), 'upstream', (port) => `server { listen 127.0.0.1:${port}; location / { return 200 "hello from the upstream\\n"; } }`);
+    // One nginx upstream on two ports: HTTP/1.1, and h2c (prior knowledge) for Sluice's H2C cluster.
+    const upH2cPort = await freePort();
+    const up = await startNginx(dir, (stop) => stops.push(stop), 'upstream', (port) => `server { listen 127.0.0.1:${port}; listen 127.0.0.1:${upH2cPort} http2; location / { return 200 "hello from the upstream\\n"; } }`);
     // Two server blocks on one nginx worker: h2 over TLS, and h2c (prior knowledge) in cleartext.
     const nginxTlsPort = await freePort();
     const front = await startNginx(dir, (stop) => stops.push(stop), 'front', (port) => `upstream up { server 127.0.0.1:${up.port}; keepalive 256; }
@@ -127,6 +133,7 @@ async function main(): Promise<void> {
     ssl_protocols TLSv1.2 TLSv1.3;
     location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; } }`);
     const nginxFront: Front = {
+      authority: 'web.local',
       url: (scheme) => `${scheme}://127.0.0.1:${scheme === 'https' ? nginxTlsPort : front.port}/`,
       pids: () => [front.pid, ...childrenOf(front.pid)],
     };
@@ -169,6 +176,17 @@ name: web
 hosts: ["web.local"]
 match: {pathPrefix: /}
 forward: {cluster: web}
+---
+kind: Cluster
+name: web-h2c
+protocol: H2C
+endpoints: [{address: 127.0.0.1, port: ${upH2cPort}}]
+---
+kind: Route
+name: web-h2c
+hosts: ["web-h2c.local"]
+match: {pathPrefix: /}
+forward: {cluster: web-h2c}
 `,
     );
     const profile = values['cpu-prof'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']];
@@ -176,12 +194,14 @@ forward: {cluster: web}
     stops.push(() => stopChild(sluice, 5000));
     const ports = await new Promise<Record<string, number>>((resolve) => sluice.stdout!.once('data', (d: Buffer) => resolve(JSON.parse(d.toString()) as Record<string, number>)));
     const sluiceFront: Front = {
+      authority: 'web.local',
       url: (scheme) => `${scheme}://127.0.0.1:${scheme === 'https' ? ports['tls'] : ports['plain']}/`,
       pids: () => [sluice.pid!],
     };
+    const sluiceH2cUpstream: Front = { ...sluiceFront, authority: 'web-h2c.local' };
 
     const n = Number(values.requests);
-    const fronts = { nginx: nginxFront, sluice: sluiceFront };
+    const fronts = { nginx: nginxFront, sluice: sluiceFront, 'sluice-h2c-upstream': sluiceH2cUpstream };
     const rows: Record<string, LoadResult[]> = {};
     for (const scheme of ['https', 'http'] as const) {
       // Warm-up, then interleaved rounds; medians.
@@ -191,10 +211,10 @@ forward: {cluster: web}
       }
     }
     const med = (key: string, field: keyof LoadResult): number => median(rows[key]!.map((r) => r[field]));
-    console.log(`\nh2load -n ${n} -c ${CONNECTIONS} -m ${values.streams} to an HTTP/1.1 nginx upstream; each front one process; medians of 3 rounds\n`);
+    console.log(`\nh2load -n ${n} -c ${CONNECTIONS} -m ${values.streams} to an nginx upstream (HTTP/1.1 unless named); each front one process; medians of 3 rounds\n`);
     console.log('| front | TLS req/s | ÷ nginx | TLS CPU µs/req | ÷ nginx | h2c req/s | ÷ nginx | h2c CPU µs/req | ÷ nginx |');
     console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-    for (const [name, label] of [['nginx', 'nginx (1 worker)'], ['sluice', 'Sluice (1 process)']] as const) {
+    for (const [name, label] of [['nginx', 'nginx (1 worker)'], ['sluice', 'Sluice (1 process)'], ['sluice-h2c-upstream', 'Sluice, h2c upstream']] as const) {
       const cells: string[] = [label];
       for (const scheme of ['https', 'http']) {
         cells.push(med(`${name} ${scheme}`, 'rps').toFixed(0), (med(`${name} ${scheme}`, 'rps') / med(`nginx ${scheme}`, 'rps')).toFixed(2));
