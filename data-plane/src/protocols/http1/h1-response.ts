@@ -8,6 +8,7 @@
 import { STATUS_CODES, type OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { BAD_FIELD_VALUE, isToken } from './field-syntax.js';
+import { connectionTokens } from './hop-by-hop.js';
 import { httpDate } from './http-date.js';
 
 type Listener = (...args: any[]) => void;
@@ -18,8 +19,6 @@ export interface ResponseOwner {
   finished(res: H1Response): void;
 }
 
-const CONNECTION_CLOSE = /(?:^|\W)close(?:$|\W)/i;
-const TE_CHUNKED = /(?:^|\W)chunked(?:$|\W)/i;
 const EMPTY = Buffer.alloc(0);
 /** Bodies up to this size are written in one string with their head (a copy that costs less than a writev). */
 const ONE_STRING_MAX_BYTES = 2048;
@@ -231,7 +230,7 @@ export class H1Response {
       keepAlive = false;
     }
     if (out.connection !== undefined) {
-      if (CONNECTION_CLOSE.test(out.connection)) last = true;
+      if (connectionTokens(out.connection).includes('close')) last = true;
       else keepAlive = true;
     } else if (keepAlive && (out.contentLength || this.chunkedByDefault)) {
       head += 'Connection: keep-alive\r\n';
@@ -322,10 +321,13 @@ class HeadBuilder {
       case 'connection':
         this.connection = text;
         break;
-      case 'transfer-encoding':
+      case 'transfer-encoding': {
+        // Chunk framing only when chunked is the final coding (RFC 9112 §6.1), as upstream heads are read.
+        const codings = connectionTokens(text);
         this.te = true;
-        this.chunked = TE_CHUNKED.test(text);
+        this.chunked = codings[codings.length - 1] === 'chunked';
         break;
+      }
       case 'content-length':
         this.contentLength = true;
         break;

@@ -1,8 +1,10 @@
 // Recognises the request heads the proxy's own HTTP/1.1 reader serves (h1-downstream.ts): a complete,
 // well-formed HTTP/1.1 head with a Host (or HTTP/1.0), no body, no upgrade and no expectation, in
-// origin form, of plain visible ASCII. Anything else, valid or not, is left to node:http's llhttp, whose answers
-// (400, 431, 100 Continue, upgrades, bodies) then stay exactly what they are: this reader never
-// refuses a request, it only declines to read it.
+// origin form, of plain visible ASCII. Anything else, valid or not, is left to node:http's llhttp,
+// whose answers (400, 431, 100 Continue, upgrades, bodies) then stay exactly what they are: this
+// reader never refuses a request, it only declines to read it.
+
+import { connectionTokens } from './hop-by-hop.js';
 
 /** A head the reader serves: the fields node:http's IncomingMessage would give. */
 export interface SimpleRequestHead {
@@ -16,8 +18,6 @@ export interface SimpleRequestHead {
   /** The connection may serve another request: HTTP/1.1 without `Connection: close`, HTTP/1.0 with `Connection: keep-alive`. */
   readonly keepAlive: boolean;
 }
-
-import { connectionTokens } from './hop-by-hop.js';
 
 // One pass over the whole head by V8's compiled regular expression: request line, then header lines
 // of a token, a colon and visible ASCII or tabs (no obs-fold, no bare LF, no other control bytes).
