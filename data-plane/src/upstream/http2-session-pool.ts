@@ -1,18 +1,17 @@
 // HTTP/2 sessions to one endpoint (clusters with protocol H2C or H2): requests are streams
 // multiplexed on a session up to a stream limit (the cluster's maxConcurrentStreams, capped by the
 // server's SETTINGS); another session opens when all are full. A session that receives GOAWAY takes
-// no new streams and closes when its last one ends.
-import { connect, type ClientHttp2Session } from 'node:http2';
-import { isIP } from 'node:net';
-import type { ConnectionOptions } from 'node:tls';
+// no new streams and closes when its last one ends. Sessions run on Sluice's own HTTP/2 codec
+// (http2-client-session.ts).
+import { connect as connectTcp, isIP, type Socket } from 'node:net';
+import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 import { ProxyError, ProxyErrorCode } from '../errors.js';
 import { overloadedError, type ConnectionGate } from './circuit-breaker.js';
 import type { PoolOptions } from './connection-pool.js';
 import type { PoolStats } from './upstream-client.js';
-import { Http2Stream, type Http2StreamOwner } from './http2-stream.js';
+import { Http2Stream, type StreamSlots } from './http2-stream.js';
 import type { UpstreamConnection, UpstreamPool } from './upstream-client.js';
-import { BASE_SETTINGS, MAX_SESSION_MEMORY_MIB, widenConnectionWindow } from '../protocols/http2/h2-settings.js';
-import { formatHostPort } from '../../../proto/src/model/host-port.js';
+import { Http2ClientSession, type SessionOwner } from './http2-client-session.js';
 
 export const DEFAULT_MAX_CONCURRENT_STREAMS = 100;
 
@@ -23,123 +22,210 @@ export interface Http2PoolOptions extends PoolOptions {
   readonly tls?: ConnectionOptions;
 }
 
-class Entry implements Http2StreamOwner {
-  active = 0;
-  started = 0;
-  draining = false;
-  readonly scheme: 'http' | 'https';
-  constructor(readonly session: ClientHttp2Session, private readonly pool: Http2SessionPool, tls: boolean) {
-    this.scheme = tls ? 'https' : 'http';
-  }
-  streamClosed(): void {
-    this.active--;
-    this.pool.streamEnded(this);
-  }
+interface Waiter {
+  resolve(session: Http2ClientSession): void;
+  reject(error: ProxyError): void;
+  timer: NodeJS.Timeout | undefined;
 }
 
-export class Http2SessionPool implements UpstreamPool {
-  private readonly entries: Entry[] = [];
-  private connecting: Promise<Entry> | undefined;
+function settle(w: Waiter, session: Http2ClientSession | undefined, error: ProxyError | undefined): void {
+  clearTimeout(w.timer);
+  if (session !== undefined) w.resolve(session);
+  else w.reject(error!);
+}
+
+export class Http2SessionPool implements UpstreamPool, SessionOwner, StreamSlots {
+  private readonly sessions: Http2ClientSession[] = [];
+  private connecting: Promise<Http2ClientSession> | undefined;
+  /** Exchanges waiting for a stream slot, first come first served. */
+  private readonly waiting: Waiter[] = [];
+  /** The connect in progress: its settle callbacks, called when its session is ready or fails. */
+  private pending: { session: Http2ClientSession; resolve: (s: Http2ClientSession) => void; reject: (e: ProxyError) => void; timer: NodeJS.Timeout } | undefined;
   private closed = false;
   readonly stats: PoolStats = { created: 0, reused: 0, connectFailures: 0, idle: 0, active: 0 };
   /** Circuit breakers: counts every session from connect to close (set once, before use). */
   connectionGate: ConnectionGate | undefined;
+  readonly scheme: 'http' | 'https';
 
-  constructor(readonly host: string, readonly port: number, readonly options: Http2PoolOptions) {}
+  constructor(readonly host: string, readonly port: number, readonly options: Http2PoolOptions) {
+    this.scheme = options.tls ? 'https' : 'http';
+  }
 
   readyNow(): boolean {
     return this.available() !== undefined;
   }
 
   acquire(): UpstreamConnection | Promise<UpstreamConnection> {
+    const slot = this.slot();
+    return slot instanceof Promise ? slot.then((s) => this.take(s)) : this.take(slot);
+  }
+
+  /**
+   * A session with a stream slot reserved: a free one now, or the first to free up or open. Waiters
+   * never pile onto a session past its limit (the server would refuse the extra streams); while they
+   * wait, one more session opens at a time. A wait is bounded by connectTimeoutMs.
+   */
+  slot(): Http2ClientSession | Promise<Http2ClientSession> {
     const ready = this.available();
-    if (ready !== undefined) return this.take(ready);
-    // Requests that arrive while a session is being opened share it, up to its limit.
+    if (ready !== undefined) {
+      ready.reserve();
+      return ready;
+    }
+    // As Envoy's pools: a request no open session has room for starts a new one (one at a time).
     if (this.connecting === undefined) {
       const gate = this.connectionGate;
       if (gate !== undefined && !gate.tryConnect()) return Promise.reject(overloadedError(`endpoint ${this.host}:${this.port}`, 'max_connections'));
-      this.connecting = this.connect().finally(() => (this.connecting = undefined));
+      this.openSession();
     }
-    return this.connecting.then((e) => this.take(this.available() ?? e));
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject, timer: undefined };
+      waiter.timer = setTimeout(() => {
+        const i = this.waiting.indexOf(waiter);
+        if (i >= 0) this.waiting.splice(i, 1);
+        reject(new ProxyError(ProxyErrorCode.ConnectTimeout, `no HTTP/2 stream to ${this.host}:${this.port} became free within ${this.options.connectTimeoutMs} ms`));
+      }, this.options.connectTimeoutMs);
+      this.waiting.push(waiter);
+    });
+  }
+
+  private openSession(): void {
+    this.connecting = this.connect();
+    this.connecting.then(
+      () => {
+        this.connecting = undefined;
+        this.dispatch();
+      },
+      (err: ProxyError) => {
+        this.connecting = undefined;
+        // The endpoint could not be reached: everyone waiting for a new session hears why.
+        if (this.sessions.length === 0) for (const w of this.waiting.splice(0)) settle(w, undefined, err);
+        else this.dispatch();
+      },
+    );
+  }
+
+  /** Hands free slots to waiters in arrival order; opens another session if some still wait. */
+  private dispatch(): void {
+    while (this.waiting.length > 0) {
+      const session = this.available();
+      if (session === undefined) break;
+      session.reserve();
+      settle(this.waiting.shift()!, session, undefined);
+    }
+    if (this.waiting.length > 0 && this.connecting === undefined && !this.closed && (this.connectionGate === undefined || this.connectionGate.tryConnect())) this.openSession();
   }
 
   getStats(): PoolStats {
     let active = 0;
     let idle = 0;
-    for (const e of this.entries) {
-      active += e.active;
-      if (e.active === 0) idle++;
+    for (const s of this.sessions) {
+      active += s.activeStreams;
+      if (s.activeStreams === 0) idle++;
     }
     return { ...this.stats, idle, active };
   }
 
   close(): void {
     this.closed = true;
-    for (const e of this.entries) if (e.active === 0) e.session.close();
+    for (const w of this.waiting.splice(0)) settle(w, undefined, new ProxyError(ProxyErrorCode.UpstreamReset, `the HTTP/2 pool to ${this.host}:${this.port} closed`, { retryable: true }));
+    for (const s of [...this.sessions]) if (s.activeStreams === 0) s.close();
   }
 
-  /** Called by a session's entry when one of its streams closed. */
-  streamEnded(e: Entry): void {
-    if (e.active === 0 && (this.closed || e.draining)) e.session.close();
+  // ---- SessionOwner ----
+
+  sessionReady(session: Http2ClientSession): void {
+    const p = this.pending;
+    if (p === undefined || p.session !== session) return;
+    this.pending = undefined;
+    clearTimeout(p.timer);
+    this.stats.created++;
+    this.sessions.push(session);
+    // An idle session past the idle timeout is closed; an idle one does not hold the process.
+    session.socket.setTimeout(this.options.idleTimeoutMs, () => {
+      if (session.activeStreams === 0) session.close();
+    });
+    p.resolve(session);
   }
 
-  private available(): Entry | undefined {
-    for (const e of this.entries) {
-      if (e.draining || e.session.closed || e.session.destroyed) continue;
-      const remote = e.session.remoteSettings.maxConcurrentStreams ?? Infinity;
-      if (e.active < Math.min(this.options.maxConcurrentStreams, remote)) return e;
+  streamClosed(session: Http2ClientSession): void {
+    if (this.waiting.length > 0) this.dispatch();
+    if (session.activeStreams === 0 && this.closed) session.close();
+  }
+
+  sessionDraining(): void {
+    if (this.waiting.length > 0) this.dispatch();
+  }
+
+  sessionClosed(session: Http2ClientSession, error: ProxyError | undefined): void {
+    const p = this.pending;
+    if (p !== undefined && p.session === session) {
+      this.pending = undefined;
+      clearTimeout(p.timer);
+      this.stats.connectFailures++;
+      this.connectionGate?.connectionClosed();
+      p.reject(new ProxyError(ProxyErrorCode.ConnectFailure, `HTTP/2 connect to ${this.host}:${this.port} failed: ${error?.message ?? 'closed before SETTINGS'}`, { cause: error }));
+      return;
     }
+    const i = this.sessions.indexOf(session);
+    if (i < 0) return;
+    this.sessions.splice(i, 1);
+    this.connectionGate?.connectionClosed();
+    if (this.waiting.length > 0) this.dispatch();
+  }
+
+  private available(): Http2ClientSession | undefined {
+    for (const s of this.sessions) if (s.canOpen(this.options.maxConcurrentStreams)) return s;
     return undefined;
   }
 
-  private take(e: Entry): UpstreamConnection {
-    const stream = new Http2Stream(e, e.started);
-    if (e.started > 0) this.stats.reused++;
-    e.started++;
-    e.active++;
-    return stream;
+  private take(session: Http2ClientSession): UpstreamConnection {
+    const reuseCount = session.streamsTaken++;
+    if (reuseCount > 0) this.stats.reused++;
+    return new Http2Stream(session, this, this.scheme, reuseCount);
   }
 
-  private connect(): Promise<Entry> {
-    const tls = this.options.tls;
-    const authority = `${tls ? 'https' : 'http'}://${formatHostPort(this.host, this.port)}`;
+  /**
+   * TCP (and TLS with ALPN h2), then the preface; the session is ready when the server's SETTINGS
+   * arrive. All of it within connectTimeoutMs: a server that accepts and never speaks HTTP/2 times out.
+   */
+  private connect(): Promise<Http2ClientSession> {
     return new Promise((resolve, reject) => {
-      const sni = tls !== undefined && tls.servername === undefined && isIP(this.host) === 0 ? { servername: this.host } : {};
-      const h2 = { settings: BASE_SETTINGS, maxSessionMemory: MAX_SESSION_MEMORY_MIB };
-      const session = connect(authority, tls ? { ...tls, ...sni, ...h2, ALPNProtocols: ['h2'] } : h2);
-      const timer = setTimeout(() => {
-        session.destroy();
+      const tls = this.options.tls;
+      let socket: Socket;
+      let session: Http2ClientSession | undefined;
+      let failed = false;
+      const fail = (error: ProxyError): void => {
+        if (failed) return;
+        failed = true;
+        // Unhooked first: the session's own close must not count this failure again.
+        if (session !== undefined && this.pending?.session === session) this.pending = undefined;
+        clearTimeout(timer);
+        socket.destroy();
         this.connectionGate?.connectionClosed();
         this.stats.connectFailures++;
-        reject(new ProxyError(ProxyErrorCode.ConnectTimeout, `HTTP/2 connect to ${this.host}:${this.port} timed out after ${this.options.connectTimeoutMs} ms`));
+        reject(error);
+      };
+      const timer = setTimeout(() => {
+        fail(new ProxyError(ProxyErrorCode.ConnectTimeout, `HTTP/2 connect to ${this.host}:${this.port} timed out after ${this.options.connectTimeoutMs} ms`));
       }, this.options.connectTimeoutMs);
       const onError = (err: NodeJS.ErrnoException): void => {
-        clearTimeout(timer);
-        this.connectionGate?.connectionClosed();
-        this.stats.connectFailures++;
-        reject(new ProxyError(ProxyErrorCode.ConnectFailure, `HTTP/2 connect to ${this.host}:${this.port} failed: ${err.code ?? err.message}`, { cause: err }));
+        fail(new ProxyError(ProxyErrorCode.ConnectFailure, `HTTP/2 connect to ${this.host}:${this.port} failed: ${err.code ?? err.message}`, { cause: err }));
       };
-      session.once('error', onError);
-      session.once('connect', () => {
-        clearTimeout(timer);
-        session.removeListener('error', onError);
-        session.on('error', () => {});
-        widenConnectionWindow(session);
-        this.stats.created++;
-        const e = new Entry(session, this, tls !== undefined);
-        this.entries.push(e);
-        session.on('goaway', () => (e.draining = true));
-        session.on('close', () => {
-          this.connectionGate?.connectionClosed();
-          const i = this.entries.indexOf(e);
-          if (i >= 0) this.entries.splice(i, 1);
-        });
-        // An idle session past the idle timeout is closed; an idle one does not hold the process.
-        session.setTimeout(this.options.idleTimeoutMs, () => {
-          if (e.active === 0) session.close();
-        });
-        resolve(e);
-      });
+      const start = (): void => {
+        socket.removeListener('error', onError);
+        if (tls !== undefined && (socket as import('node:tls').TLSSocket).alpnProtocol !== 'h2') {
+          return fail(new ProxyError(ProxyErrorCode.ConnectFailure, `HTTP/2 connect to ${this.host}:${this.port} failed: the upstream did not choose h2 by ALPN`));
+        }
+        session = new Http2ClientSession(socket, this);
+        this.pending = { session, resolve, reject, timer };
+      };
+      if (tls !== undefined) {
+        const sni = tls.servername === undefined && isIP(this.host) === 0 ? { servername: this.host } : {};
+        socket = connectTls({ ...tls, ...sni, host: this.host, port: this.port, ALPNProtocols: ['h2'] }, start);
+      } else {
+        socket = connectTcp({ host: this.host, port: this.port, noDelay: true }, start);
+      }
+      socket.once('error', onError);
     });
   }
 }
