@@ -29,6 +29,8 @@ export const MAX_RESPONSE_HEADER_LIST_BYTES = 64 * 1024;
 const MAX_RESPONSE_HEADER_COUNT = 1000;
 /** A header block's raw fragments (HEADERS + CONTINUATION) past this are refused (CONTINUATION floods). */
 const MAX_HEADER_BLOCK_BYTES = 2 * MAX_RESPONSE_HEADER_LIST_BYTES;
+/** CONTINUATION frames one header block may take (empty ones would otherwise cost memory for nothing). */
+const MAX_HEADER_BLOCK_FRAMES = 128;
 /** Body chunks below this are copied behind their frame header: one buffer to write instead of two. */
 const COPY_BELOW_BYTES = 1024;
 /** Bytes queued to an upstream that does not read them before the connection is given up. */
@@ -89,6 +91,8 @@ export interface SessionOwner {
   sessionReady(session: Http2ClientSession): void;
   /** A stream of the session closed (its count went down). */
   streamClosed(session: Http2ClientSession): void;
+  /** The server's SETTINGS changed (its stream limit may have). */
+  settingsChanged(session: Http2ClientSession): void;
   /** The session will take no new streams (GOAWAY received, ids ran out). */
   sessionDraining(session: Http2ClientSession): void;
   /** The connection is gone. `error` says why, when it did not end cleanly. */
@@ -171,7 +175,8 @@ export class Http2ClientSession implements FrameSink {
    * away since the slot was reserved): the slot is given back.
    */
   open(fields: string[], endStream: boolean, events: StreamEvents): ClientStream | undefined {
-    if (this.closed || this.nextStreamId > MAX_STREAM_ID) {
+    // A GOAWAY may have come between the slot's reservation and now: the server would ignore the stream.
+    if (this.closed || this.draining || this.nextStreamId > MAX_STREAM_ID) {
       this.unreserve();
       return undefined;
     }
@@ -261,7 +266,13 @@ export class Http2ClientSession implements FrameSink {
     this.closed = true;
     this.draining = true;
     this.reader.stop();
-    for (const stream of [...this.streams.values()]) this.failStream(stream, error);
+    for (const stream of [...this.streams.values()]) {
+      // The whole response arrived and waits for a paused owner: it stands, delivered on resume().
+      if (stream.remoteEnded && !stream.responseEnded) {
+        stream.localEnded = true;
+        this.dropQueued(stream);
+      } else this.failStream(stream, error);
+    }
     this.socket.destroy();
     this.owner.sessionClosed(this, error);
   }
@@ -269,8 +280,6 @@ export class Http2ClientSession implements FrameSink {
   // ---- inbound frames ----
 
   onFrame(type: number, flags: number, streamId: number, payload: Buffer): void {
-    // A server that sends frames we must answer (PING, SETTINGS) without reading our answers.
-    if (this.socket.writableLength > MAX_UNREAD_BYTES) return this.connectionError(H2ErrorCode.ENHANCE_YOUR_CALM, `the upstream left over ${MAX_UNREAD_BYTES} bytes unread`);
     if (this.continuing !== undefined && type !== FrameType.CONTINUATION) return this.connectionError(H2ErrorCode.PROTOCOL_ERROR, 'a header block was interrupted by another frame');
     switch (type) {
       case FrameType.DATA:
@@ -285,7 +294,9 @@ export class Http2ClientSession implements FrameSink {
         return this.onSettings(flags, streamId, payload);
       case FrameType.PING:
         if (streamId !== 0 || payload.length !== 8) return this.connectionError(H2ErrorCode.FRAME_SIZE_ERROR, 'a malformed PING');
-        if ((flags & FrameFlag.ACK) === 0) this.writeRaw(pingFrame(payload, true));
+        if ((flags & FrameFlag.ACK) !== 0) return;
+        if (this.floodingUs()) return;
+        this.writeRaw(pingFrame(payload, true));
         return;
       case FrameType.GOAWAY:
         return this.onGoaway(streamId, payload);
@@ -367,6 +378,7 @@ export class Http2ClientSession implements FrameSink {
     if (c === undefined || c.streamId !== streamId) return this.connectionError(H2ErrorCode.PROTOCOL_ERROR, 'CONTINUATION without a header block to continue');
     c.bytes += payload.length;
     if (c.bytes > MAX_HEADER_BLOCK_BYTES) return this.connectionError(H2ErrorCode.ENHANCE_YOUR_CALM, `a header block over ${MAX_HEADER_BLOCK_BYTES} bytes`);
+    if (c.fragments.length >= MAX_HEADER_BLOCK_FRAMES) return this.connectionError(H2ErrorCode.ENHANCE_YOUR_CALM, `a header block in over ${MAX_HEADER_BLOCK_FRAMES} frames`);
     c.fragments.push(payload);
     if ((flags & FrameFlag.END_HEADERS) === 0) return;
     this.continuing = undefined;
@@ -411,7 +423,8 @@ export class Http2ClientSession implements FrameSink {
     if (code === H2ErrorCode.NO_ERROR && stream.remoteEnded) {
       stream.localEnded = true;
       this.dropQueued(stream);
-      if (stream.held === undefined || stream.held.length === 0) return this.removeStream(stream);
+      // A paused owner still has the response's end (and maybe body and trailers) to hear: resume() finishes it.
+      if (stream.responseEnded) this.removeStream(stream);
       return;
     }
     // REFUSED_STREAM guarantees the server did nothing with the request: a retry is safe.
@@ -432,6 +445,9 @@ export class Http2ClientSession implements FrameSink {
         case SettingId.HEADER_TABLE_SIZE:
           this.encoder.setPeerMaxTableSize(value);
           break;
+        case SettingId.ENABLE_PUSH:
+          if (value !== 0) return this.connectionError(H2ErrorCode.PROTOCOL_ERROR, 'a server may not enable push');
+          break;
         case SettingId.MAX_CONCURRENT_STREAMS:
           this.peerMaxConcurrentStreams = value;
           break;
@@ -450,12 +466,14 @@ export class Http2ClientSession implements FrameSink {
           this.peerMaxFrameSize = value;
           break;
         default:
-          // ENABLE_PUSH, MAX_HEADER_LIST_SIZE (advisory) and unknown settings change nothing here.
+          // MAX_HEADER_LIST_SIZE (advisory) and unknown settings change nothing here.
           break;
       }
     }
+    if (this.floodingUs()) return;
     this.writeRaw(SETTINGS_ACK);
     this.flushBlocked();
+    this.owner.settingsChanged(this);
     if (!this.ready) {
       this.ready = true;
       this.owner.sessionReady(this);
@@ -490,6 +508,16 @@ export class Http2ClientSession implements FrameSink {
     stream.sendWindow += increment;
     if (stream.sendWindow > MAX_WINDOW_BYTES) return this.streamError(stream, H2ErrorCode.FLOW_CONTROL_ERROR, 'the stream window above 2^31-1');
     if (stream.queuedBytes > 0 || stream.endQueued) this.flushStream(stream);
+  }
+
+  /**
+   * A server that sends frames Sluice must answer (PING, SETTINGS) and does not read the answers: past
+   * MAX_UNREAD_BYTES queued, the connection ends rather than growing without bound.
+   */
+  private floodingUs(): boolean {
+    if (this.socket.writableLength <= MAX_UNREAD_BYTES) return false;
+    this.connectionError(H2ErrorCode.ENHANCE_YOUR_CALM, `the upstream left over ${MAX_UNREAD_BYTES} bytes unread`);
+    return true;
   }
 
   /** A frame for a stream the session does not hold: one it closed (fine), or one it never opened. */
@@ -655,6 +683,8 @@ export class Http2ClientSession implements FrameSink {
     if (this.closed) return;
     this.writeRaw(goawayFrame(0, code));
     this.closed = true;
+    // Nothing should be open here; should a count ever be wrong, no stream is left without an answer.
+    for (const stream of [...this.streams.values()]) this.failStream(stream, new ProxyError(ProxyErrorCode.UpstreamReset, 'the HTTP/2 session closed'));
     this.reader.stop();
     this.socket.end();
     setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();

@@ -66,6 +66,7 @@ export class Http2SessionPool implements UpstreamPool, SessionOwner, StreamSlots
    * wait, one more session opens at a time. A wait is bounded by connectTimeoutMs.
    */
   slot(): Http2ClientSession | Promise<Http2ClientSession> {
+    if (this.closed) return Promise.reject(this.closedError());
     const ready = this.available();
     if (ready !== undefined) {
       ready.reserve();
@@ -91,28 +92,37 @@ export class Http2SessionPool implements UpstreamPool, SessionOwner, StreamSlots
   private openSession(): void {
     this.connecting = this.connect();
     this.connecting.then(
-      () => {
+      (session) => {
         this.connecting = undefined;
-        this.dispatch();
+        // A new session that took no waiter (a server allowing 0 streams) does not open the next one:
+        // waiters wait for a slot (or their timeout) instead of a connection loop.
+        const before = this.waiting.length;
+        this.dispatch(false);
+        if (this.waiting.length < before || session.activeStreams > 0) this.dispatch(true);
       },
       (err: ProxyError) => {
         this.connecting = undefined;
-        // The endpoint could not be reached: everyone waiting for a new session hears why.
+        // The endpoint could not be reached: everyone waiting for a new session hears why; those that
+        // can wait for a slot of an open session keep waiting, with no immediate reconnect.
         if (this.sessions.length === 0) for (const w of this.waiting.splice(0)) settle(w, undefined, err);
-        else this.dispatch();
+        else this.dispatch(false);
       },
     );
   }
 
-  /** Hands free slots to waiters in arrival order; opens another session if some still wait. */
-  private dispatch(): void {
+  /** Hands free slots to waiters in arrival order; with `openMore`, opens another session if some still wait. */
+  private dispatch(openMore = true): void {
     while (this.waiting.length > 0) {
       const session = this.available();
       if (session === undefined) break;
       session.reserve();
       settle(this.waiting.shift()!, session, undefined);
     }
-    if (this.waiting.length > 0 && this.connecting === undefined && !this.closed && (this.connectionGate === undefined || this.connectionGate.tryConnect())) this.openSession();
+    if (openMore && this.waiting.length > 0 && this.connecting === undefined && !this.closed && (this.connectionGate === undefined || this.connectionGate.tryConnect())) this.openSession();
+  }
+
+  private closedError(): ProxyError {
+    return new ProxyError(ProxyErrorCode.UpstreamReset, `the HTTP/2 pool to ${this.host}:${this.port} closed`, { retryable: true });
   }
 
   getStats(): PoolStats {
@@ -125,10 +135,11 @@ export class Http2SessionPool implements UpstreamPool, SessionOwner, StreamSlots
     return { ...this.stats, idle, active };
   }
 
+  /** Closes idle sessions now and busy ones when their streams end (they take no new ones). */
   close(): void {
     this.closed = true;
-    for (const w of this.waiting.splice(0)) settle(w, undefined, new ProxyError(ProxyErrorCode.UpstreamReset, `the HTTP/2 pool to ${this.host}:${this.port} closed`, { retryable: true }));
-    for (const s of [...this.sessions]) if (s.activeStreams === 0) s.close();
+    for (const w of this.waiting.splice(0)) settle(w, undefined, this.closedError());
+    for (const s of [...this.sessions]) s.close();
   }
 
   // ---- SessionOwner ----
@@ -140,6 +151,12 @@ export class Http2SessionPool implements UpstreamPool, SessionOwner, StreamSlots
     clearTimeout(p.timer);
     this.stats.created++;
     this.sessions.push(session);
+    // Closed while it connected: it serves no one.
+    if (this.closed) {
+      session.close();
+      p.reject(this.closedError());
+      return;
+    }
     // An idle session past the idle timeout is closed; an idle one does not hold the process.
     session.socket.setTimeout(this.options.idleTimeoutMs, () => {
       if (session.activeStreams === 0) session.close();
@@ -147,9 +164,12 @@ export class Http2SessionPool implements UpstreamPool, SessionOwner, StreamSlots
     p.resolve(session);
   }
 
-  streamClosed(session: Http2ClientSession): void {
+  streamClosed(): void {
     if (this.waiting.length > 0) this.dispatch();
-    if (session.activeStreams === 0 && this.closed) session.close();
+  }
+
+  settingsChanged(): void {
+    if (this.waiting.length > 0) this.dispatch(false);
   }
 
   sessionDraining(): void {

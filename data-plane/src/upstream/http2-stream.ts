@@ -34,15 +34,23 @@ export class Http2Stream implements UpstreamConnection, StreamEvents {
   private done = false;
   private headSeen = false;
   private trailers: HeaderList | undefined;
-  /** The session heard of this exchange's end (its slot went back), however it ends. */
-  private released = false;
+  /** `session` has a slot reserved for this exchange or its open stream (given back exactly once). */
+  private holdsSlot = true;
   /** The request head as sent, and its body so far while it may have to be sent again. */
   private fields: string[] | undefined;
   private bodyless = false;
+  private headRequest = false;
   private kept: Buffer[] | undefined = [];
   private keptBytes = 0;
   private bodyEnded = false;
   private replays = 0;
+  /** Why the last stream was refused, while the exchange waits for another. */
+  private refusal: ProxyError | undefined;
+  /** writeBody returned false and onRequestDrain has not followed yet. */
+  private drainOwed = false;
+  /** The response's Content-Length (-1: none), and the body bytes counted against it. */
+  private expectedBytes = -1;
+  private receivedBytes = 0;
 
   /** `session` has a slot reserved for this exchange. */
   constructor(private session: Http2ClientSession, private readonly slots: StreamSlots, private readonly scheme: 'http' | 'https', readonly reuseCount: number) {}
@@ -69,6 +77,7 @@ export class Http2Stream implements UpstreamConnection, StreamEvents {
     if (request.bodyLength > 0) fields.push('content-length', String(request.bodyLength));
     this.fields = fields;
     this.bodyless = request.bodyLength === 0;
+    this.headRequest = request.method === 'HEAD';
     if (this.bodyless) this.bodyEnded = true;
     this.openOn(this.session);
   }
@@ -83,9 +92,15 @@ export class Http2Stream implements UpstreamConnection, StreamEvents {
       } else this.kept = undefined;
     }
     const stream = this.stream;
-    // Between a refusal and the next stream the body is only kept (or, too long to keep, the exchange fails then).
-    if (stream === undefined) return true;
-    return this.session.writeBody(stream, chunk);
+    if (stream === undefined) {
+      // Waiting for a stream after a refusal: the body is kept for it, or, too long to keep, the
+      // refusal is the answer.
+      if (this.refusal !== undefined && this.kept === undefined) this.fail(this.refusal);
+      return true;
+    }
+    const ok = this.session.writeBody(stream, chunk);
+    if (!ok) this.drainOwed = true;
+    return ok;
   }
 
   endBody(): void {
@@ -100,11 +115,8 @@ export class Http2Stream implements UpstreamConnection, StreamEvents {
   abort(): void {
     this.done = true;
     if (this.stream !== undefined) this.session.cancel(this.stream);
-    // Aborted before send(): no stream will ever close, so the slot goes back now.
-    else if (!this.released) {
-      this.released = true;
-      this.session.unreserve();
-    }
+    // No stream (aborted before send(), or after send() failed to open one): the slot goes back now.
+    else this.giveSlotBack();
   }
 
   // ---- StreamEvents ----
@@ -112,18 +124,30 @@ export class Http2Stream implements UpstreamConnection, StreamEvents {
   onHeaders(fields: string[], endStream: boolean): void {
     if (this.done) return;
     const headers = headerListOf(fields);
-    if (headers === undefined) return this.fail(new ProxyError(ProxyErrorCode.UpstreamProtocol, 'HTTP/2 response with a malformed header field'));
+    if (headers === undefined) return this.fail(protocolError('a malformed header field'));
     if (this.headSeen) {
+      // After the head, only trailers (ending the stream) may come.
+      if (!endStream) return this.fail(protocolError('a second header block that does not end the stream'));
       this.trailers = headers;
       return;
     }
-    let status = 0;
-    for (let i = 0; i < fields.length; i += 2) if (fields[i] === ':status') status = Number(fields[i + 1]);
-    if (!(status >= 100 && status <= 999)) return this.fail(new ProxyError(ProxyErrorCode.UpstreamProtocol, 'HTTP/2 response without a valid :status'));
+    let statusText = '';
+    for (let i = 0; i < fields.length; i += 2) if (fields[i] === ':status') statusText = fields[i + 1]!;
+    const status = /^[1-9][0-9][0-9]$/.test(statusText) ? Number(statusText) : 0;
+    if (status === 0) return this.fail(protocolError('no valid :status'));
     // Informational heads (100 Continue, 103 Early Hints) are not the response.
-    if (status < 200 && !endStream) return;
+    if (status < 200) {
+      if (endStream) return this.fail(protocolError('an informational head that ends the stream'));
+      return;
+    }
     this.headSeen = true;
     this.kept = undefined;
+    const length = headers.getAll('content-length');
+    if (length.length > 0) {
+      // One value, or repeats of one value (RFC 9110 §8.6); a body after HEAD, 204 or 304 has none.
+      if (!/^[0-9]{1,15}$/.test(length[0]!) || length.some((v) => v !== length[0])) return this.fail(protocolError('an invalid content-length'));
+      if (!this.headRequest && status !== 204 && status !== 304) this.expectedBytes = Number(length[0]);
+    }
     // A trailers-only response ends the stream with its HEADERS: hand grpc-status and grpc-message
     // on as trailers, so that every downstream sees headers, then trailers.
     if (endStream && headers.has('grpc-status')) {
@@ -143,12 +167,23 @@ export class Http2Stream implements UpstreamConnection, StreamEvents {
 
   onData(chunk: Buffer): boolean {
     if (this.done) return true;
+    if (!this.headSeen) {
+      this.fail(protocolError('DATA before the response head'));
+      return true;
+    }
+    // More than Content-Length said would reach an HTTP/1.1 client as the start of another response.
+    this.receivedBytes += chunk.length;
+    if (this.expectedBytes >= 0 && this.receivedBytes > this.expectedBytes) {
+      this.fail(protocolError(`more body than its content-length of ${this.expectedBytes}`));
+      return true;
+    }
     return this.handler!.onResponseData(chunk, OWN_BYTES);
   }
 
   onEnd(): void {
     if (this.done) return;
-    if (!this.headSeen) return this.fail(new ProxyError(ProxyErrorCode.UpstreamProtocol, 'HTTP/2 stream ended without a response head'));
+    if (!this.headSeen) return this.fail(protocolError('the stream ended without a response head'));
+    if (this.expectedBytes >= 0 && this.receivedBytes !== this.expectedBytes) return this.fail(protocolError(`${this.receivedBytes} body bytes against a content-length of ${this.expectedBytes}`));
     this.done = true;
     const handler = this.handler!;
     if (this.trailers !== undefined) handler.onResponseTrailers?.(this.trailers);
@@ -163,39 +198,53 @@ export class Http2Stream implements UpstreamConnection, StreamEvents {
     this.stream = undefined;
     if (this.done || this.headSeen || this.kept === undefined || this.replays >= MAX_REPLAYS) return this.fail(error);
     this.replays++;
-    this.released = false;
+    this.refusal = error;
     const slot = this.slots.slot();
-    if (slot instanceof Promise) slot.then((session) => this.openOn(session), (err: ProxyError) => this.fail(err));
-    else this.openOn(slot);
+    if (slot instanceof Promise) slot.then((session) => this.slotArrived(session), (err: ProxyError) => this.fail(err));
+    else this.slotArrived(slot);
   }
 
   onWritable(): void {
+    this.drainOwed = false;
     if (!this.done) this.handler?.onRequestDrain();
   }
 
   onClosed(): void {
-    this.released = true;
+    this.holdsSlot = false;
   }
 
-  /** Opens the stream on `session` (its slot reserved) and sends what the exchange has so far. */
-  private openOn(session: Http2ClientSession): void {
+  /** A new slot for a refused exchange: open there, unless the exchange ended meanwhile. */
+  private slotArrived(session: Http2ClientSession): void {
     this.session = session;
-    if (this.done) {
-      // Aborted while waiting for the slot.
-      this.released = true;
-      session.unreserve();
-      return;
-    }
+    this.holdsSlot = true;
+    if (this.done) return this.giveSlotBack();
+    this.refusal = undefined;
+    this.openOn(session);
+  }
+
+  /** Opens the stream in `session`'s slot and sends what the exchange has so far. */
+  private openOn(session: Http2ClientSession): void {
     const stream = session.open(this.fields!, this.bodyless, this);
     if (stream === undefined) {
-      this.released = true;
-      this.fail(new ProxyError(ProxyErrorCode.UpstreamReset, 'the HTTP/2 session closed before the stream could open', { retryable: true }));
+      // open() gave the slot back: the session closed or got GOAWAY since the slot was reserved.
+      // Nothing was sent, so this is a refusal like any other: another slot is asked for.
+      this.holdsSlot = false;
+      this.onRefused(new ProxyError(ProxyErrorCode.UpstreamReset, 'the HTTP/2 session closed before the stream could open', { retryable: true }));
       return;
     }
     this.stream = stream;
     if (this.replays === 0) return;
-    for (const chunk of this.kept!) session.writeBody(stream, chunk);
+    let ok = true;
+    for (const chunk of this.kept ?? []) ok = session.writeBody(stream, chunk);
     if (this.bodyEnded && !this.bodyless) session.endBody(stream);
+    // The caller was told to wait for a drain before the refusal: it comes now, or from the session.
+    if (this.drainOwed && ok) this.onWritable();
+  }
+
+  private giveSlotBack(): void {
+    if (!this.holdsSlot) return;
+    this.holdsSlot = false;
+    this.session.unreserve();
   }
 
   private fail(error: ProxyError): void {
@@ -204,6 +253,10 @@ export class Http2Stream implements UpstreamConnection, StreamEvents {
     if (this.stream !== undefined) this.session.cancel(this.stream);
     this.handler?.onError(error);
   }
+}
+
+function protocolError(what: string): ProxyError {
+  return new ProxyError(ProxyErrorCode.UpstreamProtocol, `HTTP/2 upstream response with ${what}`);
 }
 
 /**
