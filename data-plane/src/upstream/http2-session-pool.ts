@@ -157,8 +157,10 @@ export class Http2SessionPool implements UpstreamPool, SessionOwner, StreamSlots
       p.reject(this.closedError());
       return;
     }
-    // An idle session past the idle timeout is closed; an idle one does not hold the process.
-    session.socket.setTimeout(this.options.idleTimeoutMs, () => {
+    // A session idle past the idle timeout is closed. The timer fires on every quiet period of the
+    // socket, busy or not: a listener of its own, since setTimeout's callback is heard only once.
+    session.socket.setTimeout(this.options.idleTimeoutMs);
+    session.socket.on('timeout', () => {
       if (session.activeStreams === 0) session.close();
     });
     p.resolve(session);
