@@ -5,7 +5,7 @@
 // client, so neither a flood of silent connections nor fd exhaustion locks new clients out. When every
 // connection is serving a request, the new one is closed at once (counted) instead of letting accept
 // fail with EMFILE.
-import type { ServerHttp2Session } from 'node:http2';
+import type { H2ServerSession } from '../protocols/http2/h2-server-session.js';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { downstreamConnectionBudget } from './fd-budget.js';
@@ -70,7 +70,7 @@ class Conn {
   inflight = 0;
   /** The socket node:http serves (the raw one, or its TLSSocket), once handed over. */
   http1: Socket | undefined = undefined;
-  h2: ServerHttp2Session | undefined = undefined;
+  h2: H2ServerSession | undefined = undefined;
   /** Its places in the gate's two queues, made once (see linked-queue.ts). */
   readonly freshNode = new QueueNode<Conn>(this);
   readonly reusableNode = new QueueNode<Conn>(this);
@@ -145,7 +145,7 @@ export class ConnectionGate {
   }
 
   /** `socket` carries an HTTP/2 session: its streams are its requests. */
-  h2Session(socket: Socket, session: ServerHttp2Session): void {
+  h2Session(socket: Socket, session: H2ServerSession): void {
     const conn = (socket as Tagged)[CONN];
     if (conn === undefined) return;
     conn.h2 = session;

@@ -2,7 +2,8 @@
 // cancels the stream (RST_STREAM CANCEL), not the session its neighbours share.
 import { ProxyError, ProxyErrorCode } from '../errors.js';
 import { HeaderList } from '../protocols/header-list.js';
-import { BAD_FIELD_VALUE, TCHAR } from '../protocols/http1/field-syntax.js';
+import { BAD_FIELD_VALUE } from '../protocols/http1/field-syntax.js';
+import { isLowercaseToken } from '../protocols/http2/codec/field-name.js';
 import type { ResponseHead } from '../protocols/http1/response-head.js';
 import { OWN_BYTES } from './read-buffer-pool.js';
 import type { ExchangeHandler, UpstreamConnection, UpstreamRequest } from './upstream-client.js';
@@ -274,13 +275,4 @@ function headerListOf(fields: readonly string[]): HeaderList | undefined {
     out.push(name, value);
   }
   return new HeaderList(out);
-}
-
-function isLowercaseToken(name: string): boolean {
-  if (name.length === 0) return false;
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c >= 128 || TCHAR[c] === 0 || (c >= 65 && c <= 90)) return false;
-  }
-  return true;
 }

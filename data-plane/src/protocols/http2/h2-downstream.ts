@@ -1,9 +1,9 @@
 // HTTP/2 from clients on the same listening socket as HTTP/1.1: over TLS the ALPN result picks the
 // protocol; in cleartext the first bytes do (the h2c prior-knowledge preface, RFC 9113 §3.3). HTTP/2
-// requests reach the engine on node:http2's core API: each stream becomes a lean request/response pair
-// (h2-request.ts, h2-response.ts) with the members of node:http's the engine uses, so the phase hooks
-// run unchanged without node:http2's compatibility layer. Draining sends GOAWAY and lets open streams finish.
-import { createServer as createH2Server, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
+// connections run on Sluice's own codec (h2-server-session.ts): each stream becomes a lean
+// request/response pair (h2-request.ts, h2-response.ts) with the members of node:http's the engine
+// uses, so the phase hooks run unchanged. Draining sends GOAWAY and lets open streams finish.
+import type { IncomingHttpHeaders } from 'node:http2';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
@@ -11,7 +11,8 @@ import type { TLSSocket } from 'node:tls';
 import type { ConnectionGate } from '../../proxy/connection-gate.js';
 import { H2Request } from './h2-request.js';
 import { H2Response } from './h2-response.js';
-import { BASE_SETTINGS, DOWNSTREAM_MAX_CONCURRENT_STREAMS, MAX_SESSION_MEMORY_MIB, widenConnectionWindow } from './h2-settings.js';
+import { H2ServerSession } from './h2-server-session.js';
+import type { H2ServerStream } from './h2-server-stream.js';
 
 /** The client connection preface: `PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`. */
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
@@ -27,8 +28,7 @@ export interface H2Options {
 }
 
 export interface H2Attachment {
-  readonly server: Http2Server;
-  readonly sessions: Set<ServerHttp2Session>;
+  readonly sessions: Set<H2ServerSession>;
   /** GOAWAY to every session: no new streams, open ones finish. */
   goAway(): void;
   /** Closes every session now. */
@@ -47,40 +47,21 @@ export function h2Of(server: object): H2Attachment | undefined {
  * the same handler. HTTP/1.1 connections keep going to node:http's own connection handling.
  */
 export function attachHttp2(server: Server | HttpsServer, options: H2Options): H2Attachment {
-  const h2 = createH2Server({
-    maxSessionMemory: MAX_SESSION_MEMORY_MIB,
-    // node:http2 resets a stream over these (ENHANCE_YOUR_CALM) before the proxy sees it, so they are
-    // set well above the listener's limits: requests between the limit and these get the same 431 as
-    // over HTTP/1.1 (Session.headerCount, headerBytes); only floods past them are reset.
-    maxHeaderListPairs: h2HeaderPairsCeiling(options.maxHeaderCount),
-    settings: { ...BASE_SETTINGS, maxHeaderListSize: h2HeaderBytesCeiling(options.maxHeaderBytes), maxConcurrentStreams: DOWNSTREAM_MAX_CONCURRENT_STREAMS },
-  });
-  const sessions = new Set<ServerHttp2Session>();
-  /** The socket being handed to node:http2: its 'session' event comes synchronously. */
-  let handing: Socket | undefined;
+  // Requests between the listener's limits and these get the same 431 as over HTTP/1.1
+  // (Session.headerCount, headerBytes); only floods past them are reset.
+  const limits = { maxHeaderListSize: h2HeaderBytesCeiling(options.maxHeaderBytes), maxHeaderCount: h2HeaderPairsCeiling(options.maxHeaderCount) };
+  const sessions = new Set<H2ServerSession>();
   const toH2 = (socket: Socket): void => {
-    handing = socket;
-    try {
-      h2.emit('connection', socket);
-    } finally {
-      handing = undefined;
-    }
-  };
-  h2.on('session', (session: ServerHttp2Session) => {
-    if (handing !== undefined) options.gate?.h2Session(handing, session);
+    const session = new H2ServerSession(socket, limits);
+    options.gate?.h2Session(socket, session);
     sessions.add(session);
     session.on('close', () => sessions.delete(session));
-    session.on('error', () => {});
-    widenConnectionWindow(session);
     if (options.idleTimeoutMs > 0) session.setTimeout(options.idleTimeoutMs, () => session.close());
     // The socket is the connection's own (a TLSSocket over TLS), read by requests for the client's
-    // address and certificate; node:http2's session.socket is a Proxy in front of it.
-    const socket = handing ?? (session.socket as Socket);
-    session.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) =>
-      serveStream(stream, headers, rawHeaders, socket, options.onRequest),
-    );
-  });
-  h2.on('sessionError', () => {});
+    // address and certificate.
+    session.on('stream', (stream: H2ServerStream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => serveStream(stream, headers, rawHeaders, socket, options.onRequest));
+    socket.resume();
+  };
 
   const tls = 'setSecureContext' in server;
   const event = tls ? 'secureConnection' : 'connection';
@@ -106,7 +87,6 @@ export function attachHttp2(server: Server | HttpsServer, options: H2Options): H
     }));
   }
   const attachment: H2Attachment = {
-    server: h2,
     sessions,
     goAway: () => {
       for (const s of sessions) s.close();
@@ -124,7 +104,7 @@ export function attachHttp2(server: Server | HttpsServer, options: H2Options): H
  * method-not-implemented, as over HTTP/1.1. `Expect: 100-continue` is answered by the engine when it
  * first reads the body; any other expectation gets 417, as node:http2's compatibility layer answered.
  */
-function serveStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[], socket: Socket, onRequest: H2Options['onRequest']): void {
+function serveStream(stream: H2ServerStream, headers: IncomingHttpHeaders, rawHeaders: string[], socket: Socket, onRequest: H2Options['onRequest']): void {
   // Errors on a stream are the client's (a reset); the engine sees them as a closed response.
   stream.on('error', ignore);
   const req = new H2Request(stream, headers, rawHeaders, socket) as unknown as IncomingMessage;

@@ -2,14 +2,15 @@
 // of node:http's IncomingMessage that Session, the body buffer and UpstreamTry use, and nothing else.
 // The body is the stream's own readable side (no second Readable copying it, as node:http2's
 // compatibility request has), so pause/resume/unshift act on the stream and its flow-control window.
-import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+import type { IncomingHttpHeaders } from 'node:http2';
+import type { H2ServerStream } from './h2-server-stream.js';
 import type { Socket } from 'node:net';
 import { StreamEvents } from './stream-events.js';
 
 export class H2Request extends StreamEvents {
   constructor(
     /** The stream; Session reads `endAfterHeaders` (no body), the listener `session.close()` (GOAWAY). */
-    stream: ServerHttp2Stream,
+    stream: H2ServerStream,
     readonly headers: IncomingHttpHeaders,
     /** `[name, value, ...]` as received, pseudo-headers included (Session counts and reads them). */
     readonly rawHeaders: string[],

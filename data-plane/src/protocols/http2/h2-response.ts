@@ -2,13 +2,14 @@
 // members of node:http's ServerResponse that the engine, Session.respond, UpstreamTry, TransformedBody
 // and the gRPC answers use. The head goes out with stream.respond(), the body with write()/end(), and
 // trailers (gRPC's grpc-status) in the trailing HEADERS frame node:http2 asks for with 'wantTrailers'.
-import type { OutgoingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+import type { OutgoingHttpHeaders } from 'node:http2';
+import type { H2ServerStream } from './h2-server-stream.js';
 import { StreamEvents } from './stream-events.js';
 
 /** The stream's response, for the 'wantTrailers' listener (one function for every stream). */
 const RESPONSE = Symbol('sluice.h2Response');
 
-type Owned = ServerHttp2Stream & { [RESPONSE]?: H2Response };
+type Owned = H2ServerStream & { [RESPONSE]?: H2Response };
 
 /** Sends the trailers added so far (none: an empty DATA frame ends the stream). */
 function sendTrailers(this: Owned): void {
@@ -45,7 +46,7 @@ export class H2Response extends StreamEvents {
    * any: trailers an upstream adds later are dropped, as RFC 9110 §6.5.1 lets a recipient that did
    * not ask for them be treated.
    */
-  constructor(stream: ServerHttp2Stream, private readonly acceptsTrailers = true) {
+  constructor(stream: H2ServerStream, private readonly acceptsTrailers = true) {
     super(stream);
     (stream as Owned)[RESPONSE] = this;
     stream.once('wantTrailers', sendTrailers);

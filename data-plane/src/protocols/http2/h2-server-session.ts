@@ -1,0 +1,491 @@
+// One HTTP/2 connection from a client, on Sluice's own codec (frames, HPACK, flow control) rather
+// than node:http2's server: streams become H2ServerStreams handed to the listener with 'stream', as
+// node:http2's session hands its own. The session enforces what a client may do: stream limits,
+// request syntax (RFC 9113 §8.3), flow control, and bounds on floods (rapid reset, CONTINUATION,
+// PING/SETTINGS without reading the answers). close() is the graceful GOAWAY; destroy() cuts it.
+import { EventEmitter } from 'node:events';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
+import type { Socket } from 'node:net';
+import { ProxyErrorCode } from '../../errors.js';
+import { BAD_FIELD_VALUE, TCHAR } from '../http1/field-syntax.js';
+import { H2Connection } from './codec/h2-connection.js';
+import { isLowercaseToken } from './codec/field-name.js';
+import { CLIENT_PREFACE, FrameFlag, H2ErrorCode, SettingId } from './codec/frame.js';
+import { goawayFrame, headerFrames, rstStreamFrame, settingsFrame } from './codec/frame-writer.js';
+import { HpackDecoder } from './hpack/hpack-decoder.js';
+import { DOWNSTREAM_MAX_CONCURRENT_STREAMS, STREAM_WINDOW_BYTES } from './h2-settings.js';
+import { H2ServerStream } from './h2-server-stream.js';
+
+export interface H2ServerSessionOptions {
+  /** Header list bytes (RFC 9113 §6.5.2) and fields a request may carry before its stream is reset. */
+  readonly maxHeaderListSize: number;
+  readonly maxHeaderCount: number;
+}
+
+/** A response stream queues this much beyond its window before write() asks the writer to wait. */
+const STREAM_HIGH_WATER_BYTES = 64 * 1024;
+/**
+ * Rapid reset (CVE-2023-44487): after this many streams, a connection whose client reset more than
+ * half of them before their response ended is closed with ENHANCE_YOUR_CALM (Envoy's premature-reset
+ * rule; nginx bounds new streams per read instead).
+ */
+const RESET_CHECK_AFTER_STREAMS = 100;
+/** Streams reset by Sluice whose late frames are still told apart from a client's protocol error. */
+const RESET_IDS_KEPT = 256;
+/** Closing connections get this long to finish writing before they are cut. */
+const CLOSE_GRACE_MS = 5_000;
+
+/** Connection-specific fields a request may not carry (RFC 9113 §8.2.2); `te` only as `trailers`. */
+const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
+
+/**
+ * The session is an H2Connection (the codec's shared half); its events ('stream', 'close', 'idle')
+ * come from an EventEmitter it holds, as node:http2's session emits them.
+ */
+export class H2ServerSession extends H2Connection<H2ServerStream> {
+  private readonly events = new EventEmitter();
+  private readonly decoder: HpackDecoder;
+  private prefaceSeen = 0;
+  private lastStreamId = 0;
+  /** Streams holding their last written chunk until the tick ends (see sendBody). */
+  private readonly tails = new Set<H2ServerStream>();
+  private streamsOpened = 0;
+  private prematureResets = 0;
+  private readonly resetIds = new Set<number>();
+  private idleTimer: NodeJS.Timeout | undefined;
+  private stallTimer: NodeJS.Timeout | undefined;
+  private idleTimeoutMs = 0;
+  /** GOAWAY sent or received: no new streams; the connection ends with the last open one. */
+  draining = false;
+  destroyed = false;
+
+  constructor(socket: Socket, options: H2ServerSessionOptions) {
+    // A header block may be twice the header list limit (HPACK literals are not much larger than the list).
+    super(socket, 2 * options.maxHeaderListSize);
+    this.decoder = new HpackDecoder({ maxTableSize: 4096, maxHeaderListSize: options.maxHeaderListSize, maxHeaderCount: options.maxHeaderCount, errorCode: ProxyErrorCode.BadRequest });
+    socket.on('data', (chunk: Buffer) => this.onSocketData(chunk));
+    socket.on('error', () => this.destroy());
+    socket.on('close', () => this.destroy());
+    socket.on('end', () => this.destroy());
+    this.writeRaw(
+      settingsFrame([
+        [SettingId.MAX_CONCURRENT_STREAMS, DOWNSTREAM_MAX_CONCURRENT_STREAMS],
+        [SettingId.INITIAL_WINDOW_SIZE, STREAM_WINDOW_BYTES],
+        [SettingId.MAX_HEADER_LIST_SIZE, options.maxHeaderListSize],
+      ]),
+    );
+    this.widenConnectionWindow();
+  }
+
+  on(event: 'stream', listener: (stream: H2ServerStream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]) => void): this;
+  on(event: 'close' | 'idle', listener: () => void): this;
+  on(event: string, listener: (...args: any[]) => void): this {
+    this.events.on(event, listener);
+    return this;
+  }
+
+  /** Closes the connection after `ms` with no open stream (node:http2's session.setTimeout, as used). */
+  setTimeout(ms: number, onIdle: () => void): void {
+    this.idleTimeoutMs = ms;
+    this.events.on('idle', onIdle);
+    this.armIdle();
+  }
+
+  /** GOAWAY: open streams finish, new ones are refused; the connection closes after the last. */
+  close(): void {
+    if (this.closed || this.draining) return;
+    this.draining = true;
+    this.writeRaw(goawayFrame(this.lastStreamId, H2ErrorCode.NO_ERROR));
+    if (this.streams.size === 0) this.shutdown();
+  }
+
+  /** Ends the connection now; open streams close (reset). */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.closed = true;
+    this.draining = true;
+    this.reader.stop();
+    clearTimeout(this.idleTimer);
+    clearTimeout(this.stallTimer);
+    for (const stream of [...this.streams.values()]) this.removeStream(stream, H2ErrorCode.CANCEL);
+    this.socket.destroy();
+    this.events.emit('close');
+  }
+
+  // ---- inbound ----
+
+  private onSocketData(chunk: Buffer): void {
+    if (this.prefaceSeen < CLIENT_PREFACE.length) {
+      const n = Math.min(chunk.length, CLIENT_PREFACE.length - this.prefaceSeen);
+      if (!chunk.subarray(0, n).equals(CLIENT_PREFACE.subarray(this.prefaceSeen, this.prefaceSeen + n))) return this.connectionError(H2ErrorCode.PROTOCOL_ERROR, 'not the HTTP/2 client preface');
+      this.prefaceSeen += n;
+      if (n === chunk.length) return;
+      chunk = chunk.subarray(n);
+    }
+    this.reader.push(chunk);
+  }
+
+  protected onStreamData(stream: H2ServerStream, body: Buffer, endStream: boolean): void {
+    stream.receivedBytes += body.length;
+    if (stream.expectedBytes >= 0 && (stream.receivedBytes > stream.expectedBytes || (endStream && stream.receivedBytes !== stream.expectedBytes))) {
+      return this.streamError(stream, H2ErrorCode.PROTOCOL_ERROR);
+    }
+    if (body.length > 0) stream.pushBody(body);
+    if (endStream && !stream.closed) {
+      stream.pushEnd();
+      this.closeIfDone(stream);
+    }
+  }
+
+  protected unknownStream(streamId: number, what: string): void {
+    if (streamId > this.lastStreamId) this.connectionError(H2ErrorCode.PROTOCOL_ERROR, `${what} on idle stream ${streamId}`);
+  }
+
+  protected onGoaway(): void {
+    // The client will open no more streams; the ones open finish.
+    this.draining = true;
+    if (this.streams.size === 0) this.shutdown();
+  }
+
+  protected onHeaderBlock(streamId: number, block: Buffer, endStream: boolean): void {
+    let fields: string[] | undefined;
+    let overLimit = false;
+    try {
+      fields = this.decoder.decode(block);
+    } catch (err) {
+      // Over a size limit the table is still in step: only the stream fails. Else the HPACK state is lost.
+      if ((err as { limit?: string }).limit !== undefined) overLimit = true;
+      else return this.connectionError(H2ErrorCode.COMPRESSION_ERROR, `request headers could not be decoded: ${(err as Error).message}`);
+    }
+    const existing = this.streams.get(streamId);
+    if (existing !== undefined) {
+      // Trailers: they must end the stream, hold no pseudo-header, and the body before them must be
+      // whole (its content-length met); their fields are not passed on (the engine reads none).
+      if (existing.remoteEnded || !endStream || overLimit || !validTrailers(fields!)) return this.streamError(existing, H2ErrorCode.PROTOCOL_ERROR);
+      if (existing.expectedBytes >= 0 && existing.receivedBytes !== existing.expectedBytes) return this.streamError(existing, H2ErrorCode.PROTOCOL_ERROR);
+      existing.pushEnd();
+      this.closeIfDone(existing);
+      return;
+    }
+    if ((streamId & 1) === 0) return this.connectionError(H2ErrorCode.PROTOCOL_ERROR, `HEADERS on the even stream ${streamId}`);
+    // A stream Sluice reset or refused may still get frames the client sent before it knew: ignored
+    // (RFC 9113 §5.1). Any other id not above the last one opens no stream: a connection error.
+    if (streamId <= this.lastStreamId) {
+      if (this.resetIds.has(streamId)) return;
+      return this.connectionError(H2ErrorCode.PROTOCOL_ERROR, `HEADERS on stream ${streamId}, not above ${this.lastStreamId}`);
+    }
+    this.lastStreamId = streamId;
+    this.streamsOpened++;
+    if (this.draining || this.streams.size >= DOWNSTREAM_MAX_CONCURRENT_STREAMS) return this.refuse(streamId, H2ErrorCode.REFUSED_STREAM, false);
+    if (overLimit) return this.refuse(streamId, H2ErrorCode.ENHANCE_YOUR_CALM, true);
+    const request = readRequest(fields!);
+    if (typeof request === 'string') return this.refuse(streamId, H2ErrorCode.PROTOCOL_ERROR, true);
+    if (request.contentLength > 0 && endStream) return this.refuse(streamId, H2ErrorCode.PROTOCOL_ERROR, true);
+    const stream = new H2ServerStream(streamId, this, endStream, STREAM_WINDOW_BYTES, this.peerInitialWindow);
+    stream.expectedBytes = request.contentLength;
+    this.streams.set(streamId, stream);
+    clearTimeout(this.idleTimer);
+    this.events.emit('stream', stream, request.headers, endStream ? FrameFlag.END_STREAM : 0, fields!);
+  }
+
+  protected onResetFrame(streamId: number, code: number): void {
+    const stream = this.streams.get(streamId);
+    if (stream === undefined) return this.unknownStream(streamId, 'RST_STREAM');
+    if (!stream.writableFinished && this.countPrematureReset()) return;
+    this.removeStream(stream, code || H2ErrorCode.CANCEL);
+  }
+
+  /**
+   * Rapid reset, whoever sends the RST_STREAM: a client may make Sluice reset its streams (malformed
+   * requests, frames a closed stream cannot take: "MadeYouReset") as cheaply as it resets them itself.
+   * True when the connection was ended for it.
+   */
+  private countPrematureReset(): boolean {
+    if (++this.prematureResets * 2 <= this.streamsOpened || this.streamsOpened < RESET_CHECK_AFTER_STREAMS) return false;
+    this.connectionError(H2ErrorCode.ENHANCE_YOUR_CALM, 'too many streams reset before their response ended');
+    return true;
+  }
+
+  /** Refuses a stream that never opened: RST_STREAM with `code`; `premature` counts it as a reset. */
+  private refuse(streamId: number, code: number, premature: boolean): void {
+    if (premature && this.countPrematureReset()) return;
+    if (this.floodingUs()) return;
+    this.noteReset(streamId);
+    this.writeRaw(rstStreamFrame(streamId, code));
+  }
+
+  /** Remembers the last streams Sluice reset, whose in-flight frames are then ignored. */
+  private noteReset(streamId: number): void {
+    this.resetIds.add(streamId);
+    if (this.resetIds.size > RESET_IDS_KEPT) this.resetIds.delete(this.resetIds.values().next().value!);
+  }
+
+  protected peerSetting(id: number, value: number): boolean {
+    if (id === SettingId.ENABLE_PUSH && value > 1) {
+      this.connectionError(H2ErrorCode.PROTOCOL_ERROR, 'SETTINGS_ENABLE_PUSH not 0 or 1');
+      return false;
+    }
+    return true;
+  }
+
+  protected settingsApplied(): void {}
+
+  // ---- outbound, called by streams ----
+
+  sendHeaders(stream: H2ServerStream, headers: OutgoingHttpHeaders, endStream: boolean): void {
+    this.writeRaw(headerFrames(stream.id, this.encoder.encode(fieldsOf(headers)), endStream, this.peerMaxFrameSize));
+    if (endStream) stream.finished();
+  }
+
+  /**
+   * Response body (and END_STREAM with `end`); false when the writer should wait for 'drain'. The last
+   * chunk written in a tick is held until the tick ends, so that an end() right after it puts
+   * END_STREAM on its frame instead of an empty DATA frame of its own (node:http2 does the same).
+   */
+  write(stream: H2ServerStream, chunk: Buffer, end: boolean, cb: (() => void) | undefined): boolean {
+    if (stream.closed) {
+      if (cb !== undefined) process.nextTick(cb);
+      return false;
+    }
+    const tail = stream.tail;
+    if (tail !== undefined) {
+      stream.tail = undefined;
+      if (end && chunk.length === 0) return this.sendNow(stream, tail.chunk, true, tail.cb);
+      this.sendNow(stream, tail.chunk, false, tail.cb);
+    }
+    if (!end && chunk.length > 0) {
+      stream.tail = { chunk, cb, end: false };
+      this.tails.add(stream);
+      this.cork();
+      if (stream.queuedBytes < STREAM_HIGH_WATER_BYTES && !this.socket.writableNeedDrain) return true;
+      stream.wantsDrain = true;
+      return false;
+    }
+    return this.sendNow(stream, chunk, end, cb);
+  }
+
+  private sendNow(stream: H2ServerStream, chunk: Buffer, end: boolean, cb: (() => void) | undefined): boolean {
+    this.sendBody(stream, chunk, end, cb === undefined ? undefined : () => process.nextTick(cb));
+    if (stream.queued.length > 0) this.armStallCheck();
+    if (stream.queuedBytes < STREAM_HIGH_WATER_BYTES && !this.socket.writableNeedDrain) return true;
+    stream.wantsDrain = true;
+    return false;
+  }
+
+  /** Runs `then` once what the stream queued went out (its window allowing). */
+  whenFlushed(stream: H2ServerStream, then: () => void): void {
+    const tail = stream.tail;
+    if (tail !== undefined) {
+      stream.tail = undefined;
+      this.sendNow(stream, tail.chunk, false, tail.cb);
+    }
+    if (stream.queued.length === 0) return then();
+    stream.queued.push({ chunk: EMPTY, cb: then, end: false });
+  }
+
+  resetStream(stream: H2ServerStream, code: number): void {
+    this.noteReset(stream.id);
+    this.writeRaw(rstStreamFrame(stream.id, code));
+    this.removeStream(stream, code);
+  }
+
+  /**
+   * Both sides ended: the stream goes. A response that ended before the request did (an early answer,
+   * a refusal) asks the client to stop with RST_STREAM(NO_ERROR) (RFC 9113 §8.1): a client that never
+   * ends its side must not hold the stream, and the connection, for ever.
+   */
+  closeIfDone(stream: H2ServerStream): void {
+    if (!stream.writableFinished) return;
+    if (stream.remoteEnded) return this.removeStream(stream, 0);
+    this.resetStream(stream, H2ErrorCode.NO_ERROR);
+  }
+
+  protected bodySent(stream: H2ServerStream, end: boolean): void {
+    if (end) stream.finished();
+  }
+
+  protected streamWritable(stream: H2ServerStream): void {
+    stream.emit('drain');
+  }
+
+  /** The chunks held back in this tick are framed before its writes go out. */
+  protected beforeUncork(): void {
+    if (this.tails.size === 0) return;
+    for (const stream of this.tails) {
+      const tail = stream.tail;
+      if (tail === undefined || stream.closed) continue;
+      stream.tail = undefined;
+      this.sendNow(stream, tail.chunk, false, tail.cb);
+    }
+    this.tails.clear();
+  }
+
+  // ---- endings ----
+
+  private removeStream(stream: H2ServerStream, code: number): void {
+    if (!this.streams.delete(stream.id)) return;
+    // The stream calls back its queued writes as it closes; then the queue goes.
+    stream.closeStream(code);
+    this.dropQueued(stream);
+    this.tails.delete(stream);
+    if (this.streams.size === 0) {
+      if (this.draining) this.shutdown();
+      else this.armIdle();
+    }
+  }
+
+  protected streamError(stream: H2ServerStream, code: number): void {
+    if (this.countPrematureReset() || this.floodingUs()) return;
+    this.resetStream(stream, code);
+  }
+
+  protected connectionError(code: number, message: string): void {
+    if (this.closed) return;
+    this.writeRaw(goawayFrame(this.lastStreamId, code, message));
+    this.uncork();
+    this.closed = true;
+    this.socket.end();
+    this.destroy();
+  }
+
+  private shutdown(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.reader.stop();
+    this.socket.end();
+    setTimeout(() => this.destroy(), CLOSE_GRACE_MS).unref();
+  }
+
+  /**
+   * A client that never opens its window (zero-window slowloris) would hold a stream, and the upstream
+   * response behind it, for ever: a stream whose body waited a whole idleTimeoutMs without a byte
+   * going out is reset (CANCEL), as Envoy's stream idle timeout does.
+   */
+  private armStallCheck(): void {
+    if (this.stallTimer !== undefined || this.idleTimeoutMs <= 0 || this.closed) return;
+    this.stallTimer = setTimeout(() => {
+      this.stallTimer = undefined;
+      let waiting = false;
+      for (const stream of [...this.streams.values()]) {
+        if (stream.queued.length === 0) continue;
+        if (stream.sentBytes === stream.sentAtLastCheck) {
+          this.resetStream(stream, H2ErrorCode.CANCEL);
+          continue;
+        }
+        stream.sentAtLastCheck = stream.sentBytes;
+        waiting = true;
+      }
+      if (waiting) this.armStallCheck();
+    }, this.idleTimeoutMs);
+    this.stallTimer.unref();
+  }
+
+  private armIdle(): void {
+    if (this.idleTimeoutMs <= 0 || this.closed) return;
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      if (this.streams.size === 0) this.events.emit('idle');
+    }, this.idleTimeoutMs);
+    this.idleTimer.unref();
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+
+/** The response head or trailers as flat fields, pseudo-headers first (:status). */
+function fieldsOf(headers: OutgoingHttpHeaders): string[] {
+  const out: string[] = [];
+  const status = headers[':status'];
+  if (status !== undefined) out.push(':status', String(status));
+  for (const name in headers) {
+    if (name === ':status') continue;
+    const value = headers[name];
+    if (value === undefined) continue;
+    const lower = name.toLowerCase();
+    if (CONNECTION_SPECIFIC.has(lower)) continue;
+    if (Array.isArray(value)) for (const v of value) out.push(lower, String(v));
+    else out.push(lower, String(value));
+  }
+  return out;
+}
+
+interface ParsedRequest {
+  readonly headers: IncomingHttpHeaders;
+  readonly contentLength: number;
+}
+
+/**
+ * A request's fields checked as RFC 9113 §8.3 asks (pseudo-headers first, each once, :method, :scheme
+ * and :path present except for CONNECT; lowercase token names; no connection-specific fields; values
+ * without CR, LF or NUL) and read into node's header object: the reason it is malformed otherwise.
+ */
+function readRequest(fields: string[]): ParsedRequest | string {
+  const headers: IncomingHttpHeaders = {};
+  let regular = false;
+  let contentLength = -1;
+  for (let i = 0; i < fields.length; i += 2) {
+    const name = fields[i]!;
+    const value = fields[i + 1]!;
+    if (name.charCodeAt(0) === 58 /* : */) {
+      if (regular) return 'a pseudo-header after a regular field';
+      if (name !== ':method' && name !== ':scheme' && name !== ':path' && name !== ':authority') return `the pseudo-header ${name}`;
+      if (headers[name] !== undefined) return `${name} twice`;
+      headers[name] = value;
+      continue;
+    }
+    regular = true;
+    if (!isLowercaseToken(name)) return 'a field name that is not a lowercase token';
+    if (BAD_FIELD_VALUE.test(value)) return 'a field value with a control character';
+    if (CONNECTION_SPECIFIC.has(name)) return `the connection-specific field ${name}`;
+    if (name === 'te' && value !== 'trailers') return 'te other than trailers';
+    if (name === 'content-length') {
+      if (!/^[0-9]{1,15}$/.test(value) || (contentLength >= 0 && Number(value) !== contentLength)) return 'an invalid content-length';
+      contentLength = Number(value);
+    }
+    const had = headers[name];
+    if (had === undefined) headers[name] = name === 'set-cookie' ? [value] : value;
+    else if (Array.isArray(had)) had.push(value);
+    else headers[name] = name === 'cookie' ? `${had}; ${value}` : `${had}, ${value}`;
+  }
+  const method = headers[':method'] as string | undefined;
+  const authority = headers[':authority'] as string | undefined;
+  const path = headers[':path'] as string | undefined;
+  const scheme = headers[':scheme'] as string | undefined;
+  // The pseudo-headers become an HTTP/1.1 request line and Host upstream: a byte out of place there
+  // would split or rewrite the request (smuggling), so each is held to its grammar.
+  if (method === undefined || !isToken(method)) return 'no valid :method';
+  if (authority !== undefined && !AUTHORITY.test(authority)) return 'an invalid :authority';
+  if (method === 'CONNECT') {
+    if (authority === undefined || path !== undefined || scheme !== undefined) return 'a CONNECT without :authority alone';
+    return { headers, contentLength };
+  }
+  if (scheme === undefined || !SCHEME.test(scheme)) return 'no valid :scheme';
+  if (path === undefined || !(ORIGIN_FORM.test(path) || (path === '*' && method === 'OPTIONS'))) return 'no valid :path';
+  return { headers, contentLength };
+}
+
+/** Origin-form targets (RFC 9112 §3.2.1): a slash, then visible ASCII (no space, control byte or DEL). */
+const ORIGIN_FORM = /^\/[\x21-\x7e]*$/;
+/** host[:port]: reg-name, IPv4 or a bracketed IPv6 literal; no userinfo, no space or control byte. */
+const AUTHORITY = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~%!$&'()*+,;=]+)(?::[0-9]{1,5})?$/;
+const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*$/;
+
+function isToken(value: string): boolean {
+  if (value.length === 0) return false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c >= 128 || TCHAR[c] === 0) return false;
+  }
+  return true;
+}
+
+/** Trailers hold regular fields only, each valid (RFC 9113 §8.1). */
+function validTrailers(fields: readonly string[]): boolean {
+  for (let i = 0; i < fields.length; i += 2) {
+    const name = fields[i]!;
+    if (name.charCodeAt(0) === 58 /* : */ || !isLowercaseToken(name) || BAD_FIELD_VALUE.test(fields[i + 1]!)) return false;
+  }
+  return true;
+}
