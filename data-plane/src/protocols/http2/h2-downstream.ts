@@ -51,6 +51,7 @@ export function attachHttp2(server: Server | HttpsServer, options: H2Options): H
   // (Session.headerCount, headerBytes); only floods past them are reset.
   const limits = { maxHeaderListSize: h2HeaderBytesCeiling(options.maxHeaderBytes), maxHeaderCount: h2HeaderPairsCeiling(options.maxHeaderCount) };
   const sessions = new Set<H2ServerSession>();
+  let draining = false;
   const toH2 = (socket: Socket): void => {
     const session = new H2ServerSession(socket, limits);
     options.gate?.h2Session(socket, session);
@@ -61,6 +62,8 @@ export function attachHttp2(server: Server | HttpsServer, options: H2Options): H
     // address and certificate.
     session.on('stream', (stream: H2ServerStream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => serveStream(stream, headers, rawHeaders, socket, options.onRequest));
     socket.resume();
+    // A connection whose preface came after the drain began gets GOAWAY at once.
+    if (draining) session.close();
   };
 
   const tls = 'setSecureContext' in server;
@@ -89,6 +92,7 @@ export function attachHttp2(server: Server | HttpsServer, options: H2Options): H
   const attachment: H2Attachment = {
     sessions,
     goAway: () => {
+      draining = true;
       for (const s of sessions) s.close();
     },
     destroyAll: () => {

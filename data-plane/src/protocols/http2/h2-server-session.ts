@@ -54,6 +54,7 @@ export class H2ServerSession extends H2Connection<H2ServerStream> {
   private readonly resetIds = new Set<number>();
   private idleTimer: NodeJS.Timeout | undefined;
   private stallTimer: NodeJS.Timeout | undefined;
+  private bytesWrittenAtCheck = -1;
   private idleTimeoutMs = 0;
   /** GOAWAY sent or received: no new streams; the connection ends with the last open one. */
   draining = false;
@@ -129,6 +130,7 @@ export class H2ServerSession extends H2Connection<H2ServerStream> {
   protected onStreamData(stream: H2ServerStream, body: Buffer, endStream: boolean): void {
     stream.receivedBytes += body.length;
     if (stream.expectedBytes >= 0 && (stream.receivedBytes > stream.expectedBytes || (endStream && stream.receivedBytes !== stream.expectedBytes))) {
+      this.creditConnection(body.length);
       return this.streamError(stream, H2ErrorCode.PROTOCOL_ERROR);
     }
     if (body.length > 0) stream.pushBody(body);
@@ -258,9 +260,7 @@ export class H2ServerSession extends H2Connection<H2ServerStream> {
       stream.tail = { chunk, cb, end: false };
       this.tails.add(stream);
       this.cork();
-      if (stream.queuedBytes < STREAM_HIGH_WATER_BYTES && !this.socket.writableNeedDrain) return true;
-      stream.wantsDrain = true;
-      return false;
+      return this.mayWriteMore(stream);
     }
     return this.sendNow(stream, chunk, end, cb);
   }
@@ -268,8 +268,14 @@ export class H2ServerSession extends H2Connection<H2ServerStream> {
   private sendNow(stream: H2ServerStream, chunk: Buffer, end: boolean, cb: (() => void) | undefined): boolean {
     this.sendBody(stream, chunk, end, cb === undefined ? undefined : () => process.nextTick(cb));
     if (stream.queued.length > 0) this.armStallCheck();
+    return this.mayWriteMore(stream);
+  }
+
+  /** Whether the stream's writer may go on; if not, it waits for 'drain' and the stall check watches. */
+  private mayWriteMore(stream: H2ServerStream): boolean {
     if (stream.queuedBytes < STREAM_HIGH_WATER_BYTES && !this.socket.writableNeedDrain) return true;
     stream.wantsDrain = true;
+    this.armStallCheck();
     return false;
   }
 
@@ -325,7 +331,9 @@ export class H2ServerSession extends H2Connection<H2ServerStream> {
 
   private removeStream(stream: H2ServerStream, code: number): void {
     if (!this.streams.delete(stream.id)) return;
-    // The stream calls back its queued writes as it closes; then the queue goes.
+    // Body it held unread goes with it: its connection window comes back. It calls back its queued
+    // writes as it closes; then the queue goes.
+    this.creditConnection(stream.unreadBytes());
     stream.closeStream(code);
     this.dropQueued(stream);
     this.tails.delete(stream);
@@ -366,7 +374,11 @@ export class H2ServerSession extends H2Connection<H2ServerStream> {
     if (this.stallTimer !== undefined || this.idleTimeoutMs <= 0 || this.closed) return;
     this.stallTimer = setTimeout(() => {
       this.stallTimer = undefined;
-      let waiting = false;
+      // A client that reads nothing at all: the socket's own buffer does not move.
+      const written = this.socket.bytesWritten;
+      if (this.socket.writableLength > 0 && written === this.bytesWrittenAtCheck) return this.destroy();
+      this.bytesWrittenAtCheck = written;
+      let waiting = this.socket.writableLength > 0;
       for (const stream of [...this.streams.values()]) {
         if (stream.queued.length === 0) continue;
         if (stream.sentBytes === stream.sentAtLastCheck) {
@@ -422,7 +434,8 @@ interface ParsedRequest {
  * without CR, LF or NUL) and read into node's header object: the reason it is malformed otherwise.
  */
 function readRequest(fields: string[]): ParsedRequest | string {
-  const headers: IncomingHttpHeaders = {};
+  // No prototype: a field named `constructor` or `__proto__` is a field like any other.
+  const headers = Object.create(null) as IncomingHttpHeaders;
   let regular = false;
   let contentLength = -1;
   for (let i = 0; i < fields.length; i += 2) {
@@ -437,7 +450,9 @@ function readRequest(fields: string[]): ParsedRequest | string {
     }
     regular = true;
     if (!isLowercaseToken(name)) return 'a field name that is not a lowercase token';
-    if (BAD_FIELD_VALUE.test(value)) return 'a field value with a control character';
+    if (BAD_FIELD_VALUE.test(value) || hasOuterWhitespace(value)) return 'a field value with a control character or outer whitespace';
+    // Host stands in for a missing :authority: the same grammar holds.
+    if (name === 'host' && !AUTHORITY.test(value)) return 'an invalid host';
     if (CONNECTION_SPECIFIC.has(name)) return `the connection-specific field ${name}`;
     if (name === 'te' && value !== 'trailers') return 'te other than trailers';
     if (name === 'content-length') {
@@ -479,6 +494,14 @@ function isToken(value: string): boolean {
     if (c >= 128 || TCHAR[c] === 0) return false;
   }
   return true;
+}
+
+/** RFC 9113 §8.2.1: a value may not begin or end with SP or HTAB (HTTP/1.1's parser strips them). */
+function hasOuterWhitespace(value: string): boolean {
+  if (value.length === 0) return false;
+  const first = value.charCodeAt(0);
+  const last = value.charCodeAt(value.length - 1);
+  return first === 32 || first === 9 || last === 32 || last === 9;
 }
 
 /** Trailers hold regular fields only, each valid (RFC 9113 §8.1). */

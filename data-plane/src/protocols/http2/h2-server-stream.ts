@@ -221,6 +221,13 @@ export class H2ServerStream extends EventEmitter {
   }
 
   /** The stream is gone: reset by either side, or both sides ended. */
+  /** Body received and not read by the engine (its window was never given back). */
+  unreadBytes(): number {
+    let n = -this.reread;
+    for (const chunk of this.held) n += chunk.length;
+    return Math.max(0, n);
+  }
+
   closeStream(rstCode: number): void {
     if (this.closed) return;
     this.closed = true;

@@ -9,6 +9,8 @@ import { SETTINGS_ACK, dataFrame, dataFrameHeader, pingFrame, windowUpdateFrame 
 import { HpackEncoder } from '../hpack/hpack-encoder.js';
 import { CONNECTION_WINDOW_BYTES, STREAM_WINDOW_BYTES } from '../h2-settings.js';
 
+/** Entries one SETTINGS frame may hold. */
+const MAX_SETTINGS_ENTRIES = 32;
 /** Body chunks below this are copied behind their frame header: one buffer to write instead of two. */
 const COPY_BELOW_BYTES = 1024;
 /** CONTINUATION frames one header block may take (empty ones would otherwise cost memory for nothing). */
@@ -213,6 +215,9 @@ export abstract class H2Connection<S extends FlowStream> implements FrameSink {
       return;
     }
     if (payload.length % 6 !== 0) return this.connectionError(H2ErrorCode.FRAME_SIZE_ERROR, 'a SETTINGS payload not a multiple of 6 bytes');
+    // Each INITIAL_WINDOW_SIZE walks every open stream: a frame of thousands would cost CPU for nothing
+    // (nghttp2 allows 32, CVE-2020-11080).
+    if (payload.length > MAX_SETTINGS_ENTRIES * 6) return this.connectionError(H2ErrorCode.ENHANCE_YOUR_CALM, `a SETTINGS frame of over ${MAX_SETTINGS_ENTRIES} entries`);
     for (let at = 0; at < payload.length; at += 6) {
       const id = payload.readUInt16BE(at);
       const value = payload.readUInt32BE(at + 2);
@@ -365,7 +370,8 @@ export abstract class H2Connection<S extends FlowStream> implements FrameSink {
     this.ackStream(stream);
   }
 
-  private creditConnection(bytes: number): void {
+  /** Window of bytes no stream will read (dropped with their stream) goes back to the peer. */
+  protected creditConnection(bytes: number): void {
     this.unackedBytes += bytes;
     if (this.unackedBytes >= CONNECTION_WINDOW_BYTES / 2) {
       this.writeRaw(windowUpdateFrame(0, this.unackedBytes));
