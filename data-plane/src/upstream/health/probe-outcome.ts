@@ -1,6 +1,7 @@
 // What every kind of probe shares: its result, the single outcome it settles on, the SNI it sends, and
 // an HTTP/2 session of its own (the HTTP check of H2C and H2 clusters, and the gRPC check).
-import * as http2 from 'node:http2';
+import type * as Http2 from 'node:http2';
+import { createRequire } from 'node:module';
 import * as net from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { formatHostPort } from '../../../../proto/src/model/host-port.js';
@@ -41,7 +42,8 @@ export function serverName(address: string, tlsOptions: ConnectionOptions): stri
  * A session of its own per probe (a pooled one could hide a dead listener), in cleartext with prior
  * knowledge, or over TLS offering only h2. A session error finishes the probe as a failed connect.
  */
-export function openProbeSession(address: string, port: number, tlsOptions: ConnectionOptions | undefined, finish: (result: ProbeResult) => void): http2.ClientHttp2Session {
+export function openProbeSession(address: string, port: number, tlsOptions: ConnectionOptions | undefined, finish: (result: ProbeResult) => void): Http2.ClientHttp2Session {
+  const http2 = loadHttp2();
   const authority = formatHostPort(address, port);
   const session =
     tlsOptions === undefined
@@ -60,4 +62,13 @@ export function streamFailure(err: NodeJS.ErrnoException): ProbeResult {
   const cause = err.cause as NodeJS.ErrnoException | undefined;
   if (err.code === 'ERR_HTTP2_STREAM_CANCEL' && cause !== undefined) return { healthy: false, reason: `connect ${cause.code ?? cause.message}` };
   return { healthy: false, reason: `stream ${err.code ?? err.message}` };
+}
+
+/**
+ * node:http2, loaded on the first HTTP/2 or gRPC health check: only these probes use its client, and
+ * a worker without such checks is spared its memory (Sluice's own codec serves HTTP/2 traffic).
+ */
+let http2Module: typeof Http2 | undefined;
+function loadHttp2(): typeof Http2 {
+  return (http2Module ??= createRequire(import.meta.url)('node:http2') as typeof Http2);
 }
