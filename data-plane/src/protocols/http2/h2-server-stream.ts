@@ -220,7 +220,6 @@ export class H2ServerStream extends EventEmitter {
     this.session.closeIfDone(this);
   }
 
-  /** The stream is gone: reset by either side, or both sides ended. */
   /** Body received and not read by the engine (its window was never given back). */
   unreadBytes(): number {
     let n = -this.reread;
@@ -228,6 +227,7 @@ export class H2ServerStream extends EventEmitter {
     return Math.max(0, n);
   }
 
+  /** The stream is gone: reset by either side, or both sides ended. */
   closeStream(rstCode: number): void {
     if (this.closed) return;
     this.closed = true;
