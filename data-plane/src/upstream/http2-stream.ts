@@ -2,8 +2,7 @@
 // cancels the stream (RST_STREAM CANCEL), not the session its neighbours share.
 import { ProxyError, ProxyErrorCode } from '../errors.js';
 import { HeaderList } from '../protocols/header-list.js';
-import { BAD_FIELD_VALUE } from '../protocols/http1/field-syntax.js';
-import { isLowercaseToken } from '../protocols/http2/codec/field-name.js';
+import { isValidField } from '../protocols/http2/codec/field-name.js';
 import type { ResponseHead } from '../protocols/http1/response-head.js';
 import { OWN_BYTES } from './read-buffer-pool.js';
 import type { ExchangeHandler, UpstreamConnection, UpstreamRequest } from './upstream-client.js';
@@ -271,7 +270,7 @@ function headerListOf(fields: readonly string[]): HeaderList | undefined {
     const name = fields[i]!;
     if (name.charCodeAt(0) === 58 /* : */) continue;
     const value = fields[i + 1]!;
-    if (!isLowercaseToken(name) || BAD_FIELD_VALUE.test(value)) return undefined;
+    if (!isValidField(name, value)) return undefined;
     out.push(name, value);
   }
   return new HeaderList(out);

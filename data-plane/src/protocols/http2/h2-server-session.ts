@@ -7,9 +7,9 @@ import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
 import type { Socket } from 'node:net';
 import { ProxyErrorCode } from '../../errors.js';
-import { BAD_FIELD_VALUE, TCHAR } from '../http1/field-syntax.js';
+import { isToken } from '../http1/field-syntax.js';
 import { H2Connection } from './codec/h2-connection.js';
-import { isLowercaseToken } from './codec/field-name.js';
+import { isValidField } from './codec/field-name.js';
 import { CLIENT_PREFACE, FrameFlag, H2ErrorCode, SettingId } from './codec/frame.js';
 import { goawayFrame, headerFrames, rstStreamFrame, settingsFrame } from './codec/frame-writer.js';
 import { HpackDecoder } from './hpack/hpack-decoder.js';
@@ -449,8 +449,7 @@ function readRequest(fields: string[]): ParsedRequest | string {
       continue;
     }
     regular = true;
-    if (!isLowercaseToken(name)) return 'a field name that is not a lowercase token';
-    if (BAD_FIELD_VALUE.test(value) || hasOuterWhitespace(value)) return 'a field value with a control character or outer whitespace';
+    if (!isValidField(name, value) || hasOuterWhitespace(value)) return 'a field that is not a lowercase token, or a value with a control character or outer whitespace';
     // Host stands in for a missing :authority: the same grammar holds.
     if (name === 'host' && !AUTHORITY.test(value)) return 'an invalid host';
     if (CONNECTION_SPECIFIC.has(name)) return `the connection-specific field ${name}`;
@@ -487,15 +486,6 @@ const ORIGIN_FORM = /^\/[\x21-\x7e]*$/;
 const AUTHORITY = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~%!$&'()*+,;=]+)(?::[0-9]{1,5})?$/;
 const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*$/;
 
-function isToken(value: string): boolean {
-  if (value.length === 0) return false;
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c >= 128 || TCHAR[c] === 0) return false;
-  }
-  return true;
-}
-
 /** RFC 9113 §8.2.1: a value may not begin or end with SP or HTAB (HTTP/1.1's parser strips them). */
 function hasOuterWhitespace(value: string): boolean {
   if (value.length === 0) return false;
@@ -508,7 +498,7 @@ function hasOuterWhitespace(value: string): boolean {
 function validTrailers(fields: readonly string[]): boolean {
   for (let i = 0; i < fields.length; i += 2) {
     const name = fields[i]!;
-    if (name.charCodeAt(0) === 58 /* : */ || !isLowercaseToken(name) || BAD_FIELD_VALUE.test(fields[i + 1]!)) return false;
+    if (name.charCodeAt(0) === 58 /* : */ || !isValidField(name, fields[i + 1]!)) return false;
   }
   return true;
 }

@@ -1,5 +1,5 @@
-// The HTTP/2 settings Sluice's sessions run with, client side and upstream side alike. Both advertise
-// no server push and the stream window below; HPACK's table stays at its 4 KiB default.
+// The HTTP/2 settings Sluice's sessions run with, client side and upstream side alike: the stream
+// window below (upstream sessions also turn server push off); HPACK's table stays at its 4 KiB default.
 // (docs/data-plane.md, "HTTP/2 settings", says why each value).
 
 /**

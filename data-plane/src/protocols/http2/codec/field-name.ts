@@ -1,6 +1,11 @@
 // HTTP/2 field names are tokens in lowercase (RFC 9113 §8.2.1): HPACK carries any byte, so both sides
-// check what they decode before a name reaches the engine or an HTTP/1.1 peer.
-import { TCHAR } from '../../http1/field-syntax.js';
+// check what they decode before a field reaches the engine or an HTTP/1.1 peer.
+import { BAD_FIELD_VALUE, TCHAR } from '../../http1/field-syntax.js';
+
+/** A decoded field that may pass: a lowercase token name and a value without CR, LF, NUL or other controls. */
+export function isValidField(name: string, value: string): boolean {
+  return isLowercaseToken(name) && !BAD_FIELD_VALUE.test(value);
+}
 
 export function isLowercaseToken(name: string): boolean {
   if (name.length === 0) return false;

@@ -114,7 +114,7 @@ export class HpackDecoder {
         // caller cannot forward never-indexed-ness; we only ever re-encode such names as never indexed.
         name = this.readName(buf, 0x0f);
         if (over) {
-          this.skipString(buf);
+          this.readString(buf, false);
           fields++;
           continue;
         }
@@ -170,28 +170,20 @@ export class HpackDecoder {
     return this.names[this.dynamicSlot(index)]!;
   }
 
-  /** §5.2 string literal at this.pos, bounded by the block: a length past its end is refused, never allocated. */
-  private readString(buf: Buffer): string {
+  /**
+   * §5.2 string literal at this.pos, bounded by the block: a length past its end is refused, never
+   * allocated. Without `keep` it is only read past (its Huffman coding still checked): ''.
+   */
+  private readString(buf: Buffer, keep = true): string {
     if (this.pos >= buf.length) throw this.error('string literal truncated at the end of the block');
     const huffman = buf[this.pos]! >= 0x80;
     const length = this.readInteger(buf, 0x7f);
     const start = this.pos;
     if (length > buf.length - start) throw this.error(`string literal of ${length} bytes runs past the end of the block`);
     this.pos = start + length;
-    if (!huffman) return latin1(buf, start, start + length);
+    if (!huffman) return keep ? latin1(buf, start, start + length) : '';
     const n = this.huffman(buf, start, length);
-    return latin1(this.scratch, 0, n);
-  }
-
-  /** Reads past a string that will not be kept, still checking its Huffman coding. */
-  private skipString(buf: Buffer): void {
-    if (this.pos >= buf.length) throw this.error('string literal truncated at the end of the block');
-    const huffman = buf[this.pos]! >= 0x80;
-    const length = this.readInteger(buf, 0x7f);
-    const start = this.pos;
-    if (length > buf.length - start) throw this.error(`string literal of ${length} bytes runs past the end of the block`);
-    this.pos = start + length;
-    if (huffman) this.huffman(buf, start, length);
+    return keep ? latin1(this.scratch, 0, n) : '';
   }
 
   private huffman(buf: Buffer, start: number, length: number): number {
