@@ -13,6 +13,7 @@ import { NackCode } from '../../data-plane/src/discovery/nack-codes.js';
 import { KIND_INFO } from '../../proto/src/model/kinds.js';
 import { REPO_ROOT } from '../support/repo-root.js';
 import { codeSpans, readReference, sectionsUnder, type Section } from './reference-page.js';
+import { KIND_SCHEMAS } from '../../proto/src/model/kind-schemas.js';
 
 const sections = readReference();
 
@@ -135,7 +136,7 @@ test('the resource tables name every field of every kind, and only fields that e
   const spans = resources.flatMap((s) => s.firstCells.flatMap(codeSpans));
   const components = new Set(spans.flatMap((span) => span.split('.').map((c) => c.replace(/\[\]$/, ''))));
   for (const info of Object.values(KIND_INFO)) {
-    const names = jsonNames(info.schema);
+    const names = jsonNames(KIND_SCHEMAS[info.kind]);
     names.forEach((n) => all.add(n));
     names.delete('name'); // every kind's name: the page's introduction
     const missing = [...names].filter((n) => !components.has(n));

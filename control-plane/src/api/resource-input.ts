@@ -4,12 +4,13 @@ import { parseDocuments } from '../../../proto/src/model/documents.js';
 import { create } from '@bufbuild/protobuf';
 import { checkChangeSet } from '../../../proto/src/model/change-set.js';
 import { FieldErrors, type FieldError } from '../../../proto/src/model/field-error.js';
-import { KIND_INFO, parseKind, resourcePath, type Kind, type Resource } from '../../../proto/src/model/kinds.js';
+import { parseKind, resourcePath, type Kind, type Resource } from '../../../proto/src/model/kinds.js';
 import { checkReferences } from '../../../proto/src/model/references.js';
 import type { ResourceView } from '../../../proto/src/model/resource-set.js';
 import { REDACTED } from '../../../proto/src/model/resource-json.js';
 import { parseResource } from '../../../proto/src/model/validate-resource.js';
 import { certificateNotAfter } from '../../../proto/src/model/validate/certificate.js';
+import { KIND_SCHEMAS } from '../../../proto/src/model/kind-schemas.js';
 
 /** The stored private key of a certificate, to keep it when a client sends back the redacted form. */
 export type StoredKeyLookup = (certificateName: string) => string | undefined;
@@ -65,7 +66,7 @@ function standIn(doc: unknown): Resource[] {
   const { kind: rawKind, name } = doc as Record<string, unknown>;
   const kind = typeof rawKind === 'string' ? parseKind(rawKind) : undefined;
   if (kind === undefined || typeof name !== 'string' || name === '') return [];
-  return [{ kind, spec: create(KIND_INFO[kind].schema, { name }) } as Resource];
+  return [{ kind, spec: create(KIND_SCHEMAS[kind], { name }) } as Resource];
 }
 
 /** The one resource of a PUT to /v1/<kind>/<name>; the name may be left out of the body. */

@@ -1,7 +1,8 @@
 // One AuthorizationPolicy compiled for matching: its rules as value matchers, with Istio's logic
 // (a rule: any `from` entry, any `to` entry and every `when` condition; a policy: any rule).
-import { AuthorizationPolicy_Action, type AuthorizationPolicy, type Condition, type Operation, type Rule, type Source } from '../../../proto/gen/sluice/v1/authorization_policy_pb.js';
+import type { AuthorizationPolicy, Condition, Operation, Rule, Source } from '../../../proto/gen/sluice/v1/authorization_policy_pb.js';
 import { ValueMatcher } from './value-matcher.js';
+import { AuthorizationPolicyAction } from '../../../proto/src/model/enums.js';
 
 /** What the rules look at in a request, read once per request. */
 export interface AuthzRequest {
@@ -122,7 +123,7 @@ export class CompiledPolicy {
 
   constructor(policy: AuthorizationPolicy) {
     this.name = policy.name;
-    this.action = policy.action === AuthorizationPolicy_Action.DENY ? 'DENY' : 'ALLOW';
+    this.action = policy.action === AuthorizationPolicyAction.DENY ? 'DENY' : 'ALLOW';
     this.dryRun = policy.dryRun;
     this.rules = policy.rules.map((rule) => new RuleMatcher(rule));
   }

@@ -3,9 +3,10 @@
 // namespace, which beats a mesh-wide one (empty selector); UNSET inherits from the next less specific
 // level; with none at all, PERMISSIVE. Among policies of the same level the first by name decides, so
 // every proxy reads the same answer from the same resources.
-import { PeerAuthentication_Mode, type PeerAuthentication } from '../../../proto/gen/sluice/v1/peer_authentication_pb.js';
+import type { PeerAuthentication } from '../../../proto/gen/sluice/v1/peer_authentication_pb.js';
 import type { Workload } from './authorizer.js';
 import { selectorLevel } from '../../../proto/src/model/selects-workload.js';
+import { PeerAuthenticationMode } from '../../../proto/src/model/enums.js';
 
 export type InboundMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
 
@@ -15,7 +16,7 @@ export function inboundModeOf(policies: Iterable<PeerAuthentication>, workload: 
   const byLevel: (PeerAuthentication | undefined)[] = [undefined, undefined, undefined];
   for (const p of policies) {
     const level = selectorLevel(p.selector, workload);
-    if (level < 0 || p.mode === PeerAuthentication_Mode.UNSET) continue;
+    if (level < 0 || p.mode === PeerAuthenticationMode.UNSET) continue;
     const held = byLevel[level];
     if (held === undefined || p.name < held.name) byLevel[level] = p;
   }
@@ -26,11 +27,11 @@ export function inboundModeOf(policies: Iterable<PeerAuthentication>, workload: 
   return { mode: DEFAULT_INBOUND_MODE, policy: '' };
 }
 
-function modeName(mode: PeerAuthentication_Mode): InboundMode {
+function modeName(mode: PeerAuthenticationMode): InboundMode {
   switch (mode) {
-    case PeerAuthentication_Mode.STRICT:
+    case PeerAuthenticationMode.STRICT:
       return 'STRICT';
-    case PeerAuthentication_Mode.DISABLE:
+    case PeerAuthenticationMode.DISABLE:
       return 'DISABLE';
     default:
       return 'PERMISSIVE';

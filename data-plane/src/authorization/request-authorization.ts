@@ -2,7 +2,7 @@
 // request as the rules see them, and the decision. Built once per snapshot from the
 // AuthorizationPolicy resources that select this proxy (docs/security.md, "Where policies apply").
 import type { AuthorizationPolicy } from '../../../proto/gen/sluice/v1/authorization_policy_pb.js';
-import { INBOUND_LISTENER } from '../cli/sidecar-resources.js';
+import { INBOUND_LISTENER } from '../cli/sidecar-listener-names.js';
 import type { Session } from '../proxy/session.js';
 import { Authorizer, type AuthzDecision, type Workload } from './authorizer.js';
 import { callerIdentity, connectionOf, type CallerIdentity } from './caller-identity.js';

@@ -2,14 +2,18 @@
 // `--inbound-listen` with `--app-port` opens one whose only route forwards to the local application
 // (with `--app-protocol tcp`, a TCP listener piping to it).
 import { create } from '@bufbuild/protobuf';
-import { ClusterSchema, UpstreamProtocol } from '../../../proto/gen/sluice/v1/cluster_pb.js';
-import { ListenerProtocol, ListenerSchema } from '../../../proto/gen/sluice/v1/listener_pb.js';
+import { ClusterSchema } from '../../../proto/gen/sluice/v1/cluster_pb.js';
+import { ListenerSchema } from '../../../proto/gen/sluice/v1/listener_pb.js';
 import { RouteSchema } from '../../../proto/gen/sluice/v1/route_pb.js';
 import { FieldErrors, type FieldError } from '../../../proto/src/model/field-error.js';
 import type { Resource } from '../../../proto/src/model/kinds.js';
 import { checkReferences } from '../../../proto/src/model/references.js';
 import type { ResourceSet } from '../../../proto/src/model/resource-set.js';
 import { validateSpec } from '../../../proto/src/model/validate-resource.js';
+import { UpstreamProtocol, ListenerProtocol } from '../../../proto/src/model/enums.js';
+import { INBOUND_LISTENER, OUTBOUND_LISTENER } from './sidecar-listener-names.js';
+
+export { INBOUND_LISTENER, OUTBOUND_LISTENER };
 
 export interface SidecarFlags {
   readonly outboundListen?: { host: string; port: number };
@@ -19,8 +23,6 @@ export interface SidecarFlags {
   readonly appProtocol?: 'http1' | 'h2c' | 'tcp';
 }
 
-export const OUTBOUND_LISTENER = 'sidecar-outbound';
-export const INBOUND_LISTENER = 'sidecar-inbound';
 const INBOUND_CLUSTER = 'sidecar-inbound-app';
 
 export type SidecarResult = { readonly ok: true; readonly set: ResourceSet } | { readonly ok: false; readonly errors: FieldError[] };

@@ -1,21 +1,16 @@
-// What the primary sends a worker for one configuration update: the resources that changed, each as
-// the binary protobuf `Resource` message of the discovery protocol, and the kind/name of those removed
-// (or, for a worker that has nothing yet, the whole set). The primary validated the configuration
-// before it got here, so the worker decodes and applies it without validating again: decoding a
-// handful of protobuf messages costs microseconds where parsing and validating 10,000 resources from
-// JSON on every update cost tens of milliseconds per worker.
-import { fromBinary, toBinary } from '@bufbuild/protobuf';
-import { ResourceSchema } from '../../../proto/gen/sluice/v1/discovery_pb.js';
+// What the primary sends a worker for one configuration update: the resources that changed, as
+// decoded resources (the IPC channel's structured clone copies them), and the kind/name of those
+// removed (or, for a worker that has nothing yet, the whole set). The primary validated the
+// configuration before it got here, so the worker applies it without validating again, and without
+// decoding anything: a worker loads no protobuf (enums.ts).
 import type { ResourceKey } from '../../../proto/src/model/change-set.js';
 import { KINDS, type Resource } from '../../../proto/src/model/kinds.js';
 import { ResourceSet } from '../../../proto/src/model/resource-set.js';
-import { fromWireResource, toWireResource } from '../../../proto/src/wire/wire-resource.js';
 
 export interface WorkerDelta {
   /** `puts` is the whole configuration: forget the previous one (a worker that has none yet). */
   readonly full: boolean;
-  /** Each a binary `sluice.v1.Resource`. */
-  readonly puts: readonly Uint8Array[];
+  readonly puts: readonly Resource[];
   readonly removes: readonly ResourceKey[];
 }
 
@@ -25,11 +20,11 @@ export interface WorkerDelta {
  * equal spec in a new object is sent again, which is harmless.
  */
 export function deltaBetween(base: ResourceSet | undefined, next: ResourceSet): WorkerDelta {
-  if (base === undefined) return { full: true, puts: [...next.all()].map(encode), removes: [] };
-  const puts: Uint8Array[] = [];
+  if (base === undefined) return { full: true, puts: [...next.all()], removes: [] };
+  const puts: Resource[] = [];
   const removes: ResourceKey[] = [];
   for (const kind of KINDS) {
-    for (const spec of next.list(kind)) if (base.get(kind, spec.name) !== spec) puts.push(encode({ kind, spec } as Resource));
+    for (const spec of next.list(kind)) if (base.get(kind, spec.name) !== spec) puts.push({ kind, spec } as Resource);
     for (const spec of base.list(kind)) if (!next.has(kind, spec.name)) removes.push({ kind, name: spec.name });
   }
   return { full: false, puts, removes };
@@ -40,17 +35,9 @@ export function applyDelta(base: ResourceSet | undefined, delta: WorkerDelta): R
   if (!delta.full && base === undefined) throw new Error('a configuration change arrived before any configuration');
   const next = delta.full || base === undefined ? new ResourceSet() : base.clone();
   for (const key of delta.removes) next.delete(key.kind, key.name);
-  for (const bytes of delta.puts) next.put(decode(bytes));
+  for (const resource of delta.puts) {
+    if (!KINDS.includes(resource.kind)) throw new Error(`a configuration change holds a resource of no known kind ("${String(resource.kind)}")`);
+    next.put(resource);
+  }
   return next;
-}
-
-function encode(resource: Resource): Uint8Array {
-  return toBinary(ResourceSchema, toWireResource(resource));
-}
-
-function decode(bytes: Uint8Array): Resource {
-  const wire = fromBinary(ResourceSchema, bytes);
-  const resource = fromWireResource(wire);
-  if (resource === undefined) throw new Error(`a configuration change holds a resource of no known kind ("${wire.name}")`);
-  return resource;
 }

@@ -1,6 +1,6 @@
 // Messages between the primary (which holds the configuration) and the worker processes (which
 // serve traffic), over Node cluster's IPC channel with the 'advanced' serialization (structured clone:
-// the binary resources of an update travel as bytes, not as JSON arrays of numbers).
+// decoded resources, with their 64-bit integers and bytes, travel as they are, not as JSON).
 import type { FieldError } from '../../../proto/src/model/field-error.js';
 import type { ClusterReport } from '../metrics/cluster-report.js';
 import type { MetricsJson } from '../metrics/metrics-text.js';

@@ -16,7 +16,7 @@ import {
   type NodeSchema,
 } from '../../../proto/gen/sluice/v1/discovery_pb.js';
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import { EndpointSchema, Health } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
+import { EndpointSchema } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
 import { DISCOVERY_STREAM_PATH, deserializeResponse, serializeRequest } from '../../../proto/src/wire/service-definition.js';
 import { KINDS, type Kind } from '../../../proto/src/model/kinds.js';
 import { ResourceSet } from '../../../proto/src/model/resource-set.js';
@@ -26,6 +26,7 @@ import { loadLastGood, saveLastGood } from './last-good-file.js';
 import { NackCode } from './nack-codes.js';
 import { currentToken, type BearerToken } from '../../../proto/src/command-line/token-source.js';
 import { clusterEndpointKey } from '../upstream/peer.js';
+import { Health } from '../../../proto/src/model/enums.js';
 
 /** announceDraining() waits at most this long for its report to be written before the drain goes on. */
 const ANNOUNCE_DRAINING_WAIT_MS = 1000;

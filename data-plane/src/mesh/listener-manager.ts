@@ -5,8 +5,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { Server as TlsServer, TlsOptions } from 'node:tls';
 import type { FieldError } from '../../../proto/src/model/field-error.js';
-import { toJsonString } from '@bufbuild/protobuf';
-import { ListenerProtocol, ListenerSchema, type Listener } from '../../../proto/gen/sluice/v1/listener_pb.js';
+import type { Listener } from '../../../proto/gen/sluice/v1/listener_pb.js';
+import { specFingerprint } from '../snapshot/spec-fingerprint.js';
 import type { Certificate } from '../../../proto/gen/sluice/v1/certificate_pb.js';
 import { bindFieldError } from './bind-error.js';
 import { drainServer } from '../proxy/drain-server.js';
@@ -21,6 +21,7 @@ import { TlsHandshakes } from '../tls/tls-handshakes.js';
 import { drainTcpServer } from '../tcp/tcp-drain.js';
 import { createTcpProxyServer, DEFAULT_TCP_CONNECT_ATTEMPTS, DEFAULT_TCP_IDLE_TIMEOUT_MS, type TcpProxyContext } from '../tcp/tcp-proxy-server.js';
 import { DEFAULT_LISTENER_LIMITS } from '../proxy/listener-context.js';
+import { ListenerProtocol } from '../../../proto/src/model/enums.js';
 
 const DEFAULT_DRAIN_MS = 5_000;
 
@@ -217,7 +218,7 @@ function bind<S extends NetServer>(server: S, spec: Listener): Promise<S> {
 function keyOf(spec: Listener): string {
   // Everything but the name and TLS settings: those apply to new handshakes (updateTls); a listener
   // is rebound only when what it binds, its protocol or its limits change.
-  return toJsonString(ListenerSchema, { ...spec, name: '', tls: undefined });
+  return specFingerprint({ ...spec, name: '', tls: undefined });
 }
 
 /** Server-wide TLS options: the default certificate (for clients without SNI), the policy and the ticket keys. */

@@ -3,7 +3,6 @@
 // ResourceSet (from a config file or the discovery client) and becomes a new Snapshot.
 import type { FieldError } from '../../../proto/src/model/field-error.js';
 import type { ResourceSet } from '../../../proto/src/model/resource-set.js';
-import { validateResourceSet } from '../../../proto/src/model/validate-resource-set.js';
 import { ProxyError, ProxyErrorCode } from '../errors.js';
 import { compressionStats } from '../filters/compression-stats.js';
 import { MirrorStats } from '../metrics/mirror-stats.js';
@@ -17,7 +16,7 @@ import type { ResponseHead } from '../protocols/http1/response-head.js';
 import type { CompiledRoute } from '../routing/compiled-route.js';
 import { buildSnapshot, type Snapshot } from '../snapshot/snapshot.js';
 import type { ClusterContext, ClusterState } from '../snapshot/cluster-state.js';
-import { Health } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
+
 import { clusterEndpointKey, type Peer } from '../upstream/peer.js';
 import { CircuitBreaker } from '../upstream/circuit-breaker.js';
 import type { EjectionReport, EjectionVerdict } from '../upstream/health/ejection.js';
@@ -33,7 +32,7 @@ import { AuthorizationStats } from '../authorization/authorization-stats.js';
 import type { AuthzDecision, Workload } from '../authorization/authorizer.js';
 import { connectionOf } from '../authorization/caller-identity.js';
 import { DEFAULT_INBOUND_MODE, inboundModeOf, type InboundMode } from '../authorization/peer-authentication-mode.js';
-import { INBOUND_LISTENER } from '../cli/sidecar-resources.js';
+import { INBOUND_LISTENER } from '../cli/sidecar-listener-names.js';
 import { FORWARDED_CLIENT_CERT, forwardedClientCert } from '../identity/forwarded-client-cert.js';
 import { MeshTls } from '../identity/mesh-tls.js';
 import type { WorkloadIdentity } from '../identity/workload-identity.js';
@@ -42,6 +41,7 @@ import type { Tracing } from '../tracing/tracing.js';
 import { registerSpanMetrics } from '../tracing/span-metrics.js';
 import { TcpStats } from '../tcp/tcp-stats.js';
 import type { TcpConnectionRecord } from '../tcp/tcp-proxy-server.js';
+import { Health } from '../../../proto/src/model/enums.js';
 
 /** Per-request state of the mesh application. */
 export interface MeshCtx {
@@ -206,9 +206,13 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
    * serving (NACK these errors). Updates are applied one at a time, in call order.
    */
   applyResources(set: ResourceSet): Promise<ApplyResult> {
-    const errors = validateResourceSet(set);
-    if (errors.length > 0) return Promise.resolve({ ok: false, errors });
-    return this.applyValidated(set);
+    return this.inTurn(async () => {
+      // Loaded on first use: a worker applies what its primary validated, and leaving validation
+      // (and protobuf with it) unloaded keeps each worker's memory small.
+      const { validateResourceSet } = await import('../../../proto/src/model/validate-resource-set.js');
+      const errors = validateResourceSet(set);
+      return errors.length > 0 ? { ok: false, errors } : this.applyNow(set);
+    });
   }
 
   /**
@@ -218,7 +222,12 @@ export class MeshProxy implements ProxyHttp<MeshCtx> {
    * can break routing in ways no error reports (a route to a cluster that does not exist).
    */
   applyValidated(set: ResourceSet): Promise<ApplyResult> {
-    const run = this.applying.then(() => this.applyNow(set));
+    return this.inTurn(() => this.applyNow(set));
+  }
+
+  /** Runs `apply` once every update before it finished. */
+  private inTurn(apply: () => Promise<ApplyResult>): Promise<ApplyResult> {
+    const run = this.applying.then(apply);
     this.applying = run.catch(() => undefined);
     return run;
   }

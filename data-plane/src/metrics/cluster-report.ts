@@ -1,8 +1,9 @@
 // The admin /clusters view: every cluster's endpoints with their health and traffic. Each process
 // reports its own; the primary sums the workers' reports endpoint by endpoint.
-import { Health } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
+
 import type { ClusterState } from '../snapshot/cluster-state.js';
 import type { ProxyMetrics } from './proxy-metrics.js';
+import { Health } from '../../../proto/src/model/enums.js';
 
 export interface EndpointReport {
   address: string;

@@ -4,9 +4,8 @@
 // (with their pools, whatever their weight, zone, priority or health: connections stay reused
 // while weights shift). Health changes between snapshots (an active check, an ejection) rebuild the
 // balancer in place through refresh().
-import { toJsonString } from '@bufbuild/protobuf';
-import { ClusterSchema, type Cluster } from '../../../proto/gen/sluice/v1/cluster_pb.js';
-import { EndpointsSchema, Health, type Endpoints } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
+import type { Cluster } from '../../../proto/gen/sluice/v1/cluster_pb.js';
+import type { Endpoints } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
 import { mergeEndpoints } from '../../../proto/src/model/merge-endpoints.js';
 import type { HashSubject } from '../upstream/balancers/hash-key.js';
 import type { Balancer } from '../upstream/balancers/balancer.js';
@@ -19,6 +18,8 @@ import { healthCheckSettingsOf } from '../upstream/health/health-check-settings.
 import { Peer, type PeerOwner } from '../upstream/peer.js';
 import { endpointWireOf, wireOf, type CertificateLookup } from '../upstream/cluster-wire.js';
 import type { MeshTls } from '../identity/mesh-tls.js';
+import { Health } from '../../../proto/src/model/enums.js';
+import { specFingerprint } from './spec-fingerprint.js';
 
 export type { CertificateLookup };
 
@@ -175,7 +176,7 @@ export function fingerprintOf(cluster: Cluster, endpoints: Endpoints | undefined
   // The certificates upstream TLS uses count too: a rotated CA or client certificate makes new pools.
   const tls = cluster.tls;
   const certs = tls === undefined ? '' : JSON.stringify([tls.caCertificate, tls.clientCertificate].map((n) => (n ? certificates(n) : undefined)).map((c) => (c ? [c.certChain, c.privateKey, c.caBundle] : null)));
-  return toJsonString(ClusterSchema, cluster) + (endpoints === undefined ? '' : toJsonString(EndpointsSchema, endpoints)) + certs;
+  return specFingerprint(cluster) + (endpoints === undefined ? '' : specFingerprint(endpoints)) + certs;
 }
 
 function poolOptionsOf(cluster: Cluster): PoolOptions {

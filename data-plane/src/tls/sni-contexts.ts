@@ -8,8 +8,9 @@ import { createHash, createPrivateKey } from 'node:crypto';
 import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
 import { dnsNamesOf, parseCertificates } from '../../../proto/src/model/validate/certificate.js';
 import type { Certificate } from '../../../proto/gen/sluice/v1/certificate_pb.js';
-import { ClientCertificatePolicy, TlsVersion, type ListenerTls } from '../../../proto/gen/sluice/v1/listener_pb.js';
+import type { ListenerTls } from '../../../proto/gen/sluice/v1/listener_pb.js';
 import { TICKET_LIFETIME_S } from './ticket-keys.js';
+import { ClientCertificatePolicy, TlsVersion } from '../../../proto/src/model/enums.js';
 
 /**
  * TLS 1.2 suites with forward secrecy and AEAD only (Mozilla "intermediate"); TLS 1.3 suites are

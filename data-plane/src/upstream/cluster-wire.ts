@@ -3,9 +3,10 @@
 // checkers (the proxy's and the control plane's), so a probe reaches an endpoint the way traffic does.
 import type { ConnectionOptions } from 'node:tls';
 import type { Certificate } from '../../../proto/gen/sluice/v1/certificate_pb.js';
-import { UpstreamProtocol, type Cluster } from '../../../proto/gen/sluice/v1/cluster_pb.js';
+import type { Cluster } from '../../../proto/gen/sluice/v1/cluster_pb.js';
 import type { Endpoint } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
 import type { MeshTls } from '../identity/mesh-tls.js';
+import { UpstreamProtocol } from '../../../proto/src/model/enums.js';
 
 export type CertificateLookup = (name: string) => Certificate | undefined;
 

@@ -7,8 +7,9 @@ import { ConnectionPool, DEFAULT_POOL_OPTIONS, type PoolOptions } from './connec
 import { AlpnPool } from './alpn-pool.js';
 import { DEFAULT_MAX_CONCURRENT_STREAMS, Http2SessionPool } from './http2-session-pool.js';
 import type { UpstreamPool } from './upstream-client.js';
-import { Health } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
+
 import type { OutlierState } from './health/outlier-state.js';
+import { Health } from '../../../proto/src/model/enums.js';
 
 /**
  * `cluster\0address:port`: one endpoint of one cluster, as the active checks' verdicts are keyed in the

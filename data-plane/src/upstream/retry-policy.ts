@@ -1,6 +1,7 @@
 // When a failed try may be tried again, and how long to wait first (a route's retry policy).
-import { RetryOn as RetryOnProto, type RetryPolicy as RetryPolicyProto } from '../../../proto/gen/sluice/v1/route_pb.js';
+import type { RetryPolicy as RetryPolicyProto } from '../../../proto/gen/sluice/v1/route_pb.js';
 import { ProxyErrorCode, type ProxyError } from '../errors.js';
+import { RetryOn as RetryOnProto } from '../../../proto/src/model/enums.js';
 
 /** Conditions as bits, so a check per failure is one AND. */
 export const RetryOn = {

@@ -1,14 +1,14 @@
-// The resource kinds, their protobuf schemas and the names users spell them with.
-import type { DescMessage } from '@bufbuild/protobuf';
-import { AuthorizationPolicySchema, type AuthorizationPolicy } from '../../gen/sluice/v1/authorization_policy_pb.js';
-import { CertificateSchema, type Certificate } from '../../gen/sluice/v1/certificate_pb.js';
-import { ClusterSchema, type Cluster } from '../../gen/sluice/v1/cluster_pb.js';
-import { EndpointsSchema, type Endpoints } from '../../gen/sluice/v1/endpoints_pb.js';
-import { ListenerSchema, type Listener } from '../../gen/sluice/v1/listener_pb.js';
-import { PeerAuthenticationSchema, type PeerAuthentication } from '../../gen/sluice/v1/peer_authentication_pb.js';
-import { RouteSchema, type Route } from '../../gen/sluice/v1/route_pb.js';
-import { SidecarSchema, type Sidecar } from '../../gen/sluice/v1/sidecar_pb.js';
-import { TelemetrySchema, type Telemetry } from '../../gen/sluice/v1/telemetry_pb.js';
+// The resource kinds and the names users spell them with. Their protobuf schemas are in
+// kind-schemas.ts: code that only handles decoded resources (a proxy worker) does not load protobuf.
+import type { AuthorizationPolicy } from '../../gen/sluice/v1/authorization_policy_pb.js';
+import type { Certificate } from '../../gen/sluice/v1/certificate_pb.js';
+import type { Cluster } from '../../gen/sluice/v1/cluster_pb.js';
+import type { Endpoints } from '../../gen/sluice/v1/endpoints_pb.js';
+import type { Listener } from '../../gen/sluice/v1/listener_pb.js';
+import type { PeerAuthentication } from '../../gen/sluice/v1/peer_authentication_pb.js';
+import type { Route } from '../../gen/sluice/v1/route_pb.js';
+import type { Sidecar } from '../../gen/sluice/v1/sidecar_pb.js';
+import type { Telemetry } from '../../gen/sluice/v1/telemetry_pb.js';
 
 /**
  * In make-before-break order: a kind is only referenced by kinds after it. The two policy kinds
@@ -39,19 +39,18 @@ interface KindInfo {
   readonly kind: Kind;
   /** URL segment and path prefix: `/v1/routes`, `routes[web]`. */
   readonly plural: string;
-  readonly schema: DescMessage;
 }
 
 export const KIND_INFO: Readonly<Record<Kind, KindInfo>> = {
-  Certificate: { kind: 'Certificate', plural: 'certificates', schema: CertificateSchema },
-  Cluster: { kind: 'Cluster', plural: 'clusters', schema: ClusterSchema },
-  Endpoints: { kind: 'Endpoints', plural: 'endpoints', schema: EndpointsSchema },
-  Route: { kind: 'Route', plural: 'routes', schema: RouteSchema },
-  Listener: { kind: 'Listener', plural: 'listeners', schema: ListenerSchema },
-  PeerAuthentication: { kind: 'PeerAuthentication', plural: 'peerauthentications', schema: PeerAuthenticationSchema },
-  AuthorizationPolicy: { kind: 'AuthorizationPolicy', plural: 'authorizationpolicies', schema: AuthorizationPolicySchema },
-  Sidecar: { kind: 'Sidecar', plural: 'sidecars', schema: SidecarSchema },
-  Telemetry: { kind: 'Telemetry', plural: 'telemetries', schema: TelemetrySchema },
+  Certificate: { kind: 'Certificate', plural: 'certificates' },
+  Cluster: { kind: 'Cluster', plural: 'clusters' },
+  Endpoints: { kind: 'Endpoints', plural: 'endpoints' },
+  Route: { kind: 'Route', plural: 'routes' },
+  Listener: { kind: 'Listener', plural: 'listeners' },
+  PeerAuthentication: { kind: 'PeerAuthentication', plural: 'peerauthentications' },
+  AuthorizationPolicy: { kind: 'AuthorizationPolicy', plural: 'authorizationpolicies' },
+  Sidecar: { kind: 'Sidecar', plural: 'sidecars' },
+  Telemetry: { kind: 'Telemetry', plural: 'telemetries' },
 };
 
 const BY_SPELLING = new Map<string, Kind>();

@@ -1,9 +1,10 @@
 // Cross-references between resources: what each resource points at, checked against a whole set.
-import { ListenerProtocol, type Listener } from '../../gen/sluice/v1/listener_pb.js';
+import type { Listener } from '../../gen/sluice/v1/listener_pb.js';
 import { fieldPath, FieldErrors } from './field-error.js';
 import { resourcePath, type Kind, type Resource } from './kinds.js';
 import type { ResourceView } from './resource-set.js';
 import { validationCount } from './validation-count.js';
+import { ListenerProtocol } from './enums.js';
 
 export interface Reference {
   readonly kind: Kind;

@@ -13,6 +13,7 @@ import { validateSidecar } from './validate/sidecar.js';
 import { validateTelemetry } from './validate/telemetry.js';
 import { checkName } from './validate/syntax.js';
 import { validationCount } from './validation-count.js';
+import { KIND_SCHEMAS } from './kind-schemas.js';
 
 export type ParseResult = { ok: true; resource: Resource } | { ok: false; errors: FieldError[] };
 
@@ -50,7 +51,7 @@ export function parseResource(doc: unknown, where: string, expectKind?: Kind, op
   }
   const name = typeof obj['name'] === 'string' ? obj['name'] : '';
   const path = name !== '' ? resourcePath(kind, name) : `${KIND_INFO[kind].plural}(${where})`;
-  const decoded = decodeJson<AnySpec>(KIND_INFO[kind].schema, obj, path, ENVELOPE);
+  const decoded = decodeJson<AnySpec>(KIND_SCHEMAS[kind], obj, path, ENVELOPE);
   if (!decoded.ok) return { ok: false, errors: decoded.errors.list };
   const resource = { kind, spec: decoded.message } as Resource;
   const errors = validateSpec(resource, path, options);

@@ -3,8 +3,9 @@
 import { toBinary } from '@bufbuild/protobuf';
 import { createHash } from 'node:crypto';
 import { ResourceSchema } from '../../gen/sluice/v1/discovery_pb.js';
-import { KIND_INFO, type Kind, type Resource } from '../model/kinds.js';
+import type { Kind, Resource } from '../model/kinds.js';
 import { toWireResource } from './wire-resource.js';
+import { KIND_SCHEMAS } from '../model/kind-schemas.js';
 
 /** DiscoveryResponse.resources is field 2, length-delimited: tag byte (2 << 3) | 2. */
 const RESOURCES_TAG = 0x12;
@@ -20,7 +21,7 @@ export interface EncodedResource {
 }
 
 export function encodeResource(resource: Resource): EncodedResource {
-  const specBytes = toBinary(KIND_INFO[resource.kind].schema, resource.spec);
+  const specBytes = toBinary(KIND_SCHEMAS[resource.kind], resource.spec);
   const version = createHash('sha256').update(specBytes).digest('base64url').slice(0, 22);
   const message = toBinary(ResourceSchema, toWireResource(resource, version));
   return { kind: resource.kind, name: resource.spec.name, version, resource, field: lengthDelimited(RESOURCES_TAG, message) };

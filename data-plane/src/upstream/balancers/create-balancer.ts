@@ -1,5 +1,5 @@
 // The balancer for a cluster's loadBalancing policy.
-import { LoadBalancing, type HashPolicy } from '../../../../proto/gen/sluice/v1/cluster_pb.js';
+import type { HashPolicy } from '../../../../proto/gen/sluice/v1/cluster_pb.js';
 import type { Peer } from '../peer.js';
 import type { Balancer } from './balancer.js';
 import { compileHashKey } from './hash-key.js';
@@ -8,6 +8,7 @@ import { Maglev } from './maglev.js';
 import { RandomBalancer } from './random-balancer.js';
 import { RingHash } from './ring-hash.js';
 import { SmoothWeightedRoundRobin } from './smooth-weighted-round-robin.js';
+import { LoadBalancing } from '../../../../proto/src/model/enums.js';
 
 export function createBalancer(policy: LoadBalancing, peers: readonly Peer[], hashPolicy?: HashPolicy): Balancer {
   switch (policy) {

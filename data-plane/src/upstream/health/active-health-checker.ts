@@ -5,7 +5,7 @@
 // (DiscoveryClient.reportHealth).
 import type { ResourceSet } from '../../../../proto/src/model/resource-set.js';
 import type { HealthCheck } from '../../../../proto/gen/sluice/v1/cluster_pb.js';
-import { Health } from '../../../../proto/gen/sluice/v1/endpoints_pb.js';
+
 import type { ConnectionOptions } from 'node:tls';
 import { mergeEndpoints } from '../../../../proto/src/model/merge-endpoints.js';
 import { endpointWireOf, wireOf } from '../cluster-wire.js';
@@ -13,6 +13,7 @@ import type { MeshTls } from '../../identity/mesh-tls.js';
 import { countProbe, healthCheckSettingsOf, nextProbeDelayMs, type HealthCheckSettings } from './health-check-settings.js';
 import { probeEndpoint, type ProbeResult } from './probe.js';
 import { clusterEndpointKey } from '../peer.js';
+import { Health } from '../../../../proto/src/model/enums.js';
 
 export interface HealthTransition {
   readonly cluster: string;

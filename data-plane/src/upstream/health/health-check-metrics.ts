@@ -1,8 +1,9 @@
 // Metrics of the process that runs the active health checks (the primary with --workers N): probes by
 // result and health transitions. Added to the proxy's /metrics page beside the workers' series.
 import { Counter, Registry } from 'prom-client';
-import { Health } from '../../../../proto/gen/sluice/v1/endpoints_pb.js';
+
 import type { HealthTransition } from './active-health-checker.js';
+import { Health } from '../../../../proto/src/model/enums.js';
 
 export class HealthCheckMetrics {
   readonly registry = new Registry();

@@ -1,8 +1,9 @@
 // A HealthCheck resource field with its defaults filled in. proto3 cannot tell 0 from unset, so 0
 // means the default (docs/data-plane.md, "Active health checks").
 import type { HealthCheck } from '../../../../proto/gen/sluice/v1/cluster_pb.js';
-import { Health } from '../../../../proto/gen/sluice/v1/endpoints_pb.js';
+
 import { DEFAULT_PROBE_TIMEOUT_MS } from './probe.js';
+import { Health } from '../../../../proto/src/model/enums.js';
 
 export interface HealthCheckSettings {
   readonly intervalMs: number;

@@ -3,9 +3,8 @@
 // and reports it here; every serving process then gets the verdict, and one forked later gets the
 // current ones, so no worker keeps sending to an endpoint another has seen fail. Endpoints that refused
 // a connection are probed from here (RefusalProbes) and let back everywhere when a probe passes.
-import { create } from '@bufbuild/protobuf';
 import type { ResourceSet } from '../../../../proto/src/model/resource-set.js';
-import { HealthCheckSchema, type Cluster, type HealthCheck } from '../../../../proto/gen/sluice/v1/cluster_pb.js';
+import type { Cluster, HealthCheck } from '../../../../proto/gen/sluice/v1/cluster_pb.js';
 import { mergeEndpoints } from '../../../../proto/src/model/merge-endpoints.js';
 import type { Endpoint } from '../../../../proto/gen/sluice/v1/endpoints_pb.js';
 import { endpointWireOf, wireOf } from '../cluster-wire.js';
@@ -15,6 +14,7 @@ import { clusterEndpointKey } from '../peer.js';
 import { ejects, type EjectionReport, type EjectionVerdict } from './ejection.js';
 import { outlierSettingsOf } from './outlier-detector.js';
 import { RefusalProbes, type ProbeTarget, type RefusalProbeOptions } from './refusal-probes.js';
+import { Health } from '../../../../proto/src/model/enums.js';
 
 interface ClusterInfo {
   readonly endpoints: ReadonlySet<string>;
@@ -155,7 +155,17 @@ export class SharedEjections {
 }
 
 function tcpCheck(timeoutMs: number): HealthCheck {
-  return create(HealthCheckSchema, { timeoutMs, check: { case: 'tcp', value: {} } });
+  // Written out, not made with protobuf's create(): workers do not load protobuf.
+  return {
+    $typeName: 'sluice.v1.HealthCheck',
+    check: { case: 'tcp', value: { $typeName: 'sluice.v1.TcpHealthCheck' } },
+    intervalMs: 0,
+    timeoutMs,
+    unhealthyThreshold: 0,
+    healthyThreshold: 0,
+    jitterMs: 0,
+    initialHealth: Health.UNKNOWN,
+  };
 }
 
 /**
