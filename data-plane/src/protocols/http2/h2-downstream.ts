@@ -57,7 +57,7 @@ export function attachHttp2(server: Server | HttpsServer, options: H2Options): H
     options.gate?.h2Session(socket, session);
     sessions.add(session);
     session.on('close', () => sessions.delete(session));
-    if (options.idleTimeoutMs > 0) session.setTimeout(options.idleTimeoutMs, () => session.close());
+    if (options.idleTimeoutMs > 0) session.setTimeout(options.idleTimeoutMs, () => session.closeIdle());
     // The socket is the connection's own (a TLSSocket over TLS), read by requests for the client's
     // address and certificate.
     session.on('stream', (stream: H2ServerStream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => serveStream(stream, headers, rawHeaders, socket, options.onRequest));

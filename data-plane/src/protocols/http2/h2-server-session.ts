@@ -7,14 +7,13 @@ import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
 import type { Socket } from 'node:net';
 import { ProxyErrorCode } from '../../errors.js';
-import { isToken } from '../http1/field-syntax.js';
 import { H2Connection } from './codec/h2-connection.js';
-import { isValidField } from './codec/field-name.js';
-import { CLIENT_PREFACE, FrameFlag, H2ErrorCode, SettingId } from './codec/frame.js';
-import { goawayFrame, headerFrames, rstStreamFrame, settingsFrame } from './codec/frame-writer.js';
+import { CLIENT_PREFACE, FrameFlag, H2ErrorCode, MAX_STREAM_ID, SettingId } from './codec/frame.js';
+import { goawayFrame, headerFrames, pingFrame, rstStreamFrame, settingsFrame } from './codec/frame-writer.js';
 import { HpackDecoder } from './hpack/hpack-decoder.js';
 import { DOWNSTREAM_MAX_CONCURRENT_STREAMS, STREAM_WINDOW_BYTES } from './h2-settings.js';
 import { H2ServerStream } from './h2-server-stream.js';
+import { fieldsOf, readRequest, validTrailers } from './h2-request-fields.js';
 
 export interface H2ServerSessionOptions {
   /** Header list bytes (RFC 9113 §6.5.2) and fields a request may carry before its stream is reset. */
@@ -34,9 +33,11 @@ const RESET_CHECK_AFTER_STREAMS = 100;
 const RESET_IDS_KEPT = 256;
 /** Closing connections get this long to finish writing before they are cut. */
 const CLOSE_GRACE_MS = 5_000;
+/** How long a graceful close waits for the client to acknowledge its shutdown notice (Go's server: 1 s). */
+const SHUTDOWN_NOTICE_MS = 1_000;
+/** The opaque 8 bytes of the PING that follows the shutdown notice. */
+const SHUTDOWN_PING = Buffer.from('sluice-g');
 
-/** Connection-specific fields a request may not carry (RFC 9113 §8.2.2); `te` only as `trailers`. */
-const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
 
 /**
  * The session is an H2Connection (the codec's shared half); its events ('stream', 'close', 'idle')
@@ -56,6 +57,8 @@ export class H2ServerSession extends H2Connection<H2ServerStream> {
   private stallTimer: NodeJS.Timeout | undefined;
   private bytesWrittenAtCheck = -1;
   private idleTimeoutMs = 0;
+  /** Set once close() sent its shutdown notice (the first GOAWAY). */
+  private shutdownNotice: NodeJS.Timeout | undefined;
   /** GOAWAY sent or received: no new streams; the connection ends with the last open one. */
   draining = false;
   destroyed = false;
@@ -92,8 +95,37 @@ export class H2ServerSession extends H2Connection<H2ServerStream> {
     this.armIdle();
   }
 
-  /** GOAWAY: open streams finish, new ones are refused; the connection closes after the last. */
+  /**
+   * Graceful close in RFC 9113 §6.8's two steps, as Envoy and Go's server do it. First a GOAWAY with
+   * the highest stream id: the client opens no more streams, and those already on their way are still
+   * served. Then a PING: once it comes back, every stream the client opened before it knew has
+   * arrived, and the GOAWAY with the real last stream id follows (after SHUTDOWN_NOTICE_MS at the
+   * latest, for a client that does not answer). Open streams finish, later ones are refused, and the
+   * connection closes after the last. With the second GOAWAY alone, streams crossing it were refused.
+   */
   close(): void {
+    if (this.closed || this.draining || this.shutdownNotice !== undefined) return;
+    this.writeRaw(goawayFrame(MAX_STREAM_ID, H2ErrorCode.NO_ERROR));
+    this.writeRaw(pingFrame(SHUTDOWN_PING, false));
+    this.shutdownNotice = setTimeout(() => this.goAway(), SHUTDOWN_NOTICE_MS);
+  }
+
+  protected onPingAck(payload: Buffer): void {
+    if (this.shutdownNotice !== undefined && payload.equals(SHUTDOWN_PING)) this.goAway();
+  }
+
+  /**
+   * An idle connection's close: one GOAWAY with the last stream id, as Envoy's and Go's idle timeouts
+   * send it. There is no stream to spare, and a request crossing it is refused unprocessed (RFC 9113
+   * §8.7: safe to retry).
+   */
+  closeIdle(): void {
+    if (this.shutdownNotice === undefined) this.goAway();
+  }
+
+  /** GOAWAY with the last stream id: later streams are refused; the connection ends after its last. */
+  private goAway(): void {
+    clearTimeout(this.shutdownNotice);
     if (this.closed || this.draining) return;
     this.draining = true;
     this.writeRaw(goawayFrame(this.lastStreamId, H2ErrorCode.NO_ERROR));
@@ -109,6 +141,7 @@ export class H2ServerSession extends H2Connection<H2ServerStream> {
     this.reader.stop();
     clearTimeout(this.idleTimer);
     clearTimeout(this.stallTimer);
+    clearTimeout(this.shutdownNotice);
     for (const stream of [...this.streams.values()]) this.removeStream(stream, H2ErrorCode.CANCEL);
     this.socket.destroy();
     this.events.emit('close');
@@ -404,101 +437,3 @@ export class H2ServerSession extends H2Connection<H2ServerStream> {
 }
 
 const EMPTY = Buffer.alloc(0);
-
-
-/** The response head or trailers as flat fields, pseudo-headers first (:status). */
-function fieldsOf(headers: OutgoingHttpHeaders): string[] {
-  const out: string[] = [];
-  const status = headers[':status'];
-  if (status !== undefined) out.push(':status', String(status));
-  for (const name in headers) {
-    if (name === ':status') continue;
-    const value = headers[name];
-    if (value === undefined) continue;
-    const lower = name.toLowerCase();
-    if (CONNECTION_SPECIFIC.has(lower)) continue;
-    if (Array.isArray(value)) for (const v of value) out.push(lower, String(v));
-    else out.push(lower, String(value));
-  }
-  return out;
-}
-
-interface ParsedRequest {
-  readonly headers: IncomingHttpHeaders;
-  readonly contentLength: number;
-}
-
-/**
- * A request's fields checked as RFC 9113 §8.3 asks (pseudo-headers first, each once, :method, :scheme
- * and :path present except for CONNECT; lowercase token names; no connection-specific fields; values
- * without CR, LF or NUL) and read into node's header object: the reason it is malformed otherwise.
- */
-function readRequest(fields: string[]): ParsedRequest | string {
-  // No prototype: a field named `constructor` or `__proto__` is a field like any other.
-  const headers = Object.create(null) as IncomingHttpHeaders;
-  let regular = false;
-  let contentLength = -1;
-  for (let i = 0; i < fields.length; i += 2) {
-    const name = fields[i]!;
-    const value = fields[i + 1]!;
-    if (name.charCodeAt(0) === 58 /* : */) {
-      if (regular) return 'a pseudo-header after a regular field';
-      if (name !== ':method' && name !== ':scheme' && name !== ':path' && name !== ':authority') return `the pseudo-header ${name}`;
-      if (headers[name] !== undefined) return `${name} twice`;
-      headers[name] = value;
-      continue;
-    }
-    regular = true;
-    if (!isValidField(name, value) || hasOuterWhitespace(value)) return 'a field that is not a lowercase token, or a value with a control character or outer whitespace';
-    // Host stands in for a missing :authority: the same grammar holds.
-    if (name === 'host' && !AUTHORITY.test(value)) return 'an invalid host';
-    if (CONNECTION_SPECIFIC.has(name)) return `the connection-specific field ${name}`;
-    if (name === 'te' && value !== 'trailers') return 'te other than trailers';
-    if (name === 'content-length') {
-      if (!/^[0-9]{1,15}$/.test(value) || (contentLength >= 0 && Number(value) !== contentLength)) return 'an invalid content-length';
-      contentLength = Number(value);
-    }
-    const had = headers[name];
-    if (had === undefined) headers[name] = name === 'set-cookie' ? [value] : value;
-    else if (Array.isArray(had)) had.push(value);
-    else headers[name] = name === 'cookie' ? `${had}; ${value}` : `${had}, ${value}`;
-  }
-  const method = headers[':method'] as string | undefined;
-  const authority = headers[':authority'] as string | undefined;
-  const path = headers[':path'] as string | undefined;
-  const scheme = headers[':scheme'] as string | undefined;
-  // The pseudo-headers become an HTTP/1.1 request line and Host upstream: a byte out of place there
-  // would split or rewrite the request (smuggling), so each is held to its grammar.
-  if (method === undefined || !isToken(method)) return 'no valid :method';
-  if (authority !== undefined && !AUTHORITY.test(authority)) return 'an invalid :authority';
-  if (method === 'CONNECT') {
-    if (authority === undefined || path !== undefined || scheme !== undefined) return 'a CONNECT without :authority alone';
-    return { headers, contentLength };
-  }
-  if (scheme === undefined || !SCHEME.test(scheme)) return 'no valid :scheme';
-  if (path === undefined || !(ORIGIN_FORM.test(path) || (path === '*' && method === 'OPTIONS'))) return 'no valid :path';
-  return { headers, contentLength };
-}
-
-/** Origin-form targets (RFC 9112 §3.2.1): a slash, then visible ASCII (no space, control byte or DEL). */
-const ORIGIN_FORM = /^\/[\x21-\x7e]*$/;
-/** host[:port]: reg-name, IPv4 or a bracketed IPv6 literal; no userinfo, no space or control byte. */
-const AUTHORITY = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~%!$&'()*+,;=]+)(?::[0-9]{1,5})?$/;
-const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*$/;
-
-/** RFC 9113 §8.2.1: a value may not begin or end with SP or HTAB (HTTP/1.1's parser strips them). */
-function hasOuterWhitespace(value: string): boolean {
-  if (value.length === 0) return false;
-  const first = value.charCodeAt(0);
-  const last = value.charCodeAt(value.length - 1);
-  return first === 32 || first === 9 || last === 32 || last === 9;
-}
-
-/** Trailers hold regular fields only, each valid (RFC 9113 §8.1). */
-function validTrailers(fields: readonly string[]): boolean {
-  for (let i = 0; i < fields.length; i += 2) {
-    const name = fields[i]!;
-    if (name.charCodeAt(0) === 58 /* : */ || !isValidField(name, fields[i + 1]!)) return false;
-  }
-  return true;
-}

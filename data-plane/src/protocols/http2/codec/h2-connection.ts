@@ -104,6 +104,8 @@ export abstract class H2Connection<S extends FlowStream> implements FrameSink {
   protected abstract connectionError(code: number, message: string): void;
   /** Called just before a tick's writes go out (the server frames held-back body then). */
   protected beforeUncork(): void {}
+  /** The peer acknowledged a PING this side sent. */
+  protected onPingAck(_payload: Buffer): void {}
 
   // ---- inbound frames ----
 
@@ -125,7 +127,8 @@ export abstract class H2Connection<S extends FlowStream> implements FrameSink {
       case FrameType.PING:
         if (streamId !== 0) return this.connectionError(H2ErrorCode.PROTOCOL_ERROR, 'PING on a stream');
         if (payload.length !== 8) return this.connectionError(H2ErrorCode.FRAME_SIZE_ERROR, 'a malformed PING');
-        if ((flags & FrameFlag.ACK) !== 0 || this.floodingUs()) return;
+        if ((flags & FrameFlag.ACK) !== 0) return this.onPingAck(payload);
+        if (this.floodingUs()) return;
         return this.writeRaw(pingFrame(payload, true));
       case FrameType.GOAWAY:
         if (streamId !== 0) return this.connectionError(H2ErrorCode.PROTOCOL_ERROR, 'GOAWAY on a stream');
