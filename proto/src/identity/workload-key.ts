@@ -1,7 +1,12 @@
 // A workload's own key pair and the CSR that proves it holds the private key: made in the process
-// that will use it (ECDSA P-256 through WebCrypto), so the private key never leaves it (a proxy, or
-// the control plane for its own discovery-port certificate).
-import { generateP256KeyPair, privateKeyPem, x509, EC_P256 } from './x509.js';
+// that will use it (ECDSA P-256), so the private key never leaves it (a proxy, or the control plane
+// for its own discovery-port certificate). node:crypto and certificate-request.ts only: a proxy
+// makes one at each renewal and must not load the X.509 library for it.
+import { generateKeyPair } from 'node:crypto';
+import { promisify } from 'node:util';
+import { certificateRequestPem } from './certificate-request.js';
+
+const generateEcKeyPair = promisify(generateKeyPair);
 
 export interface WorkloadKey {
   /** PKCS #8 PEM: handed to the workers only, never sent anywhere else. */
@@ -15,11 +20,6 @@ export interface WorkloadKey {
  * reader of logs; the CA ignores it and names the identity the bootstrap token is scoped to.
  */
 export async function createWorkloadKey(spiffeId?: string): Promise<WorkloadKey> {
-  const keys = await generateP256KeyPair();
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-    keys,
-    signingAlgorithm: EC_P256,
-    ...(spiffeId === undefined ? {} : { extensions: [new x509.SubjectAlternativeNameExtension([{ type: 'url', value: spiffeId }])] }),
-  });
-  return { keyPem: await privateKeyPem(keys.privateKey), csrPem: `${csr.toString('pem')}\n` };
+  const { privateKey, publicKey } = await generateEcKeyPair('ec', { namedCurve: 'P-256' });
+  return { keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, csrPem: certificateRequestPem(privateKey, publicKey, spiffeId) };
 }

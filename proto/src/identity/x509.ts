@@ -1,5 +1,6 @@
-// The X.509 library both planes use (@peculiar/x509 on Node's WebCrypto), set up once: certificates,
-// CSRs and keys are built and parsed with it, never with hand-written ASN.1.
+// The X.509 library (@peculiar/x509 on Node's WebCrypto), set up once: certificates, CSRs and keys
+// are built and parsed with it, never with hand-written ASN.1, with one exception: the workload CSR a
+// proxy makes (certificate-request.ts), so that proxies never load this library.
 // tsyringe, under @peculiar/x509, needs the Reflect metadata API before the library loads.
 import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';

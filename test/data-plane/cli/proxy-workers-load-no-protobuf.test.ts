@@ -4,11 +4,11 @@
 // served requests, the primary's list has protobuf (so the hook sees it) and the workers' lists do not.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { freePort } from '../../support/free-port.js';
+import { moduleLog } from '../../support/module-log.js';
 import { startUpstream } from '../helpers/fake-upstream.js';
 import { startProxyProcess } from '../helpers/proxy-process.js';
 
@@ -17,16 +17,7 @@ const PROTOBUF = /@bufbuild\/protobuf|\/proto\/gen\//;
 test('workers serve without loading protobuf; the primary loads it', { timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-module-log-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const log = join(dir, 'modules.log');
-  // Each line: the process id, then the module's URL; a worker is any process but the primary.
-  writeFileSync(join(dir, 'hook.mjs'), `import { appendFileSync } from 'node:fs';
-export async function resolve(specifier, context, next) {
-  const resolved = await next(specifier, context);
-  appendFileSync(${JSON.stringify(log)}, process.pid + ' ' + resolved.url + '\\n');
-  return resolved;
-}
-`);
-  writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hook.mjs')).href)});\n`);
+  const log = moduleLog(dir);
   const upstream = await startUpstream();
   t.after(() => upstream.close());
   const port = await freePort();
@@ -46,17 +37,14 @@ name: main
 address: 127.0.0.1
 port: ${port}
 `;
-  const proxy = await startProxyProcess(yaml, ['--workers', '2', '--admin-listen', 'off'], { nodeArgs: ['--import', pathToFileURL(join(dir, 'register.mjs')).href] });
+  const proxy = await startProxyProcess(yaml, ['--workers', '2', '--admin-listen', 'off'], { nodeArgs: log.nodeArgs });
   t.after(() => proxy.stop());
   for (let i = 0; i < 20; i++) {
     const response = await fetch(`http://127.0.0.1:${port}/hello/${i}`, { headers: { connection: 'close' } });
     assert.equal(response.status, 200, await response.text());
   }
 
-  const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => {
-    const [pid, url] = l.split(' ') as [string, string];
-    return [Number(pid) === proxy.pid ? 'primary' : 'worker', pid, url] as const;
-  });
+  const lines = log.modules().map(({ pid, url }) => [pid === proxy.pid ? 'primary' : 'worker', pid, url] as const);
   const workers = new Set(lines.filter(([role]) => role === 'worker').map(([, pid]) => pid));
   assert.equal(workers.size, 2, 'both workers wrote what they loaded');
   const workerModules = lines.filter(([role]) => role === 'worker').map(([, , url]) => url);
