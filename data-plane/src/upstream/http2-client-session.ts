@@ -51,8 +51,7 @@ export class ClientStream {
   readonly queued: QueuedBody[] = [];
   queuedBytes = 0;
   sentBytes = 0;
-  /** The last body chunk written this tick, held so that an endBody() in the same tick ends its frame. */
-  tail: Buffer | undefined;
+  tail: QueuedBody | undefined;
   /** endBody() was called (the end may still wait in the queue). */
   endRequested = false;
   /** END_STREAM went out. */
@@ -97,8 +96,6 @@ export class Http2ClientSession extends H2Connection<ClientStream> {
   /** Streams handed out for this session by its pool (a stream slot may be taken before it opens). */
   streamsTaken = 0;
   private reserved = 0;
-  /** Streams holding their last written body chunk until the tick's writes go out (writeBody). */
-  private readonly tails = new Set<ClientStream>();
   ready = false;
   draining = false;
 
@@ -163,24 +160,13 @@ export class Http2ClientSession extends H2Connection<ClientStream> {
   }
 
   /**
-   * Request body; false when the caller should wait for `onWritable`. The last chunk written in a tick
-   * is held until the tick's writes go out, so that an endBody() right after it (a gRPC call's one
-   * message and its end arrive together) sets END_STREAM on its DATA frame: the server handles one
-   * frame instead of two, as from a client that calls the server directly.
+   * Request body; false when the caller should wait for `onWritable`. The tick's last chunk is held so
+   * that an endBody() right after it (a gRPC call's message and its end arrive together) rides its
+   * frame: the server handles one frame, as from a client that calls it directly.
    */
   writeBody(stream: ClientStream, chunk: Buffer): boolean {
     if (stream.closed || stream.endRequested || chunk.length === 0) return true;
-    if (stream.tail !== undefined) {
-      this.sendBody(stream, stream.tail, false, undefined);
-      stream.tail = undefined;
-    }
-    // Held only when the windows take it whole: a chunk that must wait for window is queued now, so
-    // that the caller hears to wait (false) as before.
-    if (stream.queued.length === 0 && chunk.length <= stream.sendWindow && chunk.length <= this.sendWindow) {
-      stream.tail = chunk;
-      this.tails.add(stream);
-      this.cork();
-    } else this.sendBody(stream, chunk, false, undefined);
+    this.sendBodyHoldingTail(stream, chunk, false, undefined);
     if (stream.queued.length === 0 && !this.socket.writableNeedDrain) return true;
     stream.wantsDrain = true;
     return false;
@@ -190,20 +176,7 @@ export class Http2ClientSession extends H2Connection<ClientStream> {
   endBody(stream: ClientStream): void {
     if (stream.closed || stream.endRequested) return;
     stream.endRequested = true;
-    const tail = stream.tail;
-    stream.tail = undefined;
-    this.sendBody(stream, tail ?? EMPTY, true, undefined);
-  }
-
-  protected beforeUncork(): void {
-    if (this.tails.size === 0) return;
-    for (const stream of this.tails) {
-      const tail = stream.tail;
-      stream.tail = undefined;
-      // A stream that ended (endBody sent its tail) or closed since has nothing held to send.
-      if (tail !== undefined && !stream.closed && !stream.endRequested) this.sendBody(stream, tail, false, undefined);
-    }
-    this.tails.clear();
+    this.sendBodyHoldingTail(stream, EMPTY, true, undefined);
   }
 
   pause(stream: ClientStream): void {

@@ -48,8 +48,6 @@ export class H2ServerSession extends H2Connection<H2ServerStream> {
   private readonly decoder: HpackDecoder;
   private prefaceSeen = 0;
   private lastStreamId = 0;
-  /** Streams holding their last written chunk until the tick ends (see sendBody). */
-  private readonly tails = new Set<H2ServerStream>();
   private streamsOpened = 0;
   private prematureResets = 0;
   private readonly resetIds = new Set<number>();
@@ -274,33 +272,15 @@ export class H2ServerSession extends H2Connection<H2ServerStream> {
   }
 
   /**
-   * Response body (and END_STREAM with `end`); false when the writer should wait for 'drain'. The last
-   * chunk written in a tick is held until the tick ends, so that an end() right after it puts
-   * END_STREAM on its frame instead of an empty DATA frame of its own (node:http2 does the same).
+   * Response body (and END_STREAM with `end`); false when the writer should wait for 'drain'. The
+   * tick's last chunk is held so that an end() right after it rides its frame (sendBodyHoldingTail).
    */
   write(stream: H2ServerStream, chunk: Buffer, end: boolean, cb: (() => void) | undefined): boolean {
     if (stream.closed) {
       if (cb !== undefined) process.nextTick(cb);
       return false;
     }
-    const tail = stream.tail;
-    if (tail !== undefined) {
-      stream.tail = undefined;
-      if (end && chunk.length === 0) return this.sendNow(stream, tail.chunk, true, tail.cb);
-      this.sendNow(stream, tail.chunk, false, tail.cb);
-    }
-    if (!end && chunk.length > 0) {
-      stream.tail = { chunk, cb, end: false };
-      this.tails.add(stream);
-      this.cork();
-      return this.mayWriteMore(stream);
-    }
-    return this.sendNow(stream, chunk, end, cb);
-  }
-
-  private sendNow(stream: H2ServerStream, chunk: Buffer, end: boolean, cb: (() => void) | undefined): boolean {
-    this.sendBody(stream, chunk, end, cb === undefined ? undefined : () => process.nextTick(cb));
-    if (stream.queued.length > 0) this.armStallCheck();
+    this.sendBodyHoldingTail(stream, chunk, end, cb === undefined ? undefined : () => process.nextTick(cb));
     return this.mayWriteMore(stream);
   }
 
@@ -314,11 +294,7 @@ export class H2ServerSession extends H2Connection<H2ServerStream> {
 
   /** Runs `then` once what the stream queued went out (its window allowing). */
   whenFlushed(stream: H2ServerStream, then: () => void): void {
-    const tail = stream.tail;
-    if (tail !== undefined) {
-      stream.tail = undefined;
-      this.sendNow(stream, tail.chunk, false, tail.cb);
-    }
+    this.releaseTail(stream);
     if (stream.queued.length === 0) return then();
     stream.queued.push({ chunk: EMPTY, cb: then, end: false });
   }
@@ -348,16 +324,9 @@ export class H2ServerSession extends H2Connection<H2ServerStream> {
     stream.emit('drain');
   }
 
-  /** The chunks held back in this tick are framed before its writes go out. */
-  protected beforeUncork(): void {
-    if (this.tails.size === 0) return;
-    for (const stream of this.tails) {
-      const tail = stream.tail;
-      if (tail === undefined || stream.closed) continue;
-      stream.tail = undefined;
-      this.sendNow(stream, tail.chunk, false, tail.cb);
-    }
-    this.tails.clear();
+  /** A zero-window client must not hold the stream for ever: the stall check watches it. */
+  protected bodyQueued(): void {
+    this.armStallCheck();
   }
 
   // ---- endings ----
@@ -369,7 +338,6 @@ export class H2ServerSession extends H2Connection<H2ServerStream> {
     this.creditConnection(stream.unreadBytes());
     stream.closeStream(code);
     this.dropQueued(stream);
-    this.tails.delete(stream);
     if (this.streams.size === 0) {
       if (this.draining) this.shutdown();
       else this.armIdle();

@@ -41,6 +41,8 @@ export interface FlowStream {
   unackedBytes: number;
   readonly queued: QueuedBody[];
   queuedBytes: number;
+  /** The last body chunk written this tick, held until its writes go out (sendBodyHoldingTail). */
+  tail: QueuedBody | undefined;
   /** Body bytes sent on it so far (a stall shows as no change while body waits). */
   sentBytes: number;
   /** A writer was told to wait: it hears when the stream can take more. */
@@ -61,6 +63,8 @@ export abstract class H2Connection<S extends FlowStream> implements FrameSink {
   private unackedBytes = 0;
   /** Streams whose body waits for window, in the order they started waiting. */
   private readonly blocked = new Set<S>();
+  /** Streams holding a chunk until this tick's writes go out (sendBodyHoldingTail). */
+  private readonly tails = new Set<S>();
   private continuing: { streamId: number; fragments: Buffer[]; bytes: number; endStream: boolean } | undefined;
   private corked = false;
   private unreadAnswers = 0;
@@ -103,7 +107,8 @@ export abstract class H2Connection<S extends FlowStream> implements FrameSink {
   /** The connection broke the rules: GOAWAY with `code`, then close. */
   protected abstract connectionError(code: number, message: string): void;
   /** Called just before a tick's writes go out (the server frames held-back body then). */
-  protected beforeUncork(): void {}
+  /** Body of the stream waits for window. */
+  protected bodyQueued(_stream: S): void {}
   /** The peer acknowledged a PING this side sent. */
   protected onPingAck(_payload: Buffer): void {}
 
@@ -295,6 +300,37 @@ export abstract class H2Connection<S extends FlowStream> implements FrameSink {
     stream.queued.push({ chunk, cb, end });
     stream.queuedBytes += chunk.length;
     this.blocked.add(stream);
+    this.bodyQueued(stream);
+  }
+
+  /**
+   * sendBody, except that the last chunk written in a tick is held until the tick's writes go out: an
+   * end in the same tick (a gRPC message and its end, a response's last chunk and end()) then puts
+   * END_STREAM on its DATA frame instead of an empty DATA frame of its own, as node:http2 does. A chunk
+   * the windows cannot take whole is not held: its writer hears to wait as soon as it should.
+   */
+  protected sendBodyHoldingTail(stream: S, chunk: Buffer, end: boolean, cb: (() => void) | undefined): void {
+    const tail = stream.tail;
+    if (tail !== undefined) {
+      stream.tail = undefined;
+      if (end && chunk.length === 0) return this.sendBody(stream, tail.chunk, true, tail.cb);
+      this.sendBody(stream, tail.chunk, false, tail.cb);
+    }
+    if (!end && chunk.length > 0 && stream.queued.length === 0 && chunk.length <= Math.min(stream.sendWindow, this.sendWindow)) {
+      stream.tail = { chunk, cb, end: false };
+      this.tails.add(stream);
+      this.cork();
+      return;
+    }
+    this.sendBody(stream, chunk, end, cb);
+  }
+
+  /** Sends the stream's held chunk now, if it holds one. */
+  protected releaseTail(stream: S): void {
+    const tail = stream.tail;
+    if (tail === undefined) return;
+    stream.tail = undefined;
+    this.sendBody(stream, tail.chunk, false, tail.cb);
   }
 
   /** Sends what the windows allow of `chunk` as DATA frames; returns how many bytes went. */
@@ -358,8 +394,9 @@ export abstract class H2Connection<S extends FlowStream> implements FrameSink {
     }
   }
 
-  /** Forgets what a stream had queued (it was reset or its peer wants no more). */
+  /** Forgets what a stream had queued or held (it was reset or its peer wants no more). */
   protected dropQueued(stream: S): void {
+    stream.tail = undefined;
     stream.queued.length = 0;
     stream.queuedBytes = 0;
     this.blocked.delete(stream);
@@ -411,7 +448,11 @@ export abstract class H2Connection<S extends FlowStream> implements FrameSink {
 
   uncork(): void {
     if (!this.corked) return;
-    this.beforeUncork();
+    // The chunks held back in this tick are framed before its writes go out.
+    if (this.tails.size > 0) {
+      for (const stream of this.tails) if (!stream.closed) this.releaseTail(stream);
+      this.tails.clear();
+    }
     this.corked = false;
     this.socket.uncork();
   }
