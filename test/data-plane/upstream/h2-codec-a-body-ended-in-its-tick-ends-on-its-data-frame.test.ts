@@ -6,18 +6,13 @@ import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { settingsFrame } from '../../../data-plane/src/protocols/http2/codec/frame-writer.js';
 import { FrameFlag, FrameType, SettingId } from '../../../data-plane/src/protocols/http2/codec/frame.js';
-import { Http2SessionPool } from '../../../data-plane/src/upstream/http2-session-pool.js';
-import { RawH2Server, RecordingHandler, poolOptions, request, waitUntil, type RawH2Connection } from './support/raw-h2-server.js';
+import { poolTo, type RawH2Connection, RawH2Server, RecordingHandler, request, waitUntil } from './support/raw-h2-server.js';
 import type { UpstreamConnection } from '../../../data-plane/src/upstream/upstream-client.js';
 
 /** A raw server with these settings, a pool to it, and one exchange sending a request whose body follows. */
 async function bodyExchange(t: TestContext, settings: ReadonlyArray<readonly [number, number]> = []): Promise<{ exchange: UpstreamConnection; conn: () => RawH2Connection }> {
   const server = await RawH2Server.start((conn) => conn.write(settingsFrame(settings)));
-  const pool = new Http2SessionPool('127.0.0.1', server.port, poolOptions());
-  t.after(async () => {
-    pool.close();
-    await server.close();
-  });
+  const pool = poolTo(t, server);
   const exchange = await pool.acquire();
   exchange.send(request(-1), new RecordingHandler());
   return { exchange, conn: () => server.connections[0]! };

@@ -7,19 +7,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { goawayFrame, settingsFrame } from '../../../data-plane/src/protocols/http2/codec/frame-writer.js';
 import { H2ErrorCode } from '../../../data-plane/src/protocols/http2/codec/frame.js';
-import { Http2SessionPool } from '../../../data-plane/src/upstream/http2-session-pool.js';
-import { RawH2Server, RecordingHandler, data, delay, poolOptions, request, waitUntil, within } from './support/raw-h2-server.js';
+import { data, delay, poolTo, RawH2Server, RecordingHandler, request, waitUntil, within } from './support/raw-h2-server.js';
 
 test('an abort during a replay wait leaves the other stream and the slot counts intact', { timeout: 10_000 }, async (t) => {
   const server = await RawH2Server.start((conn) => {
     // Only the first connection becomes ready: the replay of stream 3 waits for the second.
     if (conn.index === 0) conn.write(settingsFrame([]));
   });
-  const pool = new Http2SessionPool('127.0.0.1', server.port, poolOptions({ connectTimeoutMs: 1000 }));
-  t.after(async () => {
-    pool.close();
-    await server.close();
-  });
+  const pool = poolTo(t, server, { connectTimeoutMs: 1000 });
   const activeSeen: number[] = [];
   const sample = (): void => {
     activeSeen.push(pool.getStats().active);

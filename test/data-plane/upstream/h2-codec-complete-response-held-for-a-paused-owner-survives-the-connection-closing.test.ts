@@ -6,8 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { goawayFrame, settingsFrame } from '../../../data-plane/src/protocols/http2/codec/frame-writer.js';
 import { FrameType, H2ErrorCode } from '../../../data-plane/src/protocols/http2/codec/frame.js';
-import { Http2SessionPool } from '../../../data-plane/src/upstream/http2-session-pool.js';
-import { RawH2Server, RecordingHandler, data, delay, poolOptions, request, waitUntil, within } from './support/raw-h2-server.js';
+import { data, delay, poolTo, RawH2Server, RecordingHandler, request, waitUntil, within } from './support/raw-h2-server.js';
 
 test('a complete response held for a paused owner survives the connection closing', { timeout: 10_000 }, async (t) => {
   const server = await RawH2Server.start((conn) => {
@@ -24,11 +23,7 @@ test('a complete response held for a paused owner survives the connection closin
       setTimeout(() => conn.socket.end(), 20);
     });
   });
-  const pool = new Http2SessionPool('127.0.0.1', server.port, poolOptions());
-  t.after(async () => {
-    pool.close();
-    await server.close();
-  });
+  const pool = poolTo(t, server);
 
   const exchange = await pool.acquire();
   // Paused at the first chunk only.

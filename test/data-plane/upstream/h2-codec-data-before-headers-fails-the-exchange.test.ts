@@ -6,8 +6,7 @@ import { test } from 'node:test';
 import { settingsFrame } from '../../../data-plane/src/protocols/http2/codec/frame-writer.js';
 import { FrameType } from '../../../data-plane/src/protocols/http2/codec/frame.js';
 import { ProxyErrorCode } from '../../../data-plane/src/errors.js';
-import { Http2SessionPool } from '../../../data-plane/src/upstream/http2-session-pool.js';
-import { RawH2Server, RecordingHandler, data, delay, poolOptions, request, within } from './support/raw-h2-server.js';
+import { data, delay, poolTo, RawH2Server, RecordingHandler, request, within } from './support/raw-h2-server.js';
 
 test('DATA before HEADERS fails the exchange as an upstream protocol error', { timeout: 10_000 }, async (t) => {
   const server = await RawH2Server.start((conn) => {
@@ -17,11 +16,7 @@ test('DATA before HEADERS fails the exchange as an upstream protocol error', { t
       conn.write(data(f.streamId, 'smuggled'), conn.headers(f.streamId, [':status', '200']), data(f.streamId, 'x', true));
     });
   });
-  const pool = new Http2SessionPool('127.0.0.1', server.port, poolOptions());
-  t.after(async () => {
-    pool.close();
-    await server.close();
-  });
+  const pool = poolTo(t, server);
 
   const exchange = await pool.acquire();
   const h = new RecordingHandler();

@@ -6,18 +6,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { goawayFrame, settingsFrame } from '../../../data-plane/src/protocols/http2/codec/frame-writer.js';
 import { H2ErrorCode, SettingId } from '../../../data-plane/src/protocols/http2/codec/frame.js';
-import { Http2SessionPool } from '../../../data-plane/src/upstream/http2-session-pool.js';
-import { RawH2Server, RecordingHandler, poolOptions, request, waitUntil } from './support/raw-h2-server.js';
+import { poolTo, RawH2Server, RecordingHandler, request, waitUntil } from './support/raw-h2-server.js';
 
 test('the drain owed before a replay is delivered', { timeout: 10_000 }, async (t) => {
   const server = await RawH2Server.start((conn) => {
     conn.write(conn.index === 0 ? settingsFrame([[SettingId.INITIAL_WINDOW_SIZE, 10]]) : settingsFrame([]));
   });
-  const pool = new Http2SessionPool('127.0.0.1', server.port, poolOptions());
-  t.after(async () => {
-    pool.close();
-    await server.close();
-  });
+  const pool = poolTo(t, server);
 
   const exchange = await pool.acquire();
   const h = new RecordingHandler();

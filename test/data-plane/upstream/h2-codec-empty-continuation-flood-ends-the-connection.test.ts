@@ -7,8 +7,7 @@ import { test } from 'node:test';
 import { settingsFrame } from '../../../data-plane/src/protocols/http2/codec/frame-writer.js';
 import { FrameType } from '../../../data-plane/src/protocols/http2/codec/frame.js';
 import { ProxyErrorCode } from '../../../data-plane/src/errors.js';
-import { Http2SessionPool } from '../../../data-plane/src/upstream/http2-session-pool.js';
-import { RawH2Server, RecordingHandler, poolOptions, rawFrame, request, waitUntil, within } from './support/raw-h2-server.js';
+import { poolTo, rawFrame, RawH2Server, RecordingHandler, request, waitUntil, within } from './support/raw-h2-server.js';
 
 /** 10,000 empty CONTINUATION frames per write, up to 200 writes: 2,000,000 frames, 18 MB. */
 const BATCH_FRAMES = 10_000;
@@ -31,11 +30,7 @@ test('an empty CONTINUATION flood ends the connection with an error', { timeout:
       pump();
     });
   });
-  const pool = new Http2SessionPool('127.0.0.1', server.port, poolOptions());
-  t.after(async () => {
-    pool.close();
-    await server.close();
-  });
+  const pool = poolTo(t, server);
 
   const heapBefore = process.memoryUsage().heapUsed;
   const exchange = await pool.acquire();

@@ -6,8 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { settingsFrame } from '../../../data-plane/src/protocols/http2/codec/frame-writer.js';
 import { FrameType, SettingId } from '../../../data-plane/src/protocols/http2/codec/frame.js';
-import { Http2SessionPool } from '../../../data-plane/src/upstream/http2-session-pool.js';
-import { RawH2Server, RecordingHandler, delay, poolOptions, request, within } from './support/raw-h2-server.js';
+import { delay, poolTo, RawH2Server, RecordingHandler, request, within } from './support/raw-h2-server.js';
 
 test('SETTINGS_MAX_CONCURRENT_STREAMS=0 does not make the pool open connections in a loop', { timeout: 10_000 }, async (t) => {
   const server = await RawH2Server.start((conn) => {
@@ -16,11 +15,7 @@ test('SETTINGS_MAX_CONCURRENT_STREAMS=0 does not make the pool open connections 
       if (f.type === FrameType.HEADERS) conn.write(conn.headers(f.streamId, [':status', '200'], true));
     });
   });
-  const pool = new Http2SessionPool('127.0.0.1', server.port, poolOptions({ connectTimeoutMs: 2000 }));
-  t.after(async () => {
-    pool.close();
-    await server.close();
-  });
+  const pool = poolTo(t, server, { connectTimeoutMs: 2000 });
 
   let acquired = false;
   const waiting = Promise.resolve(pool.acquire()).then((c) => {

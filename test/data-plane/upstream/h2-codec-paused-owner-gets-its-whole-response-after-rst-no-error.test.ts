@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { rstStreamFrame, settingsFrame } from '../../../data-plane/src/protocols/http2/codec/frame-writer.js';
 import { H2ErrorCode, FrameType } from '../../../data-plane/src/protocols/http2/codec/frame.js';
-import { Http2SessionPool } from '../../../data-plane/src/upstream/http2-session-pool.js';
-import { RawH2Server, RecordingHandler, data, delay, poolOptions, request, waitUntil, within } from './support/raw-h2-server.js';
+import { data, delay, poolTo, RawH2Server, RecordingHandler, request, waitUntil, within } from './support/raw-h2-server.js';
 
 test('a paused owner gets its whole response after RST_STREAM(NO_ERROR)', { timeout: 10_000 }, async (t) => {
   const server = await RawH2Server.start((conn) => {
@@ -19,11 +18,7 @@ test('a paused owner gets its whole response after RST_STREAM(NO_ERROR)', { time
       conn.write(conn.headers(f.streamId, [':status', '200']), data(f.streamId, Buffer.alloc(10, 7)), data(f.streamId, '', true), rstStreamFrame(f.streamId, H2ErrorCode.NO_ERROR));
     });
   });
-  const pool = new Http2SessionPool('127.0.0.1', server.port, poolOptions());
-  t.after(async () => {
-    pool.close();
-    await server.close();
-  });
+  const pool = poolTo(t, server);
 
   const exchange = await pool.acquire();
   // The owner pauses at every chunk, as a downstream that cannot keep up.

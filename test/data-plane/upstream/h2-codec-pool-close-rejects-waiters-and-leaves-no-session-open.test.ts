@@ -6,18 +6,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { settingsFrame } from '../../../data-plane/src/protocols/http2/codec/frame-writer.js';
 import { ProxyError } from '../../../data-plane/src/errors.js';
-import { Http2SessionPool } from '../../../data-plane/src/upstream/http2-session-pool.js';
-import { RawH2Server, delay, poolOptions, waitUntil, within } from './support/raw-h2-server.js';
+import { delay, poolTo, RawH2Server, waitUntil, within } from './support/raw-h2-server.js';
 
 test('pool.close() rejects waiters, leaves no session open, and refuses later acquires', { timeout: 10_000 }, async (t) => {
   const server = await RawH2Server.start((conn) => {
     setTimeout(() => conn.write(settingsFrame([])), 100); // ready a little after close()
   });
-  const pool = new Http2SessionPool('127.0.0.1', server.port, poolOptions());
-  t.after(async () => {
-    pool.close();
-    await server.close();
-  });
+  const pool = poolTo(t, server);
 
   const outcomes = [Promise.resolve(pool.acquire()), Promise.resolve(pool.acquire())].map((p) =>
     p.then(

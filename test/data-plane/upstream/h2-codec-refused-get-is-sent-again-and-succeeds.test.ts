@@ -5,8 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { rstStreamFrame, settingsFrame } from '../../../data-plane/src/protocols/http2/codec/frame-writer.js';
 import { FrameFlag, FrameType, H2ErrorCode } from '../../../data-plane/src/protocols/http2/codec/frame.js';
-import { Http2SessionPool } from '../../../data-plane/src/upstream/http2-session-pool.js';
-import { RawH2Server, RecordingHandler, data, poolOptions, request, within, type RawFrame } from './support/raw-h2-server.js';
+import { data, poolTo, type RawFrame, RawH2Server, RecordingHandler, request, within } from './support/raw-h2-server.js';
 
 test('a GET refused with REFUSED_STREAM is sent again transparently and succeeds', { timeout: 10_000 }, async (t) => {
   const heads: Array<{ connection: number; frame: RawFrame; fields: string[] }> = [];
@@ -20,11 +19,7 @@ test('a GET refused with REFUSED_STREAM is sent again transparently and succeeds
       else conn.write(conn.headers(f.streamId, [':status', '200']), data(f.streamId, 'second time', true));
     });
   });
-  const pool = new Http2SessionPool('127.0.0.1', server.port, poolOptions());
-  t.after(async () => {
-    pool.close();
-    await server.close();
-  });
+  const pool = poolTo(t, server);
 
   const exchange = await pool.acquire();
   const h = new RecordingHandler();

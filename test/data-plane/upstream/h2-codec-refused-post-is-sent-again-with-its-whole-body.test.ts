@@ -8,7 +8,7 @@ import { rstStreamFrame, settingsFrame } from '../../../data-plane/src/protocols
 import { FrameFlag, FrameType, H2ErrorCode } from '../../../data-plane/src/protocols/http2/codec/frame.js';
 import { Http2SessionPool } from '../../../data-plane/src/upstream/http2-session-pool.js';
 import type { UpstreamConnection } from '../../../data-plane/src/upstream/upstream-client.js';
-import { RawH2Server, RecordingHandler, data, poolOptions, request, waitUntil, within, type RawH2Connection } from './support/raw-h2-server.js';
+import { data, poolTo, type RawH2Connection, RawH2Server, RecordingHandler, request, waitUntil, within } from './support/raw-h2-server.js';
 
 const BODY = Buffer.alloc(10 * 1024);
 for (let i = 0; i < BODY.length; i++) BODY[i] = (i * 7 + (i >> 8)) & 0xff;
@@ -37,11 +37,7 @@ async function start(t: TestContext): Promise<{ server: RawH2Server; pool: Http2
       }
     });
   });
-  const pool = new Http2SessionPool('127.0.0.1', server.port, poolOptions());
-  t.after(async () => {
-    pool.close();
-    await server.close();
-  });
+  const pool = poolTo(t, server);
   return { server, pool, requests };
 }
 

@@ -8,8 +8,7 @@ import { test, type TestContext } from 'node:test';
 import { settingsFrame } from '../../../data-plane/src/protocols/http2/codec/frame-writer.js';
 import { FrameType } from '../../../data-plane/src/protocols/http2/codec/frame.js';
 import { ProxyErrorCode } from '../../../data-plane/src/errors.js';
-import { Http2SessionPool } from '../../../data-plane/src/upstream/http2-session-pool.js';
-import { RawH2Server, RecordingHandler, data, delay, poolOptions, request, within, type RawH2Connection } from './support/raw-h2-server.js';
+import { data, delay, poolTo, type RawH2Connection, RawH2Server, RecordingHandler, request, within } from './support/raw-h2-server.js';
 
 /** A server answering every stream with `respond`, and one exchange through it. */
 async function exchangeWith(t: TestContext, method: string, respond: (conn: RawH2Connection, streamId: number) => void): Promise<RecordingHandler> {
@@ -19,11 +18,7 @@ async function exchangeWith(t: TestContext, method: string, respond: (conn: RawH
       if (f.type === FrameType.HEADERS) respond(conn, f.streamId);
     });
   });
-  const pool = new Http2SessionPool('127.0.0.1', server.port, poolOptions());
-  t.after(async () => {
-    pool.close();
-    await server.close();
-  });
+  const pool = poolTo(t, server);
   const exchange = await pool.acquire();
   const h = new RecordingHandler();
   exchange.send(request(0, method), h);

@@ -6,8 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { goawayFrame, settingsFrame } from '../../../data-plane/src/protocols/http2/codec/frame-writer.js';
 import { FrameType, H2ErrorCode } from '../../../data-plane/src/protocols/http2/codec/frame.js';
-import { Http2SessionPool } from '../../../data-plane/src/upstream/http2-session-pool.js';
-import { RawH2Server, RecordingHandler, delay, poolOptions, request, within } from './support/raw-h2-server.js';
+import { delay, poolTo, RawH2Server, RecordingHandler, request, within } from './support/raw-h2-server.js';
 
 test('a waiter does not open a stream on a session that just got GOAWAY', { timeout: 10_000 }, async (t) => {
   // The second connection (opened for the waiter) becomes ready only when the test says: until then
@@ -23,11 +22,7 @@ test('a waiter does not open a stream on a session that just got GOAWAY', { time
       });
     }
   });
-  const pool = new Http2SessionPool('127.0.0.1', server.port, poolOptions({ maxConcurrentStreams: 1 }));
-  t.after(async () => {
-    pool.close();
-    await server.close();
-  });
+  const pool = poolTo(t, server, { maxConcurrentStreams: 1 });
 
   const a = await pool.acquire();
   const ha = new RecordingHandler();

@@ -14,7 +14,8 @@ import { dataFrame, headerFrames } from '../../../../data-plane/src/protocols/ht
 import { HpackDecoder } from '../../../../data-plane/src/protocols/http2/hpack/hpack-decoder.js';
 import { HpackEncoder } from '../../../../data-plane/src/protocols/http2/hpack/hpack-encoder.js';
 import { DEFAULT_POOL_OPTIONS } from '../../../../data-plane/src/upstream/connection-pool.js';
-import type { Http2PoolOptions } from '../../../../data-plane/src/upstream/http2-session-pool.js';
+import { Http2SessionPool, type Http2PoolOptions } from '../../../../data-plane/src/upstream/http2-session-pool.js';
+import type { TestContext } from 'node:test';
 import type { ExchangeHandler, UpstreamRequest } from '../../../../data-plane/src/upstream/upstream-client.js';
 
 export { delay };
@@ -194,6 +195,16 @@ export class RawH2Server {
 /** Pool options for a test: the defaults, 100 streams per session, a 2 s connect timeout. */
 export function poolOptions(overrides: Partial<Http2PoolOptions> = {}): Http2PoolOptions {
   return { ...DEFAULT_POOL_OPTIONS, maxConcurrentStreams: 100, connectTimeoutMs: 2000, ...overrides };
+}
+
+/** A pool to `server` (poolOptions with `overrides`); the pool, then the server, close when the test ends. */
+export function poolTo(t: TestContext, server: RawH2Server, overrides: Partial<Http2PoolOptions> = {}): Http2SessionPool {
+  const pool = new Http2SessionPool('127.0.0.1', server.port, poolOptions(overrides));
+  t.after(async () => {
+    pool.close();
+    await server.close();
+  });
+  return pool;
 }
 
 /** A request: GET without a body, or POST with `bodyLength` bytes (-1: unknown length). */
