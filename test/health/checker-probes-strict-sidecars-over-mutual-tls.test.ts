@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { create } from '@bufbuild/protobuf';
 import { ClusterSchema } from '../../proto/gen/sluice/v1/cluster_pb.js';
 import { checkerTargets } from '../../control-plane/src/health/checker-targets.js';
-import { INBOUND_LISTENER } from '../../data-plane/src/cli/sidecar-resources.js';
+import { INBOUND_LISTENER } from '../../data-plane/src/cli/sidecar-listener-names.js';
 import { MeshTls } from '../../data-plane/src/identity/mesh-tls.js';
 import { workloadIdentity } from '../../data-plane/src/identity/workload-identity.js';
 import { probeEndpoint } from '../../data-plane/src/upstream/health/probe.js';

@@ -13,8 +13,6 @@ import { validateSpec } from '../../../proto/src/model/validate-resource.js';
 import { UpstreamProtocol, ListenerProtocol } from '../../../proto/src/model/enums.js';
 import { INBOUND_LISTENER, OUTBOUND_LISTENER } from './sidecar-listener-names.js';
 
-export { INBOUND_LISTENER, OUTBOUND_LISTENER };
-
 export interface SidecarFlags {
   readonly outboundListen?: { host: string; port: number };
   readonly inboundListen?: { host: string; port: number };

@@ -13,7 +13,8 @@ import { formatHostPort } from '../../../proto/src/model/host-port.js';
 import { ListenError } from '../../../proto/src/model/listen-error.js';
 import type { ResourceSet } from '../../../proto/src/model/resource-set.js';
 import { parseBindFieldError } from '../mesh/bind-error.js';
-import { INBOUND_LISTENER, OUTBOUND_LISTENER, type SidecarFlags } from './sidecar-resources.js';
+import { INBOUND_LISTENER, OUTBOUND_LISTENER } from './sidecar-listener-names.js';
+import type { SidecarFlags } from './sidecar-resources.js';
 
 export class StartListeners {
   /** Listener name → what gave it, as the user wrote it (a flag). */

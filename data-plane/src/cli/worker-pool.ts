@@ -108,8 +108,8 @@ export class WorkerPool implements WorkerDiagnostics {
   apply(set: ResourceSet, userFilters: readonly UserFilterModule[], baseDir: string): Promise<FieldError[]> {
     const update: WorkerUpdate = { id: this.nextId++, set, userFilters, baseDir };
     this.updates.begin(update);
-    const encoded = new Map<ResourceSet | undefined, ToWorker>();
-    return this.ask(this.serving(), update.id, (w) => this.updates.messageFor(w, update, update.id, encoded)).then((p) => {
+    const byBase = new Map<ResourceSet | undefined, ToWorker>();
+    return this.ask(this.serving(), update.id, (w) => this.updates.messageFor(w, update, update.id, byBase)).then((p) => {
       this.updates.finish(update, p.errors.length === 0);
       if (p.errors.length === 0) this.ready = true;
       return p.errors;

@@ -35,14 +35,14 @@ export class WorkerUpdates {
 
   /**
    * The 'apply' message of `update` for `worker`, with `id`: the change from what it was sent last, or
-   * everything. Workers sent the same configuration last share one encoding through `encoded`.
+   * everything. Workers sent the same configuration last share one message through `byBase`.
    */
-  messageFor(worker: Worker, update: WorkerUpdate, id: number, encoded?: Map<ResourceSet | undefined, ToWorker>): ToWorker {
+  messageFor(worker: Worker, update: WorkerUpdate, id: number, byBase?: Map<ResourceSet | undefined, ToWorker>): ToWorker {
     const base = this.bases.get(worker);
-    let message = encoded?.get(base);
+    let message = byBase?.get(base);
     if (message === undefined) {
       message = { sluice: 'apply', id, userFilters: update.userFilters, baseDir: update.baseDir, ...deltaBetween(base, update.set) };
-      encoded?.set(base, message);
+      byBase?.set(base, message);
     }
     this.bases.set(worker, update.set);
     return message;

@@ -3,7 +3,7 @@
 // without a sidecar inbound listener (a gateway) guards every listener.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { INBOUND_LISTENER, OUTBOUND_LISTENER } from '../../../data-plane/src/cli/sidecar-resources.js';
+import { INBOUND_LISTENER, OUTBOUND_LISTENER } from '../../../data-plane/src/cli/sidecar-listener-names.js';
 import { startUpstream } from '../helpers/fake-upstream.js';
 import { startMesh } from '../helpers/mesh-fixture.js';
 import { httpAnswer } from '../../support/http-answer.js';

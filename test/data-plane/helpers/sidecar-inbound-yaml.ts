@@ -1,6 +1,6 @@
 // A sidecar's inbound side as resources: the inbound listener forwarding to the local application,
 // and, when `mode` is given, a PeerAuthentication selecting service `service` with that mode.
-import { INBOUND_LISTENER } from '../../../data-plane/src/cli/sidecar-resources.js';
+import { INBOUND_LISTENER } from '../../../data-plane/src/cli/sidecar-listener-names.js';
 
 export function sidecarInboundYaml(appPort: number, mode = '', service = 'b'): string {
   return `kind: Listener

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Health } from '../../../proto/gen/sluice/v1/endpoints_pb.js';
-import { INBOUND_LISTENER } from '../../../data-plane/src/cli/sidecar-resources.js';
+import { INBOUND_LISTENER } from '../../../data-plane/src/cli/sidecar-listener-names.js';
 import { parseConfigText } from '../../../data-plane/src/cli/load-proxy-config.js';
 import { MeshTls } from '../../../data-plane/src/identity/mesh-tls.js';
 import { workloadIdentity } from '../../../data-plane/src/identity/workload-identity.js';

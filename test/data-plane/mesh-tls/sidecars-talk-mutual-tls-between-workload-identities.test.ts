@@ -9,7 +9,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { connect as http2Connect } from 'node:http2';
 import { workloadIdentity } from '../../../data-plane/src/identity/workload-identity.js';
-import { INBOUND_LISTENER } from '../../../data-plane/src/cli/sidecar-resources.js';
+import { INBOUND_LISTENER } from '../../../data-plane/src/cli/sidecar-listener-names.js';
 import { startUpstream } from '../helpers/fake-upstream.js';
 import { startMesh, type MeshFixture } from '../helpers/mesh-fixture.js';
 import { createSpiffePki, type KeyPair } from '../helpers/spiffe-pki.js';

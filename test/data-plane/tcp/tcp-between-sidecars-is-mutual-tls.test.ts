@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { workloadIdentity } from '../../../data-plane/src/identity/workload-identity.js';
-import { INBOUND_LISTENER } from '../../../data-plane/src/cli/sidecar-resources.js';
+import { INBOUND_LISTENER } from '../../../data-plane/src/cli/sidecar-listener-names.js';
 import { parseConfigText } from '../../../data-plane/src/cli/load-proxy-config.js';
 import type { TcpConnectionRecord } from '../../../data-plane/src/tcp/tcp-proxy-server.js';
 import { startMesh } from '../helpers/mesh-fixture.js';
