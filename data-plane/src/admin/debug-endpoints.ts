@@ -40,13 +40,19 @@ export function debugEndpoints(source: DebugSource): Handler {
     if (typeof choice === 'object') return fail(400, choice.error);
     if (running !== undefined) return fail(409, `${running.what} started ${Math.round((Date.now() - running.sinceMs) / 1000)} s ago is still running: one /debug request at a time, try again when it ends`);
     running = { what: describeDiagnostic(diagnostic), sinceMs: Date.now() };
-    void answer(res, diagnostic, choice, source.diagnose, fail).finally(() => (running = undefined));
+    void answer(res, diagnostic, choice, source.diagnose, fail, () => (running = undefined));
   };
 }
 
-/** Runs the diagnostic and streams its file, then removes it (in the background), whether or not the client stayed. */
-async function answer(res: ServerResponse, diagnostic: Diagnostic, choice: ProcessChoice, diagnose: DiagnoseProxy, fail: (status: number, error: string) => void): Promise<void> {
+/**
+ * Runs the diagnostic, frees the slot (`done`), and streams its file, then removes it (in the
+ * background), whether or not the client stayed. The slot is free before the file goes out: sending
+ * a file costs the proxy nothing a second diagnostic would skew, and a client that has read the whole
+ * answer may ask again at once, before the server has seen its last write complete.
+ */
+async function answer(res: ServerResponse, diagnostic: Diagnostic, choice: ProcessChoice, diagnose: DiagnoseProxy, fail: (status: number, error: string) => void, done: () => void): Promise<void> {
   const result = await diagnose(diagnostic, choice).catch((err: Error) => ({ ok: false, status: 500, error: err.message }) as const);
+  done();
   if (!result.ok) return fail(result.status, result.error);
   try {
     const { size } = await stat(result.file);
