@@ -16,7 +16,7 @@ const MAX_SETTINGS_ENTRIES = 32;
  * Writes gathered past this many go out at once, the rest of the batch after them. A read that
  * brought dozens of requests (gRPC calls, 50 in flight) otherwise reaches the peer only when the
  * last of them is framed, and the peer idles meanwhile: at 32, gRPC unary calls per second through
- * Sluice rose by 5-7% (docs/benchmarks.md).
+ * Sluice rose by 4-7% (docs/benchmarks.md).
  */
 const FLUSH_EVERY_WRITES = 32;
 /** Body chunks below this are copied behind their frame header: one buffer to write instead of two. */
