@@ -26,15 +26,7 @@ test('pseudo-headers that would split or rewrite the HTTP/1.1 request are refuse
   const client = await RawH2Client.connect(port);
   t.after(() => client.destroy());
   await client.roundTrip();
-  const failures: string[] = [];
-  let id = 1;
-  for (const [name, fields] of SMUGGLING) {
-    // Literal fields only, so the HPACK tables stay in step whatever the server does with the block.
-    client.write(client.headersBlock(id, plainBlock(fields)));
-    const o = await client.waitForStreamEnd(id, 3000);
-    if (o.rstCode !== H2ErrorCode.PROTOCOL_ERROR || o.status !== undefined) failures.push(`${name}: status ${o.status ?? '-'}, reset ${o.rstCode === undefined ? '-' : h2ErrorName(o.rstCode)}`);
-    id += 2;
-  }
+  const { failures, nextId: id } = await client.sendEachExpectingStreamRefusal(SMUGGLING);
   assert.deepEqual(failures, [], 'each wants RST_STREAM PROTOCOL_ERROR');
   assert.equal(client.goaways().length, 0, client.describe(4));
   client.write(client.headersBlock(id, plainBlock(getRequest('/normal'))));

@@ -7,7 +7,7 @@
 // a frame that never comes or a connection that never closes fails the wait after its timeout.
 import { connect as netConnect, type Socket } from 'node:net';
 import { ProxyErrorCode } from '../../../../data-plane/src/errors.js';
-import { CLIENT_PREFACE, FRAME_HEADER_BYTES, FrameFlag, FrameType, h2ErrorName } from '../../../../data-plane/src/protocols/http2/codec/frame.js';
+import { CLIENT_PREFACE, FRAME_HEADER_BYTES, FrameFlag, FrameType, H2ErrorCode, h2ErrorName } from '../../../../data-plane/src/protocols/http2/codec/frame.js';
 import { HpackDecoder } from '../../../../data-plane/src/protocols/http2/hpack/hpack-decoder.js';
 import { HpackEncoder } from '../../../../data-plane/src/protocols/http2/hpack/hpack-encoder.js';
 
@@ -263,6 +263,30 @@ export class RawH2Client {
       `the end of stream ${streamId}`,
     );
     return this.outcome(streamId);
+  }
+
+  /**
+   * Sends each case's fields as a request of its own (streams from `firstId`, odd ids) and says which
+   * were not refused on their stream alone (RST_STREAM PROTOCOL_ERROR, no response). The blocks hold
+   * literal fields only, so the two HPACK tables stay in step whatever the server does with a block.
+   * Returns those failures and the next free stream id.
+   */
+  async sendEachExpectingStreamRefusal(cases: ReadonlyArray<readonly [string, readonly string[]]>, firstId = 1): Promise<{ failures: string[]; nextId: number }> {
+    const failures: string[] = [];
+    let id = firstId;
+    for (const [name, fields] of cases) {
+      const stream = id;
+      id += 2;
+      this.write(this.headersBlock(stream, plainBlock(fields)));
+      const o = await this.waitForStreamEnd(stream, 3000).catch((err: Error) => err);
+      if (o instanceof Error) {
+        failures.push(`${name}: ${o.message.slice(0, 300)}`);
+        if (this.closed) break;
+      } else if (o.rstCode !== H2ErrorCode.PROTOCOL_ERROR || o.status !== undefined) {
+        failures.push(`${name}: status ${o.status ?? '-'}, reset ${o.rstCode === undefined ? '-' : h2ErrorName(o.rstCode)} (want RST_STREAM PROTOCOL_ERROR)`);
+      }
+    }
+    return { failures, nextId: id };
   }
 
   /** What the server has sent so far on a stream. */
